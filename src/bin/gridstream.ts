@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * The `gridstream` entry point: the only place that reads `process.env` and installs signal handlers. It hands the
+ * environment to the CLI, which builds a typed config from it.
+ */
+import { COMMANDS, runCli } from '../cli/index.ts';
+
+const controller = new AbortController();
+let signals = 0;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`gridstream: second ${signal}, exiting now\n`);
+      process.exit(130);
+    }
+    controller.abort(new Error(`received ${signal}`));
+  });
+}
+
+try {
+  process.exitCode = await runCli(process.argv.slice(2), COMMANDS, {
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+    cwd: process.cwd(),
+  });
+} catch (error) {
+  process.stderr.write(
+    `gridstream: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+}

@@ -1,0 +1,60 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+import type { Env } from '../config/index.ts';
+
+/** What a command gets from the entry point: the environment (read only there), streams and a stop signal. */
+export interface CommandContext {
+  readonly env: Env;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Aborted on SIGINT/SIGTERM: long-running commands stop gracefully when it fires. */
+  readonly signal: AbortSignal;
+  readonly cwd: string;
+}
+
+export interface ParsedArgs {
+  readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+/** A `gridstream` sub-command. */
+export interface Command {
+  /** Words after `gridstream`, e.g. `entsoe parse`. */
+  readonly name: string;
+  readonly summary: string;
+  /** One usage line without the program name, e.g. `entsoe parse <file> [--format csv|ndjson]`. */
+  readonly usage: string;
+  /** Longer help: options, behaviour, exit codes. */
+  readonly details?: string;
+  readonly options?: ParseArgsOptionsConfig;
+  /** Allowed number of positional arguments. @default [0, 0] */
+  readonly positionals?: readonly [min: number, max: number];
+  run(ctx: CommandContext, args: ParsedArgs): Promise<number>;
+}
+
+/** Exit codes shared by all commands. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** A mistake in how a command was called: exit 2 with the message and the usage line. */
+export class UsageError extends Error {}
+
+export function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function choiceOption<T extends string>(args: ParsedArgs, name: string, choices: readonly T[], fallback: T): T {
+  const v = stringOption(args, name);
+  if (v === undefined) return fallback;
+  if ((choices as readonly string[]).includes(v)) return v as T;
+  throw new UsageError(`--${name} must be one of ${choices.join(', ')} (got "${v}")`);
+}
+
+export function listOption(args: ParsedArgs, name: string): string[] | undefined {
+  const v = stringOption(args, name);
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+}

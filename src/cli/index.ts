@@ -1,0 +1,8 @@
+import type { Command } from './command.ts';
+import { entsoeParseCommand } from './commands/entsoe-parse.ts';
+
+export { runCli } from './run-cli.ts';
+export { type Command, type CommandContext, EXIT, UsageError } from './command.ts';
+
+/** Every `gridstream` command, in help order. */
+export const COMMANDS: readonly Command[] = [entsoeParseCommand];

@@ -1,0 +1,124 @@
+import { parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { ConfigError } from '../config/index.ts';
+import { errorMessage } from '../common/index.ts';
+import type { Command, CommandContext } from './command.ts';
+import { EXIT, UsageError } from './command.ts';
+
+const PROGRAM = 'gridstream';
+const HELP_OPTION: ParseArgsOptionsConfig = { help: { type: 'boolean', short: 'h' } };
+
+/**
+ * Runs one command line (`argv` without node and script) and returns the exit code. Every command answers
+ * `--help`; an unknown command or option is a usage error (exit 2).
+ */
+export async function runCli(
+  argv: readonly string[],
+  commands: readonly Command[],
+  ctx: CommandContext,
+): Promise<number> {
+  const write = (text: string): void => {
+    ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  };
+  const fail = (text: string): void => {
+    ctx.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  };
+  const words = argv.filter((a) => !a.startsWith('-'));
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || (argv[0] === 'help' && words.length === 1)) {
+    write(overview(commands));
+    return EXIT.ok;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    write('gridstream 0.1.0');
+    return EXIT.ok;
+  }
+  const helpFor = argv[0] === 'help';
+  const rest = helpFor ? argv.slice(1) : argv;
+  const command = findCommand(rest, commands);
+  if (command === undefined) {
+    const group = commands.filter((c) => c.name.startsWith(`${rest[0] ?? ''} `));
+    if (group.length > 0 && (rest.length === 1 || rest.includes('--help') || rest.includes('-h'))) {
+      const asked = helpFor || rest.includes('--help') || rest.includes('-h');
+      (asked ? write : fail)(overview(group));
+      return asked ? EXIT.ok : EXIT.usage;
+    }
+    fail(
+      `${PROGRAM}: unknown command "${rest.filter((a) => !a.startsWith('-')).join(' ')}"\nRun "${PROGRAM} --help" for the list of commands.`,
+    );
+    return EXIT.usage;
+  }
+  const args = rest.slice(command.name.split(' ').length);
+  if (helpFor || args.includes('--help') || args.includes('-h')) {
+    write(commandHelp(command));
+    return EXIT.ok;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: { ...HELP_OPTION, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [min, max] = command.positionals ?? [0, 0];
+    if (parsed.positionals.length < min) throw new UsageError('missing argument');
+    if (parsed.positionals.length > max) throw new UsageError(`unexpected argument "${parsed.positionals[max] ?? ''}"`);
+  } catch (error) {
+    fail(`${PROGRAM} ${command.name}: ${errorMessage(error)}\nusage: ${PROGRAM} ${command.usage}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(ctx, parsed);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      fail(`${PROGRAM} ${command.name}: ${error.message}\nusage: ${PROGRAM} ${command.usage}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      fail(`${PROGRAM}: ${error.message}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+function findCommand(argv: readonly string[], commands: readonly Command[]): Command | undefined {
+  let best: Command | undefined;
+  for (const c of commands) {
+    const words = c.name.split(' ');
+    if (words.every((w, i) => argv[i] === w) && (best === undefined || words.length > best.name.split(' ').length))
+      best = c;
+  }
+  return best;
+}
+
+function overview(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+  return [
+    `${PROGRAM} — real-time energy-grid data platform`,
+    '',
+    `usage: ${PROGRAM} <command> [options]`,
+    '',
+    'commands:',
+    ...lines,
+    '',
+    `Run "${PROGRAM} <command> --help" for a command's options.`,
+  ].join('\n');
+}
+
+function commandHelp(command: Command): string {
+  const options = Object.entries({ ...command.options, ...HELP_OPTION }).map(([name, o]) => {
+    const flag = `${o.short === undefined ? '    ' : `-${o.short}, `}--${name}${o.type === 'string' ? ' <value>' : ''}`;
+    return `  ${flag}`;
+  });
+  return [
+    `usage: ${PROGRAM} ${command.usage}`,
+    '',
+    command.summary,
+    ...(command.details === undefined ? [] : ['', command.details]),
+    '',
+    'options:',
+    ...options,
+  ].join('\n');
+}

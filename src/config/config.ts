@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import { Secret } from './secret.ts';
+
+/** The environment as handed over by an entry point (only `src/bin/` reads `process.env`). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** gridstream's configuration: typed, validated and frozen. */
+export interface Config {
+  /** `GRIDSTREAM_DATA_DIR`: where embedded state (PGlite, embedded log, job state) lives. @default `./.gridstream` */
+  readonly dataDir: string;
+  /** `GRIDSTREAM_PORT`: HTTP port of the API and dashboard. @default 8080 */
+  readonly port: number;
+  /** `GRIDSTREAM_HOST`: interface to listen on. @default `127.0.0.1` */
+  readonly host: string;
+  /** `GRIDSTREAM_ADMIN_KEY`: the first admin API key; generated and printed once when unset. */
+  readonly adminKey: Secret | null;
+  /** `GRIDSTREAM_LOG_LEVEL`. @default `info` */
+  readonly logLevel: LogLevel;
+  /** `DATABASE_URL`: PostgreSQL connection string; unset means embedded PGlite. */
+  readonly databaseUrl: Secret | null;
+  /** `KAFKA_BROKERS`: comma-separated `host:port` list; unset means the embedded log. */
+  readonly kafkaBrokers: readonly string[] | null;
+  readonly entsoe: {
+    /** `ENTSOE_TOKEN`: Transparency Platform security token; unset means offline replay of bundled documents. */
+    readonly token: Secret | null;
+    /** `ENTSOE_BASE_URL`. @default `https://web-api.tp.entsoe.eu/api` */
+    readonly baseUrl: string;
+  };
+  readonly electricityMaps: {
+    /** `ELECTRICITYMAPS_TOKEN`. */
+    readonly token: Secret | null;
+    /** `ELECTRICITYMAPS_BASE_URL`. @default `https://api.electricitymap.org` */
+    readonly baseUrl: string;
+  };
+}
+
+const nonEmpty = (v: string | undefined): string | undefined =>
+  v === undefined || v.trim() === '' ? undefined : v.trim();
+
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'expected an http(s) URL')
+  .transform((s) => s.replace(/\/+$/, ''));
+
+const port = z.coerce
+  .number({ message: 'expected a port number' })
+  .int('expected an integer port number')
+  .min(0, 'expected a port number between 0 and 65535')
+  .max(65535, 'expected a port number between 0 and 65535');
+
+const postgresUrl = z
+  .string()
+  .refine(
+    (s) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol),
+    'expected a postgres:// or postgresql:// URL',
+  );
+
+const brokerList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b !== ''),
+  )
+  .refine((list) => list.length > 0, 'expected at least one host:port')
+  .refine(
+    (list) => list.every((b) => /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)),
+    'expected host:port[,host:port…]',
+  );
+
+const token = z.string().min(8, 'expected a token of at least 8 characters').regex(/^\S+$/, 'must not contain spaces');
+
+/**
+ * Builds the configuration from an environment. Every wrong variable is reported at once, by name; secret values
+ * are never echoed.
+ * @throws ConfigError
+ */
+export function loadConfig(env: Env): Config {
+  const problems: { variable: string; message: string }[] = [];
+  function read<T>(variable: string, schema: z.ZodType<T>, fallback: T, secret = false): T {
+    const raw = nonEmpty(env[variable]);
+    if (raw === undefined) return fallback;
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    const message = result.error.issues[0]?.message ?? 'invalid value';
+    problems.push({ variable, message: secret ? message : `${message} (got ${JSON.stringify(raw)})` });
+    return fallback;
+  }
+  const secretOf = (variable: string, schema: z.ZodType<string>): Secret | null => {
+    const value = read<string | null>(variable, schema, null, true);
+    return value === null ? null : new Secret(value);
+  };
+
+  const config: Config = {
+    dataDir: read('GRIDSTREAM_DATA_DIR', z.string(), './.gridstream'),
+    port: read('GRIDSTREAM_PORT', port, 8080),
+    host: read('GRIDSTREAM_HOST', z.string().regex(/^[\w.:-]+$/, 'expected a host name or IP address'), '127.0.0.1'),
+    adminKey: secretOf(
+      'GRIDSTREAM_ADMIN_KEY',
+      z.string().min(16, 'expected at least 16 characters').regex(/^\S+$/, 'must not contain spaces'),
+    ),
+    logLevel: read(
+      'GRIDSTREAM_LOG_LEVEL',
+      z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
+      'info',
+    ),
+    databaseUrl: secretOf('DATABASE_URL', postgresUrl),
+    kafkaBrokers: read<readonly string[] | null>('KAFKA_BROKERS', brokerList, null),
+    entsoe: {
+      token: secretOf('ENTSOE_TOKEN', token),
+      baseUrl: read('ENTSOE_BASE_URL', httpUrl, 'https://web-api.tp.entsoe.eu/api'),
+    },
+    electricityMaps: {
+      token: secretOf('ELECTRICITYMAPS_TOKEN', token),
+      baseUrl: read('ELECTRICITYMAPS_BASE_URL', httpUrl, 'https://api.electricitymap.org'),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+/** The environment variables gridstream reads, for `--help` and the README. */
+export const CONFIG_VARIABLES = [
+  ['GRIDSTREAM_DATA_DIR', './.gridstream', 'Where embedded state lives (PGlite database, embedded log, job state).'],
+  ['GRIDSTREAM_PORT', '8080', 'HTTP port of the API, dashboard and /metrics.'],
+  ['GRIDSTREAM_HOST', '127.0.0.1', 'Interface the HTTP server listens on (0.0.0.0 for all).'],
+  [
+    'GRIDSTREAM_ADMIN_KEY',
+    '(generated)',
+    'First admin API key; when unset one is generated at first start and printed once.',
+  ],
+  ['GRIDSTREAM_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent.'],
+  ['DATABASE_URL', '(embedded PGlite)', 'PostgreSQL connection string, e.g. postgres://user@host:5432/db.'],
+  ['KAFKA_BROKERS', '(embedded log)', 'Comma-separated Kafka bootstrap servers, e.g. 127.0.0.1:9092.'],
+  ['ENTSOE_TOKEN', '(offline replay)', 'ENTSO-E Transparency Platform security token.'],
+  [
+    'ENTSOE_BASE_URL',
+    'https://web-api.tp.entsoe.eu/api',
+    'ENTSO-E API base URL (point it at a mirror or a test server).',
+  ],
+  ['ELECTRICITYMAPS_TOKEN', '(disabled)', 'Electricity Maps API token.'],
+  ['ELECTRICITYMAPS_BASE_URL', 'https://api.electricitymap.org', 'Electricity Maps API base URL.'],
+] as const;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !(value instanceof Secret)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,18 @@
+export { parseEntsoeDocument, type EntsoeParseOptions } from './parse.ts';
+export {
+  type EntsoeParseOutcome,
+  type EntsoeSeries,
+  type EntsoePeriod,
+  type EntsoeStep,
+  type EntsoeDocumentHeader,
+  type EntsoeReject,
+  type EntsoeRejectCode,
+  type EntsoeAcknowledgement,
+  type CurveType,
+  ENTSOE_REJECT_CODES,
+  CURVE_TYPES,
+} from './document.ts';
+export { EntsoeError, ENTSOE_ERROR_CODES, type EntsoeErrorCode } from './errors.ts';
+export { ENTSOE_CSV_HEADER, entsoeSteps, entsoeCsvRow, entsoeJsonRow } from './rows.ts';
+export { expandPeriod, type PeriodShape, type GivenPoint, type ExpandedPeriod } from './expand.ts';
+export { DEFAULT_MAX_BODY_BYTES, xmlDocumentsOf, readXml, type XmlHandler } from './xml-body.ts';

@@ -1,0 +1,143 @@
+import type { TimeZone } from '../../time/index.ts';
+import { loadReference } from '../../reference/index.ts';
+import type {
+  EntsoeAcknowledgement,
+  EntsoeDocumentHeader,
+  EntsoeParseOutcome,
+  EntsoeReject,
+  EntsoeSeries,
+} from './document.ts';
+import { EntsoeError } from './errors.ts';
+import { ACKNOWLEDGEMENT_ROOT, AcknowledgementReader } from './acknowledgement-document.ts';
+import { MarketDocumentReader, isMarketDocumentRoot } from './market-document.ts';
+import type { XmlHandler } from './xml-body.ts';
+import { DEFAULT_MAX_BODY_BYTES, StopReading, readXml, xmlDocumentsOf } from './xml-body.ts';
+
+export interface EntsoeParseOptions {
+  /** Refuse bodies larger than this. @default 128 MiB */
+  readonly maxBytes?: number;
+  /** Time zone of an area, for calendar resolutions. @default the reference data's time zone of the EIC */
+  readonly timeZoneOf?: (eic: string) => TimeZone | undefined;
+  /** Time zone when the area is unknown. @default `Europe/Brussels` (ENTSO-E market time, CET/CEST) */
+  readonly defaultTimeZone?: TimeZone;
+  /** Largest number of steps one Period may expand to. @default 1 000 000 */
+  readonly maxStepsPerPeriod?: number;
+}
+
+function referenceTimeZone(eic: string): TimeZone | undefined {
+  const reference = loadReference();
+  return reference.hasEic(eic) ? reference.area(eic).timeZone : undefined;
+}
+
+/**
+ * Parses an ENTSO-E Transparency Platform response body into canonical series records. Pure: the same bytes give
+ * the same result, and nothing is thrown for bad input — an unreadable body is an `invalid` outcome with a typed
+ * {@link EntsoeError}; bad points or periods are `rejects` next to everything that could be read.
+ *
+ * @example
+ * const outcome = parseEntsoeDocument(await readFile('A75.xml'));
+ * if (outcome.kind === 'series') for (const s of outcome.series) console.log(s.psrType, s.periods.length);
+ */
+export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoeParseOptions = {}): EntsoeParseOutcome {
+  let texts: string[];
+  try {
+    texts = xmlDocumentsOf(body, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES);
+  } catch (error) {
+    return { kind: 'invalid', error: asEntsoeError(error) };
+  }
+  const documents: EntsoeDocumentHeader[] = [];
+  const series: EntsoeSeries[] = [];
+  const rejects: EntsoeReject[] = [];
+  const acknowledgements: EntsoeAcknowledgement[] = [];
+  let unsupported: { root: string; documentType: string | null } | undefined;
+  let points = 0;
+  let steps = 0;
+  for (const text of texts) {
+    const root = rootName(text);
+    try {
+      if (root !== undefined && isMarketDocumentRoot(root)) {
+        const reader = new MarketDocumentReader({
+          documentIndex: documents.length,
+          firstSeriesIndex: series.length,
+          timeZoneOf: options.timeZoneOf ?? referenceTimeZone,
+          defaultTimeZone: options.defaultTimeZone ?? 'Europe/Brussels',
+          maxStepsPerPeriod: options.maxStepsPerPeriod ?? 1_000_000,
+        });
+        readXml(text, reader);
+        documents.push(reader.header);
+        series.push(...reader.series);
+        rejects.push(...reader.rejects);
+        points += reader.points;
+        steps += reader.steps;
+      } else if (root === ACKNOWLEDGEMENT_ROOT) {
+        const reader = new AcknowledgementReader();
+        readXml(text, reader);
+        acknowledgements.push(reader.result());
+      } else if (root !== undefined && root.toLowerCase() === 'html') {
+        return {
+          kind: 'invalid',
+          error: new EntsoeError('html_body', 'response body is an HTML page, not an ENTSO-E document'),
+        };
+      } else {
+        const type = readDocumentType(text);
+        unsupported ??= { root: root ?? '?', documentType: type };
+      }
+    } catch (error) {
+      return { kind: 'invalid', error: asEntsoeError(error) };
+    }
+  }
+  if (documents.length > 0) {
+    return { kind: 'series', documents, series, rejects, acknowledgements, stats: { points, steps } };
+  }
+  const ack = acknowledgements[0];
+  if (ack !== undefined) {
+    const reason = ack.reasons[0] ?? { code: '', text: '' };
+    return { kind: 'no_data', reasonCode: reason.code, reasonText: reason.text, acknowledgement: ack };
+  }
+  if (unsupported !== undefined) return { kind: 'unsupported', ...unsupported };
+  return { kind: 'invalid', error: new EntsoeError('malformed_xml', 'response body holds no XML document') };
+}
+
+/** The local name of the first element, without parsing the document. */
+function rootName(text: string): string | undefined {
+  const head = text.slice(0, 8192).replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->/g, '');
+  const m = /<([A-Za-z_][\w.:-]*)[\s>/]/.exec(head);
+  const name = m?.[1];
+  if (name === undefined) return undefined;
+  const colon = name.indexOf(':');
+  return colon === -1 ? name : name.slice(colon + 1);
+}
+
+/** Reads the header `<type>` of a document gridstream does not model, checking it is well-formed up to there. */
+function readDocumentType(text: string): string | null {
+  let depth = 0;
+  let type: string | null = null;
+  let buffer = '';
+  const handler: XmlHandler = {
+    open() {
+      depth++;
+      buffer = '';
+    },
+    text(t) {
+      buffer += t;
+    },
+    close(name) {
+      if (depth === 2 && name === 'type') {
+        type = buffer.trim();
+        throw new StopReading();
+      }
+      depth--;
+    },
+  };
+  try {
+    readXml(text, handler);
+  } catch (error) {
+    if (!(error instanceof StopReading)) throw error;
+  }
+  return type;
+}
+
+function asEntsoeError(error: unknown): EntsoeError {
+  if (error instanceof EntsoeError) return error;
+  return new EntsoeError('malformed_xml', error instanceof Error ? error.message : String(error), { cause: error });
+}

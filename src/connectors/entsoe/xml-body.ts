@@ -1,0 +1,144 @@
+import { SaxesParser } from 'saxes';
+import { EntsoeError } from './errors.ts';
+
+/** Default maximum response body size: a year of 15-minute data for every production type of one zone is ~60 MB. */
+export const DEFAULT_MAX_BODY_BYTES = 128 * 1024 * 1024;
+
+/** Receives the events of one XML document. Local names only: namespace prefixes and versions are ignored. */
+export interface XmlHandler {
+  open(localName: string, attributes: Readonly<Record<string, string>>, line: number): void;
+  text(text: string): void;
+  close(localName: string): void;
+}
+
+/** Thrown by a handler to stop reading a document early (e.g. once an unsupported document's type is known). */
+export class StopReading extends Error {}
+
+const decoders = new Map<string, TextDecoder>();
+
+/**
+ * Turns a response body into the text of one or more XML documents, refusing what must not be parsed: bodies over
+ * `maxBytes`, empty or non-XML bodies, HTML pages, zip archives, undecodable bytes and any DOCTYPE/ENTITY
+ * declaration (XXE, "billion laughs"). Bodies holding several documents, each with its own XML declaration, are
+ * split into one text per document.
+ */
+export function xmlDocumentsOf(body: Uint8Array | string, maxBytes = DEFAULT_MAX_BODY_BYTES): string[] {
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  if (size > maxBytes) {
+    throw new EntsoeError('body_too_large', `response body of ${size} bytes exceeds the limit of ${maxBytes} bytes`, {
+      details: { bytes: size, maxBytes },
+    });
+  }
+  if (size === 0) throw new EntsoeError('empty_body', 'response body is empty');
+  if (typeof body !== 'string' && body[0] === 0x50 && body[1] === 0x4b && body[2] === 0x03 && body[3] === 0x04) {
+    throw new EntsoeError('zip_body', 'response body is a zip archive; unpack it before parsing');
+  }
+  const text = typeof body === 'string' ? body : decode(body);
+  const start = firstNonSpace(text);
+  if (start === -1) throw new EntsoeError('empty_body', 'response body holds only whitespace');
+  const head = text.slice(start, start + 512).toLowerCase();
+  if (head.startsWith('<!doctype html') || head.startsWith('<html') || /^<\?xml[^>]*>\s*<html/.test(head)) {
+    throw htmlError(text);
+  }
+  if (text[start] !== '<') {
+    throw new EntsoeError(
+      'not_xml',
+      `response body is not XML (starts with ${JSON.stringify(text.slice(start, start + 40))})`,
+    );
+  }
+  if (/<!(DOCTYPE|ENTITY)/i.test(text)) {
+    throw new EntsoeError('doctype_refused', 'DOCTYPE and ENTITY declarations are refused (XXE / entity expansion)');
+  }
+  const documents: string[] = [];
+  let from = start;
+  for (;;) {
+    const next = text.indexOf('<?xml', from + 1);
+    if (next === -1 || !/\s/.test(text[next + 5] ?? '')) {
+      documents.push(text.slice(from));
+      return documents;
+    }
+    documents.push(text.slice(from, next));
+    from = next;
+  }
+}
+
+/**
+ * Parses one XML document with saxes (strict, well-formedness checked, no DTD processing), passing local names to
+ * `handler`. A truncated or otherwise malformed document throws `malformed_xml` with the line and column.
+ */
+export function readXml(text: string, handler: XmlHandler): void {
+  const parser = new SaxesParser({ position: true });
+  parser.on('doctype', () => {
+    throw new EntsoeError('doctype_refused', 'DOCTYPE declarations are refused');
+  });
+  parser.on('opentag', (tag) => {
+    handler.open(localName(tag.name), tag.attributes as Record<string, string>, parser.line);
+  });
+  parser.on('text', (t) => {
+    handler.text(t);
+  });
+  parser.on('cdata', (t) => {
+    handler.text(t);
+  });
+  parser.on('closetag', (tag) => {
+    handler.close(localName(tag.name));
+  });
+  try {
+    parser.write(text).close();
+  } catch (error) {
+    if (error instanceof StopReading || error instanceof EntsoeError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new EntsoeError('malformed_xml', `malformed XML: ${message}`, {
+      cause: error,
+      details: { line: parser.line },
+    });
+  }
+}
+
+function localName(name: string): string {
+  const colon = name.indexOf(':');
+  return colon === -1 ? name : name.slice(colon + 1);
+}
+
+function decode(bytes: Uint8Array): string {
+  // Honour a non-UTF-8 encoding named in the XML declaration; ENTSO-E itself always sends UTF-8.
+  const prolog = new TextDecoder('latin1').decode(bytes.subarray(0, 200));
+  const declared =
+    /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(prolog)?.[1]?.toLowerCase() ?? 'utf-8';
+  const label = declared === 'utf8' ? 'utf-8' : declared;
+  let decoder = decoders.get(label);
+  if (decoder === undefined) {
+    try {
+      decoder = new TextDecoder(label, { fatal: true, ignoreBOM: false });
+    } catch (cause) {
+      throw new EntsoeError('unsupported_encoding', `unsupported XML encoding "${declared}"`, { cause });
+    }
+    decoders.set(label, decoder);
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch (cause) {
+    throw new EntsoeError('unsupported_encoding', `response body is not valid ${label}`, { cause });
+  }
+}
+
+function firstNonSpace(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0xfeff) return i;
+  }
+  return -1;
+}
+
+function htmlError(text: string): EntsoeError {
+  const visible = text
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .replace(/(security_?token\s*[=:]\s*)[^&\s"'<]+/gi, '$1[redacted]')
+    .trim()
+    .slice(0, 200);
+  return new EntsoeError('html_body', `response body is an HTML page, not an ENTSO-E document: "${visible}"`, {
+    details: { excerpt: visible },
+  });
+}

@@ -1,0 +1,1 @@
+export { createLogger, silentLogger, redactUrl, type Logger, type LoggerOptions } from './logger.ts';

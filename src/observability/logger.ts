@@ -1,0 +1,71 @@
+import { pino } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
+import type { LogLevel } from '../config/index.ts';
+import { Secret } from '../config/index.ts';
+
+export type Logger = PinoLogger;
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** Where JSON lines go. @default process.stderr (stdout stays free for command output) */
+  readonly destination?: { write(line: string): unknown };
+  /**
+   * Secret values to scrub from every line, wherever they appear (a token inside a URL, an upstream error echoing
+   * the request). A second line of defence behind field redaction and URL redaction at the call sites.
+   */
+  readonly secrets?: readonly (Secret | null | undefined)[];
+  readonly name?: string;
+}
+
+const REDACT_PATHS = [
+  'token',
+  'securityToken',
+  'apiKey',
+  'password',
+  'authorization',
+  '*.token',
+  '*.securityToken',
+  '*.apiKey',
+  '*.password',
+  '*.authorization',
+  'headers["auth-token"]',
+  'headers["x-api-key"]',
+];
+
+/** A pino JSON logger whose output can never contain the given secrets. */
+export function createLogger(options: LoggerOptions): Logger {
+  const secrets = (options.secrets ?? [])
+    .filter((s): s is Secret => s instanceof Secret)
+    .map((s) => s.reveal())
+    .filter((s) => s.length >= 4);
+  const target = options.destination ?? process.stderr;
+  const destination = {
+    write(line: string): void {
+      let out = line;
+      for (const s of secrets) if (out.includes(s)) out = out.replaceAll(s, '[redacted]');
+      target.write(out);
+    },
+  };
+  return pino(
+    {
+      level: options.level,
+      name: options.name ?? 'gridstream',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+/** A logger that drops everything (tests, benchmarks). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+/** Replaces the values of credential query parameters in a URL: `?securityToken=abc` → `?securityToken=[redacted]`. */
+export function redactUrl(url: string | URL): string {
+  const text = typeof url === 'string' ? url : url.href;
+  return text.replace(/([?&](?:securityToken|token|api_?key|auth-token|access_token)=)[^&#\s]*/gi, '$1[redacted]');
+}
