@@ -32,6 +32,12 @@ export interface EntsoeStep {
   readonly filled: boolean;
 }
 
+/**
+ * One Period of a series, columnar: step `i` has position `positions[i]`, value `values[i]` and was filled by A03
+ * when `filled[i]` is 1. Its UTC start is `start + (positions[i] - 1) × stepMs` for fixed resolutions, or
+ * `boundaries[positions[i] - 1]` for calendar ones (see {@link stepStart}). Columnar because a year of 15-minute
+ * data is millions of steps: one object per step would cost more than reading the XML.
+ */
 export interface EntsoePeriod {
   /** 0-based index of the Period within its TimeSeries. */
   readonly index: number;
@@ -41,7 +47,40 @@ export interface EntsoePeriod {
   readonly resolution: string;
   /** Number of `<Point>` elements given in the document. */
   readonly pointCount: number;
-  readonly steps: readonly EntsoeStep[];
+  /** Step length in milliseconds for fixed resolutions, `null` for calendar ones. */
+  readonly stepMs: number | null;
+  /** Calendar resolutions: start of every position (index 0 = position 1) and, last, the end of the last step. */
+  readonly boundaries: Float64Array | null;
+  /** 1-based positions of the steps, ascending. */
+  readonly positions: Int32Array;
+  readonly values: readonly Decimal[];
+  readonly filled: Uint8Array;
+}
+
+/** UTC start of the step at `position` (1-based) of `period`. */
+export function stepStart(period: EntsoePeriod, position: number): number {
+  return period.stepMs === null
+    ? (period.boundaries?.[position - 1] ?? Number.NaN)
+    : period.start + (position - 1) * period.stepMs;
+}
+
+/** UTC end (exclusive) of the step at `position` of `period`. */
+export function stepEnd(period: EntsoePeriod, position: number): number {
+  return stepStart(period, position + 1);
+}
+
+/** The steps of a Period as objects, in position order (convenient; allocation per step). */
+export function* periodSteps(period: EntsoePeriod): Generator<EntsoeStep> {
+  for (let i = 0; i < period.positions.length; i++) {
+    const position = period.positions[i] ?? 0;
+    yield {
+      start: stepStart(period, position),
+      end: stepEnd(period, position),
+      position,
+      value: period.values[i] ?? ('' as Decimal),
+      filled: period.filled[i] === 1,
+    };
+  }
 }
 
 /** The canonical record of one TimeSeries. */

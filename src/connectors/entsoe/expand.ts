@@ -1,12 +1,7 @@
 import type { Decimal } from '../../common/index.ts';
 import type { Resolution, TimeZone } from '../../time/index.ts';
 import { addSteps } from '../../time/index.ts';
-import type { CurveType, EntsoeStep } from './document.ts';
-
-export interface GivenPoint {
-  readonly position: number;
-  readonly value: Decimal;
-}
+import type { CurveType } from './document.ts';
 
 export interface PeriodShape {
   readonly start: number;
@@ -14,26 +9,37 @@ export interface PeriodShape {
   readonly resolution: Resolution;
   readonly curveType: CurveType;
   readonly timeZone: TimeZone;
-  /** Points sorted by position, positions unique and ≥ 1. */
-  readonly points: readonly GivenPoint[];
+  /** Given positions, ascending, unique, ≥ 1 (parallel to `values`: no object per point on the hot path). */
+  readonly positions: readonly number[];
+  readonly values: readonly Decimal[];
   /** Refuse to expand a Period into more steps than this (an A03 curve of one point over a year at PT1M…). */
   readonly maxSteps: number;
 }
 
 export interface ExpandedPeriod {
-  readonly steps: EntsoeStep[];
-  /** Given points whose position lies beyond the end of the Period. */
-  readonly outOfRange: GivenPoint[];
+  /** Positions of the steps, ascending. */
+  readonly positions: Int32Array;
+  readonly values: readonly Decimal[];
+  /** 1 where the step's value was repeated from an earlier position (A03). */
+  readonly filled: Uint8Array;
+  /** Step length for fixed resolutions, else `null`. */
+  readonly stepMs: number | null;
+  /** Calendar resolutions: the start of every position and the end of the last whole step. */
+  readonly boundaries: Float64Array | null;
+  /** Given positions that lie beyond the end of the Period. */
+  readonly outOfRange: number[];
   /** True when the Period has more steps than `maxSteps`; nothing was expanded. */
   readonly tooLong: boolean;
 }
+
+const EMPTY = { positions: new Int32Array(0), values: [], filled: new Uint8Array(0), stepMs: null, boundaries: null };
 
 /**
  * Expands the points of one Period into time steps.
  *
  * - curveType A01 ("sequential fixed size block"): one step per given position; a missing position is a gap.
  * - curveType A03 ("variable sized block"): a missing position repeats the previous given position's value up to
- *   the next given position or the end of the Period (`filled: true`). Positions before the first given one stay
+ *   the next given position or the end of the Period (`filled`). Positions before the first given one stay
  *   empty: there is no previous value to repeat.
  *
  * Fixed resolutions step on the UTC line; calendar resolutions (P1D, P7D, P1M, P1Y) step on the local calendar of
@@ -41,84 +47,77 @@ export interface ExpandedPeriod {
  * of steps ends with its last whole step.
  */
 export function expandPeriod(shape: PeriodShape): ExpandedPeriod {
-  const { start, end, resolution, curveType, timeZone, points, maxSteps } = shape;
-  const boundary = boundaries(start, end, resolution, timeZone, maxSteps);
-  if (boundary === undefined) return { steps: [], outOfRange: [], tooLong: true };
-  const n = boundary.count;
-  const steps: EntsoeStep[] = [];
-  const outOfRange: GivenPoint[] = [];
+  const { start, end, resolution, curveType, timeZone, positions, values, maxSteps } = shape;
+  let n: number;
+  let boundaries: Float64Array | null = null;
+  if (resolution.kind === 'fixed') {
+    n = Math.floor((end - start) / resolution.ms);
+    if (n > maxSteps) return { ...EMPTY, outOfRange: [], tooLong: true };
+  } else {
+    const list = calendarBoundaries(start, end, resolution, timeZone, maxSteps);
+    if (list === undefined) return { ...EMPTY, outOfRange: [], tooLong: true };
+    boundaries = Float64Array.from(list);
+    n = list.length - 1;
+  }
+  const stepMs = resolution.kind === 'fixed' ? resolution.ms : null;
+  const given = positions.length;
+  const outOfRange: number[] = [];
   if (curveType === 'A01') {
-    for (const p of points) {
-      if (p.position > n) {
-        outOfRange.push(p);
-        continue;
-      }
-      steps.push({
-        start: boundary.at(p.position - 1),
-        end: boundary.at(p.position),
-        position: p.position,
-        value: p.value,
-        filled: false,
-      });
-    }
-    return { steps, outOfRange, tooLong: false };
+    let inRange = given;
+    while (inRange > 0 && (positions[inRange - 1] ?? 0) > n) inRange--;
+    for (let i = inRange; i < given; i++) outOfRange.push(positions[i] ?? 0);
+    const outPositions = new Int32Array(inRange);
+    for (let i = 0; i < inRange; i++) outPositions[i] = positions[i] ?? 0;
+    return {
+      positions: outPositions,
+      values: inRange === given ? values : values.slice(0, inRange),
+      filled: new Uint8Array(inRange),
+      stepMs,
+      boundaries,
+      outOfRange,
+      tooLong: false,
+    };
   }
+  const first = positions[0];
+  if (first === undefined || first > n) {
+    for (const p of positions) outOfRange.push(p);
+    return { ...EMPTY, stepMs, boundaries, outOfRange, tooLong: false };
+  }
+  const count = n - first + 1;
+  const outPositions = new Int32Array(count);
+  const outValues = new Array<Decimal>(count);
+  const filled = new Uint8Array(count);
   let next = 0;
-  let current: GivenPoint | undefined;
-  const first = points[0];
-  if (first === undefined) return { steps, outOfRange, tooLong: false };
-  for (let position = first.position; position <= n; position++) {
-    const given = points[next];
-    let filled = true;
-    if (given !== undefined && given.position === position) {
-      current = given;
-      filled = false;
+  let current = values[0] as Decimal;
+  for (let k = 0; k < count; k++) {
+    const position = first + k;
+    outPositions[k] = position;
+    if (positions[next] === position) {
+      current = values[next] ?? current;
       next++;
-    }
-    if (current === undefined) continue;
-    steps.push({
-      start: boundary.at(position - 1),
-      end: boundary.at(position),
-      position,
-      value: current.value,
-      filled,
-    });
+    } else filled[k] = 1;
+    outValues[k] = current;
   }
-  for (; next < points.length; next++) {
-    const p = points[next];
-    if (p !== undefined) outOfRange.push(p);
-  }
-  return { steps, outOfRange, tooLong: false };
+  for (; next < given; next++) outOfRange.push(positions[next] ?? 0);
+  return { positions: outPositions, values: outValues, filled, stepMs, boundaries, outOfRange, tooLong: false };
 }
 
-interface Boundaries {
-  /** Number of whole steps in the Period. */
-  readonly count: number;
-  /** Start of step `k` (0-based); `at(count)` is the end of the last whole step. */
-  at(k: number): number;
-}
-
-function boundaries(
+/** Starts of consecutive calendar steps from `start`, ending with the end of the last whole step before `end`. */
+function calendarBoundaries(
   start: number,
   end: number,
   resolution: Resolution,
   tz: TimeZone,
   maxSteps: number,
-): Boundaries | undefined {
-  if (resolution.kind === 'fixed') {
-    const count = Math.floor((end - start) / resolution.ms);
-    if (count > maxSteps) return undefined;
-    const ms = resolution.ms;
-    return { count, at: (k) => start + k * ms };
-  }
+): number[] | undefined {
   const list = [start];
   let t = start;
   for (;;) {
     const next = addSteps(t, resolution, 1, tz);
-    if (next > end) break;
+    if (next > end || next <= t) break;
     list.push(next);
     t = next;
     if (list.length > maxSteps + 1) return undefined;
   }
-  return { count: list.length - 1, at: (k) => list[k] ?? Number.NaN };
+  return list;
 }

@@ -10,9 +10,12 @@ export {
   type EntsoeAcknowledgement,
   type CurveType,
   ENTSOE_REJECT_CODES,
+  stepStart,
+  stepEnd,
+  periodSteps,
   CURVE_TYPES,
 } from './document.ts';
 export { EntsoeError, ENTSOE_ERROR_CODES, type EntsoeErrorCode } from './errors.ts';
 export { ENTSOE_CSV_HEADER, entsoeSteps, entsoeCsvRow, entsoeJsonRow } from './rows.ts';
-export { expandPeriod, type PeriodShape, type GivenPoint, type ExpandedPeriod } from './expand.ts';
-export { DEFAULT_MAX_BODY_BYTES, xmlDocumentsOf, readXml, type XmlHandler } from './xml-body.ts';
+export { expandPeriod, type PeriodShape, type ExpandedPeriod } from './expand.ts';
+export { DEFAULT_MAX_BODY_BYTES, xmlTextOf, readXml, type XmlHandler } from './xml-body.ts';

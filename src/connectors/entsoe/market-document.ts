@@ -28,7 +28,6 @@ import type {
   EntsoeRejectCode,
   EntsoeSeries,
 } from './document.ts';
-import type { GivenPoint } from './expand.ts';
 import { expandPeriod } from './expand.ts';
 import type { XmlHandler } from './xml-body.ts';
 
@@ -64,9 +63,13 @@ interface PeriodDraft {
   start: string | null;
   end: string | null;
   resolution: string | null;
+  /** Valid points only (bad ones are rejected as they close), parallel arrays. */
   positions: number[];
-  values: (string | null)[];
-  lines: number[];
+  values: Decimal[];
+  /** Number of `<Point>` elements, valid or not. */
+  pointCount: number;
+  /** False once a position is not greater than the one before (then sorted when the Period ends). */
+  sorted: boolean;
   line: number;
 }
 
@@ -143,7 +146,16 @@ export class MarketDocumentReader implements XmlHandler {
     }
     if (this.#series !== undefined) {
       if (name === 'Period' && depth === 3) {
-        this.#period = { start: null, end: null, resolution: null, positions: [], values: [], lines: [], line };
+        this.#period = {
+          start: null,
+          end: null,
+          resolution: null,
+          positions: [],
+          values: [],
+          pointCount: 0,
+          sorted: true,
+          line,
+        };
       }
       return;
     }
@@ -216,12 +228,42 @@ export class MarketDocumentReader implements XmlHandler {
     }
   }
 
+  /** Validates a point as it closes: a bad one is rejected on the spot, with its line. */
   #closePoint(period: PeriodDraft): void {
+    period.pointCount++;
+    const line = this.#pointLine;
+    const periodIndex = this.#series?.periods.length ?? 0;
     const posText = this.#pointPosition;
     const position = posText === null ? Number.NaN : Number(posText);
+    if (!Number.isInteger(position) || position < 1) {
+      this.#reject('invalid_position', `Point position ${JSON.stringify(posText)} is not a positive integer`, {
+        period: periodIndex,
+        line,
+      });
+      return;
+    }
+    const raw = this.#pointValue;
+    if (raw === null) {
+      this.#reject('missing_value', `Point ${position} has no quantity or price.amount`, {
+        period: periodIndex,
+        position,
+        line,
+      });
+      return;
+    }
+    const value = fastDecimal(raw);
+    if (value === undefined) {
+      this.#reject('invalid_value', `Point ${position} has a non-decimal value ${JSON.stringify(raw.slice(0, 40))}`, {
+        period: periodIndex,
+        position,
+        line,
+      });
+      return;
+    }
+    const count = period.positions.length;
+    if (count > 0 && position <= (period.positions[count - 1] ?? 0)) period.sorted = false;
     period.positions.push(position);
-    period.values.push(this.#pointValue);
-    period.lines.push(this.#pointLine);
+    period.values.push(value);
   }
 
   #headerField(name: string, text: string): void {
@@ -376,7 +418,7 @@ export class MarketDocumentReader implements XmlHandler {
   }
 
   #finishPeriod(draft: PeriodDraft, index: number, curveType: CurveType, timeZone: TimeZone): EntsoePeriod | undefined {
-    this.points += draft.positions.length;
+    this.points += draft.pointCount;
     const start = draft.start === null ? undefined : parseUtc(draft.start);
     const end = draft.end === null ? undefined : parseUtc(draft.end);
     if (start === undefined || end === undefined || end <= start) {
@@ -402,14 +444,15 @@ export class MarketDocumentReader implements XmlHandler {
       );
       return undefined;
     }
-    const points = this.#validPoints(draft, index);
+    const { positions, values } = draft.sorted ? draft : this.#sortPoints(draft, index);
     const expanded = expandPeriod({
       start,
       end,
       resolution,
       curveType,
       timeZone,
-      points,
+      positions,
+      values,
       maxSteps: this.#options.maxStepsPerPeriod,
     });
     if (expanded.tooLong) {
@@ -423,64 +466,46 @@ export class MarketDocumentReader implements XmlHandler {
       );
       return undefined;
     }
-    for (const p of expanded.outOfRange) {
-      this.#reject('position_out_of_range', `position ${p.position} lies beyond the end of the Period`, {
+    for (const position of expanded.outOfRange) {
+      this.#reject('position_out_of_range', `position ${position} lies beyond the end of the Period`, {
         period: index,
-        position: p.position,
+        position,
       });
     }
-    this.steps += expanded.steps.length;
+    this.steps += expanded.positions.length;
     return {
       index,
       start,
       end,
       resolution: resolution.text,
-      pointCount: draft.positions.length,
-      steps: expanded.steps,
+      pointCount: draft.pointCount,
+      stepMs: expanded.stepMs,
+      boundaries: expanded.boundaries,
+      positions: expanded.positions,
+      values: expanded.values,
+      filled: expanded.filled,
     };
   }
 
-  #validPoints(draft: PeriodDraft, period: number): GivenPoint[] {
-    const points: GivenPoint[] = [];
-    let sorted = true;
-    let last = 0;
-    for (let i = 0; i < draft.positions.length; i++) {
-      const position = draft.positions[i] ?? Number.NaN;
-      const line = draft.lines[i] ?? 0;
-      if (!Number.isInteger(position) || position < 1) {
-        this.#reject('invalid_position', `Point position is not a positive integer`, { period, line });
-        continue;
-      }
-      const raw = draft.values[i] ?? null;
-      if (raw === null) {
-        this.#reject('missing_value', `Point ${position} has no quantity or price.amount`, { period, position, line });
-        continue;
-      }
-      const value = fastDecimal(raw);
-      if (value === undefined) {
-        this.#reject('invalid_value', `Point ${position} has a non-decimal value ${JSON.stringify(raw.slice(0, 40))}`, {
+  /** Sorts out-of-order points by position; a position given twice keeps its first value, the other is rejected. */
+  #sortPoints(draft: PeriodDraft, period: number): { positions: number[]; values: Decimal[] } {
+    const { positions, values } = draft;
+    const order = positions.map((_, i) => i).sort((a, b) => (positions[a] ?? 0) - (positions[b] ?? 0) || a - b);
+    const out = { positions: [] as number[], values: [] as Decimal[] };
+    for (const i of order) {
+      const position = positions[i] ?? 0;
+      const value = values[i];
+      if (out.positions.at(-1) === position || value === undefined) {
+        this.#reject('duplicate_position', `position ${position} is given twice; the first value is kept`, {
           period,
           position,
-          line,
         });
         continue;
       }
-      if (position <= last) sorted = false;
-      last = position;
-      points.push({ position, value });
+      out.positions.push(position);
+      out.values.push(value);
     }
-    if (sorted) return points;
-    points.sort((a, b) => a.position - b.position);
-    const unique: GivenPoint[] = [];
-    for (const p of points) {
-      if (unique.at(-1)?.position === p.position) {
-        this.#reject('duplicate_position', `position ${p.position} is given twice; the first value is kept`, {
-          period,
-          position: p.position,
-        });
-      } else unique.push(p);
-    }
-    return unique;
+    return out;
   }
 }
 

@@ -11,7 +11,7 @@ import { EntsoeError } from './errors.ts';
 import { ACKNOWLEDGEMENT_ROOT, AcknowledgementReader } from './acknowledgement-document.ts';
 import { MarketDocumentReader, isMarketDocumentRoot } from './market-document.ts';
 import type { XmlHandler } from './xml-body.ts';
-import { DEFAULT_MAX_BODY_BYTES, StopReading, readXml, xmlDocumentsOf } from './xml-body.ts';
+import { DEFAULT_MAX_BODY_BYTES, StopReading, readXml, xmlTextOf } from './xml-body.ts';
 
 export interface EntsoeParseOptions {
   /** Refuse bodies larger than this. @default 128 MiB */
@@ -39,9 +39,9 @@ function referenceTimeZone(eic: string): TimeZone | undefined {
  * if (outcome.kind === 'series') for (const s of outcome.series) console.log(s.psrType, s.periods.length);
  */
 export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoeParseOptions = {}): EntsoeParseOutcome {
-  let texts: string[];
+  let text: string;
   try {
-    texts = xmlDocumentsOf(body, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES);
+    text = xmlTextOf(body, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES);
   } catch (error) {
     return { kind: 'invalid', error: asEntsoeError(error) };
   }
@@ -52,9 +52,13 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
   let unsupported: { root: string; documentType: string | null } | undefined;
   let points = 0;
   let steps = 0;
-  for (const text of texts) {
-    const root = rootName(text);
-    try {
+  let from: number | undefined = 0;
+  try {
+    while (from !== undefined) {
+      if (text[from] !== '<') {
+        throw new EntsoeError('malformed_xml', `unexpected content after the end of document ${documents.length + 1}`);
+      }
+      const root = rootName(text, from);
       if (root !== undefined && isMarketDocumentRoot(root)) {
         const reader = new MarketDocumentReader({
           documentIndex: documents.length,
@@ -63,7 +67,7 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
           defaultTimeZone: options.defaultTimeZone ?? 'Europe/Brussels',
           maxStepsPerPeriod: options.maxStepsPerPeriod ?? 1_000_000,
         });
-        readXml(text, reader);
+        from = readXml(text, reader, from);
         documents.push(reader.header);
         series.push(...reader.series);
         rejects.push(...reader.rejects);
@@ -71,7 +75,7 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
         steps += reader.steps;
       } else if (root === ACKNOWLEDGEMENT_ROOT) {
         const reader = new AcknowledgementReader();
-        readXml(text, reader);
+        from = readXml(text, reader, from);
         acknowledgements.push(reader.result());
       } else if (root !== undefined && root.toLowerCase() === 'html') {
         return {
@@ -79,12 +83,12 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
           error: new EntsoeError('html_body', 'response body is an HTML page, not an ENTSO-E document'),
         };
       } else {
-        const type = readDocumentType(text);
-        unsupported ??= { root: root ?? '?', documentType: type };
+        unsupported ??= { root: root ?? '?', documentType: readDocumentType(text, from) };
+        from = undefined;
       }
-    } catch (error) {
-      return { kind: 'invalid', error: asEntsoeError(error) };
     }
+  } catch (error) {
+    return { kind: 'invalid', error: asEntsoeError(error) };
   }
   if (documents.length > 0) {
     return { kind: 'series', documents, series, rejects, acknowledgements, stats: { points, steps } };
@@ -99,8 +103,8 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
 }
 
 /** The local name of the first element, without parsing the document. */
-function rootName(text: string): string | undefined {
-  const head = text.slice(0, 8192).replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->/g, '');
+function rootName(text: string, from: number): string | undefined {
+  const head = text.slice(from, from + 8192).replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->/g, '');
   const m = /<([A-Za-z_][\w.:-]*)[\s>/]/.exec(head);
   const name = m?.[1];
   if (name === undefined) return undefined;
@@ -109,7 +113,7 @@ function rootName(text: string): string | undefined {
 }
 
 /** Reads the header `<type>` of a document gridstream does not model, checking it is well-formed up to there. */
-function readDocumentType(text: string): string | null {
+function readDocumentType(text: string, from: number): string | null {
   let depth = 0;
   let type: string | null = null;
   let buffer = '';
@@ -130,7 +134,7 @@ function readDocumentType(text: string): string | null {
     },
   };
   try {
-    readXml(text, handler);
+    readXml(text, handler, from);
   } catch (error) {
     if (!(error instanceof StopReading)) throw error;
   }

@@ -1,6 +1,7 @@
 import { csvField } from '../../common/index.ts';
 import { formatUtc } from '../../time/index.ts';
 import type { EntsoePeriod, EntsoeSeries, EntsoeStep } from './document.ts';
+import { periodSteps } from './document.ts';
 
 /** The CSV header of `gridstream entsoe parse`. */
 export const ENTSOE_CSV_HEADER =
@@ -8,7 +9,7 @@ export const ENTSOE_CSV_HEADER =
 
 /** One output row per (TimeSeries, time step), in document order. */
 export function* entsoeSteps(series: readonly EntsoeSeries[]): Generator<[EntsoeSeries, EntsoePeriod, EntsoeStep]> {
-  for (const s of series) for (const p of s.periods) for (const step of p.steps) yield [s, p, step];
+  for (const s of series) for (const p of s.periods) for (const step of periodSteps(p)) yield [s, p, step];
 }
 
 export function entsoeCsvRow(s: EntsoeSeries, p: EntsoePeriod, step: EntsoeStep): string {

@@ -17,12 +17,11 @@ export class StopReading extends Error {}
 const decoders = new Map<string, TextDecoder>();
 
 /**
- * Turns a response body into the text of one or more XML documents, refusing what must not be parsed: bodies over
- * `maxBytes`, empty or non-XML bodies, HTML pages, zip archives, undecodable bytes and any DOCTYPE/ENTITY
- * declaration (XXE, "billion laughs"). Bodies holding several documents, each with its own XML declaration, are
- * split into one text per document.
+ * Turns a response body into XML text, refusing what must not be parsed: bodies over `maxBytes`, empty or
+ * non-XML bodies, HTML pages, zip archives, undecodable bytes and DOCTYPE/ENTITY declarations (XXE, "billion
+ * laughs"). The text may hold several concatenated documents; {@link readXml} reads them one at a time.
  */
-export function xmlDocumentsOf(body: Uint8Array | string, maxBytes = DEFAULT_MAX_BODY_BYTES): string[] {
+export function xmlTextOf(body: Uint8Array | string, maxBytes = DEFAULT_MAX_BODY_BYTES): string {
   const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   if (size > maxBytes) {
     throw new EntsoeError('body_too_large', `response body of ${size} bytes exceeds the limit of ${maxBytes} bytes`, {
@@ -34,7 +33,7 @@ export function xmlDocumentsOf(body: Uint8Array | string, maxBytes = DEFAULT_MAX
     throw new EntsoeError('zip_body', 'response body is a zip archive; unpack it before parsing');
   }
   const text = typeof body === 'string' ? body : decode(body);
-  const start = firstNonSpace(text);
+  const start = firstNonSpace(text, 0);
   if (start === -1) throw new EntsoeError('empty_body', 'response body holds only whitespace');
   const head = text.slice(start, start + 512).toLowerCase();
   if (head.startsWith('<!doctype html') || head.startsWith('<html') || /^<\?xml[^>]*>\s*<html/.test(head)) {
@@ -46,47 +45,55 @@ export function xmlDocumentsOf(body: Uint8Array | string, maxBytes = DEFAULT_MAX
       `response body is not XML (starts with ${JSON.stringify(text.slice(start, start + 40))})`,
     );
   }
-  if (/<!(DOCTYPE|ENTITY)/i.test(text)) {
+  return start === 0 ? text : text.slice(start);
+}
+
+/**
+ * DOCTYPE (and with it ENTITY) declarations may only appear in a document's prolog, before the root element:
+ * look there, cheaply. One hiding behind a long prolog is still refused by the parser's `doctype` event.
+ */
+export function refuseDeclarations(text: string, from: number): void {
+  const prolog = text.slice(from, from + 64 * 1024);
+  const root = prolog.search(/<[A-Za-z_]/);
+  if (/<!(DOCTYPE|ENTITY)/i.test(root === -1 ? prolog : prolog.slice(0, root))) {
     throw new EntsoeError('doctype_refused', 'DOCTYPE and ENTITY declarations are refused (XXE / entity expansion)');
-  }
-  const documents: string[] = [];
-  let from = start;
-  for (;;) {
-    const next = text.indexOf('<?xml', from + 1);
-    if (next === -1 || !/\s/.test(text[next + 5] ?? '')) {
-      documents.push(text.slice(from));
-      return documents;
-    }
-    documents.push(text.slice(from, next));
-    from = next;
   }
 }
 
 /**
- * Parses one XML document with saxes (strict, well-formedness checked, no DTD processing), passing local names to
- * `handler`. A truncated or otherwise malformed document throws `malformed_xml` with the line and column.
+ * Parses the XML document starting at `from` in `text` with saxes (strict, well-formedness checked, no DTD
+ * processing), passing local names to `handler`. Returns the index where a further concatenated document starts
+ * (two complete documents in one body, each with its own declaration, as some clients and mocks produce), or
+ * `undefined` when the text ends with this document. A truncated or malformed document throws `malformed_xml`.
  */
-export function readXml(text: string, handler: XmlHandler): void {
+export function readXml(text: string, handler: XmlHandler, from = 0): number | undefined {
+  refuseDeclarations(text, from);
   const parser = new SaxesParser({ position: true });
+  let depth = 0;
+  let rootEnd: number | undefined;
   parser.on('doctype', () => {
     throw new EntsoeError('doctype_refused', 'DOCTYPE declarations are refused');
   });
   parser.on('opentag', (tag) => {
+    depth++;
     handler.open(localName(tag.name), tag.attributes as Record<string, string>, parser.line);
   });
-  parser.on('text', (t) => {
-    handler.text(t);
-  });
-  parser.on('cdata', (t) => {
-    handler.text(t);
-  });
+  parser.on('text', handler.text.bind(handler));
+  parser.on('cdata', handler.text.bind(handler));
   parser.on('closetag', (tag) => {
     handler.close(localName(tag.name));
+    if (--depth === 0) rootEnd = parser.position;
   });
   try {
-    parser.write(text).close();
+    parser.write(from === 0 ? text : text.slice(from)).close();
+    return undefined;
   } catch (error) {
     if (error instanceof StopReading || error instanceof EntsoeError) throw error;
+    if (rootEnd !== undefined) {
+      // The root element closed and something followed: another document, or junk (reported when read).
+      const next = firstNonSpace(text, from + rootEnd);
+      if (next !== -1) return next;
+    }
     const message = error instanceof Error ? error.message : String(error);
     throw new EntsoeError('malformed_xml', `malformed XML: ${message}`, {
       cause: error,
@@ -122,8 +129,8 @@ function decode(bytes: Uint8Array): string {
   }
 }
 
-function firstNonSpace(text: string): number {
-  for (let i = 0; i < text.length; i++) {
+function firstNonSpace(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0xfeff) return i;
   }

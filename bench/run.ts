@@ -1,0 +1,33 @@
+/**
+ * `npm run bench [-- <name>…]`: runs all or the named benchmarks, printing one JSON line per figure to stdout.
+ * Progress and errors go to stderr. A benchmark whose services are missing fails (exit 1); it is never skipped.
+ */
+import type { Benchmark, Figure } from './figure.ts';
+import { entsoeParseBenchmark } from './entsoe-parse.ts';
+
+const BENCHMARKS: readonly Benchmark[] = [entsoeParseBenchmark];
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `unknown benchmark(s): ${unknown.join(', ')}\navailable: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+const selected = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => wanted.includes(b.name));
+let failed = 0;
+for (const b of selected) {
+  process.stderr.write(`# ${b.name}: ${b.description}\n`);
+  try {
+    await b.run((f: Figure) => {
+      process.stdout.write(`${JSON.stringify(f)}\n`);
+    });
+  } catch (error) {
+    failed++;
+    process.stderr.write(
+      `# ${b.name} FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+}
+process.exitCode = failed > 0 ? 1 : 0;

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { ConfigError, Secret, loadConfig } from '../../src/config/index.ts';
+
+describe('loadConfig', () => {
+  it('defaults give the embedded mode', () => {
+    const c = loadConfig({});
+    assert.equal(c.dataDir, './.gridstream');
+    assert.equal(c.port, 8080);
+    assert.equal(c.databaseUrl, null);
+    assert.equal(c.kafkaBrokers, null);
+    assert.equal(c.entsoe.token, null);
+    assert.equal(c.entsoe.baseUrl, 'https://web-api.tp.entsoe.eu/api');
+  });
+  it('reads every variable', () => {
+    const c = loadConfig({
+      GRIDSTREAM_DATA_DIR: '/tmp/gs',
+      GRIDSTREAM_PORT: '9000',
+      GRIDSTREAM_ADMIN_KEY: 'admin-key-0123456789',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+      KAFKA_BROKERS: '127.0.0.1:19092, kafka-2:9092',
+      ENTSOE_TOKEN: 'entsoe-token-1234',
+      ENTSOE_BASE_URL: 'http://127.0.0.1:7000/api/',
+      ELECTRICITYMAPS_TOKEN: 'emaps-token-1234',
+      ELECTRICITYMAPS_BASE_URL: 'http://127.0.0.1:7001',
+    });
+    assert.equal(c.dataDir, '/tmp/gs');
+    assert.equal(c.port, 9000);
+    assert.deepEqual(c.kafkaBrokers, ['127.0.0.1:19092', 'kafka-2:9092']);
+    assert.equal(c.entsoe.token?.reveal(), 'entsoe-token-1234');
+    assert.equal(c.entsoe.baseUrl, 'http://127.0.0.1:7000/api');
+    assert.equal(c.databaseUrl?.reveal(), 'postgres://postgres@127.0.0.1:5432/test');
+  });
+  it('a wrong value fails with a message naming the variable; all problems at once', () => {
+    assert.throws(
+      () => loadConfig({ GRIDSTREAM_PORT: 'eighty', KAFKA_BROKERS: 'nohost', ENTSOE_BASE_URL: 'ftp://x' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(
+          e.problems.map((p) => p.variable),
+          ['GRIDSTREAM_PORT', 'KAFKA_BROKERS', 'ENTSOE_BASE_URL'],
+        );
+        assert.match(e.message, /GRIDSTREAM_PORT: .*"eighty"/);
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ GRIDSTREAM_PORT: '70000' }), /GRIDSTREAM_PORT/);
+  });
+  it('never echoes a secret value in an error', () => {
+    assert.throws(
+      () => loadConfig({ ENTSOE_TOKEN: 'short', DATABASE_URL: 'mysql://user:hunter2@db/x' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.doesNotMatch(e.message, /short|hunter2/);
+        assert.match(e.message, /ENTSOE_TOKEN/);
+        assert.match(e.message, /DATABASE_URL/);
+        return true;
+      },
+    );
+  });
+  it('the result is deeply frozen and secrets print as [redacted]', () => {
+    const c = loadConfig({ ENTSOE_TOKEN: 'entsoe-token-1234' });
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.entsoe));
+    assert.ok(c.entsoe.token instanceof Secret);
+    const shown = [JSON.stringify(c), inspect(c, { depth: 5 }), String(c.entsoe.token)].join('\n');
+    assert.doesNotMatch(shown, /entsoe-token-1234/);
+  });
+});
