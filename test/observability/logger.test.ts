@@ -16,7 +16,7 @@ describe('logger', () => {
     assert.equal(lines.length, 4);
     assert.doesNotMatch(all, /0123-secret-token-4567|field-token|field-key/);
     assert.match(all, /\[redacted\]/);
-    assert.equal(JSON.parse(lines[0] ?? '{}').msg, 'request');
+    assert.equal((JSON.parse(lines[0] ?? '{}') as { msg: string }).msg, 'request');
   });
   it('redacts credentials in URLs', () => {
     assert.equal(

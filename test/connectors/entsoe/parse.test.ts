@@ -20,7 +20,7 @@ type SeriesOutcome = Extract<EntsoeParseOutcome, { kind: 'series' }>;
 function parseSeries(name: string): SeriesOutcome {
   const outcome = parseEntsoeDocument(entsoeFixture(name));
   assert.equal(outcome.kind, 'series', `${name}: ${JSON.stringify(outcome).slice(0, 300)}`);
-  return outcome as SeriesOutcome;
+  return outcome;
 }
 
 function steps(s: EntsoeSeries): { start: string; end: string; value: string; filled: boolean }[] {
@@ -135,7 +135,7 @@ describe('values checked against the documents', () => {
       filled: false,
     });
     assert.equal(a[22]?.end, '2016-03-27T22:00:00Z');
-    assert.equal(a[22]?.value, '18.5'); // written "18.50"
+    assert.equal(a[22].value, '18.5'); // written "18.50"
     assert.equal(b[0]?.value, '12.88');
     assert.equal(b[23]?.value, '17.37');
     assert.equal(a[1]?.value, '15'); // written "15.00"
@@ -208,10 +208,10 @@ describe('values checked against the documents', () => {
         ['PT60M', 24, 24],
       ],
     );
-    const third = stepsOf(s?.periods[2]).map((x) => x.value);
+    const third = stepsOf(s.periods[2]).map((x) => x.value);
     const plain = stepsOf(parseSeries('A44_BE_PT60M_A03_2024-10-08.xml').series[0]?.periods[0]).map((x) => x.value);
     assert.deepEqual(third, plain, 'the manifest says the third Period equals the plain PT60M file');
-    assert.ok(s?.periods.flatMap((p) => stepsOf(p)).some((x) => x.value === '-0.01'));
+    assert.ok(s.periods.flatMap((p) => stepsOf(p)).some((x) => x.value === '-0.01'));
   });
 
   it('DE-LU sequences stay apart: classificationSequence 1 is PT60M, 2 is PT15M', () => {
@@ -251,7 +251,7 @@ describe('values checked against the documents', () => {
   it('FR prices without a document mRID: mRID is null, everything else is read', () => {
     const outcome = parseSeries('A44_FR_PT60M_A01_2023-05-07.xml');
     assert.equal(outcome.documents[0]?.mRID, null);
-    assert.equal(outcome.documents[0]?.type, 'A44');
+    assert.equal(outcome.documents[0].type, 'A44');
     assert.equal(outcome.stats.steps, 48);
   });
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `npm test`: starts what the suites need, then runs every test. Nothing is skipped: suites that need Kafka,
+# PostgreSQL or Chromium fail when the service is missing (GRIDSTREAM_TEST_REQUIRE_SERVICES=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Kafka: a real KRaft broker from the official jars on Maven Central (cached under ~/.cache/gridstream/kafka).
+if [[ -z "${KAFKA_BROKERS:-}" ]]; then
+  KAFKA_BROKERS="$(bash scripts/kafka.sh start | sed -n 's/^KAFKA_BROKERS=//p')"
+fi
+export KAFKA_BROKERS
+
+# PostgreSQL: the machine's server (trust auth); tests create and drop their own schemas.
+export GRIDSTREAM_TEST_DATABASE_URL="${GRIDSTREAM_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+# Chromium for the browser tests: Debian's package (playwright never downloads a browser here).
+if [[ ! -x /usr/bin/chromium ]] && [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium for the browser tests" >&2
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  fi
+fi
+
+export GRIDSTREAM_TEST_REQUIRE_SERVICES=1
+echo "node $(node --version), KAFKA_BROKERS=$KAFKA_BROKERS" >&2
+exec node --test --test-concurrency="${GRIDSTREAM_TEST_CONCURRENCY:-2}" --test-timeout=600000 'test/**/*.test.ts' "$@"
