@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+/**
+ * Services the tests talk to. `npm test` (scripts/test.sh) starts them and sets GRIDSTREAM_TEST_REQUIRE_SERVICES=1:
+ * then a missing service FAILS the suite. Run on its own (`node --test test/x.test.ts`) without the service, a
+ * test is skipped with a visible reason — never silently.
+ */
+const REQUIRED = process.env['GRIDSTREAM_TEST_REQUIRE_SERVICES'] === '1';
+
+function missing(t: TestContext | undefined, what: string, how: string): undefined {
+  const message = `${what} is not available (${how})`;
+  if (REQUIRED) throw new Error(`${message}; GRIDSTREAM_TEST_REQUIRE_SERVICES=1 forbids skipping`);
+  t?.skip(message);
+  return undefined;
+}
+
+/** Kafka bootstrap servers from `KAFKA_BROKERS`; fails (CI) or skips (ad hoc) when unset. */
+export function kafkaBrokers(t?: TestContext): string[] | undefined {
+  const brokers = process.env['KAFKA_BROKERS'];
+  if (brokers === undefined || brokers.trim() === '') return missing(t, 'Kafka', 'set KAFKA_BROKERS or run `npm run kafka:start`');
+  return brokers.split(',').map((b) => b.trim());
+}
+
+/** PostgreSQL URL from `GRIDSTREAM_TEST_DATABASE_URL`; fails (CI) or skips (ad hoc) when unset. */
+export function testDatabaseUrl(t?: TestContext): string | undefined {
+  const url = process.env['GRIDSTREAM_TEST_DATABASE_URL'];
+  if (url === undefined || url.trim() === '') {
+    return missing(t, 'PostgreSQL', 'set GRIDSTREAM_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test');
+  }
+  return url;
+}
+
+/** Path of Debian's Chromium for browser tests; fails (CI) or skips (ad hoc) when not installed. */
+export async function chromiumPath(t?: TestContext): Promise<string | undefined> {
+  const { access } = await import('node:fs/promises');
+  try {
+    await access('/usr/bin/chromium');
+    return '/usr/bin/chromium';
+  } catch {
+    return missing(t, 'Chromium', 'apt-get install chromium');
+  }
+}
+
+/** A fresh temporary directory, removed by the returned function. */
+export async function tempDir(prefix = 'gridstream-test-'): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A name unique to this test run (topics, groups, schemas). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
