@@ -17,7 +17,7 @@ export interface Benchmark {
   readonly description: string;
   /** Services the benchmark needs (`kafka`, `postgres`); it fails loudly when they are missing. */
   readonly needs?: readonly ('kafka' | 'postgres')[];
-  run(emit: (figure: Figure) => void): Promise<void>;
+  run(emit: (figure: Figure) => void): Promise<void> | void;
 }
 
 export function figure(

@@ -4,8 +4,9 @@
  */
 import type { Benchmark, Figure } from './figure.ts';
 import { entsoeParseBenchmark } from './entsoe-parse.ts';
+import { processingBenchmark } from './processing.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [entsoeParseBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [entsoeParseBenchmark, processingBenchmark];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));

@@ -24,7 +24,23 @@ export type Metric = (typeof METRICS)[number];
 export const MetricSchema = z.enum(METRICS);
 
 /** Units of observation values. Power and prices are intensive; energy is extensive. */
-export const UNITS = ['MW', 'MWh', 'EUR/MWh', 'GBP/MWh', 'CHF/MWh', 'PLN/MWh', 'CZK/MWh', 'HUF/MWh', 'RON/MWh', 'BGN/MWh', 'DKK/MWh', 'SEK/MWh', 'NOK/MWh', 'gCO2eq/kWh', '%'] as const;
+export const UNITS = [
+  'MW',
+  'MWh',
+  'EUR/MWh',
+  'GBP/MWh',
+  'CHF/MWh',
+  'PLN/MWh',
+  'CZK/MWh',
+  'HUF/MWh',
+  'RON/MWh',
+  'BGN/MWh',
+  'DKK/MWh',
+  'SEK/MWh',
+  'NOK/MWh',
+  'gCO2eq/kWh',
+  '%',
+] as const;
 export type Unit = (typeof UNITS)[number];
 export const UnitSchema = z.enum(UNITS);
 
@@ -58,7 +74,7 @@ const ISO_SLOT = /^\d{4}-\d{2}-\d{2}T\d{2}:(00|15|30|45):00Z$/;
 export const ObservationPointSchema = z.object({
   /** Slot start, UTC, on the quarter hour: `2024-05-21T10:15:00Z`. */
   t: z.string().regex(ISO_SLOT, 'expected a UTC quarter-hour timestamp YYYY-MM-DDTHH:MM:00Z'),
-  v: z.number().finite(),
+  v: z.number(),
   /** Quality flags; omitted when none. */
   f: z.array(FlagSchema).optional(),
 });
@@ -73,14 +89,18 @@ export const GridSeriesChunkSchema = z.object({
   /** gridstream zone code (`DE_LU`, `FR`, `IT_NORD`, `LU`). */
   zone: z.string().regex(ZONE),
   metric: MetricSchema,
-  /** ENTSO-E psrType (`B16`) for per-type metrics, else empty. */
-  productionType: z.string().regex(/^([AB]\d{2})?$/),
+  /**
+   * ENTSO-E psrType (`B16`) for per-type metrics, an Electricity Maps mode slug (`hydro_discharge`) for their
+   * breakdowns, else empty.
+   */
+  productionType: z.string().regex(/^([AB]\d{2}|[a-z][a-z_]*)?$/),
   /** The other zone of a flow, exchange or capacity (direction: from `zone` to `counterpartZone`), else empty. */
   counterpartZone: z.string().regex(/^([A-Z][A-Z0-9_]*)?$/),
   /**
-   * What else distinguishes the series, as `name=value` pairs joined by `;` in a fixed order: the A44 price
-   * sequence (`sequence=2`), the A09/A61 contract type (`contract=A01`), the emission-factor basis of an
-   * intensity (`factors=direct`). Empty when nothing does.
+   * What else distinguishes the series, as `name=value` pairs joined by `;`, sorted by name: the A09/A61
+   * contract type (`contract=A01`), the emission-factor basis of an intensity (`factors=direct`), the A44 price
+   * sequence (`sequence=2`), a source other than gridstream's own reading of ENTSO-E
+   * (`source=electricitymaps`). Empty when nothing does.
    */
   qualifier: z.string().max(200),
   unit: UnitSchema,

@@ -7,10 +7,22 @@ const isoInstant = z.iso.datetime({ offset: false });
  */
 export const EntsoeRequestSchema = z.object({
   documentType: z.string().regex(/^A\d{2}$/),
-  processType: z.string().regex(/^A\d{2}$/).optional(),
-  businessType: z.string().regex(/^[AB]\d{2}$/).optional(),
-  psrType: z.string().regex(/^[AB]\d{2}$/).optional(),
-  contractType: z.string().regex(/^A\d{2}$/).optional(),
+  processType: z
+    .string()
+    .regex(/^A\d{2}$/)
+    .optional(),
+  businessType: z
+    .string()
+    .regex(/^[AB]\d{2}$/)
+    .optional(),
+  psrType: z
+    .string()
+    .regex(/^[AB]\d{2}$/)
+    .optional(),
+  contractType: z
+    .string()
+    .regex(/^A\d{2}$/)
+    .optional(),
   /** Domain parameters by name (`in_Domain`, `out_Domain`, `outBiddingZone_Domain`…) → EIC. */
   domains: z.record(z.string(), z.string().min(1).max(32)),
   periodStart: isoInstant,
@@ -40,7 +52,13 @@ export const RawElectricityMapsSchema = z.object({
   id: z.string().min(1).max(100),
   origin: z.enum(['api', 'replay', 'file', 'dlq-replay']),
   fetchedAt: isoInstant,
-  endpoint: z.enum(['power-breakdown/latest', 'power-breakdown/history', 'carbon-intensity/latest', 'carbon-intensity/history', 'carbon-intensity/past-range']),
+  endpoint: z.enum([
+    'power-breakdown/latest',
+    'power-breakdown/history',
+    'carbon-intensity/latest',
+    'carbon-intensity/history',
+    'carbon-intensity/past-range',
+  ]),
   zone: z.string().min(1).max(40),
   httpStatus: z.number().int().nullable(),
   body: z.unknown(),
@@ -55,7 +73,7 @@ export const MeterReadingSchema = z.object({
   /** Measurement time, UTC. */
   ts: isoInstant,
   quantity: z.string().min(1).max(60),
-  value: z.number().finite(),
+  value: z.number(),
   unit: z.string().min(1).max(20),
   /** Aggregation group (feeder, substation, zone) for `meters.aggregates`. */
   group: z.string().max(100).optional(),
@@ -70,9 +88,9 @@ export const MeterAggregateSchema = z.object({
   windowStart: isoInstant,
   windowEnd: isoInstant,
   count: z.number().int().nonnegative(),
-  sum: z.number().finite(),
-  min: z.number().finite(),
-  max: z.number().finite(),
+  sum: z.number(),
+  min: z.number(),
+  max: z.number(),
 });
 export type MeterAggregate = z.infer<typeof MeterAggregateSchema>;
 
@@ -86,7 +104,7 @@ export const AlertSchema = z.object({
   slotStart: isoInstant.optional(),
   message: z.string().max(2000),
   detectedAt: isoInstant,
-  value: z.number().finite().optional(),
-  expected: z.number().finite().optional(),
+  value: z.number().optional(),
+  expected: z.number().optional(),
 });
 export type Alert = z.infer<typeof AlertSchema>;

@@ -1,5 +1,11 @@
 import type { Alert, MeterAggregate, MeterReading, RawElectricityMaps, RawEntsoeDocument } from './raw.ts';
-import { AlertSchema, MeterAggregateSchema, MeterReadingSchema, RawElectricityMapsSchema, RawEntsoeDocumentSchema } from './raw.ts';
+import {
+  AlertSchema,
+  MeterAggregateSchema,
+  MeterReadingSchema,
+  RawElectricityMapsSchema,
+  RawEntsoeDocumentSchema,
+} from './raw.ts';
 import type { GridSeriesChunk } from './grid.ts';
 import { GridSeriesChunkSchema } from './grid.ts';
 import type { DeadLetter } from './dead-letter.ts';
@@ -12,7 +18,10 @@ const MiB = 1024 * 1024;
 export const rawEntsoeTopic: Topic<RawEntsoeDocument> = defineTopic({
   name: 'raw.entsoe',
   schema: RawEntsoeDocumentSchema,
-  key: (d) => (d.request === null ? (d.fileName ?? d.id) : `${d.request.documentType}|${Object.values(d.request.domains).join('|')}`),
+  key: (d) =>
+    d.request === null
+      ? (d.fileName ?? d.id)
+      : `${d.request.documentType}|${Object.values(d.request.domains).join('|')}`,
   partitions: 3,
   stage: 'ingestion',
   description: 'Raw ENTSO-E Transparency Platform response documents (XML text) with the request that produced them.',
@@ -44,7 +53,8 @@ export const gridObservationsTopic: Topic<GridSeriesChunk> = defineTopic({
   key: (c) => c.zone,
   partitions: 6,
   stage: 'processing',
-  description: 'Clean 15-minute observations (generation, load, prices, flows, forecasts) as series chunks, keyed by zone.',
+  description:
+    'Clean 15-minute observations (generation, load, prices, flows, forecasts) as series chunks, keyed by zone.',
 });
 
 export const gridCarbonTopic: Topic<GridSeriesChunk> = defineTopic({
@@ -53,7 +63,8 @@ export const gridCarbonTopic: Topic<GridSeriesChunk> = defineTopic({
   key: (c) => c.zone,
   partitions: 3,
   stage: 'processing',
-  description: 'Carbon intensity (production and consumption based), renewable and fossil-free shares per zone and slot.',
+  description:
+    'Carbon intensity (production and consumption based), renewable and fossil-free shares per zone and slot.',
 });
 
 export const meterAggregatesTopic: Topic<MeterAggregate> = defineTopic({
@@ -88,11 +99,21 @@ function dlq(stage: keyof typeof DLQ_TOPICS, description: string): Topic<DeadLet
   });
 }
 
-export const dlqIngestionTopic = dlq('ingestion', 'Failed fetches and raw values that could not be read, with the request to replay.');
-export const dlqProcessingTopic = dlq('processing', 'Records the processors rejected (unmapped areas, invalid values, bad documents).');
+export const dlqIngestionTopic = dlq(
+  'ingestion',
+  'Failed fetches and raw values that could not be read, with the request to replay.',
+);
+export const dlqProcessingTopic = dlq(
+  'processing',
+  'Records the processors rejected (unmapped areas, invalid values, bad documents).',
+);
 export const dlqStorageTopic = dlq('storage', 'Rows the database rejected, with their payload in base64.');
 
-export const DLQ_TOPIC_HANDLES = { ingestion: dlqIngestionTopic, processing: dlqProcessingTopic, storage: dlqStorageTopic } as const;
+export const DLQ_TOPIC_HANDLES = {
+  ingestion: dlqIngestionTopic,
+  processing: dlqProcessingTopic,
+  storage: dlqStorageTopic,
+} as const;
 
 /** Every topic of the platform, in data-flow order. */
 export const ALL_TOPICS = [

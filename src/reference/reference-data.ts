@@ -52,6 +52,7 @@ const STORAGE_MODES: Readonly<Record<string, { mode: CarbonMode; chargeMode: Car
 export class ReferenceData {
   readonly #areasByEic = new Map<string, Area>();
   readonly #areasByCode = new Map<string, Area>();
+  readonly #areasByEmapsZone = new Map<string, Area>();
   readonly #productionTypes = new Map<string, ProductionType>();
   readonly #defaultFactors = new Map<string, EmissionFactor[]>();
   readonly #zoneFactors = new Map<string, EmissionFactor[]>();
@@ -96,6 +97,11 @@ export class ReferenceData {
     const area = this.#areasByCode.get(code);
     if (area === undefined) throw new ReferenceDataError('unknown_zone', `unknown zone code "${code}"`, { zone: code });
     return area;
+  }
+
+  /** The area of an Electricity Maps zone key (`DE`, `DK-DK1`, `SE-SE4`), or `undefined`. */
+  areaOfElectricityMapsZone(key: string): Area | undefined {
+    return this.#areasByEmapsZone.get(key);
   }
 
   hasProductionType(code: string): code is PsrType {
@@ -194,6 +200,8 @@ export class ReferenceData {
     }
     for (const area of this.#areasByEic.values()) {
       for (const alias of area.aliases) if (!this.#areasByCode.has(alias)) this.#areasByCode.set(alias, area);
+      for (const key of area.electricityMapsZones)
+        if (!this.#areasByEmapsZone.has(key)) this.#areasByEmapsZone.set(key, area);
     }
   }
 

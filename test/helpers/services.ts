@@ -20,7 +20,10 @@ function missing(t: TestContext | undefined, what: string, how: string): undefin
 /** Kafka bootstrap servers from `KAFKA_BROKERS`; fails (CI) or skips (ad hoc) when unset. */
 export function kafkaBrokers(t?: TestContext): string[] | undefined {
   const brokers = process.env['KAFKA_BROKERS'];
-  if (brokers === undefined || brokers.trim() === '') return missing(t, 'Kafka', 'set KAFKA_BROKERS or run `npm run kafka:start`');
+  if (brokers === undefined || brokers.trim() === '') {
+    missing(t, 'Kafka', 'set KAFKA_BROKERS or run `npm run kafka:start`');
+    return;
+  }
   return brokers.split(',').map((b) => b.trim());
 }
 
@@ -28,7 +31,8 @@ export function kafkaBrokers(t?: TestContext): string[] | undefined {
 export function testDatabaseUrl(t?: TestContext): string | undefined {
   const url = process.env['GRIDSTREAM_TEST_DATABASE_URL'];
   if (url === undefined || url.trim() === '') {
-    return missing(t, 'PostgreSQL', 'set GRIDSTREAM_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test');
+    missing(t, 'PostgreSQL', 'set GRIDSTREAM_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test');
+    return;
   }
   return url;
 }
@@ -40,7 +44,8 @@ export async function chromiumPath(t?: TestContext): Promise<string | undefined>
     await access('/usr/bin/chromium');
     return '/usr/bin/chromium';
   } catch {
-    return missing(t, 'Chromium', 'apt-get install chromium');
+    missing(t, 'Chromium', 'apt-get install chromium');
+    return;
   }
 }
 

@@ -1,0 +1,184 @@
+import type { ElectricityMapsOutcome } from '../connectors/electricitymaps/index.ts';
+import type { GridSeriesChunk, Metric, Unit } from '../contracts/index.ts';
+import type { Area, ReferenceData } from '../reference/index.ts';
+import { HOUR_MS, SLOT_MS } from '../time/index.ts';
+import type { ChunkHeader } from './chunks.ts';
+import { chunksOf } from './chunks.ts';
+import type { ProcessingReject } from './errors.ts';
+import type { ProcessingResult } from './entsoe-observations.ts';
+import { FLAG_BITS, SlotSeries, rankOf } from './slot-series.ts';
+
+export interface ElectricityMapsContext {
+  readonly reference: ReferenceData;
+  readonly documentId: string;
+}
+
+interface Draft {
+  readonly header: ChunkHeader;
+  readonly values: { readonly t: number; readonly v: number; readonly estimated: boolean }[];
+}
+
+/**
+ * Turns an Electricity Maps response into observations with source `electricitymaps`, so the two sources can be
+ * compared zone by zone: production per mode (`generation_actual`, production type = mode slug), imports and
+ * exports per neighbour (`flow_physical`), the published renewable and fossil-free shares, and the published
+ * (consumption-based, flow-traced) carbon intensity. Their `datetime` is the start of an hourly value; hours are
+ * replicated over their four quarters. Qualifiers carry `source=electricitymaps` so these never share a key with
+ * gridstream's own values.
+ */
+export function observationsFromElectricityMaps(
+  outcome: ElectricityMapsOutcome,
+  ctx: ElectricityMapsContext,
+): ProcessingResult {
+  const rejects: ProcessingReject[] = [];
+  const done = (chunks: GridSeriesChunk[], stepsIn: number, stepsRejected: number): ProcessingResult => ({
+    chunks,
+    rejects,
+    stats: {
+      stepsIn,
+      stepsUsed: stepsIn - stepsRejected,
+      stepsRejected,
+      observations: chunks.reduce((n, c) => n + c.points.length, 0),
+      overlapsResolved: 0,
+    },
+  });
+  if (outcome.kind === 'invalid') {
+    rejects.push({ code: 'invalid_document', message: outcome.message, position: {} });
+    return done([], 0, 0);
+  }
+  if (outcome.kind === 'no_data') return done([], 0, 0);
+  if (outcome.kind === 'unsupported') {
+    rejects.push({ code: 'unsupported_document', message: `${outcome.what} holds no observations`, position: {} });
+    return done([], 0, 0);
+  }
+  const area = ctx.reference.areaOfElectricityMapsZone(outcome.zone);
+  const stepsIn = countSteps(outcome);
+  if (area === undefined) {
+    rejects.push({
+      code: 'unmapped_area',
+      message: `unknown Electricity Maps zone "${outcome.zone}"`,
+      position: { zone: outcome.zone },
+    });
+    return done([], stepsIn, stepsIn);
+  }
+  const drafts = new Map<string, Draft>();
+  let stepsRejected = 0;
+  const add = (
+    metric: Metric,
+    unit: Unit,
+    t: number,
+    v: number | null | undefined,
+    estimated: boolean,
+    extra: { productionType?: string; zone?: string; counterpartZone?: string; factors?: string } = {},
+  ): void => {
+    if (v === null || v === undefined || !Number.isFinite(v)) return;
+    const qualifier = [extra.factors === undefined ? '' : `factors=${extra.factors}`, 'source=electricitymaps']
+      .filter((q) => q !== '')
+      .join(';');
+    const header: ChunkHeader = {
+      zone: extra.zone ?? area.code,
+      metric,
+      productionType: extra.productionType ?? '',
+      counterpartZone: extra.counterpartZone ?? '',
+      qualifier,
+      unit,
+      source: 'electricitymaps',
+      documentId: ctx.documentId,
+      revision: 0,
+      attributes: { sourceResolution: 'PT1H', electricityMapsZone: outcome.zone },
+    };
+    const id = [header.zone, metric, header.productionType, header.counterpartZone, qualifier].join('|');
+    let draft = drafts.get(id);
+    if (draft === undefined) {
+      draft = { header, values: [] };
+      drafts.set(id, draft);
+    }
+    draft.values.push({ t, v, estimated });
+  };
+  const neighbour = (key: string, hour: string): Area | undefined => {
+    const found = ctx.reference.areaOfElectricityMapsZone(key);
+    if (found === undefined) {
+      stepsRejected++;
+      rejects.push({
+        code: 'unmapped_area',
+        message: `unknown Electricity Maps zone "${key}"`,
+        position: { zone: key, datetime: hour },
+      });
+    }
+    return found;
+  };
+
+  if (outcome.kind === 'power_breakdown') {
+    for (const e of outcome.entries) {
+      const t = Date.parse(e.datetime);
+      const est = e.isEstimated === true;
+      for (const [mode, mw] of Object.entries(e.powerProductionBreakdown)) {
+        add('generation_actual', 'MW', t, mw, est, { productionType: mode.replaceAll(' ', '_') });
+      }
+      for (const [key, mw] of Object.entries(e.powerImportBreakdown ?? {})) {
+        const from = neighbour(key, e.datetime);
+        if (from !== undefined) add('flow_physical', 'MW', t, mw, est, { zone: from.code, counterpartZone: area.code });
+      }
+      for (const [key, mw] of Object.entries(e.powerExportBreakdown ?? {})) {
+        const to = neighbour(key, e.datetime);
+        if (to !== undefined) add('flow_physical', 'MW', t, mw, est, { counterpartZone: to.code });
+      }
+      add('renewable_share', '%', t, e.renewablePercentage, est);
+      add('fossil_free_share', '%', t, e.fossilFreePercentage, est);
+    }
+  } else {
+    for (const e of outcome.entries) {
+      const t = Date.parse(e.datetime);
+      const est = e.isEstimated === true;
+      add('carbon_intensity_consumption', 'gCO2eq/kWh', t, e.carbonIntensity, est, {
+        factors: e.emissionFactorType ?? 'lifecycle',
+      });
+      add('fossil_free_share', '%', t, e.fossilFreePercentage, est);
+    }
+  }
+
+  const chunks: GridSeriesChunk[] = [];
+  for (const draft of drafts.values()) {
+    const first = Math.min(...draft.values.map((x) => x.t));
+    const last = Math.max(...draft.values.map((x) => x.t)) + HOUR_MS;
+    const firstSlot = Math.floor(first / SLOT_MS) * SLOT_MS;
+    const slots = new SlotSeries(firstSlot, Math.ceil((last - firstSlot) / SLOT_MS));
+    for (const x of draft.values) {
+      slots.addStep(
+        x.t,
+        x.t + HOUR_MS,
+        x.v,
+        'intensive',
+        x.estimated ? FLAG_BITS.estimated : 0,
+        rankOf(0, true, HOUR_MS, 0),
+      );
+    }
+    chunks.push(...chunksOf(draft.header, slots.finish('intensive')));
+  }
+  return done(chunks, stepsIn, stepsRejected);
+}
+
+/** Source values in a response: every non-null number the conversion looks at. */
+function countSteps(
+  outcome: Extract<ElectricityMapsOutcome, { kind: 'power_breakdown' | 'carbon_intensity' }>,
+): number {
+  let n = 0;
+  const count = (r: Readonly<Record<string, number | null>> | null | undefined): void => {
+    for (const v of Object.values(r ?? {})) if (v !== null) n++;
+  };
+  if (outcome.kind === 'power_breakdown') {
+    for (const e of outcome.entries) {
+      count(e.powerProductionBreakdown);
+      count(e.powerImportBreakdown);
+      count(e.powerExportBreakdown);
+      if (e.renewablePercentage !== null && e.renewablePercentage !== undefined) n++;
+      if (e.fossilFreePercentage !== null && e.fossilFreePercentage !== undefined) n++;
+    }
+  } else {
+    for (const e of outcome.entries) {
+      if (e.carbonIntensity !== null) n++;
+      if (e.fossilFreePercentage !== null && e.fossilFreePercentage !== undefined) n++;
+    }
+  }
+  return n;
+}

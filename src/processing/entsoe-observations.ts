@@ -1,0 +1,270 @@
+import type { EntsoeParseOutcome, EntsoeReject, EntsoeSeries } from '../connectors/entsoe/index.ts';
+import { stepStart } from '../connectors/entsoe/index.ts';
+import type { GridSeriesChunk, Unit } from '../contracts/index.ts';
+import type { ReferenceData } from '../reference/index.ts';
+import { SLOT_MS, formatUtc, parseResolution } from '../time/index.ts';
+import type { ChunkHeader } from './chunks.ts';
+import { chunksOf } from './chunks.ts';
+import type { ProcessingReject } from './errors.ts';
+import type { MetricRule } from './metric-registry.ts';
+import { matchMetric } from './metric-registry.ts';
+import { FLAG_BITS, SlotSeries, rankOf } from './slot-series.ts';
+import type { ValueKind } from './units.ts';
+import { kindOf, unitFromEntsoe } from './units.ts';
+
+export interface ProcessingResult {
+  readonly chunks: GridSeriesChunk[];
+  readonly rejects: ProcessingReject[];
+  readonly stats: {
+    /** Source steps (after A03 expansion) in the input. */
+    readonly stepsIn: number;
+    /** Source steps that became observations. */
+    readonly stepsUsed: number;
+    /** Source steps of rejected series (dead-lettered); `stepsIn = stepsUsed + stepsRejected`. */
+    readonly stepsRejected: number;
+    /** Observations (15-minute points) out. */
+    readonly observations: number;
+    /** Slots where two source values met; the rank rule chose one. */
+    readonly overlapsResolved: number;
+  };
+}
+
+export interface EntsoeProcessingContext {
+  readonly reference: ReferenceData;
+  /** Id of the source document when the document has no mRID (raw message id, file name). */
+  readonly fallbackDocumentId: string;
+}
+
+interface KeyGroup {
+  readonly header: ChunkHeader;
+  readonly kind: ValueKind;
+  readonly series: EntsoeSeries[];
+  readonly resolutions: Set<string>;
+}
+
+/**
+ * Turns a parsed ENTSO-E response into 15-minute observations: metric from the document/process/business type,
+ * zones from the EIC codes, the uniform grid from any resolution, several TimeSeries of the same key merged.
+ * Whatever cannot be mapped (unknown area, unmodelled metric, unknown unit) is rejected with its source position
+ * while the rest of the document goes through.
+ */
+export function observationsFromEntsoe(outcome: EntsoeParseOutcome, ctx: EntsoeProcessingContext): ProcessingResult {
+  const rejects: ProcessingReject[] = [];
+  const empty = (stepsRejected = 0): ProcessingResult => ({
+    chunks: [],
+    rejects,
+    stats: { stepsIn: stepsRejected, stepsUsed: 0, stepsRejected, observations: 0, overlapsResolved: 0 },
+  });
+  switch (outcome.kind) {
+    case 'no_data':
+      return empty();
+    case 'unsupported':
+      rejects.push({
+        code: 'unsupported_document',
+        message: `${outcome.root} of type ${outcome.documentType ?? '?'} is not modelled by gridstream`,
+        position: { documentType: outcome.documentType },
+      });
+      return empty();
+    case 'invalid':
+      rejects.push({
+        code: 'invalid_document',
+        message: `${outcome.error.code}: ${outcome.error.message}`,
+        position: { ...lineOf(outcome.error.details) },
+      });
+      return empty();
+    case 'series':
+      break;
+    default:
+      return outcome satisfies never;
+  }
+  for (const r of outcome.rejects) rejects.push(fromParseReject(r));
+
+  let stepsIn = 0;
+  let stepsRejected = 0;
+  const groups = new Map<string, KeyGroup>();
+  for (const series of outcome.series) {
+    const steps = series.periods.reduce((n, p) => n + p.positions.length, 0);
+    stepsIn += steps;
+    const mapped = mapSeries(series, ctx, rejects);
+    if (mapped === undefined) {
+      stepsRejected += steps;
+      continue;
+    }
+    const id = [mapped.zone, mapped.rule.metric, mapped.productionType, mapped.counterpartZone, mapped.qualifier].join(
+      '|',
+    );
+    let group = groups.get(id);
+    if (group === undefined) {
+      group = { header: headerOf(series, mapped, ctx), kind: kindOf(mapped.unit), series: [], resolutions: new Set() };
+      groups.set(id, group);
+    }
+    group.series.push(series);
+    for (const p of series.periods) group.resolutions.add(p.resolution);
+  }
+
+  const chunks: GridSeriesChunk[] = [];
+  let overlaps = 0;
+  let observations = 0;
+  for (const group of groups.values()) {
+    const slots = standardise(group);
+    overlaps += slots.overlaps;
+    const header = {
+      ...group.header,
+      attributes: { ...group.header.attributes, sourceResolution: [...group.resolutions].join(',') },
+    };
+    for (const chunk of chunksOf(header, slots)) {
+      observations += chunk.points.length;
+      chunks.push(chunk);
+    }
+  }
+  return {
+    chunks,
+    rejects,
+    stats: { stepsIn, stepsUsed: stepsIn - stepsRejected, stepsRejected, observations, overlapsResolved: overlaps },
+  };
+}
+
+interface MappedSeries {
+  readonly rule: MetricRule;
+  readonly zone: string;
+  readonly counterpartZone: string;
+  readonly productionType: string;
+  readonly qualifier: string;
+  readonly unit: Unit;
+}
+
+function mapSeries(
+  series: EntsoeSeries,
+  ctx: EntsoeProcessingContext,
+  rejects: ProcessingReject[],
+): MappedSeries | undefined {
+  const where = { documentIndex: series.document.index, seriesIndex: series.index, documentType: series.document.type };
+  const match = matchMetric(series);
+  if (match === undefined) {
+    rejects.push({
+      code: 'unmapped_metric',
+      message: `no gridstream metric for documentType ${series.document.type ?? '?'} processType ${series.document.processType ?? '-'} businessType ${series.businessType ?? '-'}`,
+      position: { ...where, processType: series.document.processType, businessType: series.businessType },
+    });
+    return undefined;
+  }
+  const { reference } = ctx;
+  for (const eic of [match.zoneEic, match.counterpartEic]) {
+    if (eic !== null && !reference.hasEic(eic)) {
+      rejects.push({ code: 'unmapped_area', message: `unknown area EIC code "${eic}"`, position: { ...where, eic } });
+      return undefined;
+    }
+  }
+  const unit = unitFromEntsoe(series.unit);
+  if (unit === undefined) {
+    rejects.push({
+      code: 'unknown_unit',
+      message: `unknown unit "${series.unit ?? ''}"`,
+      position: { ...where, unit: series.unit },
+    });
+    return undefined;
+  }
+  let productionType = '';
+  if (match.rule.perType && series.psrType !== null) {
+    if (!reference.hasProductionType(series.psrType)) {
+      rejects.push({
+        code: 'unknown_production_type',
+        message: `unknown psrType "${series.psrType}"`,
+        position: { ...where, psrType: series.psrType },
+      });
+      return undefined;
+    }
+    productionType = series.psrType;
+  }
+  return {
+    rule: match.rule,
+    zone: reference.area(match.zoneEic).code,
+    counterpartZone: match.counterpartEic === null ? '' : reference.area(match.counterpartEic).code,
+    productionType,
+    qualifier: match.rule.qualifier(series),
+    unit,
+  };
+}
+
+function headerOf(series: EntsoeSeries, mapped: MappedSeries, ctx: EntsoeProcessingContext): ChunkHeader {
+  const doc = series.document;
+  const attributes: Record<string, string> = {};
+  if (doc.type !== null) attributes['documentType'] = doc.type;
+  if (doc.processType !== null) attributes['processType'] = doc.processType;
+  if (series.businessType !== null) attributes['businessType'] = series.businessType;
+  if (series.auctionType !== null) attributes['auctionType'] = series.auctionType;
+  if (doc.createdAt !== null) attributes['documentCreated'] = formatUtc(doc.createdAt);
+  if (mapped.productionType !== '') {
+    const type = ctx.reference.productionType(mapped.productionType);
+    attributes['productionTypeName'] = type.name;
+    if (type.mode !== null) attributes['carbonMode'] = type.mode;
+  }
+  return {
+    zone: mapped.zone,
+    metric: mapped.rule.metric,
+    productionType: mapped.productionType,
+    counterpartZone: mapped.counterpartZone,
+    qualifier: mapped.qualifier,
+    unit: mapped.unit,
+    source: 'entsoe',
+    documentId: doc.mRID ?? ctx.fallbackDocumentId,
+    revision: doc.revision ?? 0,
+    attributes,
+  };
+}
+
+/** All series of one key on one dense slot grid. */
+function standardise(group: KeyGroup): SlotSeries {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const s of group.series) {
+    for (const p of s.periods) {
+      first = Math.min(first, p.start);
+      last = Math.max(last, p.end);
+    }
+  }
+  const firstSlot = Math.floor(first / SLOT_MS) * SLOT_MS;
+  const count = Math.max(0, Math.ceil((last - firstSlot) / SLOT_MS));
+  const slots = new SlotSeries(firstSlot, count);
+  for (const s of group.series) {
+    const revision = s.document.revision ?? 0;
+    for (const p of s.periods) {
+      const resolutionMs = p.stepMs ?? (parseResolution(p.resolution)?.kind === 'calendar' ? 86_400_000 : SLOT_MS);
+      const { positions, values, filled } = p;
+      const givenRank = rankOf(revision, true, resolutionMs, s.index);
+      const filledRank = rankOf(revision, false, resolutionMs, s.index);
+      for (let i = 0; i < positions.length; i++) {
+        const position = positions[i] ?? 0;
+        const isFilled = filled[i] === 1;
+        slots.addStep(
+          stepStart(p, position),
+          stepStart(p, position + 1),
+          Number(values[i]),
+          group.kind,
+          isFilled ? FLAG_BITS.filled : 0,
+          isFilled ? filledRank : givenRank,
+        );
+      }
+    }
+  }
+  return slots.finish(group.kind);
+}
+
+function fromParseReject(r: EntsoeReject): ProcessingReject {
+  return {
+    code: r.code,
+    message: r.message,
+    position: {
+      documentIndex: r.documentIndex,
+      seriesIndex: r.seriesIndex,
+      periodIndex: r.periodIndex,
+      position: r.position,
+      line: r.line,
+    },
+  };
+}
+
+function lineOf(details: Readonly<Record<string, unknown>>): Record<string, number> {
+  const line = details['line'];
+  return typeof line === 'number' ? { line } : {};
+}

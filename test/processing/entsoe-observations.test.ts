@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseEntsoeDocument } from '../../src/connectors/entsoe/index.ts';
+import type { GridSeriesChunk } from '../../src/contracts/index.ts';
+import { GridSeriesChunkSchema } from '../../src/contracts/index.ts';
+import type { ProcessingResult } from '../../src/processing/index.ts';
+import { observationsFromEntsoe } from '../../src/processing/index.ts';
+import { loadReference } from '../../src/reference/index.ts';
+import { entsoeXml } from '../helpers/entsoe-xml.ts';
+import { entsoeFixture, entsoeFixtureNames, entsoeFixtureText } from '../helpers/fixtures.ts';
+
+const reference = loadReference();
+const process = (body: string | Buffer, name = 'test'): ProcessingResult =>
+  observationsFromEntsoe(parseEntsoeDocument(body), { reference, fallbackDocumentId: name });
+const points = (r: ProcessingResult, pred: (c: GridSeriesChunk) => boolean = () => true) =>
+  r.chunks.filter(pred).flatMap((c) =>
+    c.points.map((p) => ({
+      ...p,
+      zone: c.zone,
+      metric: c.metric,
+      type: c.productionType,
+      counterpart: c.counterpartZone,
+      qualifier: c.qualifier,
+      unit: c.unit,
+    })),
+  );
+
+describe('real fixtures go through without loss', () => {
+  for (const name of entsoeFixtureNames().filter((n) => /^A(75|65|44|11|09|61|69)_/.test(n))) {
+    it(`${name}: steps in = steps used + steps dead-lettered, every chunk valid`, () => {
+      const r = process(entsoeFixture(name), name);
+      const outcome = parseEntsoeDocument(entsoeFixture(name));
+      assert.equal(outcome.kind, 'series');
+      assert.equal(r.stats.stepsIn, outcome.stats.steps, 'every expanded step counted');
+      assert.equal(r.stats.stepsIn, r.stats.stepsUsed + r.stats.stepsRejected);
+      assert.equal(r.stats.stepsRejected, 0, JSON.stringify(r.rejects));
+      assert.ok(r.stats.observations > 0);
+      for (const c of r.chunks) assert.doesNotThrow(() => GridSeriesChunkSchema.parse(c));
+      const keys = new Set(
+        points(r).map((p) => `${p.zone}|${p.metric}|${p.type}|${p.counterpart}|${p.qualifier}|${p.t}`),
+      );
+      assert.equal(keys.size, r.stats.observations, 'one value per key and slot');
+    });
+  }
+});
+
+describe('metric registry and spatial mapping', () => {
+  it('A75 → generation_actual per production type; LU reports its control area as zone LU, not DE_LU', () => {
+    const r = process(entsoeFixture('A75_LU_PT15M_A01_2024-05-21.xml'));
+    assert.deepEqual(
+      new Set(r.chunks.map((c) => `${c.zone}|${c.metric}|${c.unit}`)),
+      new Set(['LU|generation_actual|MW']),
+    );
+    assert.ok(
+      r.chunks.every((c) => /^B\d{2}$/.test(c.productionType) && c.attributes?.['productionTypeName'] !== undefined),
+    );
+  });
+  it('LU: the production type split over two TimeSeries is merged into one key', () => {
+    const text = entsoeFixtureText('A75_LU_PT15M_A01_2024-05-21.xml');
+    const outcome = parseEntsoeDocument(text);
+    assert.equal(outcome.kind, 'series');
+    const psr = outcome.series.map((s) => s.psrType);
+    const split = psr.find((p, i) => psr.indexOf(p) !== i);
+    assert.ok(split);
+    const r = process(text);
+    const keys = r.chunks.filter((c) => c.productionType === split).map((c) => c.productionType);
+    assert.ok(keys.length >= 1);
+    const splitSteps = outcome.series
+      .filter((s) => s.psrType === split)
+      .reduce((n, s) => n + s.periods.reduce((m, p) => m + p.positions.length, 0), 0);
+    assert.equal(points(r, (c) => c.productionType === split).length, splitSteps, 'both series end up under one key');
+  });
+  it('A65 → load, A44 → price with its sequence, A11 → flow from out to in, A09 → exchange per contract type', () => {
+    const load = process(entsoeFixture('A65_A01_DK2_PT60M_forecast_2023-12-28.xml'));
+    assert.deepEqual(
+      new Set(load.chunks.map((c) => `${c.zone}|${c.metric}`)),
+      new Set(['DK_2|load_forecast_day_ahead']),
+    );
+    const prices = process(entsoeFixture('A44_DE-LU_PT60M-PT15M_sequences_A03_2021-01-01.xml'));
+    assert.deepEqual(
+      new Set(prices.chunks.map((c) => `${c.zone}|${c.metric}|${c.qualifier}|${c.unit}`)),
+      new Set(['DE_LU|price_day_ahead|sequence=1|EUR/MWh', 'DE_LU|price_day_ahead|sequence=2|EUR/MWh']),
+    );
+    const flows = process(entsoeFixture('A11_DK1-GB_PT60M_2023-12-20_exports.xml'));
+    assert.deepEqual(new Set(flows.chunks.map((c) => `${c.zone}→${c.counterpartZone}`)), new Set(['DK_1→GB']));
+    const exchanges = process(entsoeFixture('A09_BE-NL_PT15M_2024-03-24_exports.xml'));
+    assert.deepEqual(new Set(exchanges.chunks.map((c) => c.qualifier)), new Set(['contract=A01', 'contract=A05']));
+  });
+  it('an unknown EIC is dead-lettered as unmapped_area with the code; the rest of the document goes through', () => {
+    const text = entsoeFixtureText('A75_FI_PT60M_A01_2023-05-08.xml').replace('10YFI-1--------U', '10YXX-UNKNOWN--Q');
+    const outcome = parseEntsoeDocument(text);
+    assert.equal(outcome.kind, 'series');
+    const firstSeriesSteps = outcome.series[0]?.periods.reduce((n, p) => n + p.positions.length, 0) ?? 0;
+    const r = process(text);
+    assert.equal(r.rejects.length, 1);
+    assert.equal(r.rejects[0]?.code, 'unmapped_area');
+    assert.equal(r.rejects[0].position['eic'], '10YXX-UNKNOWN--Q');
+    assert.equal(r.rejects[0].position['seriesIndex'], 0);
+    assert.equal(r.stats.stepsRejected, firstSeriesSteps);
+    assert.equal(r.stats.stepsIn, r.stats.stepsUsed + r.stats.stepsRejected);
+    assert.ok(r.chunks.length > 0 && r.chunks.every((c) => c.zone === 'FI'));
+  });
+  it('an unmodelled document type is dead-lettered as unmapped_metric; an outage document as unsupported_document', () => {
+    const doc = entsoeXml({
+      type: 'A72',
+      processType: 'A16',
+      series: [
+        {
+          inDomain: '10YFR-RTE------C',
+          periods: [{ start: '2024-01-01T00:00Z', end: '2024-01-01T01:00Z', resolution: 'PT60M', points: [[1, 5]] }],
+        },
+      ],
+    });
+    assert.equal(process(doc).rejects[0]?.code, 'unmapped_metric');
+    assert.equal(
+      process(entsoeFixture('A80_BE_planned-unavailability_2025-08-31.xml')).rejects[0]?.code,
+      'unsupported_document',
+    );
+  });
+});
+
+describe('temporal standardisation', () => {
+  const hour = (unit: string, values: number[], resolution = 'PT60M') =>
+    entsoeXml({
+      type: 'A75',
+      processType: 'A16',
+      series: [
+        {
+          inDomain: '10YFR-RTE------C',
+          psrType: 'B16',
+          unit,
+          periods: [
+            {
+              start: '2024-06-01T00:00Z',
+              end: `2024-06-01T0${values.length}:00Z`,
+              resolution,
+              points: values.map((v, i) => [i + 1, v] as const),
+            },
+          ],
+        },
+      ],
+    });
+  it('an intensive PT60M value (MW) fills each of its four quarters, flagged split', () => {
+    const r = process(hour('MAW', [100, 60]));
+    assert.deepEqual(
+      points(r).map((p) => [p.t, p.v, p.f]),
+      [
+        ['2024-06-01T00:00:00Z', 100, ['split']],
+        ['2024-06-01T00:15:00Z', 100, ['split']],
+        ['2024-06-01T00:30:00Z', 100, ['split']],
+        ['2024-06-01T00:45:00Z', 100, ['split']],
+        ['2024-06-01T01:00:00Z', 60, ['split']],
+        ['2024-06-01T01:15:00Z', 60, ['split']],
+        ['2024-06-01T01:30:00Z', 60, ['split']],
+        ['2024-06-01T01:45:00Z', 60, ['split']],
+      ],
+    );
+  });
+  it('an extensive PT60M value (MWh) is divided evenly over its quarters', () => {
+    const r = process(hour('MWH', [100]));
+    assert.deepEqual(
+      points(r).map((p) => p.v),
+      [25, 25, 25, 25],
+    );
+    assert.equal(points(r)[0]?.unit, 'MWh');
+  });
+  it('finer than 15 minutes: PT5M intensive values are averaged, extensive summed', () => {
+    const fine = (unit: string) =>
+      entsoeXml({
+        type: 'A75',
+        processType: 'A16',
+        series: [
+          {
+            inDomain: '10YFR-RTE------C',
+            psrType: 'B16',
+            unit,
+            periods: [
+              {
+                start: '2024-06-01T00:00Z',
+                end: '2024-06-01T00:15Z',
+                resolution: 'PT5M',
+                points: [
+                  [1, 10],
+                  [2, 20],
+                  [3, 60],
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    assert.deepEqual(
+      points(process(fine('MAW'))).map((p) => [p.v, p.f]),
+      [[30, ['aggregated']]],
+    );
+    assert.deepEqual(
+      points(process(fine('MWH'))).map((p) => [p.v, p.f]),
+      [[90, ['aggregated']]],
+    );
+    const partial = fine('MAW').replace('<Point><position>3</position><quantity>60</quantity></Point>', '');
+    assert.deepEqual(
+      points(process(partial)).map((p) => [p.v, p.f]),
+      [[15, ['aggregated', 'incomplete']]],
+    );
+  });
+  it('P1D across the spring DST change: the 23-hour local day becomes 92 quarters', () => {
+    const r = process(entsoeFixture('A61_ES-FR_P1D_A03_month-ahead_DST_2026-03-17_export.xml'));
+    const day = points(r).filter((p) => p.t >= '2026-03-28T23:00:00Z' && p.t < '2026-03-29T22:00:00Z');
+    assert.equal(day.length, 92);
+    assert.ok(day.every((p) => p.v === 3000));
+  });
+  it('A03-filled source values stay flagged filled', () => {
+    const r = process(entsoeFixture('A44_ES_PT60M-to-PT15M_A03_2025-09-29.xml'));
+    assert.ok(points(r).some((p) => p.f?.includes('filled') === true));
+  });
+});
+
+describe('overlapping values for one key', () => {
+  const doc = (revision: number, value: number, mRID: string) =>
+    entsoeXml({
+      mRID,
+      revision,
+      type: 'A75',
+      processType: 'A16',
+      series: [
+        {
+          inDomain: '10YFR-RTE------C',
+          psrType: 'B16',
+          periods: [
+            {
+              start: '2024-06-01T00:00Z',
+              end: '2024-06-01T00:30Z',
+              resolution: 'PT15M',
+              points: [
+                [1, value],
+                [2, value],
+              ],
+            },
+          ],
+        },
+        {
+          inDomain: '10YFR-RTE------C',
+          psrType: 'B16',
+          periods: [
+            {
+              start: '2024-06-01T00:15Z',
+              end: '2024-06-01T00:45Z',
+              resolution: 'PT15M',
+              points: [
+                [1, value + 1],
+                [2, value + 1],
+              ],
+            },
+          ],
+        },
+      ],
+    });
+  it('are resolved deterministically (later series wins at equal revision) and the choice is recorded', () => {
+    const r = process(doc(1, 10, 'a'));
+    assert.deepEqual(
+      points(r).map((p) => [p.t.slice(11, 16), p.v, p.f ?? []]),
+      [
+        ['00:00', 10, []],
+        ['00:15', 11, ['overlap_resolved']],
+        ['00:30', 11, []],
+      ],
+    );
+    assert.equal(r.stats.overlapsResolved, 1);
+    assert.deepEqual(points(process(doc(1, 10, 'a'))), points(r), 'same input, same output');
+  });
+  it('a value given in the document beats one repeated by A03 at the same revision', () => {
+    const text = entsoeXml({
+      type: 'A44',
+      series: [
+        {
+          inDomain: '10YFR-RTE------C',
+          outDomain: '10YFR-RTE------C',
+          biddingZone: false,
+          currency: 'EUR',
+          curveType: 'A03',
+          periods: [{ start: '2024-06-01T00:00Z', end: '2024-06-01T00:30Z', resolution: 'PT15M', points: [[1, 50]] }],
+        },
+        {
+          inDomain: '10YFR-RTE------C',
+          outDomain: '10YFR-RTE------C',
+          biddingZone: false,
+          currency: 'EUR',
+          curveType: 'A01',
+          periods: [{ start: '2024-06-01T00:15Z', end: '2024-06-01T00:30Z', resolution: 'PT15M', points: [[1, 40]] }],
+        },
+      ],
+    }).replace(/<TimeSeries><mRID>1/, '<TimeSeries><mRID>1');
+    const values = points(process(text)).map((p) => p.v);
+    assert.deepEqual(values, [50, 40]);
+  });
+});
