@@ -46,3 +46,4 @@ export {
   DLQ_TOPIC_HANDLES,
   ALL_TOPICS,
 } from './topics.ts';
+export { asyncApiDocument } from './asyncapi.ts';
