@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Parser } from '@asyncapi/parser';
+import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import { ALL_TOPICS, asyncApiDocument } from '../../src/contracts/index.ts';
 
 describe('AsyncAPI document', () => {
   it('is valid AsyncAPI 3 according to the official parser, with a channel per topic', async () => {
     const doc = asyncApiDocument(ALL_TOPICS, '0.1.0');
     const { document, diagnostics } = await new Parser().parse(JSON.stringify(doc));
-    const errors = diagnostics.filter((d) => d.severity === 0);
+    const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
     assert.deepEqual(
       errors.map((e) => `${e.code}: ${e.message} at ${e.path.join('.')}`),
       [],
