@@ -4,9 +4,10 @@
  */
 import type { Benchmark, Figure } from './figure.ts';
 import { entsoeParseBenchmark } from './entsoe-parse.ts';
+import { logThroughputBenchmark } from './log-throughput.ts';
 import { processingBenchmark } from './processing.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [entsoeParseBenchmark, processingBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [entsoeParseBenchmark, processingBenchmark, logThroughputBenchmark];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));

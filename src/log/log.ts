@@ -96,14 +96,31 @@ export interface Log {
    * idempotent producer; embedded: fsynced). Records with the same key keep their order. Rejects with a
    * `LogError` whose `retryable` flag says whether appending again may succeed.
    */
-  produce(topic: string, records: readonly LogRecord[], options?: { readonly signal?: AbortSignal }): Promise<readonly RecordPosition[]>;
+  produce(
+    topic: string,
+    records: readonly LogRecord[],
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<readonly RecordPosition[]>;
   consumer(options: ConsumerOptions): LogConsumer;
   /** Reads up to `limit` records of one partition from `offset` without joining a group (DLQ browsing). */
-  read(topic: string, partition: number, offset: number, limit: number, options?: { readonly signal?: AbortSignal }): Promise<readonly ConsumedRecord[]>;
+  read(
+    topic: string,
+    partition: number,
+    offset: number,
+    limit: number,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<readonly ConsumedRecord[]>;
   /** Partition count, earliest and next (high watermark) offsets of each partition. */
-  offsets(topic: string, options?: { readonly signal?: AbortSignal }): Promise<readonly { partition: number; earliest: number; next: number }[]>;
+  offsets(
+    topic: string,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<readonly { partition: number; earliest: number; next: number }[]>;
   /** Committed next-offsets of a group for a topic (`null` where nothing is committed). */
-  committed(groupId: string, topic: string, options?: { readonly signal?: AbortSignal }): Promise<readonly (number | null)[]>;
+  committed(
+    groupId: string,
+    topic: string,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<readonly (number | null)[]>;
   /** Topic names that exist. */
   topics(options?: { readonly signal?: AbortSignal }): Promise<readonly string[]>;
   /** Closes producers and consumers of this log. Idempotent. */

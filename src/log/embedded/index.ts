@@ -1,0 +1,1 @@
+export { createEmbeddedLog, type EmbeddedLog, type EmbeddedLogOptions } from './embedded-log.ts';

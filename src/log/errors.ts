@@ -1,0 +1,103 @@
+import { GridstreamError } from '../common/index.ts';
+
+/**
+ * Stable codes of {@link LogError}. Each has a default `retryable` flag in {@link RETRYABLE_LOG_ERRORS}; a call site
+ * may override it when it knows better (an I/O error from a full disk is retryable, a corrupt file is not).
+ */
+export const LOG_ERROR_CODES = [
+  /** The topic does not exist (topics are created explicitly, never on first use). */
+  'unknown_topic',
+  /** The partition number is outside the topic's partitions. */
+  'unknown_partition',
+  /** Topic name, partition count or another argument is invalid. */
+  'invalid_argument',
+  /** A record is larger than the topic's `maxMessageBytes`. */
+  'record_too_large',
+  /** The consumer does not own the partition (it was reassigned by a rebalance). */
+  'not_owner',
+  /** The log or consumer has been closed. */
+  'closed',
+  /** The operation was cancelled through its `AbortSignal`. */
+  'aborted',
+  /** Reading or writing the embedded log's files failed. */
+  'io_error',
+  /** A data file failed its integrity check somewhere other than a torn tail. */
+  'corrupt',
+  /** Another live process owns the embedded log's data directory. */
+  'locked',
+  /** No Kafka broker could be reached. */
+  'broker_unavailable',
+  /** The broker did not answer in time. */
+  'timeout',
+  /** A value failed its topic's schema (or is not JSON / UTF-8). */
+  'invalid_message',
+  /** A processor was configured so that a DLQ would feed its own source. */
+  'dlq_loop',
+  /** The broker or client failed in a way with no better code. */
+  'log_failure',
+] as const;
+export type LogErrorCode = (typeof LOG_ERROR_CODES)[number];
+
+/**
+ * Whether an error with this code may go away when the same operation is tried again. A full disk or an
+ * unreachable broker may recover; a too-large record or a schema violation never will.
+ */
+export const RETRYABLE_LOG_ERRORS = {
+  unknown_topic: false,
+  unknown_partition: false,
+  invalid_argument: false,
+  record_too_large: false,
+  not_owner: false,
+  closed: false,
+  aborted: false,
+  io_error: true,
+  corrupt: false,
+  locked: false,
+  broker_unavailable: true,
+  timeout: true,
+  invalid_message: false,
+  dlq_loop: false,
+  log_failure: true,
+} as const satisfies Record<LogErrorCode, boolean>;
+
+/**
+ * A failure of the event log (either implementation) or of the typed layer over it.
+ *
+ * @example
+ * throw new LogError('unknown_topic', `topic ${name} does not exist`, { details: { topic: name } });
+ */
+export class LogError extends GridstreamError<LogErrorCode> {
+  constructor(
+    code: LogErrorCode,
+    message: string,
+    options: { retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(code, message, { ...options, retryable: options.retryable ?? RETRYABLE_LOG_ERRORS[code] });
+  }
+}
+
+/** True for a {@link LogError} with the given code. */
+export function isLogError(error: unknown, code?: LogErrorCode): error is LogError {
+  return error instanceof LogError && (code === undefined || error.code === code);
+}
+
+/** Turns an abort (`signal.reason` or a DOMException) into a typed `aborted` error, keeping the cause. */
+export function abortedError(signal: AbortSignal | undefined, what: string): LogError {
+  const reason: unknown = signal?.reason;
+  // A timeout signal aborts with a TimeoutError: that is a timeout (retryable), not a cancellation.
+  if (reason instanceof DOMException && reason.name === 'TimeoutError') {
+    return new LogError('timeout', `${what} timed out`, { cause: reason });
+  }
+  return new LogError('aborted', `${what} was aborted`, { cause: reason });
+}
+
+/** Throws the typed abort error when `signal` has aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted === true) throw abortedError(signal, what);
+}
+
+/** Wraps a Node.js file-system error as a retryable `io_error`, keeping the errno code for logs. */
+export function ioError(message: string, cause: unknown): LogError {
+  const errno = cause instanceof Error && 'code' in cause ? String(cause.code) : undefined;
+  return new LogError('io_error', message, { cause, details: errno === undefined ? {} : { errno } });
+}

@@ -1,0 +1,57 @@
+/**
+ * The event log: the Log port (Kafka's model), its two implementations, and what every role builds on it — typed
+ * produce/decode, dead letters, and the stream-processor runner.
+ */
+export type {
+  Log,
+  LogRecord,
+  ConsumedRecord,
+  RecordPosition,
+  PartitionOffset,
+  TopicSpec,
+  ConsumerOptions,
+  ConsumedBatch,
+  LogConsumer,
+} from './log.ts';
+export { LogError, LOG_ERROR_CODES, RETRYABLE_LOG_ERRORS, type LogErrorCode, isLogError } from './errors.ts';
+export { murmur2, toPositive, partitionForKey, createPartitioner, type Partitioner } from './partitioner.ts';
+export { createEmbeddedLog, type EmbeddedLog, type EmbeddedLogOptions } from './embedded/index.ts';
+export {
+  produceValues,
+  decodeRecord,
+  topicSpecOf,
+  type ProduceValuesOptions,
+  type ProduceValuesResult,
+  type RejectedValue,
+  type DecodeResult,
+} from './topic-io.ts';
+export {
+  buildDeadLetter,
+  deadLetterFromRecord,
+  deadLetterRecord,
+  produceDeadLetters,
+  dlqTopicFor,
+  createScrubber,
+  scrubCredentials,
+  type DeadLetterInput,
+  type DeadLetterOptions,
+  type DeadLetterSource,
+} from './dead-letters.ts';
+export {
+  createProcessor,
+  output,
+  PROCESSOR_STATES,
+  type Processor,
+  type ProcessorState,
+  type ProcessorOptions,
+  type ProcessorItem,
+  type ProcessorOutput,
+  type ProcessorReject,
+  type ProcessorMetrics,
+  type HandleContext,
+  type HandleResult,
+  type OutputTopic,
+  type RetryPolicy,
+} from './processor.ts';
+export { createKafkaLog, type KafkaLogOptions } from './kafka/index.ts';
+export { namespacedLog } from './namespace.ts';

@@ -1,0 +1,110 @@
+import { findErrorBy, TimeoutError as KafkaTimeoutError, UserError, type GenericError } from '@platformatic/kafka';
+import { LogError, type LogErrorCode } from '../errors.ts';
+
+/**
+ * Kafka protocol errors whose meaning does not change on a retry, by the `apiId` @platformatic/kafka gives them
+ * (Kafka's own error names). Everything else the broker says is transient (leader moved, coordinator loading,
+ * not enough replicas) and maps to a retryable `broker_unavailable`.
+ */
+const PERMANENT_PROTOCOL_ERRORS: Readonly<Record<string, LogErrorCode>> = {
+  MESSAGE_TOO_LARGE: 'record_too_large',
+  RECORD_LIST_TOO_LARGE: 'record_too_large',
+  UNKNOWN_TOPIC_OR_PARTITION: 'unknown_topic',
+  UNKNOWN_TOPIC_ID: 'unknown_topic',
+  INVALID_TOPIC_EXCEPTION: 'invalid_argument',
+  INVALID_PARTITIONS: 'invalid_argument',
+  INVALID_REPLICATION_FACTOR: 'invalid_argument',
+  INVALID_REPLICA_ASSIGNMENT: 'invalid_argument',
+  INVALID_CONFIG: 'invalid_argument',
+  INVALID_REQUEST: 'invalid_argument',
+  INVALID_TIMESTAMP: 'invalid_argument',
+  INVALID_RECORD: 'invalid_argument',
+  POLICY_VIOLATION: 'invalid_argument',
+  UNSUPPORTED_VERSION: 'log_failure',
+  UNSUPPORTED_COMPRESSION_TYPE: 'log_failure',
+  CORRUPT_MESSAGE: 'log_failure',
+};
+
+/** Authentication and authorisation failures: retrying with the same credentials cannot succeed. */
+const AUTH_ERRORS = [
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
+];
+
+/**
+ * The first error in a @platformatic/kafka error tree (retry series are `MultipleErrors`) whose `property`
+ * equals `value`; `null` for anything that is not one of the library's errors.
+ */
+export function findKafkaError(error: unknown, property: string, value: unknown): GenericError | null {
+  return error instanceof Error ? findErrorBy(error, property, value) : null;
+}
+
+/**
+ * True when the library reports that a topic does not exist. Its metadata call replaces the broker's
+ * UNKNOWN_TOPIC_OR_PARTITION with a bare `UserError('Unknown topic <name>.')` without a cause, so for that one
+ * case the message is all there is to go on; it is matched here and nowhere else.
+ */
+export function isUnknownTopic(error: unknown): boolean {
+  if (
+    findKafkaError(error, 'apiId', 'UNKNOWN_TOPIC_OR_PARTITION') ||
+    findKafkaError(error, 'apiId', 'UNKNOWN_TOPIC_ID')
+  ) {
+    return true;
+  }
+  const user = findKafkaError(error, 'code', UserError.code);
+  return user !== null && user.message.startsWith('Unknown topic ');
+}
+
+/** True when the broker asks the member to rejoin its group (a rebalance happened or it was evicted). */
+export function needsRejoin(error: unknown): boolean {
+  return findKafkaError(error, 'needsRejoin', true) !== null;
+}
+
+/**
+ * Maps anything @platformatic/kafka throws to a {@link LogError} with a stable code and a correct `retryable`
+ * flag, keeping the original as `cause`. Permanent causes are looked for first: a retry series that ended on
+ * MESSAGE_TOO_LARGE is a too-large record even if an earlier attempt hit a network blip.
+ */
+export function toLogError(error: unknown, what: string, details: Record<string, unknown> = {}): LogError {
+  if (error instanceof LogError) return error;
+  const withCause = (code: LogErrorCode, message: string, retryable?: boolean, extra: Record<string, unknown> = {}) =>
+    new LogError(code, `${what}: ${message}`, {
+      cause: error,
+      details: { ...details, ...extra },
+      ...(retryable === undefined ? {} : { retryable }),
+    });
+
+  for (const [apiId, code] of Object.entries(PERMANENT_PROTOCOL_ERRORS)) {
+    const found = findKafkaError(error, 'apiId', apiId);
+    if (found) return withCause(code, found.message, code === 'log_failure' ? false : undefined, { kafkaError: apiId });
+  }
+  if (isUnknownTopic(error)) return withCause('unknown_topic', 'the topic does not exist');
+  for (const apiId of AUTH_ERRORS) {
+    const found = findKafkaError(error, 'apiId', apiId);
+    if (found) return withCause('log_failure', found.message, false, { kafkaError: apiId });
+  }
+  if (findKafkaError(error, 'code', 'PLT_KFK_AUTHENTICATION'))
+    return withCause('log_failure', 'authentication failed', false);
+  if (findKafkaError(error, 'closed', true)) return withCause('closed', 'the client is closed');
+  if (findKafkaError(error, 'constructor', KafkaTimeoutError) || findKafkaError(error, 'apiId', 'REQUEST_TIMED_OUT')) {
+    return withCause('timeout', 'the broker did not answer in time');
+  }
+  if (findKafkaError(error, 'code', 'PLT_KFK_NETWORK'))
+    return withCause('broker_unavailable', 'no broker could be reached');
+  const retryable =
+    findKafkaError(error, 'canRetry', false) === null && findKafkaError(error, 'canRetry', true) !== null;
+  if (retryable) return withCause('broker_unavailable', messageOf(error));
+  return withCause('log_failure', messageOf(error), false);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return `${error.message} (last: ${messageOf(error.errors[error.errors.length - 1])})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,95 @@
+import type { ConnectionOptions, RetryDelayGetter, SASLOptions } from '@platformatic/kafka';
+import type { Logger } from '../../observability/index.ts';
+
+/** Batch compression codecs Kafka understands. */
+export const KAFKA_COMPRESSIONS = ['zstd', 'lz4', 'snappy', 'gzip', 'none'] as const;
+export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
+
+/** Configuration of {@link createKafkaLog}. Read from the environment by the CLI, never by this module. */
+export interface KafkaLogOptions {
+  /** Bootstrap servers, `host:port`. */
+  readonly brokers: readonly string[];
+  /** Client id reported to the brokers (quotas, broker logs). */
+  readonly clientId: string;
+  readonly logger: Logger;
+  /**
+   * Codec of produced batches. zstd was the fastest codec of @platformatic/kafka in our measurements (it uses
+   * Node's native zlib; lz4 and snappy run in WebAssembly) and compresses JSON best; see docs/kafka-client.md.
+   * @default 'zstd'
+   */
+  readonly compression?: KafkaCompression;
+  /** Replicas of topics created by `createTopics`; `-1` takes the broker's `default.replication.factor`. @default -1 */
+  readonly replicationFactor?: number;
+  /** How long one request may wait for its response before the connection is dropped. @default 30 000 */
+  readonly requestTimeoutMs?: number;
+  /** Upper bound of every Log call (retries included); past it the call fails with a retryable `timeout`. @default 60 000 */
+  readonly operationTimeoutMs?: number;
+  /**
+   * How long `batches()` keeps retrying while the brokers are unreachable before it throws a retryable
+   * `broker_unavailable` (the consumer stays usable: iterate again to resume). @default 60 000
+   */
+  readonly reconnectTimeoutMs?: number;
+  /** Largest produce request, before compression; bigger `produce()` calls are sent in several requests. @default 1 MiB */
+  readonly maxRequestBytes?: number;
+  /** Largest fetch response a consumer asks for (bounds what it buffers beyond one batch). @default 4 MiB */
+  readonly fetchMaxBytes?: number;
+  /** Largest part of a fetch response from one partition. @default 1 MiB */
+  readonly partitionFetchMaxBytes?: number;
+  /** TLS options for brokers that require it (Confluent Cloud, MSK). */
+  readonly tls?: ConnectionOptions['tls'];
+  /** SASL credentials; never logged. */
+  readonly sasl?: SASLOptions;
+}
+
+/** {@link KafkaLogOptions} with every default applied. */
+export interface ResolvedKafkaLogOptions extends Required<Omit<KafkaLogOptions, 'tls' | 'sasl'>> {
+  readonly tls: ConnectionOptions['tls'] | undefined;
+  readonly sasl: SASLOptions | undefined;
+}
+
+export function resolveOptions(options: KafkaLogOptions): ResolvedKafkaLogOptions {
+  if (options.brokers.length === 0) throw new RangeError('KafkaLogOptions.brokers must list at least one broker');
+  return {
+    brokers: options.brokers,
+    clientId: options.clientId,
+    logger: options.logger,
+    compression: options.compression ?? 'zstd',
+    replicationFactor: options.replicationFactor ?? -1,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    operationTimeoutMs: options.operationTimeoutMs ?? 60_000,
+    reconnectTimeoutMs: options.reconnectTimeoutMs ?? 60_000,
+    maxRequestBytes: options.maxRequestBytes ?? 1024 * 1024,
+    fetchMaxBytes: options.fetchMaxBytes ?? 4 * 1024 * 1024,
+    partitionFetchMaxBytes: options.partitionFetchMaxBytes ?? 1024 * 1024,
+    tls: options.tls,
+    sasl: options.sasl,
+  };
+}
+
+/**
+ * Retries inside the client: exponential from 100 ms, capped at 2 s, with jitter so that restarted members do not
+ * reconnect in lock step. Ten retries span about 13 s, enough to ride out a broker restart or a leader election
+ * with the same producer sequence numbers (so idempotence removes any duplicate), yet finite: the library's own
+ * default for an idempotent producer is to retry forever, which would hang a caller through a long outage.
+ */
+const CLIENT_RETRIES = 10;
+const retryDelay: RetryDelayGetter = (_client, _operation, attempt) => {
+  const base = Math.min(100 * 2 ** Math.max(0, attempt - 1), 2000);
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+};
+
+/** Options shared by every @platformatic/kafka client this module creates. */
+export function clientOptions(options: ResolvedKafkaLogOptions, role: string) {
+  return {
+    clientId: `${options.clientId}-${role}`,
+    bootstrapBrokers: [...options.brokers],
+    connectTimeout: Math.min(10_000, options.requestTimeoutMs),
+    requestTimeout: options.requestTimeoutMs,
+    retries: CLIENT_RETRIES,
+    retryDelay,
+    // Topics are created explicitly (createTopics); a typo must fail, not invent a topic.
+    autocreateTopics: false,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
+  };
+}
