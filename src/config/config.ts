@@ -20,6 +20,13 @@ export interface Config {
   readonly adminKey: Secret | null;
   /** `GRIDSTREAM_LOG_LEVEL`. @default `info` */
   readonly logLevel: LogLevel;
+  /**
+   * `GRIDSTREAM_NAMESPACE`: prefixes every topic and consumer group (`<ns>.raw.entsoe`) and puts the tables in
+   * schema `<ns>`, so environments can share one Kafka cluster and one database. @default none
+   */
+  readonly namespace: string | null;
+  /** `GRIDSTREAM_SHUTDOWN_GRACE_MS`: how long a graceful stop may take before in-flight work is abandoned. @default 30 000 */
+  readonly shutdownGraceMs: number;
   /** `DATABASE_URL`: PostgreSQL connection string; unset means embedded PGlite. */
   readonly databaseUrl: Secret | null;
   /** `KAFKA_BROKERS`: comma-separated `host:port` list; unset means the embedded log. */
@@ -109,6 +116,21 @@ export function loadConfig(env: Env): Config {
       z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
       'info',
     ),
+    namespace: read<string | null>(
+      'GRIDSTREAM_NAMESPACE',
+      z
+        .string()
+        .regex(
+          /^[a-z][a-z0-9_]{0,39}$/,
+          'expected a lower-case identifier (letters, digits, _), at most 40 characters',
+        ),
+      null,
+    ),
+    shutdownGraceMs: read(
+      'GRIDSTREAM_SHUTDOWN_GRACE_MS',
+      z.coerce.number({ message: 'expected milliseconds' }).int('expected whole milliseconds').min(0).max(3_600_000),
+      30_000,
+    ),
     databaseUrl: secretOf('DATABASE_URL', postgresUrl),
     kafkaBrokers: read<readonly string[] | null>('KAFKA_BROKERS', brokerList, null),
     entsoe: {
@@ -135,6 +157,16 @@ export const CONFIG_VARIABLES = [
     'First admin API key; when unset one is generated at first start and printed once.',
   ],
   ['GRIDSTREAM_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent.'],
+  [
+    'GRIDSTREAM_NAMESPACE',
+    '(none)',
+    'Prefix of topics and consumer groups and database schema, to share Kafka and PostgreSQL between environments.',
+  ],
+  [
+    'GRIDSTREAM_SHUTDOWN_GRACE_MS',
+    '30000',
+    'Longest graceful stop (finish in-flight batches, commit) before giving up.',
+  ],
   ['DATABASE_URL', '(embedded PGlite)', 'PostgreSQL connection string, e.g. postgres://user@host:5432/db.'],
   ['KAFKA_BROKERS', '(embedded log)', 'Comma-separated Kafka bootstrap servers, e.g. 127.0.0.1:9092.'],
   ['ENTSOE_TOKEN', '(offline replay)', 'ENTSO-E Transparency Platform security token.'],

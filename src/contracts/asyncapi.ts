@@ -6,7 +6,10 @@ function idOf(name: string): string {
   return name.replace(/[.-]([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function messageName(topic: Topic<unknown>): string {
+/** What the document needs of a topic handle (everything but the key function, which is contravariant). */
+export type DescribedTopic = Omit<Topic<unknown>, 'key'>;
+
+function messageName(topic: DescribedTopic): string {
   const id = idOf(topic.name);
   return `${id.charAt(0).toUpperCase()}${id.slice(1)}Message`;
 }
@@ -16,7 +19,7 @@ function messageName(topic: Topic<unknown>): string {
  * partitions, max message size, retention), one message per topic whose payload is the JSON Schema of the
  * topic's zod schema, and send/receive operations for the roles that produce and consume it.
  */
-export function asyncApiDocument(topics: readonly Topic<unknown>[], version: string): Record<string, unknown> {
+export function asyncApiDocument(topics: readonly DescribedTopic[], version: string): Record<string, unknown> {
   const channels: Record<string, unknown> = {};
   const messages: Record<string, unknown> = {};
   const schemas: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 import type { EntsoeParseOutcome, EntsoeReject, EntsoeSeries } from '../connectors/entsoe/index.ts';
 import { stepStart } from '../connectors/entsoe/index.ts';
-import type { GridSeriesChunk, Unit } from '../contracts/index.ts';
+import type { EntsoeRequest, GridSeriesChunk, Unit } from '../contracts/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import { SLOT_MS, formatUtc, parseResolution } from '../time/index.ts';
 import type { ChunkHeader } from './chunks.ts';
@@ -33,6 +33,8 @@ export interface EntsoeProcessingContext {
   readonly reference: ReferenceData;
   /** Id of the source document when the document has no mRID (raw message id, file name). */
   readonly fallbackDocumentId: string;
+  /** The request that fetched the document, when known: it says what the response does not (A61 contract type). */
+  readonly request?: EntsoeRequest | null;
 }
 
 interface KeyGroup {
@@ -181,7 +183,7 @@ function mapSeries(
     zone: reference.area(match.zoneEic).code,
     counterpartZone: match.counterpartEic === null ? '' : reference.area(match.counterpartEic).code,
     productionType,
-    qualifier: match.rule.qualifier(series),
+    qualifier: match.rule.qualifier(series, ctx.request ?? null),
     unit,
   };
 }

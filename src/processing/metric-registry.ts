@@ -1,5 +1,5 @@
 import type { EntsoeSeries } from '../connectors/entsoe/index.ts';
-import type { Metric } from '../contracts/index.ts';
+import type { EntsoeRequest, Metric } from '../contracts/index.ts';
 
 /**
  * Which gridstream metric an ENTSO-E TimeSeries is, and which of its domains is the observation's zone and
@@ -17,14 +17,24 @@ export interface MetricRule {
   readonly crossBorder: boolean;
   /** Whether the series carries a production type (psrType). */
   readonly perType: boolean;
-  readonly qualifier: (s: EntsoeSeries) => string;
+  readonly qualifier: (s: EntsoeSeries, request: EntsoeRequest | null) => string;
   readonly description: string;
 }
 
 const none = (): string => '';
 /** An A44 series without a sequence is the (only) sequence 1: old and new documents share a key. */
 const sequence = (s: EntsoeSeries): string => `sequence=${s.classificationSequence ?? '1'}`;
-const contract = (s: EntsoeSeries): string => (s.contractType === null ? '' : `contract=${s.contractType}`);
+/**
+ * The contract type (daily A01, weekly A02, monthly A03, total A05…) keeps products apart that share a border and a
+ * slot. A61 responses do not echo it, so it comes from the request that fetched the document; for a bare file
+ * without either, the resolution stands in (day-ahead capacities are hourly, week/month-ahead ones daily).
+ */
+const contract = (s: EntsoeSeries, request: EntsoeRequest | null): string => {
+  const type = s.contractType ?? request?.contractType ?? null;
+  if (type !== null) return `contract=${type}`;
+  const resolution = s.periods[0]?.resolution;
+  return resolution === undefined ? '' : `resolution=${resolution}`;
+};
 
 /** The rules, most specific first. */
 export const METRIC_RULES: readonly MetricRule[] = [

@@ -294,3 +294,30 @@ describe('overlapping values for one key', () => {
     assert.deepEqual(values, [50, 40]);
   });
 });
+
+describe('products that share a border are kept apart', () => {
+  it('A61 day-ahead (hourly) and month-ahead (daily) capacities never share a key, with or without the request', () => {
+    const dayAhead = process(entsoeFixture('A61_ES-FR_PT60M_A03_day-ahead_2026-03-19_export.xml'));
+    const monthAhead = process(entsoeFixture('A61_ES-FR_P1D_A03_month-ahead_DST_2026-03-17_export.xml'));
+    const qualifier = (r: ProcessingResult) =>
+      new Set(r.chunks.map((c) => `${c.zone}|${c.counterpartZone}|${c.qualifier}`));
+    assert.deepEqual(qualifier(dayAhead), new Set(['FR|ES|resolution=PT60M']));
+    assert.deepEqual(qualifier(monthAhead), new Set(['FR|ES|resolution=P1D']));
+    const withRequest = observationsFromEntsoe(
+      parseEntsoeDocument(entsoeFixture('A61_ES-FR_P1D_A03_month-ahead_DST_2026-03-17_export.xml')),
+      {
+        reference,
+        fallbackDocumentId: 'x',
+        request: {
+          documentType: 'A61',
+          contractType: 'A03',
+          domains: {},
+          periodStart: '2026-03-16T23:00:00Z',
+          periodEnd: '2026-05-18T22:00:00Z',
+          zones: [],
+        },
+      },
+    );
+    assert.deepEqual(qualifier(withRequest), new Set(['FR|ES|contract=A03']));
+  });
+});

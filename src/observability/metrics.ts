@@ -1,0 +1,134 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * gridstream's Prometheus metrics behind a small interface: components record what happened; only this file knows
+ * prom-client. One instance per process (`createMetrics()`), exposed on `/metrics` by the api role.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Records taken in by a stage from a topic (or a source such as `entsoe-api`). */
+  recordsIn(stage: string, topic: string, count: number): void;
+  recordsOut(stage: string, topic: string, count: number): void;
+  recordsRejected(stage: string, topic: string, reason: string, count: number): void;
+  batchSeconds(stage: string, seconds: number): void;
+  retries(stage: string, code: string): void;
+  /** Consumer lag (records behind the high watermark) per group, topic and partition. */
+  consumerLag(group: string, topic: string, partition: number, lag: number): void;
+  /** How far behind real time the newest slot of a zone is (event-time watermark delay), in seconds. */
+  watermarkDelay(stage: string, zone: string, seconds: number): void;
+  httpRequest(method: string, route: string, status: number, seconds: number): void;
+  upstreamRequest(source: string, status: string): void;
+  limiterWait(source: string, seconds: number): void;
+  /** Observations written by the store: inserted, updated (a revision), unchanged. */
+  observationsStored(outcome: 'inserted' | 'updated' | 'unchanged', count: number): void;
+}
+
+export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'gridstream_process_' });
+  const recordsIn = new Counter({
+    name: 'gridstream_records_in_total',
+    help: 'Records taken in, per stage and topic',
+    labelNames: ['stage', 'topic'],
+    registers: [registry],
+  });
+  const recordsOut = new Counter({
+    name: 'gridstream_records_out_total',
+    help: 'Records produced, per stage and topic',
+    labelNames: ['stage', 'topic'],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'gridstream_records_rejected_total',
+    help: 'Records dead-lettered, per stage, topic and reason',
+    labelNames: ['stage', 'topic', 'reason'],
+    registers: [registry],
+  });
+  const batch = new Histogram({
+    name: 'gridstream_batch_duration_seconds',
+    help: 'Time to handle one consumed batch, per stage',
+    labelNames: ['stage'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'gridstream_retries_total',
+    help: 'Batches retried after a retryable failure, per stage and error code',
+    labelNames: ['stage', 'code'],
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: 'gridstream_consumer_lag',
+    help: 'Records between the committed offset and the high watermark',
+    labelNames: ['group', 'topic', 'partition'],
+    registers: [registry],
+  });
+  const watermark = new Gauge({
+    name: 'gridstream_watermark_delay_seconds',
+    help: 'Now minus the end of the newest slot seen, per stage and zone',
+    labelNames: ['stage', 'zone'],
+    registers: [registry],
+  });
+  const http = new Histogram({
+    name: 'gridstream_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const upstream = new Counter({
+    name: 'gridstream_upstream_requests_total',
+    help: 'Requests to upstream services by source and status',
+    labelNames: ['source', 'status'],
+    registers: [registry],
+  });
+  const limiter = new Histogram({
+    name: 'gridstream_limiter_wait_seconds',
+    help: 'Time requests waited for the upstream rate limiter',
+    labelNames: ['source'],
+    buckets: [0, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 600],
+    registers: [registry],
+  });
+  const stored = new Counter({
+    name: 'gridstream_observations_stored_total',
+    help: 'Observations written: inserted, updated (with a revision) or unchanged (exact duplicate)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    recordsIn: (stage, topic, count) => {
+      recordsIn.inc({ stage, topic }, count);
+    },
+    recordsOut: (stage, topic, count) => {
+      recordsOut.inc({ stage, topic }, count);
+    },
+    recordsRejected: (stage, topic, reason, count) => {
+      rejected.inc({ stage, topic, reason }, count);
+    },
+    batchSeconds: (stage, seconds) => {
+      batch.observe({ stage }, seconds);
+    },
+    retries: (stage, code) => {
+      retries.inc({ stage, code });
+    },
+    consumerLag: (group, topic, partition, value) => {
+      lag.set({ group, topic, partition: String(partition) }, value);
+    },
+    watermarkDelay: (stage, zone, seconds) => {
+      watermark.set({ stage, zone }, seconds);
+    },
+    httpRequest: (method, route, status, seconds) => {
+      http.observe({ method, route, status: String(status) }, seconds);
+    },
+    upstreamRequest: (source, status) => {
+      upstream.inc({ source, status });
+    },
+    limiterWait: (source, seconds) => {
+      limiter.observe({ source }, seconds);
+    },
+    observationsStored: (outcome, count) => {
+      stored.inc({ outcome }, count);
+    },
+  };
+}
