@@ -1,0 +1,141 @@
+import { GridstreamError } from '../common/index.ts';
+
+/** Stable codes of {@link StorageError}; the first three are retryable. */
+export const STORAGE_ERROR_CODES = [
+  /** The database cannot be reached or is shutting down, restarting, or out of connections. Retryable. */
+  'db_unavailable',
+  /** The server is out of a resource (disk, memory) that may come back. Retryable. */
+  'db_resources',
+  /** A serialization failure, deadlock, lock or statement timeout: the same work may succeed next time. */
+  'db_conflict',
+  /** The database rejected the data: a constraint, a value out of range, an invalid input. Never retryable. */
+  'db_rejected',
+  /** A statement the database could not run (missing table, syntax): a bug or a missing migration. */
+  'db_query_failed',
+  /** The Db was closed before or while the operation ran. */
+  'db_closed',
+  /** Another process holds the embedded database directory. */
+  'db_locked',
+  /** Any other database error. */
+  'db_error',
+  /** A migration file changed after it was applied, or the migration files are inconsistent. */
+  'migration_invalid',
+  /** A partition range that would create an unreasonable number of partitions. */
+  'partition_range_invalid',
+  /** A query's parameters are invalid (a time zone, a range, a resolution): the caller's mistake. */
+  'invalid_query',
+] as const;
+export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
+
+/** A storage failure. `retryable` says whether the caller should pause and try the same work again. */
+export class StorageError extends GridstreamError<StorageErrorCode> {
+  /** SQLSTATE of the underlying database error, when there is one. */
+  readonly sqlState: string | undefined;
+
+  constructor(
+    code: StorageErrorCode,
+    message: string,
+    options: { retryable?: boolean; cause?: unknown; sqlState?: string; details?: Record<string, unknown> } = {},
+  ) {
+    super(code, message, {
+      retryable: options.retryable ?? RETRYABLE_CODES.has(code),
+      cause: options.cause,
+      details: { ...options.details, ...(options.sqlState === undefined ? {} : { sqlState: options.sqlState }) },
+    });
+    this.sqlState = options.sqlState;
+  }
+}
+
+const RETRYABLE_CODES: ReadonlySet<StorageErrorCode> = new Set(['db_unavailable', 'db_resources', 'db_conflict']);
+
+/** Socket-level failures of a connection to the server (Node system error codes). */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENOENT', // a Unix socket path that is not there (yet)
+]);
+
+interface SqlError {
+  readonly code: string;
+  readonly message: string;
+  readonly severity?: string;
+  readonly constraint?: string;
+  readonly column?: string;
+  readonly table?: string;
+}
+
+/** A server error report (node-postgres `DatabaseError`, PGlite's): it carries a five-character SQLSTATE. */
+export function isSqlError(error: unknown): error is SqlError {
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(error.code) &&
+    'severity' in error
+  );
+}
+
+/** The SQLSTATE of `error` (a server error report, or a StorageError made from one). */
+export function sqlStateOf(error: unknown): string | undefined {
+  if (error instanceof StorageError) return error.sqlState;
+  return isSqlError(error) ? error.code : undefined;
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the row is at fault. */
+export function isDataError(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
+/** Maps a SQLSTATE (PostgreSQL appendix A) to a storage error code. */
+function codeForState(state: string): StorageErrorCode {
+  if (state.startsWith('08')) return 'db_unavailable'; // connection exception
+  if (state === '57P01' || state === '57P02' || state === '57P03') return 'db_unavailable'; // shutdown, starting up
+  if (state === '53300' || state === '53400') return 'db_unavailable'; // too many connections
+  if (state.startsWith('53') || state.startsWith('58')) return 'db_resources'; // disk full, out of memory, I/O
+  if (state === '40001' || state === '40P01' || state === '55P03' || state === '57014') return 'db_conflict';
+  if (state.startsWith('22') || state.startsWith('23')) return 'db_rejected';
+  if (state.startsWith('42') || state.startsWith('0A') || state.startsWith('25')) return 'db_query_failed';
+  return 'db_error';
+}
+
+/**
+ * Turns anything a driver threw into a {@link StorageError}. Server errors are classified by SQLSTATE; socket
+ * errors and node-postgres's own connection errors (plain `Error`s, which it only throws for connection problems:
+ * "Connection terminated unexpectedly", connect timeouts) are `db_unavailable`; programming errors (`TypeError`…)
+ * are not retryable. An abort is passed through untouched.
+ */
+export function toStorageError(error: unknown, what: string): unknown {
+  if (error instanceof StorageError) return error;
+  if (error instanceof DOMException && (error.name === 'AbortError' || error.name === 'TimeoutError')) return error;
+  if (isSqlError(error)) {
+    const code = codeForState(error.code);
+    return new StorageError(code, `${what}: ${error.message}`, {
+      cause: error,
+      sqlState: error.code,
+      details: {
+        ...(error.constraint === undefined ? {} : { constraint: error.constraint }),
+        ...(error.table === undefined ? {} : { table: error.table }),
+      },
+    });
+  }
+  if (error instanceof Error) {
+    const sysCode = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+    if (sysCode !== undefined && NETWORK_CODES.has(sysCode)) {
+      return new StorageError('db_unavailable', `${what}: ${sysCode}`, { cause: error });
+    }
+    if (error.constructor === Error && sysCode === undefined) {
+      return new StorageError('db_unavailable', `${what}: ${error.message}`, { cause: error });
+    }
+    return new StorageError('db_error', `${what}: ${error.message}`, { cause: error, retryable: false });
+  }
+  return new StorageError('db_error', `${what}: ${String(error)}`, { cause: error, retryable: false });
+}

@@ -1,0 +1,48 @@
+/**
+ * Storage: PostgreSQL and PGlite behind one Db port, SQL migrations, the idempotent grid observation sink with
+ * revisions, exactly-once meter aggregates with offsets stored alongside, queries for the API, and export.
+ */
+export {
+  type Db,
+  type DbKind,
+  DB_KINDS,
+  type DbTransaction,
+  type Queryable,
+  type QueryResult,
+  type DbCallOptions,
+  type CopyValue,
+} from './db.ts';
+export { openDb, describeDatabase, type OpenDbOptions } from './open-db.ts';
+export { StorageError, STORAGE_ERROR_CODES, type StorageErrorCode, isDataError, sqlStateOf } from './errors.ts';
+export { migrate, loadMigrations, type Migration, type MigrateResult } from './migrate.ts';
+export {
+  writeObservations,
+  writeObservationsIn,
+  type WriteObservationsResult,
+  type WriteObservationsOptions,
+} from './write-observations.ts';
+export {
+  OBSERVATION_REJECT_REASONS,
+  type ObservationReject,
+  type ObservationRejectReason,
+} from './observation-rows.ts';
+export {
+  createObservationStore,
+  rejectionsByChunk,
+  storageDeadLetter,
+  type ObservationStore,
+  type ChunkRejection,
+} from './observation-store.ts';
+export { loadOffsets, saveOffsets, lockOffsets, type StoredOffset } from './offsets.ts';
+export { writeAggregatesExactlyOnce, type PositionedAggregate, type ExactlyOnceResult } from './meter-aggregates.ts';
+export { ensurePartitions, ensurePartitionsAhead, PARTITIONED_TABLES, type PartitionedTable } from './partitions.ts';
+export * from './queries/index.ts';
+export {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  EXPORT_COLUMNS,
+  EXPORT_CSV_HEADER,
+  exportCsvLine,
+  exportJsonLine,
+  writeParquet,
+} from './export-format.ts';

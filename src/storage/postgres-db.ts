@@ -1,0 +1,185 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Logger } from '../observability/index.ts';
+import { copyStatement, copyTextPieces } from './copy-text.ts';
+import type { CopyValue, Db, DbCallOptions, DbTransaction, QueryResult } from './db.ts';
+import { StorageError, toStorageError } from './errors.ts';
+
+/** Options of {@link openPostgresDb}. */
+export interface PostgresDbOptions {
+  readonly url: string;
+  readonly schema: string | null;
+  readonly logger: Logger;
+  /** Most connections the pool opens. @default 10 */
+  readonly poolSize?: number;
+  /** How long to wait for a connection before failing with a retryable `db_unavailable`. @default 10 000 */
+  readonly connectTimeoutMs?: number;
+}
+
+const INT8_OID = 20;
+
+// int8 holds counts and offsets here, all far below 2^53; numbers are simpler to use than strings and are what
+// PGlite returns too.
+const defaultParser = pg.types.getTypeParser.bind(pg.types) as (oid: number, format: string) => unknown;
+const types = {
+  getTypeParser: (oid: number, format: string) => (oid === INT8_OID ? Number : defaultParser(oid, format)),
+} as unknown as pg.CustomTypesConfig;
+
+/** Opens a node-postgres pool. Connections are made lazily, so an unreachable server fails the first call. */
+export function openPostgresDb(options: PostgresDbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'gridstream',
+    // search_path set at connection start, so every statement (and every function without its own path) of
+    // every pooled connection resolves names in the configured schema.
+    ...(options.schema === null ? {} : { options: `-c search_path=${options.schema}` }),
+    types,
+  });
+  // An idle connection the server drops (restart, admin shutdown) emits 'error' on the pool; without a listener
+  // Node would crash the process. The next checkout simply opens a new connection.
+  pool.on('error', (error) => {
+    options.logger.warn({ err: error.message }, 'idle PostgreSQL connection lost');
+  });
+  let closed = false;
+
+  const checkOpen = (): void => {
+    if (closed) throw new StorageError('db_closed', 'the database has been closed');
+  };
+
+  // A checked-out client whose connection dies emits 'error' on itself, and the pool only listens while the
+  // client is idle: without this listener the process would crash. The failing query rejects on its own.
+  const lost = new WeakSet<pg.PoolClient>();
+  const onClientError = new WeakMap<pg.PoolClient, (error: Error) => void>();
+
+  async function connect(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
+    checkOpen();
+    signal?.throwIfAborted();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw toStorageError(error, 'cannot connect to PostgreSQL');
+    }
+    const listener = (error: Error): void => {
+      lost.add(client);
+      options.logger.warn({ err: error.message }, 'PostgreSQL connection lost');
+    };
+    onClientError.set(client, listener);
+    client.on('error', listener);
+    return client;
+  }
+
+  /** Returns a client to the pool, or destroys it when its connection is (or may be) broken. */
+  function release(client: pg.PoolClient, broken: boolean): void {
+    const listener = onClientError.get(client);
+    if (listener !== undefined) client.off('error', listener);
+    client.release(broken || lost.has(client));
+  }
+
+  /** Runs a statement on `client`; on abort, asks the server to cancel it and throws the abort reason. */
+  async function run<Row>(
+    client: pg.PoolClient,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<QueryResult<Row>> {
+    signal?.throwIfAborted();
+    const onAbort = (): void => {
+      const pid = (client as unknown as { processID: number | null }).processID;
+      if (pid !== null) pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const out = (await client.query<pg.QueryResultRow>(sql, params === undefined ? undefined : [...params])) as
+        pg.QueryResult | pg.QueryResult[];
+      // A script of several statements (simple protocol) answers with one result per statement.
+      const result = Array.isArray(out) ? out[out.length - 1] : out;
+      const rows = (result?.rows ?? []) as Row[];
+      return { rows, rowCount: result?.rowCount ?? rows.length };
+    } catch (error) {
+      signal?.throwIfAborted();
+      throw toStorageError(error, 'PostgreSQL statement failed');
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  function transactionHandle(client: pg.PoolClient): DbTransaction {
+    const copyText = async (table: string, columns: readonly string[], pieces: Iterable<string>, o?: DbCallOptions) => {
+      o?.signal?.throwIfAborted();
+      const stream = client.query(copyFrom(copyStatement(table, columns, 'STDIN')));
+      try {
+        await pipeline(Readable.from(pieces), stream, o?.signal === undefined ? {} : { signal: o.signal });
+      } catch (error) {
+        o?.signal?.throwIfAborted();
+        throw toStorageError(error, `COPY into ${table} failed`);
+      }
+      return stream.rowCount;
+    };
+    return {
+      query: <Row>(sql: string, params?: readonly unknown[], o?: DbCallOptions) =>
+        run<Row>(client, sql, params, o?.signal),
+      exec: async (sql, o) => {
+        await run(client, sql, undefined, o?.signal);
+      },
+      copyText,
+      copyRows: (table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>, o?: DbCallOptions) =>
+        copyText(table, columns, copyTextPieces(rows), o),
+    };
+  }
+
+  const query = async <Row>(sql: string, params?: readonly unknown[], o?: DbCallOptions) => {
+    const client = await connect(o?.signal);
+    let broken = false;
+    try {
+      return await run<Row>(client, sql, params, o?.signal);
+    } catch (error) {
+      broken = isConnectionLost(error);
+      throw error;
+    } finally {
+      release(client, broken);
+    }
+  };
+
+  return {
+    kind: 'postgres',
+    schema: options.schema,
+    query,
+    async exec(sql, o) {
+      await query(sql, undefined, o);
+    },
+    async transaction<T>(fn: (tx: DbTransaction) => Promise<T>, o?: DbCallOptions): Promise<T> {
+      const client = await connect(o?.signal);
+      let broken = false;
+      try {
+        await run(client, 'BEGIN', undefined, o?.signal);
+        const result = await fn(transactionHandle(client));
+        // A COMMIT whose answer is lost (connection gone) leaves the outcome unknown: the retryable error makes
+        // the caller write the batch again, which is safe because every write here is idempotent or fenced by
+        // stored offsets.
+        await run(client, 'COMMIT', undefined, undefined);
+        return result;
+      } catch (error) {
+        broken = isConnectionLost(error);
+        if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+        throw toStorageError(error, 'transaction failed');
+      } finally {
+        release(client, broken);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+function isConnectionLost(error: unknown): boolean {
+  return error instanceof StorageError && error.code === 'db_unavailable';
+}

@@ -1,0 +1,197 @@
+import type { GridSeriesChunk } from '../contracts/index.ts';
+import type { Db, DbTransaction } from './db.ts';
+import { isDataError, sqlStateOf, toStorageError } from './errors.ts';
+import type { ObservationReject, ObservationRejectReason, ObservationRow } from './observation-rows.ts';
+import { prepareObservationRows, rowPayload } from './observation-rows.ts';
+import { classifyAgainstStored } from './classify-observations.ts';
+import {
+  CREATE_STAGING,
+  STAGING_TABLE,
+  UPSERT_SERIES,
+  UPSERT_STAGED,
+  WRITE_COLUMNS,
+  observationCopyText,
+} from './observation-sql.ts';
+
+/** What a write did. `inserted + updated + unchanged + superseded + rejected.length` = points in the batch. */
+export interface WriteObservationsResult {
+  /** New keys. */
+  readonly inserted: number;
+  /** Existing keys whose value (or unit) changed; each also added one revision row. */
+  readonly updated: number;
+  /** Points identical to what was stored (replays), or an older revision of the stored document. */
+  readonly unchanged: number;
+  /** Points replaced by another point of the same key in the batch (higher revision, or later). */
+  readonly superseded: number;
+  /** Revision rows added (= updated). */
+  readonly revisions: number;
+  /** Points refused, by validation or by the database; the rest of the batch was written. */
+  readonly rejected: readonly ObservationReject[];
+}
+
+/** Options of {@link writeObservations}. */
+export interface WriteObservationsOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * `auto` COPYs rows that cannot exist yet straight into the table and upserts the rest through the staging
+   * table; `staging` sends every row through the staging upsert (for measurements). @default 'auto'
+   */
+  readonly strategy?: 'auto' | 'staging';
+}
+
+/**
+ * Stores series chunks idempotently, in one transaction: an identical point is a no-op, a changed value (or unit)
+ * updates the row and keeps the old value in `grid_observation_revisions`, a new key is inserted. Points the
+ * database refuses are returned in `rejected` while the rest is written.
+ *
+ * How: the batch is flattened, validated and deduplicated in memory; what is stored for each contiguous run of
+ * each series is read with one index range scan; new keys are COPYed straight into the table (as fast as a plain
+ * COPY), changed ones are COPYed into a temporary staging table and applied by one
+ * `INSERT … ON CONFLICT … DO UPDATE … WHERE value IS DISTINCT FROM …`, and identical ones cost nothing more. A
+ * concurrent writer or a constraint violation in the direct COPY sends every row through the upsert instead.
+ *
+ * @throws StorageError when the database fails (retryable when it is unreachable: pause and retry the batch)
+ */
+export async function writeObservations(
+  db: Db,
+  chunks: readonly GridSeriesChunk[],
+  options: WriteObservationsOptions = {},
+): Promise<WriteObservationsResult> {
+  const signal = options.signal;
+  return db.transaction((tx) => writeObservationsIn(tx, chunks, options), signal === undefined ? {} : { signal });
+}
+
+/** {@link writeObservations} inside a transaction the caller controls (to commit it with other writes). */
+export async function writeObservationsIn(
+  tx: DbTransaction,
+  chunks: readonly GridSeriesChunk[],
+  options: WriteObservationsOptions = {},
+): Promise<WriteObservationsResult> {
+  const { rows, rejected, superseded } = prepareObservationRows(chunks);
+  if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0, superseded, revisions: 0, rejected };
+  const o = options.signal === undefined ? {} : { signal: options.signal };
+  let direct: ObservationRow[];
+  let staged: ObservationRow[];
+  let unchanged = 0;
+  if (options.strategy === 'staging') {
+    direct = [];
+    staged = rows;
+  } else {
+    const classified = await classifyAgainstStored(tx, rows, o);
+    direct = classified.fresh;
+    staged = classified.changed;
+    unchanged = classified.unchanged;
+  }
+  if (direct.length > 0) {
+    await tx.query('SAVEPOINT gridstream_direct', [], o);
+    try {
+      await tx.copyText('grid_observations', WRITE_COLUMNS, observationCopyText(direct), o);
+      await tx.query('RELEASE SAVEPOINT gridstream_direct', [], o);
+    } catch (error) {
+      // A concurrent writer inserted one of these keys since they were read, or a row breaks a constraint: send
+      // them through the upsert, which copes with both.
+      if (!isDataError(error)) throw error;
+      await tx.query('ROLLBACK TO SAVEPOINT gridstream_direct', [], o);
+      staged = [...staged, ...direct];
+      direct = [];
+    }
+  }
+  const refused: { row: ObservationRow; error: unknown }[] = [];
+  let inserted = direct.length;
+  let updated = 0;
+  if (staged.length > 0) {
+    await tx.exec(CREATE_STAGING, o);
+    await tx.exec(`TRUNCATE ${STAGING_TABLE}`, o);
+    await tx.copyText(STAGING_TABLE, ['seq', ...WRITE_COLUMNS], observationCopyText(staged, true), o);
+    const counts = await upsertRange(tx, staged, 0, staged.length, refused, o);
+    inserted += counts.inserted;
+    updated += counts.updated;
+  }
+  const refusedRows = new Set(refused.map((r) => r.row));
+  await widenSeries(tx, refused.length === 0 ? rows : rows.filter((r) => !refusedRows.has(r)), o);
+  for (const { row, error } of refused) {
+    const sqlState = sqlStateOf(error);
+    rejected.push({
+      chunk: row.chunkIndex,
+      point: row.pointIndex,
+      reason: reasonFor(sqlState),
+      message: error instanceof Error ? error.message : String(error),
+      ...(sqlState === undefined ? {} : { sqlState }),
+      payload: rowPayload(chunks, row),
+    });
+  }
+  // Staged rows that neither inserted nor updated: identical after all (a concurrent writer), or older revisions.
+  unchanged += staged.length - refused.length - (inserted - direct.length) - updated;
+  return { inserted, updated, unchanged, superseded, revisions: updated, rejected };
+}
+
+/**
+ * Upserts staged rows [from, to). When the statement fails on a data error, the savepoint undoes it and each half
+ * is tried again, down to single rows, which are the refused ones: k bad rows cost O(k log n) statements and the
+ * good rows are all written.
+ */
+async function upsertRange(
+  tx: DbTransaction,
+  staged: readonly ObservationRow[],
+  from: number,
+  to: number,
+  refused: { row: ObservationRow; error: unknown }[],
+  o: { signal?: AbortSignal },
+): Promise<{ inserted: number; updated: number }> {
+  await tx.query('SAVEPOINT gridstream_upsert', [], o);
+  try {
+    const { rows } = await tx.query<{ inserted: number; updated: number }>(UPSERT_STAGED, [from, to], o);
+    await tx.query('RELEASE SAVEPOINT gridstream_upsert', [], o);
+    return { inserted: rows[0]?.inserted ?? 0, updated: rows[0]?.updated ?? 0 };
+  } catch (error) {
+    if (!isDataError(error)) throw toStorageError(error, 'upsert of grid observations failed');
+    await tx.query('ROLLBACK TO SAVEPOINT gridstream_upsert', [], o);
+    await tx.query('RELEASE SAVEPOINT gridstream_upsert', [], o);
+    const row = staged[from];
+    if (to - from === 1 && row !== undefined) {
+      refused.push({ row, error });
+      return { inserted: 0, updated: 0 };
+    }
+    const mid = from + Math.floor((to - from) / 2);
+    const a = await upsertRange(tx, staged, from, mid, refused, o);
+    const b = await upsertRange(tx, staged, mid, to, refused, o);
+    return { inserted: a.inserted + b.inserted, updated: a.updated + b.updated };
+  }
+}
+
+/** Records each written series and its slot range in `grid_series`. */
+async function widenSeries(tx: DbTransaction, rows: readonly ObservationRow[], o: { signal?: AbortSignal }) {
+  const series = new Map<string, { r: ObservationRow; lo: number; hi: number }>();
+  for (const r of rows) {
+    const s = series.get(r.seriesKey);
+    if (s === undefined) series.set(r.seriesKey, { r, lo: r.slotMs, hi: r.slotMs });
+    else {
+      s.r = r; // the last row's unit and source describe the series from now on
+      if (r.slotMs < s.lo) s.lo = r.slotMs;
+      if (r.slotMs > s.hi) s.hi = r.slotMs;
+    }
+  }
+  if (series.size === 0) return;
+  const list = [...series.values()];
+  await tx.query(
+    UPSERT_SERIES,
+    [
+      list.map((s) => s.r.chunk.zone),
+      list.map((s) => s.r.chunk.metric),
+      list.map((s) => s.r.chunk.productionType),
+      list.map((s) => s.r.chunk.counterpartZone),
+      list.map((s) => s.r.chunk.qualifier),
+      list.map((s) => s.r.chunk.unit),
+      list.map((s) => s.r.chunk.source),
+      list.map((s) => new Date(s.lo).toISOString()),
+      list.map((s) => new Date(s.hi).toISOString()),
+    ],
+    o,
+  );
+}
+
+function reasonFor(sqlState: string | undefined): ObservationRejectReason {
+  if (sqlState === '23514') return 'constraint_violation';
+  if (sqlState === '22003') return 'value_out_of_range';
+  return 'rejected_by_database';
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import type { MigrateResult } from '../../src/storage/index.ts';
+import { StorageError, ensurePartitions, loadMigrations, migrate } from '../../src/storage/index.ts';
+import { DB_KINDS, count, openTestDb } from './helpers.ts';
+
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./children/migrate-child.ts', import.meta.url));
+
+for (const kind of DB_KINDS) {
+  describe(`migrate: ${kind}`, () => {
+    it('applies every migration once, in order, and is a no-op the second time', async (t) => {
+      const h = await openTestDb(t, kind, { migrate: false });
+      if (h === undefined) return;
+      const files = await loadMigrations();
+      const first = await migrate(h.db);
+      assert.deepEqual(
+        first.applied.map((m) => m.version),
+        files.map((m) => m.version),
+      );
+      const second = await migrate(h.db);
+      assert.deepEqual([second.applied.length, second.version], [0, files.length]);
+      assert.equal(await count(h.db, 'gridstream_migrations'), files.length);
+      for (const table of [
+        'grid_observations',
+        'grid_observation_revisions',
+        'grid_series',
+        'meter_readings',
+        'meter_aggregates',
+        'consumer_offsets',
+        'dead_letters',
+        'job_runs',
+        'leases',
+        'rate_limit_buckets',
+        'backfill_chunks',
+        'api_keys',
+      ]) {
+        assert.equal(await count(h.db, table), 0, table);
+      }
+    });
+
+    it('refuses to run when an applied migration file has changed', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const files = await loadMigrations();
+      const edited = files.map((m, i) => (i === 0 ? { ...m, checksum: 'changed' } : m));
+      await assert.rejects(
+        migrate(h.db, { migrations: edited }),
+        (e: unknown) => e instanceof StorageError && e.code === 'migration_invalid',
+      );
+    });
+
+    it('creates time partitions ahead, and on demand for any range, idempotently', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const partitions = async (): Promise<number> =>
+        count(h.db, 'pg_inherits', `inhparent = 'meter_aggregates'::regclass`);
+      const ahead = await partitions();
+      assert.ok(ahead >= 4, `monthly aggregate partitions ahead: ${ahead}`);
+      const created = await ensurePartitions(
+        h.db,
+        'meter_aggregates',
+        new Date('2019-01-10T00:00:00Z'),
+        new Date('2019-03-02T00:00:00Z'),
+      );
+      assert.equal(created, 3);
+      assert.equal(await partitions(), ahead + 3);
+      const again = await h.db.query<{ created: number }>(
+        `SELECT gridstream_ensure_partitions('meter_aggregates', '2019-01-10T00:00:00Z', '2019-03-02T00:00:00Z') AS created`,
+      );
+      assert.equal(again.rows[0]?.created, 0);
+      await h.db.query(
+        `INSERT INTO meter_aggregates (group_id, quantity, window_start, window_end, unit, count, sum, min, max)
+         VALUES ('g', 'energy', '2019-02-01T00:00:00Z', '2019-02-01T00:15:00Z', 'kWh', 1, 1, 1, 1)`,
+      );
+      const { rows } = await h.db.query<{ created: number }>(
+        `SELECT gridstream_ensure_partitions('meter_readings', '2019-02-01T00:00:00Z', '2019-02-02T12:00:00Z') AS created`,
+      );
+      assert.equal(rows[0]?.created, 2);
+    });
+  });
+}
+
+describe('migrate: PostgreSQL, several processes at once', () => {
+  it('applies each migration exactly once when four workers start together on an empty schema', async (t) => {
+    const h = await openTestDb(t, 'postgres', { migrate: false });
+    if (h === undefined) return;
+    const arg = JSON.stringify({ url: h.url, dataDir: h.dataDir, schema: h.schema, startAt: Date.now() + 1500 });
+    const outputs = await Promise.all([1, 2, 3, 4].map(() => run(process.execPath, [CHILD, arg])));
+    const results = outputs.map((o) => JSON.parse(o.stdout) as MigrateResult);
+    const files = await loadMigrations();
+    const appliedVersions = results.flatMap((r) => r.applied.map((m) => m.version)).sort((a, b) => a - b);
+    assert.deepEqual(
+      appliedVersions,
+      files.map((m) => m.version),
+    );
+    assert.ok(results.every((r) => r.version === files.length));
+    assert.equal(await count(h.db, 'gridstream_migrations'), files.length);
+  });
+});

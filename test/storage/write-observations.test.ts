@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GridSeriesChunk } from '../../src/contracts/index.ts';
+import { UNITS } from '../../src/contracts/index.ts';
+import { querySeries, writeObservations } from '../../src/storage/index.ts';
+import { DB_KINDS, chunk, count, dumpObservations, openTestDb } from './helpers.ts';
+
+const DAY = '2025-10-21T00:00:00Z';
+
+/** A realistic batch: several zones and production types, a day of quarter hours each. */
+function batch(): GridSeriesChunk[] {
+  const out: GridSeriesChunk[] = [];
+  for (const zone of ['FI', 'NO_5', 'DE_LU'])
+    for (const productionType of ['B04', 'B16', 'B19'])
+      out.push(chunk({ zone, productionType, start: DAY, points: 96, value: (i) => (i * 37.5) % 1000 }));
+  out.push(
+    chunk({ zone: 'FI', metric: 'price_day_ahead', productionType: '', unit: 'EUR/MWh', start: DAY, points: 96 }),
+  );
+  return out;
+}
+const POINTS = 10 * 96;
+
+for (const kind of DB_KINDS) {
+  describe(`writeObservations: ${kind}`, () => {
+    it('replaying a batch three times leaves an identical table and makes no revision', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const first = await writeObservations(h.db, batch());
+      assert.equal(first.inserted, POINTS);
+      assert.equal(first.rejected.length, 0);
+      const after = await dumpObservations(h.db);
+      for (let i = 0; i < 3; i++) {
+        const again = await writeObservations(h.db, batch());
+        assert.deepEqual(
+          { inserted: again.inserted, updated: again.updated, unchanged: again.unchanged, revisions: again.revisions },
+          { inserted: 0, updated: 0, unchanged: POINTS, revisions: 0 },
+        );
+      }
+      assert.deepEqual(await dumpObservations(h.db), after);
+      assert.equal(await count(h.db, 'grid_observation_revisions'), 0);
+      // The staging path (no pre-read) must agree: an exact duplicate is a no-op there too.
+      const staged = await writeObservations(h.db, batch(), { strategy: 'staging' });
+      assert.equal(staged.unchanged, POINTS);
+      assert.deepEqual(await dumpObservations(h.db), after);
+    });
+
+    it('a corrected value updates the row and adds exactly one revision with the old value; as-of sees the old one', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      await writeObservations(h.db, [chunk({ start: DAY, points: 4, value: () => 100, documentId: 'A', revision: 1 })]);
+      const { rows: clock } = await h.db.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+      const beforeCorrection = clock[0]!.now;
+      await new Promise((r) => setTimeout(r, 20));
+      const corrected = chunk({
+        start: DAY,
+        points: 4,
+        value: (i) => (i === 2 ? 150 : 100),
+        documentId: 'A',
+        revision: 2,
+      });
+      const result = await writeObservations(h.db, [corrected]);
+      assert.deepEqual(
+        {
+          inserted: result.inserted,
+          updated: result.updated,
+          unchanged: result.unchanged,
+          revisions: result.revisions,
+        },
+        { inserted: 0, updated: 1, unchanged: 3, revisions: 1 },
+      );
+      const { rows: revisions } = await h.db.query(
+        'SELECT slot_start, old_value, new_value, old_document_id, old_revision, document_id, revision FROM grid_observation_revisions',
+      );
+      assert.deepEqual(revisions, [
+        {
+          slot_start: new Date('2025-10-21T00:30:00Z'),
+          old_value: 100,
+          new_value: 150,
+          old_document_id: 'A',
+          old_revision: 1,
+          document_id: 'A',
+          revision: 2,
+        },
+      ]);
+      // Replaying the correction changes nothing more.
+      const replay = await writeObservations(h.db, [corrected]);
+      assert.equal(replay.revisions, 0);
+      assert.equal(await count(h.db, 'grid_observation_revisions'), 1);
+
+      const range = { zone: 'FI', metric: 'generation_actual', from: DAY, to: '2025-10-21T01:00:00Z' } as const;
+      const now = await querySeries(h.db, range);
+      assert.deepEqual(
+        now[0]?.points.map((p) => p.value),
+        [100, 100, 150, 100],
+      );
+      const then = await querySeries(h.db, { ...range, asOf: beforeCorrection });
+      assert.deepEqual(
+        then[0]?.points.map((p) => p.value),
+        [100, 100, 100, 100],
+      );
+      const { rows: seen } = await h.db.query<{ first_seen: Date }>(
+        'SELECT min(first_seen) AS first_seen FROM grid_observations',
+      );
+      const beforeAnything = new Date(seen[0]!.first_seen.getTime() - 1000);
+      assert.deepEqual(await querySeries(h.db, { ...range, asOf: beforeAnything }), []);
+    });
+
+    it('a unit change is a change; an older revision of the same document does not overwrite a newer one', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const base = { metric: 'load_actual', productionType: '', start: DAY, points: 2 } as const;
+      await writeObservations(h.db, [chunk({ ...base, value: () => 5, revision: 3 })]);
+      const stale = await writeObservations(h.db, [chunk({ ...base, value: () => 4, revision: 2 })]);
+      assert.deepEqual([stale.updated, stale.unchanged], [0, 2]);
+      const unit = await writeObservations(h.db, [chunk({ ...base, value: () => 5, revision: 4, unit: 'MWh' })]);
+      assert.deepEqual([unit.updated, unit.revisions], [2, 2]);
+      const { rows } = await h.db.query<{ unit: string; value: number }>(
+        'SELECT DISTINCT unit, value FROM grid_observations',
+      );
+      assert.deepEqual(rows, [{ unit: 'MWh', value: 5 }]);
+      // Units that differ inside one stretch of stored slots: a replay is still recognised as unchanged.
+      await writeObservations(h.db, [chunk({ ...base, points: 1, value: () => 5, revision: 5, unit: 'MW' })]);
+      const mixed = chunk({ ...base, value: () => 5, revision: 5 });
+      const replay = await writeObservations(h.db, [
+        { ...mixed, points: [mixed.points[0]!] },
+        { ...mixed, unit: 'MWh', points: [mixed.points[1]!] },
+      ]);
+      assert.deepEqual([replay.inserted, replay.updated, replay.unchanged], [0, 0, 2]);
+    });
+
+    it('resolves duplicate keys inside a batch: highest revision wins, then the later point', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const result = await writeObservations(h.db, [
+        chunk({ start: DAY, points: 1, value: () => 1, revision: 5, documentId: 'X' }),
+        chunk({ start: DAY, points: 1, value: () => 2, revision: 4, documentId: 'Y' }),
+        chunk({ start: '2025-10-21T00:15:00Z', points: 1, value: () => 3, revision: 1 }),
+        chunk({ start: '2025-10-21T00:15:00Z', points: 1, value: () => 4, revision: 1 }),
+      ]);
+      assert.deepEqual([result.inserted, result.superseded], [2, 2]);
+      const { rows } = await h.db.query<{ value: number; document_id: string }>(
+        'SELECT value, document_id FROM grid_observations ORDER BY slot_start',
+      );
+      assert.deepEqual(rows, [
+        { value: 1, document_id: 'X' },
+        { value: 4, document_id: 'doc-1' },
+      ]);
+    });
+
+    it('refuses invalid points before COPY and rows the database rejects after it, writing the rest', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      // An operator's extra rule the writer cannot know about: only the database can reject these rows, which
+      // exercises the bisection (in the direct COPY path and in the upsert path).
+      await h.db.exec('ALTER TABLE grid_observations ADD CONSTRAINT test_no_999 CHECK (value <> 999)');
+      await writeObservations(h.db, [chunk({ zone: 'NO_5', start: DAY, points: 8, value: () => 1 })]);
+      const bad = chunk({ start: DAY, points: 50, value: (i) => (i === 7 || i === 31 ? 999 : i) });
+      const correction = chunk({ zone: 'NO_5', start: DAY, points: 8, value: (i) => (i === 3 ? 999 : 2) });
+      const invalid: GridSeriesChunk[] = [
+        { ...chunk({ start: DAY, points: 1, productionType: 'B01' }), unit: 'furlong' as (typeof UNITS)[number] },
+        {
+          ...chunk({ start: DAY, points: 2, productionType: 'B02' }),
+          points: [
+            { t: '2025-02-30T00:00:00Z', v: 1 },
+            { t: '2025-10-21T00:00:00Z', v: Number.NaN },
+          ],
+        },
+      ];
+      const result = await writeObservations(h.db, [bad, correction, ...invalid]);
+      const rejected = result.rejected.map((r) => `${r.chunk}/${String(r.point)}:${r.reason}`).sort();
+      assert.deepEqual(rejected, [
+        '0/31:constraint_violation',
+        '0/7:constraint_violation',
+        '1/3:constraint_violation',
+        '2/null:unknown_unit',
+        '3/0:invalid_slot',
+        '3/1:invalid_value',
+      ]);
+      assert.equal(result.inserted, 48);
+      assert.equal(result.updated, 7);
+      const refused = result.rejected.find((r) => r.chunk === 0 && r.point === 7);
+      assert.equal(refused?.sqlState, '23514');
+      assert.deepEqual(refused.payload.points, [{ t: '2025-10-21T01:45:00Z', v: 999 }]);
+      assert.equal(await count(h.db, 'grid_observations', `zone = 'FI'`), 48);
+      assert.equal(await count(h.db, 'grid_observations', `zone = 'NO_5' AND value = 2`), 7);
+    });
+
+    it('records each series and its slot range in grid_series', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      await writeObservations(h.db, [chunk({ start: DAY, points: 4 })]);
+      await writeObservations(h.db, [chunk({ start: '2025-10-20T23:00:00Z', points: 2 })]);
+      const { rows } = await h.db.query<{ first_slot: Date; last_slot: Date; unit: string }>(
+        'SELECT first_slot, last_slot, unit FROM grid_series',
+      );
+      assert.deepEqual(rows, [
+        { first_slot: new Date('2025-10-20T23:00:00Z'), last_slot: new Date('2025-10-21T00:45:00Z'), unit: 'MW' },
+      ]);
+    });
+
+    it('accepts every unit of the contracts (the CHECK constraint and UNITS agree)', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const chunks = UNITS.map((unit, i) =>
+        chunk({ unit, productionType: `B${String(i + 1).padStart(2, '0')}`, start: DAY, points: 1 }),
+      );
+      const result = await writeObservations(h.db, chunks);
+      assert.deepEqual([result.inserted, result.rejected.length], [UNITS.length, 0]);
+    });
+  });
+}
