@@ -4,10 +4,18 @@
  */
 import type { Benchmark, Figure } from './figure.ts';
 import { entsoeParseBenchmark } from './entsoe-parse.ts';
+import { ingestBenchmark } from './ingest.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
 import { processingBenchmark } from './processing.ts';
+import { storageSinkBenchmark } from './storage-sink.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [entsoeParseBenchmark, processingBenchmark, logThroughputBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  entsoeParseBenchmark,
+  processingBenchmark,
+  logThroughputBenchmark,
+  storageSinkBenchmark,
+  ingestBenchmark,
+];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));

@@ -1,0 +1,148 @@
+/*
+ * What an ENTSO-E answer means (docs/upstream-apis.md §1, §4): branch on the HTTP status first (401/429/503 bodies
+ * are HTML), then on the content (ZIP or XML), then on the XML root.
+ *
+ *   200 + Publication_/GL_MarketDocument   data
+ *   200|4xx + Acknowledgement "No matching data found"   empty result, not a failure
+ *   4xx + Acknowledgement "… larger than maximum allowed period …" / "number of instances … exceeds …"   too large
+ *   Acknowledgement "Unexpected error occurred" / "502 Bad Gateway"   transient
+ *   429, or any body "Requester banned until <time>" / "Max allowed requests per minute …"   ban of the token
+ *   401/403 HTML "Unauthorized. Missing or invalid security token"   unauthorized
+ *   5xx, HTML maintenance pages   transient
+ */
+import { unzipSync } from 'fflate';
+import { HttpError } from '../http/index.ts';
+import type { HttpResponse } from '../http/index.ts';
+import { EntsoeError } from './errors.ts';
+
+/** The bodies of a successful answer (one per XML file of a ZIP), or an empty result. */
+export type EntsoeAnswer =
+  | { readonly kind: 'documents'; readonly bodies: readonly { readonly text: string; readonly entry: string | null }[] }
+  | { readonly kind: 'no_data'; readonly reason: string };
+
+const BAN_UNTIL = /banned\s+until\s*:?\s*([0-9][0-9T:.\-+ Z/]*[0-9Z])/i;
+const BAN_WORDING = /banned|too many requests|max allowed requests per minute/i;
+const NO_DATA = /no matching data/i;
+const TOO_LARGE =
+  /larger than maximum allowed period|number of instances .*exceeds|exceeds (the )?allowed (maximum|limit)|amount of requested data exceeds/i;
+const TRANSIENT = /unexpected error occurred|502 bad gateway/i;
+const decoder = new TextDecoder('utf-8');
+
+/**
+ * Reads a ban's end from a body such as `Requester banned until 2026-05-01T10:15:00Z`. The exact wording and date
+ * format are unconfirmed, so ISO instants with or without `T`/zone (a missing zone is read as UTC) are accepted;
+ * `null` when there is no readable time.
+ */
+export function parseBanUntil(body: string): number | null {
+  const m = BAN_UNTIL.exec(body);
+  if (m?.[1] === undefined) return null;
+  let text = m[1].trim().replace(' ', 'T');
+  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(text)) text += 'Z';
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : at;
+}
+
+function isZip(response: HttpResponse): boolean {
+  const b = response.body;
+  return (
+    response.contentType === 'application/zip' || (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04)
+  );
+}
+
+/** The text of an Acknowledgement's first `<text>` reason, or `null` when the body is not an acknowledgement. */
+function acknowledgementText(body: string): string | null {
+  if (!/<(\w+:)?Acknowledgement_MarketDocument[\s>]/.test(body.slice(0, 4096))) return null;
+  return /<(?:\w+:)?text>([\s\S]*?)<\/(?:\w+:)?text>/.exec(body)?.[1]?.trim() ?? '';
+}
+
+/**
+ * Interprets one HTTP answer. Returns data or an empty result; throws an {@link EntsoeError} (with an
+ * {@link HttpError} cause carrying the status, and for bans the end of the ban) for everything else.
+ */
+export function readEntsoeAnswer(response: HttpResponse, where: string): EntsoeAnswer {
+  const { status } = response;
+  const zip = isZip(response);
+  const text = zip ? '' : decoder.decode(response.body);
+  const http = (code: 'http_status' | 'banned', extra: { retryable?: boolean; bannedUntil?: number | null } = {}) =>
+    new HttpError(code, `GET ${where}: HTTP ${status}`, {
+      status,
+      ...extra,
+      ...(response.retryAfterMs === null ? {} : { retryAfterMs: response.retryAfterMs }),
+    });
+
+  const looksLikeDocument = text.startsWith('<?xml') || /^\s*<(\w+:)?\w+_MarketDocument[\s>]/.test(text);
+  if (status === 429 || (!zip && (status >= 400 || !looksLikeDocument) && BAN_WORDING.test(text.slice(0, 4096)))) {
+    const until = parseBanUntil(text);
+    throw new EntsoeError('banned', `ENTSO-E refuses the token for now (HTTP ${status})`, {
+      retryable: true,
+      cause: http('banned', { bannedUntil: until }),
+      details: { status, bannedUntil: until === null ? null : new Date(until).toISOString() },
+    });
+  }
+  if (status === 401 || status === 403) {
+    throw new EntsoeError('unauthorized', `ENTSO-E rejected the security token (HTTP ${status})`, {
+      cause: http('http_status', { retryable: false }),
+      details: { status },
+    });
+  }
+  if (zip) {
+    if (status !== 200) throw httpError(status, where, http('http_status'));
+    return unzipAnswer(response.body, where);
+  }
+  const ack = acknowledgementText(text);
+  if (ack !== null) {
+    if (NO_DATA.test(ack)) return { kind: 'no_data', reason: ack };
+    if (TRANSIENT.test(ack)) {
+      throw new EntsoeError('http_error', `ENTSO-E answered a transient error: ${ack}`, {
+        retryable: true,
+        cause: http('http_status', { retryable: true }),
+        details: { status, acknowledgement: ack },
+      });
+    }
+    throw new EntsoeError('invalid_request', `ENTSO-E refused the request: ${ack}`, {
+      cause: http('http_status', { retryable: false }),
+      details: { status, acknowledgement: ack, tooLarge: TOO_LARGE.test(ack) },
+    });
+  }
+  if (status !== 200) throw httpError(status, where, http('http_status'));
+  if (/^\s*(<!doctype html|<html)/i.test(text)) {
+    // A 200 HTML page is a maintenance or proxy page, not an answer to the query: try again later.
+    throw new EntsoeError('html_body', `GET ${where}: HTTP 200 with an HTML page instead of a document`, {
+      retryable: true,
+      details: { status },
+    });
+  }
+  return { kind: 'documents', bodies: [{ text, entry: null }] };
+}
+
+function httpError(status: number, where: string, cause: HttpError): EntsoeError {
+  const retryable = status >= 500;
+  const code = status >= 500 || status === 404 ? 'http_error' : 'invalid_request';
+  return new EntsoeError(code, `GET ${where}: HTTP ${status}`, { retryable, cause, details: { status } });
+}
+
+function unzipAnswer(bytes: Uint8Array, where: string): EntsoeAnswer {
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bytes);
+  } catch (error) {
+    // A broken archive is most likely a broken transfer.
+    throw new EntsoeError('zip_body', `GET ${where}: unreadable ZIP body`, {
+      retryable: true,
+      cause: new HttpError('truncated_body', error instanceof Error ? error.message : String(error)),
+    });
+  }
+  const bodies = Object.entries(files)
+    .filter(([name]) => name.toLowerCase().endsWith('.xml'))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([entry, data]) => ({ text: decoder.decode(data), entry }));
+  // An empty archive is what the service sends when `offset` is past the last document.
+  if (bodies.length === 0) return { kind: 'no_data', reason: 'empty ZIP archive' };
+  const documents = bodies.filter((b) => {
+    const ack = acknowledgementText(b.text);
+    return ack === null || !NO_DATA.test(ack);
+  });
+  return documents.length === 0
+    ? { kind: 'no_data', reason: 'no matching data' }
+    : { kind: 'documents', bodies: documents };
+}

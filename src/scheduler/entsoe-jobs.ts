@@ -1,0 +1,85 @@
+import type { EntsoeIngestor, EntsoeItem } from '../connectors/entsoe/index.ts';
+import { ENTSOE_ITEMS, entsoeRequest, isBorderItem, isEntsoeItem } from '../connectors/entsoe/index.ts';
+import type { EntsoeRequest } from '../contracts/index.ts';
+import type { ReferenceData } from '../reference/index.ts';
+import type { JobConfig, SchedulerConfig } from './scheduler-config.ts';
+import type { ScheduledJob } from './scheduler.ts';
+import type { Window } from './windows.ts';
+
+/** What to fetch: zones, the borders between them, document items. */
+export interface FetchScope {
+  readonly zones: readonly string[];
+  readonly borders: readonly (readonly [string, string])[];
+  readonly documents: readonly string[];
+}
+
+/**
+ * The ENTSO-E requests of a scope over a period: one per zone for zone items (A75, A65, A44…), one per border and
+ * direction for border items (A11, A09, A61) on every border that touches one of the zones.
+ */
+export function scopeRequests(scope: FetchScope, period: Window, reference: ReferenceData): EntsoeRequest[] {
+  const zones = new Set(scope.zones);
+  const borders = scope.borders.filter(([a, b]) => zones.has(a) || zones.has(b));
+  const requests: EntsoeRequest[] = [];
+  for (const name of scope.documents) {
+    if (!isEntsoeItem(name)) continue;
+    const item: EntsoeItem = name;
+    if (isBorderItem(item)) {
+      for (const [a, b] of borders) {
+        requests.push(entsoeRequest(item, a, period, reference, b), entsoeRequest(item, b, period, reference, a));
+      }
+    } else {
+      for (const zone of scope.zones) requests.push(entsoeRequest(item, zone, period, reference));
+    }
+  }
+  return requests;
+}
+
+/** The scope of a configured job: its own zones and documents, else the configuration's. */
+export function jobScope(job: JobConfig, config: SchedulerConfig): FetchScope {
+  return { zones: job.zones ?? config.zones, borders: config.borders, documents: job.documents ?? config.documents };
+}
+
+/**
+ * A scheduler job that fetches its scope's ENTSO-E data over the run's window and publishes it (through the
+ * ingestor: `raw.entsoe`, failures to `dlq-ingestion`).
+ */
+export function entsoeJob(
+  job: JobConfig,
+  config: SchedulerConfig,
+  ingestor: EntsoeIngestor,
+  reference: ReferenceData,
+): ScheduledJob {
+  const scope = jobScope(job, config);
+  return {
+    name: job.name,
+    cron: job.cron,
+    timeZone: job.timeZone,
+    window: { lookbackHours: job.lookbackHours, lookaheadHours: job.lookaheadHours, align: job.align },
+    async run({ window, signal }) {
+      const requests = scopeRequests(scope, window, reference);
+      const report = await ingestor.ingestAll(requests, { signal, concurrency: config.concurrency });
+      return {
+        requests: report.requests,
+        documents: report.documents,
+        points: report.points,
+        errors: report.deadLetters.length,
+        details: {
+          exchanges: report.exchanges,
+          noData: report.noData,
+          documentTypes: [...new Set(requests.map((r) => r.documentType))],
+          titles: scope.documents.filter(isEntsoeItem).map((d) => ENTSOE_ITEMS[d].title),
+        },
+      };
+    },
+  };
+}
+
+/** Every configured ENTSO-E job. */
+export function entsoeJobs(
+  config: SchedulerConfig,
+  ingestor: EntsoeIngestor,
+  reference: ReferenceData,
+): ScheduledJob[] {
+  return config.jobs.map((job) => entsoeJob(job, config, ingestor, reference));
+}

@@ -1,0 +1,26 @@
+import { GridstreamError } from '../common/index.ts';
+
+export const SCHEDULER_ERROR_CODES = [
+  /** A cron expression that cannot be read. */
+  'invalid_cron',
+  /** Scheduler, job or backfill configuration that does not validate. */
+  'invalid_config',
+  /** A job name that is not configured. */
+  'unknown_job',
+  /** The leader lease was lost while a job ran; the job was cancelled. */
+  'lease_lost',
+  /** The offline replay found no documents to replay. */
+  'no_replay_documents',
+] as const;
+export type SchedulerErrorCode = (typeof SCHEDULER_ERROR_CODES)[number];
+
+/** A scheduler failure: configuration mistakes (never retryable) or a lost lease. */
+export class SchedulerError extends GridstreamError<SchedulerErrorCode> {
+  constructor(
+    code: SchedulerErrorCode,
+    message: string,
+    options: { retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(code, message, options);
+  }
+}

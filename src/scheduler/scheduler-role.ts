@@ -1,0 +1,130 @@
+import type { Config } from '../config/index.ts';
+import {
+  ElectricityMapsClient,
+  ElectricityMapsIngestor,
+  ElectricityMapsTokens,
+} from '../connectors/electricitymaps/index.ts';
+import { EntsoeClient, EntsoeIngestor } from '../connectors/entsoe/index.ts';
+import type { DeadLetterSink, Publisher, RateLimitStore } from '../connectors/http/index.ts';
+import { CircuitBreakers } from '../connectors/http/index.ts';
+import type { DeadLetter, RawElectricityMaps, RawEntsoeDocument } from '../contracts/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { ReferenceData } from '../reference/index.ts';
+import { loadReference } from '../reference/index.ts';
+import { electricityMapsJob } from './electricitymaps-job.ts';
+import { entsoeJobs } from './entsoe-jobs.ts';
+import { SchedulerError } from './errors.ts';
+import type { JobRunStore } from './job-run-store.ts';
+import type { LeaseStore } from './lease-store.ts';
+import { OfflineReplayer } from './offline-replayer.ts';
+import type { ScheduledJob } from './scheduler.ts';
+import { Scheduler } from './scheduler.ts';
+import type { SchedulerConfig } from './scheduler-config.ts';
+import { parseSchedulerConfig } from './scheduler-config.ts';
+
+/** What the `scheduler` role is wired to. */
+export interface SchedulerRoleOptions {
+  /** Tokens and base URLs of both services. */
+  readonly config: Config;
+  /** @default `parseSchedulerConfig({})` (the defaults) */
+  readonly schedule?: SchedulerConfig;
+  readonly logger: Logger;
+  /** `raw.entsoe`. */
+  readonly entsoe: Publisher<RawEntsoeDocument>;
+  /** `raw.electricitymaps`. */
+  readonly electricityMaps: Publisher<RawElectricityMaps>;
+  /** `dlq-ingestion`. */
+  readonly deadLetters: DeadLetterSink;
+  /** In-process stores in embedded mode, SQL stores (`Sql*Store(db)`) in distributed mode. */
+  readonly stores: { readonly rateLimits: RateLimitStore; readonly leases: LeaseStore; readonly runs: JobRunStore };
+  /** Per-zone Electricity Maps tokens (a tokens file). @default `config.electricityMaps.token` for every zone */
+  readonly electricityMapsTokens?: ElectricityMapsTokens;
+  readonly reference?: ReferenceData;
+}
+
+/** The running role: the cron scheduler (live), the offline replay, or both (replay plus Electricity Maps). */
+export interface SchedulerRole {
+  /** `live` with an ENTSO-E token, `offline-replay` without. */
+  readonly mode: 'live' | 'offline-replay';
+  readonly scheduler: Scheduler | undefined;
+  readonly replayer: OfflineReplayer | undefined;
+  start(): void;
+  stop(): Promise<void>;
+  /** `gridstream dlq replay dlq-ingestion`: fetches a dead-lettered request again. */
+  replay(letter: DeadLetter, options?: { readonly signal?: AbortSignal }): Promise<{ readonly deadLetters: number }>;
+}
+
+/**
+ * Builds the `scheduler` role from configuration: with `ENTSOE_TOKEN`, the configured ENTSO-E cron jobs; without
+ * it, the offline replay of bundled documents (logged loudly). With an Electricity Maps token, its hourly poll.
+ * One circuit breaker set and one rate-limit store serve every client of the process.
+ */
+export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRole {
+  const { config, logger, stores } = options;
+  const reference = options.reference ?? loadReference();
+  const schedule = options.schedule ?? parseSchedulerConfig({}, reference);
+  const breakers = new CircuitBreakers();
+  const jobs: ScheduledJob[] = [];
+
+  let entsoe: EntsoeIngestor | undefined;
+  if (config.entsoe.token !== null) {
+    const client = new EntsoeClient({
+      baseUrl: config.entsoe.baseUrl,
+      token: config.entsoe.token,
+      logger,
+      rateLimits: stores.rateLimits,
+      limit: { requestsPerMinute: schedule.requestsPerMinute },
+      breakers,
+    });
+    entsoe = new EntsoeIngestor({ client, publisher: options.entsoe, deadLetters: options.deadLetters, logger });
+    jobs.push(...entsoeJobs(schedule, entsoe, reference));
+  }
+  const tokens = options.electricityMapsTokens ?? ElectricityMapsTokens.single(config.electricityMaps.token);
+  let emaps: ElectricityMapsIngestor | undefined;
+  if (tokens.all().length > 0) {
+    const client = new ElectricityMapsClient({
+      baseUrl: config.electricityMaps.baseUrl,
+      tokens,
+      logger,
+      rateLimits: stores.rateLimits,
+      limit: { requestsPerMinute: schedule.electricityMaps.requestsPerMinute },
+      breakers,
+    });
+    emaps = new ElectricityMapsIngestor({
+      client,
+      publisher: options.electricityMaps,
+      deadLetters: options.deadLetters,
+      logger,
+    });
+    jobs.push(electricityMapsJob(schedule, emaps));
+  }
+  const scheduler =
+    jobs.length === 0 ? undefined : new Scheduler({ jobs, leases: stores.leases, runs: stores.runs, logger });
+  const replayer =
+    entsoe === undefined
+      ? new OfflineReplayer({ publisher: options.entsoe, logger, intervalMs: schedule.replay.intervalMs })
+      : undefined;
+
+  return {
+    mode: entsoe === undefined ? 'offline-replay' : 'live',
+    scheduler,
+    replayer,
+    start() {
+      scheduler?.start();
+      replayer?.start();
+    },
+    async stop() {
+      await Promise.all([scheduler?.stop(), replayer?.stop()]);
+    },
+    async replay(letter, replayOptions = {}) {
+      if (ElectricityMapsIngestor.handles(letter)) {
+        if (emaps === undefined)
+          throw new SchedulerError('invalid_config', 'replaying this dead letter needs an Electricity Maps token');
+        return { deadLetters: (await emaps.replay(letter, replayOptions)).deadLetters.length };
+      }
+      if (entsoe === undefined)
+        throw new SchedulerError('invalid_config', 'replaying this dead letter needs ENTSOE_TOKEN');
+      return { deadLetters: (await entsoe.replay(letter, replayOptions)).deadLetters.length };
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/index.ts';
+import { MemoryPublisher, MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import type { DeadLetter, RawElectricityMaps, RawEntsoeDocument } from '../../src/contracts/index.ts';
+import { MemoryJobRunStore, MemoryLeaseStore, createSchedulerRole } from '../../src/scheduler/index.ts';
+import { FakeEntsoe, TEST_TOKEN, captureLogger } from '../helpers/fake-entsoe.ts';
+
+const stores = () => ({
+  rateLimits: new MemoryRateLimitStore(),
+  leases: new MemoryLeaseStore(),
+  runs: new MemoryJobRunStore(),
+});
+
+describe('scheduler role', () => {
+  it('without ENTSOE_TOKEN: offline replay of the bundled documents, and no cron jobs', async () => {
+    const entsoe = new MemoryPublisher<RawEntsoeDocument>();
+    const { logger, lines } = captureLogger();
+    const role = createSchedulerRole({
+      config: loadConfig({}),
+      logger,
+      entsoe,
+      electricityMaps: new MemoryPublisher<RawElectricityMaps>(),
+      deadLetters: new MemoryPublisher<DeadLetter>(),
+      stores: stores(),
+    });
+    assert.equal(role.mode, 'offline-replay');
+    assert.equal(role.scheduler, undefined);
+    role.start();
+    while (entsoe.values.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await role.stop();
+    assert.equal(entsoe.values[0]!.origin, 'replay');
+    assert.ok(lines.some((l) => l.includes('OFFLINE REPLAY')));
+  });
+
+  it('with a token: live cron jobs (hourly, daily, day-ahead), and dead-letter replay through the right client', async (t) => {
+    const fake = await FakeEntsoe.start();
+    t.after(() => fake.close());
+    const entsoe = new MemoryPublisher<RawEntsoeDocument>();
+    const { logger, lines } = captureLogger();
+    const role = createSchedulerRole({
+      config: loadConfig({ ENTSOE_TOKEN: TEST_TOKEN, ENTSOE_BASE_URL: fake.url }),
+      logger,
+      entsoe,
+      electricityMaps: new MemoryPublisher<RawElectricityMaps>(),
+      deadLetters: new MemoryPublisher<DeadLetter>(),
+      stores: stores(),
+    });
+    assert.equal(role.mode, 'live');
+    assert.equal(role.replayer, undefined);
+    const letter = {
+      id: 'x',
+      stage: 'ingestion',
+      reason: 'network_error',
+      message: 'm',
+      retryable: true,
+      source: null,
+      attempts: 5,
+      firstFailureAt: '2025-10-21T10:00:00Z',
+      lastFailureAt: '2025-10-21T10:01:00Z',
+      payload: '{}',
+      payloadEncoding: 'json',
+      request: {
+        documentType: 'A75',
+        processType: 'A16',
+        domains: { in_Domain: '10Y1001A1001A47J' },
+        periodStart: '2025-10-21T00:00:00Z',
+        periodEnd: '2025-10-22T00:00:00Z',
+        zones: ['SE_4'],
+      },
+      httpStatus: null,
+      replays: 0,
+    } satisfies DeadLetter;
+    assert.deepEqual(await role.replay(letter), { deadLetters: 0 });
+    assert.equal(entsoe.values[0]!.origin, 'dlq-replay');
+    const emapsLetter = {
+      ...letter,
+      request: { source: 'electricitymaps', endpoint: 'power-breakdown/latest', zone: 'DE' },
+    };
+    await assert.rejects(role.replay(emapsLetter), /Electricity Maps token/);
+    assert.ok(lines.every((l) => !l.includes(TEST_TOKEN)));
+  });
+});
