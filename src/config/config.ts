@@ -25,6 +25,18 @@ export interface Config {
    * schema `<ns>`, so environments can share one Kafka cluster and one database. @default none
    */
   readonly namespace: string | null;
+  /** `GRIDSTREAM_PUBLIC_READ`: anonymous callers may read (open-data demos). @default false */
+  readonly publicRead: boolean;
+  /** `GRIDSTREAM_RATE_LIMIT_PER_MINUTE`: requests per minute of an API key without its own limit. @default 600 */
+  readonly rateLimitPerMinute: number;
+  /** `GRIDSTREAM_INGEST_PORT`: HTTP port of the ingest role's input gateway. @default 8081 */
+  readonly ingestPort: number;
+  /** `GRIDSTREAM_REPLAY_INTERVAL_MS`: pause between bundled documents in offline replay. @default 5000 */
+  readonly replayIntervalMs: number | null;
+  /** `GRIDSTREAM_SCHEDULER_CONFIG`: path of a JSON file with the scheduler's jobs, zones and limits. */
+  readonly schedulerConfigFile: string | null;
+  /** `ELECTRICITYMAPS_TOKENS_FILE`: path of a JSON file mapping Electricity Maps zones to tokens. */
+  readonly electricityMapsTokensFile: string | null;
   /** `GRIDSTREAM_SHUTDOWN_GRACE_MS`: how long a graceful stop may take before in-flight work is abandoned. @default 30 000 */
   readonly shutdownGraceMs: number;
   /** `DATABASE_URL`: PostgreSQL connection string; unset means embedded PGlite. */
@@ -126,6 +138,26 @@ export function loadConfig(env: Env): Config {
         ),
       null,
     ),
+    publicRead: read(
+      'GRIDSTREAM_PUBLIC_READ',
+      z
+        .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+        .transform((v) => v === 'true' || v === '1'),
+      false,
+    ),
+    rateLimitPerMinute: read(
+      'GRIDSTREAM_RATE_LIMIT_PER_MINUTE',
+      z.coerce.number({ message: 'expected a number' }).int('expected a whole number').min(1).max(10_000_000),
+      600,
+    ),
+    ingestPort: read('GRIDSTREAM_INGEST_PORT', port, 8081),
+    replayIntervalMs: read<number | null>(
+      'GRIDSTREAM_REPLAY_INTERVAL_MS',
+      z.coerce.number({ message: 'expected milliseconds' }).int().min(10).max(86_400_000),
+      null,
+    ),
+    schedulerConfigFile: read<string | null>('GRIDSTREAM_SCHEDULER_CONFIG', z.string().min(1), null),
+    electricityMapsTokensFile: read<string | null>('ELECTRICITYMAPS_TOKENS_FILE', z.string().min(1), null),
     shutdownGraceMs: read(
       'GRIDSTREAM_SHUTDOWN_GRACE_MS',
       z.coerce.number({ message: 'expected milliseconds' }).int('expected whole milliseconds').min(0).max(3_600_000),

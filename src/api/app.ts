@@ -1,0 +1,67 @@
+import { Hono } from 'hono';
+import { routePath } from 'hono/route';
+import type { Log } from '../log/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { ReferenceData } from '../reference/index.ts';
+import type { Db } from '../storage/index.ts';
+import { ApiError, problem } from './errors.ts';
+import type { LiveFeed } from './live-feed.ts';
+import type { ApiEnv, Permissions } from './permissions.ts';
+import type { AdminDeps } from './routes/admin.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { dataRoutes } from './routes/data.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { systemRoutes } from './routes/system.ts';
+
+export interface ApiAppDeps {
+  readonly db: Db;
+  readonly log: Log;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly reference: ReferenceData;
+  readonly permissions: Permissions;
+  readonly feed: LiveFeed;
+  readonly version: string;
+  readonly consumerGroups: AdminDeps['consumerGroups'];
+  readonly refetch?: AdminDeps['refetch'];
+  readonly connectorStatus?: AdminDeps['connectorStatus'];
+  /** Aborted when the server stops (ends live streams). */
+  readonly shutdown: AbortSignal;
+  /** Serves the dashboard and its assets (mounted last, for everything not under /api). */
+  readonly staticFiles?: (app: Hono) => void;
+}
+
+/**
+ * The HTTP API as a Hono app: system routes without a key, `/api/v1` behind the permission proxy, every error as
+ * problem+json, request latency per route in the metrics.
+ */
+export function createApiApp(deps: ApiAppDeps): Hono {
+  const app = new Hono();
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.metrics.httpRequest(c.req.method, routePath(c), c.res.status, (performance.now() - started) / 1000);
+  });
+  app.onError((error, c) => {
+    if (!(error instanceof ApiError)) deps.logger.error({ err: error, path: c.req.path }, 'request failed');
+    return problem(c, error);
+  });
+  app.notFound((c) => problem(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`)));
+  systemRoutes(app, { db: deps.db, log: deps.log, metrics: deps.metrics, version: deps.version });
+
+  const v1 = new Hono<ApiEnv>();
+  v1.use(deps.permissions.middleware());
+  dataRoutes(v1, { db: deps.db, reference: deps.reference });
+  streamRoutes(v1, deps.feed, deps.shutdown);
+  adminRoutes(v1, {
+    db: deps.db,
+    log: deps.log,
+    permissions: deps.permissions,
+    consumerGroups: deps.consumerGroups,
+    ...(deps.refetch === undefined ? {} : { refetch: deps.refetch }),
+    ...(deps.connectorStatus === undefined ? {} : { connectorStatus: deps.connectorStatus }),
+  });
+  app.route('/', v1);
+  deps.staticFiles?.(app);
+  return app;
+}

@@ -1,0 +1,19 @@
+export { ApiServer, type ApiServerOptions } from './api-server.ts';
+export { createApiApp, type ApiAppDeps } from './app.ts';
+export { ApiError, API_ERROR_CODES, type ApiErrorCode, problem } from './errors.ts';
+export {
+  ROLES as API_ROLES,
+  type ApiRole,
+  type ApiKeyRecord,
+  type Principal,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  ensureAdminKey,
+  KeyVerifier,
+  roleAtLeast,
+  ENV_ADMIN_KEY_ID,
+} from './api-keys.ts';
+export { LiveFeed, type SlotEvent } from './live-feed.ts';
+export { openApiDocument } from './openapi.ts';
+export { dashboardFiles } from './dashboard-files.ts';

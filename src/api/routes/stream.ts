@@ -1,0 +1,59 @@
+import type { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { LiveFeed, SlotEvent } from '../live-feed.ts';
+import { queryOf, zoneList } from '../params.ts';
+import type { ApiEnv } from '../permissions.ts';
+import { allowZone } from '../permissions.ts';
+
+/**
+ * `GET /api/v1/stream?zones=DE_LU,FR`: Server-Sent Events, one `slot` event per series that got a newly stored
+ * slot (its newest slot and value), a `hello` event on connect and a comment every 15 s to keep proxies from
+ * closing the connection. Zones outside the key's allow-list are refused (listed) or filtered out (unlisted).
+ */
+export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortSignal): void {
+  app.get('/api/v1/stream', (c) => {
+    const q = queryOf(c, { zones: zoneList.optional() });
+    const principal = c.get('principal');
+    for (const zone of q.zones ?? []) allowZone(principal, zone, 'zones');
+    const wanted = q.zones === undefined ? null : new Set(q.zones);
+    const visible = (e: SlotEvent): boolean =>
+      (wanted === null || wanted.has(e.zone)) && (principal.zones === null || principal.zones.has(e.zone));
+    return streamSSE(c, async (stream) => {
+      const queue: SlotEvent[] = [];
+      // Filled by the feed while this loop awaits: read through a function so the check is never narrowed away.
+      const pending = (): number => queue.length;
+      const open = (): boolean => !stream.aborted && !stream.closed && !shutdown.aborted;
+      let wake: (() => void) | undefined;
+      const unsubscribe = feed.subscribe((events) => {
+        for (const e of events) if (visible(e)) queue.push(e);
+        wake?.();
+      });
+      const stop = (): void => {
+        wake?.();
+      };
+      shutdown.addEventListener('abort', stop, { once: true });
+      stream.onAbort(stop);
+      let id = 0;
+      try {
+        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ zones: q.zones ?? null }), id: String(id++) });
+        while (open()) {
+          if (pending() === 0) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, 15_000);
+            });
+            wake = undefined;
+            if (pending() === 0 && open()) await stream.write(': keep-alive\n\n');
+            continue;
+          }
+          for (const e of queue.splice(0, queue.length)) {
+            await stream.writeSSE({ event: 'slot', data: JSON.stringify(e), id: String(id++) });
+          }
+        }
+      } finally {
+        unsubscribe();
+        shutdown.removeEventListener('abort', stop);
+      }
+    });
+  });
+}

@@ -1,0 +1,98 @@
+import { loadConfig } from '../../config/index.ts';
+import { createLogger } from '../../observability/index.ts';
+import type { Role } from '../../runtime/index.ts';
+import { ROLES, ROLE_DESCRIPTIONS, parseRoles, startRuntime } from '../../runtime/index.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { EXIT, UsageError } from '../command.ts';
+
+/**
+ * Runs roles until SIGTERM/SIGINT, then stops gracefully: no new work, in-flight batches finished and committed,
+ * exit 0 within GRIDSTREAM_SHUTDOWN_GRACE_MS. A component failing on its own exits 1.
+ */
+export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Promise<number> {
+  const config = loadConfig(ctx.env);
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.entsoe.token, config.electricityMaps.token, config.adminKey, config.databaseUrl],
+  });
+  let runtime;
+  try {
+    runtime = await startRuntime({
+      config,
+      logger,
+      roles,
+      onGeneratedAdminKey: (key) => {
+        const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
+        ctx.stderr.write(
+          [
+            '',
+            '  First admin API key (shown once, stored only as a hash: keep it):',
+            '',
+            `    ${key}`,
+            '',
+            `  Dashboard: http://${host}:${config.port}/#key=${key}`,
+            '  (the key travels in the URL fragment, which the browser never sends to the server)',
+            '  API: "Authorization: Bearer <key>". Set GRIDSTREAM_ADMIN_KEY to choose your own key instead.',
+            '',
+            '',
+          ].join('\n'),
+        );
+      },
+    });
+  } catch (error) {
+    logger.fatal({ err: error }, 'gridstream could not start');
+    return EXIT.failure;
+  }
+  const aborted = new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    ctx.signal.addEventListener(
+      'abort',
+      () => {
+        resolve();
+      },
+      { once: true },
+    );
+  });
+  await Promise.race([aborted, runtime.supervisor.done]);
+  const failed = runtime.supervisor.failure !== undefined;
+  logger.info({ reason: failed ? 'component failure' : String(ctx.signal.reason) }, 'stopping');
+  await runtime.stop();
+  logger.info('stopped');
+  logger.flush();
+  return failed ? EXIT.failure : EXIT.ok;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run one or more roles of a distributed deployment until stopped',
+  usage: `run <role[,role…]>   roles: ${ROLES.join(', ')}`,
+  details: [
+    'Each role can run in any number of processes: processors share partitions through consumer groups, the',
+    'scheduler elects one leader. Configure KAFKA_BROKERS and DATABASE_URL for a distributed deployment.',
+    '',
+    ...ROLES.map((r) => `  ${r.padEnd(10)} ${ROLE_DESCRIPTIONS[r]}`),
+    '',
+    'SIGTERM/SIGINT stop gracefully within GRIDSTREAM_SHUTDOWN_GRACE_MS; a second signal exits at once.',
+  ].join('\n'),
+  positionals: [1, 1],
+  run(ctx, args) {
+    const { roles, unknown } = parseRoles(args.positionals[0] ?? '');
+    if (unknown.length > 0 || roles.length === 0) {
+      throw new UsageError(`unknown role(s) ${unknown.join(', ') || '(none)'}; roles are ${ROLES.join(', ')}`);
+    }
+    return runRoles(ctx, roles);
+  },
+};
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Run the whole platform in one process (embedded by default: PGlite + embedded log, dashboard on :8080)',
+  usage: 'start',
+  details: [
+    'Runs every role in this process. Without KAFKA_BROKERS and DATABASE_URL nothing else is needed: state lives',
+    'under GRIDSTREAM_DATA_DIR. Without ENTSOE_TOKEN the scheduler replays the bundled real ENTSO-E documents.',
+  ].join('\n'),
+  run(ctx) {
+    return runRoles(ctx, ROLES);
+  },
+};

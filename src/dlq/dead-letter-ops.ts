@@ -1,0 +1,188 @@
+import type { DeadLetter } from '../contracts/index.ts';
+import { DLQ_TOPICS, DeadLetterSchema } from '../contracts/index.ts';
+import { errorMessage } from '../common/index.ts';
+import type { Log } from '../log/index.ts';
+
+export const DLQ_TOPIC_NAMES = Object.values(DLQ_TOPICS);
+
+/** One record of a dead-letter topic, decoded (or why it could not be). */
+export interface DlqEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: string;
+  readonly letter: DeadLetter | null;
+  readonly invalid?: string;
+}
+
+export interface DlqFilter {
+  readonly reason?: string;
+  /** Source topic of the failed value. */
+  readonly source?: string;
+  /** Substring of the message. */
+  readonly text?: string;
+}
+
+/** Parses `reason=unmapped_area,source=raw.entsoe,text=FR` into a filter. */
+export function parseFilter(text: string | undefined): DlqFilter {
+  const filter: { reason?: string; source?: string; text?: string } = {};
+  for (const part of (text ?? '').split(',').filter((p) => p !== '')) {
+    const [name, ...rest] = part.split('=');
+    const value = rest.join('=');
+    if (name === 'reason') filter.reason = value;
+    else if (name === 'source') filter.source = value;
+    else if (name === 'text') filter.text = value;
+    else throw new Error(`unknown filter "${name ?? ''}" (use reason=, source= or text=)`);
+  }
+  return filter;
+}
+
+export function matches(entry: DlqEntry, filter: DlqFilter): boolean {
+  const l = entry.letter;
+  if (l === null) return filter.reason === undefined && filter.source === undefined && filter.text === undefined;
+  if (filter.reason !== undefined && l.reason !== filter.reason) return false;
+  if (filter.source !== undefined && l.source?.topic !== filter.source) return false;
+  if (filter.text !== undefined && !l.message.includes(filter.text)) return false;
+  return true;
+}
+
+export function assertDlqTopic(topic: string): void {
+  if (!(DLQ_TOPIC_NAMES as string[]).includes(topic))
+    throw new Error(`"${topic}" is not a dead-letter topic (${DLQ_TOPIC_NAMES.join(', ')})`);
+}
+
+/**
+ * Reads a dead-letter topic straight from the log (DLQ topics keep records forever), oldest first, from `after`
+ * (exclusive, per partition) — `limit` matching entries at most.
+ */
+export async function listDeadLetters(
+  log: Log,
+  topic: string,
+  options: { readonly filter?: DlqFilter; readonly limit?: number; readonly signal?: AbortSignal } = {},
+): Promise<DlqEntry[]> {
+  assertDlqTopic(topic);
+  const limit = options.limit ?? 100;
+  const out: DlqEntry[] = [];
+  for (const { partition, earliest, next } of await log.offsets(topic, { signal: options.signal })) {
+    for (let offset = earliest; offset < next && out.length < limit;) {
+      const records = await log.read(topic, partition, offset, 500, { signal: options.signal });
+      if (records.length === 0) break;
+      for (const r of records) {
+        const entry = decode(topic, r.partition, r.offset, r.timestamp, r.value);
+        if (matches(entry, options.filter ?? {}) && out.length < limit) out.push(entry);
+      }
+      offset = (records.at(-1)?.offset ?? offset) + 1;
+    }
+  }
+  return out;
+}
+
+/** Counts per topic and reason (for the admin overview). */
+export async function summarizeDeadLetters(
+  log: Log,
+  options: { readonly signal?: AbortSignal } = {},
+): Promise<{ topic: string; total: number; byReason: Record<string, number> }[]> {
+  const summary = [];
+  for (const topic of DLQ_TOPIC_NAMES) {
+    const entries = await listDeadLetters(log, topic, {
+      limit: 100_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    const byReason: Record<string, number> = {};
+    for (const e of entries)
+      byReason[e.letter?.reason ?? 'invalid_envelope'] = (byReason[e.letter?.reason ?? 'invalid_envelope'] ?? 0) + 1;
+    summary.push({ topic, total: entries.length, byReason });
+  }
+  return summary;
+}
+
+export async function showDeadLetter(
+  log: Log,
+  topic: string,
+  partition: number,
+  offset: number,
+): Promise<DlqEntry | undefined> {
+  assertDlqTopic(topic);
+  const [r] = await log.read(topic, partition, offset, 1);
+  return r === undefined || r.offset !== offset
+    ? undefined
+    : decode(topic, r.partition, r.offset, r.timestamp, r.value);
+}
+
+function decode(topic: string, partition: number, offset: number, timestamp: number, value: Uint8Array): DlqEntry {
+  const base = { topic, partition, offset, timestamp: new Date(timestamp).toISOString() };
+  try {
+    return { ...base, letter: DeadLetterSchema.parse(JSON.parse(Buffer.from(value).toString('utf8'))) };
+  } catch (error) {
+    return { ...base, letter: null, invalid: errorMessage(error).slice(0, 300) };
+  }
+}
+
+/** Fetches the request of an ingestion dead letter again and publishes what it gets (wired to the ENTSO-E client). */
+export type Refetcher = (letter: DeadLetter, options: { readonly signal?: AbortSignal }) => Promise<void>;
+
+export interface ReplayResult {
+  readonly replayed: number;
+  readonly failed: readonly {
+    readonly topic: string;
+    readonly partition: number;
+    readonly offset: number;
+    readonly reason: string;
+  }[];
+}
+
+/**
+ * Replays dead letters: a processing or storage failure re-publishes its payload to the topic it was read from,
+ * with its original key; an ingestion failure is fetched again (`refetch`). Replaying twice duplicates nothing
+ * downstream: processing is deterministic and the store upserts. The replay ledger (`dead_letters.replays`) is
+ * updated when `record` is given.
+ */
+export async function replayDeadLetters(
+  log: Log,
+  entries: readonly DlqEntry[],
+  options: {
+    readonly refetch?: Refetcher;
+    readonly record?: (entry: DlqEntry) => Promise<void>;
+    readonly signal?: AbortSignal;
+  } = {},
+): Promise<ReplayResult> {
+  let replayed = 0;
+  const failed: { topic: string; partition: number; offset: number; reason: string }[] = [];
+  for (const entry of entries) {
+    const letter = entry.letter;
+    const where = { topic: entry.topic, partition: entry.partition, offset: entry.offset };
+    try {
+      if (letter === null) throw new Error(`not a valid dead letter: ${entry.invalid ?? ''}`);
+      if (letter.source !== null) {
+        const value =
+          letter.payloadEncoding === 'base64'
+            ? Buffer.from(letter.payload, 'base64')
+            : Buffer.from(letter.payload, 'utf8');
+        await log.produce(
+          letter.source.topic,
+          [
+            {
+              key: letter.source.key,
+              value,
+              headers: { 'x-gridstream-replay-of': `${entry.topic}/${entry.partition}/${entry.offset}` },
+            },
+          ],
+          { ...(options.signal === undefined ? {} : { signal: options.signal }) },
+        );
+      } else if (letter.request !== undefined && options.refetch !== undefined) {
+        await options.refetch(letter, { ...(options.signal === undefined ? {} : { signal: options.signal }) });
+      } else {
+        throw new Error(
+          letter.request === undefined
+            ? 'nothing to replay: no source record and no request'
+            : 'this process cannot fetch from upstream (no ENTSO-E client configured)',
+        );
+      }
+      await options.record?.(entry);
+      replayed++;
+    } catch (error) {
+      failed.push({ ...where, reason: errorMessage(error).slice(0, 300) });
+    }
+  }
+  return { replayed, failed };
+}

@@ -1,0 +1,14 @@
+export { startRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
+export { openInfrastructure, type Infrastructure } from './infrastructure.ts';
+export { Supervisor } from './supervisor.ts';
+export { type Component, type ComponentState, COMPONENT_STATES, component } from './component.ts';
+export { ROLES, ROLE_DESCRIPTIONS, parseRoles, type Role } from './roles.ts';
+export { RuntimeError, RUNTIME_ERROR_CODES, type RuntimeErrorCode } from './errors.ts';
+export { processRole, PROCESS_GROUPS } from './process-role.ts';
+export { storeRole, STORE_GROUP, type StoredListener } from './store-role.ts';
+export { CarbonWindow, type CarbonWindowOptions } from './carbon-window.ts';
+export { apiComponent, CONSUMER_GROUPS, DASHBOARD_DIR } from './api-component.ts';
+export { buildSchedulerRole, schedulerComponent } from './scheduler-component.ts';
+export { ingestGateway } from './ingest-gateway.ts';
+export { topicPublisher, deadLetterSink } from './publishers.ts';
+export { openBackfillRuntime } from './backfill-runtime.ts';

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import type { Config } from '../config/index.ts';
+import { ALL_TOPICS } from '../contracts/index.ts';
+import type { Log } from '../log/index.ts';
+import { createEmbeddedLog, createKafkaLog, namespacedLog, topicSpecOf } from '../log/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { ReferenceData } from '../reference/index.ts';
+import { loadReference } from '../reference/index.ts';
+import type { Db } from '../storage/index.ts';
+import { describeDatabase, migrate, openDb } from '../storage/index.ts';
+
+/** What every role is built from: configuration, logging, metrics, reference data, the event log and the database. */
+export interface Infrastructure {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly reference: ReferenceData;
+  readonly log: Log;
+  readonly db: Db;
+  /** `embedded` when neither Kafka nor PostgreSQL is configured. */
+  readonly mode: 'embedded' | 'distributed';
+  /** Scrubs the configured secrets out of text (dead letters, error messages). */
+  readonly scrub: (text: string) => string;
+  /** Closes the log and the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the event log (Kafka when `KAFKA_BROKERS` is set, else the embedded log under `<dataDir>/log`) and the
+ * database (PostgreSQL when `DATABASE_URL` is set, else PGlite under `<dataDir>/pglite`), creates the topics and
+ * applies migrations. Both steps are idempotent, so any number of workers may start at once.
+ */
+export async function openInfrastructure(config: Config, logger: Logger, metrics: Metrics): Promise<Infrastructure> {
+  const secrets = [config.entsoe.token, config.electricityMaps.token, config.adminKey, config.databaseUrl]
+    .filter((s) => s !== null)
+    .map((s) => s.reveal())
+    .filter((s) => s.length >= 4);
+  const scrub = (text: string): string => secrets.reduce((t, s) => t.replaceAll(s, '[redacted]'), text);
+  const base: Log =
+    config.kafkaBrokers === null
+      ? await createEmbeddedLog({ dir: join(config.dataDir, 'log'), logger: logger.child({ component: 'log' }) })
+      : await createKafkaLog({
+          brokers: config.kafkaBrokers,
+          clientId: `gridstream-${process.pid}`,
+          logger: logger.child({ component: 'log' }),
+        });
+  const log = config.namespace === null ? base : namespacedLog(base, config.namespace);
+  let db: Db | undefined;
+  try {
+    await log.createTopics(ALL_TOPICS.map((t) => topicSpecOf(t)));
+    db = await openDb({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      schema: config.namespace,
+      logger: logger.child({ component: 'db' }),
+    });
+    const applied = await migrate(db, { logger });
+    logger.info(
+      {
+        log:
+          config.kafkaBrokers === null
+            ? `embedded in ${join(config.dataDir, 'log')}`
+            : `Kafka at ${config.kafkaBrokers.join(',')}`,
+        db: describeDatabase(config.databaseUrl, config.dataDir),
+        migrations: applied.applied.length,
+      },
+      'infrastructure ready',
+    );
+  } catch (error) {
+    await log.close().catch(() => undefined);
+    await db?.close().catch(() => undefined);
+    throw error;
+  }
+  const opened = db;
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    metrics,
+    reference: loadReference(),
+    log,
+    db: opened,
+    mode: config.kafkaBrokers === null && config.databaseUrl === null ? 'embedded' : 'distributed',
+    scrub,
+    close: () =>
+      (closing ??= (async () => {
+        await log.close().catch((error: unknown) => {
+          logger.error({ err: error }, 'closing the log failed');
+        });
+        await opened.close().catch((error: unknown) => {
+          logger.error({ err: error }, 'closing the database failed');
+        });
+      })()),
+  };
+}

@@ -1,0 +1,106 @@
+import { parseElectricityMaps } from '../connectors/electricitymaps/index.ts';
+import { parseEntsoeDocument } from '../connectors/entsoe/index.ts';
+import type { GridSeriesChunk, RawElectricityMaps, RawEntsoeDocument } from '../contracts/index.ts';
+import { gridCarbonTopic, gridObservationsTopic, rawElectricityMapsTopic, rawEntsoeTopic } from '../contracts/index.ts';
+import type { HandleResult, ProcessorItem, ProcessorReject } from '../log/index.ts';
+import { createProcessor, output } from '../log/index.ts';
+import type { ProcessingResult } from '../processing/index.ts';
+import { observationsFromElectricityMaps, observationsFromEntsoe } from '../processing/index.ts';
+import { CarbonWindow } from './carbon-window.ts';
+import type { Component } from './component.ts';
+import type { Infrastructure } from './infrastructure.ts';
+import { processorMetrics } from './processor-metrics.ts';
+
+/** Consumer group of the process role's processors (one per input topic). */
+export const PROCESS_GROUPS = {
+  entsoe: 'gridstream-process-entsoe',
+  electricitymaps: 'gridstream-process-electricitymaps',
+} as const;
+
+/**
+ * The `process` role: raw.entsoe → grid.observations + grid.carbon, raw.electricitymaps → grid.observations.
+ * Parts of a document that cannot become observations are dead-lettered to dlq-processing with their position;
+ * the rest of the document goes on.
+ */
+export function processRole(infra: Infrastructure): Component[] {
+  const { log, logger, reference, metrics, scrub } = infra;
+  const carbon = new CarbonWindow(reference);
+  let bootstrapped = false;
+
+  const entsoe = createProcessor<RawEntsoeDocument>({
+    name: 'process-entsoe',
+    log,
+    groupId: PROCESS_GROUPS.entsoe,
+    input: rawEntsoeTopic,
+    stage: 'processing',
+    logger: logger.child({ component: 'process-entsoe' }),
+    metrics: processorMetrics(metrics, 'processing'),
+    scrub,
+    // Raw documents are large (up to a year of data): small batches keep memory bounded.
+    maxBatchRecords: 20,
+    async handle(items, ctx) {
+      if (!bootstrapped) {
+        await carbon.bootstrap(log, logger, { signal: ctx.signal });
+        bootstrapped = true;
+      }
+      const observations: GridSeriesChunk[] = [];
+      const rejects: ProcessorReject[] = [];
+      for (const item of items) {
+        const result = observationsFromEntsoe(parseEntsoeDocument(item.value.body), {
+          reference,
+          fallbackDocumentId: item.value.fileName ?? item.value.id,
+          request: item.value.request,
+        });
+        collect(item, result, observations, rejects);
+        carbon.add(result.chunks);
+      }
+      const first = items[0]?.record;
+      const { chunks: carbonOut } = carbon.flush(
+        first === undefined ? 'carbon' : `carbon:${first.topic}/${first.partition}/${first.offset}`,
+      );
+      return { outputs: [output(gridObservationsTopic, observations), output(gridCarbonTopic, carbonOut)], rejects };
+    },
+  });
+
+  const electricityMaps = createProcessor<RawElectricityMaps>({
+    name: 'process-electricitymaps',
+    log,
+    groupId: PROCESS_GROUPS.electricitymaps,
+    input: rawElectricityMapsTopic,
+    stage: 'processing',
+    logger: logger.child({ component: 'process-electricitymaps' }),
+    metrics: processorMetrics(metrics, 'processing'),
+    scrub,
+    handle(items): Promise<HandleResult> {
+      const observations: GridSeriesChunk[] = [];
+      const rejects: ProcessorReject[] = [];
+      for (const item of items) {
+        const result = observationsFromElectricityMaps(parseElectricityMaps(item.value.body), {
+          reference,
+          documentId: item.value.fileName ?? item.value.id,
+        });
+        collect(item, result, observations, rejects);
+      }
+      return Promise.resolve({ outputs: [output(gridObservationsTopic, observations)], rejects });
+    },
+  });
+
+  return [entsoe, electricityMaps];
+}
+
+function collect<T extends { id: string; fileName?: string | undefined }>(
+  item: ProcessorItem<T>,
+  result: ProcessingResult,
+  observations: GridSeriesChunk[],
+  rejects: ProcessorReject[],
+): void {
+  observations.push(...result.chunks);
+  for (const r of result.rejects) {
+    rejects.push({
+      record: item.record,
+      reason: r.code,
+      message: r.message,
+      position: { ...r.position, rawId: item.value.id, fileName: item.value.fileName ?? null },
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The roles a gridstream process can take. `gridstream start` runs all of them in one process (embedded);
+ * `gridstream run <role[,role…]>` runs the given ones (any number of processes per role: they share the work
+ * through consumer groups, and the scheduler elects one leader).
+ */
+export const ROLES = ['store', 'process', 'scheduler', 'ingest', 'api'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
+  store: 'database sink: grid.observations and grid.carbon → PostgreSQL/PGlite (idempotent upserts, revisions)',
+  process: 'stream processors: raw.entsoe / raw.electricitymaps → grid.observations + grid.carbon',
+  scheduler: 'cron jobs with lookbacks and backfills (one leader per deployment), or the offline replay',
+  ingest: 'input gateway for device readings (HTTP NDJSON) → raw.meters',
+  api: 'REST API, live feed, dashboard, admin and /metrics',
+};
+
+/** Parses `store,process` (in start order, duplicates removed); unknown names are returned separately. */
+export function parseRoles(text: string): { roles: Role[]; unknown: string[] } {
+  const names = text
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  const unknown = names.filter((n) => !(ROLES as readonly string[]).includes(n));
+  const roles = ROLES.filter((r) => names.includes(r));
+  return { roles, unknown };
+}

@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import { ElectricityMapsTokens } from '../connectors/electricitymaps/index.ts';
+import { SqlRateLimitStore } from '../connectors/http/index.ts';
+import { rawElectricityMapsTopic, rawEntsoeTopic } from '../contracts/index.ts';
+import type { SchedulerRole } from '../scheduler/index.ts';
+import { SqlJobRunStore, SqlLeaseStore, createSchedulerRole, parseSchedulerConfig } from '../scheduler/index.ts';
+import type { Component } from './component.ts';
+import type { Infrastructure } from './infrastructure.ts';
+import { deadLetterSink, topicPublisher } from './publishers.ts';
+
+/**
+ * Builds the scheduler role on the infrastructure: its rate-limit budget, leader lease and job runs live in the
+ * database (PGlite in embedded mode too, so the budget survives restarts), its output goes to the raw topics.
+ * Not started: `schedulerComponent` starts it; the API uses it unstarted to replay ingestion dead letters.
+ */
+export async function buildSchedulerRole(infra: Infrastructure): Promise<SchedulerRole> {
+  const { config, db, log, logger, reference, scrub } = infra;
+  const scheduleJson: unknown =
+    config.schedulerConfigFile === null ? {} : JSON.parse(await readFile(config.schedulerConfigFile, 'utf8'));
+  const schedule = parseSchedulerConfig(scheduleJson, reference);
+  const effective =
+    config.replayIntervalMs === null
+      ? schedule
+      : { ...schedule, replay: { ...schedule.replay, intervalMs: config.replayIntervalMs } };
+  const tokens =
+    config.electricityMapsTokensFile === null
+      ? ElectricityMapsTokens.single(config.electricityMaps.token)
+      : await ElectricityMapsTokens.fromFile(config.electricityMapsTokensFile, config.electricityMaps.token);
+  return createSchedulerRole({
+    config,
+    schedule: effective,
+    logger: logger.child({ component: 'scheduler' }),
+    entsoe: topicPublisher(log, rawEntsoeTopic, scrub),
+    electricityMaps: topicPublisher(log, rawElectricityMapsTopic, scrub),
+    deadLetters: deadLetterSink(log),
+    stores: { rateLimits: new SqlRateLimitStore(db), leases: new SqlLeaseStore(db), runs: new SqlJobRunStore(db) },
+    electricityMapsTokens: tokens,
+    reference,
+  });
+}
+
+export function schedulerComponent(role: SchedulerRole, infra: Infrastructure): Component {
+  let stopping: Promise<void> | undefined;
+  return {
+    name: 'scheduler',
+    start() {
+      if (role.mode === 'offline-replay') {
+        infra.logger.warn(
+          'no ENTSOE_TOKEN: the scheduler replays the bundled real ENTSO-E documents (offline replay), it does not poll the service',
+        );
+      }
+      role.start();
+      return Promise.resolve();
+    },
+    stop: () => (stopping ??= role.stop()),
+  };
+}

@@ -1,0 +1,358 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ApiServer, createApiKey } from '../../src/api/index.ts';
+import { parseEntsoeDocument } from '../../src/connectors/entsoe/index.ts';
+import type { GridSeriesChunk } from '../../src/contracts/index.ts';
+import { rawEntsoeTopic } from '../../src/contracts/index.ts';
+import type { EmbeddedLog } from '../../src/log/index.ts';
+import { buildDeadLetter, createEmbeddedLog, produceDeadLetters, topicSpecOf } from '../../src/log/index.ts';
+import { ALL_TOPICS } from '../../src/contracts/index.ts';
+import { createMetrics, silentLogger } from '../../src/observability/index.ts';
+import { CarbonState, carbonChunks, observationsFromEntsoe } from '../../src/processing/index.ts';
+import { loadReference } from '../../src/reference/index.ts';
+import type { Db } from '../../src/storage/index.ts';
+import { migrate, openDb, writeObservations } from '../../src/storage/index.ts';
+import { entsoeFixture } from '../helpers/fixtures.ts';
+import { tempDir } from '../helpers/services.ts';
+
+const ADMIN = 'test-admin-key-0123456789';
+const reference = loadReference();
+
+function chunksOf(name: string): GridSeriesChunk[] {
+  return observationsFromEntsoe(parseEntsoeDocument(entsoeFixture(name)), { reference, fallbackDocumentId: name })
+    .chunks;
+}
+
+describe('HTTP API', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let db: Db;
+  let log: EmbeddedLog;
+  let server: ApiServer;
+  let base: string;
+  let readerFi: string;
+  let operator: string;
+  let limited: string;
+  const get = (path: string, key: string | null = ADMIN, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { headers: key === null ? headers : { authorization: `Bearer ${key}`, ...headers } });
+  const json = async (r: Response) => (await r.json()) as Record<string, unknown>;
+
+  before(async () => {
+    dir = await tempDir();
+    db = await openDb({ dataDir: dir.path, logger: silentLogger() });
+    await migrate(db);
+    log = await createEmbeddedLog({ dir: join(dir.path, 'log') });
+    await log.createTopics(ALL_TOPICS.map((t) => topicSpecOf(t)));
+    const fi = chunksOf('A75_FI_PT60M_A01_2023-05-08.xml');
+    const state = new CarbonState(reference);
+    for (const c of fi) state.add(c);
+    await writeObservations(db, [
+      ...fi,
+      ...chunksOf('A44_NL_PT60M_A01_DST-spring-23h_2016-03-27.xml'),
+      ...chunksOf('A65_A01_DK2_PT60M_forecast_2023-12-28.xml'),
+      ...carbonChunks(state.compute(), 'carbon'),
+    ]);
+    server = new ApiServer({
+      db,
+      log,
+      logger: silentLogger(),
+      metrics: createMetrics({ defaultMetrics: false }),
+      reference,
+      host: '127.0.0.1',
+      port: 0,
+      adminKey: ADMIN,
+      publicRead: false,
+      defaultRatePerMinute: 10_000,
+      version: 'test',
+      consumerGroups: [{ group: 'gridstream-store', topics: ['grid.observations'] }],
+      feedIntervalMs: 100,
+    });
+    await server.start();
+    base = `http://127.0.0.1:${server.port}`;
+    readerFi = (await createApiKey(db, { name: 'fi reader', role: 'reader', zones: ['FI'] })).key;
+    operator = (await createApiKey(db, { name: 'ops', role: 'operator' })).key;
+    limited = (await createApiKey(db, { name: 'limited', role: 'reader', rateLimitPerMinute: 3 })).key;
+  });
+  after(async () => {
+    await server.stop({ graceMs: 1000 });
+    await log.close();
+    await db.close();
+    await dir.remove();
+  });
+
+  describe('keys and roles', () => {
+    it('no key → 401 problem+json with WWW-Authenticate; a wrong key → 401', async () => {
+      const r = await get('/api/v1/zones', null);
+      assert.equal(r.status, 401);
+      assert.equal(r.headers.get('content-type'), 'application/problem+json');
+      assert.equal(r.headers.get('www-authenticate'), 'Bearer');
+      const body = await json(r);
+      assert.equal(body['status'], 401);
+      assert.equal(
+        (await get('/api/v1/zones', 'gs_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb')).status,
+        401,
+      );
+      assert.equal((await get('/api/v1/zones', 'not-a-key-at-all-but-long')).status, 401);
+    });
+    it('X-API-Key works like a bearer token', async () => {
+      assert.equal((await get('/api/v1/zones', null, { 'x-api-key': ADMIN })).status, 200);
+    });
+    it('a reader cannot use admin endpoints (403); an operator can browse but not manage keys', async () => {
+      assert.equal((await get('/api/v1/admin/dlq', readerFi)).status, 403);
+      assert.equal((await get('/api/v1/admin/dlq', operator)).status, 200);
+      assert.equal((await get('/api/v1/admin/keys', operator)).status, 403);
+      assert.equal((await get('/api/v1/admin/keys', ADMIN)).status, 200);
+    });
+    it('keys are created, listed without secrets and revoked', async () => {
+      const created = await fetch(`${base}/api/v1/admin/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'temp', role: 'reader', zones: ['NL'] }),
+      });
+      assert.equal(created.status, 201);
+      const { key, record } = (await created.json()) as { key: string; record: { id: string } };
+      assert.equal((await get('/api/v1/zones', key)).status, 200);
+      const listed = JSON.stringify(await json(await get('/api/v1/admin/keys')));
+      assert.ok(listed.includes(record.id) && !listed.includes(key.slice(-20)), 'listed, never with its secret');
+      const revoked = await fetch(`${base}/api/v1/admin/keys/${record.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      assert.equal(revoked.status, 204);
+      assert.equal((await get('/api/v1/zones', key)).status, 401);
+    });
+    it('rate limits per key: 429 with Retry-After once the budget is spent', async () => {
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        const r = await get('/api/v1/zones', limited);
+        statuses.push(r.status);
+        if (r.status === 429) retryAfter = r.headers.get('retry-after');
+        await r.body?.cancel();
+      }
+      assert.deepEqual(statuses.slice(0, 3), [200, 200, 200]);
+      assert.equal(statuses[3], 429);
+      assert.ok(Number(retryAfter) >= 1);
+    });
+  });
+
+  describe('zone allow-lists', () => {
+    it('forbidden zones are 403 on direct requests and filtered out of lists', async () => {
+      const zones = (await json(await get('/api/v1/zones', readerFi)))['zones'] as { code: string }[];
+      assert.deepEqual(
+        zones.map((z) => z.code),
+        ['FI'],
+      );
+      const all = (await json(await get('/api/v1/zones')))['zones'] as { code: string }[];
+      assert.deepEqual(all.map((z) => z.code).sort(), ['DK_2', 'FI', 'NL']);
+      const denied = await get('/api/v1/series?zone=NL&metric=price_day_ahead&from=2016-03-26&to=2016-03-28', readerFi);
+      assert.equal(denied.status, 403);
+      assert.equal((await json(denied))['param'], 'zone');
+      assert.equal((await get('/api/v1/mix?zone=FI', readerFi)).status, 200);
+    });
+  });
+
+  describe('data endpoints', () => {
+    it('series: points with unit and flags, several production types, hourly and daily buckets', async () => {
+      const r = await json(
+        await get(
+          '/api/v1/series?zone=FI&metric=generation_actual&production_type=B14,B19&from=2023-05-08&to=2023-05-11&resolution=PT1H',
+        ),
+      );
+      const series = r['series'] as {
+        production_type: string;
+        unit: string;
+        aggregation: string;
+        points: { ts: string; value: number; flags?: string[] }[];
+      }[];
+      assert.deepEqual(series.map((s) => s.production_type).sort(), ['B14', 'B19']);
+      assert.ok(series.every((s) => s.unit === 'MW' && s.aggregation === 'avg' && s.points.length === 48));
+      assert.deepEqual(series[0]?.points[0]?.flags, ['split']);
+      const daily = await json(
+        await get(
+          '/api/v1/series?zone=FI&metric=generation_actual&production_type=B14&from=2023-05-01&to=2023-05-31&resolution=P1D',
+        ),
+      );
+      assert.ok(((daily['series'] as { points: unknown[] }[])[0]?.points.length ?? 0) >= 2);
+    });
+    it('carbon intensity: production basis available, consumption basis empty without flows', async () => {
+      const production = await json(await get('/api/v1/carbon-intensity?zone=FI&from=2023-05-08&to=2023-05-11'));
+      assert.equal(production['unit'], 'gCO2eq/kWh');
+      assert.equal((production['points'] as unknown[]).length, 192);
+      const consumption = await json(
+        await get('/api/v1/carbon-intensity?zone=FI&from=2023-05-08&to=2023-05-11&basis=consumption'),
+      );
+      assert.deepEqual(consumption['points'], []);
+    });
+    it('mix: latest slot with shares summing to 1; completeness per day', async () => {
+      const mix = await json(await get('/api/v1/mix?zone=FI'));
+      const entries = mix['entries'] as { share: number; name: string }[];
+      assert.ok(Math.abs(entries.reduce((s, e) => s + e.share, 0) - 1) < 1e-9);
+      assert.ok(entries.some((e) => e.name === 'Nuclear'));
+      const comp = await json(await get('/api/v1/completeness?zone=FI&from=2023-05-08&to=2023-05-10'));
+      assert.ok((comp['days'] as unknown[]).length > 0);
+      assert.equal((await get('/api/v1/mix?zone=FR')).status, 404);
+    });
+    it('bad parameters are 400 naming the parameter', async () => {
+      const cases: [string, string][] = [
+        ['/api/v1/series?zone=FI&metric=nope&from=2023-05-08&to=2023-05-09', 'metric'],
+        ['/api/v1/series?zone=FI&metric=generation_actual&from=yesterday&to=2023-05-09', 'from'],
+        ['/api/v1/series?zone=FI&metric=generation_actual&to=2023-05-09', 'from'],
+        ['/api/v1/series?zone=FI&metric=generation_actual&from=2023-05-09&to=2023-05-08', 'to'],
+        ['/api/v1/series?zone=FI&metric=generation_actual&from=2020-01-01&to=2023-05-08&resolution=PT15M', 'to'],
+        ['/api/v1/series?zone=fi&metric=generation_actual&from=2023-05-08&to=2023-05-09', 'zone'],
+        ['/api/v1/carbon-intensity?zone=FI&from=2023-05-08&to=2023-05-09&basis=both', 'basis'],
+        ['/api/v1/zones?colour=red', 'colour'],
+      ];
+      for (const [path, param] of cases) {
+        const r = await get(path);
+        assert.equal(r.status, 400, path);
+        const body = await json(r);
+        assert.equal(body['param'], param, path);
+        assert.match(String(body['detail']), new RegExp(param));
+      }
+    });
+    it('as_of returns the value known before a correction', async () => {
+      const before = new Date();
+      await new Promise((r) => setTimeout(r, 20));
+      const chunk = chunksOf('A75_FI_PT60M_A01_2023-05-08.xml').find((c) => c.productionType === 'B14');
+      assert.ok(chunk);
+      const original = chunk.points[0]?.v;
+      await writeObservations(db, [
+        {
+          ...chunk,
+          documentId: 'correction',
+          revision: 2,
+          points: [{ t: chunk.points[0]?.t ?? '', v: (original ?? 0) + 100 }],
+        },
+      ]);
+      const url = `/api/v1/series?zone=FI&metric=generation_actual&production_type=B14&from=${chunk.points[0]?.t ?? ''}&to=2023-05-08T07:15:00Z`;
+      const now = (await json(await get(url)))['series'] as { points: { value: number }[] }[];
+      const then = (await json(await get(`${url}&as_of=${before.toISOString()}`)))['series'] as {
+        points: { value: number }[];
+      }[];
+      assert.equal(now[0]?.points[0]?.value, (original ?? 0) + 100);
+      assert.equal(then[0]?.points[0]?.value, original);
+    });
+  });
+
+  describe('live stream', () => {
+    it('delivers a newly stored slot as an SSE event, only for allowed zones', async () => {
+      const controller = new AbortController();
+      const r = await fetch(`${base}/api/v1/stream?zones=DK_2`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+        signal: controller.signal,
+      });
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('content-type') ?? '', /text\/event-stream/);
+      const reader = r.body!.getReader();
+      let text = '';
+      const readUntil = async (pattern: RegExp) => {
+        const deadline = Date.now() + 15_000;
+        while (!pattern.test(text)) {
+          if (Date.now() > deadline) throw new Error(`no ${String(pattern)} in ${text}`);
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += Buffer.from(value).toString('utf8');
+        }
+      };
+      await readUntil(/event: hello/);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await writeObservations(db, [
+        {
+          zone: 'DK_2',
+          metric: 'load_actual',
+          productionType: '',
+          counterpartZone: '',
+          qualifier: '',
+          unit: 'MW',
+          source: 'entsoe',
+          documentId: 'live',
+          revision: 1,
+          points: [{ t: '2030-01-01T00:00:00Z', v: 1234 }],
+        },
+      ]);
+      await readUntil(/"slot":"2030-01-01T00:00:00.000Z"/);
+      const events = [...text.matchAll(/event: slot\ndata: (.*)\n/g)].map(
+        (m) => JSON.parse(m[1] ?? '{}') as Record<string, unknown>,
+      );
+      assert.ok(
+        events.every((e) => e['zone'] === 'DK_2'),
+        'only the zones asked for',
+      );
+      const event = events.find((e) => e['metric'] === 'load_actual') ?? {};
+      assert.equal(event['zone'], 'DK_2');
+      assert.equal(event['slot'], '2030-01-01T00:00:00.000Z');
+      assert.equal(event['value'], 1234);
+      controller.abort();
+      assert.equal((await get('/api/v1/stream?zones=NL', readerFi)).status, 403);
+    });
+  });
+
+  describe('admin', () => {
+    it('lists, shows and replays dead letters to their source topic', async () => {
+      const letter = buildDeadLetter({
+        stage: 'processing',
+        reason: 'unmapped_area',
+        message: 'unknown area',
+        source: { topic: 'raw.entsoe', partition: 0, offset: 7, key: 'k' },
+        payload: JSON.stringify({
+          id: 'x',
+          origin: 'file',
+          fetchedAt: '2026-01-01T00:00:00.000Z',
+          request: null,
+          httpStatus: 200,
+          body: '<x/>',
+        }),
+      });
+      await produceDeadLetters(log, [letter]);
+      const summary = await json(await get('/api/v1/admin/dlq', operator));
+      assert.ok(JSON.stringify(summary).includes('unmapped_area'));
+      const list = await json(await get('/api/v1/admin/dlq/dlq-processing?reason=unmapped_area', operator));
+      const entries = list['entries'] as { offset: number; partition: number; replays: number }[];
+      assert.equal(entries.length, 1);
+      const one = await get(
+        `/api/v1/admin/dlq/dlq-processing/${entries[0]?.partition ?? 0}/${entries[0]?.offset ?? 0}`,
+        operator,
+      );
+      assert.equal(one.status, 200);
+      const before = (await log.offsets(rawEntsoeTopic.name)).reduce((n, p) => n + p.next, 0);
+      const replay = await fetch(`${base}/api/v1/admin/dlq/dlq-processing/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'unmapped_area' }),
+      });
+      assert.deepEqual(await replay.json(), { topic: 'dlq-processing', selected: 1, replayed: 1, failed: [] });
+      assert.equal(
+        (await log.offsets(rawEntsoeTopic.name)).reduce((n, p) => n + p.next, 0),
+        before + 1,
+      );
+      const again = await json(await get('/api/v1/admin/dlq/dlq-processing?reason=unmapped_area', operator));
+      assert.equal((again['entries'] as { replays: number }[])[0]?.replays, 1);
+    });
+    it('consumer lag, jobs and connectors answer', async () => {
+      const lag = await json(await get('/api/v1/admin/lag', operator));
+      assert.ok(Array.isArray(lag['groups']));
+      assert.equal((await get('/api/v1/admin/jobs', operator)).status, 200);
+      assert.equal((await get('/api/v1/admin/connectors', operator)).status, 200);
+    });
+  });
+
+  describe('system', () => {
+    it('healthz, readyz, metrics, openapi and docs without a key', async () => {
+      assert.deepEqual(await json(await get('/healthz', null)), { status: 'ok' });
+      assert.equal((await json(await get('/readyz', null)))['status'], 'ready');
+      const metrics = await (await get('/metrics', null)).text();
+      assert.match(
+        metrics,
+        /gridstream_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/zones",status="200"\} \d+/,
+      );
+      const doc = await json(await get('/api/openapi.json', null));
+      assert.equal(doc['openapi'], '3.1.0');
+      assert.match(await (await get('/api/docs', null)).text(), /GET \/api\/v1\/series/);
+      const missing = await get('/api/v1/nothing');
+      assert.equal(missing.status, 404);
+      assert.equal(missing.headers.get('content-type'), 'application/problem+json');
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createApiKey } from '../../src/api/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
+import { createMetrics, silentLogger } from '../../src/observability/index.ts';
+import type { Component, Infrastructure } from '../../src/runtime/index.ts';
+import { ingestGateway, openInfrastructure } from '../../src/runtime/index.ts';
+import { tempDir } from '../helpers/services.ts';
+
+describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → dlq-ingestion', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let infra: Infrastructure;
+  let gateway: Component;
+  let url: string;
+  before(async () => {
+    dir = await tempDir();
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    infra = await openInfrastructure(
+      loadConfig({ GRIDSTREAM_DATA_DIR: dir.path, GRIDSTREAM_INGEST_PORT: String(port) }),
+      silentLogger(),
+      createMetrics({ defaultMetrics: false }),
+    );
+    gateway = ingestGateway(infra);
+    await gateway.start();
+    url = `http://127.0.0.1:${port}/ingest/meters`;
+  });
+  after(async () => {
+    await gateway.stop();
+    await infra.close();
+    await dir.remove();
+  });
+
+  it('accepts valid lines and dead-letters the others with their line number; needs an operator key', async () => {
+    const { key } = await createApiKey(infra.db, { name: 'meters', role: 'operator' });
+    const { key: reader } = await createApiKey(infra.db, { name: 'reader', role: 'reader' });
+    const good = {
+      deviceId: 'meter-1',
+      kind: 'smart_meter',
+      ts: '2026-11-22T10:00:00Z',
+      quantity: 'energy_import',
+      value: 1.25,
+      unit: 'kWh',
+      group: 'feeder-7',
+    };
+    const body = [JSON.stringify(good), '{"deviceId": "meter-2", "value": "lots"}', 'not json', ''].join('\n');
+    assert.equal((await fetch(url, { method: 'POST', body })).status, 401);
+    assert.equal(
+      (await fetch(url, { method: 'POST', body, headers: { authorization: `Bearer ${reader}` } })).status,
+      403,
+    );
+    const r = await fetch(url, { method: 'POST', body, headers: { authorization: `Bearer ${key}` } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { accepted: 1, rejected: 2 });
+    const meters = await infra.log.offsets('raw.meters');
+    const records = (
+      await Promise.all(meters.map((p) => infra.log.read('raw.meters', p.partition, p.earliest, 10)))
+    ).flat();
+    assert.deepEqual(
+      records.map((x) => MeterReadingSchema.parse(JSON.parse(Buffer.from(x.value).toString('utf8')))),
+      [good],
+    );
+    const letters = (await infra.log.read('dlq-ingestion', 0, 0, 10)).map((x) =>
+      DeadLetterSchema.parse(JSON.parse(Buffer.from(x.value).toString('utf8'))),
+    );
+    assert.deepEqual(
+      letters.map((l) => [l.reason, l.position?.['line']]),
+      [
+        ['invalid_message', 2],
+        ['not_json', 3],
+      ],
+    );
+    assert.ok(letters.every((l) => l.payload.length > 0 && l.stage === 'ingestion'));
+  });
+});

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/index.ts';
+import { DeadLetterSchema, rawElectricityMapsTopic, rawEntsoeTopic } from '../../src/contracts/index.ts';
+import { emapsFixture } from '../helpers/emaps.ts';
+import { produceValues } from '../../src/log/index.ts';
+import { silentLogger } from '../../src/observability/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { startRuntime } from '../../src/runtime/index.ts';
+import { expectedFromFixtures, fixtureDocuments, settle } from '../helpers/pipeline.ts';
+import { tempDir } from '../helpers/services.ts';
+
+describe('embedded pipeline: raw.entsoe → process → store', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let runtime: Runtime;
+  const counts = async () => {
+    const { rows } = await runtime.infra.db.query<{ grid: number; carbon: number; revisions: number }>(
+      `select (select count(*) from grid_observations where source <> 'gridstream')::int as grid,
+              (select count(*) from grid_observations where source = 'gridstream')::int as carbon,
+              (select count(*) from grid_observation_revisions)::int as revisions`,
+    );
+    return rows[0];
+  };
+  before(async () => {
+    dir = await tempDir();
+    const config = loadConfig({ GRIDSTREAM_DATA_DIR: dir.path, GRIDSTREAM_LOG_LEVEL: 'silent' });
+    runtime = await startRuntime({ config, logger: silentLogger(), roles: ['store', 'process'] });
+  });
+  after(async () => {
+    await runtime.stop();
+    await dir.remove();
+  });
+
+  it('stores exactly what processing produces, and dead-letters the rest with its reason', async () => {
+    const want = expectedFromFixtures();
+    const produced = await produceValues(runtime.infra.log, rawEntsoeTopic, fixtureDocuments());
+    assert.equal(produced.rejected.length, 0);
+    const got = await settle(counts);
+    assert.deepEqual(got, { grid: want.observations, carbon: want.carbon, revisions: 0 });
+    const dlq = await runtime.infra.log.read('dlq-processing', 0, 0, 100);
+    const letters = dlq.map((r) => DeadLetterSchema.parse(JSON.parse(Buffer.from(r.value).toString('utf8'))));
+    assert.equal(letters.length, want.rejects);
+    assert.deepEqual(letters.map((l) => l.reason).sort(), ['invalid_document', 'unsupported_document']);
+    for (const l of letters) {
+      assert.equal(l.stage, 'processing');
+      assert.equal(l.source?.topic, 'raw.entsoe');
+      assert.ok(l.payload.length > 0, 'the failed value travels with its dead letter');
+    }
+  });
+
+  it('replaying every document changes nothing: no new rows, no revisions', async () => {
+    const before = await counts();
+    await produceValues(runtime.infra.log, rawEntsoeTopic, fixtureDocuments());
+    const { next } = (await runtime.infra.log.offsets('raw.entsoe')).reduce((a, p) => ({ next: a.next + p.next }), {
+      next: 0,
+    });
+    await settle(async () => {
+      const committed = await runtime.infra.log.committed('gridstream-process-entsoe', 'raw.entsoe');
+      return committed.reduce<number>((a, c) => a + (c ?? 0), 0) === next ? 'done' : Math.random();
+    });
+    assert.deepEqual(await settle(counts), before);
+  });
+
+  it('Electricity Maps responses become observations with source electricitymaps', async () => {
+    const docs = (
+      ['v3_power-breakdown_history_DE_2024-03-05.json', 'v3_carbon-intensity_history_DE_2024-03-05.json'] as const
+    ).map((name) => ({
+      id: `fixture:${name}`,
+      origin: 'file' as const,
+      fetchedAt: '2026-11-22T00:00:00.000Z',
+      endpoint: name.includes('power') ? ('power-breakdown/history' as const) : ('carbon-intensity/history' as const),
+      zone: 'DE',
+      httpStatus: 200,
+      body: emapsFixture(name),
+      fileName: name,
+    }));
+    await produceValues(runtime.infra.log, rawElectricityMapsTopic, docs);
+    const read = async () =>
+      (
+        await runtime.infra.db.query<{ n: number }>(
+          "select count(*)::int as n from grid_observations where source = 'electricitymaps'",
+        )
+      ).rows[0]?.n;
+    assert.equal(await settle(read), 3400 + 96);
+  });
+});
