@@ -29,6 +29,8 @@ export interface Config {
   readonly publicRead: boolean;
   /** `GRIDSTREAM_RATE_LIMIT_PER_MINUTE`: requests per minute of an API key without its own limit. @default 600 */
   readonly rateLimitPerMinute: number;
+  /** `GRIDSTREAM_METRICS_PORT`: /metrics for processes without the api role. @default none */
+  readonly metricsPort: number | null;
   /** `GRIDSTREAM_INGEST_PORT`: HTTP port of the ingest role's input gateway. @default 8081 */
   readonly ingestPort: number;
   /** `GRIDSTREAM_REPLAY_INTERVAL_MS`: pause between bundled documents in offline replay. @default 5000 */
@@ -151,6 +153,7 @@ export function loadConfig(env: Env): Config {
       600,
     ),
     ingestPort: read('GRIDSTREAM_INGEST_PORT', port, 8081),
+    metricsPort: read<number | null>('GRIDSTREAM_METRICS_PORT', port, null),
     replayIntervalMs: read<number | null>(
       'GRIDSTREAM_REPLAY_INTERVAL_MS',
       z.coerce.number({ message: 'expected milliseconds' }).int().min(10).max(86_400_000),

@@ -12,3 +12,5 @@ export { buildSchedulerRole, schedulerComponent } from './scheduler-component.ts
 export { ingestGateway } from './ingest-gateway.ts';
 export { topicPublisher, deadLetterSink } from './publishers.ts';
 export { openBackfillRuntime } from './backfill-runtime.ts';
+export { metricsMonitor } from './metrics-monitor.ts';
+export { metricsServer } from './metrics-server.ts';

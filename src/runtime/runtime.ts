@@ -2,11 +2,13 @@ import type { Config } from '../config/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { createMetrics } from '../observability/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
-import { apiComponent } from './api-component.ts';
+import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
 import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { openInfrastructure } from './infrastructure.ts';
 import { ingestGateway } from './ingest-gateway.ts';
+import { metricsMonitor } from './metrics-monitor.ts';
+import { metricsServer } from './metrics-server.ts';
 import { processRole } from './process-role.ts';
 import type { Role } from './roles.ts';
 import { buildSchedulerRole, schedulerComponent } from './scheduler-component.ts';
@@ -46,6 +48,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   try {
     const scheduler =
       roles.includes('scheduler') || roles.includes('api') ? await buildSchedulerRole(infra) : undefined;
+    if (!roles.includes('api') && config.metricsPort !== null) supervisor.add(metricsServer(infra, config.metricsPort));
     for (const role of roles) supervisor.add(...componentsOf(role, infra, scheduler, options));
     await supervisor.start();
   } catch (error) {
@@ -84,6 +87,7 @@ function componentsOf(
       return [ingestGateway(infra)];
     case 'api':
       return [
+        metricsMonitor(infra, CONSUMER_GROUPS),
         apiComponent(infra, scheduler, {
           ...(options.onGeneratedAdminKey === undefined ? {} : { onGeneratedAdminKey: options.onGeneratedAdminKey }),
           ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),

@@ -36,6 +36,14 @@ export async function buildSchedulerRole(infra: Infrastructure): Promise<Schedul
     stores: { rateLimits: new SqlRateLimitStore(db), leases: new SqlLeaseStore(db), runs: new SqlJobRunStore(db) },
     electricityMapsTokens: tokens,
     reference,
+    observer: {
+      attempt: (host, outcome) => {
+        infra.metrics.upstreamRequest(host, outcome);
+      },
+      limiterWait: (host, seconds) => {
+        infra.metrics.limiterWait(host, seconds);
+      },
+    },
   });
 }
 

@@ -5,7 +5,7 @@ import {
   ElectricityMapsTokens,
 } from '../connectors/electricitymaps/index.ts';
 import { EntsoeClient, EntsoeIngestor } from '../connectors/entsoe/index.ts';
-import type { DeadLetterSink, Publisher, RateLimitStore } from '../connectors/http/index.ts';
+import type { DeadLetterSink, Publisher, RateLimitStore, RequestObserver } from '../connectors/http/index.ts';
 import { CircuitBreakers } from '../connectors/http/index.ts';
 import type { DeadLetter, RawElectricityMaps, RawEntsoeDocument } from '../contracts/index.ts';
 import type { Logger } from '../observability/index.ts';
@@ -40,6 +40,8 @@ export interface SchedulerRoleOptions {
   /** Per-zone Electricity Maps tokens (a tokens file). @default `config.electricityMaps.token` for every zone */
   readonly electricityMapsTokens?: ElectricityMapsTokens;
   readonly reference?: ReferenceData;
+  /** Metrics hooks of the upstream clients (requests by outcome, limiter waits). */
+  readonly observer?: RequestObserver;
 }
 
 /** The running role: the cron scheduler (live), the offline replay, or both (replay plus Electricity Maps). */
@@ -75,6 +77,7 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
       rateLimits: stores.rateLimits,
       limit: { requestsPerMinute: schedule.requestsPerMinute },
       breakers,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     });
     entsoe = new EntsoeIngestor({ client, publisher: options.entsoe, deadLetters: options.deadLetters, logger });
     jobs.push(...entsoeJobs(schedule, entsoe, reference));
@@ -89,6 +92,7 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
       rateLimits: stores.rateLimits,
       limit: { requestsPerMinute: schedule.electricityMaps.requestsPerMinute },
       breakers,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     });
     emaps = new ElectricityMapsIngestor({
       client,

@@ -9,7 +9,7 @@
  */
 import type { RawElectricityMaps } from '../../contracts/index.ts';
 import type { Logger } from '../../observability/index.ts';
-import type { PoliteResult, RateLimit, RateLimitStore, RetryOptions } from '../http/index.ts';
+import type { PoliteResult, RateLimit, RateLimitStore, RequestObserver, RetryOptions } from '../http/index.ts';
 import {
   CircuitBreakers,
   HttpError,
@@ -50,6 +50,8 @@ export interface ElectricityMapsClientOptions {
   /** Pause before the one retry of a 401 (throttling can look like a bad token). @default 30 000 ms */
   readonly unauthorizedPauseMs?: number;
   readonly now?: () => number;
+  /** Metrics hooks: attempts by outcome, limiter waits. */
+  readonly observer?: RequestObserver;
 }
 
 /** The request a raw response answers, as kept in dead letters for replay. */
@@ -120,6 +122,7 @@ export class ElectricityMapsClient {
         retry: { maxAttempts: 4, ...this.#options.retry },
         defaultBanMs: this.#options.defaultBanMs ?? 60_000,
         now,
+        ...(this.#options.observer === undefined ? {} : { observer: this.#options.observer }),
       },
       {
         signal: options.signal,

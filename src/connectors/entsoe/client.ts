@@ -3,7 +3,14 @@ import type { Secret } from '../../config/index.ts';
 import type { EntsoeRequest, RawEntsoeDocument } from '../../contracts/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { TimeZone } from '../../time/index.ts';
-import type { FetchFailure, Politeness, RateLimit, RateLimitStore, RetryOptions } from '../http/index.ts';
+import type {
+  FetchFailure,
+  Politeness,
+  RateLimit,
+  RateLimitStore,
+  RequestObserver,
+  RetryOptions,
+} from '../http/index.ts';
 import { CircuitBreakers, RateLimiter, httpGet, rateLimitKey, requestPolitely, secretScrubber } from '../http/index.ts';
 import type { EntsoeLimit } from './client-limits.ts';
 import {
@@ -48,6 +55,8 @@ export interface EntsoeClientOptions {
   /** Time zone of an area, for calendar chunks and whole days. @default the reference data's */
   readonly timeZoneOf?: (eic: string) => TimeZone | undefined;
   readonly now?: () => number;
+  /** Metrics hooks: attempts by outcome, limiter waits. */
+  readonly observer?: RequestObserver;
 }
 
 /** A request (or one page or part of it) that failed for good. */
@@ -105,6 +114,7 @@ export class EntsoeClient {
       now: this.#now,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.defaultBanMs === undefined ? {} : { defaultBanMs: options.defaultBanMs }),
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     };
     this.#timeZoneOf = options.timeZoneOf ?? referenceTimeZone;
   }

@@ -24,7 +24,7 @@ export {
 export { SqlRateLimitStore } from './sql-rate-limit-store.ts';
 export { RateLimiter, type RateLimit, type RateLimiterOptions, bucketFor, rateLimitKey } from './rate-limiter.ts';
 export { httpGet, type HttpResponse, type HttpGetOptions } from './http-get.ts';
-export { requestPolitely, type Politeness, type PoliteResult } from './polite-request.ts';
+export { requestPolitely, type Politeness, type PoliteResult, type RequestObserver } from './polite-request.ts';
 export { type Publisher, type DeadLetterSink, MemoryPublisher } from './publisher.ts';
 export { ingestionDeadLetter, secretScrubber, type FetchFailure } from './dead-letter.ts';
 export { type SqlClient, type SqlQueryable, sqlOptions, toMs } from './sql-client.ts';

@@ -21,6 +21,14 @@ export interface Politeness {
   /** A ban end further away than this is not believed (a misread date); it is cut to this. @default 3 600 000 ms */
   readonly maxBanMs?: number;
   readonly now?: () => number;
+  /** Told about every attempt's outcome and every wait for the limiter (metrics). */
+  readonly observer?: RequestObserver;
+}
+
+/** Hooks for metrics: attempts by outcome (`200`, `503`, `timeout`, `banned`…) and time spent waiting for a token. */
+export interface RequestObserver {
+  attempt?(host: string, outcome: string): void;
+  limiterWait?(host: string, seconds: number): void;
 }
 
 /** How a request went: its value, or why it finally failed (an expected outcome, not an exception). */
@@ -82,15 +90,18 @@ export async function requestPolitely<T>(
       await sleep(delay, { signal });
       continue;
     }
+    const waitStarted = now();
     try {
       await politeness.limiter.acquire(politeness.limitKey, politeness.limit, { signal });
     } catch (error) {
       breaker.release();
       throw error;
     }
+    politeness.observer?.limiterWait?.(host, (now() - waitStarted) / 1000);
     attempts++;
     try {
       const value = await send(attempts, signal);
+      politeness.observer?.attempt?.(host, 'ok');
       breaker.success();
       if (attempts > 1) log.info({ attempts }, 'request succeeded after retries');
       return { ok: true, value, attempts };
@@ -103,6 +114,10 @@ export async function requestPolitely<T>(
       firstFailureAt ??= lastFailureAt;
       const http = findHttpError(error);
       if (http?.status !== null && http?.status !== undefined) httpStatus = http.status;
+      politeness.observer?.attempt?.(
+        host,
+        http?.status === null || http?.status === undefined ? errorCode(error) : String(http.status),
+      );
       if (http?.code === 'banned') {
         breaker.success(); // the host answered: it is up, it just refuses us for a while
         const until = banEnd(http.bannedUntil, politeness, lastFailureAt);
