@@ -22,6 +22,12 @@ if [[ ! -x /usr/bin/chromium ]] && [[ "$(id -u)" == "0" ]] && command -v apt-get
   fi
 fi
 
+# promtool for the metrics exposition test: Debian's prometheus package (nothing is started).
+if ! command -v promtool >/dev/null && [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+  echo "installing Debian's prometheus package for promtool" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null
+fi
+
 export GRIDSTREAM_TEST_REQUIRE_SERVICES=1
 echo "node $(node --version), KAFKA_BROKERS=$KAFKA_BROKERS" >&2
 exec node --test --test-concurrency="${GRIDSTREAM_TEST_CONCURRENCY:-2}" --test-timeout=600000 'test/**/*.test.ts' "$@"

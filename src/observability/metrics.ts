@@ -25,7 +25,18 @@ export interface Metrics {
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'gridstream_process_' });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'gridstream_process_' });
+    // prom-client names these gauges like counters (`…_total`), which Prometheus's own linter rejects; the per-type
+    // gauges without the suffix (`…_active_handles{type=…}`) carry the same information.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      registry.removeSingleMetric(`gridstream_process_${name}`);
+    }
+  }
   const recordsIn = new Counter({
     name: 'gridstream_records_in_total',
     help: 'Records taken in, per stage and topic',

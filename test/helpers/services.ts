@@ -49,6 +49,17 @@ export async function chromiumPath(t?: TestContext): Promise<string | undefined>
   }
 }
 
+/** Path of Prometheus's `promtool` (Debian package `prometheus`); fails (CI) or skips (ad hoc) when missing. */
+export async function promtoolPath(t?: TestContext): Promise<string | undefined> {
+  const { access } = await import('node:fs/promises');
+  try {
+    await access('/usr/bin/promtool');
+    return '/usr/bin/promtool';
+  } catch {
+    return missing(t, 'promtool', 'apt-get install prometheus');
+  }
+}
+
 /** A fresh temporary directory, removed by the returned function. */
 export async function tempDir(prefix = 'gridstream-test-'): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));

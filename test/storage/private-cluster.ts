@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { access, chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
+/** util-linux's runuser lives in /usr/sbin, which a minimal PATH (CI) may not include. */
+const RUNUSER = ['/usr/sbin/runuser', '/sbin/runuser'].find((p) => existsSync(p)) ?? 'runuser';
 
 const run = promisify(execFile);
 
@@ -53,7 +57,7 @@ export async function startPrivateCluster(settings: Record<string, string> = {})
   const dir = await mkdtemp(join(tmpdir(), 'gridstream-pg-'));
   const asRoot = process.getuid?.() === 0;
   const user = async (file: string, args: string[]): Promise<void> => {
-    if (asRoot) await run('runuser', ['-u', 'postgres', '--', file, ...args], { cwd: '/' });
+    if (asRoot) await run(RUNUSER, ['-u', 'postgres', '--', file, ...args], { cwd: '/' });
     else await run(file, args);
   };
   if (asRoot) {
