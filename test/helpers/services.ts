@@ -56,7 +56,7 @@ export async function promtoolPath(t?: TestContext): Promise<string | undefined>
     await access('/usr/bin/promtool');
     return '/usr/bin/promtool';
   } catch {
-    return missing(t, 'promtool', 'apt-get install prometheus');
+    missing(t, 'promtool', 'apt-get install prometheus'); return;
   }
 }
 
