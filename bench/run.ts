@@ -3,6 +3,7 @@
  * Progress and errors go to stderr. A benchmark whose services are missing fails (exit 1); it is never skipped.
  */
 import type { Benchmark, Figure } from './figure.ts';
+import { apiBenchmark } from './api.ts';
 import { entsoeParseBenchmark } from './entsoe-parse.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
@@ -15,6 +16,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   logThroughputBenchmark,
   storageSinkBenchmark,
   ingestBenchmark,
+  apiBenchmark,
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

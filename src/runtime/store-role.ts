@@ -5,6 +5,7 @@ import { createObservationStore, storageDeadLetter } from '../storage/index.ts';
 import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { processorMetrics } from './processor-metrics.ts';
+import { rollupRefresher } from './rollup-refresher.ts';
 
 export const STORE_GROUP = 'gridstream-store';
 
@@ -50,5 +51,5 @@ export function storeRole(infra: Infrastructure, listeners: StoredListener[] = [
       return { outputs: [output(dlqStorageTopic, letters)] };
     },
   });
-  return [sink];
+  return [rollupRefresher(infra), sink];
 }

@@ -46,3 +46,4 @@ export {
   exportJsonLine,
   writeParquet,
 } from './export-format.ts';
+export { refreshRollups, ROLLUP_TABLES, type RefreshResult } from './rollups.ts';

@@ -101,13 +101,20 @@ SELECT (count(*) FILTER (WHERE inserted))::integer AS inserted,
        (count(*) FILTER (WHERE NOT inserted))::integer AS updated
 FROM up`;
 
-/** Widens each series' known slot range; a no-op (no write) when the batch is inside it. */
+/**
+ * Widens each series' known slot range and, when the batch changed values of the series, its dirty range (what the
+ * rollup refresher must recompute); `updated_at` moves whenever something changed (the live feed follows it). A
+ * no-op (no write) when the batch is inside the range and changed nothing.
+ */
 export const UPSERT_SERIES = `
-INSERT INTO grid_series AS g (zone, metric, production_type, counterpart_zone, qualifier, unit, source, first_slot, last_slot)
+INSERT INTO grid_series AS g (zone, metric, production_type, counterpart_zone, qualifier, unit, source, first_slot, last_slot,
+  dirty_from, dirty_to)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-  $8::timestamptz[], $9::timestamptz[])
+  $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
 ORDER BY 1, 2, 3, 4, 5
 ON CONFLICT (zone, metric, production_type, counterpart_zone, qualifier) DO UPDATE SET
   first_slot = least(g.first_slot, EXCLUDED.first_slot), last_slot = greatest(g.last_slot, EXCLUDED.last_slot),
-  unit = EXCLUDED.unit, source = EXCLUDED.source, updated_at = now()
-WHERE g.first_slot > EXCLUDED.first_slot OR g.last_slot < EXCLUDED.last_slot OR g.unit <> EXCLUDED.unit`;
+  unit = EXCLUDED.unit, source = EXCLUDED.source, updated_at = now(),
+  dirty_from = least(g.dirty_from, EXCLUDED.dirty_from), dirty_to = greatest(g.dirty_to, EXCLUDED.dirty_to)
+WHERE g.first_slot > EXCLUDED.first_slot OR g.last_slot < EXCLUDED.last_slot OR g.unit <> EXCLUDED.unit
+  OR EXCLUDED.dirty_from IS NOT NULL`;

@@ -108,7 +108,8 @@ export async function writeObservationsIn(
     updated += counts.updated;
   }
   const refusedRows = new Set(refused.map((r) => r.row));
-  await widenSeries(tx, refused.length === 0 ? rows : rows.filter((r) => !refusedRows.has(r)), o);
+  const changed = new Set<ObservationRow>([...direct, ...staged]);
+  await widenSeries(tx, refused.length === 0 ? rows : rows.filter((r) => !refusedRows.has(r)), changed, o);
   for (const { row, error } of refused) {
     const sqlState = sqlStateOf(error);
     rejected.push({
@@ -159,20 +160,39 @@ async function upsertRange(
   }
 }
 
-/** Records each written series and its slot range in `grid_series`. */
-async function widenSeries(tx: DbTransaction, rows: readonly ObservationRow[], o: { signal?: AbortSignal }) {
-  const series = new Map<string, { r: ObservationRow; lo: number; hi: number }>();
+/**
+ * Records each written series and its slot range in `grid_series`, and the range of slots whose values may have
+ * changed (inserted or upserted rows) as the series' dirty range for the rollup refresher.
+ */
+async function widenSeries(
+  tx: DbTransaction,
+  rows: readonly ObservationRow[],
+  changed: ReadonlySet<ObservationRow>,
+  o: { signal?: AbortSignal },
+) {
+  const series = new Map<string, { r: ObservationRow; lo: number; hi: number; dlo: number; dhi: number }>();
   for (const r of rows) {
+    const dirty = changed.has(r);
     const s = series.get(r.seriesKey);
-    if (s === undefined) series.set(r.seriesKey, { r, lo: r.slotMs, hi: r.slotMs });
-    else {
+    if (s === undefined) {
+      series.set(r.seriesKey, {
+        r,
+        lo: r.slotMs,
+        hi: r.slotMs,
+        dlo: dirty ? r.slotMs : Infinity,
+        dhi: dirty ? r.slotMs : -Infinity,
+      });
+    } else {
       s.r = r; // the last row's unit and source describe the series from now on
       if (r.slotMs < s.lo) s.lo = r.slotMs;
       if (r.slotMs > s.hi) s.hi = r.slotMs;
+      if (dirty && r.slotMs < s.dlo) s.dlo = r.slotMs;
+      if (dirty && r.slotMs > s.dhi) s.dhi = r.slotMs;
     }
   }
   if (series.size === 0) return;
   const list = [...series.values()];
+  const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
   await tx.query(
     UPSERT_SERIES,
     [
@@ -185,6 +205,8 @@ async function widenSeries(tx: DbTransaction, rows: readonly ObservationRow[], o
       list.map((s) => s.r.chunk.source),
       list.map((s) => new Date(s.lo).toISOString()),
       list.map((s) => new Date(s.hi).toISOString()),
+      list.map((s) => iso(s.dlo)),
+      list.map((s) => iso(s.dhi)),
     ],
     o,
   );

@@ -8,6 +8,7 @@ import { exportCommand } from '../../src/cli/commands/export.ts';
 import { migrateCommand } from '../../src/cli/commands/migrate.ts';
 import { runCli } from '../../src/cli/index.ts';
 import { writeObservations } from '../../src/storage/index.ts';
+import { loadMigrations } from '../../src/storage/index.ts';
 import { tempDir } from '../helpers/services.ts';
 import type { TestDb } from './helpers.ts';
 import { DB_KINDS, chunk, openTestDb } from './helpers.ts';
@@ -64,9 +65,10 @@ for (const kind of DB_KINDS) {
       const first = await gridstream(h, dir.path, 'migrate');
       assert.equal(first.code, 0, first.stderr);
       assert.match(first.stdout, /^applied 0001_grid_observations \(\d+ ms\)$/m);
-      assert.match(first.stdout, /now at version 3 \(3 applied\)/);
+      const versions = (await loadMigrations()).length;
+      assert.match(first.stdout, new RegExp(`now at version ${versions} \\(${versions} applied\\)`));
       const second = await gridstream(h, dir.path, 'migrate');
-      assert.match(second.stdout, /up to date at version 3/);
+      assert.match(second.stdout, new RegExp(`up to date at version ${versions}`));
       assert.doesNotMatch(second.stdout + second.stderr, /postgres:\/\/postgres@/, 'no credentials printed');
     });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ReferenceData } from '../../reference/index.ts';
 import type { Db, SeriesData } from '../../storage/index.ts';
 import { completeness, generationMix, querySeries, zoneCoverage } from '../../storage/index.ts';
+import { HOUR_MS, addLocalDays, startOfLocalDay } from '../../time/index.ts';
 import { ApiError } from '../errors.ts';
 import { checkRange, instant, metric, productionTypes, queryOf, resolution, zoneCode } from '../params.ts';
 import type { ApiEnv } from '../permissions.ts';
@@ -57,6 +58,7 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
     allowZone(c.get('principal'), q.zone);
     if (q.counterpart_zone !== undefined) allowZone(c.get('principal'), q.counterpart_zone, 'counterpart_zone');
     checkRange(q.from, q.to, MAX_DAYS[q.resolution]);
+    const range = bucketRange(q.from, q.to, q.resolution, timeZoneOf(reference, q.zone));
     const series = await querySeries(
       db,
       {
@@ -65,8 +67,8 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
         ...(q.production_type === undefined ? {} : { productionTypes: q.production_type }),
         ...(q.counterpart_zone === undefined ? {} : { counterpartZone: q.counterpart_zone }),
         ...(q.qualifier === undefined ? {} : { qualifier: q.qualifier }),
-        from: q.from,
-        to: q.to,
+        from: range.from,
+        to: range.to,
         resolution: q.resolution,
         timeZone: timeZoneOf(reference, q.zone),
         ...(q.as_of === undefined ? {} : { asOf: q.as_of }),
@@ -77,8 +79,8 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
       zone: q.zone,
       metric: q.metric,
       resolution: q.resolution,
-      from: q.from.toISOString(),
-      to: q.to.toISOString(),
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
       as_of: q.as_of?.toISOString() ?? null,
       series: series.map((s) => seriesBody(reference, s)),
     });
@@ -100,6 +102,7 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
     });
     allowZone(c.get('principal'), q.zone);
     checkRange(q.from, q.to, MAX_DAYS[q.resolution]);
+    const range = bucketRange(q.from, q.to, q.resolution, timeZoneOf(reference, q.zone));
     const qualifier =
       q.source === 'gridstream' ? `factors=${q.factors}` : `factors=${q.factors};source=electricitymaps`;
     const [series] = await querySeries(
@@ -108,8 +111,8 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
         zone: q.zone,
         metric: q.basis === 'production' ? 'carbon_intensity_production' : 'carbon_intensity_consumption',
         qualifier,
-        from: q.from,
-        to: q.to,
+        from: range.from,
+        to: range.to,
         resolution: q.resolution,
         timeZone: timeZoneOf(reference, q.zone),
       },
@@ -186,6 +189,23 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
       })),
     });
   });
+}
+
+/**
+ * Downsampled ranges cover whole buckets: PT1H widens to whole UTC hours, P1D to whole local days of the zone
+ * (the days a user of a daily chart means, and what the rollups hold).
+ */
+function bucketRange(from: Date, to: Date, resolution: 'PT15M' | 'PT1H' | 'P1D', tz: string): { from: Date; to: Date } {
+  if (resolution === 'PT15M') return { from, to };
+  if (resolution === 'PT1H') {
+    return {
+      from: new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS),
+      to: new Date(Math.ceil(to.getTime() / HOUR_MS) * HOUR_MS),
+    };
+  }
+  const start = startOfLocalDay(from.getTime(), tz);
+  const endDay = startOfLocalDay(to.getTime(), tz);
+  return { from: new Date(start), to: new Date(endDay === to.getTime() ? endDay : addLocalDays(endDay, tz, 1)) };
 }
 
 function timeZoneOf(reference: ReferenceData, zone: string): string {

@@ -1,7 +1,17 @@
 import type { DbCallOptions, Queryable } from '../db.ts';
+import { startOfLocalDay } from '../../time/index.ts';
 import { StorageError } from '../errors.ts';
 import type { Instant, Resolution } from './params.ts';
-import { BUCKET_VALUE_SQL, RESOLUTIONS, aggregationOf, isoInstant, isoRange, timeZone, utc } from './params.ts';
+import {
+  BUCKET_VALUE_SQL,
+  EXTENSIVE_UNITS,
+  RESOLUTIONS,
+  aggregationOf,
+  isoInstant,
+  isoRange,
+  timeZone,
+  utc,
+} from './params.ts';
 
 /** Parameters of {@link querySeries}. */
 export interface SeriesQuery {
@@ -105,6 +115,36 @@ SELECT b.*, ${EXPECTED[resolution]} AS expected FROM (
 ) b ORDER BY 1, 2, 3, 4, 5`;
 }
 
+// The same rows from the rollups: one per bucket already, so a year of daily values is a few hundred rows per
+// series. $6/$7 are bucket-aligned; $9 the time zone the daily rollup was computed in.
+function rollupSql(resolution: 'PT1H' | 'P1D'): string {
+  const table = resolution === 'PT1H' ? 'grid_rollup_hourly' : 'grid_rollup_daily';
+  return `
+WITH s AS (
+  SELECT zone, metric, production_type, counterpart_zone, qualifier FROM grid_series
+  WHERE zone = $1 AND metric = $2 AND ($3::text[] IS NULL OR production_type = ANY($3::text[]))
+    AND ($4::text IS NULL OR counterpart_zone = $4) AND ($5::text IS NULL OR qualifier = $5)
+    AND first_slot < $7 AND last_slot >= $6 AND $8::timestamptz IS NULL
+)
+SELECT s.production_type, s.counterpart_zone, s.qualifier, r.unit, r.bucket,
+    CASE WHEN r.unit IN (${EXTENSIVE_UNITS.map((u) => `'${u}'`).join(', ')}) THEN r.value_sum ELSE r.value_sum / r.slots END AS value,
+    r.slots, array_to_string(r.flags, ',') AS flags, ${resolution === 'PT1H' ? '4' : 'r.expected_slots'} AS expected
+  FROM s JOIN LATERAL (
+    SELECT * FROM ${table} r
+    WHERE r.zone = s.zone AND r.metric = s.metric AND r.production_type = s.production_type
+      AND r.counterpart_zone = s.counterpart_zone AND r.qualifier = s.qualifier
+      AND r.bucket >= $6 AND r.bucket < $7${resolution === 'P1D' ? ' AND r.time_zone = $9' : ' AND $9::text IS NOT NULL'}
+  ) r ON true
+ORDER BY 1, 2, 3, 4, 5`;
+}
+
+// Whether any series of the query has a dirty range (values changed since its rollups were computed) in the range.
+const DIRTY = `
+SELECT count(*)::integer AS n FROM grid_series
+WHERE zone = $1 AND metric = $2 AND ($3::text[] IS NULL OR production_type = ANY($3::text[]))
+  AND ($4::text IS NULL OR counterpart_zone = $4) AND ($5::text IS NULL OR qualifier = $5)
+  AND dirty_from IS NOT NULL AND dirty_from < $7 AND dirty_to >= $6`;
+
 interface Row {
   production_type: string;
   counterpart_zone: string;
@@ -133,19 +173,22 @@ export async function querySeries(db: Queryable, q: SeriesQuery, options: DbCall
     });
   }
   const [from, to] = isoRange(q.from, q.to);
+  const params = [
+    q.zone,
+    q.metric,
+    q.productionTypes === undefined || q.productionTypes.length === 0 ? null : [...q.productionTypes],
+    q.counterpartZone ?? null,
+    q.qualifier ?? null,
+    from,
+    to,
+    q.asOf === undefined ? null : isoInstant(q.asOf, 'asOf'),
+    timeZone(q.timeZone),
+  ];
+  const useRollup =
+    resolution !== 'PT15M' && q.asOf === undefined && (await rollupServes(db, resolution, params, options));
   const { rows } = await db.query<Row>(
-    seriesSql(resolution),
-    [
-      q.zone,
-      q.metric,
-      q.productionTypes === undefined || q.productionTypes.length === 0 ? null : [...q.productionTypes],
-      q.counterpartZone ?? null,
-      q.qualifier ?? null,
-      from,
-      to,
-      q.asOf === undefined ? null : isoInstant(q.asOf, 'asOf'),
-      timeZone(q.timeZone),
-    ],
+    useRollup ? rollupSql(resolution) : seriesSql(resolution),
+    params,
     options,
   );
   const out: SeriesData[] = [];
@@ -176,4 +219,27 @@ export async function querySeries(db: Queryable, q: SeriesQuery, options: DbCall
     });
   }
   return out;
+}
+
+/**
+ * The rollups answer a downsampled query when its range starts and ends on bucket boundaries (whole UTC hours, or
+ * local midnights of the requested time zone) and no series of the query changed since its rollups were computed
+ * within the range; otherwise the base table answers (never stale, only slower).
+ */
+async function rollupServes(
+  db: Queryable,
+  resolution: Resolution,
+  params: unknown[],
+  options: DbCallOptions,
+): Promise<boolean> {
+  const from = Date.parse(String(params[5]));
+  const to = Date.parse(String(params[6]));
+  const tz = String(params[8]);
+  const aligned =
+    resolution === 'PT1H'
+      ? from % 3_600_000 === 0 && to % 3_600_000 === 0
+      : startOfLocalDay(from, tz) === from && startOfLocalDay(to, tz) === to;
+  if (!aligned) return false;
+  const { rows } = await db.query<{ n: number }>(DIRTY, params.slice(0, 7), options);
+  return (rows[0]?.n ?? 1) === 0;
 }
