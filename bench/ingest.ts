@@ -17,6 +17,11 @@ import { loadReference } from '../src/reference/index.ts';
 import { MemoryBackfillProgressStore, planBackfill, runBackfill } from '../src/scheduler/index.ts';
 import { FakeEntsoe, TEST_TOKEN } from '../test/helpers/fake-entsoe.ts';
 import { entsoeFixtureText } from '../test/helpers/fixtures.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/index.ts';
+import { openBackfillRuntime } from '../src/runtime/index.ts';
 import type { Benchmark } from './figure.ts';
 import { figure } from './figure.ts';
 
@@ -130,11 +135,100 @@ async function pointsPerSecond(emit: Parameters<Benchmark['run']>[0]): Promise<v
         summary.points / seconds,
         'points/s',
         { name: 'parser alone on the same bodies', value: parsed / parseSeconds },
-        `${summary.done} requests × ${summary.points / Math.max(1, summary.done)} points (real A75 LU PT15M document) over local HTTP, no rate limit; the lead extends this to points stored per second in embedded mode once the pipeline is wired`,
+        `${summary.done} requests × ${summary.points / Math.max(1, summary.done)} points (real A75 LU PT15M document) over local HTTP, no rate limit; see "points stored per second (embedded)" for the whole pipeline`,
       ),
     );
   } finally {
     await fake.close();
+  }
+}
+
+/**
+ * Points stored per second end to end in embedded mode: `gridstream backfill`'s runtime (embedded log, process and
+ * store roles in-process, PGlite) fed by the fake service. Each request is answered with the real LU A75 document
+ * moved to the requested zone and period (values unchanged), so every request stores new slots. Baseline: the
+ * points fetched per second by the same backfill without storing (publisher discarding).
+ */
+async function storedPerSecond(emit: Parameters<Benchmark['run']>[0]): Promise<void> {
+  const body = entsoeFixtureText('A75_LU_PT15M_A01_2024-05-21.xml');
+  const shiftMs = (from: string) =>
+    Date.parse(
+      `${from.slice(0, 4)}-${from.slice(4, 6)}-${from.slice(6, 8)}T${from.slice(8, 10)}:${from.slice(10, 12)}Z`,
+    ) - Date.parse('2024-05-21T10:00Z');
+  const moved = (p: Readonly<Record<string, string>>): string | undefined => {
+    if (p['documentType'] !== 'A75' || p['periodStart'] === undefined) return undefined;
+    const shift = shiftMs(p['periodStart']);
+    return body
+      .replaceAll('10YLU-CEGEDEL-NQ', p['in_Domain'] ?? '10YLU-CEGEDEL-NQ')
+      .replace(
+        /<(start|end)>([^<]+)<\/\1>/g,
+        (_, tag: string, t: string) =>
+          `<${tag}>${new Date(Date.parse(t) + shift).toISOString().slice(0, 16)}Z</${tag}>`,
+      );
+  };
+  const fake = await FakeEntsoe.start({ respond: moved });
+  const dir = await mkdtemp(join(tmpdir(), 'gridstream-bench-ingest-'));
+  try {
+    const plan = planBackfill({
+      from: Date.parse('2023-01-01T00:00Z'),
+      to: Date.parse('2024-01-01T00:00Z'),
+      scope: { zones: ['FR', 'ES', 'PT', 'BE', 'NL', 'AT', 'CH', 'CZ'], borders: [], documents: ['A75'] },
+      reference: loadReference(),
+      split: (r) => planRequest(r),
+    });
+    const config = loadConfig({ GRIDSTREAM_DATA_DIR: dir, GRIDSTREAM_LOG_LEVEL: 'silent' });
+    const logger = silentLogger();
+    const runtime = await openBackfillRuntime({ config, logger, signal: new AbortController().signal });
+    let stored: number | undefined;
+    let seconds: number;
+    try {
+      const pipeline = new EntsoeIngestor({
+        client: new EntsoeClient({
+          baseUrl: fake.url,
+          token: new Secret(TEST_TOKEN),
+          logger,
+          rateLimits: new MemoryRateLimitStore(),
+          limit: { requestsPerMinute: 400_000 },
+        }),
+        publisher: runtime.publisher,
+        deadLetters: runtime.deadLetters,
+        logger,
+      });
+      const started = performance.now();
+      await runBackfill({
+        plan,
+        ingestor: pipeline,
+        progress: new MemoryBackfillProgressStore(),
+        logger,
+        concurrency: 4,
+      });
+      stored = (await runtime.waitUntilDrained({ signal: new AbortController().signal }))?.pointsStored;
+      seconds = (performance.now() - started) / 1000;
+    } finally {
+      await runtime.close();
+    }
+    const fetchStarted = performance.now();
+    const fetched = await runBackfill({
+      plan,
+      ingestor: ingestor(fake, 400_000),
+      progress: new MemoryBackfillProgressStore(),
+      logger,
+      concurrency: 4,
+    });
+    const fetchSeconds = (performance.now() - fetchStarted) / 1000;
+    emit(
+      figure(
+        BENCH,
+        'points stored per second (embedded)',
+        (stored ?? 0) / seconds,
+        'points/s',
+        { name: 'the same backfill fetching and parsing only (nothing stored)', value: fetched.points / fetchSeconds },
+        `${plan.chunks.length} requests, ${stored ?? 0} points stored through embedded log → process → store (PGlite), until drained`,
+      ),
+    );
+  } finally {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -143,6 +237,7 @@ export const ingestBenchmark: Benchmark = {
   description:
     'ENTSO-E backfill against the fake service: budget use at 120 requests/min over one minute, and points fetched per second',
   async run(emit) {
+    await storedPerSecond(emit);
     await pointsPerSecond(emit);
     await efficiency(emit);
   },

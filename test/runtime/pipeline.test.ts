@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
 import { DeadLetterSchema, rawElectricityMapsTopic, rawEntsoeTopic } from '../../src/contracts/index.ts';
 import { emapsFixture } from '../helpers/emaps.ts';
-import { produceValues } from '../../src/log/index.ts';
+import { buildDeadLetter, produceDeadLetters, produceValues } from '../../src/log/index.ts';
+import { listDeadLetters, recordReplay, replayDeadLetters } from '../../src/dlq/index.ts';
 import { silentLogger } from '../../src/observability/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { startRuntime } from '../../src/runtime/index.ts';
@@ -82,5 +83,49 @@ describe('embedded pipeline: raw.entsoe → process → store', () => {
         )
       ).rows[0]?.n;
     assert.equal(await settle(read), 3400 + 96);
+  });
+
+  it('replaying a dead letter twice stores its value once (no duplicate, no revision)', async () => {
+    const value = {
+      zone: 'FI',
+      metric: 'load_actual',
+      productionType: '',
+      counterpartZone: '',
+      qualifier: '',
+      unit: 'MW',
+      source: 'entsoe',
+      documentId: 'replayed',
+      revision: 1,
+      points: [{ t: '2031-01-01T00:00:00Z', v: 4242 }],
+    };
+    const letter = buildDeadLetter({
+      stage: 'storage',
+      reason: 'db_unavailable',
+      message: 'the database was down',
+      source: { topic: 'grid.observations', partition: 0, offset: 0, key: 'FI' },
+      payload: Buffer.from(JSON.stringify(value)),
+    });
+    await produceDeadLetters(runtime.infra.log, [letter]);
+    const entries = await listDeadLetters(runtime.infra.log, 'dlq-storage', { filter: { reason: 'db_unavailable' } });
+    assert.equal(entries.length, 1);
+    for (let i = 0; i < 2; i++) {
+      const result = await replayDeadLetters(runtime.infra.log, entries, {
+        record: (e) => recordReplay(runtime.infra.db, e),
+      });
+      assert.deepEqual(result, { replayed: 1, failed: [] });
+    }
+    const read = async () =>
+      (
+        await runtime.infra.db.query<{ n: number; revisions: number }>(
+          `select (select count(*) from grid_observations where document_id = 'replayed')::int as n,
+                  (select count(*) from grid_observation_revisions where document_id = 'replayed')::int as revisions`,
+        )
+      ).rows[0];
+    assert.deepEqual(await settle(read), { n: 1, revisions: 0 });
+    const { rows } = await runtime.infra.db.query<{ replays: number }>(
+      'select replays from dead_letters where id = $1',
+      [letter.id],
+    );
+    assert.equal(rows[0]?.replays, 2, 'both replays are on record');
   });
 });
