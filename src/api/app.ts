@@ -58,6 +58,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     log: deps.log,
     permissions: deps.permissions,
     consumerGroups: deps.consumerGroups,
+    version: deps.version,
     ...(deps.refetch === undefined ? {} : { refetch: deps.refetch }),
     ...(deps.connectorStatus === undefined ? {} : { connectorStatus: deps.connectorStatus }),
   });

@@ -165,6 +165,24 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/api/v1/status': {
+        get: {
+          summary:
+            'Platform status for any key: version, and whether ingestion is live or an offline replay of bundled documents',
+          operationId: 'status',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: {
+                version: { type: 'string' },
+                ingestion: { enum: ['live', 'offline-replay', 'unknown'] },
+                role: { type: 'string' },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
       '/api/v1/admin/dlq': {
         get: {
           summary: 'Dead letters per topic and reason (operator)',

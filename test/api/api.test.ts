@@ -330,6 +330,10 @@ describe('HTTP API', () => {
       const again = await json(await get('/api/v1/admin/dlq/dlq-processing?reason=unmapped_area', operator));
       assert.equal((again['entries'] as { replays: number }[])[0]?.replays, 1);
     });
+    it('status is readable by any key', async () => {
+      const status = await json(await get('/api/v1/status', readerFi));
+      assert.deepEqual(status, { version: 'test', ingestion: 'unknown', role: 'reader' });
+    });
     it('consumer lag, jobs and connectors answer', async () => {
       const lag = await json(await get('/api/v1/admin/lag', operator));
       assert.ok(Array.isArray(lag['groups']));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { parseEntsoeDocument } from '../../src/connectors/entsoe/index.ts';
 import type { GridSeriesChunk } from '../../src/contracts/index.ts';
 import { GridSeriesChunkSchema } from '../../src/contracts/index.ts';
@@ -319,5 +320,63 @@ describe('products that share a border are kept apart', () => {
       },
     );
     assert.deepEqual(qualifier(withRequest), new Set(['FR|ES|contract=A03']));
+  });
+});
+
+describe('property: mapping never loses a record', () => {
+  const known = ['10YFR-RTE------C', '10YBE----------2', '10Y1001A1001A82H', '10YLU-CEGEDEL-NQ', '10YFI-1--------U'];
+  const unknown = ['10YXX-NOWHERE--1', '10Y1001A1001ZZZZ'];
+  it('every source step becomes an observation or is dead-lettered, whatever the areas, types and resolutions', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            eic: fc.constantFrom(...known, ...unknown),
+            psr: fc.constantFrom('B16', 'B19', 'B04', 'B99'),
+            resolution: fc.constantFrom('PT15M', 'PT30M', 'PT60M'),
+            hours: fc.integer({ min: 1, max: 6 }),
+            gaps: fc.integer({ min: 0, max: 3 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        (series) => {
+          const doc = entsoeXml({
+            type: 'A75',
+            processType: 'A16',
+            series: series.map((s) => {
+              const minutes = Number(/\d+/.exec(s.resolution)?.[0]);
+              const steps = (s.hours * 60) / minutes;
+              return {
+                inDomain: s.eic,
+                psrType: s.psr,
+                periods: [
+                  {
+                    start: '2024-06-01T00:00Z',
+                    end: `2024-06-01T${String(s.hours).padStart(2, '0')}:00Z`,
+                    resolution: s.resolution,
+                    points: Array.from({ length: steps }, (_, i) => [i + 1, i * 10] as const).filter(
+                      (_, i) => i % (s.gaps + 1) === 0,
+                    ),
+                  },
+                ],
+              };
+            }),
+          });
+          const r = process(doc);
+          assert.equal(r.stats.stepsIn, r.stats.stepsUsed + r.stats.stepsRejected);
+          const rejectedSeries = new Set(r.rejects.map((x) => x.position['seriesIndex']));
+          series.forEach((s, i) => {
+            const bad = unknown.includes(s.eic) || s.psr === 'B99';
+            assert.equal(
+              rejectedSeries.has(i),
+              bad,
+              `series ${i} (${s.eic}, ${s.psr}) ${bad ? 'dead-lettered' : 'kept'}`,
+            );
+          });
+          if (r.rejects.length === 0) assert.equal(r.stats.stepsRejected, 0);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -28,6 +28,7 @@ export interface AdminDeps {
   readonly refetch?: Refetcher;
   /** Live status of in-process connectors (replay or polling), if this process runs the scheduler. */
   readonly connectorStatus?: () => Record<string, unknown>;
+  readonly version?: string;
 }
 
 const dlqTopic = z.enum(DLQ_TOPIC_NAMES as [string, ...string[]], {
@@ -49,6 +50,18 @@ function entryBody(e: DlqEntry, replays: Map<string, number>): Record<string, un
 /** Operator and admin endpoints: dead letters, jobs, connectors, consumer lag, API keys. */
 export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
   const { db, log } = deps;
+
+  // For every key (not only operators): whether the platform is live or replaying bundled documents, so the
+  // dashboard can say so.
+  app.get('/api/v1/status', (c) => {
+    queryOf(c, {});
+    const live = deps.connectorStatus?.() ?? null;
+    return c.json({
+      version: deps.version ?? null,
+      ingestion: live === null ? 'unknown' : (live['mode'] ?? 'unknown'),
+      role: c.get('principal').role,
+    });
+  });
 
   app.get('/api/v1/admin/dlq', async (c) => {
     requireRole(c.get('principal'), 'operator');
