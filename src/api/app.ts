@@ -50,7 +50,8 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   systemRoutes(app, { db: deps.db, log: deps.log, metrics: deps.metrics, version: deps.version });
 
   const v1 = new Hono<ApiEnv>();
-  v1.use(deps.permissions.middleware());
+  // Only the API needs a key: the dashboard and its assets (mounted after) are public files.
+  v1.use('/api/v1/*', deps.permissions.middleware());
   dataRoutes(v1, { db: deps.db, reference: deps.reference });
   streamRoutes(v1, deps.feed, deps.shutdown);
   adminRoutes(v1, {

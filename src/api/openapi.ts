@@ -165,6 +165,24 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/api/v1/me': {
+        get: {
+          summary: 'The calling key: id, name, role and zone allow-list',
+          operationId: 'me',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: {
+                key_id: { type: ['string', 'null'] },
+                name: { type: 'string' },
+                role: { enum: ['reader', 'operator', 'admin'] },
+                zones: { type: ['array', 'null'], items: { type: 'string' } },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
       '/api/v1/status': {
         get: {
           summary:

@@ -63,6 +63,18 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
     });
   });
 
+  // Who the key is: name, role and zones (the dashboard shows what the role allows).
+  app.get('/api/v1/me', (c) => {
+    queryOf(c, {});
+    const p = c.get('principal');
+    return c.json({
+      key_id: p.keyId,
+      name: p.name,
+      role: p.role,
+      zones: p.zones === null ? null : [...p.zones].sort(),
+    });
+  });
+
   app.get('/api/v1/admin/dlq', async (c) => {
     requireRole(c.get('principal'), 'operator');
     queryOf(c, {});

@@ -18,6 +18,8 @@ export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortS
     const wanted = q.zones === undefined ? null : new Set(q.zones);
     const visible = (e: SlotEvent): boolean =>
       (wanted === null || wanted.has(e.zone)) && (principal.zones === null || principal.zones.has(e.zone));
+    // Only what is stored after the client connected (minus a little slack for commits in flight) is news to it.
+    const connectedAt = Date.now() - 2_000;
     return streamSSE(c, async (stream) => {
       const queue: SlotEvent[] = [];
       // Filled by the feed while this loop awaits: read through a function so the check is never narrowed away.
@@ -25,7 +27,7 @@ export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortS
       const open = (): boolean => !stream.aborted && !stream.closed && !shutdown.aborted;
       let wake: (() => void) | undefined;
       const unsubscribe = feed.subscribe((events) => {
-        for (const e of events) if (visible(e)) queue.push(e);
+        for (const e of events) if (visible(e) && Date.parse(e.updated_at) >= connectedAt) queue.push(e);
         wake?.();
       });
       const stop = (): void => {
@@ -39,8 +41,12 @@ export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortS
         while (open()) {
           if (pending() === 0) {
             await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, 15_000);
+              const timer = setTimeout(resolve, 15_000);
+              // A keep-alive timer left pending would keep a stopping process alive for up to 15 s.
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
             });
             wake = undefined;
             if (pending() === 0 && open()) await stream.write(': keep-alive\n\n');

@@ -1,0 +1,475 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium through playwright-core) against `gridstream start` in
+ * embedded mode on a temporary data dir, while its offline replay stores the bundled real ENTSO-E documents:
+ * sign-in (wrong key, then the admin key), the zone list, the charts with data from the replayed documents, a
+ * slot arriving through the live stream, desktop and phone screenshots (test-results/web/), the operator pages,
+ * a restricted reader key, and a clean SIGTERM shutdown.
+ *
+ * Timings are measured and reported (t.diagnostic and test-results/web/timings.json), never asserted.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { chromiumPath, tempDir } from '../helpers/services.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RESULTS = join(ROOT, 'test-results', 'web');
+const ADMIN_KEY = 'browser-test-admin-key-0123456789';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Generous: the replay stores LU's generation ~18 documents (1 s apart) after start, on a shared 2-core box. */
+const DATA_TIMEOUT_MS = 120_000;
+const UI_TIMEOUT_MS = 30_000;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+function run(command: string, args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      resolve({ code, output });
+    });
+  });
+}
+
+/** The environment of the child: this one without anything that would leave embedded mode or the replay. */
+function childEnv(dataDir: string, port: number, ingestPort: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(GRIDSTREAM_|ENTSOE_|ELECTRICITYMAPS_)/.test(name) || name === 'DATABASE_URL' || name === 'KAFKA_BROKERS')
+      continue;
+    env[name] = value;
+  }
+  return {
+    ...env,
+    GRIDSTREAM_DATA_DIR: dataDir,
+    GRIDSTREAM_PORT: String(port),
+    GRIDSTREAM_INGEST_PORT: String(ingestPort),
+    GRIDSTREAM_ADMIN_KEY: ADMIN_KEY,
+    GRIDSTREAM_REPLAY_INTERVAL_MS: '1000',
+    GRIDSTREAM_SHUTDOWN_GRACE_MS: '10000',
+  };
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gridstream exited with ${child.exitCode} before answering ${url}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function exited(child: ChildProcess, timeoutMs: number): Promise<number | string | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      resolve('timeout');
+    }, timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? signal);
+    });
+  });
+}
+
+/** What a chart card exposes: `data-state`, `data-series`, `data-points`. */
+async function card(page: Page, name: string): Promise<{ state: string; series: number; points: number }> {
+  return page.locator(`[data-card="${name}"]`).evaluate((el: HTMLElement) => ({
+    state: el.dataset['state'] ?? '',
+    series: Number(el.dataset['series'] ?? '0'),
+    points: Number(el.dataset['points'] ?? '0'),
+  }));
+}
+
+/** Non-transparent pixels of the chart's canvas (uPlot draws there). */
+async function paintedPixels(page: Page, name: string): Promise<number> {
+  return page
+    .locator(`[data-card="${name}"] canvas`)
+    .first()
+    .evaluate((canvas: HTMLCanvasElement) => {
+      const ctx = canvas.getContext('2d');
+      if (ctx === null) return 0;
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) painted++;
+      return painted;
+    });
+}
+
+async function newContext(
+  executablePath: string,
+  viewport: { width: number; height: number },
+  profiles: string,
+): Promise<BrowserContext> {
+  const userDataDir = join(profiles, `profile-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
+  await mkdir(userDataDir, { recursive: true });
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+  });
+}
+
+function watch(page: Page, log: string[], errors: string[]): void {
+  page.on('console', (m) => log.push(`[console.${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => {
+    errors.push(e.message);
+    log.push(`[pageerror] ${e.message}`);
+  });
+}
+
+test(
+  'dashboard: sign-in, charts from the replay, live updates, operator pages, phone layout',
+  { timeout: 600_000 },
+  async (t: TestContext) => {
+    const executablePath = await chromiumPath(t);
+    if (executablePath === undefined) return;
+    await mkdir(RESULTS, { recursive: true });
+
+    const built = await run(process.execPath, ['scripts/build-web.ts', '--if-stale']);
+    assert.equal(built.code, 0, `dashboard build failed:\n${built.output}`);
+    t.diagnostic(built.output.trim());
+
+    const dir = await tempDir('gridstream-web-');
+    const [port, ingestPort] = [await freePort(), await freePort()];
+    const base = `http://127.0.0.1:${port}`;
+    const serverLog = createWriteStream(join(RESULTS, 'gridstream.log'));
+    const started = Date.now();
+    const child = spawn(process.execPath, ['bin/gridstream.js', 'start'], {
+      cwd: ROOT,
+      env: childEnv(join(dir.path, 'data'), port, ingestPort),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(serverLog);
+    child.stderr.pipe(serverLog);
+    const contexts: BrowserContext[] = [];
+    const browserLog: string[] = [];
+    const pageErrors: string[] = [];
+    t.after(async () => {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited(child, 10_000);
+      }
+      await writeFile(join(RESULTS, 'browser.log'), browserLog.join('\n'));
+      await dir.remove();
+    });
+
+    await waitForHttp(`${base}/healthz`, child, 90_000);
+    const apiUp = Date.now() - started;
+    const timings: Record<string, number | string> = { api_up_after_start_ms: apiUp };
+
+    const dashboard = { served: false };
+    await t.test('the dashboard is served at / without a key, its assets cached for a year', async () => {
+      const index = await fetch(`${base}/`);
+      const body = await index.text();
+      assert.equal(
+        index.status,
+        200,
+        `GET / answered ${index.status} ${index.headers.get('content-type') ?? ''}: ${body.slice(0, 200)}`,
+      );
+      assert.match(index.headers.get('content-type') ?? '', /text\/html/);
+      const script = /src="(\/assets\/app-[\w-]+\.js)"/.exec(body)?.[1];
+      assert.ok(script !== undefined, 'index.html references the hashed bundle');
+      const asset = await fetch(`${base}${script}`);
+      assert.equal(asset.status, 200);
+      assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+      // Client-side routes get index.html too.
+      assert.equal((await fetch(`${base}/admin/dlq`)).status, 200);
+      dashboard.served = true;
+    });
+    // Without the page there is nothing for the browser to check (the failure above says why).
+    if (!dashboard.served) return;
+
+    const open = async (viewport = { width: 1366, height: 900 }): Promise<Page> => {
+      const context = await newContext(executablePath, viewport, dir.path);
+      contexts.push(context);
+      const page = context.pages()[0] ?? (await context.newPage());
+      watch(page, browserLog, pageErrors);
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      return page;
+    };
+
+    await t.test('a wrong key is refused with the server’s explanation', async () => {
+      const page = await open();
+      await page.goto(`${base}/`);
+      await page.getByLabel('API key').fill('not-a-valid-key-0000000000');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const error = page.locator('[data-sign-in-error]');
+      await page.waitForFunction(
+        () => (document.querySelector<HTMLElement>('[data-sign-in-error]')?.dataset['signInError'] ?? '') !== '',
+      );
+      const text = (await error.textContent()) ?? '';
+      assert.match(text, /refused/i);
+      assert.match(text, /not valid/i, 'the problem+json detail is shown');
+      assert.equal(
+        await page.evaluate(() => localStorage.getItem('gridstream.apiKey')),
+        null,
+        'a refused key is not kept',
+      );
+    });
+
+    // Opened right away, on a zone whose generation the replay stores only later: the page fills in by itself.
+    const page = await open();
+    await t.test('signing in with the admin key loads the zone list', async () => {
+      await page.goto(`${base}/?zone=LU`);
+      await page.getByLabel('API key').fill(ADMIN_KEY);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#main select')?.dataset['zones'] ?? '0') > 0,
+        undefined,
+        {
+          timeout: DATA_TIMEOUT_MS,
+        },
+      );
+      assert.equal(
+        await page.evaluate(() => localStorage.getItem('gridstream.apiKey')),
+        'browser-test-admin-key-0123456789',
+      );
+      const options = await page.locator('#main select option').allTextContents();
+      t.diagnostic(`zones at sign-in: ${options.join(' | ')}`);
+      assert.ok(options.length > 0);
+    });
+
+    await t.test('the generation mix of LU is drawn from the replayed document', async () => {
+      const firstState = await card(page, 'generation');
+      timings['lu_generation_state_when_page_opened'] = firstState.state;
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('[data-card="generation"]')?.dataset['points'] ?? '0') > 0,
+        undefined,
+        {
+          timeout: DATA_TIMEOUT_MS,
+        },
+      );
+      const generation = await card(page, 'generation');
+      assert.equal(generation.state, 'ready');
+      assert.ok(generation.series >= 3, `several production types stacked (got ${generation.series})`);
+      assert.ok(generation.points > 50, `points drawn (got ${generation.points})`);
+      assert.ok((await paintedPixels(page, 'generation')) > 2000, 'the canvas is painted');
+      const legend = await page.locator('[data-card="generation"] .u-legend').textContent();
+      assert.match(legend ?? '', /Solar/, 'the legend names the production types');
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-card="mix"]')?.dataset['state'] === 'ready',
+      );
+      assert.ok(
+        Number(await page.locator('[data-card="mix"]').getAttribute('data-entries')) > 0,
+        'the latest mix lists shares',
+      );
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-card="carbon"]')?.dataset['state'] === 'ready',
+        undefined,
+        {
+          timeout: DATA_TIMEOUT_MS,
+        },
+      );
+      assert.equal(await page.locator('[data-card="carbon"]').getAttribute('data-consumption'), 'missing');
+      assert.match((await page.locator('[data-card="carbon"]').textContent()) ?? '', /No consumption-based data/);
+      const price = await card(page, 'price');
+      assert.equal(price.state, 'empty', 'LU has no prices: the card says so instead of drawing empty axes');
+      assert.equal(await page.locator('[data-card="price"] canvas').count(), 0);
+      assert.match((await page.locator('.completeness summary').textContent()) ?? '', /% complete|No data expected/);
+    });
+
+    await t.test('a new slot arrives through the live stream and is shown', async () => {
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('.live-badge')?.dataset['liveState'] === 'live',
+      );
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('.last-update')?.dataset['events'] ?? '0') > 0,
+        undefined,
+        {
+          timeout: DATA_TIMEOUT_MS,
+        },
+      );
+      const indicator = await page.locator('.last-update').evaluate((el: HTMLElement) => ({
+        events: el.dataset['events'] ?? '',
+        lastSlot: el.dataset['lastSlot'] ?? '',
+        lastMetric: el.dataset['lastMetric'] ?? '',
+        text: el.textContent,
+      }));
+      t.diagnostic(`live indicator: ${JSON.stringify(indicator)}`);
+      assert.match(indicator.lastSlot, /^2024-05-2\dT\d\d:\d\d:00\.000Z$/, 'a LU slot of the replayed document');
+      assert.match(indicator.text, /Last update/);
+      assert.ok(Number(await page.locator('.live-badge').getAttribute('data-events')) > 0);
+    });
+
+    await t.test('screenshots: desktop and phone', async () => {
+      await page.screenshot({ path: join(RESULTS, 'dashboard-desktop.png'), fullPage: true });
+      // A fresh load with the stored key: the time to first data on the embedded default.
+      const phone = await open({ width: 390, height: 844 });
+      await phone.goto(`${base}/#key=${ADMIN_KEY}`);
+      assert.equal(await phone.evaluate(() => window.location.hash), '', 'the key is removed from the address bar');
+      await phone.goto(`${base}/?zone=LU`);
+      await phone.waitForFunction(() => document.documentElement.dataset['firstData'] !== undefined);
+      await phone.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-card="generation"]')?.dataset['state'] === 'ready',
+      );
+      await phone.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-card="carbon"]')?.dataset['state'] !== 'loading',
+      );
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `no horizontal scrolling on a phone (overflow ${overflow} px)`);
+      await phone.screenshot({ path: join(RESULTS, 'dashboard-phone.png'), fullPage: true });
+
+      const desktop = await open();
+      await desktop.goto(`${base}/#key=${ADMIN_KEY}`);
+      const t0 = Date.now();
+      await desktop.goto(`${base}/?zone=LU`);
+      await desktop.waitForFunction(() => document.documentElement.dataset['firstData'] !== undefined);
+      timings['first_data_wall_ms'] = Date.now() - t0;
+      timings['first_data_since_navigation_ms'] = Number(
+        await desktop.evaluate(() => document.documentElement.dataset['firstData']),
+      );
+      t.diagnostic(
+        `time to first data: ${timings['first_data_since_navigation_ms']} ms after navigation start (${timings['first_data_wall_ms']} ms wall clock)`,
+      );
+    });
+
+    await t.test('operator pages: connectors and jobs, dead letters with replay, consumer lag', async () => {
+      // A dead letter to look at: a line that is not JSON, posted to the ingest gateway.
+      const ingest = await fetch(`http://127.0.0.1:${ingestPort}/ingest/meters`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+        body: 'this is not json\n',
+      });
+      // 400 when no line was a reading; the bad line is dead-lettered either way.
+      assert.deepEqual(await ingest.json(), { accepted: 0, rejected: 1 });
+
+      await page.waitForFunction(() => document.documentElement.dataset['role'] === 'admin');
+      await page.getByRole('link', { name: 'Operations' }).click();
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-view="connectors"]')?.dataset['state'] === 'ready',
+      );
+      assert.match((await page.locator('[data-view="connectors"]').textContent()) ?? '', /offline-replay/);
+
+      await page.getByRole('link', { name: 'Dead letters' }).click();
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('[data-view="dlq"]')?.dataset['total'] ?? '0') > 0,
+      );
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('[data-dlq-entries]')?.dataset['dlqEntries'] ?? '0') > 0,
+      );
+      await page.locator('[data-dlq-entries] tbody .link-button').first().click();
+      await page.waitForFunction(() => /not_json/.test(document.querySelector('.dlq-detail')?.textContent ?? ''));
+      assert.match((await page.locator('.dlq-detail pre').first().textContent()) ?? '', /this is not json/);
+      await page.locator('[data-dlq-entries] tbody input[type="checkbox"]').first().check();
+      await page.getByRole('button', { name: /Replay selected \(1\)/ }).click();
+      await page.waitForFunction(
+        () =>
+          /Replay/.test(document.querySelector('.action-result')?.textContent ?? '') &&
+          !/…$/.test(document.querySelector('.action-result')?.textContent ?? ''),
+      );
+      t.diagnostic(`replay: ${(await page.locator('.action-result').textContent()) ?? ''}`);
+      await page.screenshot({ path: join(RESULTS, 'admin-dlq.png'), fullPage: true });
+
+      await page.getByRole('link', { name: 'Consumer lag' }).click();
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-view="lag"]')?.dataset['state'] === 'ready',
+      );
+      assert.ok(Number(await page.locator('[data-view="lag"]').getAttribute('data-groups')) > 0);
+    });
+
+    let readerKey = '';
+    await t.test('API keys: create a reader key for one zone (shown once), list it', async () => {
+      await page.getByRole('link', { name: 'API keys' }).click();
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-view="keys"]')?.dataset['state'] === 'ready',
+      );
+      await page.getByLabel('Name').fill('browser test reader');
+      await page.getByLabel('Role').selectOption('reader');
+      await page.getByLabel('Zones').fill('LU');
+      await page.getByRole('button', { name: 'Create key' }).click();
+      await page.waitForSelector('[data-new-key]');
+      readerKey = (await page.locator('[data-new-key]').getAttribute('data-new-key')) ?? '';
+      assert.match(readerKey, /^gs_/);
+      await page.waitForFunction(() =>
+        /browser test reader/.test(document.querySelector('[data-view="keys"]')?.textContent ?? ''),
+      );
+      await page.screenshot({ path: join(RESULTS, 'admin-keys.png'), fullPage: true });
+    });
+
+    await t.test('a reader key sees only its zone and no operator pages', async () => {
+      const reader = await open();
+      await reader.goto(`${base}/#key=${encodeURIComponent(readerKey)}`);
+      await reader.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#main select')?.dataset['zones'] ?? '0') > 0,
+      );
+      assert.deepEqual(
+        await reader.locator('#main select option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+        ['LU'],
+      );
+      await reader.waitForFunction(() => document.documentElement.dataset['role'] === 'reader');
+      assert.equal(await reader.getByRole('link', { name: 'Operations' }).isVisible(), false);
+      await reader.goto(`${base}/admin`);
+      await reader.waitForFunction(() =>
+        /needs the operator role/.test(document.querySelector('.admin-content')?.textContent ?? ''),
+      );
+    });
+
+    await t.test('revoking the key signs its user out', async () => {
+      page.once('dialog', (dialog) => {
+        void dialog.accept();
+      });
+      const id = readerKey.split('_')[1] ?? '';
+      await page.locator(`[data-revoke="${id}"]`).click();
+      await page.waitForFunction((keyId) => document.querySelector(`[data-revoke="${keyId}"]`) === null, id);
+      const reader = await open();
+      await reader.goto(`${base}/#key=${encodeURIComponent(readerKey)}`);
+      await reader.waitForFunction(
+        () => (document.querySelector<HTMLElement>('[data-sign-in-error]')?.dataset['signInError'] ?? '') !== '',
+      );
+      assert.match((await reader.locator('[data-sign-in-error]').textContent()) ?? '', /refused/);
+    });
+
+    assert.deepEqual(pageErrors, [], 'no uncaught errors in the pages');
+    await writeFile(join(RESULTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+    t.diagnostic(`timings: ${JSON.stringify(timings)}`);
+
+    await t.test('gridstream stops cleanly on SIGTERM', async () => {
+      for (const c of contexts.splice(0)) await c.close();
+      child.kill('SIGTERM');
+      assert.equal(await exited(child, 60_000), 0);
+    });
+  },
+);

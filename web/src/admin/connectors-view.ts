@@ -1,0 +1,170 @@
+import { describeError, isAbort } from '../api-client.ts';
+import type { Row } from '../api-types.ts';
+import { decodeConnectors, decodeRows } from '../api-types.ts';
+import { h, replace, table, uid } from '../dom.ts';
+import type { PageContext } from '../page-context.ts';
+import { cellText, durationCell, emptyNote, rowString, section, statusBadge } from './cells.ts';
+import { Refresher } from './refresher.ts';
+import type { AdminView } from './admin-view.ts';
+
+/** Connectors and jobs: scheduler mode and leadership, latest run per job, rate limits and bans, leases, runs. */
+export function connectorsView(ctx: PageContext): AdminView {
+  const status = h('div', { class: 'admin-block', data: { view: 'connectors', state: 'loading' } });
+  const runsHost = h('div', { class: 'admin-block' });
+  const jobId = uid('job');
+  const jobSelect = h(
+    'select',
+    {
+      attrs: { id: jobId },
+      on: {
+        change: () => {
+          void refresher.run();
+        },
+      },
+    },
+    [h('option', { attrs: { value: '' }, text: 'All jobs' })],
+  );
+
+  const load = async (signal: AbortSignal): Promise<void> => {
+    try {
+      const job = jobSelect.value;
+      const [connectors, runs] = await Promise.all([
+        ctx.client.get('/api/v1/admin/connectors', {}, decodeConnectors, signal),
+        ctx.client.get('/api/v1/admin/jobs', { limit: 50, job }, decodeRows('runs'), signal),
+      ]);
+      status.dataset['state'] = 'ready';
+      const live = connectors.live;
+      const mode = live === null ? 'this API process runs no scheduler' : cellText(live, 'mode');
+      const leaderValue = live?.['leader'];
+      const leader = leaderValue === true ? 'leader' : leaderValue === false ? 'standby' : 'n/a';
+      replace(status, [
+        section('Scheduler', [
+          h('dl', { class: 'facts' }, [
+            h('dt', { text: 'Mode' }),
+            h('dd', { text: mode, data: { mode } }),
+            h('dt', { text: 'Leadership' }),
+            h('dd', {}, [statusBadge(leader)]),
+          ]),
+          mode === 'offline-replay'
+            ? h('p', {
+                class: 'help',
+                text: 'No ENTSOE_TOKEN: the bundled real ENTSO-E documents are replayed on a timer (historic data). Jobs, rate limits and leases appear when the scheduler polls the ENTSO-E service.',
+              })
+            : null,
+        ]),
+        section('Latest run per job', [
+          connectors.jobs.length === 0
+            ? emptyNote('No job has run yet.')
+            : table(
+                'Latest run per job',
+                ['Job', 'Status', 'Started', 'Finished', 'Documents', 'Points', 'Errors', 'Error'],
+                connectors.jobs.map((r) => [
+                  cellText(r, 'job'),
+                  statusBadge(cellText(r, 'status')),
+                  cellText(r, 'started_at'),
+                  cellText(r, 'finished_at'),
+                  cellText(r, 'documents'),
+                  cellText(r, 'points'),
+                  cellText(r, 'errors'),
+                  errorCell(r),
+                ]),
+              ),
+        ]),
+        section(
+          'Rate limits and bans',
+          [
+            connectors.rateLimits.length === 0
+              ? emptyNote('No upstream rate-limit bucket yet.')
+              : table(
+                  'Rate limits and bans',
+                  ['Bucket', 'Tokens', 'Capacity', 'Refill / s', 'Updated', 'Banned until'],
+                  connectors.rateLimits.map((r) => {
+                    const banned = rowString(r, 'banned_until');
+                    const active = banned !== null && Date.parse(banned) > Date.now();
+                    return [
+                      cellText(r, 'key'),
+                      cellText(r, 'tokens'),
+                      cellText(r, 'capacity'),
+                      cellText(r, 'refill_per_s'),
+                      cellText(r, 'updated_at'),
+                      active
+                        ? h('span', {}, [statusBadge('banned'), ` ${cellText(r, 'banned_until')}`])
+                        : cellText(r, 'banned_until'),
+                    ];
+                  }),
+                ),
+          ],
+          'Shared token buckets of the upstream clients; a ban is set when the service answers 429 or blocks the token.',
+        ),
+        section('Leases', [
+          connectors.leases.length === 0
+            ? emptyNote('No lease held (one scheduler leader is elected through a PostgreSQL lease).')
+            : table(
+                'Leases',
+                ['Name', 'Holder', 'Acquired', 'Renewed', 'Expires'],
+                connectors.leases.map((r) => [
+                  cellText(r, 'name'),
+                  cellText(r, 'holder'),
+                  cellText(r, 'acquired_at'),
+                  cellText(r, 'renewed_at'),
+                  cellText(r, 'expires_at'),
+                ]),
+              ),
+        ]),
+      ]);
+      const jobs = [...new Set(connectors.jobs.map((r) => cellText(r, 'job')))].sort();
+      const selected = jobSelect.value;
+      replace(jobSelect, [
+        h('option', { attrs: { value: '' }, text: 'All jobs' }),
+        ...jobs.map((j) => h('option', { attrs: { value: j }, text: j })),
+      ]);
+      jobSelect.value = jobs.includes(selected) ? selected : '';
+      replace(runsHost, [
+        section('Recent job runs', [
+          h('div', { class: 'filters' }, [h('label', { attrs: { for: jobId }, text: 'Job' }), jobSelect]),
+          runs.length === 0
+            ? emptyNote('No job runs.')
+            : table(
+                'Recent job runs',
+                ['#', 'Job', 'Window', 'Status', 'Started', 'Duration', 'Documents', 'Points', 'Errors', 'Error'],
+                runs.map((r) => [
+                  cellText(r, 'id'),
+                  cellText(r, 'job'),
+                  `${cellText(r, 'window_start')} – ${cellText(r, 'window_end')}`,
+                  statusBadge(cellText(r, 'status')),
+                  cellText(r, 'started_at'),
+                  durationCell(r, 'duration_ms'),
+                  cellText(r, 'documents'),
+                  cellText(r, 'points'),
+                  cellText(r, 'errors'),
+                  errorCell(r),
+                ]),
+              ),
+        ]),
+      ]);
+    } catch (error) {
+      if (isAbort(error)) throw error;
+      status.dataset['state'] = 'error';
+      replace(status, [h('div', { class: 'error-box', attrs: { role: 'alert' }, text: describeError(error) })]);
+      throw error;
+    }
+  };
+  const refresher = new Refresher(load, 10_000);
+  void refresher.run();
+  return {
+    el: h('div', {}, [refresher.el, status, runsHost]),
+    destroy: () => {
+      refresher.stop();
+    },
+  };
+}
+
+function errorCell(r: Row): HTMLElement | string {
+  const error = rowString(r, 'error');
+  if (error === null || error === '') return '–';
+  return h('span', {
+    class: 'error-text',
+    text: error.length > 160 ? `${error.slice(0, 160)}…` : error,
+    attrs: { title: error },
+  });
+}

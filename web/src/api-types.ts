@@ -1,0 +1,338 @@
+import type { Decoder } from './decode.ts';
+import { array, field, instant, nullable, num, numeric, record, str } from './decode.ts';
+import type { Point } from './series-data.ts';
+
+/** `GET /api/v1/zones` entry. */
+export interface Zone {
+  readonly code: string;
+  readonly name: string;
+  readonly country: string | null;
+  readonly timeZone: string;
+  readonly firstSlot: number;
+  readonly lastSlot: number;
+  readonly metrics: readonly string[];
+}
+
+export const decodeZones: Decoder<Zone[]> = (value, at) => field(record(value, at), 'zones', array(decodeZone), at);
+
+function decodeZone(value: unknown, at: string): Zone {
+  const o = record(value, at);
+  return {
+    code: field(o, 'code', str, at),
+    name: field(o, 'name', str, at),
+    country: field(o, 'country', nullable(str), at),
+    timeZone: field(o, 'time_zone', nullable(str), at) ?? 'UTC',
+    firstSlot: field(o, 'first_slot', instant, at),
+    lastSlot: field(o, 'last_slot', instant, at),
+    metrics: field(o, 'metrics', array(str), at),
+  };
+}
+
+const decodePoint: Decoder<Point> = (value, at) => {
+  const o = record(value, at);
+  return { ts: field(o, 'ts', instant, at), value: field(o, 'value', nullable(num), at) };
+};
+
+/** One series of `GET /api/v1/series`. */
+export interface Series {
+  readonly productionType: string | null;
+  readonly productionTypeName: string | null;
+  readonly counterpartZone: string | null;
+  readonly qualifier: string | null;
+  readonly unit: string;
+  readonly points: readonly Point[];
+}
+
+export const decodeSeriesList: Decoder<Series[]> = (value, at) =>
+  field(
+    record(value, at),
+    'series',
+    array((s, a) => {
+      const o = record(s, a);
+      return {
+        productionType: field(o, 'production_type', nullable(str), a),
+        productionTypeName: field(o, 'production_type_name', nullable(str), a),
+        counterpartZone: field(o, 'counterpart_zone', nullable(str), a),
+        qualifier: field(o, 'qualifier', nullable(str), a),
+        unit: field(o, 'unit', str, a),
+        points: field(o, 'points', array(decodePoint), a),
+      };
+    }),
+    at,
+  );
+
+/** `GET /api/v1/carbon-intensity`. */
+export interface CarbonIntensity {
+  readonly unit: string;
+  readonly points: readonly Point[];
+}
+
+export const decodeCarbon: Decoder<CarbonIntensity> = (value, at) => {
+  const o = record(value, at);
+  return { unit: field(o, 'unit', str, at), points: field(o, 'points', array(decodePoint), at) };
+};
+
+/** `GET /api/v1/mix`. */
+export interface Mix {
+  readonly slot: number;
+  readonly unit: string;
+  readonly total: number;
+  readonly entries: readonly {
+    readonly productionType: string;
+    readonly name: string;
+    readonly category: string | null;
+    readonly value: number;
+    readonly share: number;
+  }[];
+  readonly missing: readonly string[];
+}
+
+export const decodeMix: Decoder<Mix> = (value, at) => {
+  const o = record(value, at);
+  return {
+    slot: field(o, 'slot', instant, at),
+    unit: field(o, 'unit', str, at),
+    total: field(o, 'total', num, at),
+    entries: field(
+      o,
+      'entries',
+      array((e, a) => {
+        const r = record(e, a);
+        return {
+          productionType: field(r, 'production_type', str, a),
+          name: field(r, 'name', str, a),
+          category: field(r, 'category', nullable(str), a),
+          value: field(r, 'value', num, a),
+          share: field(r, 'share', num, a),
+        };
+      }),
+      at,
+    ),
+    missing: field(o, 'missing', array(str), at),
+  };
+};
+
+/** `GET /api/v1/completeness` day row. */
+export interface CompletenessDay {
+  readonly metric: string;
+  readonly day: string;
+  readonly expectedValues: number;
+  readonly presentValues: number;
+}
+
+export const decodeCompleteness: Decoder<CompletenessDay[]> = (value, at) =>
+  field(
+    record(value, at),
+    'days',
+    array((d, a) => {
+      const o = record(d, a);
+      return {
+        metric: field(o, 'metric', str, a),
+        day: field(o, 'day', str, a),
+        expectedValues: field(o, 'expected_values', numeric, a),
+        presentValues: field(o, 'present_values', numeric, a),
+      };
+    }),
+    at,
+  );
+
+/** A `slot` event of `GET /api/v1/stream`. */
+export interface SlotEvent {
+  readonly zone: string;
+  readonly metric: string;
+  readonly productionType: string | null;
+  readonly qualifier: string | null;
+  readonly unit: string;
+  readonly slot: number;
+  readonly value: number | null;
+  readonly updatedAt: number;
+}
+
+export const decodeSlotEvent: Decoder<SlotEvent> = (value, at) => {
+  const o = record(value, at);
+  return {
+    zone: field(o, 'zone', str, at),
+    metric: field(o, 'metric', str, at),
+    productionType: field(o, 'production_type', nullable(str), at),
+    qualifier: field(o, 'qualifier', nullable(str), at),
+    unit: field(o, 'unit', str, at),
+    slot: field(o, 'slot', instant, at),
+    value: field(o, 'value', nullable(num), at),
+    updatedAt: field(o, 'updated_at', instant, at),
+  };
+};
+
+/** A row as the admin endpoints return it (straight from SQL): cells shown as text. */
+export type Row = Readonly<Record<string, unknown>>;
+
+export const decodeRows =
+  (name: string): Decoder<Row[]> =>
+  (value, at) =>
+    field(record(value, at), name, array(record), at);
+
+/** `GET /api/v1/admin/connectors`. */
+export interface ConnectorStatus {
+  readonly jobs: readonly Row[];
+  readonly rateLimits: readonly Row[];
+  readonly leases: readonly Row[];
+  readonly live: Row | null;
+}
+
+export const decodeConnectors: Decoder<ConnectorStatus> = (value, at) => {
+  const o = record(value, at);
+  return {
+    jobs: field(o, 'jobs', array(record), at),
+    rateLimits: field(o, 'rate_limits', array(record), at),
+    leases: field(o, 'leases', array(record), at),
+    live: field(o, 'live', nullable(record), at),
+  };
+};
+
+/** `GET /api/v1/admin/lag`. */
+export interface LagGroup {
+  readonly group: string;
+  readonly topic: string;
+  readonly lag: number;
+  readonly partitions: readonly { partition: number; end: number; committed: number | null; lag: number }[];
+}
+
+export const decodeLag: Decoder<LagGroup[]> = (value, at) =>
+  field(
+    record(value, at),
+    'groups',
+    array((g, a) => {
+      const o = record(g, a);
+      return {
+        group: field(o, 'group', str, a),
+        topic: field(o, 'topic', str, a),
+        lag: field(o, 'lag', numeric, a),
+        partitions: field(
+          o,
+          'partitions',
+          array((p, b) => {
+            const r = record(p, b);
+            return {
+              partition: field(r, 'partition', numeric, b),
+              end: field(r, 'end', numeric, b),
+              committed: field(r, 'committed', nullable(numeric), b),
+              lag: field(r, 'lag', numeric, b),
+            };
+          }),
+          a,
+        ),
+      };
+    }),
+    at,
+  );
+
+/** `GET /api/v1/admin/dlq`. */
+export interface DlqTopicSummary {
+  readonly topic: string;
+  readonly total: number;
+  readonly byReason: Readonly<Record<string, number>>;
+}
+
+export const decodeDlqSummary: Decoder<DlqTopicSummary[]> = (value, at) =>
+  field(
+    record(value, at),
+    'topics',
+    array((t, a) => {
+      const o = record(t, a);
+      const reasons = field(o, 'byReason', record, a);
+      const byReason: Record<string, number> = {};
+      for (const [k, v] of Object.entries(reasons)) byReason[k] = numeric(v, `${a}.byReason.${k}`);
+      return { topic: field(o, 'topic', str, a), total: field(o, 'total', numeric, a), byReason };
+    }),
+    at,
+  );
+
+/** A dead-letter record (`GET /api/v1/admin/dlq/{topic}` entries, and one by offset). */
+export interface DlqEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: string;
+  readonly letter: Row | null;
+  readonly invalid: string | null;
+  readonly replays: number;
+}
+
+export const decodeDlqEntry: Decoder<DlqEntry> = (value, at) => {
+  const o = record(value, at);
+  return {
+    topic: field(o, 'topic', str, at),
+    partition: field(o, 'partition', numeric, at),
+    offset: field(o, 'offset', numeric, at),
+    timestamp: field(o, 'timestamp', str, at),
+    letter: field(o, 'letter', nullable(record), at),
+    invalid: field(o, 'invalid', nullable(str), at),
+    replays: field(o, 'replays', numeric, at),
+  };
+};
+
+export const decodeDlqEntries: Decoder<DlqEntry[]> = (value, at) =>
+  field(record(value, at), 'entries', array(decodeDlqEntry), at);
+
+export interface ReplayResult {
+  readonly selected: number;
+  readonly replayed: number;
+  /** Why each failed one failed. */
+  readonly failed: readonly { readonly partition: number; readonly offset: number; readonly reason: string }[];
+}
+
+export const decodeReplay: Decoder<ReplayResult> = (value, at) => {
+  const o = record(value, at);
+  return {
+    selected: field(o, 'selected', numeric, at),
+    replayed: field(o, 'replayed', numeric, at),
+    failed: field(
+      o,
+      'failed',
+      array((f, a) => {
+        const r = record(f, a);
+        return {
+          partition: field(r, 'partition', numeric, a),
+          offset: field(r, 'offset', numeric, a),
+          reason: field(r, 'reason', str, a),
+        };
+      }),
+      at,
+    ),
+  };
+};
+
+/** `GET /api/v1/admin/keys` entry. */
+export interface ApiKey {
+  readonly id: string;
+  readonly name: string;
+  readonly role: string;
+  readonly zones: readonly string[] | null;
+  readonly rateLimitPerMinute: number | null;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+  readonly requestCount: number;
+  readonly lastUsedAt: string | null;
+}
+
+export const decodeApiKey: Decoder<ApiKey> = (value, at) => {
+  const o = record(value, at);
+  return {
+    id: field(o, 'id', str, at),
+    name: field(o, 'name', str, at),
+    role: field(o, 'role', str, at),
+    zones: field(o, 'zones', nullable(array(str)), at),
+    rateLimitPerMinute: field(o, 'rateLimitPerMinute', nullable(numeric), at),
+    createdAt: field(o, 'createdAt', str, at),
+    revokedAt: field(o, 'revokedAt', nullable(str), at),
+    requestCount: field(o, 'requestCount', numeric, at),
+    lastUsedAt: field(o, 'lastUsedAt', nullable(str), at),
+  };
+};
+
+export const decodeApiKeys: Decoder<ApiKey[]> = (value, at) =>
+  field(record(value, at), 'keys', array(decodeApiKey), at);
+
+export const decodeCreatedKey: Decoder<{ key: string; record: ApiKey }> = (value, at) => {
+  const o = record(value, at);
+  return { key: field(o, 'key', str, at), record: field(o, 'record', decodeApiKey, at) };
+};

@@ -1,0 +1,88 @@
+import type { ApiProblem } from './api-client.ts';
+import type { SlotEvent } from './api-types.ts';
+import { h } from './dom.ts';
+import type { LiveState } from './live-stream.ts';
+import { LiveStream } from './live-stream.ts';
+
+type SlotListener = (events: readonly SlotEvent[]) => void;
+
+/**
+ * One live stream for the whole app (all zones the key may read), fanned out to the pages, with the header's
+ * connection badge (`data-live-state`, `data-events`).
+ */
+export class LiveHub {
+  readonly badge: HTMLElement;
+  readonly #label: HTMLElement;
+  readonly #slotListeners = new Set<SlotListener>();
+  readonly #resumeListeners = new Set<() => void>();
+  #stream: LiveStream | undefined;
+  #events = 0;
+
+  constructor() {
+    this.#label = h('span', { class: 'live-label', text: 'Offline' });
+    this.badge = h(
+      'span',
+      {
+        class: 'live-badge',
+        attrs: { role: 'status', title: 'Live updates' },
+        data: { liveState: 'stopped', events: 0 },
+      },
+      [h('span', { class: 'live-dot', attrs: { 'aria-hidden': 'true' } }), this.#label],
+    );
+  }
+
+  start(key: string, onUnauthorized: (problem: ApiProblem) => void): void {
+    this.#stream?.stop();
+    this.#stream = new LiveStream({
+      key,
+      onSlots: (events) => {
+        this.#events += events.length;
+        this.badge.dataset['events'] = String(this.#events);
+        for (const listener of this.#slotListeners) listener(events);
+      },
+      onState: (state, detail) => {
+        this.#setState(state, detail);
+      },
+      onResume: () => {
+        for (const listener of this.#resumeListeners) listener();
+      },
+      onUnauthorized,
+    });
+    this.#stream.start();
+  }
+
+  stop(): void {
+    this.#stream?.stop();
+    this.#stream = undefined;
+  }
+
+  onSlots(listener: SlotListener): () => void {
+    this.#slotListeners.add(listener);
+    return () => this.#slotListeners.delete(listener);
+  }
+
+  onResume(listener: () => void): () => void {
+    this.#resumeListeners.add(listener);
+    return () => this.#resumeListeners.delete(listener);
+  }
+
+  #setState(state: LiveState, detail?: string): void {
+    this.badge.dataset['liveState'] = state;
+    const text = ((): string => {
+      switch (state) {
+        case 'connecting':
+          return 'Connecting…';
+        case 'live':
+          return 'Live';
+        case 'reconnecting':
+          return 'Reconnecting…';
+        case 'stopped':
+          return 'Offline';
+        default:
+          return state satisfies never;
+      }
+    })();
+    this.#label.textContent = text;
+    this.badge.title = detail === undefined ? `Live updates: ${text}` : `Live updates: ${text} (${detail})`;
+  }
+}
