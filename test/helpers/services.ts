@@ -56,7 +56,8 @@ export async function promtoolPath(t?: TestContext): Promise<string | undefined>
     await access('/usr/bin/promtool');
     return '/usr/bin/promtool';
   } catch {
-    missing(t, 'promtool', 'apt-get install prometheus'); return;
+    missing(t, 'promtool', 'apt-get install prometheus');
+    return;
   }
 }
 

@@ -186,11 +186,7 @@ export async function querySeries(db: Queryable, q: SeriesQuery, options: DbCall
   ];
   const useRollup =
     resolution !== 'PT15M' && q.asOf === undefined && (await rollupServes(db, resolution, params, options));
-  const { rows } = await db.query<Row>(
-    useRollup ? rollupSql(resolution) : seriesSql(resolution),
-    params,
-    options,
-  );
+  const { rows } = await db.query<Row>(useRollup ? rollupSql(resolution) : seriesSql(resolution), params, options);
   const out: SeriesData[] = [];
   let current: SeriesData | undefined;
   for (const r of rows) {
