@@ -108,6 +108,13 @@ export const GridSeriesChunkSchema = z.object({
   /** Source document id (ENTSO-E document mRID, Electricity Maps request) and revision. */
   documentId: z.string().max(200),
   revision: z.number().int().nonnegative(),
+  /**
+   * When the source issued these values: the ENTSO-E document's `createdDateTime` (the Transparency Platform
+   * stamps each response when it builds it), else when gridstream fetched them. A stored value is never replaced by
+   * one issued earlier, so a replayed old document (a dead letter, a rewound consumer) cannot undo a correction.
+   * Absent on derived series (carbon intensity), which follow their inputs.
+   */
+  issuedAt: z.iso.datetime({ offset: false }).optional(),
   /** Extra attributes (`productionTypeName`, `carbonMode`, `sourceResolution`); never part of the key. */
   attributes: z.record(z.string(), z.string()).optional(),
   points: z.array(ObservationPointSchema).min(1).max(2000),

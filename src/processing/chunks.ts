@@ -17,6 +17,8 @@ export interface ChunkHeader {
   readonly source: Source;
   readonly documentId: string;
   readonly revision: number;
+  /** See {@link GridSeriesChunk.issuedAt}. */
+  readonly issuedAt?: string;
   readonly attributes?: Readonly<Record<string, string>>;
 }
 

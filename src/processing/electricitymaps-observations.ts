@@ -11,6 +11,8 @@ import { FLAG_BITS, SlotSeries, rankOf } from './slot-series.ts';
 export interface ElectricityMapsContext {
   readonly reference: ReferenceData;
   readonly documentId: string;
+  /** When the response was fetched (UTC ISO): the issue time of what it says. */
+  readonly issuedAt?: string;
 }
 
 interface Draft {
@@ -85,6 +87,7 @@ export function observationsFromElectricityMaps(
       source: 'electricitymaps',
       documentId: ctx.documentId,
       revision: 0,
+      ...(ctx.issuedAt === undefined ? {} : { issuedAt: ctx.issuedAt }),
       attributes: { sourceResolution: 'PT1H', electricityMapsZone: outcome.zone },
     };
     const id = [header.zone, metric, header.productionType, header.counterpartZone, qualifier].join('|');

@@ -35,6 +35,8 @@ export interface EntsoeProcessingContext {
   readonly fallbackDocumentId: string;
   /** The request that fetched the document, when known: it says what the response does not (A61 contract type). */
   readonly request?: EntsoeRequest | null;
+  /** When the document was fetched (UTC ISO): its issue time when it carries no `createdDateTime`. */
+  readonly receivedAt?: string;
 }
 
 interface KeyGroup {
@@ -190,12 +192,12 @@ function mapSeries(
 
 function headerOf(series: EntsoeSeries, mapped: MappedSeries, ctx: EntsoeProcessingContext): ChunkHeader {
   const doc = series.document;
+  const issuedAt = doc.createdAt !== null ? formatUtc(doc.createdAt) : ctx.receivedAt;
   const attributes: Record<string, string> = {};
   if (doc.type !== null) attributes['documentType'] = doc.type;
   if (doc.processType !== null) attributes['processType'] = doc.processType;
   if (series.businessType !== null) attributes['businessType'] = series.businessType;
   if (series.auctionType !== null) attributes['auctionType'] = series.auctionType;
-  if (doc.createdAt !== null) attributes['documentCreated'] = formatUtc(doc.createdAt);
   if (mapped.productionType !== '') {
     const type = ctx.reference.productionType(mapped.productionType);
     attributes['productionTypeName'] = type.name;
@@ -211,6 +213,7 @@ function headerOf(series: EntsoeSeries, mapped: MappedSeries, ctx: EntsoeProcess
     source: 'entsoe',
     documentId: doc.mRID ?? ctx.fallbackDocumentId,
     revision: doc.revision ?? 0,
+    ...(issuedAt === undefined ? {} : { issuedAt }),
     attributes,
   };
 }

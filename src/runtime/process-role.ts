@@ -50,6 +50,7 @@ export function processRole(infra: Infrastructure): Component[] {
           reference,
           fallbackDocumentId: item.value.fileName ?? item.value.id,
           request: item.value.request,
+          receivedAt: item.value.fetchedAt,
         });
         collect(item, result, observations, rejects);
         carbon.add(result.chunks);
@@ -78,6 +79,7 @@ export function processRole(infra: Infrastructure): Component[] {
         const result = observationsFromElectricityMaps(parseElectricityMaps(item.value.body), {
           reference,
           documentId: item.value.fileName ?? item.value.id,
+          issuedAt: item.value.fetchedAt,
         });
         collect(item, result, observations, rejects);
       }

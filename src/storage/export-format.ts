@@ -23,6 +23,7 @@ export const EXPORT_COLUMNS = [
   'source',
   'document_id',
   'revision',
+  'issued_at',
   'flags',
   'first_seen',
   'last_updated',
@@ -44,6 +45,7 @@ export function exportCsvLine(r: ExportRow): string {
     r.source,
     csvField(r.documentId),
     String(r.revision),
+    r.issuedAt ?? '',
     r.flags.join(';'),
     r.firstSeen,
     r.lastUpdated,
@@ -64,6 +66,7 @@ export function exportJsonLine(r: ExportRow): string {
     source: r.source,
     document_id: r.documentId,
     revision: r.revision,
+    issued_at: r.issuedAt,
     flags: r.flags,
     first_seen: r.firstSeen,
     last_updated: r.lastUpdated,
@@ -84,6 +87,8 @@ function append(a: DuckDBAppender, r: ExportRow): void {
   a.appendVarchar(r.source);
   a.appendVarchar(r.documentId);
   a.appendInteger(r.revision);
+  if (r.issuedAt === null) a.appendNull();
+  else a.appendTimestampTZ(micros(r.issuedAt));
   a.appendVarchar(r.flags.join(';'));
   a.appendTimestampTZ(micros(r.firstSeen));
   a.appendTimestampTZ(micros(r.lastUpdated));
@@ -104,7 +109,7 @@ export async function writeParquet(rows: AsyncIterable<ExportRow>, path: string)
     await connection.run(
       `CREATE TABLE rows (zone VARCHAR, metric VARCHAR, production_type VARCHAR, counterpart_zone VARCHAR,
          slot_start_utc TIMESTAMPTZ, value DOUBLE, unit VARCHAR, qualifier VARCHAR, source VARCHAR,
-         document_id VARCHAR, revision INTEGER, flags VARCHAR, first_seen TIMESTAMPTZ, last_updated TIMESTAMPTZ)`,
+         document_id VARCHAR, revision INTEGER, issued_at TIMESTAMPTZ, flags VARCHAR, first_seen TIMESTAMPTZ, last_updated TIMESTAMPTZ)`,
     );
     const appender = await connection.createAppender('rows');
     for await (const r of rows) {

@@ -62,6 +62,7 @@ const ZONE = /^[A-Z][A-Z0-9_]{0,39}$/;
 const COUNTERPART = /^([A-Z][A-Z0-9_]{0,39})?$/;
 const PRODUCTION_TYPE = /^([AB]\d{2}|[a-z][a-z_]{0,39})?$/; // psrType or an Electricity Maps mode slug
 const SLOT = /^\d{4}-\d{2}-\d{2}T\d{2}:(00|15|30|45):00Z$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const METRIC_SET: ReadonlySet<string> = new Set(METRICS);
 const UNIT_SET: ReadonlySet<string> = new Set(UNITS);
 const SOURCE_SET: ReadonlySet<string> = new Set(SOURCES);
@@ -86,6 +87,11 @@ function keyProblem(c: GridSeriesChunk): [ObservationRejectReason, string] | und
   if (!cleanText(c.documentId, 200)) return ['invalid_key', 'invalid document id'];
   if (!Number.isInteger(c.revision) || c.revision < 0 || c.revision > MAX_INT4)
     return ['invalid_key', `invalid revision ${String(c.revision)}`];
+  if (
+    c.issuedAt !== undefined &&
+    (typeof c.issuedAt !== 'string' || !INSTANT.test(c.issuedAt) || Number.isNaN(Date.parse(c.issuedAt)))
+  )
+    return ['invalid_key', `invalid issue time ${JSON.stringify(c.issuedAt)}`];
   if (!Array.isArray(c.points)) return ['invalid_key', 'points is not an array'];
   return undefined;
 }
@@ -124,7 +130,8 @@ function pointProblem(p: ObservationPoint): [ObservationRejectReason, string] | 
 /**
  * Flattens chunks into one row per point, validates every field the database checks (so that a bad value is
  * reported here, precisely, instead of failing a statement), and resolves duplicate keys inside the batch
- * deterministically: the highest document revision wins, and among equal revisions the later row.
+ * deterministically: the later issued wins (when both issue times are known), else the higher document revision,
+ * and among equal ones the later row.
  */
 export function prepareObservationRows(chunks: readonly GridSeriesChunk[]): PreparedObservations {
   const rows: ObservationRow[] = [];
@@ -170,10 +177,17 @@ export function prepareObservationRows(chunks: readonly GridSeriesChunk[]): Prep
       }
       superseded++;
       const previous = rows[at];
-      if (previous !== undefined && c.revision >= previous.chunk.revision) rows[at] = row;
+      if (previous !== undefined && !supersedes(previous.chunk, c)) rows[at] = row;
     }
   }
   return { rows, rejected, superseded };
+}
+
+/** Whether `a` wins over `b`, which came later in the batch, for the same key. */
+function supersedes(a: GridSeriesChunk, b: GridSeriesChunk): boolean {
+  if (a.issuedAt !== undefined && b.issuedAt !== undefined && a.issuedAt !== b.issuedAt)
+    return Date.parse(a.issuedAt) > Date.parse(b.issuedAt);
+  return a.revision > b.revision;
 }
 
 /** Rows of one series seen so far in a batch, for duplicate detection. */

@@ -12,19 +12,29 @@ export const KEY_COLUMNS = [
 ] as const;
 
 /** Columns the writer supplies; first_seen and last_updated come from their defaults (the transaction's now()). */
-export const WRITE_COLUMNS = [...KEY_COLUMNS, 'value', 'unit', 'source', 'document_id', 'revision', 'flags'] as const;
+export const WRITE_COLUMNS = [
+  ...KEY_COLUMNS,
+  'value',
+  'unit',
+  'source',
+  'document_id',
+  'revision',
+  'flags',
+  'issued_at',
+] as const;
 
 /**
  * Rows as COPY text in {@link WRITE_COLUMNS} order (with a leading `seq` column when `seq` is set), in pieces of
  * about 256 kB. A specialised encoder: the text of a chunk's key fields, unit, source and document is built once
- * per chunk, not per row, and only the qualifier and the document id can need escaping (the other fields were
- * validated against patterns without tabs or backslashes).
+ * per chunk, not per row, and only the qualifier and the document id can need escaping (the other fields, the
+ * issue time included, were validated against patterns without tabs or backslashes).
  */
 export function* observationCopyText(rows: readonly ObservationRow[], seq = false): Generator<string> {
   let piece = '';
   let chunk: ObservationRow['chunk'] | undefined;
   let prefix = '';
   let suffix = '';
+  let issued = '';
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i] as ObservationRow;
     if (r.chunk !== chunk) {
@@ -32,11 +42,12 @@ export function* observationCopyText(rows: readonly ObservationRow[], seq = fals
       chunk = c;
       prefix = `${c.zone}\t${c.metric}\t${c.productionType}\t${c.counterpartZone}\t${copyField(c.qualifier)}\t`;
       suffix = `\t${c.unit}\t${c.source}\t${copyField(c.documentId)}\t${c.revision}\t`;
+      issued = `\t${c.issuedAt ?? '\\N'}\n`;
     }
     const p = r.point;
     const flags = p.f === undefined || p.f.length === 0 ? '\\N' : `{${p.f.join(',')}}`;
     const value = Object.is(p.v, -0) ? '0' : String(p.v);
-    piece += `${seq ? `${i}\t` : ''}${prefix}${p.t}\t${value}${suffix}${flags}\n`;
+    piece += `${seq ? `${i}\t` : ''}${prefix}${p.t}\t${value}${suffix}${flags}${issued}`;
     if (piece.length >= 256 * 1024) {
       yield piece;
       piece = '';
@@ -53,7 +64,7 @@ export const STAGING_TABLE = 'gridstream_observation_staging';
 export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS ${STAGING_TABLE} (
   seq integer NOT NULL, zone text, metric text, production_type text, counterpart_zone text, qualifier text,
   slot_start timestamptz, value double precision, unit text, source text, document_id text, revision integer,
-  flags text[]
+  flags text[], issued_at timestamptz
 ) ON COMMIT DELETE ROWS`;
 
 const cols = WRITE_COLUMNS.join(', ');
@@ -83,7 +94,8 @@ WHERE r.n > 0`;
 /**
  * The upsert of staged rows `$1 <= seq < $2`. The writer stages only rows it saw missing or different, so the
  * ON CONFLICT WHERE matters for rows a concurrent writer changed meanwhile; it also refuses to let an older
- * revision of the same document overwrite a newer one (a redelivered old batch). Updated rows get their revision
+ * revision of the same document overwrite a newer one (a redelivered old batch), or a value issued earlier replace
+ * one issued later (a replayed old document; an unknown issue time never blocks). Updated rows get their revision
  * row from the statement trigger. Counts: inserted rows have xmax = 0.
  */
 export const UPSERT_STAGED = `
@@ -92,9 +104,11 @@ WITH up AS (
   SELECT ${cols} FROM ${STAGING_TABLE} s WHERE s.seq >= $1 AND s.seq < $2
   ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET
     value = EXCLUDED.value, unit = EXCLUDED.unit, source = EXCLUDED.source, document_id = EXCLUDED.document_id,
-    revision = EXCLUDED.revision, flags = EXCLUDED.flags, last_updated = EXCLUDED.last_updated
+    revision = EXCLUDED.revision, flags = EXCLUDED.flags, last_updated = EXCLUDED.last_updated,
+    issued_at = EXCLUDED.issued_at
   WHERE (t.value IS DISTINCT FROM EXCLUDED.value OR t.unit IS DISTINCT FROM EXCLUDED.unit)
     AND NOT (t.document_id = EXCLUDED.document_id AND t.revision > EXCLUDED.revision)
+    AND NOT coalesce(t.issued_at > EXCLUDED.issued_at, false)
   RETURNING (t.xmax = 0) AS inserted
 )
 SELECT (count(*) FILTER (WHERE inserted))::integer AS inserted,

@@ -19,9 +19,12 @@ export interface WriteObservationsResult {
   readonly inserted: number;
   /** Existing keys whose value (or unit) changed; each also added one revision row. */
   readonly updated: number;
-  /** Points identical to what was stored (replays), or an older revision of the stored document. */
+  /**
+   * Points identical to what was stored (replays), or older than it: an older revision of the stored document, or
+   * issued before the stored value.
+   */
   readonly unchanged: number;
-  /** Points replaced by another point of the same key in the batch (higher revision, or later). */
+  /** Points replaced by another point of the same key in the batch (issued later, higher revision, or later). */
   readonly superseded: number;
   /** Revision rows added (= updated). */
   readonly revisions: number;

@@ -164,6 +164,31 @@ describe('consumption-based intensity by flow tracing', () => {
   });
 });
 
+describe('issue time', () => {
+  const issued = (c: GridSeriesChunk, issuedAt: string | undefined): GridSeriesChunk =>
+    issuedAt === undefined ? c : { ...c, issuedAt };
+  const intensity = (chunks: GridSeriesChunk[]) => compute(chunks).get('TR')?.productionLifecycle;
+
+  it('a value issued earlier than the one held is ignored, as the sink ignores it', () => {
+    // TR: gas 490, wind 11 (IPCC 2014 lifecycle). Held: 100 MW gas issued at 10:00; a replay issued at 08:00 says 0.
+    const newer = issued(gen('TR', 'B04', 100), '2024-06-01T10:00:00Z');
+    const wind = gen('TR', 'B19', 100);
+    const stale = issued(gen('TR', 'B04', 0), '2024-06-01T08:00:00Z');
+    close(intensity([newer, wind, stale]), (100 * 490 + 100 * 11) / 200);
+    // Issued later, or with no issue time: it replaces the held value.
+    close(intensity([newer, wind, issued(gen('TR', 'B04', 0), '2024-06-01T11:00:00Z')]), 11);
+    close(intensity([newer, wind, gen('TR', 'B04', 0)]), 11);
+  });
+
+  it('flows follow the same rule', () => {
+    const base = [gen('TR', 'B04', 100), gen('BY', 'B19', 100)];
+    const held = issued(flow('BY', 'TR', 100), '2024-06-01T10:00:00Z');
+    const stale = issued(flow('BY', 'TR', 0), '2024-06-01T09:00:00Z');
+    const results = compute([...base, held, stale]);
+    close(results.get('TR')?.consumptionLifecycle, (100 * 490 + 100 * 11) / 200);
+  });
+});
+
 describe('properties', () => {
   const modes = CARBON_MODES.filter((m) => !m.endsWith('charge'));
   it('production intensity lies between the smallest and largest factor in the mix', () => {

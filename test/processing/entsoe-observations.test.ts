@@ -45,6 +45,48 @@ describe('real fixtures go through without loss', () => {
   }
 });
 
+describe('issue time', () => {
+  it("every chunk carries its document's createdDateTime as issuedAt (all real fixtures)", () => {
+    let checked = 0;
+    for (const name of entsoeFixtureNames().filter((n) => /^A(75|65|44|11|09|61|69)_/.test(n))) {
+      const created = /<createdDateTime>([^<]+)<\/createdDateTime>/.exec(entsoeFixtureText(name))?.[1];
+      assert.ok(created !== undefined, `${name} has a createdDateTime`);
+      const r = observationsFromEntsoe(parseEntsoeDocument(entsoeFixture(name)), {
+        reference,
+        fallbackDocumentId: name,
+        receivedAt: '2099-01-01T00:00:00Z',
+      });
+      for (const c of r.chunks) {
+        assert.equal(c.issuedAt, new Date(created).toISOString().replace('.000Z', 'Z'), name);
+        checked++;
+      }
+    }
+    assert.ok(checked > 50, `${checked} chunks checked`);
+  });
+
+  it('a document without createdDateTime is issued when it was received; without either, issuedAt is absent', () => {
+    const body = entsoeXml({
+      type: 'A65',
+      processType: 'A16',
+      series: [
+        {
+          outDomain: '10YFI-1--------U',
+          biddingZone: false,
+          periods: [{ start: '2025-10-21T00:00Z', end: '2025-10-21T01:00Z', resolution: 'PT60M', points: [[1, 9000]] }],
+        },
+      ],
+    });
+    const received = observationsFromEntsoe(parseEntsoeDocument(body), {
+      reference,
+      fallbackDocumentId: 'x',
+      receivedAt: '2025-10-21T06:00:00Z',
+    });
+    assert.ok(received.chunks.length > 0);
+    for (const c of received.chunks) assert.equal(c.issuedAt, '2025-10-21T06:00:00Z');
+    for (const c of process(body).chunks) assert.equal('issuedAt' in c, false);
+  });
+});
+
 describe('metric registry and spatial mapping', () => {
   it('A75 → generation_actual per production type; LU reports its control area as zone LU, not DE_LU', () => {
     const r = process(entsoeFixture('A75_LU_PT15M_A01_2024-05-21.xml'));

@@ -78,7 +78,13 @@ for (const kind of DB_KINDS) {
       const dir = await tempDir();
       t.after(() => dir.remove());
       await writeObservations(h.db, [
-        chunk({ zone: 'FI', start: '2025-10-20T23:00:00Z', points: 8, value: (i) => i + 0.5 }),
+        chunk({
+          zone: 'FI',
+          start: '2025-10-20T23:00:00Z',
+          points: 8,
+          value: (i) => i + 0.5,
+          issuedAt: '2025-10-22T06:30:00Z',
+        }),
         chunk({
           zone: 'NO_5',
           productionType: 'B12',
@@ -109,11 +115,11 @@ for (const kind of DB_KINDS) {
       assert.equal(lines.length, 1 + 4 + 4, 'FI from midnight (4 of its 8 slots) and NO_5 generation');
       assert.match(
         lines[1] ?? '',
-        /^FI,generation_actual,B16,,2025-10-21T00:00:00Z,4\.5,MW,,entsoe,doc-1,1,filled;split,/,
+        /^FI,generation_actual,B16,,2025-10-21T00:00:00Z,4\.5,MW,,entsoe,doc-1,1,2025-10-22T06:30:00\.000Z,filled;split,/,
       );
       assert.match(
         lines[5] ?? '',
-        /^NO_5,generation_actual,B12,,2025-10-21T00:00:00Z,0,MW,"a,""b""",entsoe,doc\t2,1,,/,
+        /^NO_5,generation_actual,B12,,2025-10-21T00:00:00Z,0,MW,"a,""b""",entsoe,doc\t2,1,,,/,
       );
       assert.match(csv.stderr, /exported 8 observations/);
 
@@ -125,7 +131,9 @@ for (const kind of DB_KINDS) {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.equal(objects.length, 8);
       assert.deepEqual(objects[0]?.['flags'], ['filled', 'split']);
-      assert.equal(objects[4]?.['qualifier'], 'a,"b"');
+      assert.equal(objects[0]['issued_at'], '2025-10-22T06:30:00.000Z');
+      assert.equal(objects[4]?.['issued_at'], null);
+      assert.equal(objects[4]['qualifier'], 'a,"b"');
 
       const parquet = await gridstream(h, dir.path, ...args, '--format', 'parquet', '--out', 'x.parquet');
       assert.equal(parquet.code, 0, parquet.stderr);
@@ -133,7 +141,8 @@ for (const kind of DB_KINDS) {
       const connection = await duck.connect();
       const path = join(dir.path, 'x.parquet').replaceAll("'", "''");
       const reader = await connection.runAndReadAll(
-        `SELECT zone, production_type, epoch_ms(slot_start_utc) AS ms, value, flags, typeof(slot_start_utc) AS ts_type
+        `SELECT zone, production_type, epoch_ms(slot_start_utc) AS ms, value, flags, typeof(slot_start_utc) AS ts_type,
+           epoch_ms(issued_at) AS issued_ms
          FROM read_parquet('${path}')`,
       );
       const rows = reader.getRowObjectsJson();
@@ -147,7 +156,9 @@ for (const kind of DB_KINDS) {
         value: 4.5,
         flags: ['filled', 'split'],
         ts_type: 'TIMESTAMP WITH TIME ZONE',
+        issued_ms: String(Date.parse('2025-10-22T06:30:00Z')),
       });
+      assert.equal(rows[4]?.['issued_ms'], null);
     });
 
     it('answers --help and refuses a missing range with a usage error', async (t) => {

@@ -100,6 +100,7 @@ export function chunk(
     source: fields.source ?? 'entsoe',
     documentId: fields.documentId ?? 'doc-1',
     revision: fields.revision ?? 1,
+    ...(fields.issuedAt === undefined ? {} : { issuedAt: fields.issuedAt }),
     ...(fields.attributes === undefined ? {} : { attributes: fields.attributes }),
     points: Array.from({ length: fields.points }, (_, i) => ({
       t: new Date(start + i * 900_000).toISOString().replace('.000Z', 'Z'),
@@ -112,7 +113,7 @@ export function chunk(
 export async function dumpObservations(db: Db): Promise<string[]> {
   const { rows } = await db.query(
     `SELECT zone, metric, production_type, counterpart_zone, qualifier, slot_start, value, unit, source, document_id,
-       revision, flags, first_seen, last_updated
+       revision, issued_at, flags, first_seen, last_updated
      FROM grid_observations ORDER BY zone, metric, production_type, counterpart_zone, qualifier, slot_start`,
   );
   return rows.map((r) => JSON.stringify(r));

@@ -128,6 +128,61 @@ for (const kind of DB_KINDS) {
       assert.deepEqual([replay.inserted, replay.updated, replay.unchanged], [0, 0, 2]);
     });
 
+    it('a value issued earlier never replaces one issued later (a replayed old document); unknown never blocks', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const base = { metric: 'load_actual', productionType: '', start: DAY, points: 4 } as const;
+      const at = (hour: number): string => `2025-10-22T${String(hour).padStart(2, '0')}:00:00Z`;
+      await writeObservations(h.db, [chunk({ ...base, value: () => 100, documentId: 'A', issuedAt: at(8) })]);
+      const correction = chunk({ ...base, value: (i) => (i < 2 ? 90 : 100), documentId: 'B', issuedAt: at(12) });
+      assert.equal((await writeObservations(h.db, [correction])).updated, 2);
+      // The first document again (another mRID, an earlier issue time): refused, nothing changes.
+      const before = await dumpObservations(h.db);
+      const stale = await writeObservations(h.db, [
+        chunk({ ...base, value: () => 100, documentId: 'A', issuedAt: at(8) }),
+      ]);
+      assert.deepEqual([stale.inserted, stale.updated, stale.unchanged, stale.revisions], [0, 0, 4, 0]);
+      assert.deepEqual(await dumpObservations(h.db), before);
+      assert.equal(await count(h.db, 'grid_observation_revisions'), 2);
+      // A later document changes it, and its revision rows carry both issue times.
+      const later = await writeObservations(h.db, [
+        chunk({ ...base, points: 1, value: () => 80, documentId: 'C', issuedAt: at(16) }),
+      ]);
+      assert.equal(later.updated, 1);
+      const { rows: revs } = await h.db.query<{ old_issued_at: Date; issued_at: Date }>(
+        `SELECT old_issued_at, issued_at FROM grid_observation_revisions WHERE document_id = 'C'`,
+      );
+      assert.deepEqual(revs, [{ old_issued_at: new Date(at(12)), issued_at: new Date(at(16)) }]);
+      // No issue time (a derived series, an old producer): compared by value and revision only.
+      const unknown = await writeObservations(h.db, [chunk({ ...base, value: () => 70, documentId: 'D' })]);
+      assert.equal(unknown.updated, 4);
+      const { rows } = await h.db.query<{ value: number; issued_at: Date | null }>(
+        'SELECT DISTINCT value, issued_at FROM grid_observations',
+      );
+      assert.deepEqual(rows, [{ value: 70, issued_at: null }]);
+      // …and a stored value of unknown issue time never blocks a dated one.
+      const dated = await writeObservations(h.db, [
+        chunk({ ...base, value: () => 60, documentId: 'E', issuedAt: at(1) }),
+      ]);
+      assert.equal(dated.updated, 4);
+      // Inside one batch the later issued wins, whatever the order and the revisions.
+      const both = await writeObservations(h.db, [
+        chunk({ ...base, points: 1, value: () => 50, documentId: 'F', revision: 1, issuedAt: at(20) }),
+        chunk({ ...base, points: 1, value: () => 40, documentId: 'G', revision: 9, issuedAt: at(18) }),
+      ]);
+      assert.deepEqual([both.updated, both.superseded], [1, 1]);
+      const { rows: first } = await h.db.query<{ value: number }>(
+        'SELECT value FROM grid_observations ORDER BY slot_start LIMIT 1',
+      );
+      assert.deepEqual(first, [{ value: 50 }]);
+      // A malformed issue time is refused with the chunk, like any bad key field.
+      const bad = await writeObservations(h.db, [chunk({ ...base, value: () => 1, issuedAt: 'yesterday' })]);
+      assert.deepEqual(
+        bad.rejected.map((r) => [r.reason, r.point]),
+        [['invalid_key', null]],
+      );
+    });
+
     it('resolves duplicate keys inside a batch: highest revision wins, then the later point', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;

@@ -11,7 +11,7 @@ import { LineWriter } from '../output.ts';
 
 /** The CSV header of `gridstream process`. */
 export const OBSERVATION_CSV_HEADER =
-  'zone,metric,production_type,counterpart_zone,slot_start_utc,value,unit,qualifier,flags,source,document_id,revision';
+  'zone,metric,production_type,counterpart_zone,slot_start_utc,value,unit,qualifier,flags,source,document_id,revision,issued_at';
 
 export const processCommand: Command = {
   name: 'process',
@@ -91,6 +91,7 @@ async function writeChunk(out: LineWriter, c: GridSeriesChunk, format: 'csv' | '
           c.source,
           csvField(c.documentId),
           String(c.revision),
+          c.issuedAt ?? '',
         ].join(','),
       );
     } else {
@@ -108,6 +109,7 @@ async function writeChunk(out: LineWriter, c: GridSeriesChunk, format: 'csv' | '
           source: c.source,
           document_id: c.documentId,
           revision: c.revision,
+          issued_at: c.issuedAt ?? null,
           attributes: c.attributes ?? {},
         }),
       );

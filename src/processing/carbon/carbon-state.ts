@@ -41,6 +41,8 @@ interface SlotData {
   readonly generation: Map<string, Map<string, number>>;
   /** "from\0to" → MW */
   readonly flows: Map<string, number>;
+  /** Issue time (epoch ms) of each value that came with one, by "zone\0psrType" or "from\0to\0": see {@link CarbonState.add}. */
+  readonly issued: Map<string, number>;
 }
 
 /**
@@ -64,17 +66,24 @@ export class CarbonState {
     this.#minHistory = options.minHistorySlots ?? 8;
   }
 
-  /** Takes the carbon-relevant points of a chunk; returns whether it was relevant. Marks touched slots dirty. */
+  /**
+   * Takes the carbon-relevant points of a chunk; returns whether it was relevant. Marks touched slots dirty. A value
+   * issued earlier than the one held for its slot is ignored, as the sink ignores it (a replayed old document must
+   * not turn the intensity back to what the old figures gave).
+   */
   add(chunk: GridSeriesChunk): boolean {
     if (chunk.source !== 'entsoe' || chunk.qualifier !== '') return false;
+    const issued = chunk.issuedAt === undefined ? undefined : Date.parse(chunk.issuedAt);
     if (
       chunk.metric === 'generation_actual' &&
       chunk.productionType !== '' &&
       this.#reference.hasProductionType(chunk.productionType)
     ) {
       if (this.#reference.productionType(chunk.productionType).mode === null) return false;
+      const key = `${chunk.zone}\u0000${chunk.productionType}`;
       for (const p of chunk.points) {
-        const slot = this.#slot(Date.parse(p.t));
+        const slot = this.#slot(Date.parse(p.t), key, issued);
+        if (slot === undefined) continue;
         let mix = slot.generation.get(chunk.zone);
         if (mix === undefined) {
           mix = new Map();
@@ -86,17 +95,24 @@ export class CarbonState {
     }
     if (chunk.metric === 'flow_physical' && chunk.counterpartZone !== '') {
       const key = `${chunk.zone}\u0000${chunk.counterpartZone}`;
-      for (const p of chunk.points) this.#slot(Date.parse(p.t)).flows.set(key, p.v);
+      const issuedKey = `${key}\u0000`;
+      for (const p of chunk.points) this.#slot(Date.parse(p.t), issuedKey, issued)?.flows.set(key, p.v);
       return true;
     }
     return false;
   }
 
-  #slot(t: number): SlotData {
+  /** The slot's data, marked dirty; `undefined` when the slot holds a value of `key` issued after `issued`. */
+  #slot(t: number, key: string, issued: number | undefined): SlotData | undefined {
     let data = this.#slots.get(t);
     if (data === undefined) {
-      data = { generation: new Map(), flows: new Map() };
+      data = { generation: new Map(), flows: new Map(), issued: new Map() };
       this.#slots.set(t, data);
+    }
+    if (issued !== undefined) {
+      const held = data.issued.get(key);
+      if (held !== undefined && held > issued) return undefined;
+      data.issued.set(key, issued);
     }
     this.#dirty.add(t);
     return data;

@@ -26,6 +26,8 @@ export interface ExportRow {
   readonly source: string;
   readonly documentId: string;
   readonly revision: number;
+  /** When the source issued the value (see `GridSeriesChunk.issuedAt`); `null` when unknown. */
+  readonly issuedAt: string | null;
   readonly flags: readonly string[];
   readonly firstSeen: string;
   readonly lastUpdated: string;
@@ -46,6 +48,7 @@ interface ObservationRow {
   source: string;
   document_id: string;
   revision: number;
+  issued_at: Date | null;
   flags: string[] | null;
   first_seen: Date;
   last_updated: Date;
@@ -76,7 +79,7 @@ export async function* exportObservations(
     let after: string | null = null;
     for (;;) {
       const page: { rows: ObservationRow[] } = await db.query<ObservationRow>(
-        `SELECT slot_start, value, unit, source, document_id, revision, flags, first_seen, last_updated
+        `SELECT slot_start, value, unit, source, document_id, revision, issued_at, flags, first_seen, last_updated
          FROM grid_observations
          WHERE zone = $1 AND metric = $2 AND production_type = $3 AND counterpart_zone = $4 AND qualifier = $5
            AND slot_start >= $6 AND slot_start < $7 AND ($8::timestamptz IS NULL OR slot_start > $8)
@@ -97,6 +100,7 @@ export async function* exportObservations(
           source: r.source,
           documentId: r.document_id,
           revision: r.revision,
+          issuedAt: r.issued_at === null ? null : r.issued_at.toISOString(),
           flags: r.flags ?? [],
           firstSeen: r.first_seen.toISOString(),
           lastUpdated: r.last_updated.toISOString(),
