@@ -7,6 +7,7 @@ import { apiBenchmark } from './api.ts';
 import { entsoeParseBenchmark } from './entsoe-parse.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
+import { mqttIngestBenchmark } from './mqtt-ingest.ts';
 import { processingBenchmark } from './processing.ts';
 import { storageSinkBenchmark } from './storage-sink.ts';
 
@@ -16,6 +17,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   logThroughputBenchmark,
   storageSinkBenchmark,
   ingestBenchmark,
+  mqttIngestBenchmark,
   apiBenchmark,
 ];
 

@@ -13,6 +13,9 @@ export KAFKA_BROKERS
 # PostgreSQL: the machine's server (trust auth); tests create and drop their own schemas.
 export GRIDSTREAM_TEST_DATABASE_URL="${GRIDSTREAM_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+# MQTT: the machine's Mosquitto (anonymous on localhost); the tests use topics of their own.
+export GRIDSTREAM_TEST_MQTT_URL="${GRIDSTREAM_TEST_MQTT_URL:-mqtt://127.0.0.1:1883}"
+
 # Chromium for the browser tests: Debian's package (playwright never downloads a browser here).
 if [[ ! -x /usr/bin/chromium ]] && [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
   echo "installing Debian's chromium for the browser tests" >&2

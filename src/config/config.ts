@@ -41,6 +41,10 @@ export interface Config {
   readonly electricityMapsTokensFile: string | null;
   /** `GRIDSTREAM_SHUTDOWN_GRACE_MS`: how long a graceful stop may take before in-flight work is abandoned. @default 30 000 */
   readonly shutdownGraceMs: number;
+  /** `GRIDSTREAM_MQTT_URL`: MQTT broker the ingest role subscribes to (credentials allowed); unset means HTTP only. */
+  readonly mqttUrl: Secret | null;
+  /** `GRIDSTREAM_MQTT_TOPIC`: topic filter devices publish readings to. @default `gridstream/meters/#` */
+  readonly mqttTopic: string;
   /** `DATABASE_URL`: PostgreSQL connection string; unset means embedded PGlite. */
   readonly databaseUrl: Secret | null;
   /** `KAFKA_BROKERS`: comma-separated `host:port` list; unset means the embedded log. */
@@ -66,6 +70,27 @@ const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'expected an http(s) URL')
   .transform((s) => s.replace(/\/+$/, ''));
+
+const mqttUrl = z
+  .string()
+  .refine(
+    (s) => URL.canParse(s) && /^(mqtts?|wss?):$/.test(new URL(s).protocol),
+    'expected an mqtt://, mqtts://, ws:// or wss:// URL',
+  );
+
+/** An MQTT topic filter: `+` and `#` only as whole levels, `#` last, not a `$` system topic. */
+const mqttTopicFilter = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((s) => {
+    const levels = s.split('/');
+    return (
+      !s.startsWith('$') &&
+      !s.includes(String.fromCharCode(0)) &&
+      levels.every((l, i) => (l === '#' ? i === levels.length - 1 : l === '+' || !/[#+]/.test(l)))
+    );
+  }, 'expected an MQTT topic filter (+ and # only as whole levels, # last, not starting with $)');
 
 const port = z.coerce
   .number({ message: 'expected a port number' })
@@ -166,6 +191,8 @@ export function loadConfig(env: Env): Config {
       z.coerce.number({ message: 'expected milliseconds' }).int('expected whole milliseconds').min(0).max(3_600_000),
       30_000,
     ),
+    mqttUrl: secretOf('GRIDSTREAM_MQTT_URL', mqttUrl),
+    mqttTopic: read('GRIDSTREAM_MQTT_TOPIC', mqttTopicFilter, 'gridstream/meters/#'),
     databaseUrl: secretOf('DATABASE_URL', postgresUrl),
     kafkaBrokers: read<readonly string[] | null>('KAFKA_BROKERS', brokerList, null),
     entsoe: {
@@ -202,6 +229,12 @@ export const CONFIG_VARIABLES = [
     '30000',
     'Longest graceful stop (finish in-flight batches, commit) before giving up.',
   ],
+  [
+    'GRIDSTREAM_MQTT_URL',
+    '(none)',
+    'MQTT broker the ingest role subscribes to for device readings, e.g. mqtt://user:pass@127.0.0.1:1883.',
+  ],
+  ['GRIDSTREAM_MQTT_TOPIC', 'gridstream/meters/#', 'Topic filter devices publish readings (JSON or NDJSON) to.'],
   ['DATABASE_URL', '(embedded PGlite)', 'PostgreSQL connection string, e.g. postgres://user@host:5432/db.'],
   ['KAFKA_BROKERS', '(embedded log)', 'Comma-separated Kafka bootstrap servers, e.g. 127.0.0.1:9092.'],
   ['ENTSOE_TOKEN', '(offline replay)', 'ENTSO-E Transparency Platform security token.'],

@@ -10,6 +10,8 @@ export { CarbonWindow, type CarbonWindowOptions } from './carbon-window.ts';
 export { apiComponent, CONSUMER_GROUPS, DASHBOARD_DIR } from './api-component.ts';
 export { buildSchedulerRole, schedulerComponent } from './scheduler-component.ts';
 export { ingestGateway } from './ingest-gateway.ts';
+export { mqttIngest } from './mqtt-ingest.ts';
+export type { MqttIngestOptions } from './mqtt-ingest.ts';
 export { topicPublisher, deadLetterSink } from './publishers.ts';
 export { openBackfillRuntime } from './backfill-runtime.ts';
 export { metricsMonitor } from './metrics-monitor.ts';

@@ -31,9 +31,17 @@ export interface Infrastructure {
  * applies migrations. Both steps are idempotent, so any number of workers may start at once.
  */
 export async function openInfrastructure(config: Config, logger: Logger, metrics: Metrics): Promise<Infrastructure> {
-  const secrets = [config.entsoe.token, config.electricityMaps.token, config.adminKey, config.databaseUrl]
+  const mqttPassword = config.mqttUrl === null ? '' : decodeURIComponent(new URL(config.mqttUrl.reveal()).password);
+  const secrets = [
+    config.entsoe.token,
+    config.electricityMaps.token,
+    config.adminKey,
+    config.databaseUrl,
+    config.mqttUrl,
+  ]
     .filter((s) => s !== null)
     .map((s) => s.reveal())
+    .concat(mqttPassword)
     .filter((s) => s.length >= 4);
   const scrub = (text: string): string => secrets.reduce((t, s) => t.replaceAll(s, '[redacted]'), text);
   const base: Log =

@@ -2,11 +2,11 @@ import type { ServerType } from '@hono/node-server';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { ApiError, KeyVerifier, problem, roleAtLeast } from '../api/index.ts';
-import type { DeadLetter, MeterReading } from '../contracts/index.ts';
-import { MeterReadingSchema, rawMetersTopic } from '../contracts/index.ts';
-import { buildDeadLetter, produceDeadLetters, produceValues } from '../log/index.ts';
+import { rawMetersTopic } from '../contracts/index.ts';
+import { produceDeadLetters, produceValues } from '../log/index.ts';
 import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
+import { parseReadingLines } from './meter-readings.ts';
 
 /** Largest request body the gateway reads (NDJSON lines of device readings). */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -32,39 +32,11 @@ export function ingestGateway(infra: Infrastructure): Component {
     const body = await c.req.arrayBuffer();
     if (body.byteLength > MAX_BODY_BYTES)
       throw new ApiError('bad_request', `body larger than ${MAX_BODY_BYTES} bytes`, { param: 'body' });
-    const readings: MeterReading[] = [];
-    const letters: DeadLetter[] = [];
-    const lines = Buffer.from(body).toString('utf8').split('\n');
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
-      let reason = 'invalid_message';
-      let message: string;
-      try {
-        const parsed = MeterReadingSchema.safeParse(JSON.parse(line));
-        if (parsed.success) {
-          readings.push(parsed.data);
-          return;
-        }
-        message = parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
-      } catch (error) {
-        reason = 'not_json';
-        message = error instanceof Error ? error.message : String(error);
-      }
-      letters.push(
-        buildDeadLetter(
-          {
-            stage: 'ingestion',
-            reason,
-            message,
-            retryable: false,
-            source: null,
-            position: { line: i + 1, endpoint: '/ingest/meters' },
-            payload: line,
-          },
-          { scrub },
-        ),
-      );
-    });
+    const { readings, letters } = parseReadingLines(
+      Buffer.from(body).toString('utf8'),
+      { endpoint: '/ingest/meters' },
+      scrub,
+    );
     await produceValues(log, rawMetersTopic, readings, { scrub, signal: c.req.raw.signal });
     await produceDeadLetters(log, letters, { signal: c.req.raw.signal });
     infra.metrics.recordsIn('ingestion', rawMetersTopic.name, readings.length);

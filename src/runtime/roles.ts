@@ -10,7 +10,7 @@ export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
   store: 'database sink: grid.observations and grid.carbon → PostgreSQL/PGlite (idempotent upserts, revisions)',
   process: 'stream processors: raw.entsoe / raw.electricitymaps → grid.observations + grid.carbon',
   scheduler: 'cron jobs with lookbacks and backfills (one leader per deployment), or the offline replay',
-  ingest: 'input gateway for device readings (HTTP NDJSON) → raw.meters',
+  ingest: 'input gateways for device readings (HTTP NDJSON; MQTT when GRIDSTREAM_MQTT_URL is set) → raw.meters',
   api: 'REST API, live feed, dashboard, admin and /metrics',
 };
 

@@ -7,6 +7,7 @@ import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { openInfrastructure } from './infrastructure.ts';
 import { ingestGateway } from './ingest-gateway.ts';
+import { mqttIngest } from './mqtt-ingest.ts';
 import { metricsMonitor } from './metrics-monitor.ts';
 import { metricsServer } from './metrics-server.ts';
 import { processRole } from './process-role.ts';
@@ -84,7 +85,18 @@ function componentsOf(
       if (scheduler === undefined) throw new Error('scheduler role not built');
       return [schedulerComponent(scheduler, infra)];
     case 'ingest':
-      return [ingestGateway(infra)];
+      return [
+        ingestGateway(infra),
+        ...(infra.config.mqttUrl === null
+          ? []
+          : [
+              mqttIngest(infra, {
+                url: infra.config.mqttUrl,
+                topic: infra.config.mqttTopic,
+                group: infra.config.namespace === null ? 'gridstream' : `gridstream_${infra.config.namespace}`,
+              }),
+            ]),
+      ];
     case 'api':
       return [
         metricsMonitor(infra, CONSUMER_GROUPS),

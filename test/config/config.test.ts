@@ -59,6 +59,21 @@ describe('loadConfig', () => {
       },
     );
   });
+  it('MQTT: a broker URL (a secret, credentials allowed) and a topic filter checked level by level', () => {
+    const c = loadConfig({ GRIDSTREAM_MQTT_URL: 'mqtt://meters:s3cret-pass@127.0.0.1:1883' });
+    assert.equal(c.mqttUrl?.reveal(), 'mqtt://meters:s3cret-pass@127.0.0.1:1883');
+    assert.equal(c.mqttTopic, 'gridstream/meters/#');
+    assert.equal(loadConfig({}).mqttUrl, null);
+    for (const ok of ['#', 'site/+/meters/#', 'a/b', '+'])
+      assert.equal(loadConfig({ GRIDSTREAM_MQTT_TOPIC: ok }).mqttTopic, ok);
+    for (const bad of ['a/#/b', 'a#', 'a/b+', '$SYS/#'])
+      assert.throws(() => loadConfig({ GRIDSTREAM_MQTT_TOPIC: bad }), /GRIDSTREAM_MQTT_TOPIC/, bad);
+    assert.throws(
+      () => loadConfig({ GRIDSTREAM_MQTT_URL: 'http://meters:s3cret-pass@host' }),
+      (e: unknown) =>
+        e instanceof ConfigError && /GRIDSTREAM_MQTT_URL/.test(e.message) && !e.message.includes('s3cret'),
+    );
+  });
   it('the result is deeply frozen and secrets print as [redacted]', () => {
     const c = loadConfig({ ENTSOE_TOKEN: 'entsoe-token-1234' });
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.entsoe));

@@ -37,6 +37,16 @@ export function testDatabaseUrl(t?: TestContext): string | undefined {
   return url;
 }
 
+/** MQTT broker URL from `GRIDSTREAM_TEST_MQTT_URL`; fails (CI) or skips (ad hoc) when unset. */
+export function testMqttUrl(t?: TestContext): string | undefined {
+  const url = process.env['GRIDSTREAM_TEST_MQTT_URL'];
+  if (url === undefined || url.trim() === '') {
+    missing(t, 'MQTT', 'set GRIDSTREAM_TEST_MQTT_URL, e.g. mqtt://127.0.0.1:1883 (Mosquitto)');
+    return;
+  }
+  return url;
+}
+
 /** Path of Debian's Chromium for browser tests; fails (CI) or skips (ad hoc) when not installed. */
 export async function chromiumPath(t?: TestContext): Promise<string | undefined> {
   const { access } = await import('node:fs/promises');

@@ -37,7 +37,14 @@ function describeEntry(e: DlqEntry): string {
   const l = e.letter;
   if (l === null)
     return `${e.topic}/${e.partition}/${e.offset}  ${e.timestamp}  (invalid envelope: ${e.invalid ?? ''})`;
-  const source = l.source === null ? 'fetch' : `${l.source.topic}/${l.source.partition}/${l.source.offset}`;
+  const source =
+    l.source !== null
+      ? `${l.source.topic}/${l.source.partition}/${l.source.offset}`
+      : typeof l.position?.['mqttTopic'] === 'string'
+        ? `mqtt ${l.position['mqttTopic']}`
+        : typeof l.position?.['endpoint'] === 'string'
+          ? `http ${l.position['endpoint']}`
+          : 'fetch';
   return `${e.topic}/${e.partition}/${e.offset}  ${e.timestamp}  ${l.reason.padEnd(22)} from ${source.padEnd(24)} ${l.message.slice(0, 120)}`;
 }
 

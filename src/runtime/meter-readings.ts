@@ -1,0 +1,54 @@
+import type { DeadLetter, MeterReading } from '../contracts/index.ts';
+import { MeterReadingSchema } from '../contracts/index.ts';
+import { buildDeadLetter } from '../log/index.ts';
+
+/** Device readings of one body (HTTP request or MQTT message), and the lines that were not readings. */
+export interface ParsedReadings {
+  readonly readings: MeterReading[];
+  readonly letters: DeadLetter[];
+}
+
+/**
+ * Parses newline-delimited JSON readings. A line that is not JSON or not a reading becomes a dead letter of stage
+ * ingestion with `position` plus its 1-based line number; the other lines still go through. Blank lines are skipped.
+ */
+export function parseReadingLines(
+  text: string,
+  position: Readonly<Record<string, string | number>>,
+  scrub: (text: string) => string,
+): ParsedReadings {
+  const readings: MeterReading[] = [];
+  const letters: DeadLetter[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let reason = 'invalid_message';
+    let message: string;
+    try {
+      const parsed = MeterReadingSchema.safeParse(JSON.parse(line));
+      if (parsed.success) {
+        readings.push(parsed.data);
+        return;
+      }
+      message = parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
+    } catch (error) {
+      reason = 'not_json';
+      message = error instanceof Error ? error.message : String(error);
+    }
+    letters.push(
+      buildDeadLetter(
+        {
+          stage: 'ingestion',
+          reason,
+          message,
+          retryable: false,
+          source: null,
+          position: { ...position, line: i + 1 },
+          payload: line,
+        },
+        { scrub },
+      ),
+    );
+  });
+  return { readings, letters };
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { connectAsync } from 'mqtt';
+import { isRetryable } from '../../src/common/index.ts';
+import { Secret, loadConfig } from '../../src/config/index.ts';
+import type { DeadLetter, MeterReading } from '../../src/contracts/index.ts';
+import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
+import { createMetrics, silentLogger } from '../../src/observability/index.ts';
+import type { Infrastructure } from '../../src/runtime/index.ts';
+import { mqttIngest, openInfrastructure } from '../../src/runtime/index.ts';
+import { tempDir, testMqttUrl } from '../helpers/services.ts';
+
+const reading = (i: number): MeterReading => ({
+  deviceId: `meter-${i}`,
+  kind: 'smart_meter',
+  ts: '2026-11-22T10:00:00Z',
+  quantity: 'energy_import',
+  value: i + 0.25,
+  unit: 'kWh',
+  group: 'feeder-7',
+});
+
+async function readAll<T>(infra: Infrastructure, topic: string, parse: (v: unknown) => T): Promise<T[]> {
+  const partitions = await infra.log.offsets(topic);
+  const records = (
+    await Promise.all(partitions.map((p) => infra.log.read(topic, p.partition, p.earliest, 10_000)))
+  ).flat();
+  return records.map((r) => parse(JSON.parse(Buffer.from(r.value).toString('utf8'))));
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.meters, bad lines → dlq-ingestion', () => {
+  const url = testMqttUrl();
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let infra: Infrastructure;
+  before(async () => {
+    dir = await tempDir();
+    infra = await openInfrastructure(
+      loadConfig({ GRIDSTREAM_DATA_DIR: dir.path }),
+      silentLogger(),
+      createMetrics({ defaultMetrics: false }),
+    );
+  });
+  after(async () => {
+    await infra.close();
+    await dir.remove();
+  });
+
+  it('takes JSON and NDJSON messages, dead-letters bad lines with topic and line; two workers share the work', async (t) => {
+    if (url === undefined) {
+      testMqttUrl(t);
+      return;
+    }
+    const base = `gridstream-test/${randomUUID()}`;
+    const group = `g${randomUUID().slice(0, 8)}`;
+    const options = { url: new Secret(url), topic: `${base}/#`, group };
+    const workers = [mqttIngest(infra, options), mqttIngest(infra, options)];
+    for (const w of workers) await w.start();
+    const device = await connectAsync(url, { protocolVersion: 5 });
+    try {
+      for (let i = 0; i < 40; i++)
+        await device.publishAsync(`${base}/meter-${i}`, JSON.stringify(reading(i)), { qos: 1 });
+      const ndjson = [JSON.stringify(reading(40)), '{"deviceId":"x","value":"lots"}', '', JSON.stringify(reading(41))];
+      await device.publishAsync(`${base}/concentrator-1`, ndjson.join('\n'), { qos: 1 });
+      await device.publishAsync(`${base}/broken`, 'not json', { qos: 1 });
+
+      let readings: MeterReading[] = [];
+      let letters: DeadLetter[] = [];
+      await until('42 readings and 2 dead letters', async () => {
+        readings = await readAll(infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
+        letters = await readAll(infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v));
+        return readings.length >= 42 && letters.length >= 2;
+      });
+      assert.deepEqual(
+        readings.map((r) => r.deviceId).sort(),
+        Array.from({ length: 42 }, (_, i) => `meter-${i}`).sort(),
+        'every reading exactly once, though two workers subscribed',
+      );
+      assert.deepEqual(
+        readings.find((r) => r.deviceId === 'meter-41'),
+        reading(41),
+      );
+      assert.deepEqual(letters.map((l) => [l.reason, l.position?.['mqttTopic'], l.position?.['line']]).sort(), [
+        ['invalid_message', `${base}/concentrator-1`, 2],
+        ['not_json', `${base}/broken`, 1],
+      ]);
+      assert.ok(letters.every((l) => l.stage === 'ingestion' && l.payload.length > 0));
+    } finally {
+      await device.endAsync();
+      for (const w of workers) await w.stop();
+    }
+    for (const w of workers) await w.stop(); // idempotent
+  });
+
+  it('an unreachable broker fails start with a retryable error that does not reveal the password', async () => {
+    const worker = mqttIngest(infra, {
+      url: new Secret('mqtt://meter-user:pa55-w0rd-secret@127.0.0.1:1'),
+      topic: 'x/#',
+      group: 'g',
+    });
+    await assert.rejects(worker.start(), (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.match(error.message, /cannot connect to the MQTT broker/);
+      assert.equal(isRetryable(error), true);
+      assert.doesNotMatch(JSON.stringify(error) + error.message + String(error.stack), /pa55-w0rd-secret/);
+      return true;
+    });
+    await worker.stop();
+  });
+});
