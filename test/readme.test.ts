@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../src/cli/index.ts';
+import { OBSERVATION_CSV_HEADER } from '../src/cli/commands/process.ts';
 import { CONFIG_VARIABLES } from '../src/config/index.ts';
 import { ROOT } from './helpers/fixtures.ts';
 
@@ -24,6 +25,9 @@ describe('README stays true', () => {
   });
   it('documents every configuration variable', () => {
     for (const [name] of CONFIG_VARIABLES) assert.ok(readme.includes(`\`${name}\``), `README lists ${name}`);
+  });
+  it('gives the CSV headers the CLI prints', () => {
+    assert.ok(readme.includes(`\`${OBSERVATION_CSV_HEADER}\``), 'README gives the `gridstream process` header');
   });
   it('CI runs the README test command', () => {
     const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
