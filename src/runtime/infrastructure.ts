@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
+import { configSecrets } from '../config/index.ts';
 import { ALL_TOPICS } from '../contracts/index.ts';
 import type { Log } from '../log/index.ts';
 import { createEmbeddedLog, createKafkaLog, namespacedLog, topicSpecOf } from '../log/index.ts';
@@ -31,17 +32,8 @@ export interface Infrastructure {
  * applies migrations. Both steps are idempotent, so any number of workers may start at once.
  */
 export async function openInfrastructure(config: Config, logger: Logger, metrics: Metrics): Promise<Infrastructure> {
-  const mqttPassword = config.mqttUrl === null ? '' : decodeURIComponent(new URL(config.mqttUrl.reveal()).password);
-  const secrets = [
-    config.entsoe.token,
-    config.electricityMaps.token,
-    config.adminKey,
-    config.databaseUrl,
-    config.mqttUrl,
-  ]
-    .filter((s) => s !== null)
+  const secrets = configSecrets(config)
     .map((s) => s.reveal())
-    .concat(mqttPassword)
     .filter((s) => s.length >= 4);
   const scrub = (text: string): string => secrets.reduce((t, s) => t.replaceAll(s, '[redacted]'), text);
   const base: Log =

@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { connectAsync } from 'mqtt';
-import { GridstreamError } from '../common/index.ts';
+import { GridstreamError, errorMessage, isRetryable } from '../common/index.ts';
 import type { Secret } from '../config/index.ts';
+import type { DeadLetter, MeterReading } from '../contracts/index.ts';
 import { rawMetersTopic } from '../contracts/index.ts';
 import { buildDeadLetter, produceDeadLetters, produceValues } from '../log/index.ts';
 import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
+import type { ParsedReadings } from './meter-readings.ts';
 import { parseReadingLines } from './meter-readings.ts';
 
 /** Largest MQTT message the subscriber parses; a larger one is dead-lettered whole (truncated) as `too_large`. */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
-
-/** Connections per worker, all in the shared subscription: each takes one message per log round trip. */
+/** Connections per worker, all in the shared subscription: each takes one QoS 1 message per log round trip. */
 const DEFAULT_CONNECTIONS = 16;
-
-interface Session {
-  client: MqttClient | undefined;
-  /** The message being made durable; acknowledged when it is. */
-  inFlight: Promise<void>;
-}
+/** QoS 0 messages waiting for the log, beyond which new ones are refused (counted, logged), not held in memory. */
+const MAX_PENDING_QOS0 = 50_000;
 
 export interface MqttIngestOptions {
   /** Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), credentials included when the broker needs them. */
@@ -32,17 +30,30 @@ export interface MqttIngestOptions {
   readonly connections?: number;
 }
 
+/** One broker connection. `epoch` changes whenever the connection closes: an acknowledgement belongs to one epoch. */
+interface Session {
+  client: MqttClient | undefined;
+  epoch: number;
+  /** The QoS 1 message being made durable, and how to abandon it when its connection closes. */
+  inFlight: Promise<void>;
+  current: AbortController | undefined;
+}
+
 /**
  * The `ingest` role's MQTT input: subscribes to `$share/<group>/<topic>` with QoS 1 (MQTT 5), so any number of
  * ingest workers split the devices' messages. A message holds one JSON reading or newline-delimited readings; valid
  * ones go to raw.meters, the other lines to dlq-ingestion with the MQTT topic and line number.
  *
- * A message is acknowledged (PUBACK) only once its readings and dead letters are durable in the log, so a worker
- * that dies before that leaves the message to the broker (at-least-once, duplicates possible). mqtt.js hands over
- * a connection's next message only after its previous one is acknowledged, so each worker opens several connections
- * (all in the shared subscription) to keep several messages in flight; devices and concentrators should still send
- * many readings per message when rates are high. Shared subscriptions give no order between messages, which event
- * time makes harmless: every reading carries its own timestamp.
+ * A QoS 1 message is acknowledged (PUBACK) only once its readings and dead letters are durable in the log, and only
+ * on the connection it came on: if that connection closed meanwhile, the broker hands the message out again and
+ * this copy is abandoned (at-least-once, duplicates possible). mqtt.js hands over a connection's next message only
+ * after the previous one is acknowledged, so each worker opens several connections to keep several messages in
+ * flight; devices and concentrators should still send many readings per message when rates are high. A device that
+ * publishes with QoS 0 asked for at-most-once: its messages are batched to the log as they come. Shared
+ * subscriptions give no order between messages, which event time makes harmless: every reading has its timestamp.
+ *
+ * The log being unavailable is waited out (the message stays unacknowledged); any other write failure fails the
+ * component, which stops the process rather than leaving it half-working.
  */
 export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): Component {
   const { log, logger, scrub, metrics } = infra;
@@ -50,44 +61,104 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
   const sessions: Session[] = [];
   let stopping: Promise<void> | undefined;
   let draining = false;
+  let failure: unknown;
+  let resolveFinished: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  const pending: { readings: MeterReading[]; letters: DeadLetter[]; messages: number } = {
+    readings: [],
+    letters: [],
+    messages: 0,
+  };
+  let flushing: Promise<void> | undefined;
+  let refusedQos0 = 0;
 
-  async function handle(topic: string, message: Buffer): Promise<void> {
+  function fail(error: unknown): void {
+    if (failure !== undefined || draining) return;
+    failure = error;
+    logger.error({ err: scrub(errorMessage(error)) }, 'mqtt ingest failed');
+    resolveFinished();
+  }
+
+  function parse(topic: string, message: Buffer): ParsedReadings {
     const position = { mqttTopic: topic };
-    const { readings, letters } =
-      message.byteLength > MAX_MESSAGE_BYTES
-        ? {
-            readings: [],
-            letters: [
-              buildDeadLetter(
-                {
-                  stage: 'ingestion',
-                  reason: 'too_large',
-                  message: `MQTT message of ${message.byteLength} bytes is larger than ${MAX_MESSAGE_BYTES}`,
-                  retryable: false,
-                  source: null,
-                  position,
-                  payload: message.subarray(0, MAX_MESSAGE_BYTES).toString('utf8'),
-                },
-                { scrub },
-              ),
-            ],
-          }
-        : parseReadingLines(message.toString('utf8'), position, scrub);
-    // The log being unreachable is the one failure worth waiting out: the message stays unacknowledged meanwhile.
+    if (message.byteLength <= MAX_MESSAGE_BYTES) return parseReadingLines(message.toString('utf8'), position, scrub);
+    const letter = buildDeadLetter(
+      {
+        stage: 'ingestion',
+        reason: 'too_large',
+        message: `MQTT message of ${message.byteLength} bytes is larger than ${MAX_MESSAGE_BYTES}`,
+        retryable: false,
+        source: null,
+        position,
+        payload: message.subarray(0, MAX_MESSAGE_BYTES).toString('utf8'),
+      },
+      { scrub },
+    );
+    return { readings: [], letters: [letter] };
+  }
+
+  /** Writes readings and dead letters to the log, waiting out an unavailable log until `signal` aborts. */
+  async function write(parsed: ParsedReadings, signal: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await produceValues(log, rawMetersTopic, readings, { scrub, signal: abort.signal });
-        await produceDeadLetters(log, letters, { signal: abort.signal });
+        await produceValues(log, rawMetersTopic, parsed.readings, { scrub, signal });
+        await produceDeadLetters(log, parsed.letters, { signal });
         break;
       } catch (error) {
-        if (abort.signal.aborted) throw error;
-        logger.warn({ err: scrub(String(error)), attempt }, 'mqtt ingest: log write failed, retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** attempt)));
+        if (signal.aborted || !isRetryable(error)) throw error;
+        logger.warn({ err: scrub(errorMessage(error)), attempt }, 'mqtt ingest: log write failed, retrying');
+        await sleep(Math.min(30_000, 250 * 2 ** attempt), undefined, { signal });
       }
     }
-    metrics.recordsIn('ingestion', rawMetersTopic.name, readings.length);
-    if (letters.length > 0)
-      metrics.recordsRejected('ingestion', rawMetersTopic.name, 'invalid_message', letters.length);
+    metrics.recordsIn('ingestion', rawMetersTopic.name, parsed.readings.length);
+    if (parsed.letters.length > 0)
+      metrics.recordsRejected('ingestion', rawMetersTopic.name, 'invalid_message', parsed.letters.length);
+  }
+
+  /** QoS 1: made durable, then acknowledged on the connection (epoch) it came on. */
+  function onQos1(session: Session, topic: string, message: Buffer, done: (code: number) => void): void {
+    if (draining || failure !== undefined) return; // left unacknowledged, for the broker to hand out again
+    const epoch = session.epoch;
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, abort.signal]);
+    session.current = controller;
+    session.inFlight = write(parse(topic, message), signal)
+      .then(() => {
+        if (session.epoch === epoch && !signal.aborted) done(0);
+      })
+      .catch((error: unknown) => {
+        if (!signal.aborted) fail(error);
+      });
+  }
+
+  /** QoS 0: batched; a flush takes everything that arrived while the previous one ran. */
+  function onQos0(topic: string, message: Buffer): void {
+    if (draining || failure !== undefined) return;
+    if (pending.messages >= MAX_PENDING_QOS0) {
+      if (refusedQos0++ % 10_000 === 0)
+        logger.warn({ refused: refusedQos0 }, 'mqtt ingest: log behind, refusing QoS 0 messages (use QoS 1)');
+      metrics.recordsRejected('ingestion', rawMetersTopic.name, 'overload', 1);
+      return;
+    }
+    const parsed = parse(topic, message);
+    for (const r of parsed.readings) pending.readings.push(r);
+    for (const l of parsed.letters) pending.letters.push(l);
+    pending.messages++;
+    flushing ??= flush();
+  }
+
+  async function flush(): Promise<void> {
+    try {
+      while (pending.messages > 0 && failure === undefined) {
+        const batch = { readings: pending.readings.splice(0), letters: pending.letters.splice(0) };
+        pending.messages = 0;
+        await write(batch, abort.signal);
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) fail(error);
+    } finally {
+      flushing = undefined;
+    }
   }
 
   async function connect(session: Session): Promise<MqttClient> {
@@ -100,15 +171,7 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
         customHandleAcks: (topic, message, _packet, done) => {
-          if (draining) return; // stopping: left unacknowledged, for the broker to hand out again
-          session.inFlight = handle(topic, message).then(
-            () => {
-              done(0);
-            },
-            (error: unknown) => {
-              logger.warn({ err: scrub(String(error)) }, 'mqtt ingest: message left unacknowledged');
-            },
-          );
+          onQos1(session, topic, message, done);
         },
       });
     } catch (error) {
@@ -117,36 +180,59 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
         retryable: true,
       });
     }
+    client.on('message', (topic, message, packet) => {
+      if (packet.qos === 0) onQos0(topic, message);
+    });
+    client.on('close', () => {
+      session.epoch++;
+      session.current?.abort();
+    });
     client.on('error', (error) => {
       logger.warn({ err: scrub(String(error)) }, 'mqtt ingest: broker error');
     });
     return client;
   }
 
+  async function closeAll(): Promise<void> {
+    await Promise.all(sessions.map((s) => s.client?.endAsync(true) ?? Promise.resolve()));
+  }
+
   return {
     name: 'ingest-mqtt',
+    finished,
+    get error() {
+      return failure;
+    },
     async start() {
       const subscription = `$share/${options.group}/${options.topic}`;
-      for (let i = 0; i < (options.connections ?? DEFAULT_CONNECTIONS); i++) {
-        const session: Session = { client: undefined, inFlight: Promise.resolve() };
-        sessions.push(session);
-        session.client = await connect(session);
-        const granted = await session.client.subscribeAsync(subscription, { qos: 1 });
-        if (granted.some((g) => g.qos > 2))
-          throw new GridstreamError(
-            'mqtt_subscription_refused',
-            `the MQTT broker refused the subscription ${subscription}`,
-          );
+      try {
+        for (let i = 0; i < (options.connections ?? DEFAULT_CONNECTIONS); i++) {
+          const session: Session = { client: undefined, epoch: 0, inFlight: Promise.resolve(), current: undefined };
+          sessions.push(session);
+          session.client = await connect(session);
+          const granted = await session.client.subscribeAsync(subscription, { qos: 1 });
+          // Anything but QoS 1 granted (0: at-most-once; ≥ 128: refused) would quietly weaken delivery.
+          if (granted.some((g) => g.qos !== 1))
+            throw new GridstreamError(
+              'mqtt_subscription_refused',
+              `the MQTT broker did not grant QoS 1 on ${subscription} (granted ${granted.map((g) => g.qos).join(',')})`,
+            );
+        }
+      } catch (error) {
+        draining = true;
+        abort.abort();
+        await closeAll();
+        throw error;
       }
       logger.info({ topic: subscription, connections: sessions.length }, 'mqtt ingest subscribed');
     },
     stop: (stopOptions = {}) =>
       (stopping ??= (async () => {
         draining = true;
-        const grace = new Promise<void>((resolve) => setTimeout(resolve, stopOptions.graceMs ?? 10_000).unref());
-        await Promise.race([Promise.all(sessions.map((s) => s.inFlight)), grace]);
+        const grace = sleep(stopOptions.graceMs ?? 10_000, undefined, { ref: false });
+        await Promise.race([Promise.all([...sessions.map((s) => s.inFlight), flushing]), grace]);
         abort.abort();
-        await Promise.all(sessions.map((s) => s.client?.endAsync(true) ?? Promise.resolve()));
+        await closeAll();
       })()),
   };
 }

@@ -71,17 +71,19 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       const ndjson = [JSON.stringify(reading(40)), '{"deviceId":"x","value":"lots"}', '', JSON.stringify(reading(41))];
       await device.publishAsync(`${base}/concentrator-1`, ndjson.join('\n'), { qos: 1 });
       await device.publishAsync(`${base}/broken`, 'not json', { qos: 1 });
+      // A device publishing at QoS 0 (at-most-once by its choice) is taken too.
+      await device.publishAsync(`${base}/meter-42`, JSON.stringify(reading(42)), { qos: 0 });
 
       let readings: MeterReading[] = [];
       let letters: DeadLetter[] = [];
-      await until('42 readings and 2 dead letters', async () => {
+      await until('43 readings and 2 dead letters', async () => {
         readings = await readAll(infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
         letters = await readAll(infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v));
-        return readings.length >= 42 && letters.length >= 2;
+        return readings.length >= 43 && letters.length >= 2;
       });
       assert.deepEqual(
         readings.map((r) => r.deviceId).sort(),
-        Array.from({ length: 42 }, (_, i) => `meter-${i}`).sort(),
+        Array.from({ length: 43 }, (_, i) => `meter-${i}`).sort(),
         'every reading exactly once, though two workers subscribed',
       );
       assert.deepEqual(
@@ -98,6 +100,33 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       for (const w of workers) await w.stop();
     }
     for (const w of workers) await w.stop(); // idempotent
+  });
+
+  it('a log write that can never succeed fails the component (the message stays unacknowledged)', async (t) => {
+    if (url === undefined) {
+      testMqttUrl(t);
+      return;
+    }
+    const own = await tempDir();
+    const closing = await openInfrastructure(
+      loadConfig({ GRIDSTREAM_DATA_DIR: own.path }),
+      silentLogger(),
+      createMetrics({ defaultMetrics: false }),
+    );
+    const base = `gridstream-test/${randomUUID()}`;
+    const worker = mqttIngest(closing, { url: new Secret(url), topic: `${base}/#`, group: 'g', connections: 1 });
+    await worker.start();
+    await closing.close(); // every write now fails with a non-retryable "closed" error
+    const device = await connectAsync(url, { protocolVersion: 5 });
+    try {
+      await device.publishAsync(`${base}/m`, JSON.stringify(reading(1)), { qos: 1 });
+      await worker.finished;
+      assert.ok(worker.error !== undefined, 'the failure is reported');
+    } finally {
+      await device.endAsync();
+      await worker.stop();
+      await own.remove();
+    }
   });
 
   it('an unreachable broker fails start with a retryable error that does not reveal the password', async () => {

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/index.ts';
-import { loadConfig } from '../../config/index.ts';
+import { configSecrets, loadConfig } from '../../config/index.ts';
 import { EntsoeClient, EntsoeIngestor, isEntsoeItem } from '../../connectors/entsoe/index.ts';
 import type { DeadLetterSink, Publisher, RateLimitStore } from '../../connectors/http/index.ts';
 import { MemoryRateLimitStore } from '../../connectors/http/index.ts';
@@ -92,7 +92,7 @@ async function run(ctx: CommandContext, args: ParsedArgs, open: BackfillRuntimeF
   const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
   // On a terminal the progress bar owns stderr: only warnings and errors are logged next to it.
   const level = tty && ['info', 'debug', 'trace'].includes(config.logLevel) ? 'warn' : config.logLevel;
-  const logger = createLogger({ level, destination: ctx.stderr, secrets: [config.entsoe.token, config.databaseUrl] });
+  const logger = createLogger({ level, destination: ctx.stderr, secrets: configSecrets(config) });
   const token = config.entsoe.token;
   const dryRun = args.values['dry-run'] === true;
   if (token === null && !dryRun) {

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/index.ts';
+import { configSecrets, loadConfig } from '../../config/index.ts';
 import type { DlqEntry, Refetcher } from '../../dlq/index.ts';
 import { listDeadLetters, parseFilter, recordReplay, replayDeadLetters, showDeadLetter } from '../../dlq/index.ts';
 import { createLogger } from '../../observability/index.ts';
@@ -15,7 +15,7 @@ async function withInfra<T>(
   const config = loadConfig(ctx.env);
   const logger = createLogger({
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    secrets: [config.entsoe.token, config.electricityMaps.token, config.adminKey, config.databaseUrl],
+    secrets: configSecrets(config),
   });
   const infra = await openInfrastructure(config, logger, createMetrics({ defaultMetrics: false }));
   try {

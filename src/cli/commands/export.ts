@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
+import { configSecrets, loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../observability/index.ts';
 import type { Db, ExportFormat } from '../../storage/index.ts';
 import {
@@ -83,7 +83,7 @@ export const exportCommand: Command = {
     const format = formatOf(args, out);
     const query = { zones: listOption(args, 'zones') ?? [], metrics: listOption(args, 'metrics') ?? [], from, to };
     const config = loadConfig(ctx.env);
-    const logger = createLogger({ level: config.logLevel, destination: ctx.stderr, secrets: [config.databaseUrl] });
+    const logger = createLogger({ level: config.logLevel, destination: ctx.stderr, secrets: configSecrets(config) });
     let db: Db | undefined;
     try {
       db = await openDb({

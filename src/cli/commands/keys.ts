@@ -1,6 +1,6 @@
 import { API_ROLES, createApiKey, listApiKeys, revokeApiKey } from '../../api/index.ts';
 import type { ApiRole } from '../../api/index.ts';
-import { loadConfig } from '../../config/index.ts';
+import { configSecrets, loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../observability/index.ts';
 import { loadReference } from '../../reference/index.ts';
 import { migrate, openDb } from '../../storage/index.ts';
@@ -10,7 +10,7 @@ import { EXIT, UsageError, choiceOption, listOption, stringOption } from '../com
 
 async function withDb<T>(ctx: CommandContext, fn: (db: Db) => Promise<T>): Promise<T> {
   const config = loadConfig(ctx.env);
-  const logger = createLogger({ level: 'warn', secrets: [config.databaseUrl, config.adminKey] });
+  const logger = createLogger({ level: 'warn', secrets: configSecrets(config) });
   const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.namespace, logger });
   try {
     await migrate(db);

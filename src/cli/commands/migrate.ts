@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/index.ts';
+import { configSecrets, loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../observability/index.ts';
 import { describeDatabase, ensurePartitionsAhead, migrate, openDb } from '../../storage/index.ts';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
@@ -26,7 +26,7 @@ export const migrateCommand: Command = {
   options: { schema: { type: 'string' } },
   async run(ctx, args) {
     const config = loadConfig(ctx.env);
-    const logger = createLogger({ level: config.logLevel, destination: ctx.stderr, secrets: [config.databaseUrl] });
+    const logger = createLogger({ level: config.logLevel, destination: ctx.stderr, secrets: configSecrets(config) });
     const schema = stringOption(args, 'schema') ?? null;
     try {
       const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir, schema, logger });

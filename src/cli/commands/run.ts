@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/index.ts';
+import { configSecrets, loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../observability/index.ts';
 import type { Role } from '../../runtime/index.ts';
 import { ROLES, ROLE_DESCRIPTIONS, parseRoles, startRuntime } from '../../runtime/index.ts';
@@ -13,7 +13,7 @@ export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Pro
   const config = loadConfig(ctx.env);
   const logger = createLogger({
     level: config.logLevel,
-    secrets: [config.entsoe.token, config.electricityMaps.token, config.adminKey, config.databaseUrl],
+    secrets: configSecrets(config),
   });
   let runtime;
   try {
