@@ -1,5 +1,6 @@
 import type { DbCallOptions, DbTransaction } from './db.ts';
 import type { ObservationRow } from './observation-rows.ts';
+import { issuedMicros } from './observation-rows.ts';
 import { READ_EXISTING } from './observation-sql.ts';
 
 /** Rows of a batch sorted by what the database already holds for their keys. */
@@ -8,7 +9,12 @@ export interface ClassifiedRows {
   readonly fresh: ObservationRow[];
   /** Keys stored with another value or unit: need the upsert (and make a revision). */
   readonly changed: ObservationRow[];
-  /** Keys stored with exactly this value and unit: nothing to write. */
+  /** Keys stored with this value and unit but an earlier (or unknown) issue time: only the issue time moves. */
+  readonly confirmed: ObservationRow[];
+  /**
+   * Keys stored with exactly this value and unit (and an issue time at least as late), or with a value issued after
+   * this one (a stale replay): nothing to write.
+   */
   readonly unchanged: number;
 }
 
@@ -17,6 +23,13 @@ const MAX_GAP_SLOTS = 4;
 const SLOT_MS = 15 * 60_000;
 /** Never a real unit: the stored units of the run differ. */
 const MIXED = '\u0000mixed';
+
+interface Stored {
+  readonly value: number;
+  readonly unit: string;
+  /** Issue time in epoch µs, `null` when unknown. */
+  readonly issued: number | null;
+}
 
 interface Run {
   readonly first: ObservationRow;
@@ -62,6 +75,7 @@ export async function classifyAgainstStored(
     i: number;
     slots: string;
     vals: string;
+    issued: string;
     unit_lo: string;
     unit_hi: string;
   }>(
@@ -79,27 +93,43 @@ export async function classifyAgainstStored(
   );
   // Stored value per series and slot; the unit is known per run: a run whose stored units differ (a unit change
   // inside it, rare) marks its slots MIXED, and their rows go to the upsert, which compares units itself.
-  const stored = new Map<string, Map<number, { value: number; unit: string }>>();
+  const stored = new Map<string, Map<number, Stored>>();
   for (const e of existing) {
     const key = runSeries[e.i - 1];
     if (key === undefined) continue;
     let slots = stored.get(key);
-    if (slots === undefined) stored.set(key, (slots = new Map<number, { value: number; unit: string }>()));
+    if (slots === undefined) stored.set(key, (slots = new Map<number, Stored>()));
     const unit = e.unit_lo === e.unit_hi ? e.unit_lo : MIXED;
     const minutes = e.slots.split(',');
     const values = e.vals.split(',');
+    const issued = e.issued.split(',');
     for (let k = 0; k < minutes.length; k++) {
-      slots.set(Number(minutes[k]) * 60_000, { value: Number(values[k]), unit });
+      const at = issued[k];
+      slots.set(Number(minutes[k]) * 60_000, {
+        value: Number(values[k]),
+        unit,
+        issued: at === undefined || at === '' ? null : Number(at),
+      });
     }
   }
   const fresh: ObservationRow[] = [];
   const changed: ObservationRow[] = [];
+  const confirmed: ObservationRow[] = [];
   let unchanged = 0;
+  let chunk: ObservationRow['chunk'] | undefined;
+  let issued: number | null = null;
   for (const r of rows) {
     const s = stored.get(r.seriesKey)?.get(r.slotMs);
+    if (r.chunk !== chunk) {
+      chunk = r.chunk;
+      issued = issuedMicros(r.chunk);
+    }
     if (s === undefined) fresh.push(r);
-    else if (s.value === r.point.v && s.unit === r.chunk.unit) unchanged++;
+    else if (s.value === r.point.v && s.unit === r.chunk.unit) {
+      if (issued !== null && (s.issued === null || issued > s.issued)) confirmed.push(r);
+      else unchanged++;
+    } else if (issued !== null && s.issued !== null && s.issued > issued) unchanged++;
     else changed.push(r);
   }
-  return { fresh, changed, unchanged };
+  return { fresh, changed, confirmed, unchanged };
 }

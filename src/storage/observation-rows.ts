@@ -185,9 +185,18 @@ export function prepareObservationRows(chunks: readonly GridSeriesChunk[]): Prep
 
 /** Whether `a` wins over `b`, which came later in the batch, for the same key. */
 function supersedes(a: GridSeriesChunk, b: GridSeriesChunk): boolean {
-  if (a.issuedAt !== undefined && b.issuedAt !== undefined && a.issuedAt !== b.issuedAt)
-    return Date.parse(a.issuedAt) > Date.parse(b.issuedAt);
+  const ia = issuedMicros(a);
+  const ib = issuedMicros(b);
+  if (ia !== null && ib !== null && ia !== ib) return ia > ib;
   return a.revision > b.revision;
+}
+
+/** A chunk's issue time in epoch microseconds (what the database compares), `null` when unknown. */
+export function issuedMicros(c: GridSeriesChunk): number | null {
+  if (c.issuedAt === undefined) return null;
+  const seconds = Date.parse(`${c.issuedAt.slice(0, 19)}Z`);
+  const fraction = /\.(\d{1,6})Z$/.exec(c.issuedAt)?.[1] ?? '';
+  return (seconds / 1000) * 1_000_000 + Number(fraction.padEnd(6, '0'));
 }
 
 /** Rows of one series seen so far in a batch, for duplicate detection. */

@@ -77,13 +77,16 @@ const cols = WRITE_COLUMNS.join(', ');
  * float8 text output is the shortest text that reads back as the same double, so `Number()` recovers it exactly.
  */
 export const READ_EXISTING = `
-SELECT s.i::integer AS i, r.slots, r.vals, r.unit_lo, r.unit_hi
+SELECT s.i::integer AS i, r.slots, r.vals, r.issued, r.unit_lo, r.unit_hi
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
   WITH ORDINALITY AS s(zone, metric, production_type, counterpart_zone, qualifier, lo, hi, i)
 CROSS JOIN LATERAL (
   SELECT count(*) AS n,
     string_agg((extract(epoch FROM o.slot_start) / 60)::bigint::text, ',' ORDER BY o.slot_start) AS slots,
-    string_agg(o.value::text, ',' ORDER BY o.slot_start) AS vals, min(o.unit) AS unit_lo, max(o.unit) AS unit_hi
+    string_agg(o.value::text, ',' ORDER BY o.slot_start) AS vals,
+    string_agg(coalesce((extract(epoch FROM o.issued_at) * 1000000)::bigint::text, ''), ',' ORDER BY o.slot_start)
+      AS issued,
+    min(o.unit) AS unit_lo, max(o.unit) AS unit_hi
   FROM grid_observations o
   WHERE o.zone = s.zone AND o.metric = s.metric AND o.production_type = s.production_type
     AND o.counterpart_zone = s.counterpart_zone AND o.qualifier = s.qualifier
@@ -95,7 +98,7 @@ WHERE r.n > 0`;
  * The upsert of staged rows `$1 <= seq < $2`. The writer stages only rows it saw missing or different, so the
  * ON CONFLICT WHERE matters for rows a concurrent writer changed meanwhile; it also refuses to let an older
  * revision of the same document overwrite a newer one (a redelivered old batch), or a value issued earlier replace
- * one issued later (a replayed old document; an unknown issue time never blocks). Updated rows get their revision
+ * one issued later (a replayed old document; an unknown issue time never blocks, and never erases a known one). Updated rows get their revision
  * row from the statement trigger. Counts: inserted rows have xmax = 0.
  */
 export const UPSERT_STAGED = `
@@ -105,7 +108,7 @@ WITH up AS (
   ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET
     value = EXCLUDED.value, unit = EXCLUDED.unit, source = EXCLUDED.source, document_id = EXCLUDED.document_id,
     revision = EXCLUDED.revision, flags = EXCLUDED.flags, last_updated = EXCLUDED.last_updated,
-    issued_at = EXCLUDED.issued_at
+    issued_at = coalesce(EXCLUDED.issued_at, t.issued_at)
   WHERE (t.value IS DISTINCT FROM EXCLUDED.value OR t.unit IS DISTINCT FROM EXCLUDED.unit)
     AND NOT (t.document_id = EXCLUDED.document_id AND t.revision > EXCLUDED.revision)
     AND NOT coalesce(t.issued_at > EXCLUDED.issued_at, false)
@@ -114,6 +117,19 @@ WITH up AS (
 SELECT (count(*) FILTER (WHERE inserted))::integer AS inserted,
        (count(*) FILTER (WHERE NOT inserted))::integer AS updated
 FROM up`;
+
+/**
+ * Moves the issue time of stored values that staged rows `$1 <= seq < $2` confirm: the same value and unit, issued
+ * later. Nothing else changes (no revision: the value did not change; not dirty: rollups and the live feed are
+ * unaffected), but a replay issued between the first issue and this one can no longer bring back an older value.
+ */
+export const CONFIRM_STAGED = `
+UPDATE grid_observations AS t SET issued_at = s.issued_at
+FROM ${STAGING_TABLE} s
+WHERE s.seq >= $1 AND s.seq < $2
+  AND t.zone = s.zone AND t.metric = s.metric AND t.production_type = s.production_type
+  AND t.counterpart_zone = s.counterpart_zone AND t.qualifier = s.qualifier AND t.slot_start = s.slot_start
+  AND t.value = s.value AND t.unit = s.unit AND (t.issued_at IS NULL OR t.issued_at < s.issued_at)`;
 
 /**
  * Widens each series' known slot range and, when the batch changed values of the series, its dirty range (what the

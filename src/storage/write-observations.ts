@@ -5,6 +5,7 @@ import type { ObservationReject, ObservationRejectReason, ObservationRow } from 
 import { prepareObservationRows, rowPayload } from './observation-rows.ts';
 import { classifyAgainstStored } from './classify-observations.ts';
 import {
+  CONFIRM_STAGED,
   CREATE_STAGING,
   STAGING_TABLE,
   UPSERT_SERIES,
@@ -75,6 +76,7 @@ export async function writeObservationsIn(
   const o = options.signal === undefined ? {} : { signal: options.signal };
   let direct: ObservationRow[];
   let staged: ObservationRow[];
+  let confirmed: ObservationRow[] = [];
   let unchanged = 0;
   if (options.strategy === 'staging') {
     direct = [];
@@ -83,7 +85,8 @@ export async function writeObservationsIn(
     const classified = await classifyAgainstStored(tx, rows, o);
     direct = classified.fresh;
     staged = classified.changed;
-    unchanged = classified.unchanged;
+    confirmed = classified.confirmed;
+    unchanged = classified.unchanged + confirmed.length;
   }
   if (direct.length > 0) {
     await tx.query('SAVEPOINT gridstream_direct', [], o);
@@ -102,13 +105,22 @@ export async function writeObservationsIn(
   const refused: { row: ObservationRow; error: unknown }[] = [];
   let inserted = direct.length;
   let updated = 0;
-  if (staged.length > 0) {
+  if (staged.length > 0 || confirmed.length > 0) {
     await tx.exec(CREATE_STAGING, o);
     await tx.exec(`TRUNCATE ${STAGING_TABLE}`, o);
-    await tx.copyText(STAGING_TABLE, ['seq', ...WRITE_COLUMNS], observationCopyText(staged, true), o);
-    const counts = await upsertRange(tx, staged, 0, staged.length, refused, o);
-    inserted += counts.inserted;
-    updated += counts.updated;
+    // Changed rows first (seq 0…), then the confirmed ones, whose only effect is a later issue time.
+    await tx.copyText(
+      STAGING_TABLE,
+      ['seq', ...WRITE_COLUMNS],
+      observationCopyText(confirmed.length === 0 ? staged : [...staged, ...confirmed], true),
+      o,
+    );
+    if (staged.length > 0) {
+      const counts = await upsertRange(tx, staged, 0, staged.length, refused, o);
+      inserted += counts.inserted;
+      updated += counts.updated;
+    }
+    if (confirmed.length > 0) await tx.query(CONFIRM_STAGED, [staged.length, staged.length + confirmed.length], o);
   }
   const refusedRows = new Set(refused.map((r) => r.row));
   const changed = new Set<ObservationRow>([...direct, ...staged]);

@@ -153,26 +153,41 @@ for (const kind of DB_KINDS) {
         `SELECT old_issued_at, issued_at FROM grid_observation_revisions WHERE document_id = 'C'`,
       );
       assert.deepEqual(revs, [{ old_issued_at: new Date(at(12)), issued_at: new Date(at(16)) }]);
-      // No issue time (a derived series, an old producer): compared by value and revision only.
+      // No issue time (an old producer): the value is compared by value and revision only, and the latest issue
+      // time known for the key stays, so a dated replay older than it is still refused afterwards.
       const unknown = await writeObservations(h.db, [chunk({ ...base, value: () => 70, documentId: 'D' })]);
       assert.equal(unknown.updated, 4);
       const { rows } = await h.db.query<{ value: number; issued_at: Date | null }>(
-        'SELECT DISTINCT value, issued_at FROM grid_observations',
+        'SELECT value, issued_at FROM grid_observations ORDER BY slot_start',
       );
-      assert.deepEqual(rows, [{ value: 70, issued_at: null }]);
-      // …and a stored value of unknown issue time never blocks a dated one.
-      const dated = await writeObservations(h.db, [
+      assert.deepEqual(
+        rows.map((r) => [r.value, r.issued_at?.toISOString()]),
+        [
+          [70, '2025-10-22T16:00:00.000Z'],
+          [70, '2025-10-22T12:00:00.000Z'],
+          [70, '2025-10-22T12:00:00.000Z'],
+          [70, '2025-10-22T12:00:00.000Z'],
+        ],
+      );
+      const older = await writeObservations(h.db, [
         chunk({ ...base, value: () => 60, documentId: 'E', issuedAt: at(1) }),
+      ]);
+      assert.deepEqual([older.updated, older.unchanged], [0, 4]);
+      // …while a stored value of unknown issue time never blocks a dated one.
+      const other = { ...base, zone: 'SE_3' } as const;
+      await writeObservations(h.db, [chunk({ ...other, value: () => 5, documentId: 'X' })]);
+      const dated = await writeObservations(h.db, [
+        chunk({ ...other, value: () => 6, documentId: 'Y', issuedAt: at(1) }),
       ]);
       assert.equal(dated.updated, 4);
       // Inside one batch the later issued wins, whatever the order and the revisions.
       const both = await writeObservations(h.db, [
-        chunk({ ...base, points: 1, value: () => 50, documentId: 'F', revision: 1, issuedAt: at(20) }),
-        chunk({ ...base, points: 1, value: () => 40, documentId: 'G', revision: 9, issuedAt: at(18) }),
+        chunk({ ...base, points: 1, value: () => 50, documentId: 'F', revision: 1, issuedAt: at(22) }),
+        chunk({ ...base, points: 1, value: () => 40, documentId: 'G', revision: 9, issuedAt: at(21) }),
       ]);
       assert.deepEqual([both.updated, both.superseded], [1, 1]);
       const { rows: first } = await h.db.query<{ value: number }>(
-        'SELECT value FROM grid_observations ORDER BY slot_start LIMIT 1',
+        "SELECT value FROM grid_observations WHERE zone = 'FI' ORDER BY slot_start LIMIT 1",
       );
       assert.deepEqual(first, [{ value: 50 }]);
       // A malformed issue time is refused with the chunk, like any bad key field.
@@ -181,6 +196,43 @@ for (const kind of DB_KINDS) {
         bad.rejected.map((r) => [r.reason, r.point]),
         [['invalid_key', null]],
       );
+    });
+
+    it('a later issue of the same value moves the issue time only, so a replay issued in between stays refused', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const base = { metric: 'load_actual', productionType: '', start: DAY, points: 4 } as const;
+      const at = (hour: number): string => `2025-10-22T${String(hour).padStart(2, '0')}:00:00Z`;
+      await writeObservations(h.db, [chunk({ ...base, value: () => 10, documentId: 'A', issuedAt: at(8) })]);
+      const seriesBefore = await h.db.query<{ updated_at: Date; dirty_from: Date | null }>(
+        'SELECT updated_at, dirty_from FROM grid_series',
+      );
+      // The next lookback fetches the same values again, issued at 16:00: no value changes, no revision.
+      const again = await writeObservations(h.db, [
+        chunk({ ...base, value: () => 10, documentId: 'B', issuedAt: at(16) }),
+      ]);
+      assert.deepEqual([again.inserted, again.updated, again.unchanged, again.revisions], [0, 0, 4, 0]);
+      assert.equal(await count(h.db, 'grid_observation_revisions'), 0);
+      const { rows } = await h.db.query<{ value: number; issued_at: Date; document_id: string }>(
+        'SELECT DISTINCT value, issued_at, document_id FROM grid_observations',
+      );
+      assert.deepEqual(rows, [{ value: 10, issued_at: new Date(at(16)), document_id: 'A' }]);
+      assert.deepEqual(
+        (await h.db.query('SELECT updated_at, dirty_from FROM grid_series')).rows,
+        seriesBefore.rows,
+        'a confirmation is not a change: no rollup work, no live-feed update',
+      );
+      // A document issued at 12:00 (older than the confirmation) replayed now: refused.
+      const replay = await writeObservations(h.db, [
+        chunk({ ...base, value: () => 12, documentId: 'C', issuedAt: at(12) }),
+      ]);
+      assert.deepEqual([replay.updated, replay.unchanged], [0, 4]);
+      assert.deepEqual((await h.db.query('SELECT DISTINCT value FROM grid_observations')).rows, [{ value: 10 }]);
+      // Replaying the confirmation itself is a plain no-op.
+      const same = await writeObservations(h.db, [
+        chunk({ ...base, value: () => 10, documentId: 'B', issuedAt: at(16) }),
+      ]);
+      assert.deepEqual([same.updated, same.unchanged], [0, 4]);
     });
 
     it('resolves duplicate keys inside a batch: highest revision wins, then the later point', async (t) => {

@@ -1,7 +1,9 @@
--- When the source issued each value (the ENTSO-E document's createdDateTime, else when it was fetched). Revisions
+-- The latest time the source issued (or re-issued unchanged) each value: the ENTSO-E document's createdDateTime, else
+-- when it was fetched. Revisions
 -- used to be ordered only within one document (its revision number), so replaying an old document after a newer
 -- one (a dead letter, a rewound consumer) put the old value back. The upsert now refuses to replace a value with
--- one issued earlier; NULL (unknown, and derived series such as carbon intensity) never blocks an update.
+-- one issued earlier; NULL (unknown, and derived series such as carbon intensity) never blocks an update and never
+-- erases a known issue time.
 -- Nullable without a default: adding it rewrites nothing, and rows without one cost nothing on disk.
 ALTER TABLE grid_observations ADD COLUMN issued_at timestamptz;
 ALTER TABLE grid_observation_revisions ADD COLUMN old_issued_at timestamptz;
