@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigError, Secret, loadConfig } from '../../src/config/index.ts';
+import { ConfigError, Secret, configSecrets, loadConfig } from '../../src/config/index.ts';
 
 describe('loadConfig', () => {
   it('defaults give the embedded mode', () => {
@@ -73,6 +73,22 @@ describe('loadConfig', () => {
       (e: unknown) =>
         e instanceof ConfigError && /GRIDSTREAM_MQTT_URL/.test(e.message) && !e.message.includes('s3cret'),
     );
+  });
+  it('configSecrets: tokens, keys, URLs, and URL passwords on their own (as written and decoded)', () => {
+    const c = loadConfig({
+      ENTSOE_TOKEN: 'entsoe-token-1234',
+      DATABASE_URL: 'postgres://gs:db-pa%24%24word@127.0.0.1:5432/test',
+      GRIDSTREAM_MQTT_URL: 'mqtt://meters:mq-pass-99@127.0.0.1:1883',
+    });
+    const revealed = configSecrets(c).map((s) => s.reveal());
+    for (const secret of [
+      'entsoe-token-1234',
+      'postgres://gs:db-pa%24%24word@127.0.0.1:5432/test',
+      'db-pa%24%24word',
+      'db-pa$$word',
+      'mq-pass-99',
+    ])
+      assert.ok(revealed.includes(secret), secret);
   });
   it('the result is deeply frozen and secrets print as [redacted]', () => {
     const c = loadConfig({ ENTSOE_TOKEN: 'entsoe-token-1234' });
