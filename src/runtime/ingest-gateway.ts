@@ -2,11 +2,9 @@ import type { ServerType } from '@hono/node-server';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { ApiError, KeyVerifier, problem, roleAtLeast } from '../api/index.ts';
-import { rawMetersTopic } from '../contracts/index.ts';
-import { produceDeadLetters, produceValues } from '../log/index.ts';
 import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
-import { parseReadingLines } from './meter-readings.ts';
+import { parseReadingLines, storeReadings } from './meter-readings.ts';
 
 /** Largest request body the gateway reads (NDJSON lines of device readings). */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -18,7 +16,7 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
  * with the counts once everything is durable.
  */
 export function ingestGateway(infra: Infrastructure): Component {
-  const { log, db, logger, config, scrub } = infra;
+  const { db, logger, config, scrub } = infra;
   const verifier = new KeyVerifier(db);
   const app = new Hono();
   app.onError((error, c) => problem(c, error));
@@ -32,16 +30,9 @@ export function ingestGateway(infra: Infrastructure): Component {
     const body = await c.req.arrayBuffer();
     if (body.byteLength > MAX_BODY_BYTES)
       throw new ApiError('bad_request', `body larger than ${MAX_BODY_BYTES} bytes`, { param: 'body' });
-    const { readings, letters } = parseReadingLines(
-      Buffer.from(body).toString('utf8'),
-      { endpoint: '/ingest/meters' },
-      scrub,
-    );
-    await produceValues(log, rawMetersTopic, readings, { scrub, signal: c.req.raw.signal });
-    await produceDeadLetters(log, letters, { signal: c.req.raw.signal });
-    infra.metrics.recordsIn('ingestion', rawMetersTopic.name, readings.length);
-    if (letters.length > 0)
-      infra.metrics.recordsRejected('ingestion', rawMetersTopic.name, 'invalid_message', letters.length);
+    const parsed = parseReadingLines(Buffer.from(body).toString('utf8'), { endpoint: '/ingest/meters' }, scrub);
+    await storeReadings(infra, parsed, c.req.raw.signal);
+    const { readings, letters } = parsed;
     return c.json(
       { accepted: readings.length, rejected: letters.length },
       letters.length > 0 && readings.length === 0 ? 400 : 200,

@@ -1,6 +1,7 @@
 import type { DeadLetter, MeterReading } from '../contracts/index.ts';
-import { MeterReadingSchema } from '../contracts/index.ts';
-import { buildDeadLetter } from '../log/index.ts';
+import { MeterReadingSchema, rawMetersTopic } from '../contracts/index.ts';
+import { buildDeadLetter, produceDeadLetters, produceValues } from '../log/index.ts';
+import type { Infrastructure } from './infrastructure.ts';
 
 /** Device readings of one body (HTTP request or MQTT message), and the lines that were not readings. */
 export interface ParsedReadings {
@@ -51,4 +52,13 @@ export function parseReadingLines(
     );
   });
   return { readings, letters };
+}
+
+/** Writes parsed readings to raw.meters and their dead letters to dlq-ingestion, then counts them. */
+export async function storeReadings(infra: Infrastructure, parsed: ParsedReadings, signal: AbortSignal): Promise<void> {
+  await produceValues(infra.log, rawMetersTopic, parsed.readings, { scrub: infra.scrub, signal });
+  await produceDeadLetters(infra.log, parsed.letters, { signal });
+  infra.metrics.recordsIn('ingestion', rawMetersTopic.name, parsed.readings.length);
+  if (parsed.letters.length > 0)
+    infra.metrics.recordsRejected('ingestion', rawMetersTopic.name, 'invalid_message', parsed.letters.length);
 }

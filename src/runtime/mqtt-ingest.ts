@@ -6,11 +6,11 @@ import { GridstreamError, errorMessage, isRetryable } from '../common/index.ts';
 import type { Secret } from '../config/index.ts';
 import type { DeadLetter, MeterReading } from '../contracts/index.ts';
 import { rawMetersTopic } from '../contracts/index.ts';
-import { buildDeadLetter, produceDeadLetters, produceValues } from '../log/index.ts';
+import { buildDeadLetter } from '../log/index.ts';
 import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { ParsedReadings } from './meter-readings.ts';
-import { parseReadingLines } from './meter-readings.ts';
+import { parseReadingLines, storeReadings } from './meter-readings.ts';
 
 /** Largest MQTT message the subscriber parses; a larger one is dead-lettered whole (truncated) as `too_large`. */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -56,7 +56,7 @@ interface Session {
  * component, which stops the process rather than leaving it half-working.
  */
 export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): Component {
-  const { log, logger, scrub, metrics } = infra;
+  const { logger, scrub, metrics } = infra;
   const abort = new AbortController();
   const sessions: Session[] = [];
   let stopping: Promise<void> | undefined;
@@ -101,18 +101,14 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
   async function write(parsed: ParsedReadings, signal: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await produceValues(log, rawMetersTopic, parsed.readings, { scrub, signal });
-        await produceDeadLetters(log, parsed.letters, { signal });
-        break;
+        await storeReadings(infra, parsed, signal);
+        return;
       } catch (error) {
         if (signal.aborted || !isRetryable(error)) throw error;
         logger.warn({ err: scrub(errorMessage(error)), attempt }, 'mqtt ingest: log write failed, retrying');
         await sleep(Math.min(30_000, 250 * 2 ** attempt), undefined, { signal });
       }
     }
-    metrics.recordsIn('ingestion', rawMetersTopic.name, parsed.readings.length);
-    if (parsed.letters.length > 0)
-      metrics.recordsRejected('ingestion', rawMetersTopic.name, 'invalid_message', parsed.letters.length);
   }
 
   /** QoS 1: made durable, then acknowledged on the connection (epoch) it came on. */

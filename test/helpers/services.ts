@@ -27,24 +27,24 @@ export function kafkaBrokers(t?: TestContext): string[] | undefined {
   return brokers.split(',').map((b) => b.trim());
 }
 
-/** PostgreSQL URL from `GRIDSTREAM_TEST_DATABASE_URL`; fails (CI) or skips (ad hoc) when unset. */
-export function testDatabaseUrl(t?: TestContext): string | undefined {
-  const url = process.env['GRIDSTREAM_TEST_DATABASE_URL'];
+/** A service URL from the environment variable `variable`; fails (CI) or skips (ad hoc) when unset. */
+function serviceUrl(t: TestContext | undefined, variable: string, what: string, example: string): string | undefined {
+  const url = process.env[variable];
   if (url === undefined || url.trim() === '') {
-    missing(t, 'PostgreSQL', 'set GRIDSTREAM_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test');
+    missing(t, what, `set ${variable}, e.g. ${example}`);
     return;
   }
   return url;
 }
 
+/** PostgreSQL URL from `GRIDSTREAM_TEST_DATABASE_URL`; fails (CI) or skips (ad hoc) when unset. */
+export function testDatabaseUrl(t?: TestContext): string | undefined {
+  return serviceUrl(t, 'GRIDSTREAM_TEST_DATABASE_URL', 'PostgreSQL', 'postgres://postgres@127.0.0.1:5432/test');
+}
+
 /** MQTT broker URL from `GRIDSTREAM_TEST_MQTT_URL`; fails (CI) or skips (ad hoc) when unset. */
 export function testMqttUrl(t?: TestContext): string | undefined {
-  const url = process.env['GRIDSTREAM_TEST_MQTT_URL'];
-  if (url === undefined || url.trim() === '') {
-    missing(t, 'MQTT', 'set GRIDSTREAM_TEST_MQTT_URL, e.g. mqtt://127.0.0.1:1883 (Mosquitto)');
-    return;
-  }
-  return url;
+  return serviceUrl(t, 'GRIDSTREAM_TEST_MQTT_URL', 'MQTT', 'mqtt://127.0.0.1:1883 (Mosquitto)');
 }
 
 /** Path of Debian's Chromium for browser tests; fails (CI) or skips (ad hoc) when not installed. */

@@ -6,6 +6,9 @@ import { querySeries, writeObservations } from '../../src/storage/index.ts';
 import { DB_KINDS, chunk, count, dumpObservations, openTestDb } from './helpers.ts';
 
 const DAY = '2025-10-21T00:00:00Z';
+/** Four load slots, and an issue time on 2025-10-22 at `hour`:00 UTC, for the issue-time tests. */
+const LOAD = { metric: 'load_actual', productionType: '', start: DAY, points: 4 } as const;
+const at = (hour: number): string => `2025-10-22T${String(hour).padStart(2, '0')}:00:00Z`;
 
 /** A realistic batch: several zones and production types, a day of quarter hours each. */
 function batch(): GridSeriesChunk[] {
@@ -131,22 +134,20 @@ for (const kind of DB_KINDS) {
     it('a value issued earlier never replaces one issued later (a replayed old document); unknown never blocks', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
-      const base = { metric: 'load_actual', productionType: '', start: DAY, points: 4 } as const;
-      const at = (hour: number): string => `2025-10-22T${String(hour).padStart(2, '0')}:00:00Z`;
-      await writeObservations(h.db, [chunk({ ...base, value: () => 100, documentId: 'A', issuedAt: at(8) })]);
-      const correction = chunk({ ...base, value: (i) => (i < 2 ? 90 : 100), documentId: 'B', issuedAt: at(12) });
+      await writeObservations(h.db, [chunk({ ...LOAD, value: () => 100, documentId: 'A', issuedAt: at(8) })]);
+      const correction = chunk({ ...LOAD, value: (i) => (i < 2 ? 90 : 100), documentId: 'B', issuedAt: at(12) });
       assert.equal((await writeObservations(h.db, [correction])).updated, 2);
       // The first document again (another mRID, an earlier issue time): refused, nothing changes.
       const before = await dumpObservations(h.db);
       const stale = await writeObservations(h.db, [
-        chunk({ ...base, value: () => 100, documentId: 'A', issuedAt: at(8) }),
+        chunk({ ...LOAD, value: () => 100, documentId: 'A', issuedAt: at(8) }),
       ]);
       assert.deepEqual([stale.inserted, stale.updated, stale.unchanged, stale.revisions], [0, 0, 4, 0]);
       assert.deepEqual(await dumpObservations(h.db), before);
       assert.equal(await count(h.db, 'grid_observation_revisions'), 2);
       // A later document changes it, and its revision rows carry both issue times.
       const later = await writeObservations(h.db, [
-        chunk({ ...base, points: 1, value: () => 80, documentId: 'C', issuedAt: at(16) }),
+        chunk({ ...LOAD, points: 1, value: () => 80, documentId: 'C', issuedAt: at(16) }),
       ]);
       assert.equal(later.updated, 1);
       const { rows: revs } = await h.db.query<{ old_issued_at: Date; issued_at: Date }>(
@@ -155,7 +156,7 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(revs, [{ old_issued_at: new Date(at(12)), issued_at: new Date(at(16)) }]);
       // No issue time (an old producer): the value is compared by value and revision only, and the latest issue
       // time known for the key stays, so a dated replay older than it is still refused afterwards.
-      const unknown = await writeObservations(h.db, [chunk({ ...base, value: () => 70, documentId: 'D' })]);
+      const unknown = await writeObservations(h.db, [chunk({ ...LOAD, value: () => 70, documentId: 'D' })]);
       assert.equal(unknown.updated, 4);
       const { rows } = await h.db.query<{ value: number; issued_at: Date | null }>(
         'SELECT value, issued_at FROM grid_observations ORDER BY slot_start',
@@ -170,11 +171,11 @@ for (const kind of DB_KINDS) {
         ],
       );
       const older = await writeObservations(h.db, [
-        chunk({ ...base, value: () => 60, documentId: 'E', issuedAt: at(1) }),
+        chunk({ ...LOAD, value: () => 60, documentId: 'E', issuedAt: at(1) }),
       ]);
       assert.deepEqual([older.updated, older.unchanged], [0, 4]);
       // …while a stored value of unknown issue time never blocks a dated one.
-      const other = { ...base, zone: 'SE_3' } as const;
+      const other = { ...LOAD, zone: 'SE_3' } as const;
       await writeObservations(h.db, [chunk({ ...other, value: () => 5, documentId: 'X' })]);
       const dated = await writeObservations(h.db, [
         chunk({ ...other, value: () => 6, documentId: 'Y', issuedAt: at(1) }),
@@ -182,8 +183,8 @@ for (const kind of DB_KINDS) {
       assert.equal(dated.updated, 4);
       // Inside one batch the later issued wins, whatever the order and the revisions.
       const both = await writeObservations(h.db, [
-        chunk({ ...base, points: 1, value: () => 50, documentId: 'F', revision: 1, issuedAt: at(22) }),
-        chunk({ ...base, points: 1, value: () => 40, documentId: 'G', revision: 9, issuedAt: at(21) }),
+        chunk({ ...LOAD, points: 1, value: () => 50, documentId: 'F', revision: 1, issuedAt: at(22) }),
+        chunk({ ...LOAD, points: 1, value: () => 40, documentId: 'G', revision: 9, issuedAt: at(21) }),
       ]);
       assert.deepEqual([both.updated, both.superseded], [1, 1]);
       const { rows: first } = await h.db.query<{ value: number }>(
@@ -191,7 +192,7 @@ for (const kind of DB_KINDS) {
       );
       assert.deepEqual(first, [{ value: 50 }]);
       // A malformed issue time is refused with the chunk, like any bad key field.
-      const bad = await writeObservations(h.db, [chunk({ ...base, value: () => 1, issuedAt: 'yesterday' })]);
+      const bad = await writeObservations(h.db, [chunk({ ...LOAD, value: () => 1, issuedAt: 'yesterday' })]);
       assert.deepEqual(
         bad.rejected.map((r) => [r.reason, r.point]),
         [['invalid_key', null]],
@@ -201,15 +202,13 @@ for (const kind of DB_KINDS) {
     it('a later issue of the same value moves the issue time only, so a replay issued in between stays refused', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
-      const base = { metric: 'load_actual', productionType: '', start: DAY, points: 4 } as const;
-      const at = (hour: number): string => `2025-10-22T${String(hour).padStart(2, '0')}:00:00Z`;
-      await writeObservations(h.db, [chunk({ ...base, value: () => 10, documentId: 'A', issuedAt: at(8) })]);
+      await writeObservations(h.db, [chunk({ ...LOAD, value: () => 10, documentId: 'A', issuedAt: at(8) })]);
       const seriesBefore = await h.db.query<{ updated_at: Date; dirty_from: Date | null }>(
         'SELECT updated_at, dirty_from FROM grid_series',
       );
       // The next lookback fetches the same values again, issued at 16:00: no value changes, no revision.
       const again = await writeObservations(h.db, [
-        chunk({ ...base, value: () => 10, documentId: 'B', issuedAt: at(16) }),
+        chunk({ ...LOAD, value: () => 10, documentId: 'B', issuedAt: at(16) }),
       ]);
       assert.deepEqual([again.inserted, again.updated, again.unchanged, again.revisions], [0, 0, 4, 0]);
       assert.equal(await count(h.db, 'grid_observation_revisions'), 0);
@@ -224,13 +223,13 @@ for (const kind of DB_KINDS) {
       );
       // A document issued at 12:00 (older than the confirmation) replayed now: refused.
       const replay = await writeObservations(h.db, [
-        chunk({ ...base, value: () => 12, documentId: 'C', issuedAt: at(12) }),
+        chunk({ ...LOAD, value: () => 12, documentId: 'C', issuedAt: at(12) }),
       ]);
       assert.deepEqual([replay.updated, replay.unchanged], [0, 4]);
       assert.deepEqual((await h.db.query('SELECT DISTINCT value FROM grid_observations')).rows, [{ value: 10 }]);
       // Replaying the confirmation itself is a plain no-op.
       const same = await writeObservations(h.db, [
-        chunk({ ...base, value: () => 10, documentId: 'B', issuedAt: at(16) }),
+        chunk({ ...LOAD, value: () => 10, documentId: 'B', issuedAt: at(16) }),
       ]);
       assert.deepEqual([same.updated, same.unchanged], [0, 4]);
     });
