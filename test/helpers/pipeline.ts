@@ -1,5 +1,13 @@
 import { parseEntsoeDocument } from '../../src/connectors/entsoe/index.ts';
 import type { RawEntsoeDocument } from '../../src/contracts/index.ts';
+import {
+  gridCarbonTopic,
+  gridObservationsTopic,
+  rawElectricityMapsTopic,
+  rawEntsoeTopic,
+} from '../../src/contracts/index.ts';
+import type { Log } from '../../src/log/index.ts';
+import { PROCESS_GROUPS, STORE_GROUP } from '../../src/runtime/index.ts';
 import { CarbonState, carbonChunks, countPoints, observationsFromEntsoe } from '../../src/processing/index.ts';
 import { loadReference } from '../../src/reference/index.ts';
 import { entsoeFixtureNames, entsoeFixtureText } from './fixtures.ts';
@@ -35,6 +43,34 @@ export async function settle<T>(
     if (same >= stableFor) return value;
     if (Date.now() > deadline) throw new Error(`did not settle within ${timeoutMs} ms (last: ${text})`);
   }
+}
+
+/** How many records `groupId` has not yet committed on `topic`. */
+export async function lag(log: Log, groupId: string, topic: string): Promise<number> {
+  const [ends, committed] = await Promise.all([log.offsets(topic), log.committed(groupId, topic)]);
+  return ends.reduce((sum, p) => sum + p.next - (committed[p.partition] ?? 0), 0);
+}
+
+/**
+ * Waits until the process and store groups have committed everything on the topics they read, so that what the
+ * database holds is final. Counting rows until they stop changing is not enough: a rebalance (a killed member's
+ * session running out) or a slow batch can hold them still for seconds.
+ */
+export async function pipelineDrained(log: Log, timeoutMs = 180_000): Promise<void> {
+  const reads = [
+    [PROCESS_GROUPS.entsoe, rawEntsoeTopic.name],
+    [PROCESS_GROUPS.electricitymaps, rawElectricityMapsTopic.name],
+    [STORE_GROUP, gridObservationsTopic.name],
+    [STORE_GROUP, gridCarbonTopic.name],
+  ] as const;
+  await settle(
+    async () => {
+      let behind = 0;
+      for (const [groupId, topic] of reads) behind += await lag(log, groupId, topic);
+      return behind === 0 ? 'drained' : Math.random();
+    },
+    { stableFor: 4, timeoutMs },
+  );
 }
 
 /**

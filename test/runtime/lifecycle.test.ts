@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/observability/index.ts';
 import type { Db } from '../../src/storage/index.ts';
 import { openDb } from '../../src/storage/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
-import { expectedFromFixtures, fixtureDocuments, settle } from '../helpers/pipeline.ts';
+import { expectedFromFixtures, fixtureDocuments, pipelineDrained, settle } from '../helpers/pipeline.ts';
 import { kafkaBrokers, tempDir, testDatabaseUrl, uniqueName } from '../helpers/services.ts';
 
 interface Worker {
@@ -121,19 +121,8 @@ describe('graceful shutdown and crash recovery of a real worker (Kafka + Postgre
 
     const third = await startWorker(s.env);
     workers.push(third);
-    const end = (await s.log.offsets('raw.entsoe')).reduce((a, p) => a + p.next, 0);
-    await settle(
-      async () =>
-        (await s.log.committed('gridstream-process-entsoe', 'raw.entsoe')).reduce<number>((a, c) => a + (c ?? 0), 0) ===
-        end
-          ? 'caught up'
-          : Math.random(),
-      {
-        stableFor: 1,
-        timeoutMs: 180_000,
-      },
-    );
-    assert.deepEqual(await settle(() => counts(s.db)), { grid: want.observations, carbon: want.carbon, revisions: 0 });
+    await pipelineDrained(s.log);
+    assert.deepEqual(await counts(s.db), { grid: want.observations, carbon: want.carbon, revisions: 0 });
     third.child.kill('SIGTERM');
     assert.equal((await third.exit).code, 0);
   });

@@ -8,7 +8,7 @@ import { listDeadLetters, recordReplay, replayDeadLetters } from '../../src/dlq/
 import { silentLogger } from '../../src/observability/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { startRuntime } from '../../src/runtime/index.ts';
-import { expectedFromFixtures, fixtureDocuments, settle } from '../helpers/pipeline.ts';
+import { expectedFromFixtures, fixtureDocuments, pipelineDrained } from '../helpers/pipeline.ts';
 import { tempDir } from '../helpers/services.ts';
 
 describe('embedded pipeline: raw.entsoe → process → store', () => {
@@ -36,8 +36,8 @@ describe('embedded pipeline: raw.entsoe → process → store', () => {
     const want = expectedFromFixtures();
     const produced = await produceValues(runtime.infra.log, rawEntsoeTopic, fixtureDocuments());
     assert.equal(produced.rejected.length, 0);
-    const got = await settle(counts);
-    assert.deepEqual(got, { grid: want.observations, carbon: want.carbon, revisions: 0 });
+    await pipelineDrained(runtime.infra.log);
+    assert.deepEqual(await counts(), { grid: want.observations, carbon: want.carbon, revisions: 0 });
     const dlq = await runtime.infra.log.read('dlq-processing', 0, 0, 100);
     const letters = dlq.map((r) => DeadLetterSchema.parse(JSON.parse(Buffer.from(r.value).toString('utf8'))));
     assert.equal(letters.length, want.rejects);
@@ -52,14 +52,8 @@ describe('embedded pipeline: raw.entsoe → process → store', () => {
   it('replaying every document changes nothing: no new rows, no revisions', async () => {
     const before = await counts();
     await produceValues(runtime.infra.log, rawEntsoeTopic, fixtureDocuments());
-    const { next } = (await runtime.infra.log.offsets('raw.entsoe')).reduce((a, p) => ({ next: a.next + p.next }), {
-      next: 0,
-    });
-    await settle(async () => {
-      const committed = await runtime.infra.log.committed('gridstream-process-entsoe', 'raw.entsoe');
-      return committed.reduce<number>((a, c) => a + (c ?? 0), 0) === next ? 'done' : Math.random();
-    });
-    assert.deepEqual(await settle(counts), before);
+    await pipelineDrained(runtime.infra.log);
+    assert.deepEqual(await counts(), before);
   });
 
   it('Electricity Maps responses become observations with source electricitymaps', async () => {
@@ -82,7 +76,8 @@ describe('embedded pipeline: raw.entsoe → process → store', () => {
           "select count(*)::int as n from grid_observations where source = 'electricitymaps'",
         )
       ).rows[0]?.n;
-    assert.equal(await settle(read), 3400 + 96);
+    await pipelineDrained(runtime.infra.log);
+    assert.equal(await read(), 3400 + 96);
   });
 
   it('replaying a dead letter twice stores its value once (no duplicate, no revision)', async () => {
@@ -121,7 +116,8 @@ describe('embedded pipeline: raw.entsoe → process → store', () => {
                   (select count(*) from grid_observation_revisions where document_id = 'replayed')::int as revisions`,
         )
       ).rows[0];
-    assert.deepEqual(await settle(read), { n: 1, revisions: 0 });
+    await pipelineDrained(runtime.infra.log);
+    assert.deepEqual(await read(), { n: 1, revisions: 0 });
     const { rows } = await runtime.infra.db.query<{ replays: number }>(
       'select replays from dead_letters where id = $1',
       [letter.id],
