@@ -48,18 +48,24 @@ export async function classifyAgainstStored(
   options: DbCallOptions,
 ): Promise<ClassifiedRows> {
   const bySeries = new Map<string, ObservationRow[]>();
+  let chunk: ObservationRow['chunk'] | undefined;
+  let list: ObservationRow[] | undefined;
   for (const r of rows) {
-    const list = bySeries.get(r.seriesKey);
-    if (list === undefined) bySeries.set(r.seriesKey, [r]);
-    else list.push(r);
+    // Rows of one chunk are one series: look it up once per stretch of rows from the same chunk.
+    if (r.chunk !== chunk || list === undefined) {
+      chunk = r.chunk;
+      list = bySeries.get(r.seriesKey);
+      if (list === undefined) bySeries.set(r.seriesKey, (list = []));
+    }
+    list.push(r);
   }
   const runs: Run[] = [];
   const runSeries: string[] = [];
-  for (const [key, list] of bySeries) {
+  for (const [key, series] of bySeries) {
     // Producers send each series in slot order; sorting a sorted array is cheap and keeps the rest simple.
-    const sorted = list.every((r, i) => i === 0 || (list[i - 1] as ObservationRow).slotMs <= r.slotMs)
-      ? list
-      : [...list].sort((a, b) => a.slotMs - b.slotMs);
+    const sorted = series.every((r, i) => i === 0 || (series[i - 1] as ObservationRow).slotMs <= r.slotMs)
+      ? series
+      : [...series].sort((a, b) => a.slotMs - b.slotMs);
     let run: Run | undefined;
     for (const r of sorted) {
       if (run !== undefined && r.slotMs - run.hi <= MAX_GAP_SLOTS * SLOT_MS) run.hi = r.slotMs;
@@ -91,6 +97,8 @@ export async function classifyAgainstStored(
     ],
     options,
   );
+  // Nothing stored in any run (new series, or slots after the stored ones: live ingestion): every row is fresh.
+  if (existing.length === 0) return { fresh: [...rows], changed: [], confirmed: [], unchanged: 0 };
   // Stored value per series and slot; the unit is known per run: a run whose stored units differ (a unit change
   // inside it, rare) marks its slots MIXED, and their rows go to the upsert, which compares units itself.
   const stored = new Map<string, Map<number, Stored>>();
@@ -116,14 +124,16 @@ export async function classifyAgainstStored(
   const changed: ObservationRow[] = [];
   const confirmed: ObservationRow[] = [];
   let unchanged = 0;
-  let chunk: ObservationRow['chunk'] | undefined;
   let issued: number | null = null;
+  let slots: Map<number, Stored> | undefined;
+  chunk = undefined;
   for (const r of rows) {
-    const s = stored.get(r.seriesKey)?.get(r.slotMs);
     if (r.chunk !== chunk) {
       chunk = r.chunk;
       issued = issuedMicros(r.chunk);
+      slots = stored.get(r.seriesKey);
     }
+    const s = slots?.get(r.slotMs);
     if (s === undefined) fresh.push(r);
     else if (s.value === r.point.v && s.unit === r.chunk.unit) {
       if (issued !== null && (s.issued === null || issued > s.issued)) confirmed.push(r);

@@ -122,9 +122,12 @@ export async function writeObservationsIn(
     }
     if (confirmed.length > 0) await tx.query(CONFIRM_STAGED, [staged.length, staged.length + confirmed.length], o);
   }
-  const refusedRows = new Set(refused.map((r) => r.row));
-  const changed = new Set<ObservationRow>([...direct, ...staged]);
-  await widenSeries(tx, refused.length === 0 ? rows : rows.filter((r) => !refusedRows.has(r)), changed, o);
+  if (refused.length === 0) await widenSeries(tx, rows, [direct, staged], o);
+  else {
+    const refusedRows = new Set(refused.map((r) => r.row));
+    const kept = (list: readonly ObservationRow[]) => list.filter((r) => !refusedRows.has(r));
+    await widenSeries(tx, kept(rows), [direct, kept(staged)], o);
+  }
   for (const { row, error } of refused) {
     const sqlState = sqlStateOf(error);
     rejected.push({
@@ -177,34 +180,47 @@ async function upsertRange(
 
 /**
  * Records each written series and its slot range in `grid_series`, and the range of slots whose values may have
- * changed (inserted or upserted rows) as the series' dirty range for the rollup refresher.
+ * changed (`dirty`: inserted or upserted rows) as the series' dirty range for the rollup refresher. Rows of one
+ * chunk share their series, so the series is looked up once per stretch of rows from the same chunk.
  */
 async function widenSeries(
   tx: DbTransaction,
   rows: readonly ObservationRow[],
-  changed: ReadonlySet<ObservationRow>,
+  dirty: readonly (readonly ObservationRow[])[],
   o: { signal?: AbortSignal },
 ) {
-  const series = new Map<string, { r: ObservationRow; lo: number; hi: number; dlo: number; dhi: number }>();
-  for (const r of rows) {
-    const dirty = changed.has(r);
-    const s = series.get(r.seriesKey);
-    if (s === undefined) {
-      series.set(r.seriesKey, {
-        r,
-        lo: r.slotMs,
-        hi: r.slotMs,
-        dlo: dirty ? r.slotMs : Infinity,
-        dhi: dirty ? r.slotMs : -Infinity,
-      });
-    } else {
-      s.r = r; // the last row's unit and source describe the series from now on
-      if (r.slotMs < s.lo) s.lo = r.slotMs;
-      if (r.slotMs > s.hi) s.hi = r.slotMs;
-      if (dirty && r.slotMs < s.dlo) s.dlo = r.slotMs;
-      if (dirty && r.slotMs > s.dhi) s.dhi = r.slotMs;
-    }
+  interface Range {
+    r: ObservationRow;
+    lo: number;
+    hi: number;
+    dlo: number;
+    dhi: number;
   }
+  const series = new Map<string, Range>();
+  const widen = (list: readonly ObservationRow[], changed: boolean) => {
+    let chunk: ObservationRow['chunk'] | undefined;
+    let s: Range | undefined;
+    for (const r of list) {
+      if (r.chunk !== chunk || s === undefined) {
+        chunk = r.chunk;
+        s = series.get(r.seriesKey);
+        if (s === undefined) {
+          s = { r, lo: r.slotMs, hi: r.slotMs, dlo: Infinity, dhi: -Infinity };
+          series.set(r.seriesKey, s);
+        }
+      }
+      if (changed) {
+        if (r.slotMs < s.dlo) s.dlo = r.slotMs;
+        if (r.slotMs > s.dhi) s.dhi = r.slotMs;
+      } else {
+        s.r = r; // the last row's unit and source describe the series from now on
+        if (r.slotMs < s.lo) s.lo = r.slotMs;
+        if (r.slotMs > s.hi) s.hi = r.slotMs;
+      }
+    }
+  };
+  widen(rows, false);
+  for (const list of dirty) widen(list, true);
   if (series.size === 0) return;
   const list = [...series.values()];
   const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
