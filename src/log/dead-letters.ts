@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { errorCode, errorMessage, isRetryable } from '../common/index.ts';
-import type { Secret } from '../config/index.ts';
 import type { DeadLetter, Stage, Topic } from '../contracts/index.ts';
 import { DLQ_HEADERS, DLQ_TOPIC_HANDLES, DeadLetterSchema } from '../contracts/index.ts';
 import { redactUrl } from '../observability/index.ts';
@@ -62,18 +61,6 @@ export function scrubCredentials(text: string): string {
   return redactUrl(text)
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 [redacted]')
     .replace(/("(?:[^"]*(?:token|secret|password|api_?key|authorization)[^"]*)"\s*:\s*)"[^"]*"/gi, '$1"[redacted]"');
-}
-
-/** A `scrub` function that replaces each given secret value (and the built-in patterns) with `[redacted]`. */
-export function createScrubber(secrets: readonly (Secret | string | null | undefined)[]): (text: string) => string {
-  const values = secrets
-    .map((s) => (s === null || s === undefined ? '' : typeof s === 'string' ? s : s.reveal()))
-    .filter((s) => s.length >= 4);
-  return (text) => {
-    let out = text;
-    for (const v of values) if (out.includes(v)) out = out.replaceAll(v, '[redacted]');
-    return out;
-  };
 }
 
 /**

@@ -31,7 +31,6 @@ export {
   deadLetterRecord,
   produceDeadLetters,
   dlqTopicFor,
-  createScrubber,
   scrubCredentials,
   type DeadLetterInput,
   type DeadLetterOptions,

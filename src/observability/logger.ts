@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import type { Logger as PinoLogger } from 'pino';
 import type { LogLevel } from '../config/index.ts';
 import { Secret } from '../config/index.ts';
+import { redactUrl, secretScrubber } from './redact.ts';
 
 export type Logger = PinoLogger;
 
@@ -34,16 +35,11 @@ const REDACT_PATHS = [
 
 /** A pino JSON logger whose output can never contain the given secrets. */
 export function createLogger(options: LoggerOptions): Logger {
-  const secrets = (options.secrets ?? [])
-    .filter((s): s is Secret => s instanceof Secret)
-    .map((s) => s.reveal())
-    .filter((s) => s.length >= 4);
+  const scrub = secretScrubber((options.secrets ?? []).filter((s): s is Secret => s instanceof Secret));
   const target = options.destination ?? process.stderr;
   const destination = {
     write(line: string): void {
-      let out = line;
-      for (const s of secrets) if (out.includes(s)) out = out.replaceAll(s, '[redacted]');
-      target.write(out);
+      target.write(redactUrl(scrub(line)));
     },
   };
   return pino(
@@ -62,10 +58,4 @@ export function createLogger(options: LoggerOptions): Logger {
 /** A logger that drops everything (tests, benchmarks). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
-}
-
-/** Replaces the values of credential query parameters in a URL: `?securityToken=abc` → `?securityToken=[redacted]`. */
-export function redactUrl(url: string | URL): string {
-  const text = typeof url === 'string' ? url : url.href;
-  return text.replace(/([?&](?:securityToken|token|api_?key|auth-token|access_token)=)[^&#\s]*/gi, '$1[redacted]');
 }

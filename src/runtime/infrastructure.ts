@@ -5,6 +5,7 @@ import { ALL_TOPICS } from '../contracts/index.ts';
 import type { Log } from '../log/index.ts';
 import { createEmbeddedLog, createKafkaLog, namespacedLog, topicSpecOf } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { redactUrl, secretScrubber } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import { loadReference } from '../reference/index.ts';
 import type { Db } from '../storage/index.ts';
@@ -32,10 +33,8 @@ export interface Infrastructure {
  * applies migrations. Both steps are idempotent, so any number of workers may start at once.
  */
 export async function openInfrastructure(config: Config, logger: Logger, metrics: Metrics): Promise<Infrastructure> {
-  const secrets = configSecrets(config)
-    .map((s) => s.reveal())
-    .filter((s) => s.length >= 4);
-  const scrub = (text: string): string => secrets.reduce((t, s) => t.replaceAll(s, '[redacted]'), text);
+  const scrubSecrets = secretScrubber(configSecrets(config));
+  const scrub = (text: string): string => redactUrl(scrubSecrets(text));
   const base: Log =
     config.kafkaBrokers === null
       ? await createEmbeddedLog({ dir: join(config.dataDir, 'log'), logger: logger.child({ component: 'log' }) })

@@ -13,11 +13,11 @@ import {
   rawMetersTopic,
 } from '../../src/contracts/index.ts';
 import type { ConsumedRecord, Log } from '../../src/log/index.ts';
+import { secretScrubber } from '../../src/observability/index.ts';
 import {
   LogError,
   buildDeadLetter,
   createEmbeddedLog,
-  createScrubber,
   deadLetterFromRecord,
   deadLetterRecord,
   decodeRecord,
@@ -165,7 +165,7 @@ describe('dead letters', () => {
   const token = 'f3a9c2d1-5e6b-4a7c-8d9e-0123456789ab';
 
   it('never carry a secret: messages, payload text and request are scrubbed', () => {
-    const scrub = createScrubber([new Secret(token), 'hunter22']);
+    const scrub = secretScrubber([new Secret(token), 'hunter22']);
     const letter = buildDeadLetter(
       {
         stage: 'ingestion',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Secret } from '../../src/config/index.ts';
-import { createLogger, redactUrl } from '../../src/observability/index.ts';
+import { createLogger, redactUrl, secretScrubber } from '../../src/observability/index.ts';
 
 describe('logger', () => {
   it('never writes a secret, wherever it appears in a line', () => {
@@ -24,5 +24,25 @@ describe('logger', () => {
       'https://h/api?documentType=A44&securityToken=[redacted]&x=1',
     );
     assert.equal(redactUrl(new URL('https://h/v3?auth-token=zz')), 'https://h/v3?auth-token=[redacted]');
+  });
+  it('redacts URL passwords of any length, keeps the user, and leaves URLs without one alone', () => {
+    assert.equal(
+      redactUrl('connect to postgres://gs:pw@db.internal:5432/grid failed; mqtts://dev:x%40y@broker/ too'),
+      'connect to postgres://gs:[redacted]@db.internal:5432/grid failed; mqtts://dev:[redacted]@broker/ too',
+    );
+    for (const plain of ['http://localhost:8080/api@v1', 'mqtt://broker:1883', 'https://h/a:b@c', 'user:pw@host'])
+      assert.equal(redactUrl(plain), plain);
+  });
+  it('a logger line never shows a short URL password, which value scrubbing skips', () => {
+    const lines: string[] = [];
+    const url = new Secret('postgres://gs:pw@db:5432/grid');
+    const log = createLogger({ level: 'info', destination: { write: (l: string) => lines.push(l) }, secrets: [url] });
+    log.error({ err: new Error('connect ECONNREFUSED for postgres://gs:pw@db:5432/other') }, 'database down');
+    assert.doesNotMatch(lines.join(''), /gs:pw@/);
+    assert.match(lines.join(''), /postgres:\/\/gs:\[redacted\]@db:5432\/other/);
+  });
+  it('scrubs secret values longest first, ignores values too short to search for', () => {
+    const scrub = secretScrubber([new Secret('hunter22'), 'db://u:hunter22@h/x', 'abc', null, undefined]);
+    assert.equal(scrub('url db://u:hunter22@h/x pw hunter22 abc'), 'url [redacted] pw [redacted] abc');
   });
 });

@@ -9,16 +9,9 @@
  */
 import type { RawElectricityMaps } from '../../contracts/index.ts';
 import type { Logger } from '../../observability/index.ts';
+import { secretScrubber } from '../../observability/index.ts';
 import type { PoliteResult, RateLimit, RateLimitStore, RequestObserver, RetryOptions } from '../http/index.ts';
-import {
-  CircuitBreakers,
-  HttpError,
-  RateLimiter,
-  httpGet,
-  rateLimitKey,
-  requestPolitely,
-  secretScrubber,
-} from '../http/index.ts';
+import { CircuitBreakers, HttpError, RateLimiter, httpGet, rateLimitKey, requestPolitely } from '../http/index.ts';
 import { ElectricityMapsError } from './client-errors.ts';
 import type { ElectricityMapsTokens } from './client-tokens.ts';
 import { parseElectricityMaps } from './parse.ts';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Secret } from '../../config/index.ts';
 import type { EntsoeRequest, RawEntsoeDocument } from '../../contracts/index.ts';
 import type { Logger } from '../../observability/index.ts';
+import { secretScrubber } from '../../observability/index.ts';
 import type { TimeZone } from '../../time/index.ts';
 import type {
   FetchFailure,
@@ -11,7 +12,7 @@ import type {
   RequestObserver,
   RetryOptions,
 } from '../http/index.ts';
-import { CircuitBreakers, RateLimiter, httpGet, rateLimitKey, requestPolitely, secretScrubber } from '../http/index.ts';
+import { CircuitBreakers, RateLimiter, httpGet, rateLimitKey, requestPolitely } from '../http/index.ts';
 import type { EntsoeLimit } from './client-limits.ts';
 import {
   MAX_OFFSET,

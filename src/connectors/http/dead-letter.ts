@@ -46,13 +46,3 @@ export function ingestionDeadLetter(failure: FetchFailure, scrub: (text: string)
   };
   return DeadLetterSchema.parse(envelope);
 }
-
-/** A function that replaces every given secret value with `[redacted]` (values shorter than 4 are ignored). */
-export function secretScrubber(secrets: readonly (string | null | undefined)[]): (text: string) => string {
-  const values = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
-  return (text) => {
-    let out = text;
-    for (const v of values) if (out.includes(v)) out = out.replaceAll(v, '[redacted]');
-    return out;
-  };
-}

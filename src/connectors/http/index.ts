@@ -26,5 +26,5 @@ export { RateLimiter, type RateLimit, type RateLimiterOptions, bucketFor, rateLi
 export { httpGet, type HttpResponse, type HttpGetOptions } from './http-get.ts';
 export { requestPolitely, type Politeness, type PoliteResult, type RequestObserver } from './polite-request.ts';
 export { type Publisher, type DeadLetterSink, MemoryPublisher } from './publisher.ts';
-export { ingestionDeadLetter, secretScrubber, type FetchFailure } from './dead-letter.ts';
+export { ingestionDeadLetter, type FetchFailure } from './dead-letter.ts';
 export { type SqlClient, type SqlQueryable, sqlOptions, toMs } from './sql-client.ts';
