@@ -112,9 +112,13 @@ export const GridSeriesChunkSchema = z.object({
    * When the source issued these values: the ENTSO-E document's `createdDateTime` (the Transparency Platform
    * stamps each response when it builds it), else when gridstream fetched them. A stored value is never replaced by
    * one issued earlier, so a replayed old document (a dead letter, a rewound consumer) cannot undo a correction.
-   * Absent on derived series (carbon intensity), which follow their inputs.
+   * Absent on derived series (carbon intensity), which follow their inputs. At most microseconds: what the
+   * database keeps, so that two issue times that differ are still different once stored.
    */
-  issuedAt: z.iso.datetime({ offset: false }).optional(),
+  issuedAt: z.iso
+    .datetime({ offset: false })
+    .regex(/^[^.]*(\.\d{1,6})?Z$/, 'at most 6 fractional digits (microseconds)')
+    .optional(),
   /** Extra attributes (`productionTypeName`, `carbonMode`, `sourceResolution`); never part of the key. */
   attributes: z.record(z.string(), z.string()).optional(),
   points: z.array(ObservationPointSchema).min(1).max(2000),

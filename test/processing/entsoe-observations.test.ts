@@ -85,6 +85,29 @@ describe('issue time', () => {
     for (const c of received.chunks) assert.equal(c.issuedAt, '2025-10-21T06:00:00Z');
     for (const c of process(body).chunks) assert.equal('issuedAt' in c, false);
   });
+
+  it('the chunk contract takes issue times to the microsecond (what the database keeps), no finer', () => {
+    const c = process(
+      entsoeXml({
+        type: 'A65',
+        processType: 'A16',
+        series: [
+          {
+            outDomain: '10YFI-1--------U',
+            biddingZone: false,
+            periods: [{ start: '2025-10-21T00:00Z', end: '2025-10-21T01:00Z', resolution: 'PT60M', points: [[1, 1]] }],
+          },
+        ],
+      }),
+    ).chunks[0];
+    assert.ok(c !== undefined);
+    const at = (issuedAt: string) => GridSeriesChunkSchema.safeParse({ ...c, issuedAt }).success;
+    assert.equal(at('2025-10-21T06:00:00Z'), true);
+    assert.equal(at('2025-10-21T06:00:00.123Z'), true);
+    assert.equal(at('2025-10-21T06:00:00.123456Z'), true);
+    assert.equal(at('2025-10-21T06:00:00.1234567Z'), false, 'two issue times 100 ns apart would be equal once stored');
+    assert.equal(at('2025-10-21T06:00:00+02:00'), false, 'UTC only');
+  });
 });
 
 describe('metric registry and spatial mapping', () => {
