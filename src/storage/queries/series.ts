@@ -10,7 +10,6 @@ import {
   isoInstant,
   isoRange,
   timeZone,
-  utc,
 } from './params.ts';
 
 /** Parameters of {@link querySeries}. */
@@ -105,18 +104,32 @@ const EXPECTED: Record<Resolution, string> = {
   P1D: `(extract(epoch FROM (((b.bucket AT TIME ZONE $9) + interval '1 day') AT TIME ZONE $9) - b.bucket) / 900)::integer`,
 };
 
+// Both paths answer one row per series, its buckets as comma-separated text in bucket order (epoch seconds,
+// values, slot counts, expected slots, and flags joined by ';' within a bucket), like the sink's stored-value read:
+// a year of daily values of 12 series is 12 rows to receive instead of 4 380, each without a timestamp to parse.
+// float8 text output is the shortest text that reads back as the same double, so `Number()` recovers it exactly.
+const PER_SERIES = `
+SELECT b.production_type, b.counterpart_zone, b.qualifier, b.unit,
+  string_agg(extract(epoch FROM b.bucket)::bigint::text, ',' ORDER BY b.bucket) AS buckets,
+  string_agg(b.value::text, ',' ORDER BY b.bucket) AS vals,
+  string_agg(b.slots::text, ',' ORDER BY b.bucket) AS slots,
+  string_agg(b.expected::text, ',' ORDER BY b.bucket) AS expected,
+  string_agg(coalesce(b.flags, ''), ',' ORDER BY b.bucket) AS flags
+FROM per_bucket b GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+
 function seriesSql(resolution: Resolution): string {
-  return `${SOURCE}
-SELECT b.*, ${EXPECTED[resolution]} AS expected FROM (
-  SELECT o.production_type, o.counterpart_zone, o.qualifier, o.unit, ${BUCKET[resolution]} AS bucket,
-    ${BUCKET_VALUE_SQL} AS value, count(*)::integer AS slots,
-    string_agg(array_to_string(o.flags, ','), ',') AS flags
-  FROM o GROUP BY 1, 2, 3, 4, 5
-) b ORDER BY 1, 2, 3, 4, 5`;
+  return `${SOURCE}, per_bucket AS (
+  SELECT b.*, ${EXPECTED[resolution]} AS expected FROM (
+    SELECT o.production_type, o.counterpart_zone, o.qualifier, o.unit, ${BUCKET[resolution]} AS bucket,
+      ${BUCKET_VALUE_SQL} AS value, count(*)::integer AS slots,
+      string_agg(array_to_string(o.flags, ';'), ';') AS flags
+    FROM o GROUP BY 1, 2, 3, 4, 5
+  ) b
+)${PER_SERIES}`;
 }
 
-// The same rows from the rollups: one per bucket already, so a year of daily values is a few hundred rows per
-// series. $6/$7 are bucket-aligned; $9 the time zone the daily rollup was computed in.
+// The same buckets from the rollups: one row per bucket already, so a year of daily values is a few hundred rows
+// per series. $6/$7 are bucket-aligned; $9 the time zone the daily rollup was computed in.
 function rollupSql(resolution: 'PT1H' | 'P1D'): string {
   const table = resolution === 'PT1H' ? 'grid_rollup_hourly' : 'grid_rollup_daily';
   return `
@@ -125,17 +138,17 @@ WITH s AS (
   WHERE zone = $1 AND metric = $2 AND ($3::text[] IS NULL OR production_type = ANY($3::text[]))
     AND ($4::text IS NULL OR counterpart_zone = $4) AND ($5::text IS NULL OR qualifier = $5)
     AND first_slot < $7 AND last_slot >= $6 AND $8::timestamptz IS NULL
-)
-SELECT s.production_type, s.counterpart_zone, s.qualifier, r.unit, r.bucket,
+), per_bucket AS (
+  SELECT s.production_type, s.counterpart_zone, s.qualifier, r.unit, r.bucket,
     CASE WHEN r.unit IN (${EXTENSIVE_UNITS.map((u) => `'${u}'`).join(', ')}) THEN r.value_sum ELSE r.value_sum / r.slots END AS value,
-    r.slots, array_to_string(r.flags, ',') AS flags, ${resolution === 'PT1H' ? '4' : 'r.expected_slots'} AS expected
+    r.slots, array_to_string(r.flags, ';') AS flags, ${resolution === 'PT1H' ? '4' : 'r.expected_slots'} AS expected
   FROM s JOIN LATERAL (
     SELECT * FROM ${table} r
     WHERE r.zone = s.zone AND r.metric = s.metric AND r.production_type = s.production_type
       AND r.counterpart_zone = s.counterpart_zone AND r.qualifier = s.qualifier
       AND r.bucket >= $6 AND r.bucket < $7${resolution === 'P1D' ? ' AND r.time_zone = $9' : ' AND $9::text IS NOT NULL'}
   ) r ON true
-ORDER BY 1, 2, 3, 4, 5`;
+)${PER_SERIES}`;
 }
 
 // Whether any series of the query has a dirty range (values changed since its rollups were computed) in the range.
@@ -150,11 +163,11 @@ interface Row {
   counterpart_zone: string;
   qualifier: string;
   unit: string;
-  bucket: Date;
-  value: number;
-  slots: number;
-  flags: string | null;
-  expected: number;
+  buckets: string;
+  vals: string;
+  slots: string;
+  expected: string;
+  flags: string;
 }
 
 /**
@@ -187,34 +200,30 @@ export async function querySeries(db: Queryable, q: SeriesQuery, options: DbCall
   const useRollup =
     resolution !== 'PT15M' && q.asOf === undefined && (await rollupServes(db, resolution, params, options));
   const { rows } = await db.query<Row>(useRollup ? rollupSql(resolution) : seriesSql(resolution), params, options);
-  const out: SeriesData[] = [];
-  let current: SeriesData | undefined;
-  for (const r of rows) {
-    if (
-      current?.productionType !== r.production_type ||
-      current.counterpartZone !== r.counterpart_zone ||
-      current.qualifier !== r.qualifier ||
-      current.unit !== r.unit
-    ) {
-      current = {
-        productionType: r.production_type,
-        counterpartZone: r.counterpart_zone,
-        qualifier: r.qualifier,
-        unit: r.unit,
-        aggregation: aggregationOf(r.unit),
-        points: [],
-      };
-      out.push(current);
-    }
-    current.points.push({
-      ts: utc(r.bucket),
-      value: r.value,
-      slots: r.slots,
-      expectedSlots: r.expected,
-      flags: r.flags === null || r.flags === '' ? [] : [...new Set(r.flags.split(','))].sort(),
-    });
-  }
-  return out;
+  return rows.map((r) => {
+    const buckets = r.buckets.split(',');
+    const values = r.vals.split(',');
+    const slots = r.slots.split(',');
+    const expected = r.expected.split(',');
+    const flags = r.flags.split(',');
+    return {
+      productionType: r.production_type,
+      counterpartZone: r.counterpart_zone,
+      qualifier: r.qualifier,
+      unit: r.unit,
+      aggregation: aggregationOf(r.unit),
+      points: buckets.map((bucket, i) => {
+        const f = flags[i];
+        return {
+          ts: new Date(Number(bucket) * 1000).toISOString().replace('.000Z', 'Z'),
+          value: Number(values[i]),
+          slots: Number(slots[i]),
+          expectedSlots: Number(expected[i]),
+          flags: f === undefined || f === '' ? [] : [...new Set(f.split(';'))].sort(),
+        };
+      }),
+    };
+  });
 }
 
 /**
