@@ -157,6 +157,62 @@ describe('Kafka log specifics', () => {
     }
   });
 
+  it('concurrent produce calls share requests, yet each gets its own positions, in call order', async (t) => {
+    const opened = await openKafka(t);
+    if (opened === undefined) return;
+    try {
+      const a = uniqueName('merge-a');
+      const b = uniqueName('merge-b');
+      await opened.log.createTopics([
+        { name: a, partitions: 1 },
+        { name: b, partitions: 1 },
+      ]);
+      // 200 calls at once, alternating in runs between two topics, one to three records each.
+      const calls = Array.from({ length: 200 }, (_, i) => ({
+        topic: Math.floor(i / 7) % 2 === 0 ? a : b,
+        values: Array.from({ length: 1 + (i % 3) }, (_, j) => `${i}.${j}`),
+      }));
+      const results = await Promise.all(
+        calls.map((c) =>
+          opened.log.produce(
+            c.topic,
+            c.values.map((v) => ({ key: 'k', value: new TextEncoder().encode(v) })),
+          ),
+        ),
+      );
+      for (const topic of [a, b]) {
+        const mine = calls.map((c, i) => ({ ...c, positions: results[i] ?? [] })).filter((c) => c.topic === topic);
+        const expected = mine.flatMap((c) => c.values);
+        // Offsets are consecutive in call order, and each call's positions point at its own records.
+        assert.deepEqual(
+          mine.flatMap((c) => c.positions.map((p) => p.offset)),
+          expected.map((_, i) => i),
+        );
+        assert.ok(mine.every((c) => c.positions.every((p) => p.topic === topic && p.partition === 0)));
+        const stored = await opened.log.read(topic, 0, 0, expected.length + 10);
+        assert.deepEqual(
+          stored.map((r) => new TextDecoder().decode(r.value)),
+          expected,
+        );
+      }
+      // A caller that gives up while its call waits behind others appends nothing.
+      const held = Array.from({ length: 50 }, (_, i) =>
+        opened.log.produce(a, [{ key: 'k', value: new TextEncoder().encode(`held ${i}`) }]),
+      );
+      const gaveUp = new AbortController();
+      const late = opened.log.produce(a, [{ key: 'k', value: new TextEncoder().encode('late') }], {
+        signal: gaveUp.signal,
+      });
+      gaveUp.abort();
+      await assert.rejects(late, (e: unknown) => e instanceof LogError && e.code === 'aborted');
+      await Promise.all(held);
+      const after = await opened.log.read(a, 0, 0, 1000);
+      assert.equal(after.filter((r) => new TextDecoder().decode(r.value) === 'late').length, 0);
+    } finally {
+      await opened.dispose();
+    }
+  });
+
   it('keeps the positions of partitions a member keeps through a rebalance (no replay)', async (t) => {
     const opened = await openKafka(t);
     if (opened === undefined) return;

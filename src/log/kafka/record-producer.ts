@@ -15,11 +15,26 @@ const BATCH_OVERHEAD = 96;
 /** Bytes one record adds around its key, value and headers (length, attributes, deltas as varints). */
 const RECORD_OVERHEAD = 24;
 
+/** A `produce()` call waiting for its turn. */
+interface Pending {
+  readonly topic: string;
+  readonly records: readonly LogRecord[];
+  readonly bytes: number;
+  readonly deadline: AbortSignal;
+  resolve(positions: RecordPosition[]): void;
+  reject(error: unknown): void;
+}
+
 /**
  * The producing half of the Kafka Log: an idempotent producer (acks=all, one request in flight per broker, so a
  * retried request can never overtake the next one), Kafka's murmur2 partitioner from `../partitioner.ts` (the
  * embedded log places keys identically), batches split below the topic's `max.message.bytes`, and the offset of
  * every record computed from each partition's base offset.
+ *
+ * Calls are sent one after the other (per-key order holds across calls even when one of them is retried), and
+ * calls that queued up for the same topic while a request was out go together in the next request, up to
+ * `maxRequestBytes` — a group commit: many small concurrent calls (device messages acknowledged one by one) cost
+ * one round trip to the in-sync replicas, not one each.
  */
 export class RecordProducer {
   readonly #producer: Producer;
@@ -27,8 +42,10 @@ export class RecordProducer {
   readonly #options: ResolvedKafkaLogOptions;
   readonly #logger: Logger;
   readonly #partitioner = createPartitioner();
-  /** Serialises `produce()` calls: per-key order holds across calls even when one of them is retried. */
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #queue: Pending[] = [];
+  #pumping = false;
+  /** Settles when the queue has been worked off (for close()). */
+  #idle: Promise<void> = Promise.resolve();
 
   constructor(options: ResolvedKafkaLogOptions, catalog: TopicCatalog, logger: Logger) {
     this.#options = options;
@@ -51,15 +68,58 @@ export class RecordProducer {
     if (records.length === 0) return [];
     const what = `produce to ${topic}`;
     return withDeadline(what, this.#options.operationTimeoutMs, signal, (deadline) => {
-      const run = this.#tail.then(() => this.#produceInOrder(topic, records, deadline));
-      this.#tail = run.catch(() => undefined);
-      return run;
+      const { promise, resolve, reject } = Promise.withResolvers<RecordPosition[]>();
+      let bytes = 0;
+      for (const r of records) bytes += r.value.byteLength + (r.key?.length ?? 0) + RECORD_OVERHEAD;
+      this.#queue.push({ topic, records, bytes, deadline, resolve, reject });
+      if (!this.#pumping) {
+        this.#pumping = true;
+        this.#idle = this.#pump();
+      }
+      return promise;
     });
   }
 
   async close(): Promise<void> {
-    await this.#tail;
+    await this.#idle;
     await this.#producer.close();
+  }
+
+  /** Sends queued calls until none is left, merging consecutive calls for one topic. Never throws. */
+  async #pump(): Promise<void> {
+    try {
+      for (let first = this.#queue.shift(); first !== undefined; first = this.#queue.shift()) {
+        const group = [first];
+        let bytes = first.bytes;
+        for (let next = this.#queue[0]; next !== undefined; next = this.#queue[0]) {
+          if (next.topic !== first.topic || bytes + next.bytes > this.#options.maxRequestBytes) break;
+          group.push(next);
+          bytes += next.bytes;
+          this.#queue.shift();
+        }
+        // A caller that gave up while earlier calls held the queue was told its records were not appended.
+        const live = group.filter((p) => {
+          if (p.deadline.aborted) p.reject(p.deadline.reason);
+          return !p.deadline.aborted;
+        });
+        const only = live.length === 1 ? live[0] : undefined;
+        if (live.length === 0) continue;
+        const records = only?.records ?? live.flatMap((p) => p.records);
+        const deadline = only?.deadline ?? AbortSignal.any(live.map((p) => p.deadline));
+        try {
+          const positions = await this.#produceInOrder(first.topic, records, deadline);
+          let at = 0;
+          for (const p of live) {
+            p.resolve(positions.slice(at, at + p.records.length));
+            at += p.records.length;
+          }
+        } catch (error) {
+          for (const p of live) p.reject(error);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
   }
 
   async #produceInOrder(
