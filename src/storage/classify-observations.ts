@@ -7,9 +7,9 @@ import { READ_EXISTING } from './observation-sql.ts';
 export interface ClassifiedRows {
   /** Keys not stored: can be COPYed straight into the table. */
   readonly fresh: ObservationRow[];
-  /** Keys stored with another value or unit: need the upsert (and make a revision). */
+  /** Keys stored with another value, unit or flags: need the upsert (and make a revision). */
   readonly changed: ObservationRow[];
-  /** Keys stored with this value and unit but an earlier (or unknown) issue time: only the issue time moves. */
+  /** Keys stored with this value, unit and flags but an earlier (or unknown) issue time: only the issue time moves. */
   readonly confirmed: ObservationRow[];
   /**
    * Keys stored with exactly this value and unit (and an issue time at least as late), or with a value issued after
@@ -27,6 +27,8 @@ const MIXED = '\u0000mixed';
 interface Stored {
   readonly value: number;
   readonly unit: string;
+  /** Flags as stored, `;`-joined in their stored order; '' for none. */
+  readonly flags: string;
   /** Issue time in epoch µs, `null` when unknown. */
   readonly issued: number | null;
 }
@@ -82,6 +84,7 @@ export async function classifyAgainstStored(
     slots: string;
     vals: string;
     issued: string;
+    flags: string;
     unit_lo: string;
     unit_hi: string;
   }>(
@@ -111,11 +114,13 @@ export async function classifyAgainstStored(
     const minutes = e.slots.split(',');
     const values = e.vals.split(',');
     const issued = e.issued.split(',');
+    const flags = e.flags.split(',');
     for (let k = 0; k < minutes.length; k++) {
       const at = issued[k];
       slots.set(Number(minutes[k]) * 60_000, {
         value: Number(values[k]),
         unit,
+        flags: flags[k] ?? '',
         issued: at === undefined || at === '' ? null : Number(at),
       });
     }
@@ -135,7 +140,7 @@ export async function classifyAgainstStored(
     }
     const s = slots?.get(r.slotMs);
     if (s === undefined) fresh.push(r);
-    else if (s.value === r.point.v && s.unit === r.chunk.unit) {
+    else if (s.value === r.point.v && s.unit === r.chunk.unit && s.flags === (r.point.f?.join(';') ?? '')) {
       if (issued !== null && (s.issued === null || issued > s.issued)) confirmed.push(r);
       else unchanged++;
     } else if (issued !== null && s.issued !== null && s.issued > issued) unchanged++;

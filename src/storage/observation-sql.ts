@@ -77,7 +77,7 @@ const cols = WRITE_COLUMNS.join(', ');
  * float8 text output is the shortest text that reads back as the same double, so `Number()` recovers it exactly.
  */
 export const READ_EXISTING = `
-SELECT s.i::integer AS i, r.slots, r.vals, r.issued, r.unit_lo, r.unit_hi
+SELECT s.i::integer AS i, r.slots, r.vals, r.issued, r.flags, r.unit_lo, r.unit_hi
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
   WITH ORDINALITY AS s(zone, metric, production_type, counterpart_zone, qualifier, lo, hi, i)
 CROSS JOIN LATERAL (
@@ -86,6 +86,7 @@ CROSS JOIN LATERAL (
     string_agg(o.value::text, ',' ORDER BY o.slot_start) AS vals,
     string_agg(coalesce((extract(epoch FROM o.issued_at) * 1000000)::bigint::text, ''), ',' ORDER BY o.slot_start)
       AS issued,
+    string_agg(coalesce(array_to_string(o.flags, ';'), ''), ',' ORDER BY o.slot_start) AS flags,
     min(o.unit) AS unit_lo, max(o.unit) AS unit_hi
   FROM grid_observations o
   WHERE o.zone = s.zone AND o.metric = s.metric AND o.production_type = s.production_type
@@ -109,7 +110,8 @@ WITH up AS (
     value = EXCLUDED.value, unit = EXCLUDED.unit, source = EXCLUDED.source, document_id = EXCLUDED.document_id,
     revision = EXCLUDED.revision, flags = EXCLUDED.flags, last_updated = EXCLUDED.last_updated,
     issued_at = coalesce(EXCLUDED.issued_at, t.issued_at)
-  WHERE (t.value IS DISTINCT FROM EXCLUDED.value OR t.unit IS DISTINCT FROM EXCLUDED.unit)
+  WHERE (t.value IS DISTINCT FROM EXCLUDED.value OR t.unit IS DISTINCT FROM EXCLUDED.unit
+      OR t.flags IS DISTINCT FROM EXCLUDED.flags)
     AND NOT (t.document_id = EXCLUDED.document_id AND t.revision > EXCLUDED.revision)
     AND NOT coalesce(t.issued_at > EXCLUDED.issued_at, false)
   RETURNING (t.xmax = 0) AS inserted
@@ -129,7 +131,8 @@ FROM ${STAGING_TABLE} s
 WHERE s.seq >= $1 AND s.seq < $2
   AND t.zone = s.zone AND t.metric = s.metric AND t.production_type = s.production_type
   AND t.counterpart_zone = s.counterpart_zone AND t.qualifier = s.qualifier AND t.slot_start = s.slot_start
-  AND t.value = s.value AND t.unit = s.unit AND (t.issued_at IS NULL OR t.issued_at < s.issued_at)`;
+  AND t.value = s.value AND t.unit = s.unit AND t.flags IS NOT DISTINCT FROM s.flags
+  AND (t.issued_at IS NULL OR t.issued_at < s.issued_at)`;
 
 /**
  * Widens each series' known slot range and, when the batch changed values of the series, its dirty range (what the

@@ -18,7 +18,7 @@ import {
 export interface WriteObservationsResult {
   /** New keys. */
   readonly inserted: number;
-  /** Existing keys whose value (or unit) changed; each also added one revision row. */
+  /** Existing keys whose value (or unit, or quality flags) changed; each also added one revision row. */
   readonly updated: number;
   /**
    * Points identical to what was stored (replays), or older than it: an older revision of the stored document, or
@@ -44,7 +44,7 @@ export interface WriteObservationsOptions {
 }
 
 /**
- * Stores series chunks idempotently, in one transaction: an identical point is a no-op, a changed value (or unit)
+ * Stores series chunks idempotently, in one transaction: an identical point is a no-op, a changed value (or unit, or flags)
  * updates the row and keeps the old value in `grid_observation_revisions`, a new key is inserted. Points the
  * database refuses are returned in `rejected` while the rest is written.
  *

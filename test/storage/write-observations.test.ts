@@ -234,6 +234,44 @@ for (const kind of DB_KINDS) {
       assert.deepEqual([same.updated, same.unchanged], [0, 4]);
     });
 
+    it('a change of flags alone (estimated → measured) updates the row and keeps the old flags as a revision', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const base = chunk({ ...LOAD, value: () => 7, documentId: 'em', issuedAt: at(8) });
+      const flagged = (flags: GridSeriesChunk['points'][number]['f'], issuedAt: string): GridSeriesChunk => ({
+        ...base,
+        issuedAt,
+        points: base.points.map((p, i) => (i < 2 && flags !== undefined ? { ...p, f: flags } : p)),
+      });
+      await writeObservations(h.db, [flagged(['estimated'], at(8))]);
+      const replay = await writeObservations(h.db, [flagged(['estimated'], at(8))]);
+      assert.deepEqual([replay.updated, replay.unchanged], [0, 4], 'same flags: a replay');
+      await h.db.exec('UPDATE grid_series SET dirty_from = NULL, dirty_to = NULL'); // as after a rollup refresh
+      const measured = await writeObservations(h.db, [flagged(undefined, at(9))]);
+      assert.deepEqual([measured.updated, measured.unchanged, measured.revisions], [2, 2, 2]);
+      const dirty = await h.db.query<{ dirty_from: Date; dirty_to: Date }>(
+        'SELECT dirty_from, dirty_to FROM grid_series',
+      );
+      assert.deepEqual(dirty.rows, [{ dirty_from: new Date(DAY), dirty_to: new Date(Date.parse(DAY) + 900_000) }]);
+      const { rows } = await h.db.query<{ flags: string[] | null; n: number }>(
+        'SELECT flags, count(*)::int AS n FROM grid_observations GROUP BY flags',
+      );
+      assert.deepEqual(rows, [{ flags: null, n: 4 }]);
+      const revisions = await h.db.query<{ old_flags: string[] | null; old_value: number; new_value: number }>(
+        'SELECT old_flags, old_value, new_value FROM grid_observation_revisions',
+      );
+      assert.deepEqual(revisions.rows, [
+        { old_flags: ['estimated'], old_value: 7, new_value: 7 },
+        { old_flags: ['estimated'], old_value: 7, new_value: 7 },
+      ]);
+      // An older issue saying "estimated" again is refused like any older value; the same flags later only confirm.
+      const stale = await writeObservations(h.db, [flagged(['estimated'], at(8))]);
+      assert.deepEqual([stale.updated, stale.unchanged], [0, 4]);
+      const confirmed = await writeObservations(h.db, [flagged(undefined, at(10))]);
+      assert.deepEqual([confirmed.updated, confirmed.revisions], [0, 0]);
+      assert.equal(await count(h.db, 'grid_observation_revisions'), 2);
+    });
+
     it('resolves duplicate keys inside a batch: highest revision wins, then the later point', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
