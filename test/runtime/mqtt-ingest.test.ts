@@ -102,6 +102,48 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
     for (const w of workers) await w.stop(); // idempotent
   });
 
+  it('a message over 8 MiB is dead-lettered as too_large and acknowledged; the worker goes on', async (t) => {
+    if (url === undefined) {
+      testMqttUrl(t);
+      return;
+    }
+    const base = `gridstream-test/${randomUUID()}`;
+    const worker = mqttIngest(infra, {
+      url: new Secret(url),
+      topic: `${base}/#`,
+      group: `g${randomUUID().slice(0, 8)}`,
+    });
+    await worker.start();
+    const device = await connectAsync(url, { protocolVersion: 5 });
+    try {
+      const line = `${JSON.stringify(reading(1))}\n`;
+      const huge = line.repeat(Math.ceil((8 * 1024 * 1024 + 1) / line.length));
+      assert.ok(Buffer.byteLength(huge) > 8 * 1024 * 1024);
+      // publishAsync resolves on the PUBACK: the message was taken, not left for redelivery.
+      await device.publishAsync(`${base}/concentrator-9`, huge, { qos: 1 });
+      await device.publishAsync(`${base}/meter-7`, JSON.stringify({ ...reading(7), deviceId: `after-${base}` }), {
+        qos: 1,
+      });
+      const letterOf = async () =>
+        (await readAll(infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v))).find(
+          (l) => l.position?.['mqttTopic'] === `${base}/concentrator-9`,
+        );
+      await until('the too_large dead letter and the next reading', async () => {
+        const readings = await readAll(infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
+        return (await letterOf()) !== undefined && readings.some((r) => r.deviceId === `after-${base}`);
+      });
+      const letter = await letterOf();
+      assert.ok(letter !== undefined);
+      assert.equal(letter.reason, 'too_large');
+      assert.equal(letter.stage, 'ingestion');
+      assert.match(letter.message, /larger than 8388608/);
+      assert.equal(worker.error, undefined);
+    } finally {
+      await device.endAsync();
+      await worker.stop();
+    }
+  });
+
   it('a log write that can never succeed fails the component (the message stays unacknowledged)', async (t) => {
     if (url === undefined) {
       testMqttUrl(t);
