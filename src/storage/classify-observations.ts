@@ -12,7 +12,7 @@ export interface ClassifiedRows {
   /** Keys stored with this value, unit and flags but an earlier (or unknown) issue time: only the issue time moves. */
   readonly confirmed: ObservationRow[];
   /**
-   * Keys stored with exactly this value and unit (and an issue time at least as late), or with a value issued after
+   * Keys stored with exactly this value, unit and flags (and an issue time at least as late), or with a value issued after
    * this one (a stale replay): nothing to write.
    */
   readonly unchanged: number;

@@ -44,9 +44,9 @@ export interface WriteObservationsOptions {
 }
 
 /**
- * Stores series chunks idempotently, in one transaction: an identical point is a no-op, a changed value (or unit, or flags)
- * updates the row and keeps the old value in `grid_observation_revisions`, a new key is inserted. Points the
- * database refuses are returned in `rejected` while the rest is written.
+ * Stores series chunks idempotently, in one transaction: an identical point is a no-op, a changed value (or unit,
+ * or flags) updates the row and keeps the old value in `grid_observation_revisions`, a new key is inserted. Points
+ * the database refuses are returned in `rejected` while the rest is written.
  *
  * How: the batch is flattened, validated and deduplicated in memory; what is stored for each contiguous run of
  * each series is read with one index range scan; new keys are COPYed straight into the table (as fast as a plain

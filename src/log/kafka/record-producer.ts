@@ -105,6 +105,7 @@ export class RecordProducer {
         const only = live.length === 1 ? live[0] : undefined;
         if (live.length === 0) continue;
         const records = only?.records ?? live.flatMap((p) => p.records);
+        // The group stops at the first deadline of its callers: each of them then sees that (retryable) timeout.
         const deadline = only?.deadline ?? AbortSignal.any(live.map((p) => p.deadline));
         try {
           const positions = await this.#produceInOrder(first.topic, records, deadline);

@@ -219,7 +219,7 @@ export async function querySeries(db: Queryable, q: SeriesQuery, options: DbCall
           value: Number(values[i]),
           slots: Number(slots[i]),
           expectedSlots: Number(expected[i]),
-          flags: f === undefined || f === '' ? [] : [...new Set(f.split(';'))].sort(),
+          flags: f === undefined || f === '' ? [] : [...new Set(f.split(';'))].filter((x) => x !== '').sort(),
         };
       }),
     };
