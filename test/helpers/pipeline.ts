@@ -11,6 +11,7 @@ import { PROCESS_GROUPS, STORE_GROUP } from '../../src/runtime/index.ts';
 import { CarbonState, carbonChunks, countPoints, observationsFromEntsoe } from '../../src/processing/index.ts';
 import { loadReference } from '../../src/reference/index.ts';
 import { entsoeFixtureNames, entsoeFixtureText } from './fixtures.ts';
+import { lag } from './log.ts';
 
 /** Every shipped ENTSO-E fixture as a raw document, as the ingest side would publish it. */
 export function fixtureDocuments(): RawEntsoeDocument[] {
@@ -43,12 +44,6 @@ export async function settle<T>(
     if (same >= stableFor) return value;
     if (Date.now() > deadline) throw new Error(`did not settle within ${timeoutMs} ms (last: ${text})`);
   }
-}
-
-/** How many records `groupId` has not yet committed on `topic`. */
-export async function lag(log: Log, groupId: string, topic: string): Promise<number> {
-  const [ends, committed] = await Promise.all([log.offsets(topic), log.committed(groupId, topic)]);
-  return ends.reduce((sum, p) => sum + p.next - (committed[p.partition] ?? 0), 0);
 }
 
 /**

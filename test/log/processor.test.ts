@@ -14,6 +14,7 @@ import {
   produceValues,
   topicSpecOf,
 } from '../../src/log/index.ts';
+import { lag } from '../helpers/log.ts';
 import { tempDir } from '../helpers/services.ts';
 import { waitFor } from './contract.ts';
 
@@ -63,10 +64,8 @@ const values = async (log: Log, topic: string): Promise<number[]> =>
 const letters = async (log: Log, topic: string): Promise<DeadLetter[]> =>
   (await readAll(log, topic)).map((r) => DeadLetterSchema.parse(JSON.parse(Buffer.from(r.value).toString())));
 
-async function fullyCommitted(log: Log, groupId: string): Promise<boolean> {
-  const [next, committed] = await Promise.all([log.offsets(inTopic.name), log.committed(groupId, inTopic.name)]);
-  return next.every((p) => committed[p.partition] === p.next || (p.next === 0 && committed[p.partition] === null));
-}
+const fullyCommitted = async (log: Log, groupId: string): Promise<boolean> =>
+  (await lag(log, groupId, inTopic.name)) === 0;
 
 const copyAll = (items: readonly ProcessorItem<Thing>[]) =>
   Promise.resolve({

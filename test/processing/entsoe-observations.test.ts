@@ -46,6 +46,19 @@ describe('real fixtures go through without loss', () => {
 });
 
 describe('issue time', () => {
+  /** One hour of FI load, without a createdDateTime. */
+  const fiLoadHour = entsoeXml({
+    type: 'A65',
+    processType: 'A16',
+    series: [
+      {
+        outDomain: '10YFI-1--------U',
+        biddingZone: false,
+        periods: [{ start: '2025-10-21T00:00Z', end: '2025-10-21T01:00Z', resolution: 'PT60M', points: [[1, 9000]] }],
+      },
+    ],
+  });
+
   it("every chunk carries its document's createdDateTime as issuedAt (all real fixtures)", () => {
     let checked = 0;
     for (const name of entsoeFixtureNames().filter((n) => /^A(75|65|44|11|09|61|69)_/.test(n))) {
@@ -65,17 +78,7 @@ describe('issue time', () => {
   });
 
   it('a document without createdDateTime is issued when it was received; without either, issuedAt is absent', () => {
-    const body = entsoeXml({
-      type: 'A65',
-      processType: 'A16',
-      series: [
-        {
-          outDomain: '10YFI-1--------U',
-          biddingZone: false,
-          periods: [{ start: '2025-10-21T00:00Z', end: '2025-10-21T01:00Z', resolution: 'PT60M', points: [[1, 9000]] }],
-        },
-      ],
-    });
+    const body = fiLoadHour;
     const received = observationsFromEntsoe(parseEntsoeDocument(body), {
       reference,
       fallbackDocumentId: 'x',
@@ -87,19 +90,7 @@ describe('issue time', () => {
   });
 
   it('the chunk contract takes issue times to the microsecond (what the database keeps), no finer', () => {
-    const c = process(
-      entsoeXml({
-        type: 'A65',
-        processType: 'A16',
-        series: [
-          {
-            outDomain: '10YFI-1--------U',
-            biddingZone: false,
-            periods: [{ start: '2025-10-21T00:00Z', end: '2025-10-21T01:00Z', resolution: 'PT60M', points: [[1, 1]] }],
-          },
-        ],
-      }),
-    ).chunks[0];
+    const c = process(fiLoadHour).chunks[0];
     assert.ok(c !== undefined);
     const at = (issuedAt: string) => GridSeriesChunkSchema.safeParse({ ...c, issuedAt }).success;
     assert.equal(at('2025-10-21T06:00:00Z'), true);
