@@ -8,10 +8,11 @@
  * 2. Points fetched per second end to end (HTTP, retries machinery, response checks, parser, publish) for real
  *    A75 documents, without a rate limit; baseline: the parser alone on the same bodies in the same run.
  */
-import { Secret } from '../src/config/index.ts';
+import { Secret, loadConfig } from '../src/config/index.ts';
 import type { DeadLetter, RawEntsoeDocument } from '../src/contracts/index.ts';
 import { EntsoeClient, EntsoeIngestor, parseEntsoeDocument, planRequest } from '../src/connectors/entsoe/index.ts';
-import { MemoryPublisher, MemoryRateLimitStore } from '../src/connectors/http/index.ts';
+import { MemoryRateLimitStore } from '../src/connectors/http/index.ts';
+import { MemoryPublisher } from '../src/contracts/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
 import { loadReference } from '../src/reference/index.ts';
 import { MemoryBackfillProgressStore, planBackfill, runBackfill } from '../src/scheduler/index.ts';
@@ -20,7 +21,6 @@ import { entsoeFixtureText } from '../test/helpers/fixtures.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/index.ts';
 import { openBackfillRuntime } from '../src/runtime/index.ts';
 import type { Benchmark } from './figure.ts';
 import { figure } from './figure.ts';

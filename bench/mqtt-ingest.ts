@@ -12,7 +12,8 @@ import { connectAsync } from 'mqtt';
 import { Secret, loadConfig } from '../src/config/index.ts';
 import type { MeterReading } from '../src/contracts/index.ts';
 import { createMetrics, silentLogger } from '../src/observability/index.ts';
-import { mqttIngest, openInfrastructure } from '../src/runtime/index.ts';
+import { mqttIngest } from '../src/ingest/index.ts';
+import { openInfrastructure } from '../src/runtime/index.ts';
 import type { Benchmark } from './figure.ts';
 import { figure } from './figure.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../src/cli/index.ts';
 import { OBSERVATION_CSV_HEADER } from '../src/cli/commands/process.ts';
-import { CONFIG_VARIABLES } from '../src/config/index.ts';
+import { CONFIG_VARIABLES, configTableMarkdown } from '../src/config/index.ts';
 import { ROOT } from './helpers/fixtures.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -23,8 +23,10 @@ describe('README stays true', () => {
   it('documents every CLI command', () => {
     for (const c of COMMANDS) assert.ok(readme.includes(`gridstream ${c.name}`), `README lists "gridstream ${c.name}"`);
   });
-  it('documents every configuration variable', () => {
-    for (const [name] of CONFIG_VARIABLES) assert.ok(readme.includes(`\`${name}\``), `README lists ${name}`);
+  it('its configuration table is the one generated from the declarations (names, defaults, meanings)', () => {
+    const table = /\| variable \| default \| meaning \|\n[\s\S]*?\n\n/.exec(readme)?.[0].trim() ?? '';
+    assert.equal(table, configTableMarkdown());
+    for (const [name] of CONFIG_VARIABLES) assert.ok(table.includes(`\`${name}\``), `README lists ${name}`);
   });
   it('gives the CSV headers the CLI prints', () => {
     assert.ok(readme.includes(`\`${OBSERVATION_CSV_HEADER}\``), 'README gives the `gridstream process` header');

@@ -1,6 +1,6 @@
-import type { ServerType } from '@hono/node-server';
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { Component, LifecycleState, StopOptions } from '../common/index.ts';
+import { Lifecycle, problemLogger } from '../common/index.ts';
 import type { Log } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
@@ -8,6 +8,10 @@ import type { Db } from '../storage/index.ts';
 import { ensureAdminKey } from './api-keys.ts';
 import type { ApiAppDeps } from './app.ts';
 import { createApiApp } from './app.ts';
+import type { ReadinessCheck } from './health.ts';
+import { pingReadiness } from './health.ts';
+import type { HttpServer } from './http-server.ts';
+import { httpServer } from './http-server.ts';
 import { LiveFeed } from './live-feed.ts';
 import { Permissions } from './permissions.ts';
 
@@ -31,6 +35,8 @@ export interface ApiServerOptions {
   readonly onGeneratedAdminKey?: (key: string) => void;
   /** Live-feed poll interval. @default 1000 */
   readonly feedIntervalMs?: number;
+  /** What `/readyz` answers. @default the database and the log answer ({@link pingReadiness}) */
+  readonly readiness?: ReadinessCheck;
 }
 
 /**
@@ -38,21 +44,42 @@ export interface ApiServerOptions {
  * streams, stops accepting connections, waits for requests in flight (up to the grace time) and flushes usage
  * counters.
  */
-export class ApiServer {
+export class ApiServer implements Component {
   readonly name = 'api';
   readonly #options: ApiServerOptions;
   readonly #shutdown = new AbortController();
-  #server: ServerType | undefined;
+  readonly #life: Lifecycle;
+  #server: HttpServer | undefined;
   #feed: LiveFeed | undefined;
   #permissions: Permissions | undefined;
-  #stopping: Promise<void> | undefined;
   #app: Hono | undefined;
 
   constructor(options: ApiServerOptions) {
     this.#options = options;
+    this.#life = new Lifecycle(
+      'api',
+      { start: () => this.#start(), stop: ({ graceMs }) => this.#stop(graceMs) },
+      { graceMs: 10_000, onProblem: problemLogger(options.logger), degradedBy: () => this.#server?.degraded },
+    );
   }
 
-  /** The Hono app (after `start()`): tests can call `app.request()` without a socket. */
+  get state(): LifecycleState {
+    return this.#life.state;
+  }
+
+  get error(): unknown {
+    return this.#life.error;
+  }
+
+  get degraded(): string | undefined {
+    return this.#life.degraded;
+  }
+
+  get finished(): Promise<void> {
+    return this.#life.finished;
+  }
+
+  /** The Hono app (after `start()`): tests call `app.request()` without a socket. */
   get app(): Hono {
     if (this.#app === undefined) throw new Error('api server not started');
     return this.#app;
@@ -60,11 +87,18 @@ export class ApiServer {
 
   /** The bound port (useful with port 0). */
   get port(): number {
-    const address = this.#server?.address();
-    return typeof address === 'object' && address !== null ? address.port : this.#options.port;
+    return this.#server?.port ?? this.#options.port;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.#life.start();
+  }
+
+  stop(options: StopOptions = {}): Promise<void> {
+    return this.#life.stop(options);
+  }
+
+  async #start(): Promise<void> {
     const o = this.#options;
     const { generated } = await ensureAdminKey(o.db, o.adminKey);
     if (generated !== null) o.onGeneratedAdminKey?.(generated);
@@ -84,44 +118,36 @@ export class ApiServer {
       version: o.version,
       consumerGroups: o.consumerGroups,
       shutdown: this.#shutdown.signal,
+      readiness: o.readiness ?? pingReadiness(o.db, o.log),
       ...(o.refetch === undefined ? {} : { refetch: o.refetch }),
       ...(o.connectorStatus === undefined ? {} : { connectorStatus: o.connectorStatus }),
       ...(o.staticFiles === undefined ? {} : { staticFiles: o.staticFiles }),
     });
-    const app = this.#app;
-    await new Promise<void>((resolve, reject) => {
-      const server = serve({ fetch: app.fetch, port: o.port, hostname: o.host }, () => {
-        resolve();
-      });
-      server.once('error', reject);
-      this.#server = server;
+    this.#server = httpServer({
+      name: 'api',
+      app: this.#app,
+      host: o.host,
+      port: o.port,
+      portVariable: 'GRIDSTREAM_PORT',
+      logger: o.logger,
+      beforeClose: () => {
+        this.#shutdown.abort();
+        this.#feed?.stop();
+      },
+      onListening: (port) => {
+        o.logger.info(
+          { url: `http://${o.host}:${port}/` },
+          `API and dashboard on http://${o.host === '0.0.0.0' ? 'localhost' : o.host}:${port}/`,
+        );
+      },
     });
-    o.logger.info(
-      { url: `http://${o.host}:${this.port}/` },
-      `API and dashboard on http://${o.host === '0.0.0.0' ? 'localhost' : o.host}:${this.port}/`,
-    );
+    await this.#server.start();
   }
 
-  stop(options: { readonly graceMs?: number } = {}): Promise<void> {
-    this.#stopping ??= (async () => {
-      this.#shutdown.abort();
-      this.#feed?.stop();
-      const server = this.#server;
-      if (server !== undefined) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            if ('closeAllConnections' in server) server.closeAllConnections();
-            resolve();
-          }, options.graceMs ?? 10_000);
-          server.close(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-          if ('closeIdleConnections' in server) server.closeIdleConnections();
-        });
-      }
-      await this.#permissions?.usage.stop();
-    })();
-    return this.#stopping;
+  async #stop(graceMs: number): Promise<void> {
+    this.#shutdown.abort();
+    this.#feed?.stop();
+    await this.#server?.stop({ graceMs });
+    await this.#permissions?.usage.stop();
   }
 }

@@ -5,6 +5,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import type { Db } from '../storage/index.ts';
 import { ApiError, problem } from './errors.ts';
+import type { ReadinessCheck } from './health.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { ApiEnv, Permissions } from './permissions.ts';
 import type { AdminDeps } from './routes/admin.ts';
@@ -25,6 +26,8 @@ export interface ApiAppDeps {
   readonly consumerGroups: AdminDeps['consumerGroups'];
   readonly refetch?: AdminDeps['refetch'];
   readonly connectorStatus?: AdminDeps['connectorStatus'];
+  /** What `/readyz` answers. */
+  readonly readiness: ReadinessCheck;
   /** Aborted when the server stops (ends live streams). */
   readonly shutdown: AbortSignal;
   /** Serves the dashboard and its assets (mounted last, for everything not under /api). */
@@ -47,7 +50,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     return problem(c, error);
   });
   app.notFound((c) => problem(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`)));
-  systemRoutes(app, { db: deps.db, log: deps.log, metrics: deps.metrics, version: deps.version });
+  systemRoutes(app, { metrics: deps.metrics, version: deps.version, readiness: deps.readiness });
 
   const v1 = new Hono<ApiEnv>();
   // Only the API needs a key: the dashboard and its assets (mounted after) are public files.

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { GridstreamError } from '../common/index.ts';
+import { GridstreamError, errorCode, isRetryable } from '../common/index.ts';
 
 export const API_ERROR_CODES = [
   'bad_request',
@@ -53,10 +53,24 @@ export class ApiError extends GridstreamError<ApiErrorCode> {
   }
 }
 
-/** A problem document for an error (unexpected errors become a 500 without internals). */
+/** Seconds a client is asked to wait after a 503 caused by a retryable failure (a database or log outage). */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A problem document for an error. A retryable failure anywhere in the cause chain (the database or the log is
+ * unreachable) is a 503 with `Retry-After`: the same request may succeed shortly. Anything else unexpected is a 500
+ * without internals.
+ */
 export function problem(c: Context, error: unknown): Response {
   const e =
-    error instanceof ApiError ? error : new ApiError('internal_error', 'the server could not answer this request');
+    error instanceof ApiError
+      ? error
+      : isRetryable(error)
+        ? new ApiError('unavailable', `temporarily unavailable (${errorCode(error)}); try again shortly`, {
+            headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+            cause: error,
+          })
+        : new ApiError('internal_error', 'the server could not answer this request');
   const body = {
     type: `https://gridstream.dev/problems/${e.code}`,
     title: TITLE[e.code],

@@ -1,5 +1,6 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Env } from '../config/index.ts';
+import type { Infrastructure } from '../runtime/index.ts';
 
 /** What a command gets from the entry point: the environment (read only there), streams and a stop signal. */
 export interface CommandContext {
@@ -9,6 +10,13 @@ export interface CommandContext {
   /** Aborted on SIGINT/SIGTERM: long-running commands stop gracefully when it fires. */
   readonly signal: AbortSignal;
   readonly cwd: string;
+  /**
+   * Set when the command runs inside a running instance (through its control socket): use its open log and
+   * database instead of opening the data directory, which that instance holds.
+   */
+  readonly instance?: { readonly infra: Infrastructure };
+  /** Every command of the program (set by `runCli`), for commands that run others (`start` serves them). */
+  readonly commands?: readonly Command[];
 }
 
 export interface ParsedArgs {
@@ -28,6 +36,11 @@ export interface Command {
   readonly options?: ParseArgsOptionsConfig;
   /** Allowed number of positional arguments. @default [0, 0] */
   readonly positionals?: readonly [min: number, max: number];
+  /**
+   * The command needs the database or the event log. While an embedded instance holds the data directory, it runs
+   * inside that instance (through its control socket), with the same output.
+   */
+  readonly usesData?: boolean;
   run(ctx: CommandContext, args: ParsedArgs): Promise<number>;
 }
 

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { ConfigError } from '../config/index.ts';
-import { errorMessage } from '../common/index.ts';
+import { GridstreamError, errorCode, errorMessage, isRetryable } from '../common/index.ts';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../config/index.ts';
 import type { Command, CommandContext } from './command.ts';
 import { EXIT, UsageError } from './command.ts';
+import { ownsDataDir, runInInstance } from './instance.ts';
 
 const PROGRAM = 'gridstream';
 const HELP_OPTION: ParseArgsOptionsConfig = { help: { type: 'boolean', short: 'h' } };
@@ -68,7 +69,18 @@ export async function runCli(
     return EXIT.usage;
   }
   try {
-    return await command.run(ctx, parsed);
+    if (ctx.instance !== undefined && command.usesData !== true) {
+      fail(`${PROGRAM} ${command.name}: does not run through a running instance`);
+      return EXIT.usage;
+    }
+    if (command.usesData === true && ctx.instance === undefined) {
+      const config = loadConfig(ctx.env);
+      if (ownsDataDir(config)) {
+        const code = await runInInstance(config, rest, ctx);
+        if (code !== undefined) return code;
+      }
+    }
+    return await command.run({ ...ctx, commands }, parsed);
   } catch (error) {
     if (error instanceof UsageError) {
       fail(`${PROGRAM} ${command.name}: ${error.message}\nusage: ${PROGRAM} ${command.usage}`);
@@ -78,8 +90,20 @@ export async function runCli(
       fail(`${PROGRAM}: ${error.message}`);
       return EXIT.usage;
     }
+    // An expected failure (a database that is down, a locked directory, an upstream refusal) is a message, never a
+    // stack trace; only a bug (an error without a gridstream code) reaches the entry point's handler.
+    if (error instanceof GridstreamError || findCoded(error)) {
+      const hint = isRetryable(error) ? ' (this may pass: try again)' : '';
+      fail(`${PROGRAM} ${command.name}: ${errorCode(error)}: ${errorMessage(error)}${hint}`);
+      return EXIT.failure;
+    }
     throw error;
   }
+}
+
+/** True when a gridstream error is anywhere in the cause chain (a library error wrapping one of ours). */
+function findCoded(error: unknown): boolean {
+  return errorCode(error, '') !== '';
 }
 
 function findCommand(argv: readonly string[], commands: readonly Command[]): Command | undefined {
@@ -104,6 +128,9 @@ function overview(commands: readonly Command[]): string {
     ...lines,
     '',
     `Run "${PROGRAM} <command> --help" for a command's options.`,
+    '',
+    'environment (every variable gridstream reads; default in brackets):',
+    ...CONFIG_VARIABLES.map(([name, shown]) => `  ${name.padEnd(34)}[${shown}]`),
   ].join('\n');
 }
 

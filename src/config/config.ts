@@ -8,6 +8,10 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** How logs are written: `auto` is pretty on a terminal and JSON otherwise. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** gridstream's configuration: typed, validated and frozen. */
 export interface Config {
   /** `GRIDSTREAM_DATA_DIR`: where embedded state (PGlite, embedded log, job state) lives. @default `./.gridstream` */
@@ -20,6 +24,8 @@ export interface Config {
   readonly adminKey: Secret | null;
   /** `GRIDSTREAM_LOG_LEVEL`. @default `info` */
   readonly logLevel: LogLevel;
+  /** `GRIDSTREAM_LOG_FORMAT`. @default `auto` (pretty on a terminal, JSON otherwise) */
+  readonly logFormat: LogFormat;
   /**
    * `GRIDSTREAM_NAMESPACE`: prefixes every topic and consumer group (`<ns>.raw.entsoe`) and puts the tables in
    * schema `<ns>`, so environments can share one Kafka cluster and one database. @default none
@@ -122,87 +128,248 @@ const brokerList = z
 const token = z.string().min(8, 'expected a token of at least 8 characters').regex(/^\S+$/, 'must not contain spaces');
 
 /**
- * Builds the configuration from an environment. Every wrong variable is reported at once, by name; secret values
- * are never echoed.
+ * One declaration per environment variable: its name, how its text is read, its default, and what it means. The
+ * loader reads exactly these, `gridstream --help` lists them, and a test checks the README's table against them.
+ */
+export interface Variable<T> {
+  readonly name: string;
+  /** Reads the (trimmed, non-empty) text. */
+  readonly schema: z.ZodType<T>;
+  /** The value when the variable is unset or empty. */
+  readonly fallback: T;
+  /** The default as documented (`8080`, `embedded PGlite`, `generated`). */
+  readonly shown: string;
+  readonly description: string;
+  /** Never echoed, not even in an error about its own value. */
+  readonly secret?: boolean;
+}
+
+const variable = <T>(spec: Variable<T>): Variable<T> => spec;
+const secret = (name: string, schema: z.ZodType<string>, shown: string, description: string): Variable<Secret | null> =>
+  variable<Secret | null>({
+    name,
+    schema: schema.transform((v) => new Secret(v)),
+    fallback: null,
+    shown,
+    description,
+    secret: true,
+  });
+/** A file or directory path (relative to the working directory). */
+const path = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes(String.fromCharCode(0)), 'expected a path (no NUL characters)');
+const milliseconds = z.coerce.number({ message: 'expected milliseconds' }).int('expected whole milliseconds');
+
+/** Every environment variable gridstream reads, in the order `--help` and the README list them. */
+export const VARIABLES = {
+  dataDir: variable({
+    name: 'GRIDSTREAM_DATA_DIR',
+    schema: path,
+    fallback: './.gridstream',
+    shown: './.gridstream',
+    description: 'Where embedded state lives (PGlite database, embedded log, job state, the control socket).',
+  }),
+  port: variable({
+    name: 'GRIDSTREAM_PORT',
+    schema: port,
+    fallback: 8080,
+    shown: '8080',
+    description: 'HTTP port of the API, dashboard, /metrics, /healthz and /readyz.',
+  }),
+  host: variable({
+    name: 'GRIDSTREAM_HOST',
+    schema: z.string().regex(/^[\w.:-]+$/, 'expected a host name or IP address'),
+    fallback: '127.0.0.1',
+    shown: '127.0.0.1',
+    description: 'Interface the HTTP servers listen on (`0.0.0.0` for all).',
+  }),
+  adminKey: secret(
+    'GRIDSTREAM_ADMIN_KEY',
+    z.string().min(16, 'expected at least 16 characters').regex(/^\S+$/, 'must not contain spaces'),
+    'generated',
+    'First admin API key; when unset one is generated at first start and printed once.',
+  ),
+  logLevel: variable<LogLevel>({
+    name: 'GRIDSTREAM_LOG_LEVEL',
+    schema: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
+    fallback: 'info',
+    shown: 'info',
+    description: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.',
+  }),
+  logFormat: variable<LogFormat>({
+    name: 'GRIDSTREAM_LOG_FORMAT',
+    schema: z.enum(LOG_FORMATS, { message: `expected one of ${LOG_FORMATS.join(', ')}` }),
+    fallback: 'auto',
+    shown: 'auto',
+    description:
+      '`pretty` (short coloured lines), `json` (one JSON object per line) or `auto`: pretty on a terminal, JSON otherwise.',
+  }),
+  namespace: variable<string | null>({
+    name: 'GRIDSTREAM_NAMESPACE',
+    schema: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,39}$/, 'expected a lower-case identifier (letters, digits, _), at most 40 characters'),
+    fallback: null,
+    shown: 'none',
+    description:
+      'Prefix of every topic and consumer group (`<ns>.raw.entsoe`) and the database schema holding the tables, so that several environments share one Kafka cluster and one database.',
+  }),
+  publicRead: variable({
+    name: 'GRIDSTREAM_PUBLIC_READ',
+    schema: z
+      .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+      .transform((v) => v === 'true' || v === '1'),
+    fallback: false,
+    shown: 'false',
+    description:
+      'Anonymous callers may read (reader role, all zones), and the dashboard opens without a key: for open-data demos.',
+  }),
+  rateLimitPerMinute: variable({
+    name: 'GRIDSTREAM_RATE_LIMIT_PER_MINUTE',
+    schema: z.coerce.number({ message: 'expected a number' }).int('expected a whole number').min(1).max(10_000_000),
+    fallback: 600,
+    shown: '600',
+    description: 'Requests per minute of an API key without its own limit; beyond it 429 with `Retry-After`.',
+  }),
+  metricsPort: variable<number | null>({
+    name: 'GRIDSTREAM_METRICS_PORT',
+    schema: port,
+    fallback: null,
+    shown: 'none',
+    description:
+      'Serves `/metrics`, `/healthz` and `/readyz` on this port in processes without the api role (the api role serves them on `GRIDSTREAM_PORT`).',
+  }),
+  ingestPort: variable({
+    name: 'GRIDSTREAM_INGEST_PORT',
+    schema: port,
+    fallback: 8081,
+    shown: '8081',
+    description:
+      "HTTP port of the ingest role's input gateway (device readings as NDJSON; also `/healthz`, `/readyz`).",
+  }),
+  mqttUrl: secret(
+    'GRIDSTREAM_MQTT_URL',
+    mqttUrl,
+    'none',
+    'MQTT broker the ingest role subscribes to for device readings, e.g. `mqtt://user:pass@127.0.0.1:1883` (a secret: never logged). Unset: HTTP input only.',
+  ),
+  mqttTopic: variable({
+    name: 'GRIDSTREAM_MQTT_TOPIC',
+    schema: mqttTopicFilter,
+    fallback: 'gridstream/meters/#',
+    shown: 'gridstream/meters/#',
+    description:
+      'Topic filter devices publish to; each message one JSON reading or NDJSON lines. Workers share it (`$share/gridstream/…`).',
+  }),
+  replayIntervalMs: variable<number | null>({
+    name: 'GRIDSTREAM_REPLAY_INTERVAL_MS',
+    schema: milliseconds.min(10).max(86_400_000),
+    fallback: null,
+    shown: '5000',
+    description: 'Offline replay: pause between bundled documents.',
+  }),
+  schedulerConfigFile: variable<string | null>({
+    name: 'GRIDSTREAM_SCHEDULER_CONFIG',
+    schema: path,
+    fallback: null,
+    shown: 'defaults',
+    description: "JSON file with the scheduler's jobs, zones, document types and request budget.",
+  }),
+  shutdownGraceMs: variable({
+    name: 'GRIDSTREAM_SHUTDOWN_GRACE_MS',
+    schema: milliseconds.min(0).max(3_600_000),
+    fallback: 30_000,
+    shown: '30000',
+    description:
+      'Longest graceful stop (finish in-flight batches, flush, commit) on SIGTERM/SIGINT; a second signal exits at once.',
+  }),
+  databaseUrl: secret(
+    'DATABASE_URL',
+    postgresUrl,
+    'embedded PGlite',
+    'PostgreSQL connection string, e.g. `postgres://user@host:5432/db`.',
+  ),
+  kafkaBrokers: variable<readonly string[] | null>({
+    name: 'KAFKA_BROKERS',
+    schema: brokerList,
+    fallback: null,
+    shown: 'embedded log',
+    description: 'Comma-separated Kafka bootstrap servers, e.g. `127.0.0.1:9092`.',
+  }),
+  entsoeToken: secret('ENTSOE_TOKEN', token, 'offline replay', 'ENTSO-E Transparency Platform security token.'),
+  entsoeBaseUrl: variable({
+    name: 'ENTSOE_BASE_URL',
+    schema: httpUrl,
+    fallback: 'https://web-api.tp.entsoe.eu/api',
+    shown: 'https://web-api.tp.entsoe.eu/api',
+    description: 'ENTSO-E API base URL (a mirror or a test server).',
+  }),
+  electricityMapsToken: secret('ELECTRICITYMAPS_TOKEN', token, 'disabled', 'Electricity Maps API token.'),
+  electricityMapsTokensFile: variable<string | null>({
+    name: 'ELECTRICITYMAPS_TOKENS_FILE',
+    schema: path,
+    fallback: null,
+    shown: 'none',
+    description:
+      'JSON file mapping Electricity Maps zones to tokens, e.g. `{"DE": "…", "*": "…"}`; overrides `ELECTRICITYMAPS_TOKEN` per zone.',
+  }),
+  electricityMapsBaseUrl: variable({
+    name: 'ELECTRICITYMAPS_BASE_URL',
+    schema: httpUrl,
+    fallback: 'https://api.electricitymap.org',
+    shown: 'https://api.electricitymap.org',
+    description: 'Electricity Maps API base URL.',
+  }),
+} as const;
+
+/** The declared variables as `[name, default as documented, meaning]`, for `--help` and the README. */
+export const CONFIG_VARIABLES: readonly (readonly [name: string, shown: string, description: string])[] = Object.values(
+  VARIABLES,
+).map((v: Variable<unknown>) => [v.name, v.shown, v.description] as const);
+
+/**
+ * Builds the configuration from an environment: reads every declared variable (and nothing else). Every wrong
+ * variable is reported at once, by name; secret values are never echoed.
  * @throws ConfigError
  */
 export function loadConfig(env: Env): Config {
   const problems: { variable: string; message: string }[] = [];
-  function read<T>(variable: string, schema: z.ZodType<T>, fallback: T, secret = false): T {
-    const raw = nonEmpty(env[variable]);
-    if (raw === undefined) return fallback;
-    const result = schema.safeParse(raw);
+  function read<T>(v: Variable<T>): T {
+    const raw = nonEmpty(env[v.name]);
+    if (raw === undefined) return v.fallback;
+    const result = v.schema.safeParse(raw);
     if (result.success) return result.data;
     const message = result.error.issues[0]?.message ?? 'invalid value';
-    problems.push({ variable, message: secret ? message : `${message} (got ${JSON.stringify(raw)})` });
-    return fallback;
+    problems.push({
+      variable: v.name,
+      message: v.secret === true ? message : `${message} (got ${JSON.stringify(raw)})`,
+    });
+    return v.fallback;
   }
-  const secretOf = (variable: string, schema: z.ZodType<string>): Secret | null => {
-    const value = read<string | null>(variable, schema, null, true);
-    return value === null ? null : new Secret(value);
-  };
-
+  const V = VARIABLES;
   const config: Config = {
-    dataDir: read('GRIDSTREAM_DATA_DIR', z.string(), './.gridstream'),
-    port: read('GRIDSTREAM_PORT', port, 8080),
-    host: read('GRIDSTREAM_HOST', z.string().regex(/^[\w.:-]+$/, 'expected a host name or IP address'), '127.0.0.1'),
-    adminKey: secretOf(
-      'GRIDSTREAM_ADMIN_KEY',
-      z.string().min(16, 'expected at least 16 characters').regex(/^\S+$/, 'must not contain spaces'),
-    ),
-    logLevel: read(
-      'GRIDSTREAM_LOG_LEVEL',
-      z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
-      'info',
-    ),
-    namespace: read<string | null>(
-      'GRIDSTREAM_NAMESPACE',
-      z
-        .string()
-        .regex(
-          /^[a-z][a-z0-9_]{0,39}$/,
-          'expected a lower-case identifier (letters, digits, _), at most 40 characters',
-        ),
-      null,
-    ),
-    publicRead: read(
-      'GRIDSTREAM_PUBLIC_READ',
-      z
-        .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
-        .transform((v) => v === 'true' || v === '1'),
-      false,
-    ),
-    rateLimitPerMinute: read(
-      'GRIDSTREAM_RATE_LIMIT_PER_MINUTE',
-      z.coerce.number({ message: 'expected a number' }).int('expected a whole number').min(1).max(10_000_000),
-      600,
-    ),
-    ingestPort: read('GRIDSTREAM_INGEST_PORT', port, 8081),
-    metricsPort: read<number | null>('GRIDSTREAM_METRICS_PORT', port, null),
-    replayIntervalMs: read<number | null>(
-      'GRIDSTREAM_REPLAY_INTERVAL_MS',
-      z.coerce.number({ message: 'expected milliseconds' }).int().min(10).max(86_400_000),
-      null,
-    ),
-    schedulerConfigFile: read<string | null>('GRIDSTREAM_SCHEDULER_CONFIG', z.string().min(1), null),
-    electricityMapsTokensFile: read<string | null>('ELECTRICITYMAPS_TOKENS_FILE', z.string().min(1), null),
-    shutdownGraceMs: read(
-      'GRIDSTREAM_SHUTDOWN_GRACE_MS',
-      z.coerce.number({ message: 'expected milliseconds' }).int('expected whole milliseconds').min(0).max(3_600_000),
-      30_000,
-    ),
-    mqttUrl: secretOf('GRIDSTREAM_MQTT_URL', mqttUrl),
-    mqttTopic: read('GRIDSTREAM_MQTT_TOPIC', mqttTopicFilter, 'gridstream/meters/#'),
-    databaseUrl: secretOf('DATABASE_URL', postgresUrl),
-    kafkaBrokers: read<readonly string[] | null>('KAFKA_BROKERS', brokerList, null),
-    entsoe: {
-      token: secretOf('ENTSOE_TOKEN', token),
-      baseUrl: read('ENTSOE_BASE_URL', httpUrl, 'https://web-api.tp.entsoe.eu/api'),
-    },
-    electricityMaps: {
-      token: secretOf('ELECTRICITYMAPS_TOKEN', token),
-      baseUrl: read('ELECTRICITYMAPS_BASE_URL', httpUrl, 'https://api.electricitymap.org'),
-    },
+    dataDir: read(V.dataDir),
+    port: read(V.port),
+    host: read(V.host),
+    adminKey: read(V.adminKey),
+    logLevel: read(V.logLevel),
+    logFormat: read(V.logFormat),
+    namespace: read(V.namespace),
+    publicRead: read(V.publicRead),
+    rateLimitPerMinute: read(V.rateLimitPerMinute),
+    metricsPort: read(V.metricsPort),
+    ingestPort: read(V.ingestPort),
+    replayIntervalMs: read(V.replayIntervalMs),
+    schedulerConfigFile: read(V.schedulerConfigFile),
+    electricityMapsTokensFile: read(V.electricityMapsTokensFile),
+    shutdownGraceMs: read(V.shutdownGraceMs),
+    mqttUrl: read(V.mqttUrl),
+    mqttTopic: read(V.mqttTopic),
+    databaseUrl: read(V.databaseUrl),
+    kafkaBrokers: read(V.kafkaBrokers),
+    entsoe: { token: read(V.entsoeToken), baseUrl: read(V.entsoeBaseUrl) },
+    electricityMaps: { token: read(V.electricityMapsToken), baseUrl: read(V.electricityMapsBaseUrl) },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
@@ -236,49 +403,24 @@ export function configSecrets(config: Config): Secret[] {
   return out;
 }
 
-/** The environment variables gridstream reads, for `--help` and the README. */
-export const CONFIG_VARIABLES = [
-  ['GRIDSTREAM_DATA_DIR', './.gridstream', 'Where embedded state lives (PGlite database, embedded log, job state).'],
-  ['GRIDSTREAM_PORT', '8080', 'HTTP port of the API, dashboard and /metrics.'],
-  ['GRIDSTREAM_HOST', '127.0.0.1', 'Interface the HTTP server listens on (0.0.0.0 for all).'],
-  [
-    'GRIDSTREAM_ADMIN_KEY',
-    '(generated)',
-    'First admin API key; when unset one is generated at first start and printed once.',
-  ],
-  ['GRIDSTREAM_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent.'],
-  [
-    'GRIDSTREAM_NAMESPACE',
-    '(none)',
-    'Prefix of topics and consumer groups and database schema, to share Kafka and PostgreSQL between environments.',
-  ],
-  [
-    'GRIDSTREAM_SHUTDOWN_GRACE_MS',
-    '30000',
-    'Longest graceful stop (finish in-flight batches, commit) before giving up.',
-  ],
-  [
-    'GRIDSTREAM_MQTT_URL',
-    '(none)',
-    'MQTT broker the ingest role subscribes to for device readings, e.g. mqtt://user:pass@127.0.0.1:1883.',
-  ],
-  ['GRIDSTREAM_MQTT_TOPIC', 'gridstream/meters/#', 'Topic filter devices publish readings (JSON or NDJSON) to.'],
-  ['DATABASE_URL', '(embedded PGlite)', 'PostgreSQL connection string, e.g. postgres://user@host:5432/db.'],
-  ['KAFKA_BROKERS', '(embedded log)', 'Comma-separated Kafka bootstrap servers, e.g. 127.0.0.1:9092.'],
-  ['ENTSOE_TOKEN', '(offline replay)', 'ENTSO-E Transparency Platform security token.'],
-  [
-    'ENTSOE_BASE_URL',
-    'https://web-api.tp.entsoe.eu/api',
-    'ENTSO-E API base URL (point it at a mirror or a test server).',
-  ],
-  ['ELECTRICITYMAPS_TOKEN', '(disabled)', 'Electricity Maps API token.'],
-  ['ELECTRICITYMAPS_BASE_URL', 'https://api.electricitymap.org', 'Electricity Maps API base URL.'],
-] as const;
-
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !(value instanceof Secret)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }
   return value;
+}
+
+/** The README's configuration table, generated from the declarations (a test keeps the README equal to it). */
+export function configTableMarkdown(): string {
+  // Values are code; words that describe a behaviour (none, generated, embedded log…) are not.
+  const code = (text: string): string =>
+    /\s/.test(text) || ['none', 'defaults', 'generated', 'disabled'].includes(text) ? text : `\`${text}\``;
+  return [
+    '| variable | default | meaning |',
+    '|---|---|---|',
+    ...Object.values(VARIABLES).map(
+      (v: Variable<unknown>) => `| \`${v.name}\` | ${code(v.shown)} | ${v.description} |`,
+    ),
+  ].join('\n');
 }

@@ -32,6 +32,7 @@ export {
   type Alert,
 } from './raw.ts';
 export { DeadLetterSchema, type DeadLetter, DLQ_HEADERS } from './dead-letter.ts';
+export { type Publisher, type DeadLetterSink, MemoryPublisher } from './ports.ts';
 export {
   rawEntsoeTopic,
   rawElectricityMapsTopic,

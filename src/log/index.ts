@@ -39,9 +39,8 @@ export {
 export {
   createProcessor,
   output,
-  PROCESSOR_STATES,
+  DEFAULT_PROCESSOR_RETRY,
   type Processor,
-  type ProcessorState,
   type ProcessorOptions,
   type ProcessorItem,
   type ProcessorOutput,
@@ -50,7 +49,8 @@ export {
   type HandleContext,
   type HandleResult,
   type OutputTopic,
-  type RetryPolicy,
 } from './processor.ts';
+export { processorMetrics } from './processor-metrics.ts';
+export { consumerLag, totalLag, type PartitionLag } from './consumer-lag.ts';
 export { createKafkaLog, type KafkaLogOptions } from './kafka/index.ts';
 export { namespacedLog } from './namespace.ts';

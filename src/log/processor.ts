@@ -1,5 +1,16 @@
 import type { z } from 'zod';
-import { errorCode, errorMessage, isRetryable } from '../common/index.ts';
+import type { BackoffOptions, Component } from '../common/index.ts';
+import {
+  Lifecycle,
+  backoffDelay,
+  errorCode,
+  errorMessage,
+  isAborted,
+  isRetryable,
+  problemLogger,
+  settlesWithin,
+  sleep,
+} from '../common/index.ts';
 import type { DeadLetter, Stage, Topic } from '../contracts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { silentLogger } from '../observability/index.ts';
@@ -7,13 +18,6 @@ import type { ConsumedBatch, ConsumedRecord, Log, LogConsumer, PartitionOffset }
 import { LogError, isLogError } from './errors.ts';
 import { buildDeadLetter, deadLetterFromRecord, dlqTopicFor, produceDeadLetters } from './dead-letters.ts';
 import { decodeRecord, produceValues } from './topic-io.ts';
-
-/**
- * Lifecycle of a processor: `idle` (created) → `running` (consuming) → `stopping` (no new batches; the batch in
- * flight finishes) → `stopped`. `failed`: the loop hit an error that retrying cannot fix (see `error`).
- */
-export const PROCESSOR_STATES = ['idle', 'running', 'stopping', 'stopped', 'failed'] as const;
-export type ProcessorState = (typeof PROCESSOR_STATES)[number];
 
 /** A decoded, validated input value with the record it came from. */
 export interface ProcessorItem<T> {
@@ -71,16 +75,13 @@ export interface ProcessorMetrics {
   retries?(code: string): void;
 }
 
-export interface RetryPolicy {
-  /** @default 200 */
-  readonly initialDelayMs?: number;
-  /** @default 30 000 */
-  readonly maxDelayMs?: number;
-  /** @default 2 */
-  readonly factor?: number;
-  /** Random share of each delay (0–1), so that many workers do not retry in step. @default 0.2 */
-  readonly jitter?: number;
-}
+/** Retries of a batch after retryable failures: the toolkit's backoff, 200 ms doubling to 30 s, 20 % jitter. */
+export const DEFAULT_PROCESSOR_RETRY = {
+  baseMs: 200,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 0.2,
+} as const satisfies BackoffOptions;
 
 export interface ProcessorOptions<T> {
   /** Names the processor in logs and metrics. */
@@ -100,7 +101,8 @@ export interface ProcessorOptions<T> {
   readonly sessionTimeoutMs?: number;
   /** @default 'earliest' */
   readonly startFrom?: 'earliest' | 'latest';
-  readonly retry?: RetryPolicy;
+  /** @default {@link DEFAULT_PROCESSOR_RETRY} */
+  readonly retry?: BackoffOptions;
   readonly metrics?: ProcessorMetrics;
   /** Exactly-once: the offsets the handler stored with its output; the runner seeks to them on every assignment. */
   readonly externalOffsets?: { load(options: { signal: AbortSignal }): Promise<readonly PartitionOffset[]> };
@@ -108,21 +110,13 @@ export interface ProcessorOptions<T> {
   readonly scrub?: (text: string) => string;
 }
 
-export interface Processor {
-  readonly name: string;
-  readonly state: ProcessorState;
-  /** Why the processor failed (state `failed`). */
-  readonly error: unknown;
-  /** Resolves when the processor has stopped or failed. */
-  readonly finished: Promise<void>;
-  /** Joins the group and starts consuming; resolves once running. */
-  start(): Promise<void>;
-  /**
-   * Stops taking batches, lets the one in flight finish (its handler's signal aborts after `graceMs`), commits and
-   * leaves the group. Idempotent: every call returns the same promise. @default graceMs 30 000
-   */
-  stop(options?: { graceMs?: number }): Promise<void>;
-}
+/**
+ * A stream processor on the one lifecycle: `start()` joins the group and starts consuming; `stop()` takes no new
+ * batch, lets the one in flight finish (its handler's signal aborts after `graceMs`), commits and leaves the group.
+ * `failed` when the loop hits an error that retrying cannot fix; `degraded` while retryable failures (a broker or
+ * database outage) hold it back.
+ */
+export type Processor = Component;
 
 /** An output whose values are checked against the topic's type at compile time. */
 export function output<U>(topic: Topic<U>, values: readonly U[]): ProcessorOutput {
@@ -149,20 +143,16 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
 
 class ProcessorRunner<T> implements Processor {
   readonly name: string;
-  #state: ProcessorState = 'idle';
-  #error: unknown;
   readonly #options: ProcessorOptions<T>;
   readonly #inputs: ReadonlyMap<string, Topic<T>>;
   readonly #stage: Stage;
   readonly #logger: Logger;
+  readonly #life: Lifecycle;
   readonly #soft = new AbortController();
   readonly #hard = new AbortController();
   #consumer: LogConsumer | undefined;
   #loop: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
   #assigned = '';
-  readonly finished: Promise<void>;
-  #finish!: () => void;
 
   constructor(options: ProcessorOptions<T>) {
     this.name = options.name;
@@ -178,19 +168,44 @@ class ProcessorRunner<T> implements Processor {
         });
       }
     }
-    this.finished = new Promise((resolve) => (this.#finish = resolve));
+    this.#life = new Lifecycle(
+      options.name,
+      {
+        start: () => {
+          this.#start();
+          return Promise.resolve();
+        },
+        stop: ({ graceMs }) => this.#stop(graceMs),
+      },
+      { onProblem: problemLogger(this.#logger) },
+    );
   }
 
-  get state(): ProcessorState {
-    return this.#state;
+  get state(): Processor['state'] {
+    return this.#life.state;
   }
 
   get error(): unknown {
-    return this.#error;
+    return this.#life.error;
+  }
+
+  get degraded(): string | undefined {
+    return this.#life.degraded;
+  }
+
+  get finished(): Promise<void> {
+    return this.#life.finished;
   }
 
   start(): Promise<void> {
-    if (this.#state !== 'idle') return Promise.resolve();
+    return this.#life.start();
+  }
+
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    return this.#life.stop(options);
+  }
+
+  #start(): void {
     const o = this.#options;
     this.#consumer = o.log.consumer({
       groupId: o.groupId,
@@ -200,24 +215,12 @@ class ProcessorRunner<T> implements Processor {
       ...(o.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: o.sessionTimeoutMs }),
       ...(o.startFrom === undefined ? {} : { startFrom: o.startFrom }),
     });
-    this.#state = 'running';
     this.#logger.info({ groupId: o.groupId, topics: [...this.#inputs.keys()] }, 'processor started');
     this.#loop = this.#run(this.#consumer);
-    return Promise.resolve();
   }
 
-  stop(options: { graceMs?: number } = {}): Promise<void> {
-    this.#stopping ??= this.#stop(options.graceMs ?? 30_000);
-    return this.#stopping;
-  }
-
+  /** No new batch; the one in flight finishes within the grace time, then its handler's signal aborts. */
   async #stop(graceMs: number): Promise<void> {
-    if (this.#state === 'idle') {
-      this.#state = 'stopped';
-      this.#finish();
-      return;
-    }
-    if (this.#state === 'running') this.#state = 'stopping';
     this.#soft.abort();
     const loop = this.#loop ?? Promise.resolve();
     if (!(await settlesWithin(loop, graceMs))) {
@@ -228,9 +231,7 @@ class ProcessorRunner<T> implements Processor {
         await this.#consumer?.close();
       }
     }
-    if (this.#state !== 'failed') this.#state = 'stopped';
-    this.#logger.info({ state: this.#state }, 'processor stopped');
-    this.#finish();
+    this.#logger.info('processor stopped');
   }
 
   async #run(consumer: LogConsumer): Promise<void> {
@@ -241,10 +242,11 @@ class ProcessorRunner<T> implements Processor {
           for await (const batch of consumer.batches({ signal: this.#soft.signal })) {
             await this.#process(consumer, batch);
             failures = 0;
-            if (this.#soft.signal.aborted) break;
+            this.#life.recover();
+            if (isAborted(this.#soft.signal)) break;
           }
           // The iteration ends on stop, or when the consumer was closed under us (the log closed first).
-          if (!this.#soft.signal.aborted)
+          if (!isAborted(this.#soft.signal))
             throw new LogError('closed', 'the consumer was closed while the processor ran');
           break;
         } catch (error) {
@@ -255,12 +257,7 @@ class ProcessorRunner<T> implements Processor {
         }
       }
     } catch (error) {
-      if (!(error instanceof Abandoned)) {
-        this.#error = error;
-        this.#state = 'failed';
-        this.#logger.error({ err: error }, 'processor failed');
-        this.#finish();
-      }
+      if (!(error instanceof Abandoned)) this.#life.fail(error);
     } finally {
       await consumer.close().catch(() => undefined);
     }
@@ -440,18 +437,13 @@ class ProcessorRunner<T> implements Processor {
   }
 
   /** Runs `fn` until it succeeds or fails non-retryably; pauses with backoff between tries; gives up on stop. */
-  /** A method, not a field read: the signal changes across awaits, which narrowing does not know. */
-  #aborted(): boolean {
-    return this.#hard.signal.aborted;
-  }
-
   async #withRetry<R>(what: string, fn: (attempt: number) => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
-      if (this.#aborted()) throw new Abandoned();
+      if (isAborted(this.#hard.signal)) throw new Abandoned();
       try {
         return await fn(attempt);
       } catch (error) {
-        if (this.#aborted()) throw new Abandoned();
+        if (isAborted(this.#hard.signal)) throw new Abandoned();
         if (!isRetryable(error)) throw error;
         await this.#retryDelay(attempt, error, what);
       }
@@ -459,17 +451,15 @@ class ProcessorRunner<T> implements Processor {
   }
 
   async #retryDelay(attempt: number, error: unknown, what: string): Promise<void> {
-    const r = this.#options.retry ?? {};
-    const base = Math.min(r.maxDelayMs ?? 30_000, (r.initialDelayMs ?? 200) * (r.factor ?? 2) ** (attempt - 1));
-    const jitter = r.jitter ?? 0.2;
-    const delayMs = Math.round(base * (1 - jitter + 2 * jitter * Math.random()));
+    const delayMs = backoffDelay(attempt, { ...DEFAULT_PROCESSOR_RETRY, ...this.#options.retry });
     this.#options.metrics?.retries?.(errorCode(error));
+    this.#life.degrade(`${what}: ${errorCode(error)}: ${errorMessage(error)}`);
     this.#logger.warn(
       { what, attempt, delayMs, code: errorCode(error), message: errorMessage(error) },
       'retryable failure; retrying',
     );
     // Stopping while retrying: the batch cannot finish now; give it up uncommitted (it comes again after restart).
-    if (!(await abortableDelay(delayMs, this.#soft.signal))) throw new Abandoned();
+    if (!(await sleep(delayMs, { signal: this.#soft.signal }))) throw new Abandoned();
   }
 }
 
@@ -486,39 +476,4 @@ function countBy<X>(xs: readonly X[], key: (x: X) => string): Map<string, number
   const counts = new Map<string, number>();
   for (const x of xs) counts.set(key(x), (counts.get(key(x)) ?? 0) + 1);
   return counts;
-}
-
-/** Waits `ms`; false when `signal` aborted first. */
-function abortableDelay(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** True when `promise` settles within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(false);
-    }, ms);
-  });
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  try {
-    return await Promise.race([settled, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -17,3 +17,5 @@ export { traceFlows, solve, type TracingInput, type TracingZone, type TracingFlo
 export { FactorCache, type DayFactors } from './carbon/factors.ts';
 export { CARBON_CSV_HEADER, carbonCsvRow, carbonChunks, formatNumber } from './carbon/carbon-output.ts';
 export { processFileBody, type ProcessedFile } from './process-file.ts';
+export { CarbonWindow, type CarbonWindowOptions } from './carbon/carbon-window.ts';
+export { processRole, PROCESS_GROUPS, type ProcessRoleDeps } from './process-role.ts';

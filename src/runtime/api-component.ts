@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import type { ReadinessCheck } from '../api/index.ts';
 import { ApiServer, dashboardFiles } from '../api/index.ts';
+import { PROCESS_GROUPS } from '../processing/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
-import type { Component } from './component.ts';
+import { STORE_GROUP } from '../storage/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
-import { PROCESS_GROUPS } from './process-role.ts';
-import { STORE_GROUP } from './store-role.ts';
 
 /** Where the built dashboard lives (`npm run build:web`). */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -20,10 +20,14 @@ export const CONSUMER_GROUPS = [
 export function apiComponent(
   infra: Infrastructure,
   scheduler: SchedulerRole | undefined,
-  options: { readonly onGeneratedAdminKey?: (key: string) => void; readonly dashboardDir?: string } = {},
-): Component & { readonly server: ApiServer } {
+  options: {
+    readonly readiness: ReadinessCheck;
+    readonly onGeneratedAdminKey?: (key: string) => void;
+    readonly dashboardDir?: string;
+  },
+): ApiServer {
   const { config } = infra;
-  const server = new ApiServer({
+  return new ApiServer({
     db: infra.db,
     log: infra.log,
     logger: infra.logger.child({ component: 'api' }),
@@ -36,6 +40,7 @@ export function apiComponent(
     defaultRatePerMinute: config.rateLimitPerMinute,
     version: '0.1.0',
     consumerGroups: CONSUMER_GROUPS,
+    readiness: options.readiness,
     staticFiles: dashboardFiles(options.dashboardDir ?? DASHBOARD_DIR),
     ...(scheduler === undefined
       ? {}
@@ -47,5 +52,4 @@ export function apiComponent(
         }),
     ...(options.onGeneratedAdminKey === undefined ? {} : { onGeneratedAdminKey: options.onGeneratedAdminKey }),
   });
-  return { name: 'api', server, start: () => server.start(), stop: (o) => server.stop(o) };
 }

@@ -1,37 +1,25 @@
-import type { ServerType } from '@hono/node-server';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { Component } from './component.ts';
+import type { HttpServer, ReadinessCheck } from '../api/index.ts';
+import { healthRoutes, httpServer } from '../api/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /**
- * `/metrics` and `/healthz` on GRIDSTREAM_METRICS_PORT for worker processes that do not run the api role (the
- * api role serves them on GRIDSTREAM_PORT itself), so every process of a distributed deployment can be scraped.
+ * `/metrics`, `/healthz` and `/readyz` on GRIDSTREAM_METRICS_PORT for worker processes that do not run the api role
+ * (the api role serves them on GRIDSTREAM_PORT itself), so every process of a distributed deployment can be scraped
+ * and probed.
  */
-export function metricsServer(infra: Infrastructure, port: number): Component {
+export function metricsServer(infra: Infrastructure, port: number, readiness: ReadinessCheck): HttpServer {
   const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  healthRoutes(app, readiness);
   app.get('/metrics', async (c) =>
     c.body(await infra.metrics.registry.metrics(), 200, { 'content-type': infra.metrics.registry.contentType }),
   );
-  let server: ServerType | undefined;
-  let stopping: Promise<void> | undefined;
-  return {
+  return httpServer({
     name: 'metrics-server',
-    start: () =>
-      new Promise<void>((resolve, reject) => {
-        server = serve({ fetch: app.fetch, port, hostname: infra.config.host }, () => {
-          resolve();
-        });
-        server.once('error', reject);
-      }),
-    stop: () =>
-      (stopping ??= new Promise<void>((resolve) => {
-        if (server === undefined) resolve();
-        else
-          server.close(() => {
-            resolve();
-          });
-      })),
-  };
+    app,
+    host: infra.config.host,
+    port,
+    portVariable: 'GRIDSTREAM_METRICS_PORT',
+    logger: infra.logger,
+  });
 }

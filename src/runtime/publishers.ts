@@ -1,5 +1,4 @@
-import type { DeadLetterSink, Publisher } from '../connectors/http/index.ts';
-import type { DeadLetter, Topic } from '../contracts/index.ts';
+import type { DeadLetterSink, Publisher, DeadLetter, Topic } from '../contracts/index.ts';
 import type { Log } from '../log/index.ts';
 import { produceDeadLetters, produceValues } from '../log/index.ts';
 

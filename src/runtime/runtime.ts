@@ -1,19 +1,20 @@
+import type { ReadinessCheck } from '../api/index.ts';
+import { processReadiness } from '../api/index.ts';
+import type { Component } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
+import { ingestGateway, mqttIngest } from '../ingest/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { createMetrics } from '../observability/index.ts';
+import { processRole } from '../processing/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
+import { storeRole } from '../storage/index.ts';
 import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
-import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { openInfrastructure } from './infrastructure.ts';
-import { ingestGateway } from './ingest-gateway.ts';
-import { mqttIngest } from './mqtt-ingest.ts';
 import { metricsMonitor } from './metrics-monitor.ts';
 import { metricsServer } from './metrics-server.ts';
-import { processRole } from './process-role.ts';
 import type { Role } from './roles.ts';
-import { buildSchedulerRole, schedulerComponent } from './scheduler-component.ts';
-import { storeRole } from './store-role.ts';
+import { buildSchedulerRole } from './scheduler-component.ts';
 import { Supervisor } from './supervisor.ts';
 
 /** A running gridstream process: its infrastructure and the supervisor of its components. */
@@ -21,6 +22,8 @@ export interface Runtime {
   readonly infra: Infrastructure;
   readonly supervisor: Supervisor;
   readonly roles: readonly Role[];
+  /** What `/readyz` answers: every component runs, none is degraded, the database and the log answer. */
+  readonly readiness: ReadinessCheck;
   /** Stops every component (reverse order, within the grace time), then closes the log and the database. */
   stop(): Promise<void>;
 }
@@ -34,6 +37,8 @@ export interface RuntimeOptions {
   readonly onGeneratedAdminKey?: (key: string) => void;
   /** Dashboard files to serve (default: web/dist of the package). */
   readonly dashboardDir?: string;
+  /** Components started last and stopped first, on the same infrastructure (the control socket of `start`). */
+  readonly extra?: (infra: Infrastructure, readiness: ReadinessCheck) => readonly Component[];
 }
 
 /**
@@ -46,11 +51,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const metrics = options.metrics ?? createMetrics();
   const infra = await openInfrastructure(config, logger, metrics);
   const supervisor = new Supervisor(logger);
+  const readiness = processReadiness(infra, () => supervisor.readiness());
   try {
     const scheduler =
       roles.includes('scheduler') || roles.includes('api') ? await buildSchedulerRole(infra) : undefined;
-    if (!roles.includes('api') && config.metricsPort !== null) supervisor.add(metricsServer(infra, config.metricsPort));
-    for (const role of roles) supervisor.add(...componentsOf(role, infra, scheduler, options));
+    if (!roles.includes('api') && config.metricsPort !== null)
+      supervisor.add(metricsServer(infra, config.metricsPort, readiness));
+    for (const role of roles) supervisor.add(...componentsOf(role, infra, scheduler, readiness, options));
+    supervisor.add(...(options.extra?.(infra, readiness) ?? []));
     await supervisor.start();
   } catch (error) {
     await infra.close();
@@ -62,6 +70,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     infra,
     supervisor,
     roles,
+    readiness,
     stop: () =>
       (stopping ??= (async () => {
         await supervisor.stop({ graceMs: config.shutdownGraceMs });
@@ -74,8 +83,10 @@ function componentsOf(
   role: Role,
   infra: Infrastructure,
   scheduler: SchedulerRole | undefined,
+  readiness: ReadinessCheck,
   options: RuntimeOptions,
 ): Component[] {
+  const { config } = infra;
   switch (role) {
     case 'store':
       return storeRole(infra);
@@ -83,17 +94,17 @@ function componentsOf(
       return processRole(infra);
     case 'scheduler':
       if (scheduler === undefined) throw new Error('scheduler role not built');
-      return [schedulerComponent(scheduler, infra)];
+      return [scheduler];
     case 'ingest':
       return [
-        ingestGateway(infra),
-        ...(infra.config.mqttUrl === null
+        ingestGateway(infra, { host: config.host, port: config.ingestPort, readiness }),
+        ...(config.mqttUrl === null
           ? []
           : [
               mqttIngest(infra, {
-                url: infra.config.mqttUrl,
-                topic: infra.config.mqttTopic,
-                group: infra.config.namespace === null ? 'gridstream' : `gridstream_${infra.config.namespace}`,
+                url: config.mqttUrl,
+                topic: config.mqttTopic,
+                group: config.namespace === null ? 'gridstream' : `gridstream_${config.namespace}`,
               }),
             ]),
       ];
@@ -101,6 +112,7 @@ function componentsOf(
       return [
         metricsMonitor(infra, CONSUMER_GROUPS),
         apiComponent(infra, scheduler, {
+          readiness,
           ...(options.onGeneratedAdminKey === undefined ? {} : { onGeneratedAdminKey: options.onGeneratedAdminKey }),
           ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
         }),

@@ -4,7 +4,6 @@ import { SqlRateLimitStore } from '../connectors/http/index.ts';
 import { rawElectricityMapsTopic, rawEntsoeTopic } from '../contracts/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
 import { SqlJobRunStore, SqlLeaseStore, createSchedulerRole, parseSchedulerConfig } from '../scheduler/index.ts';
-import type { Component } from './component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { deadLetterSink, topicPublisher } from './publishers.ts';
 
@@ -45,21 +44,4 @@ export async function buildSchedulerRole(infra: Infrastructure): Promise<Schedul
       },
     },
   });
-}
-
-export function schedulerComponent(role: SchedulerRole, infra: Infrastructure): Component {
-  let stopping: Promise<void> | undefined;
-  return {
-    name: 'scheduler',
-    start() {
-      if (role.mode === 'offline-replay') {
-        infra.logger.warn(
-          'no ENTSOE_TOKEN: the scheduler replays the bundled real ENTSO-E documents (offline replay), it does not poll the service',
-        );
-      }
-      role.start();
-      return Promise.resolve();
-    },
-    stop: () => (stopping ??= role.stop()),
-  };
 }

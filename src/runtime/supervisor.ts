@@ -1,44 +1,43 @@
-import { errorMessage } from '../common/index.ts';
+import type { Component, LifecycleState, Readiness, StopOptions } from '../common/index.ts';
+import { Lifecycle, errorMessage, problemLogger } from '../common/index.ts';
 import type { Logger } from '../observability/index.ts';
-import type { Component, ComponentState } from './component.ts';
 
 /**
  * Starts components in order and stops them in reverse order, so that what produces work stops before what
  * consumes it (api → scheduler → processors → store). If one component fails while running, the supervisor stops
- * the others and reports the failure: a worker that cannot do its job exits rather than limping on.
+ * the others and reports the failure: a worker that cannot do its job exits rather than limping on. It is itself
+ * a component on the same lifecycle (`done` is its `finished`).
  */
 export class Supervisor {
   readonly #components: Component[] = [];
   readonly #logger: Logger;
-  #state: ComponentState = 'idle';
-  #stopping: Promise<void> | undefined;
-  #failure: unknown;
-  readonly #done: Promise<void>;
-  #resolveDone: () => void = () => undefined;
+  readonly #life: Lifecycle;
 
   constructor(logger: Logger) {
     this.#logger = logger;
-    this.#done = new Promise((resolve) => {
-      this.#resolveDone = resolve;
-    });
+    this.#life = new Lifecycle(
+      'supervisor',
+      { start: () => this.#startAll(), stop: ({ deadline, graceMs }) => this.#stopAll(graceMs, deadline) },
+      { onProblem: problemLogger(logger) },
+    );
   }
 
-  get state(): ComponentState {
-    return this.#state;
+  get state(): LifecycleState {
+    return this.#life.state;
   }
 
   /** The error of the component whose failure stopped the supervisor, if any. */
   get failure(): unknown {
-    return this.#failure;
+    return this.#life.error;
   }
 
-  /** Resolves once everything has stopped, after `stop()` or a component's failure. */
+  /** Resolves once everything has stopped, after `stop()` or a component's failure (which stops the rest). */
   get done(): Promise<void> {
-    return this.#done;
+    return this.#life.finished.then(() => this.#life.stop());
   }
 
   add(...components: Component[]): this {
-    if (this.#state !== 'idle') throw new Error('components must be added before start()');
+    if (this.#life.state !== 'idle') throw new Error('components must be added before start()');
     this.#components.push(...components);
     return this;
   }
@@ -47,9 +46,31 @@ export class Supervisor {
     return this.#components;
   }
 
-  async start(): Promise<void> {
-    if (this.#state !== 'idle') throw new Error(`cannot start a supervisor that is ${this.#state}`);
-    this.#state = 'starting';
+  /** Every component's state; ready only when all run and none is degraded. */
+  readiness(): Readiness {
+    const components = this.#components.map((c) => ({
+      name: c.name,
+      state: c.state,
+      degraded: c.degraded ?? null,
+      error: c.error === undefined ? null : errorMessage(c.error),
+    }));
+    return {
+      ready: this.#life.state === 'running' && components.every((c) => c.state === 'running' && c.degraded === null),
+      state: this.#life.state,
+      components,
+    };
+  }
+
+  start(): Promise<void> {
+    return this.#life.start();
+  }
+
+  /** Stops every component in reverse order within `graceMs` overall. Idempotent. */
+  stop(options: StopOptions = {}): Promise<void> {
+    return this.#life.stop(options);
+  }
+
+  async #startAll(): Promise<void> {
     const started: Component[] = [];
     try {
       for (const c of this.#components) {
@@ -60,50 +81,29 @@ export class Supervisor {
       }
     } catch (error) {
       this.#logger.error({ err: error }, 'start failed; stopping what was started');
-      this.#state = 'failed';
-      this.#failure = error;
       for (const c of started.reverse()) await c.stop({ graceMs: 5_000 }).catch(() => undefined);
-      this.#state = 'failed';
-      this.#resolveDone();
       throw error;
     }
-    this.#state = 'running';
   }
 
   #watch(c: Component): void {
-    void c.finished?.then(() => {
-      if (this.#state !== 'running') return;
-      this.#failure = c.error ?? new Error(`${c.name} stopped unexpectedly`);
-      this.#logger.error(
-        { component: c.name, err: this.#failure },
-        `${c.name} failed: ${errorMessage(this.#failure)}; stopping`,
-      );
-      void this.stop({ graceMs: 10_000 }).then(() => {
-        this.#state = 'failed';
-      });
+    void c.finished.then(() => {
+      if (this.#life.state !== 'running' && this.#life.state !== 'starting') return;
+      const failure = c.error ?? new Error(`${c.name} stopped unexpectedly`);
+      this.#logger.error({ component: c.name, err: failure }, `${c.name} failed: ${errorMessage(failure)}; stopping`);
+      this.#life.fail(failure);
+      void this.stop({ graceMs: 10_000 });
     });
   }
 
-  /** Stops every component in reverse order within `graceMs` overall. Idempotent. */
-  stop(options: { readonly graceMs?: number } = {}): Promise<void> {
-    this.#stopping ??= this.#stopAll(options.graceMs ?? 30_000);
-    return this.#stopping;
-  }
-
-  async #stopAll(graceMs: number): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    this.#state = 'stopping';
+  async #stopAll(graceMs: number, deadline: AbortSignal): Promise<void> {
+    const ends = Date.now() + graceMs;
     for (const c of [...this.#components].reverse()) {
-      const left = Math.max(1_000, deadline - Date.now());
+      // Each component gets what is left of the overall grace (at least a second, to release its resources).
+      const left = deadline.aborted ? 1_000 : Math.max(1_000, ends - Date.now());
       const started = performance.now();
-      try {
-        await c.stop({ graceMs: left });
-        this.#logger.debug({ component: c.name, ms: Math.round(performance.now() - started) }, 'stopped');
-      } catch (error) {
-        this.#logger.error({ component: c.name, err: error }, 'stop failed');
-      }
+      await c.stop({ graceMs: left });
+      this.#logger.debug({ component: c.name, ms: Math.round(performance.now() - started) }, 'stopped');
     }
-    this.#state = this.#failure === undefined ? 'stopped' : 'failed';
-    this.#resolveDone();
   }
 }

@@ -1,4 +1,4 @@
-import type { StoreCallOptions } from '../connectors/http/index.ts';
+import type { StoreCallOptions } from '../common/index.ts';
 
 export const CHUNK_STATUSES = ['pending', 'running', 'done', 'failed'] as const;
 export type ChunkStatus = (typeof CHUNK_STATUSES)[number];

@@ -6,7 +6,6 @@
 export { SchedulerError, SCHEDULER_ERROR_CODES, type SchedulerErrorCode } from './errors.ts';
 export { parseCron, nextFire, type CronSchedule } from './cron.ts';
 export { lookbackWindow, alignDown, ALIGNMENTS, type Alignment, type Window, type WindowSpec } from './windows.ts';
-export { Poller, COMPONENT_STATES, type ComponentState, type PollerOptions } from './poller.ts';
 export { type LeaseStore, type Lease, MemoryLeaseStore } from './lease-store.ts';
 export { SqlLeaseStore } from './sql-lease-store.ts';
 export { LeaderElector, type LeaderElectorOptions } from './leader.ts';

@@ -1,4 +1,4 @@
-import type { StoreCallOptions } from '../connectors/http/index.ts';
+import type { StoreCallOptions } from '../common/index.ts';
 
 /** How a job run ended (or that it is still running). */
 export const JOB_RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { errorMessage } from '../common/index.ts';
+import type { LifecycleState, PeriodicTask } from '../common/index.ts';
+import { errorMessage, periodic } from '../common/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { LeaseStore } from './lease-store.ts';
-import type { ComponentState } from './poller.ts';
-import { Poller } from './poller.ts';
 
 export interface LeaderElectorOptions {
   readonly store: LeaseStore;
@@ -32,7 +31,7 @@ export class LeaderElector {
   readonly #options: LeaderElectorOptions;
   readonly #ttlMs: number;
   readonly #now: () => number;
-  readonly #poller: Poller;
+  readonly #renewer: PeriodicTask;
   #validUntil = 0;
   #term: AbortController | undefined;
 
@@ -43,9 +42,10 @@ export class LeaderElector {
     this.#ttlMs = options.ttlMs ?? 30_000;
     this.#now = options.now ?? Date.now;
     const every = options.renewEveryMs ?? Math.floor(this.#ttlMs / 3);
-    this.#poller = new Poller({
+    this.#renewer = periodic({
       name: `lease ${this.name}`,
       logger: options.logger,
+      intervalMs: every,
       backoff: { baseMs: Math.max(10, Math.floor(every / 2)), maxMs: every },
       run: async (signal) => {
         await this.#renew(signal);
@@ -54,8 +54,13 @@ export class LeaderElector {
     });
   }
 
-  get state(): ComponentState {
-    return this.#poller.state;
+  get state(): LifecycleState {
+    return this.#renewer.state;
+  }
+
+  /** Why renewing fails, while it keeps failing (the scheduler is then not ready). */
+  get degraded(): string | undefined {
+    return this.#renewer.degraded;
   }
 
   /** True while this instance holds an unexpired lease. */
@@ -69,13 +74,13 @@ export class LeaderElector {
     return this.isLeader ? this.#term?.signal : undefined;
   }
 
-  start(): void {
-    this.#poller.start();
+  start(): Promise<void> {
+    return this.#renewer.start();
   }
 
   /** Stops renewing and, unless `release` is false (a simulated crash), hands the lease over at once. */
-  async stop(options: { readonly release?: boolean } = {}): Promise<void> {
-    await this.#poller.stop();
+  async stop(options: { readonly release?: boolean; readonly graceMs?: number } = {}): Promise<void> {
+    await this.#renewer.stop(options.graceMs === undefined ? {} : { graceMs: options.graceMs });
     const wasLeader = this.#term !== undefined;
     this.#stepDown('stopping');
     if (wasLeader && options.release !== false) {

@@ -1,4 +1,4 @@
-import type { StoreCallOptions } from '../connectors/http/index.ts';
+import type { StoreCallOptions } from '../common/index.ts';
 
 /** A lease held: by whom, and for how much longer as the store's clock sees it. */
 export interface Lease {

@@ -1,11 +1,10 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Publisher } from '../connectors/http/index.ts';
-import type { RawEntsoeDocument } from '../contracts/index.ts';
+import type { PeriodicTask } from '../common/index.ts';
+import { periodic } from '../common/index.ts';
+import type { Publisher, RawEntsoeDocument } from '../contracts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { SchedulerError } from './errors.ts';
-import type { ComponentState } from './poller.ts';
-import { Poller } from './poller.ts';
 
 /** The bundled real ENTSO-E documents (`data/replay/entsoe/` of the package). */
 export const DEFAULT_REPLAY_DIR = new URL('../../data/replay/entsoe/', import.meta.url);
@@ -33,16 +32,17 @@ interface ReplayDocument {
  */
 export class OfflineReplayer {
   readonly #options: OfflineReplayerOptions;
-  readonly #poller: Poller;
+  readonly #task: PeriodicTask;
   #documents: ReplayDocument[] | undefined;
   #next = 0;
   #published = 0;
 
   constructor(options: OfflineReplayerOptions) {
     this.#options = options;
-    this.#poller = new Poller({
-      name: 'offline replay',
+    this.#task = periodic({
+      name: 'offline-replay',
       logger: options.logger,
+      intervalMs: options.intervalMs ?? 5000,
       backoff: { baseMs: Math.max(1000, options.intervalMs ?? 5000), maxMs: 60_000 },
       run: async (signal) => {
         await this.#publishNext(signal);
@@ -51,21 +51,14 @@ export class OfflineReplayer {
     });
   }
 
-  get state(): ComponentState {
-    return this.#poller.state;
+  /** The replay loop as a component (states, `/readyz`). */
+  get task(): PeriodicTask {
+    return this.#task;
   }
 
   /** Documents published so far. */
   get published(): number {
     return this.#published;
-  }
-
-  start(): void {
-    this.#poller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#poller.stop();
   }
 
   async #load(): Promise<ReplayDocument[]> {

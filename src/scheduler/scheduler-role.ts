@@ -1,3 +1,5 @@
+import type { Component } from '../common/index.ts';
+import { Lifecycle, problemLogger, withLifecycle } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
 import {
   ElectricityMapsClient,
@@ -5,9 +7,15 @@ import {
   ElectricityMapsTokens,
 } from '../connectors/electricitymaps/index.ts';
 import { EntsoeClient, EntsoeIngestor } from '../connectors/entsoe/index.ts';
-import type { DeadLetterSink, Publisher, RateLimitStore, RequestObserver } from '../connectors/http/index.ts';
+import type { RateLimitStore, RequestObserver } from '../connectors/http/index.ts';
+import type {
+  DeadLetterSink,
+  Publisher,
+  DeadLetter,
+  RawElectricityMaps,
+  RawEntsoeDocument,
+} from '../contracts/index.ts';
 import { CircuitBreakers } from '../connectors/http/index.ts';
-import type { DeadLetter, RawElectricityMaps, RawEntsoeDocument } from '../contracts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import { loadReference } from '../reference/index.ts';
@@ -45,13 +53,11 @@ export interface SchedulerRoleOptions {
 }
 
 /** The running role: the cron scheduler (live), the offline replay, or both (replay plus Electricity Maps). */
-export interface SchedulerRole {
+export interface SchedulerRole extends Component {
   /** `live` with an ENTSO-E token, `offline-replay` without. */
   readonly mode: 'live' | 'offline-replay';
   readonly scheduler: Scheduler | undefined;
   readonly replayer: OfflineReplayer | undefined;
-  start(): void;
-  stop(): Promise<void>;
   /** `gridstream dlq replay dlq-ingestion`: fetches a dead-lettered request again. */
   replay(letter: DeadLetter, options?: { readonly signal?: AbortSignal }): Promise<{ readonly deadLetters: number }>;
 }
@@ -109,17 +115,33 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
       ? new OfflineReplayer({ publisher: options.entsoe, logger, intervalMs: schedule.replay.intervalMs })
       : undefined;
 
-  return {
-    mode: entsoe === undefined ? 'offline-replay' : 'live',
+  const mode = entsoe === undefined ? 'offline-replay' : 'live';
+  const life = new Lifecycle(
+    'scheduler',
+    {
+      start: async () => {
+        if (mode === 'offline-replay') {
+          logger.warn(
+            'no ENTSOE_TOKEN: the scheduler replays the bundled real ENTSO-E documents (offline replay), it does not poll the service',
+          );
+        }
+        await scheduler?.start();
+        await replayer?.task.start();
+      },
+      stop: async ({ graceMs }) => {
+        await Promise.all([scheduler?.stop({ graceMs }), replayer?.task.stop({ graceMs })]);
+      },
+    },
+    {
+      onProblem: problemLogger(logger),
+      degradedBy: () => scheduler?.degraded ?? replayer?.task.degraded,
+    },
+  );
+
+  return withLifecycle<Omit<SchedulerRole, keyof Component>>(life, {
+    mode,
     scheduler,
     replayer,
-    start() {
-      scheduler?.start();
-      replayer?.start();
-    },
-    async stop() {
-      await Promise.all([scheduler?.stop(), replayer?.stop()]);
-    },
     async replay(letter, replayOptions = {}) {
       if (ElectricityMapsIngestor.handles(letter)) {
         if (emaps === undefined)
@@ -130,5 +152,5 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
         throw new SchedulerError('invalid_config', 'replaying this dead letter needs ENTSOE_TOKEN');
       return { deadLetters: (await entsoe.replay(letter, replayOptions)).deadLetters.length };
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
-import { errorMessage } from '../common/index.ts';
+import type { LifecycleState, PeriodicTask } from '../common/index.ts';
+import { errorMessage, periodic } from '../common/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { TimeZone } from '../time/index.ts';
 import type { CronSchedule } from './cron.ts';
@@ -7,8 +8,6 @@ import { SchedulerError } from './errors.ts';
 import type { JobRun, JobRunStatus, JobRunStore } from './job-run-store.ts';
 import { LeaderElector } from './leader.ts';
 import type { LeaseStore } from './lease-store.ts';
-import type { ComponentState } from './poller.ts';
-import { Poller } from './poller.ts';
 import type { Window, WindowSpec } from './windows.ts';
 import { lookbackWindow } from './windows.ts';
 
@@ -76,7 +75,7 @@ export class Scheduler {
   readonly #options: SchedulerOptions;
   readonly #entries: Entry[];
   readonly #elector: LeaderElector;
-  readonly #poller: Poller;
+  readonly #ticker: PeriodicTask;
   readonly #now: () => number;
   #planned = false;
 
@@ -102,22 +101,28 @@ export class Scheduler {
       ttlMs: ttl,
       now: this.#now,
       onElected: () => {
-        this.#poller.wake();
+        this.#ticker.wake();
       },
       ...(options.leaseName === undefined ? {} : { name: options.leaseName }),
       ...(options.instanceId === undefined ? {} : { holder: options.instanceId }),
     });
     const check = Math.max(10, Math.floor(ttl / 3));
-    this.#poller = new Poller({
+    this.#ticker = periodic({
       name: 'scheduler',
       logger: options.logger,
+      intervalMs: check,
       run: (signal) => this.#tick(signal, check),
       backoff: { baseMs: check, maxMs: ttl },
     });
   }
 
-  get state(): ComponentState {
-    return this.#poller.state;
+  get state(): LifecycleState {
+    return this.#ticker.state;
+  }
+
+  /** Why the scheduler cannot work right now (its lease store failing), if it cannot. */
+  get degraded(): string | undefined {
+    return this.#ticker.degraded ?? this.#elector.degraded;
   }
 
   get isLeader(): boolean {
@@ -128,17 +133,17 @@ export class Scheduler {
     return this.#elector.holder;
   }
 
-  start(): void {
-    this.#elector.start();
-    this.#poller.start();
+  async start(): Promise<void> {
+    await this.#elector.start();
+    await this.#ticker.start();
   }
 
   /**
    * Stops firing, cancels running jobs (recorded as `cancelled`), and releases the lease so another instance
    * takes over at once. `release: false` simulates a crash: the lease is left to expire.
    */
-  async stop(options: { readonly release?: boolean } = {}): Promise<void> {
-    await this.#poller.stop();
+  async stop(options: { readonly release?: boolean; readonly graceMs?: number } = {}): Promise<void> {
+    await this.#ticker.stop(options.graceMs === undefined ? {} : { graceMs: options.graceMs });
     await this.#elector.stop(options);
     await Promise.allSettled(this.#entries.map((e) => e.running ?? Promise.resolve(undefined)));
   }

@@ -1,5 +1,5 @@
-import type { SqlClient, StoreCallOptions } from '../connectors/http/index.ts';
-import { sqlOptions } from '../connectors/http/index.ts';
+import type { SqlClient, StoreCallOptions } from '../common/index.ts';
+import { sqlOptions } from '../common/index.ts';
 import type { BackfillProgressStore, ChunkProgress, ChunkStatus, ChunkUpdate } from './backfill-progress-store.ts';
 
 /*

@@ -1,5 +1,5 @@
-import type { SqlClient, StoreCallOptions } from '../connectors/http/index.ts';
-import { sqlOptions, toMs } from '../connectors/http/index.ts';
+import type { SqlClient, StoreCallOptions } from '../common/index.ts';
+import { sqlOptions, toMs } from '../common/index.ts';
 import type { Lease, LeaseStore } from './lease-store.ts';
 
 /*

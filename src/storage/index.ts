@@ -47,3 +47,5 @@ export {
   writeParquet,
 } from './export-format.ts';
 export { refreshRollups, ROLLUP_TABLES, type RefreshResult } from './rollups.ts';
+export { rollupRefresher } from './rollup-refresher.ts';
+export { storeRole, STORE_GROUP, type StoredListener, type StoreRoleDeps } from './store-role.ts';

@@ -6,7 +6,7 @@ import type { Logger } from '../observability/index.ts';
 import { copyStatement, copyTextPieces } from './copy-text.ts';
 import type { CopyValue, Db, DbCallOptions, DbTransaction, QueryResult } from './db.ts';
 import { StorageError, isSqlError, toStorageError } from './errors.ts';
-import { acquireDirLock } from './dir-lock.ts';
+import { LockHeldError, acquireDirLock } from '../common/index.ts';
 
 /** Options of {@link openPgliteDb}. */
 export interface PgliteDbOptions {
@@ -25,7 +25,13 @@ type PgliteRunner = Pick<Transaction, 'query' | 'exec'>;
  */
 export async function openPgliteDb(options: PgliteDbOptions): Promise<Db> {
   await mkdir(options.dataDir, { recursive: true });
-  const lock = await acquireDirLock(join(options.dataDir, 'pglite.lock'));
+  const lock = await acquireDirLock(join(options.dataDir, 'pglite.lock'), {
+    what: 'the embedded database',
+  }).catch((error: unknown) => {
+    throw error instanceof LockHeldError
+      ? new StorageError('db_locked', error.message, { retryable: false, cause: error, details: error.details })
+      : error;
+  });
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(join(options.dataDir, 'pglite'));

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { ConfigError, Secret, configSecrets, loadConfig } from '../../src/config/index.ts';
+import { CONFIG_VARIABLES, ConfigError, Secret, VARIABLES, configSecrets, loadConfig } from '../../src/config/index.ts';
+import { gridstream } from '../helpers/cli.ts';
+import { ROOT } from '../helpers/fixtures.ts';
 
 describe('loadConfig', () => {
   it('defaults give the embedded mode', () => {
@@ -96,5 +100,51 @@ describe('loadConfig', () => {
     assert.ok(c.entsoe.token instanceof Secret);
     const shown = [JSON.stringify(c), inspect(c, { depth: 5 }), String(c.entsoe.token)].join('\n');
     assert.doesNotMatch(shown, /entsoe-token-1234/);
+  });
+});
+
+describe('one declaration of every variable', () => {
+  it('every variable named anywhere in src/ is declared, and the loader reads each declared one', () => {
+    const walk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((n) => {
+        const p = join(dir, n);
+        return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
+      });
+    const named = new Set<string>();
+    for (const file of walk(join(ROOT, 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(
+        /'((?:GRIDSTREAM|ENTSOE|ELECTRICITYMAPS)_[A-Z_]+|DATABASE_URL|KAFKA_BROKERS)'/g,
+      ))
+        named.add(m[1] ?? '');
+    }
+    const declared = Object.values(VARIABLES).map((v) => v.name);
+    assert.deepEqual(
+      [...named].filter((n) => !declared.includes(n)),
+      [],
+    );
+    assert.equal(new Set(declared).size, declared.length, 'no variable declared twice');
+    // Each declared variable is read: a wrong value for every one of them is reported by name.
+    const wrong = Object.fromEntries(declared.map((n) => [n, '\u0000 not valid \u0000']));
+    const reported = new Set<string>();
+    try {
+      loadConfig(wrong);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      for (const p of error.problems) reported.add(p.variable);
+    }
+    assert.deepEqual(
+      declared.filter((n) => !reported.has(n)),
+      [],
+      'variables whose wrong value went unnoticed',
+    );
+    assert.deepEqual(
+      CONFIG_VARIABLES.map(([name]) => name),
+      declared,
+    );
+  });
+  it('`gridstream --help` lists every variable with its default', async () => {
+    const help = await gridstream(['--help']);
+    for (const v of Object.values(VARIABLES))
+      assert.match(help.stdout, new RegExp(`${v.name} +\\[${v.shown.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\]`));
   });
 });

@@ -7,8 +7,14 @@ import {
   rawEntsoeTopic,
 } from '../../src/contracts/index.ts';
 import type { Log } from '../../src/log/index.ts';
-import { PROCESS_GROUPS, STORE_GROUP } from '../../src/runtime/index.ts';
-import { CarbonState, carbonChunks, countPoints, observationsFromEntsoe } from '../../src/processing/index.ts';
+import {
+  PROCESS_GROUPS,
+  CarbonState,
+  carbonChunks,
+  countPoints,
+  observationsFromEntsoe,
+} from '../../src/processing/index.ts';
+import { STORE_GROUP } from '../../src/storage/index.ts';
 import { loadReference } from '../../src/reference/index.ts';
 import { entsoeFixtureNames, entsoeFixtureText } from './fixtures.ts';
 import { lag } from './log.ts';

@@ -77,7 +77,7 @@ const copyAll = (items: readonly ProcessorItem<Thing>[]) =>
     ],
   });
 
-const fastRetry = { initialDelayMs: 10, maxDelayMs: 50 };
+const fastRetry = { baseMs: 10, maxMs: 50 };
 
 describe('processor', () => {
   it('consumes, produces outputs, commits; documented states; stop is idempotent', async (t) => {
@@ -302,7 +302,7 @@ describe('processor', () => {
       log,
       groupId: 'down',
       input: inTopic,
-      retry: { initialDelayMs: 60_000 },
+      retry: { baseMs: 60_000 },
       handle: () => {
         failures++;
         return Promise.reject(new LogError('timeout', 'database timed out'));

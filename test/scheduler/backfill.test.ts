@@ -6,7 +6,8 @@ import { runCli } from '../../src/cli/index.ts';
 import { Secret } from '../../src/config/index.ts';
 import type { DeadLetter, RawEntsoeDocument } from '../../src/contracts/index.ts';
 import { EntsoeClient, EntsoeIngestor, planRequest } from '../../src/connectors/entsoe/index.ts';
-import { MemoryPublisher, MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import { MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import { MemoryPublisher } from '../../src/contracts/index.ts';
 import { loadReference } from '../../src/reference/index.ts';
 import type { BackfillProgress } from '../../src/scheduler/index.ts';
 import {

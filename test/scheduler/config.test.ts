@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { Secret } from '../../src/config/index.ts';
 import { EntsoeClient, EntsoeIngestor } from '../../src/connectors/entsoe/index.ts';
 import type { DeadLetter, RawEntsoeDocument } from '../../src/contracts/index.ts';
-import { MemoryPublisher, MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import { MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import { MemoryPublisher } from '../../src/contracts/index.ts';
 import { loadReference } from '../../src/reference/index.ts';
 import {
   CORE_ZONES,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
-import { MemoryPublisher, MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import { MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import { MemoryPublisher } from '../../src/contracts/index.ts';
 import type { DeadLetter, RawElectricityMaps, RawEntsoeDocument } from '../../src/contracts/index.ts';
 import { MemoryJobRunStore, MemoryLeaseStore, createSchedulerRole } from '../../src/scheduler/index.ts';
 import { FakeEntsoe, TEST_TOKEN, captureLogger } from '../helpers/fake-entsoe.ts';
@@ -26,7 +27,7 @@ describe('scheduler role', () => {
     });
     assert.equal(role.mode, 'offline-replay');
     assert.equal(role.scheduler, undefined);
-    role.start();
+    await role.start();
     while (entsoe.values.length === 0) await new Promise((r) => setTimeout(r, 5));
     await role.stop();
     assert.equal(entsoe.values[0]!.origin, 'replay');

@@ -56,9 +56,9 @@ describe('scheduler', () => {
       });
     const a = make('a');
     const b = make('b');
-    a.start();
+    await a.start();
     await flush();
-    b.start();
+    await b.start();
     await flush();
     assert.equal(a.isLeader, true);
     assert.equal(b.isLeader, false);
@@ -106,7 +106,7 @@ describe('scheduler', () => {
       logger: silentLogger(),
       leaseTtlMs: 30_000,
     });
-    s.start();
+    await s.start();
     await advance(t, 5000);
     assert.equal(seen.length, 1);
     assert.equal(new Date(seen[0]!.ctx.scheduledFor).toISOString(), '2024-05-01T10:05:00.000Z');

@@ -32,9 +32,9 @@ for (const kind of DB_KINDS) {
       const ttlMs = 600;
       const a = new LeaderElector({ store, logger: silentLogger(), holder: 'a', ttlMs });
       const b = new LeaderElector({ store, logger: silentLogger(), holder: 'b', ttlMs });
-      a.start();
+      await a.start();
       for (let i = 0; i < 200 && !a.isLeader; i++) await wait(10);
-      b.start();
+      await b.start();
       await wait(300);
       assert.deepEqual([a.isLeader, b.isLeader], [true, false]);
       const crashed = Date.now();

@@ -11,6 +11,7 @@ import {
   summarizeDeadLetters,
 } from '../../dlq/index.ts';
 import type { Log } from '../../log/index.ts';
+import { consumerLag } from '../../log/index.ts';
 import type { Db } from '../../storage/index.ts';
 import { ROLES, createApiKey, listApiKeys, revokeApiKey } from '../api-keys.ts';
 import { ApiError } from '../errors.ts';
@@ -195,14 +196,12 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
     const groups = [];
     for (const { group, topics } of deps.consumerGroups) {
       for (const topic of topics) {
-        const [offsets, committed] = await Promise.all([
-          log.offsets(topic, { signal: c.req.raw.signal }),
-          log.committed(group, topic, { signal: c.req.raw.signal }),
-        ]);
-        const partitions = offsets.map((o) => {
-          const done = committed[o.partition] ?? null;
-          return { partition: o.partition, end: o.next, committed: done, lag: o.next - (done ?? o.earliest) };
-        });
+        const partitions = (await consumerLag(log, group, topic, { signal: c.req.raw.signal })).map((p) => ({
+          partition: p.partition,
+          end: p.end,
+          committed: p.committed,
+          lag: p.lag,
+        }));
         groups.push({ group, topic, lag: partitions.reduce((n, p) => n + p.lag, 0), partitions });
       }
     }

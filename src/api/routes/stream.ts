@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { sleep } from '../../common/index.ts';
 import type { LiveFeed, SlotEvent } from '../live-feed.ts';
 import { queryOf, zoneList } from '../params.ts';
 import type { ApiEnv } from '../permissions.ts';
@@ -25,13 +26,14 @@ export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortS
       // Filled by the feed while this loop awaits: read through a function so the check is never narrowed away.
       const pending = (): number => queue.length;
       const open = (): boolean => !stream.aborted && !stream.closed && !shutdown.aborted;
-      let wake: (() => void) | undefined;
+      // Aborted to end the keep-alive wait early: news arrived, the client left, or the server stops.
+      let wake = new AbortController();
       const unsubscribe = feed.subscribe((events) => {
         for (const e of events) if (visible(e) && Date.parse(e.updated_at) >= connectedAt) queue.push(e);
-        wake?.();
+        wake.abort();
       });
       const stop = (): void => {
-        wake?.();
+        wake.abort();
       };
       shutdown.addEventListener('abort', stop, { once: true });
       stream.onAbort(stop);
@@ -40,15 +42,8 @@ export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortS
         await stream.writeSSE({ event: 'hello', data: JSON.stringify({ zones: q.zones ?? null }), id: String(id++) });
         while (open()) {
           if (pending() === 0) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, 15_000);
-              // A keep-alive timer left pending would keep a stopping process alive for up to 15 s.
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-            wake = undefined;
+            await sleep(15_000, { signal: wake.signal });
+            if (wake.signal.aborted) wake = new AbortController();
             if (pending() === 0 && open()) await stream.write(': keep-alive\n\n');
             continue;
           }

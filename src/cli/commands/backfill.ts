@@ -1,13 +1,9 @@
-import type { Config } from '../../config/index.ts';
 import { configSecrets, loadConfig } from '../../config/index.ts';
 import { EntsoeClient, EntsoeIngestor, isEntsoeItem } from '../../connectors/entsoe/index.ts';
-import type { DeadLetterSink, Publisher, RateLimitStore } from '../../connectors/http/index.ts';
 import { MemoryRateLimitStore } from '../../connectors/http/index.ts';
-import type { RawEntsoeDocument } from '../../contracts/index.ts';
-import type { Logger } from '../../observability/index.ts';
 import { createLogger } from '../../observability/index.ts';
 import { loadReference } from '../../reference/index.ts';
-import type { BackfillProgressStore } from '../../scheduler/index.ts';
+import type { BackfillRuntimeFactory } from '../../runtime/index.ts';
 import {
   BackfillDisplay,
   backfillSplit,
@@ -21,35 +17,6 @@ import {
 } from '../../scheduler/index.ts';
 import type { Command, CommandContext, ParsedArgs } from '../command.ts';
 import { EXIT, UsageError, listOption, stringOption } from '../command.ts';
-
-/** What the backfill needs from the running platform: where fetched data goes and how to know it has landed. */
-export interface BackfillRuntime {
-  /** `raw.entsoe` on the event log. */
-  readonly publisher: Publisher<RawEntsoeDocument>;
-  /** `dlq-ingestion` on the event log. */
-  readonly deadLetters: DeadLetterSink;
-  /** Persistent progress (the `backfill_chunks` table: `new SqlBackfillProgressStore(db)`), for resuming. */
-  readonly progress: BackfillProgressStore;
-  /** The deployment's shared budget (`new SqlRateLimitStore(db)` in distributed mode). @default in-process */
-  readonly rateLimits?: RateLimitStore;
-  /**
-   * Embedded mode: resolves once everything published so far is stored or dead-lettered (the in-process pipeline
-   * has drained). Distributed mode: resolves at once (the workers store it). Resolves with the points stored, when
-   * known.
-   */
-  waitUntilDrained(options: { readonly signal: AbortSignal }): Promise<{ readonly pointsStored?: number } | undefined>;
-  /** Points stored so far, for the progress bar (embedded mode). */
-  pointsStored?(): number | undefined;
-  /** Stops what the runtime started (the embedded pipeline, log, database). */
-  close(): Promise<void>;
-}
-
-/** Opens the runtime the backfill runs in; the lead wires it to the event log and the database. */
-export type BackfillRuntimeFactory = (context: {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly signal: AbortSignal;
-}) => Promise<BackfillRuntime>;
 
 const notWired: BackfillRuntimeFactory = () =>
   Promise.reject(new Error('this build of gridstream has no event log wired to the backfill command'));
@@ -106,7 +73,12 @@ async function run(ctx: CommandContext, args: ParsedArgs, open: BackfillRuntimeF
     for (const c of plan.chunks) ctx.stdout.write(`${c.id}\n`);
     return EXIT.ok;
   }
-  const runtime = await open({ config, logger, signal: ctx.signal });
+  const runtime = await open({
+    config,
+    logger,
+    signal: ctx.signal,
+    ...(ctx.instance === undefined ? {} : { instance: ctx.instance.infra }),
+  });
   try {
     const client = new EntsoeClient({
       baseUrl: config.entsoe.baseUrl,

@@ -1,29 +1,10 @@
-import { configSecrets, loadConfig } from '../../config/index.ts';
 import type { DlqEntry, Refetcher } from '../../dlq/index.ts';
 import { listDeadLetters, parseFilter, recordReplay, replayDeadLetters, showDeadLetter } from '../../dlq/index.ts';
-import { createLogger } from '../../observability/index.ts';
-import { buildSchedulerRole, openInfrastructure } from '../../runtime/index.ts';
-import { createMetrics } from '../../observability/index.ts';
-import type { Command, CommandContext, ParsedArgs } from '../command.ts';
+import { buildSchedulerRole } from '../../runtime/index.ts';
+import type { Command, ParsedArgs } from '../command.ts';
 import { EXIT, UsageError, stringOption } from '../command.ts';
+import { withInfra } from '../data.ts';
 import { LineWriter } from '../output.ts';
-
-async function withInfra<T>(
-  ctx: CommandContext,
-  fn: (infra: Awaited<ReturnType<typeof openInfrastructure>>) => Promise<T>,
-): Promise<T> {
-  const config = loadConfig(ctx.env);
-  const logger = createLogger({
-    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    secrets: configSecrets(config),
-  });
-  const infra = await openInfrastructure(config, logger, createMetrics({ defaultMetrics: false }));
-  try {
-    return await fn(infra);
-  } finally {
-    await infra.close();
-  }
-}
 
 function filterOf(args: ParsedArgs) {
   try {
@@ -60,6 +41,7 @@ export const dlqListCommand: Command = {
   usage: 'dlq list <topic> [--filter reason=…,source=…,text=…] [--limit n] [--format text|ndjson]',
   options,
   positionals: [1, 1],
+  usesData: true,
   run: (ctx, args) =>
     withInfra(ctx, async (infra) => {
       const topic = args.positionals[0] ?? '';
@@ -82,6 +64,7 @@ export const dlqShowCommand: Command = {
   summary: 'Show one dead letter with its payload: dlq show <topic> <partition> <offset>',
   usage: 'dlq show <topic> <partition> <offset>',
   positionals: [3, 3],
+  usesData: true,
   run: (ctx, args) =>
     withInfra(ctx, async (infra) => {
       const [topic = '', partition = '', offset = ''] = args.positionals;
@@ -104,6 +87,7 @@ export const dlqReplayCommand: Command = {
   usage: 'dlq replay <topic> [--filter reason=…,source=…,text=…] [--limit n]',
   options,
   positionals: [1, 1],
+  usesData: true,
   run: (ctx, args) =>
     withInfra(ctx, async (infra) => {
       const topic = args.positionals[0] ?? '';

@@ -4,21 +4,19 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
-import { configSecrets, loadConfig } from '../../config/index.ts';
-import { createLogger } from '../../observability/index.ts';
-import type { Db, ExportFormat } from '../../storage/index.ts';
+import type { ExportFormat } from '../../storage/index.ts';
 import {
   EXPORT_CSV_HEADER,
   EXPORT_FORMATS,
   exportCsvLine,
   exportJsonLine,
   exportObservations,
-  openDb,
   sqlStateOf,
   writeParquet,
 } from '../../storage/index.ts';
 import type { Command, CommandContext, ParsedArgs } from '../command.ts';
 import { EXIT, UsageError, choiceOption, listOption, stringOption } from '../command.ts';
+import { commandLogger, withDb } from '../data.ts';
 import { LineWriter } from '../output.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -65,6 +63,7 @@ export const exportCommand: Command = {
     'rows go to stdout. Reads DATABASE_URL (PostgreSQL) or GRIDSTREAM_DATA_DIR (embedded PGlite).',
     'Exit 1 when the database fails; 2 for a usage error.',
   ].join('\n'),
+  usesData: true,
   options: {
     zones: { type: 'string' },
     metrics: { type: 'string' },
@@ -82,20 +81,17 @@ export const exportCommand: Command = {
     const out = outOption === undefined ? undefined : resolve(ctx.cwd, outOption);
     const format = formatOf(args, out);
     const query = { zones: listOption(args, 'zones') ?? [], metrics: listOption(args, 'metrics') ?? [], from, to };
-    const config = loadConfig(ctx.env);
-    const logger = createLogger({ level: config.logLevel, destination: ctx.stderr, secrets: configSecrets(config) });
-    let db: Db | undefined;
     try {
-      db = await openDb({
-        url: config.databaseUrl,
-        dataDir: config.dataDir,
-        schema: stringOption(args, 'schema') ?? null,
-        logger,
-      });
-      const rows = exportObservations(db, query, { signal: ctx.signal });
-      const count = format === 'parquet' ? await parquetTo(rows, out, ctx) : await textTo(rows, format, out, ctx);
-      ctx.stderr.write(`exported ${count} observations\n`);
-      return EXIT.ok;
+      return await withDb(
+        ctx,
+        { schema: stringOption(args, 'schema') ?? null, logger: commandLogger(ctx) },
+        async (db) => {
+          const rows = exportObservations(db, query, { signal: ctx.signal });
+          const count = format === 'parquet' ? await parquetTo(rows, out, ctx) : await textTo(rows, format, out, ctx);
+          ctx.stderr.write(`exported ${count} observations\n`);
+          return EXIT.ok;
+        },
+      );
     } catch (error) {
       if (error instanceof UsageError) throw error;
       const hint = isRetryable(error)
@@ -105,8 +101,6 @@ export const exportCommand: Command = {
           : '';
       ctx.stderr.write(`gridstream export: ${errorCode(error)}: ${errorMessage(error)}${hint}\n`);
       return EXIT.failure;
-    } finally {
-      await db?.close();
     }
   },
 };

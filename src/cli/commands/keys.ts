@@ -1,29 +1,15 @@
 import { API_ROLES, createApiKey, listApiKeys, revokeApiKey } from '../../api/index.ts';
 import type { ApiRole } from '../../api/index.ts';
-import { configSecrets, loadConfig } from '../../config/index.ts';
-import { createLogger } from '../../observability/index.ts';
 import { loadReference } from '../../reference/index.ts';
-import { migrate, openDb } from '../../storage/index.ts';
-import type { Db } from '../../storage/index.ts';
-import type { Command, CommandContext } from '../command.ts';
+import type { Command } from '../command.ts';
 import { EXIT, UsageError, choiceOption, listOption, stringOption } from '../command.ts';
-
-async function withDb<T>(ctx: CommandContext, fn: (db: Db) => Promise<T>): Promise<T> {
-  const config = loadConfig(ctx.env);
-  const logger = createLogger({ level: 'warn', secrets: configSecrets(config) });
-  const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.namespace, logger });
-  try {
-    await migrate(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+import { withDb } from '../data.ts';
 
 export const keysCreateCommand: Command = {
   name: 'keys create',
   summary: 'Create an API key (printed once; stored only as a salted hash)',
   usage: 'keys create --role reader|operator|admin [--zones DE_LU,FR] [--name …] [--rate-limit n]',
+  usesData: true,
   options: {
     role: { type: 'string', short: 'r' },
     zones: { type: 'string', short: 'z' },
@@ -41,7 +27,7 @@ export const keysCreateCommand: Command = {
     const rateLimitPerMinute = limitText === undefined ? null : Number(limitText);
     if (rateLimitPerMinute !== null && (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1))
       throw new UsageError('--rate-limit must be a positive whole number');
-    return withDb(ctx, async (db) => {
+    return withDb(ctx, { migrate: true }, async (db) => {
       const { key, record } = await createApiKey(db, {
         name: stringOption(args, 'name') ?? `${role} key`,
         role,
@@ -61,8 +47,9 @@ export const keysListCommand: Command = {
   name: 'keys list',
   summary: 'List API keys (never their secrets)',
   usage: 'keys list',
+  usesData: true,
   run: (ctx) =>
-    withDb(ctx, async (db) => {
+    withDb(ctx, { migrate: true }, async (db) => {
       for (const k of await listApiKeys(db)) {
         ctx.stdout.write(
           `${k.id.padEnd(14)} ${k.role.padEnd(9)} ${(k.zones?.join(',') ?? '*').padEnd(20)} ${k.revokedAt === null ? 'active ' : 'revoked'} ${String(k.requestCount).padStart(8)} requests  ${k.name}\n`,
@@ -76,9 +63,10 @@ export const keysRevokeCommand: Command = {
   name: 'keys revoke',
   summary: 'Revoke an API key by id (effective on every API instance within seconds)',
   usage: 'keys revoke <id>',
+  usesData: true,
   positionals: [1, 1],
   run: (ctx, args) =>
-    withDb(ctx, async (db) => {
+    withDb(ctx, { migrate: true }, async (db) => {
       const id = args.positionals[0] ?? '';
       if (!(await revokeApiKey(db, id))) {
         ctx.stderr.write(`no active key ${id}\n`);

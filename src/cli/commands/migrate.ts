@@ -1,9 +1,9 @@
-import { configSecrets, loadConfig } from '../../config/index.ts';
-import { createLogger } from '../../observability/index.ts';
-import { describeDatabase, ensurePartitionsAhead, migrate, openDb } from '../../storage/index.ts';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
+import { loadConfig } from '../../config/index.ts';
+import { describeDatabase, ensurePartitionsAhead, migrate } from '../../storage/index.ts';
 import type { Command } from '../command.ts';
-import { EXIT, stringOption } from '../command.ts';
+import { EXIT, UsageError, stringOption } from '../command.ts';
+import { commandLogger, withDb } from '../data.ts';
 
 /** `gridstream migrate`: applies the SQL migrations and creates the time partitions ahead. */
 export const migrateCommand: Command = {
@@ -24,13 +24,13 @@ export const migrateCommand: Command = {
     'Reads DATABASE_URL (PostgreSQL) or GRIDSTREAM_DATA_DIR (embedded PGlite in <dir>/pglite).',
   ].join('\n'),
   options: { schema: { type: 'string' } },
+  usesData: true,
   async run(ctx, args) {
     const config = loadConfig(ctx.env);
-    const logger = createLogger({ level: config.logLevel, destination: ctx.stderr, secrets: configSecrets(config) });
+    const logger = commandLogger(ctx);
     const schema = stringOption(args, 'schema') ?? null;
     try {
-      const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir, schema, logger });
-      try {
+      return await withDb(ctx, { schema, logger }, async (db) => {
         const result = await migrate(db, { signal: ctx.signal, logger });
         for (const m of result.applied) {
           ctx.stdout.write(`applied ${String(m.version).padStart(4, '0')}_${m.name} (${m.ms} ms)\n`);
@@ -49,10 +49,9 @@ export const migrateCommand: Command = {
           );
         }
         return EXIT.ok;
-      } finally {
-        await db.close();
-      }
+      });
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       const hint = isRetryable(error) ? ' (the database is unreachable or busy; try again)' : '';
       ctx.stderr.write(`gridstream migrate: ${errorCode(error)}: ${errorMessage(error)}${hint}\n`);
       return EXIT.failure;

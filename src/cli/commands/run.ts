@@ -1,9 +1,53 @@
+import { join } from 'node:path';
+import { errorCode, errorMessage, lockHolder } from '../../common/index.ts';
+import type { Config } from '../../config/index.ts';
 import { configSecrets, loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../observability/index.ts';
-import type { Role } from '../../runtime/index.ts';
-import { ROLES, ROLE_DESCRIPTIONS, parseRoles, startRuntime } from '../../runtime/index.ts';
+import type { Infrastructure, Role } from '../../runtime/index.ts';
+import {
+  ROLES,
+  ROLE_DESCRIPTIONS,
+  controlServer,
+  forwardedEnv,
+  parseRoles,
+  startRuntime,
+} from '../../runtime/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { EXIT, UsageError } from '../command.ts';
+import { ownsDataDir } from '../instance.ts';
+import { runCli } from '../run-cli.ts';
+
+/** The pid of a live gridstream that holds this configuration's data directory, if any. */
+async function runningInstance(config: Config): Promise<number | undefined> {
+  if (!ownsDataDir(config)) return undefined;
+  const locks = [join(config.dataDir, 'pglite.lock'), join(config.dataDir, 'log', 'LOCK')];
+  for (const lock of locks) {
+    const holder = await lockHolder(lock);
+    if (holder !== undefined) return holder.pid;
+  }
+  return undefined;
+}
+
+/**
+ * The control socket of an embedded instance: the commands that need the data directory (`keys`, `dlq`, `export`,
+ * `migrate`, `backfill`) run inside this process, on its open log and database.
+ */
+function controlSocket(ctx: CommandContext, config: Config, infra: Infrastructure) {
+  const commands = ctx.commands ?? [];
+  return controlServer({
+    dataDir: config.dataDir,
+    logger: infra.logger.child({ component: 'control-socket' }),
+    handler: (request, io) =>
+      runCli(request.argv, commands, {
+        env: forwardedEnv(ctx.env, request.env),
+        stdout: io.stdout,
+        stderr: io.stderr,
+        signal: io.signal,
+        cwd: request.cwd,
+        instance: { infra },
+      }),
+  });
+}
 
 /**
  * Runs roles until SIGTERM/SIGINT, then stops gracefully: no new work, in-flight batches finished and committed,
@@ -15,12 +59,21 @@ export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Pro
     level: config.logLevel,
     secrets: configSecrets(config),
   });
+  const pid = await runningInstance(config);
+  if (pid !== undefined) {
+    ctx.stderr.write(
+      `gridstream: already running in ${config.dataDir} (process ${pid}). Stop it first, or give this one its own GRIDSTREAM_DATA_DIR.\n` +
+        'Commands such as "gridstream keys create" work while it runs: they go through the running instance.\n',
+    );
+    return EXIT.failure;
+  }
   let runtime;
   try {
     runtime = await startRuntime({
       config,
       logger,
       roles,
+      ...(ownsDataDir(config) ? { extra: (infra: Infrastructure) => [controlSocket(ctx, config, infra)] } : {}),
       onGeneratedAdminKey: (key) => {
         const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
         ctx.stderr.write(
@@ -40,7 +93,14 @@ export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Pro
       },
     });
   } catch (error) {
-    logger.fatal({ err: error }, 'gridstream could not start');
+    // An expected condition (a port in use, a database that is down) is one clear line; only a bug logs its stack.
+    const code = errorCode(error, '');
+    if (code === '') logger.fatal({ err: error }, 'gridstream could not start');
+    else logger.fatal({ code }, `gridstream could not start: ${errorMessage(error)}`);
+    logger.flush();
+    ctx.stderr.write(
+      `gridstream: could not start: ${code === '' ? errorMessage(error) : `${code}: ${errorMessage(error)}`}\n`,
+    );
     return EXIT.failure;
   }
   const aborted = new Promise<void>((resolve) => {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { DeadLetter, RawElectricityMaps } from '../../contracts/index.ts';
+import type { DeadLetter, RawElectricityMaps, DeadLetterSink, Publisher } from '../../contracts/index.ts';
 import type { Logger } from '../../observability/index.ts';
-import type { DeadLetterSink, Publisher } from '../http/index.ts';
 import { ingestionDeadLetter } from '../http/index.ts';
 import type { ElectricityMapsClient, ElectricityMapsEndpoint, ElectricityMapsRequest } from './client.ts';
 import { ELECTRICITYMAPS_ENDPOINTS } from './client.ts';

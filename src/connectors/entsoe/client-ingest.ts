@@ -1,7 +1,6 @@
-import type { DeadLetter, EntsoeRequest, RawEntsoeDocument } from '../../contracts/index.ts';
+import type { DeadLetter, EntsoeRequest, RawEntsoeDocument, DeadLetterSink, Publisher } from '../../contracts/index.ts';
 import { EntsoeRequestSchema } from '../../contracts/index.ts';
 import type { Logger } from '../../observability/index.ts';
-import type { DeadLetterSink, Publisher } from '../http/index.ts';
 import { ingestionDeadLetter } from '../http/index.ts';
 import type { EntsoeClient } from './client.ts';
 import { EntsoeError } from './errors.ts';

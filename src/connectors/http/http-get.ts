@@ -1,7 +1,7 @@
+import { withTimeout } from '../../common/index.ts';
 import { redactUrl } from '../../observability/index.ts';
-import { parseRetryAfter } from './backoff.ts';
+import { parseRetryAfter } from './retry.ts';
 import { HttpError } from './errors.ts';
-import { withTimeout } from './sleep.ts';
 
 /** A complete HTTP answer, body read in full. */
 export interface HttpResponse {

@@ -1,11 +1,10 @@
-import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
+import { abortReason, errorCode, errorMessage, isAborted, isRetryable, sleep } from '../../common/index.ts';
 import type { Logger } from '../../observability/index.ts';
-import type { RetryOptions } from './backoff.ts';
-import { DEFAULT_RETRY, backoffDelay } from './backoff.ts';
+import type { RetryOptions } from './retry.ts';
+import { DEFAULT_RETRY, retryDelay } from './retry.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { HttpError, findHttpError, isHostFailure } from './errors.ts';
 import type { RateLimit, RateLimiter } from './rate-limiter.ts';
-import { abortReason, sleep } from './sleep.ts';
 
 /** Everything that makes requests to one upstream polite: a shared budget, bans, retries and a circuit breaker. */
 export interface Politeness {
@@ -77,7 +76,7 @@ export async function requestPolitely<T>(
   });
 
   for (;;) {
-    if (aborted(signal)) throw abortReason(signal);
+    if (isAborted(signal)) throw abortReason(signal);
     const decision = breaker.tryPass();
     if (!decision.allowed) {
       attempts++;
@@ -85,7 +84,7 @@ export async function requestPolitely<T>(
       firstFailureAt ??= lastFailureAt;
       const error = new HttpError('circuit_open', `circuit breaker open for ${host}: the host failed repeatedly`);
       if (attempts >= retry.maxAttempts) return failed(error);
-      const delay = Math.max(decision.retryInMs, backoffDelay(attempts, retry));
+      const delay = Math.max(decision.retryInMs, retryDelay(attempts, retry));
       log.warn({ attempt: attempts, delayMs: delay }, 'circuit open: holding the request back');
       await sleep(delay, { signal });
       continue;
@@ -106,7 +105,7 @@ export async function requestPolitely<T>(
       if (attempts > 1) log.info({ attempts }, 'request succeeded after retries');
       return { ok: true, value, attempts };
     } catch (error) {
-      if (aborted(signal)) {
+      if (isAborted(signal)) {
         breaker.release();
         throw abortReason(signal);
       }
@@ -140,7 +139,7 @@ export async function requestPolitely<T>(
         );
         return failed(error);
       }
-      const delay = Math.max(backoffDelay(attempts, retry), http?.retryAfterMs ?? 0);
+      const delay = Math.max(retryDelay(attempts, retry), http?.retryAfterMs ?? 0);
       log.info({ attempt: attempts, code, status: http?.status ?? null, delayMs: delay }, 'request failed, retrying');
       await sleep(delay, { signal });
     }
@@ -152,9 +151,4 @@ function banEnd(stated: number | null, politeness: Politeness, now: number): num
   if (stated === null) return now + (politeness.defaultBanMs ?? 600_000);
   // A stated end in the past (clock skew) still pauses briefly; one absurdly far away is cut.
   return Math.min(Math.max(stated, now + 1000), now + max);
-}
-
-/** A function, not an inline check: TypeScript would otherwise keep `aborted` narrowed to false across awaits. */
-function aborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }

@@ -1,3 +1,5 @@
+import type { StoreCallOptions } from '../../common/index.ts';
+
 /** The shape of a token bucket: at most `capacity` tokens, refilled continuously at `refillPerSecond`. */
 export interface BucketSpec {
   readonly capacity: number;
@@ -14,10 +16,6 @@ export type TakeResult =
       /** When the key is banned: the end of the ban (epoch ms); else `null`. */
       readonly bannedUntil: number | null;
     };
-
-export interface StoreCallOptions {
-  readonly signal?: AbortSignal | undefined;
-}
 
 /**
  * Where token buckets and upstream bans live. One bucket per upstream credential, shared by every worker that

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { sleep } from '../../common/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { BucketSpec, RateLimitStore } from './rate-limit-store.ts';
-import { sleep } from './sleep.ts';
 
 /** A request budget. */
 export interface RateLimit {

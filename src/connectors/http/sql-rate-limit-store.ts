@@ -1,6 +1,6 @@
-import type { BucketSpec, RateLimitStore, StoreCallOptions, TakeResult } from './rate-limit-store.ts';
-import type { SqlClient } from './sql-client.ts';
-import { sqlOptions, toMs } from './sql-client.ts';
+import type { SqlClient, StoreCallOptions } from '../../common/index.ts';
+import { sqlOptions, toMs } from '../../common/index.ts';
+import type { BucketSpec, RateLimitStore, TakeResult } from './rate-limit-store.ts';
 
 /*
  * Table (storage migration 0003_operations.sql):

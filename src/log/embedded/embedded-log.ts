@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DirLock } from '../../common/index.ts';
+import { LockHeldError, acquireDirLock } from '../../common/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import { silentLogger } from '../../observability/index.ts';
 import type {
@@ -13,8 +15,6 @@ import type {
 } from '../log.ts';
 import { LogError, ioError, throwIfAborted } from '../errors.ts';
 import { createPartitioner } from '../partitioner.ts';
-import type { DirLock } from './dir-lock.ts';
-import { acquireDirLock } from './dir-lock.ts';
 import { EmbeddedConsumer } from './embedded-consumer.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
 import { OffsetStore } from './offset-store.ts';
@@ -55,7 +55,7 @@ export async function createEmbeddedLog(options: EmbeddedLogOptions): Promise<Em
   await mkdir(options.dir, { recursive: true }).catch((error: unknown) => {
     throw ioError(`could not create ${options.dir}`, error);
   });
-  const lock = await acquireDirLock(options.dir, logger);
+  const lock = await lockDir(options.dir, logger);
   try {
     const offsets = await OffsetStore.open(join(options.dir, 'groups'), logger);
     const log = new EmbeddedLogImpl(options, logger, lock, offsets);
@@ -64,6 +64,23 @@ export async function createEmbeddedLog(options: EmbeddedLogOptions): Promise<Em
   } catch (error) {
     await lock.release();
     throw error;
+  }
+}
+
+/** Takes `<dir>/LOCK`: one process owns a log directory at a time; a live owner is a `locked` error. */
+async function lockDir(dir: string, logger: Logger): Promise<DirLock> {
+  try {
+    return await acquireDirLock(join(dir, 'LOCK'), {
+      what: dir,
+      onTakeOver: (stale) => {
+        logger.warn({ dir, stalePid: stale?.pid ?? null }, 'taking over the lock of a process that is gone');
+      },
+    });
+  } catch (error) {
+    if (error instanceof LockHeldError) {
+      throw new LogError('locked', error.message, { cause: error, details: { dir, pid: error.owner?.pid ?? null } });
+    }
+    throw ioError(`could not lock ${dir}`, error);
   }
 }
 

@@ -2,7 +2,8 @@ import { Consumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { Logger } from '../../observability/index.ts';
 import { LogError } from '../errors.ts';
 import type { ConsumedBatch, ConsumerOptions, LogConsumer, PartitionOffset } from '../log.ts';
-import { isAborted, sleep, settledOrAborted, withDeadline } from './deadline.ts';
+import { backoffDelay, isAborted, settlesWithin, sleep } from '../../common/index.ts';
+import { withDeadline } from './deadline.ts';
 import { needsRejoin, toLogError } from './errors.ts';
 import { clientOptions, type ResolvedKafkaLogOptions } from './options.ts';
 import { PartitionPositions } from './partition-positions.ts';
@@ -97,7 +98,7 @@ export class KafkaGroupConsumer implements LogConsumer {
         failingSince ??= Date.now();
         if (!mapped.retryable || Date.now() - failingSince >= this.#options.reconnectTimeoutMs) throw mapped;
         this.#logger.warn({ err: mapped, attempt }, 'consume failed; retrying');
-        await sleep(Math.min(200 * 2 ** attempt++, 2000), stop);
+        await sleep(backoffDelay(++attempt, { baseMs: 200, maxMs: 2000, jitter: 0.2 }), { signal: stop });
       }
     }
   }
@@ -160,8 +161,8 @@ export class KafkaGroupConsumer implements LogConsumer {
     // Leaving lets the coordinator hand our partitions over at once instead of after the session timeout; it is
     // bounded because a broker that is down cannot be told.
     const grace = AbortSignal.timeout(Math.min(10_000, this.#options.operationTimeoutMs));
-    await settledOrAborted(this.#member.close(), grace);
-    await settledOrAborted(this.#fetcher.close(), grace);
+    await settlesWithin(this.#member.close(), Infinity, { signal: grace });
+    await settlesWithin(this.#fetcher.close(), Infinity, { signal: grace });
     this.#member.off('error', this.#onMemberError);
     this.#onClose();
   }
@@ -184,7 +185,7 @@ export class KafkaGroupConsumer implements LogConsumer {
   async #awaitJoin(stop: AbortSignal): Promise<void> {
     this.#joining ??= this.#join();
     const joining = this.#joining;
-    await settledOrAborted(joining, stop);
+    await settlesWithin(joining, Infinity, { signal: stop });
     if (!isAborted(stop)) await joining;
   }
 

@@ -11,7 +11,8 @@ import type {
   RecordPosition,
   TopicSpec,
 } from '../log.ts';
-import { settledOrAborted, withDeadline } from './deadline.ts';
+import { settlesWithin } from '../../common/index.ts';
+import { withDeadline } from './deadline.ts';
 import { toLogError } from './errors.ts';
 import { fetchRound } from './fetcher.ts';
 import { KafkaGroupConsumer } from './group-consumer.ts';
@@ -189,8 +190,8 @@ class KafkaLog implements Log {
     await Promise.all([...this.#consumers].map((c) => c.close()));
     // A producer with a request stuck on a dead broker must not keep close() from returning.
     const grace = AbortSignal.timeout(Math.min(10_000, this.#options.operationTimeoutMs));
-    await settledOrAborted(this.#producer.close(), grace);
-    await settledOrAborted(Promise.all([this.#reader.close(), this.#admin.close()]), grace);
+    await settlesWithin(this.#producer.close(), Infinity, { signal: grace });
+    await settlesWithin(Promise.all([this.#reader.close(), this.#admin.close()]), Infinity, { signal: grace });
   }
 
   #checkOpen(): void {

@@ -1,7 +1,7 @@
 import { ListOffsetTimestamps, type Consumer } from '@platformatic/kafka';
 import type { Logger } from '../../observability/index.ts';
 import type { ConsumedRecord } from '../log.ts';
-import { settledOrAborted, sleep } from './deadline.ts';
+import { settlesWithin, sleep } from '../../common/index.ts';
 import { fetchRound, type FetchLimits, type FetchPosition } from './fetcher.ts';
 
 type TopicPartition = { readonly topic: string; readonly partition: number };
@@ -52,7 +52,7 @@ export class PartitionPositions {
   async next(stop: AbortSignal): Promise<ConsumedRecord[]> {
     if (this.#buffered() === 0) {
       if (this.#inflight === undefined && this.#error !== undefined) this.#throwError();
-      await settledOrAborted(this.#inflight ?? this.#startRound(), stop);
+      await settlesWithin(this.#inflight ?? this.#startRound(), Infinity, { signal: stop });
       if (this.#error !== undefined) this.#throwError();
     }
     const end = Math.min(this.#buffer.length, this.#head + this.#options.maxBatchRecords);

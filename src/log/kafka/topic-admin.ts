@@ -1,7 +1,7 @@
 import type { Admin } from '@platformatic/kafka';
 import { LogError } from '../errors.ts';
 import type { TopicSpec } from '../log.ts';
-import { sleep } from './deadline.ts';
+import { backoffDelay, sleep } from '../../common/index.ts';
 import { findKafkaError, toLogError } from './errors.ts';
 
 /** Kafka's rules for topic names (`org.apache.kafka.common.internals.Topic`). */
@@ -83,7 +83,7 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], signal: A
     } catch {
       // Not visible to the broker we asked yet; ask again.
     }
-    await sleep(Math.min(50 * 2 ** attempt, 500), signal);
+    await sleep(backoffDelay(attempt + 1, { baseMs: 50, maxMs: 500, jitter: 0 }), { signal });
   }
 }
 

@@ -14,9 +14,9 @@ import {
   ElectricityMapsTokens,
   parseElectricityMaps,
 } from '../../../src/connectors/electricitymaps/index.ts';
-import { MemoryPublisher, MemoryRateLimitStore } from '../../../src/connectors/http/index.ts';
+import { MemoryRateLimitStore } from '../../../src/connectors/http/index.ts';
+import { MemoryPublisher, RawElectricityMapsSchema } from '../../../src/contracts/index.ts';
 import type { DeadLetter, RawElectricityMaps } from '../../../src/contracts/index.ts';
-import { RawElectricityMapsSchema } from '../../../src/contracts/index.ts';
 import { captureLogger } from '../../helpers/fake-entsoe.ts';
 import { DATA } from '../../helpers/fixtures.ts';
 

@@ -5,24 +5,23 @@ import {
   HttpError,
   MemoryRateLimitStore,
   RateLimiter,
-  backoffDelay,
   bucketFor,
   isHostFailure,
   parseRetryAfter,
   rateLimitKey,
   requestPolitely,
-  sleep,
+  retryDelay,
   CircuitBreakers,
 } from '../../../src/connectors/http/index.ts';
 import { silentLogger } from '../../../src/observability/index.ts';
 
-describe('backoff', () => {
-  it('draws full-jitter delays below an exponentially growing, capped ceiling', () => {
+describe('retry policy', () => {
+  it('draws full-jitter delays below an exponentially growing, capped ceiling (the toolkit formula)', () => {
     const opts = { baseDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(backoffDelay(1, { ...opts, random: () => 0.999 }), 99);
-    assert.equal(backoffDelay(3, { ...opts, random: () => 0.5 }), 200);
-    assert.equal(backoffDelay(10, { ...opts, random: () => 0.999 }), 999);
-    assert.equal(backoffDelay(4, { ...opts, random: () => 0 }), 0);
+    assert.equal(retryDelay(1, { ...opts, random: () => 0.999 }), 99);
+    assert.equal(retryDelay(3, { ...opts, random: () => 0.5 }), 200);
+    assert.equal(retryDelay(10, { ...opts, random: () => 0.999 }), 999);
+    assert.equal(retryDelay(4, { ...opts, random: () => 0 }), 0);
   });
 
   it('reads Retry-After as seconds or a date', () => {
@@ -114,18 +113,6 @@ describe('token bucket store and limiter', () => {
       controller.abort(new Error('stop'));
     }, 20);
     await assert.rejects(waiting, /stop/);
-  });
-});
-
-describe('sleep', () => {
-  it('rejects at once when the signal aborts', async () => {
-    const controller = new AbortController();
-    const started = Date.now();
-    const p = sleep(60_000, { signal: controller.signal });
-    controller.abort();
-    await assert.rejects(p, { name: 'AbortError' });
-    assert.ok(Date.now() - started < 30_000);
-    await assert.rejects(sleep(1, { signal: controller.signal }), { name: 'AbortError' });
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Secret } from '../../../src/config/index.ts';
 import { EntsoeClient, entsoeRequest } from '../../../src/connectors/entsoe/index.ts';
-import type { SqlClient } from '../../../src/connectors/http/index.ts';
+import type { SqlClient } from '../../../src/common/index.ts';
 import { SqlRateLimitStore, bucketFor } from '../../../src/connectors/http/index.ts';
 import { loadReference } from '../../../src/reference/index.ts';
 import type { Db } from '../../../src/storage/index.ts';

@@ -8,7 +8,8 @@ import type { DeadLetter, MeterReading } from '../../src/contracts/index.ts';
 import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
 import { createMetrics, silentLogger } from '../../src/observability/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
-import { mqttIngest, openInfrastructure } from '../../src/runtime/index.ts';
+import { mqttIngest } from '../../src/ingest/index.ts';
+import { openInfrastructure } from '../../src/runtime/index.ts';
 import { tempDir, testMqttUrl } from '../helpers/services.ts';
 
 const reading = (i: number): MeterReading => ({

@@ -1,3 +1,8 @@
+/** Options of a call that can be cancelled. */
+export interface StoreCallOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
 /**
  * The part of the storage module's `Db` port the SQL-backed stores use (parameterised queries and transactions),
  * stated structurally so that these stores depend on the shape, not on the storage module's internals. A storage

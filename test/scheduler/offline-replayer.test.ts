@@ -3,15 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MemoryPublisher } from '../../src/connectors/http/index.ts';
+import { MemoryPublisher, RawEntsoeDocumentSchema } from '../../src/contracts/index.ts';
 import type { RawEntsoeDocument } from '../../src/contracts/index.ts';
-import { RawEntsoeDocumentSchema } from '../../src/contracts/index.ts';
 import { parseEntsoeDocument } from '../../src/connectors/entsoe/index.ts';
-import { OfflineReplayer, Poller } from '../../src/scheduler/index.ts';
-import { entsoeFixtureText } from '../helpers/fixtures.ts';
+import { OfflineReplayer } from '../../src/scheduler/index.ts';
+import { entsoeFixtureText, DATA } from '../helpers/fixtures.ts';
 import { captureLogger } from '../helpers/fake-entsoe.ts';
 import { readdirSync, readFileSync } from 'node:fs';
-import { DATA } from '../helpers/fixtures.ts';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,12 +28,12 @@ describe('offline replay', () => {
     const publisher = new MemoryPublisher<RawEntsoeDocument>();
     const { logger, lines } = captureLogger();
     const replayer = new OfflineReplayer({ publisher, logger, intervalMs: 10 });
-    replayer.start();
+    await replayer.task.start();
     const files = readdirSync(join(DATA, 'replay', 'entsoe')).filter((f) => f.endsWith('.xml')).length;
     while (publisher.values.length < files + 2) await wait(5);
-    await replayer.stop();
-    await replayer.stop(); // idempotent
-    assert.equal(replayer.state, 'stopped');
+    await replayer.task.stop();
+    await replayer.task.stop(); // idempotent
+    assert.equal(replayer.task.state, 'stopped');
     const docs = publisher.values.map((d) => RawEntsoeDocumentSchema.parse(d));
     assert.ok(docs.every((d) => d.origin === 'replay' && d.request === null && d.fileName !== undefined));
     assert.equal(docs[files]!.fileName, docs[0]!.fileName, 'cycles back to the first document');
@@ -47,52 +45,12 @@ describe('offline replay', () => {
     const dir = await mkdtemp(join(tmpdir(), 'gridstream-replay-'));
     const { logger, lines } = captureLogger();
     const replayer = new OfflineReplayer({ publisher: new MemoryPublisher(), logger, dir, intervalMs: 10 });
-    replayer.start();
+    await replayer.task.start();
     await wait(300);
-    await replayer.stop();
+    await replayer.task.stop();
     await rm(dir, { recursive: true });
-    const failures = lines.filter((l) => l.includes('poller iteration failed'));
+    const failures = lines.filter((l) => l.includes('iteration failed'));
     assert.ok(failures.length >= 1 && failures.length <= 5, `${failures.length} attempts in 300 ms`);
     assert.ok(failures[0]!.includes('no_replay_documents'));
-  });
-});
-
-describe('poller', () => {
-  it('never spins, backs off after failures, and stops promptly and idempotently', async () => {
-    let calls = 0;
-    const poller = new Poller({
-      name: 't',
-      logger: captureLogger().logger,
-      run: () => {
-        calls++;
-        return calls <= 3 ? Promise.reject(new Error('down')) : Promise.resolve(0);
-      },
-      minDelayMs: 20,
-      backoff: { baseMs: 50, maxMs: 100 },
-    });
-    assert.equal(poller.state, 'created');
-    poller.start();
-    poller.start();
-    await wait(250);
-    const started = Date.now();
-    await Promise.all([poller.stop(), poller.stop()]);
-    assert.equal(poller.state, 'stopped');
-    assert.ok(Date.now() - started < 1000, 'stop cut the wait short');
-    assert.ok(calls >= 3 && calls <= 8, `${calls} iterations in 250 ms`);
-  });
-
-  it('wakes early when asked', async () => {
-    let calls = 0;
-    const poller = new Poller({
-      name: 't',
-      logger: captureLogger().logger,
-      run: () => Promise.resolve(++calls > 0 ? 60_000 : 0),
-    });
-    poller.start();
-    await wait(20);
-    poller.wake();
-    await wait(20);
-    await poller.stop();
-    assert.equal(calls, 2);
   });
 });

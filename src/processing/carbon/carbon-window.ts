@@ -1,12 +1,13 @@
-import { gridObservationsTopic } from '../contracts/index.ts';
-import type { GridSeriesChunk } from '../contracts/index.ts';
-import type { Log } from '../log/index.ts';
-import { decodeRecord } from '../log/index.ts';
-import type { Logger } from '../observability/index.ts';
-import type { CarbonResult } from '../processing/index.ts';
-import { CarbonState, carbonChunks } from '../processing/index.ts';
-import type { ReferenceData } from '../reference/index.ts';
-import { DAY_MS } from '../time/index.ts';
+import { gridObservationsTopic } from '../../contracts/index.ts';
+import type { GridSeriesChunk } from '../../contracts/index.ts';
+import type { Log } from '../../log/index.ts';
+import { decodeRecord } from '../../log/index.ts';
+import type { Logger } from '../../observability/index.ts';
+import type { ReferenceData } from '../../reference/index.ts';
+import { DAY_MS } from '../../time/index.ts';
+import { carbonChunks } from './carbon-output.ts';
+import type { CarbonResult } from './carbon-state.ts';
+import { CarbonState } from './carbon-state.ts';
 
 export interface CarbonWindowOptions {
   /** Slots older than the newest one minus this are forgotten (event time). @default 45 days */

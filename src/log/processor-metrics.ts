@@ -1,5 +1,5 @@
-import type { ProcessorMetrics } from '../log/index.ts';
 import type { Metrics } from '../observability/index.ts';
+import type { ProcessorMetrics } from './processor.ts';
 
 /** The processor runner's metric callbacks, labelled with the stage. */
 export function processorMetrics(metrics: Metrics, stage: string): ProcessorMetrics {

@@ -1,13 +1,26 @@
+import type { Component } from '../common/index.ts';
 import type { DeadLetter, GridSeriesChunk } from '../contracts/index.ts';
 import { dlqStorageTopic, gridCarbonTopic, gridObservationsTopic } from '../contracts/index.ts';
-import { createProcessor, output } from '../log/index.ts';
-import { createObservationStore, storageDeadLetter } from '../storage/index.ts';
-import type { Component } from './component.ts';
-import type { Infrastructure } from './infrastructure.ts';
-import { processorMetrics } from './processor-metrics.ts';
+import type { Log } from '../log/index.ts';
+import { createProcessor, output, processorMetrics } from '../log/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { ReferenceData } from '../reference/index.ts';
+import type { Db } from './db.ts';
+import { createObservationStore, storageDeadLetter } from './observation-store.ts';
 import { rollupRefresher } from './rollup-refresher.ts';
 
 export const STORE_GROUP = 'gridstream-store';
+
+/** What the store role is built from (the runtime's infrastructure has all of it). */
+export interface StoreRoleDeps {
+  readonly log: Log;
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly reference: ReferenceData;
+  /** Scrubs secrets out of dead-letter messages. */
+  readonly scrub: (text: string) => string;
+}
 
 /** Listeners told about every batch the store committed (the API's live feed listens in embedded mode). */
 export type StoredListener = (chunks: readonly GridSeriesChunk[]) => void;
@@ -18,8 +31,9 @@ export type StoredListener = (chunks: readonly GridSeriesChunk[]) => void;
  * commits. Rows the database refuses go to dlq-storage with their payload in base64 while the rest is written; a
  * database outage is a retryable error, so consumption pauses and resumes without dead-lettering anything.
  */
-export function storeRole(infra: Infrastructure, listeners: StoredListener[] = []): Component[] {
-  const { log, db, logger, metrics, scrub } = infra;
+export function storeRole(deps: StoreRoleDeps, listeners: StoredListener[] = []): Component[] {
+  const { log, db, logger, metrics, scrub, reference } = deps;
+  const timeZoneOf = (zone: string): string => (reference.hasZone(zone) ? reference.zone(zone).timeZone : 'UTC');
   const store = createObservationStore(db, { logger: logger.child({ component: 'store' }) });
   const sink = createProcessor<GridSeriesChunk>({
     name: 'store-grid',
@@ -51,5 +65,5 @@ export function storeRole(infra: Infrastructure, listeners: StoredListener[] = [
       return { outputs: [output(dlqStorageTopic, letters)] };
     },
   });
-  return [rollupRefresher(infra), sink];
+  return [rollupRefresher({ db, logger, timeZoneOf }), sink];
 }

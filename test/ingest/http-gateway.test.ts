@@ -1,29 +1,30 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createApiKey } from '../../src/api/index.ts';
+import { createApiKey, pingReadiness } from '../../src/api/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
 import { createMetrics, silentLogger } from '../../src/observability/index.ts';
-import type { Component, Infrastructure } from '../../src/runtime/index.ts';
-import { ingestGateway, openInfrastructure } from '../../src/runtime/index.ts';
+import type { HttpServer } from '../../src/api/index.ts';
+import { ingestGateway } from '../../src/ingest/index.ts';
+import type { Infrastructure } from '../../src/runtime/index.ts';
+import { openInfrastructure } from '../../src/runtime/index.ts';
 import { tempDir } from '../helpers/services.ts';
 
 describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → dlq-ingestion', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let infra: Infrastructure;
-  let gateway: Component;
+  let gateway: HttpServer;
   let url: string;
   before(async () => {
     dir = await tempDir();
-    const port = 20000 + Math.floor(Math.random() * 20000);
     infra = await openInfrastructure(
-      loadConfig({ GRIDSTREAM_DATA_DIR: dir.path, GRIDSTREAM_INGEST_PORT: String(port) }),
+      loadConfig({ GRIDSTREAM_DATA_DIR: dir.path }),
       silentLogger(),
       createMetrics({ defaultMetrics: false }),
     );
-    gateway = ingestGateway(infra);
+    gateway = ingestGateway(infra, { host: '127.0.0.1', port: 0, readiness: pingReadiness(infra.db, infra.log) });
     await gateway.start();
-    url = `http://127.0.0.1:${port}/ingest/meters`;
+    url = `http://127.0.0.1:${gateway.port}/ingest/meters`;
   });
   after(async () => {
     await gateway.stop();

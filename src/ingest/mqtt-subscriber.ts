@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { connectAsync } from 'mqtt';
-import { GridstreamError, errorMessage, isRetryable } from '../common/index.ts';
+import type { Component } from '../common/index.ts';
+import {
+  GridstreamError,
+  Lifecycle,
+  backoffDelay,
+  errorMessage,
+  isRetryable,
+  problemLogger,
+  settlesWithin,
+  sleep,
+} from '../common/index.ts';
 import type { Secret } from '../config/index.ts';
 import type { DeadLetter, MeterReading } from '../contracts/index.ts';
 import { rawMetersTopic } from '../contracts/index.ts';
 import { buildDeadLetter } from '../log/index.ts';
-import type { Component } from './component.ts';
-import type { Infrastructure } from './infrastructure.ts';
-import type { ParsedReadings } from './meter-readings.ts';
-import { parseReadingLines, storeReadings } from './meter-readings.ts';
+import type { IngestDeps, ParsedReadings } from './readings.ts';
+import { parseReadingLines, storeReadings } from './readings.ts';
 
 /** Largest MQTT message the subscriber parses; a larger one is dead-lettered whole (truncated) as `too_large`. */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -55,15 +62,12 @@ interface Session {
  * The log being unavailable is waited out (the message stays unacknowledged); any other write failure fails the
  * component, which stops the process rather than leaving it half-working.
  */
-export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): Component {
-  const { logger, scrub, metrics } = infra;
+export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Component {
+  const { logger, scrub, metrics } = deps;
   const abort = new AbortController();
   const sessions: Session[] = [];
-  let stopping: Promise<void> | undefined;
-  let draining = false;
-  let failure: unknown;
-  let resolveFinished: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  // Messages are taken while starting (the first connections already receive) and running, not once stopping.
+  const accepting = (): boolean => life.state === 'starting' || life.state === 'running';
   const pending: { readings: MeterReading[]; letters: DeadLetter[]; messages: number } = {
     readings: [],
     letters: [],
@@ -72,11 +76,9 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
   let flushing: Promise<void> | undefined;
   let refusedQos0 = 0;
 
+  /** A write failure that waiting cannot fix: the component fails (logged by the lifecycle, secrets scrubbed). */
   function fail(error: unknown): void {
-    if (failure !== undefined || draining) return;
-    failure = error;
-    logger.error({ err: scrub(errorMessage(error)) }, 'mqtt ingest failed');
-    resolveFinished();
+    if (accepting()) life.fail(error);
   }
 
   function parse(topic: string, message: Buffer): ParsedReadings {
@@ -101,19 +103,22 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
   async function write(parsed: ParsedReadings, signal: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await storeReadings(infra, parsed, signal);
+        await storeReadings(deps, parsed, signal);
+        life.recover();
         return;
       } catch (error) {
         if (signal.aborted || !isRetryable(error)) throw error;
+        life.degrade(`the log refuses writes: ${scrub(errorMessage(error))}`);
         logger.warn({ err: scrub(errorMessage(error)), attempt }, 'mqtt ingest: log write failed, retrying');
-        await sleep(Math.min(30_000, 250 * 2 ** attempt), undefined, { signal });
+        if (!(await sleep(backoffDelay(attempt + 1, { baseMs: 250, maxMs: 30_000, jitter: 0.2 }), { signal })))
+          throw signal.reason;
       }
     }
   }
 
   /** QoS 1: made durable, then acknowledged on the connection (epoch) it came on. */
   function onQos1(session: Session, topic: string, message: Buffer, done: (code: number) => void): void {
-    if (draining || failure !== undefined) return; // left unacknowledged, for the broker to hand out again
+    if (!accepting()) return; // left unacknowledged, for the broker to hand out again
     const epoch = session.epoch;
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, abort.signal]);
@@ -129,7 +134,7 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
 
   /** QoS 0: batched; a flush takes everything that arrived while the previous one ran. */
   function onQos0(topic: string, message: Buffer): void {
-    if (draining || failure !== undefined) return;
+    if (!accepting()) return;
     if (pending.messages >= MAX_PENDING_QOS0) {
       if (refusedQos0++ % 10_000 === 0)
         logger.warn({ refused: refusedQos0 }, 'mqtt ingest: log behind, refusing QoS 0 messages (use QoS 1)');
@@ -145,7 +150,7 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
 
   async function flush(): Promise<void> {
     try {
-      while (pending.messages > 0 && failure === undefined) {
+      while (pending.messages > 0 && life.state !== 'failed') {
         const batch = { readings: pending.readings.splice(0), letters: pending.letters.splice(0) };
         pending.messages = 0;
         await write(batch, abort.signal);
@@ -182,6 +187,10 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
     client.on('close', () => {
       session.epoch++;
       session.current?.abort();
+      if (accepting()) life.degrade('a connection to the MQTT broker is down; reconnecting');
+    });
+    client.on('connect', () => {
+      if (sessions.every((s) => s.client === undefined || s.client.connected)) life.recover();
     });
     client.on('error', (error) => {
       logger.warn({ err: scrub(String(error)) }, 'mqtt ingest: broker error');
@@ -193,42 +202,40 @@ export function mqttIngest(infra: Infrastructure, options: MqttIngestOptions): C
     await Promise.all(sessions.map((s) => s.client?.endAsync(true) ?? Promise.resolve()));
   }
 
-  return {
-    name: 'ingest-mqtt',
-    finished,
-    get error() {
-      return failure;
-    },
-    async start() {
-      const subscription = `$share/${options.group}/${options.topic}`;
-      try {
-        for (let i = 0; i < (options.connections ?? DEFAULT_CONNECTIONS); i++) {
-          const session: Session = { client: undefined, epoch: 0, inFlight: Promise.resolve(), current: undefined };
-          sessions.push(session);
-          session.client = await connect(session);
-          const granted = await session.client.subscribeAsync(subscription, { qos: 1 });
-          // Anything but QoS 1 granted (0: at-most-once; ≥ 128: refused) would quietly weaken delivery.
-          if (granted.some((g) => g.qos !== 1))
-            throw new GridstreamError(
-              'mqtt_subscription_refused',
-              `the MQTT broker did not grant QoS 1 on ${subscription} (granted ${granted.map((g) => g.qos).join(',')})`,
-            );
-        }
-      } catch (error) {
-        draining = true;
-        abort.abort();
-        await closeAll();
-        throw error;
+  async function start(): Promise<void> {
+    const subscription = `$share/${options.group}/${options.topic}`;
+    try {
+      for (let i = 0; i < (options.connections ?? DEFAULT_CONNECTIONS); i++) {
+        const session: Session = { client: undefined, epoch: 0, inFlight: Promise.resolve(), current: undefined };
+        sessions.push(session);
+        session.client = await connect(session);
+        const granted = await session.client.subscribeAsync(subscription, { qos: 1 });
+        // Anything but QoS 1 granted (0: at-most-once; ≥ 128: refused) would quietly weaken delivery.
+        if (granted.some((g) => g.qos !== 1))
+          throw new GridstreamError(
+            'mqtt_subscription_refused',
+            `the MQTT broker did not grant QoS 1 on ${subscription} (granted ${granted.map((g) => g.qos).join(',')})`,
+          );
       }
-      logger.info({ topic: subscription, connections: sessions.length }, 'mqtt ingest subscribed');
-    },
-    stop: (stopOptions = {}) =>
-      (stopping ??= (async () => {
-        draining = true;
-        const grace = sleep(stopOptions.graceMs ?? 10_000, undefined, { ref: false });
-        await Promise.race([Promise.all([...sessions.map((s) => s.inFlight), flushing]), grace]);
-        abort.abort();
-        await closeAll();
-      })()),
-  };
+    } catch (error) {
+      abort.abort();
+      await closeAll();
+      throw error;
+    }
+    logger.info({ topic: subscription, connections: sessions.length }, 'mqtt ingest subscribed');
+  }
+
+  /** No new message; those in flight get the grace time to become durable and be acknowledged. */
+  async function stop(graceMs: number): Promise<void> {
+    await settlesWithin(Promise.all([...sessions.map((s) => s.inFlight), flushing]), graceMs);
+    abort.abort();
+    await closeAll();
+  }
+
+  const life = new Lifecycle(
+    'ingest-mqtt',
+    { start, stop: ({ graceMs }) => stop(graceMs) },
+    { graceMs: 10_000, onProblem: problemLogger(logger) },
+  );
+  return life;
 }

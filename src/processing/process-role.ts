@@ -1,15 +1,16 @@
 import { parseElectricityMaps } from '../connectors/electricitymaps/index.ts';
 import { parseEntsoeDocument } from '../connectors/entsoe/index.ts';
+import type { Component } from '../common/index.ts';
 import type { GridSeriesChunk, RawElectricityMaps, RawEntsoeDocument } from '../contracts/index.ts';
 import { gridCarbonTopic, gridObservationsTopic, rawElectricityMapsTopic, rawEntsoeTopic } from '../contracts/index.ts';
-import type { HandleResult, ProcessorItem, ProcessorReject } from '../log/index.ts';
-import { createProcessor, output } from '../log/index.ts';
-import type { ProcessingResult } from '../processing/index.ts';
-import { observationsFromElectricityMaps, observationsFromEntsoe } from '../processing/index.ts';
-import { CarbonWindow } from './carbon-window.ts';
-import type { Component } from './component.ts';
-import type { Infrastructure } from './infrastructure.ts';
-import { processorMetrics } from './processor-metrics.ts';
+import type { HandleResult, Log, ProcessorItem, ProcessorReject } from '../log/index.ts';
+import { createProcessor, output, processorMetrics } from '../log/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { ReferenceData } from '../reference/index.ts';
+import { CarbonWindow } from './carbon/carbon-window.ts';
+import { observationsFromElectricityMaps } from './electricitymaps-observations.ts';
+import type { ProcessingResult } from './entsoe-observations.ts';
+import { observationsFromEntsoe } from './entsoe-observations.ts';
 
 /** Consumer group of the process role's processors (one per input topic). */
 export const PROCESS_GROUPS = {
@@ -17,13 +18,23 @@ export const PROCESS_GROUPS = {
   electricitymaps: 'gridstream-process-electricitymaps',
 } as const;
 
+/** What the process role is built from (the runtime's infrastructure has all of it). */
+export interface ProcessRoleDeps {
+  readonly log: Log;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly reference: ReferenceData;
+  /** Scrubs secrets out of dead-letter messages. */
+  readonly scrub: (text: string) => string;
+}
+
 /**
  * The `process` role: raw.entsoe → grid.observations + grid.carbon, raw.electricitymaps → grid.observations.
  * Parts of a document that cannot become observations are dead-lettered to dlq-processing with their position;
  * the rest of the document goes on.
  */
-export function processRole(infra: Infrastructure): Component[] {
-  const { log, logger, reference, metrics, scrub } = infra;
+export function processRole(deps: ProcessRoleDeps): Component[] {
+  const { log, logger, reference, metrics, scrub } = deps;
   const carbon = new CarbonWindow(reference);
   let bootstrapped = false;
 

@@ -1,4 +1,4 @@
-import type { DeadLetter } from '../../contracts/index.ts';
+import type { DeadLetter } from './dead-letter.ts';
 
 /**
  * Where fetched values go: the lead wires it to a topic of the event log (`raw.entsoe`, `raw.electricitymaps`,

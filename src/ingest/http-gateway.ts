@@ -1,26 +1,32 @@
-import type { ServerType } from '@hono/node-server';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { ApiError, KeyVerifier, problem, roleAtLeast } from '../api/index.ts';
-import type { Component } from './component.ts';
-import type { Infrastructure } from './infrastructure.ts';
-import { parseReadingLines, storeReadings } from './meter-readings.ts';
+import type { HttpServer, ReadinessCheck } from '../api/index.ts';
+import { ApiError, KeyVerifier, healthRoutes, httpServer, problem, roleAtLeast } from '../api/index.ts';
+import type { IngestDeps } from './readings.ts';
+import { parseReadingLines, storeReadings } from './readings.ts';
 
 /** Largest request body the gateway reads (NDJSON lines of device readings). */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export interface IngestGatewayOptions {
+  readonly host: string;
+  /** `GRIDSTREAM_INGEST_PORT`. */
+  readonly port: number;
+  /** What `/readyz` answers (the process's readiness). */
+  readonly readiness: ReadinessCheck;
+}
 
 /**
  * The `ingest` role's input gateway: `POST /ingest/meters` with newline-delimited JSON readings (smart meters,
  * SCADA, PMU) and an API key of role operator or admin. Valid lines go to raw.meters; a line that is not JSON or
  * not a reading goes to dlq-ingestion with its line number — the rest of the body still goes through. Answers
- * with the counts once everything is durable.
+ * with the counts once everything is durable. `/healthz` and `/readyz` answer like on every gridstream server.
  */
-export function ingestGateway(infra: Infrastructure): Component {
-  const { db, logger, config, scrub } = infra;
+export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): HttpServer {
+  const { db, logger, scrub } = deps;
   const verifier = new KeyVerifier(db);
   const app = new Hono();
   app.onError((error, c) => problem(c, error));
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  healthRoutes(app, options.readiness);
   app.post('/ingest/meters', async (c) => {
     const auth = c.req.header('authorization');
     const key = /^Bearer\s+(\S+)$/i.exec(auth ?? '')?.[1] ?? c.req.header('x-api-key');
@@ -31,40 +37,22 @@ export function ingestGateway(infra: Infrastructure): Component {
     if (body.byteLength > MAX_BODY_BYTES)
       throw new ApiError('bad_request', `body larger than ${MAX_BODY_BYTES} bytes`, { param: 'body' });
     const parsed = parseReadingLines(Buffer.from(body).toString('utf8'), { endpoint: '/ingest/meters' }, scrub);
-    await storeReadings(infra, parsed, c.req.raw.signal);
+    await storeReadings(deps, parsed, c.req.raw.signal);
     const { readings, letters } = parsed;
     return c.json(
       { accepted: readings.length, rejected: letters.length },
       letters.length > 0 && readings.length === 0 ? 400 : 200,
     );
   });
-  let server: ServerType | undefined;
-  let stopping: Promise<void> | undefined;
-  return {
+  return httpServer({
     name: 'ingest',
-    async start() {
-      await new Promise<void>((resolve, reject) => {
-        server = serve({ fetch: app.fetch, port: config.ingestPort, hostname: config.host }, () => {
-          resolve();
-        });
-        server.once('error', reject);
-      });
-      logger.info(
-        { port: config.ingestPort },
-        `ingest gateway on http://${config.host}:${config.ingestPort}/ingest/meters`,
-      );
+    app,
+    host: options.host,
+    port: options.port,
+    portVariable: 'GRIDSTREAM_INGEST_PORT',
+    logger,
+    onListening: (port) => {
+      logger.info({ port }, `ingest gateway on http://${options.host}:${port}/ingest/meters`);
     },
-    stop: (options = {}) =>
-      (stopping ??= new Promise<void>((resolve) => {
-        if (server === undefined) {
-          resolve();
-          return;
-        }
-        const timer = setTimeout(resolve, options.graceMs ?? 10_000);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      })),
-  };
+  });
 }

@@ -1,3 +1,5 @@
+import { backoffDelay } from '../../common/index.ts';
+
 /** How a failed request is tried again. */
 export interface RetryOptions {
   /** Attempts in total, the first one included. @default 5 */
@@ -21,18 +23,16 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
 };
 
 /**
- * Exponential backoff with full jitter: a uniform delay in `[0, min(max, base × 2^(retry−1)))`. Full jitter
- * spreads the retries of many workers that failed together (the AWS architecture blog's "full jitter"), so they
- * do not hit a recovering host in lockstep.
- *
- * @param retry 1 for the first retry, 2 for the second, …
+ * The delay before retry `retry` (1 for the first) of a request: the toolkit's {@link backoffDelay} with full
+ * jitter, so that workers that failed together do not hit a recovering host in lockstep.
  */
-export function backoffDelay(retry: number, options: RetryOptions = {}): number {
-  const base = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
-  const max = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
-  const random = options.random ?? DEFAULT_RETRY.random;
-  const ceiling = Math.min(max, base * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random() * ceiling);
+export function retryDelay(retry: number, options: RetryOptions = {}): number {
+  return backoffDelay(retry, {
+    baseMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+    maxMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+    random: options.random ?? DEFAULT_RETRY.random,
+    jitter: 1,
+  });
 }
 
 /**

@@ -1,7 +1,20 @@
 import type { DeadLetter, MeterReading } from '../contracts/index.ts';
 import { MeterReadingSchema, rawMetersTopic } from '../contracts/index.ts';
+import type { Log } from '../log/index.ts';
 import { buildDeadLetter, produceDeadLetters, produceValues } from '../log/index.ts';
-import type { Infrastructure } from './infrastructure.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { Db } from '../storage/index.ts';
+
+/** What device input is built from (the runtime's infrastructure has all of it). */
+export interface IngestDeps {
+  readonly log: Log;
+  /** Where API keys are checked. */
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Scrubs secrets out of dead-letter messages. */
+  readonly scrub: (text: string) => string;
+}
 
 /** Device readings of one body (HTTP request or MQTT message), and the lines that were not readings. */
 export interface ParsedReadings {
@@ -55,10 +68,10 @@ export function parseReadingLines(
 }
 
 /** Writes parsed readings to raw.meters and their dead letters to dlq-ingestion, then counts them. */
-export async function storeReadings(infra: Infrastructure, parsed: ParsedReadings, signal: AbortSignal): Promise<void> {
-  await produceValues(infra.log, rawMetersTopic, parsed.readings, { scrub: infra.scrub, signal });
-  await produceDeadLetters(infra.log, parsed.letters, { signal });
-  infra.metrics.recordsIn('ingestion', rawMetersTopic.name, parsed.readings.length);
+export async function storeReadings(deps: IngestDeps, parsed: ParsedReadings, signal: AbortSignal): Promise<void> {
+  await produceValues(deps.log, rawMetersTopic, parsed.readings, { scrub: deps.scrub, signal });
+  await produceDeadLetters(deps.log, parsed.letters, { signal });
+  deps.metrics.recordsIn('ingestion', rawMetersTopic.name, parsed.readings.length);
   if (parsed.letters.length > 0)
-    infra.metrics.recordsRejected('ingestion', rawMetersTopic.name, 'invalid_message', parsed.letters.length);
+    deps.metrics.recordsRejected('ingestion', rawMetersTopic.name, 'invalid_message', parsed.letters.length);
 }

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as wait } from 'node:timers/promises';
+import { controlSocketPath } from '../../src/runtime/index.ts';
+import type { CliResult } from '../helpers/cli.ts';
+import { gridstream } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/services.ts';
+
+/**
+ * While `gridstream start` runs (embedded: it holds PGlite and the embedded log), every command that needs the
+ * data directory runs inside it through the control socket — with the same output as when it is stopped.
+ */
+describe('commands while an embedded instance runs (control socket)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let env: Record<string, string>;
+  let stopInstance: AbortController;
+  let instance: Promise<CliResult>;
+
+  /** Output without the parts that legitimately differ between two runs (timings). */
+  const stable = (r: CliResult) => ({
+    code: r.code,
+    stdout: r.stdout.replace(/\(\d+ ms\)/g, '(… ms)'),
+    stderr: r.stderr.replace(/\(\d+ ms\)/g, '(… ms)'),
+  });
+
+  before(async () => {
+    dir = await tempDir();
+    env = {
+      GRIDSTREAM_DATA_DIR: join(dir.path, 'data'),
+      GRIDSTREAM_PORT: '0',
+      GRIDSTREAM_INGEST_PORT: '0',
+      GRIDSTREAM_LOG_LEVEL: 'error',
+      GRIDSTREAM_REPLAY_INTERVAL_MS: '60000',
+      GRIDSTREAM_ADMIN_KEY: 'gs_test_admin_key_0123456789',
+    };
+    stopInstance = new AbortController();
+    instance = gridstream(['start'], { env, signal: stopInstance.signal });
+    const socket = controlSocketPath(env['GRIDSTREAM_DATA_DIR'] ?? '');
+    let ended: CliResult | undefined;
+    void instance.then((r) => (ended = r));
+    for (let i = 0; i < 600 && !(await reachable(socket)); i++) {
+      if (ended !== undefined) throw new Error(`gridstream start ended (${ended.code}): ${ended.stderr}`);
+      await wait(100);
+    }
+  });
+  after(async () => {
+    stopInstance.abort();
+    await instance;
+    await dir.remove();
+  });
+
+  it('the socket is the owner’s only (directory 0700, socket 0600)', async () => {
+    const socket = controlSocketPath(env['GRIDSTREAM_DATA_DIR'] ?? '');
+    assert.equal((await stat(join(socket, '..'))).mode & 0o777, 0o700);
+    assert.equal((await stat(socket)).mode & 0o777, 0o600);
+  });
+
+  it('keys create / list / revoke work through the running instance', async () => {
+    const created = await gridstream(['keys', 'create', '--role', 'reader', '--zones', 'FI', '--name', 'fi'], { env });
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^gs_[0-9a-f]{12}_[\w-]+\n$/);
+    const id = /created key (\S+) \(reader, zones FI\)/.exec(created.stderr)?.[1];
+    assert.ok(id !== undefined, created.stderr);
+    const listed = await gridstream(['keys', 'list'], { env });
+    assert.equal(listed.code, 0);
+    assert.match(listed.stdout, new RegExp(`^${id} +reader +FI +active`, 'm'));
+    assert.doesNotMatch(listed.stdout + listed.stderr, /gs_test_admin_key/, 'no secret printed');
+    const revoked = await gridstream(['keys', 'revoke', id], { env });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal((await gridstream(['keys', 'revoke', id], { env })).code, 1, 'a second revoke finds no active key');
+  });
+
+  it('migrate, export, dlq list and backfill --dry-run answer from the instance, never "locked"', async () => {
+    for (const argv of [
+      ['migrate'],
+      ['export', '--zones', 'FI', '--metrics', 'generation_actual', '--from', '2023-05-08', '--to', '2023-05-09'],
+      ['dlq', 'list', 'dlq-processing'],
+      ['dlq', 'show', 'dlq-processing', '0', '999999'],
+      ['backfill', '--from', '2024-01-01', '--to', '2024-01-02', '--zones', 'FI', '--documents', 'A75', '--dry-run'],
+    ]) {
+      const r = await gridstream(argv, { env });
+      assert.doesNotMatch(r.stderr, /locked|in use by process|stack| {4}at /, `${argv.join(' ')}: ${r.stderr}`);
+      assert.ok(r.code === 0 || (argv[1] === 'show' && r.code === 1), `${argv.join(' ')} → ${r.code}: ${r.stderr}`);
+    }
+  });
+
+  it('a second start in the same data directory says it is already running, and how to proceed', async () => {
+    const second = await gridstream(['start'], { env });
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /already running in .* \(process \d+\)/);
+    assert.doesNotMatch(second.stderr, / {4}at /);
+  });
+
+  it('the output is the same when the instance is stopped', async () => {
+    const commands = [
+      ['keys', 'list'],
+      ['migrate'],
+      ['export', '--zones', 'FI', '--metrics', 'generation_actual', '--from', '2023-05-08', '--to', '2023-05-09'],
+      ['dlq', 'list', 'dlq-processing'],
+    ];
+    const running = [];
+    for (const argv of commands) running.push(stable(await gridstream(argv, { env })));
+    stopInstance.abort();
+    const result = await instance;
+    assert.equal(result.code, 0, result.stderr);
+    const stopped = [];
+    for (const argv of commands) stopped.push(stable(await gridstream(argv, { env })));
+    assert.deepEqual(stopped, running);
+  });
+});
+
+/** True when something listens on the Unix socket `path`. */
+function reachable(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
+}
