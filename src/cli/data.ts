@@ -12,7 +12,7 @@ import { UsageError } from './command.ts';
 export function commandLogger(ctx: CommandContext, options: { readonly quiet?: boolean } = {}): Logger {
   const config = loadConfig(ctx.env);
   const level = options.quiet === true && config.logLevel === 'info' ? 'warn' : config.logLevel;
-  return createLogger({ level, destination: ctx.stderr, secrets: configSecrets(config) });
+  return createLogger({ level, destination: ctx.stderr, format: config.logFormat, secrets: configSecrets(config) });
 }
 
 /**

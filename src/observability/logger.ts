@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import type { Logger as PinoLogger } from 'pino';
-import type { LogLevel } from '../config/index.ts';
+import type { LogFormat, LogLevel } from '../config/index.ts';
 import { Secret } from '../config/index.ts';
+import { prettyLine } from './pretty.ts';
 import { redactUrl, secretScrubber } from './redact.ts';
 
 export type Logger = PinoLogger;
@@ -9,7 +10,9 @@ export type Logger = PinoLogger;
 export interface LoggerOptions {
   readonly level: LogLevel;
   /** Where JSON lines go. @default process.stderr (stdout stays free for command output) */
-  readonly destination?: { write(line: string): unknown };
+  readonly destination?: { write(line: string): unknown; readonly isTTY?: boolean };
+  /** `pretty` (short lines), `json`, or `auto`: pretty when the destination is a terminal. @default 'json' */
+  readonly format?: LogFormat;
   /**
    * Secret values to scrub from every line, wherever they appear (a token inside a URL, an upstream error echoing
    * the request). A second line of defence behind field redaction and URL redaction at the call sites.
@@ -37,9 +40,14 @@ const REDACT_PATHS = [
 export function createLogger(options: LoggerOptions): Logger {
   const scrub = secretScrubber((options.secrets ?? []).filter((s): s is Secret => s instanceof Secret));
   const target = options.destination ?? process.stderr;
+  const tty = target.isTTY === true;
+  const pretty = options.format === 'pretty' || (options.format === 'auto' && tty);
+  const stacks = options.level === 'debug' || options.level === 'trace';
   const destination = {
     write(line: string): void {
-      target.write(redactUrl(scrub(line)));
+      // Scrubbed before formatting and after: a secret can never survive either form.
+      const clean = redactUrl(scrub(line));
+      target.write(pretty ? redactUrl(scrub(prettyLine(clean, { colour: tty, stacks }))) : clean);
     },
   };
   return pino(

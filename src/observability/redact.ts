@@ -7,7 +7,7 @@ import { Secret } from '../config/index.ts';
  */
 export const MIN_SCRUBBED_LENGTH = 4;
 
-const CREDENTIAL_PARAMS = /([?&](?:securityToken|token|api_?key|auth-token|access_token)=)[^&#\s]*/gi;
+const CREDENTIAL_PARAMS = /([?&](?:securityToken|token|api_?key|auth-token|access_token)=)[^&#\s"'<>]*/gi;
 // scheme://user:password@ — the user is kept (it says which account), the password goes, whatever its length.
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s/?#@]+@/gi;
 

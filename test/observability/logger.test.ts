@@ -46,3 +46,57 @@ describe('logger', () => {
     assert.equal(scrub('url db://u:hunter22@h/x pw hunter22 abc'), 'url [redacted] pw [redacted] abc');
   });
 });
+
+describe('log format', () => {
+  const capture = (format: 'pretty' | 'json' | 'auto', isTTY: boolean, level: 'info' | 'debug' = 'info') => {
+    const lines: string[] = [];
+    const secret = new Secret('s3cr3t-token-value');
+    const logger = createLogger({
+      level,
+      format,
+      secrets: [secret],
+      destination: { write: (l: string) => lines.push(l), isTTY },
+    });
+    return { lines, logger, secret };
+  };
+  it('pretty: time of day, level, component, message and fields on one short line, secrets scrubbed', () => {
+    const { lines, logger, secret } = capture('pretty', false);
+    logger
+      .child({ component: 'scheduler' })
+      .warn({ documents: 12, url: `https://h/api?securityToken=${secret.reveal()}` }, 'offline replay');
+    logger.error({ err: new Error(`boom ${secret.reveal()}`) }, 'failed');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0] ?? '', /^\d{2}:\d{2}:\d{2} {2}WARN {3}scheduler {2}offline replay {2}documents=12 url=/);
+    assert.doesNotMatch(lines.join(''), /s3cr3t-token-value|"pid"|\{"level"/);
+    assert.match(lines[1] ?? '', /ERROR {2}failed {2}err="boom \[redacted\]"/);
+    assert.doesNotMatch(lines[1] ?? '', /\n {4}at /, 'no stack at info level');
+    assert.doesNotMatch(lines.join(''), /\u001b\[/, 'no colours when not a terminal');
+  });
+  it('auto: pretty and coloured on a terminal, JSON otherwise; json: always JSON', () => {
+    const tty = capture('auto', true);
+    tty.logger.info('hello');
+    assert.match(tty.lines[0] ?? '', /\u001b\[32mINFO/);
+    const pipe = capture('auto', false);
+    pipe.logger.info('hello');
+    assert.equal((JSON.parse(pipe.lines[0] ?? '') as { msg: string }).msg, 'hello');
+    const json = capture('json', true);
+    json.logger.info('hello');
+    assert.equal((JSON.parse(json.lines[0] ?? '') as { msg: string }).msg, 'hello');
+  });
+  it('pretty at debug shows the stack of an error', () => {
+    const { lines, logger } = capture('pretty', false, 'debug');
+    logger.error({ err: new Error('boom') }, 'failed');
+    assert.match(lines[0] ?? '', /\n {4}at /);
+  });
+});
+
+describe('URL redaction inside JSON lines', () => {
+  it('stops at the closing quote: the rest of the line (the message) survives and the line stays JSON', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (l: string) => lines.push(l) } });
+    log.info({ url: 'https://h/api?securityToken=unknown-to-the-scrubber' }, 'request sent');
+    const record = JSON.parse(lines[0] ?? '') as { msg: string; url: string };
+    assert.equal(record.msg, 'request sent');
+    assert.equal(record.url, 'https://h/api?securityToken=[redacted]');
+  });
+});

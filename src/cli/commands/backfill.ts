@@ -59,7 +59,12 @@ async function run(ctx: CommandContext, args: ParsedArgs, open: BackfillRuntimeF
   const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
   // On a terminal the progress bar owns stderr: only warnings and errors are logged next to it.
   const level = tty && ['info', 'debug', 'trace'].includes(config.logLevel) ? 'warn' : config.logLevel;
-  const logger = createLogger({ level, destination: ctx.stderr, secrets: configSecrets(config) });
+  const logger = createLogger({
+    level,
+    destination: ctx.stderr,
+    format: config.logFormat,
+    secrets: configSecrets(config),
+  });
   const token = config.entsoe.token;
   const dryRun = args.values['dry-run'] === true;
   if (token === null && !dryRun) {

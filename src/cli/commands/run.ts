@@ -57,6 +57,8 @@ export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Pro
   const config = loadConfig(ctx.env);
   const logger = createLogger({
     level: config.logLevel,
+    format: config.logFormat,
+    destination: ctx.stderr,
     secrets: configSecrets(config),
   });
   const pid = await runningInstance(config);
