@@ -9,10 +9,14 @@ import type { ReadinessCheck } from './health.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { ApiEnv, Permissions } from './permissions.ts';
 import type { AdminDeps } from './routes/admin.ts';
-import { adminRoutes } from './routes/admin.ts';
-import { dataRoutes } from './routes/data.ts';
-import { streamRoutes } from './routes/stream.ts';
-import { systemRoutes } from './routes/system.ts';
+import type { RouteContract } from './route.ts';
+import { ADMIN_ROUTES, adminRoutes } from './routes/admin.ts';
+import { DATA_ROUTES, dataRoutes } from './routes/data.ts';
+import { streamRoute, streamRoutes } from './routes/stream.ts';
+import { SYSTEM_ROUTES, systemRoutes } from './routes/system.ts';
+
+/** Every route of the API, in the order the OpenAPI document lists them. */
+export const API_ROUTES: readonly RouteContract[] = [...DATA_ROUTES, streamRoute, ...ADMIN_ROUTES, ...SYSTEM_ROUTES];
 
 export interface ApiAppDeps {
   readonly db: Db;
@@ -50,7 +54,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     return problem(c, error);
   });
   app.notFound((c) => problem(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`)));
-  systemRoutes(app, { metrics: deps.metrics, version: deps.version, readiness: deps.readiness });
+  systemRoutes(app, { metrics: deps.metrics, version: deps.version, readiness: deps.readiness, routes: API_ROUTES });
 
   const v1 = new Hono<ApiEnv>();
   // Only the API needs a key: the dashboard and its assets (mounted after) are public files.
@@ -63,6 +67,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     permissions: deps.permissions,
     consumerGroups: deps.consumerGroups,
     version: deps.version,
+    publicRead: deps.permissions.publicRead,
     ...(deps.refetch === undefined ? {} : { refetch: deps.refetch }),
     ...(deps.connectorStatus === undefined ? {} : { connectorStatus: deps.connectorStatus }),
   });

@@ -1,11 +1,36 @@
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
+import type { z } from 'zod';
 import type { Readiness } from '../common/index.ts';
 import { errorCode, errorMessage } from '../common/index.ts';
 import type { Log } from '../log/index.ts';
 import type { Db } from '../storage/index.ts';
+import { defineRoute, handle } from './route.ts';
+import { HealthSchema, ReadinessSchema } from './schemas.ts';
 
 /** How a process answers `/readyz`: the states of its components and the reachability of what it depends on. */
 export type ReadinessCheck = (options: { readonly signal: AbortSignal }) => Promise<Readiness>;
+
+export const healthzRoute = defineRoute({
+  method: 'get',
+  path: '/healthz',
+  operationId: 'healthz',
+  summary: 'Liveness: the process answers',
+  access: 'public',
+  query: {},
+  response: HealthSchema,
+});
+
+export const readyzRoute = defineRoute({
+  method: 'get',
+  path: '/readyz',
+  operationId: 'readyz',
+  summary: 'Readiness: every component runs, none is degraded, the database and the event log answer',
+  description: '503 with the same body when not ready, naming the part that holds it back.',
+  access: 'public',
+  query: {},
+  response: ReadinessSchema,
+  errors: [503],
+});
 
 /**
  * `/healthz` (liveness: the process answers) and `/readyz` (readiness: every component runs, none is degraded, the
@@ -13,11 +38,16 @@ export type ReadinessCheck = (options: { readonly signal: AbortSignal }) => Prom
  * health checks and Kubernetes probes. `/readyz` answers 503 with the same body when not ready, so an operator sees
  * which part holds it back.
  */
-export function healthRoutes(app: Hono, readiness: ReadinessCheck): void {
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
+export function healthRoutes<E extends Env>(app: Hono<E>, readiness: ReadinessCheck): void {
+  handle(app, healthzRoute, () => ({ status: 'ok' as const }));
+  handle(app, readyzRoute, async (c) => {
     const report = await readiness({ signal: AbortSignal.timeout(3_000) });
-    return c.json({ status: report.ready ? 'ready' : 'not_ready', ...report }, report.ready ? 200 : 503);
+    const body: z.input<typeof ReadinessSchema> = {
+      status: report.ready ? 'ready' : 'not_ready',
+      ...report,
+      components: [...report.components],
+    };
+    return c.json(body, report.ready ? 200 : 503);
   });
 }
 

@@ -1,5 +1,6 @@
 export { ApiServer, type ApiServerOptions } from './api-server.ts';
-export { createApiApp, type ApiAppDeps } from './app.ts';
+export { createApiApp, API_ROUTES, type ApiAppDeps } from './app.ts';
+export { defineRoute, handle, queryOf, type RouteContract, type RouteAccess } from './route.ts';
 export { healthRoutes, processReadiness, pingReadiness, type ReadinessCheck } from './health.ts';
 export { httpServer, PortInUseError, type HttpServer, type HttpServerOptions } from './http-server.ts';
 export { ApiError, API_ERROR_CODES, type ApiErrorCode, problem } from './errors.ts';

@@ -1,323 +1,115 @@
-import { METRICS } from '../contracts/index.ts';
+import { z } from 'zod';
+import type { RouteContract } from './route.ts';
+import { ProblemSchema } from './schemas.ts';
 
-const problem = { $ref: '#/components/responses/Problem' };
-const errors = { '400': problem, '401': problem, '403': problem, '429': problem };
-const q = (name: string, description: string, schema: Record<string, unknown>, required = false) => ({
-  name,
-  in: 'query',
-  required,
-  description,
-  schema,
-});
-const zone = q(
-  'zone',
-  'Zone code, e.g. DE_LU, FR, IT_NORD, LU',
-  { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' },
-  true,
-);
-const from = q('from', 'Start (inclusive): YYYY-MM-DD or ISO 8601 with offset', { type: 'string' }, true);
-const to = q('to', 'End (exclusive)', { type: 'string' }, true);
-const resolution = q(
-  'resolution',
-  'Bucket size: averages for intensive units (MW, prices, intensities, %), sums for MWh',
-  { type: 'string', enum: ['PT15M', 'PT1H', 'P1D'], default: 'PT15M' },
-);
-const point = {
-  type: 'object',
-  required: ['ts', 'value'],
-  properties: {
-    ts: { type: 'string', format: 'date-time' },
-    value: { type: 'number' },
-    flags: { type: 'array', items: { type: 'string' } },
-    slots: { type: 'integer', description: 'Slots with a value in the bucket (only when not all of them)' },
-    expected_slots: { type: 'integer' },
-  },
-};
-const json = (schema: Record<string, unknown>, description = 'OK') => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const operator = [{ apiKey: [] }, { bearer: [] }];
+type JsonSchema = Record<string, unknown>;
 
-/** The OpenAPI 3.1 description of the HTTP API, served at `/api/openapi.json`. */
-export function openApiDocument(version: string): Record<string, unknown> {
+/** A zod schema as the JSON Schema (2020-12) OpenAPI 3.1 embeds: the side a client sends or receives. */
+function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
+  const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  delete out['$schema'];
+  return out;
+}
+
+const ERRORS_BY_ACCESS = { public: [500], reader: [400, 401, 403, 429, 500, 503] } as const;
+const PROBLEM = { $ref: '#/components/responses/Problem' };
+
+function operation(route: RouteContract): Record<string, unknown> {
+  const parameters = [
+    ...Object.entries(route.params ?? {}).map(([name, schema]) => ({ name, in: 'path', schema })),
+    ...Object.entries(route.query).map(([name, schema]) => ({ name, in: 'query', schema })),
+  ].map(({ name, in: where, schema }) => {
+    const js = jsonSchema(schema, 'input');
+    // A transformed parameter (a date read into an instant) loses its examples on the way: take them from its meta.
+    const { description, examples = z.globalRegistry.get(schema)?.examples, ...rest } = js;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || !z.safeParse(schema, undefined).success,
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: rest,
+      ...(Array.isArray(examples) && examples.length > 0
+        ? { examples: Object.fromEntries(examples.map((e, i) => [`example${i + 1}`, { value: e as unknown }])) }
+        : {}),
+    };
+  });
+  const status = String(route.status ?? 200);
+  const success =
+    route.response !== undefined
+      ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
+      : route.contentType !== undefined
+        ? { description: 'OK', content: { [route.contentType]: { schema: { type: 'string' } } } }
+        : { description: 'No content' };
+  const errors = [
+    ...(route.access === 'public' ? ERRORS_BY_ACCESS.public : ERRORS_BY_ACCESS.reader),
+    ...(route.errors ?? []),
+  ];
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description === undefined ? {} : { description: route.description }),
+    ...(route.access === 'public' ? { security: [] } : {}),
+    ...(route.access === 'operator' || route.access === 'admin'
+      ? { 'x-gridstream-role': route.access, summary: `${route.summary} (${route.access})` }
+      : {}),
+    ...(parameters.length === 0 ? {} : { parameters }),
+    ...(route.events === undefined
+      ? {}
+      : {
+          'x-gridstream-events': Object.fromEntries(
+            Object.entries(route.events).map(([name, schema]) => [name, jsonSchema(schema, 'output')]),
+          ),
+        }),
+    ...(route.body === undefined
+      ? {}
+      : {
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } },
+        }),
+    responses: {
+      [status]: success,
+      ...Object.fromEntries(
+        [...new Set(errors)]
+          .filter((code) => String(code) !== status)
+          .sort()
+          .map((code) =>
+            code === 503 && route.path === '/readyz' && route.response !== undefined
+              ? [
+                  String(code),
+                  {
+                    description: 'Not ready',
+                    content: { 'application/json': { schema: jsonSchema(route.response, 'output') } },
+                  },
+                ]
+              : [String(code), PROBLEM],
+          ),
+      ),
+    },
+  };
+}
+
+/**
+ * The OpenAPI 3.1 description of the HTTP API (`/api/openapi.json`), generated from the route contracts: the same
+ * zod schemas that validate each route's parameters and body and type its answer.
+ */
+export function openApiDocument(version: string, routes: readonly RouteContract[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route);
   return {
     openapi: '3.1.0',
     info: {
       title: 'gridstream API',
       version,
-      description:
-        'Clean 15-minute European grid data: generation per type, load, prices, flows, forecasts, carbon intensity. Every request needs an API key (`Authorization: Bearer <key>` or `X-API-Key`), except in public read-only mode. Errors are `application/problem+json`; a bad parameter is a 400 that names it.',
+      description: [
+        'Clean 15-minute European grid data: generation per type, load, prices, flows, forecasts, carbon intensity.',
+        'Every request needs an API key (`Authorization: Bearer <key>` or `X-API-Key`), except in public read-only mode.',
+        'Errors are `application/problem+json`; a bad parameter is a 400 that names it, an unknown zone a 404 that suggests the closest ones.',
+        'A bare date in `from`/`to` is 00:00 in the time zone of the zone asked for (or of `tz=`); `to` is exclusive.',
+        'Values are rounded by unit (MW and MWh to 3 decimals, prices to 2, gCO2eq/kWh to 1); shares are fractions 0–1.',
+      ].join(' '),
       license: { name: 'Apache-2.0' },
     },
     security: [{ bearer: [] }, { apiKey: [] }],
-    paths: {
-      '/api/v1/zones': {
-        get: {
-          summary: 'Zones with data',
-          operationId: 'zones',
-          responses: { '200': json({ type: 'object' }), ...errors },
-        },
-      },
-      '/api/v1/series': {
-        get: {
-          summary: 'Time series of one zone and metric, one or several production types',
-          operationId: 'series',
-          parameters: [
-            zone,
-            q('metric', 'Metric', { type: 'string', enum: [...METRICS] }, true),
-            q('production_type', 'Comma-separated production types (B16,B19)', { type: 'string' }),
-            q('counterpart_zone', 'For flows and exchanges: the other zone (direction zone → counterpart)', {
-              type: 'string',
-            }),
-            q('qualifier', 'e.g. sequence=1, contract=A01, factors=direct', { type: 'string' }),
-            from,
-            to,
-            resolution,
-            q('as_of', 'Values as known at this past moment (before later corrections)', { type: 'string' }),
-          ],
-          responses: {
-            '200': json({
-              type: 'object',
-              properties: {
-                zone: { type: 'string' },
-                metric: { type: 'string' },
-                resolution: { type: 'string' },
-                series: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      production_type: { type: ['string', 'null'] },
-                      unit: { type: 'string' },
-                      aggregation: { enum: ['avg', 'sum'] },
-                      points: { type: 'array', items: point },
-                    },
-                  },
-                },
-              },
-            }),
-            ...errors,
-          },
-        },
-      },
-      '/api/v1/carbon-intensity': {
-        get: {
-          summary: 'Carbon intensity (gCO2eq/kWh), production- or consumption-based (flow tracing)',
-          operationId: 'carbonIntensity',
-          parameters: [
-            zone,
-            from,
-            to,
-            q('basis', 'production or consumption', {
-              type: 'string',
-              enum: ['production', 'consumption'],
-              default: 'production',
-            }),
-            q('factors', 'lifecycle or direct emission factors', {
-              type: 'string',
-              enum: ['lifecycle', 'direct'],
-              default: 'lifecycle',
-            }),
-            resolution,
-            q('source', "gridstream's computation or Electricity Maps' published figures", {
-              type: 'string',
-              enum: ['gridstream', 'electricitymaps'],
-              default: 'gridstream',
-            }),
-          ],
-          responses: {
-            '200': json({
-              type: 'object',
-              properties: { unit: { const: 'gCO2eq/kWh' }, points: { type: 'array', items: point } },
-            }),
-            ...errors,
-          },
-        },
-      },
-      '/api/v1/mix': {
-        get: {
-          summary: 'Generation mix of a slot with shares (default: the latest slot)',
-          operationId: 'mix',
-          parameters: [zone, q('at', 'Slot (default: latest)', { type: 'string' })],
-          responses: { '200': json({ type: 'object' }), '404': problem, ...errors },
-        },
-      },
-      '/api/v1/completeness': {
-        get: {
-          summary: 'Expected vs present slots per metric and local day',
-          operationId: 'completeness',
-          parameters: [zone, from, to, q('metric', 'Only this metric', { type: 'string', enum: [...METRICS] })],
-          responses: { '200': json({ type: 'object' }), ...errors },
-        },
-      },
-      '/api/v1/stream': {
-        get: {
-          summary: 'Server-Sent Events: one `slot` event per series with a newly stored slot',
-          operationId: 'stream',
-          parameters: [q('zones', 'Comma-separated zones (default: all the key may read)', { type: 'string' })],
-          responses: {
-            '200': {
-              description: 'text/event-stream',
-              content: { 'text/event-stream': { schema: { type: 'string' } } },
-            },
-            ...errors,
-          },
-        },
-      },
-      '/api/v1/me': {
-        get: {
-          summary: 'The calling key: id, name, role and zone allow-list',
-          operationId: 'me',
-          responses: {
-            '200': json({
-              type: 'object',
-              properties: {
-                key_id: { type: ['string', 'null'] },
-                name: { type: 'string' },
-                role: { enum: ['reader', 'operator', 'admin'] },
-                zones: { type: ['array', 'null'], items: { type: 'string' } },
-              },
-            }),
-            ...errors,
-          },
-        },
-      },
-      '/api/v1/status': {
-        get: {
-          summary:
-            'Platform status for any key: version, and whether ingestion is live or an offline replay of bundled documents',
-          operationId: 'status',
-          responses: {
-            '200': json({
-              type: 'object',
-              properties: {
-                version: { type: 'string' },
-                ingestion: { enum: ['live', 'offline-replay', 'unknown'] },
-                role: { type: 'string' },
-              },
-            }),
-            ...errors,
-          },
-        },
-      },
-      '/api/v1/admin/dlq': {
-        get: {
-          summary: 'Dead letters per topic and reason (operator)',
-          security: operator,
-          responses: { '200': json({ type: 'object' }), ...errors },
-        },
-      },
-      '/api/v1/admin/dlq/{topic}': {
-        get: {
-          summary: 'Dead letters of a topic (operator)',
-          parameters: [
-            {
-              name: 'topic',
-              in: 'path',
-              required: true,
-              schema: { enum: ['dlq-ingestion', 'dlq-processing', 'dlq-storage'] },
-            },
-            q('reason', 'Filter by reason', { type: 'string' }),
-            q('limit', 'Most entries', { type: 'integer', default: 100 }),
-          ],
-          responses: { '200': json({ type: 'object' }), ...errors },
-        },
-      },
-      '/api/v1/admin/dlq/{topic}/{partition}/{offset}': {
-        get: {
-          summary: 'One dead letter (operator)',
-          parameters: ['topic', 'partition', 'offset'].map((name) => ({
-            name,
-            in: 'path',
-            required: true,
-            schema: { type: 'string' },
-          })),
-          responses: { '200': json({ type: 'object' }), '404': problem, ...errors },
-        },
-      },
-      '/api/v1/admin/dlq/{topic}/replay': {
-        post: {
-          summary: 'Replay dead letters to their source (operator); replaying twice duplicates nothing',
-          parameters: [{ name: 'topic', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: {
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { offsets: { type: 'array' }, reason: { type: 'string' }, all: { type: 'boolean' } },
-                },
-              },
-            },
-          },
-          responses: { '200': json({ type: 'object' }), ...errors },
-        },
-      },
-      '/api/v1/admin/jobs': {
-        get: {
-          summary: 'Job runs (operator)',
-          parameters: [q('job', 'Job name', { type: 'string' }), q('limit', 'Most runs', { type: 'integer' })],
-          responses: { '200': json({ type: 'object' }), ...errors },
-        },
-      },
-      '/api/v1/admin/connectors': {
-        get: {
-          summary: 'Connector status: last runs, rate limits and bans, leader lease (operator)',
-          responses: { '200': json({ type: 'object' }), ...errors },
-        },
-      },
-      '/api/v1/admin/lag': {
-        get: {
-          summary: 'Consumer lag per group, topic and partition (operator)',
-          responses: { '200': json({ type: 'object' }), ...errors },
-        },
-      },
-      '/api/v1/admin/keys': {
-        get: { summary: 'API keys (admin)', responses: { '200': json({ type: 'object' }), ...errors } },
-        post: {
-          summary: 'Create an API key (admin); the key is in the response once',
-          requestBody: {
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['name', 'role'],
-                  properties: {
-                    name: { type: 'string' },
-                    role: { enum: ['reader', 'operator', 'admin'] },
-                    zones: { type: ['array', 'null'], items: { type: 'string' } },
-                    rate_limit_per_minute: { type: ['integer', 'null'] },
-                  },
-                },
-              },
-            },
-          },
-          responses: { '201': json({ type: 'object' }, 'Created'), ...errors },
-        },
-      },
-      '/api/v1/admin/keys/{id}': {
-        delete: {
-          summary: 'Revoke an API key (admin)',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '204': { description: 'Revoked' }, '404': problem, ...errors },
-        },
-      },
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': json({ type: 'object' }) } } },
-      '/readyz': {
-        get: {
-          summary: 'Readiness: database and event log reachable',
-          security: [],
-          responses: { '200': json({ type: 'object' }), '503': problem },
-        },
-      },
-      '/metrics': {
-        get: {
-          summary: 'Prometheus metrics',
-          security: [],
-          responses: { '200': { description: 'text/plain; version=0.0.4' } },
-        },
-      },
-    },
+    paths,
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer' },
@@ -326,21 +118,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       responses: {
         Problem: {
           description: 'An error (RFC 9457)',
-          content: {
-            'application/problem+json': {
-              schema: {
-                type: 'object',
-                properties: {
-                  type: { type: 'string' },
-                  title: { type: 'string' },
-                  status: { type: 'integer' },
-                  detail: { type: 'string' },
-                  instance: { type: 'string' },
-                  param: { type: 'string' },
-                },
-              },
-            },
-          },
+          content: { 'application/problem+json': { schema: jsonSchema(ProblemSchema, 'output') } },
         },
       },
     },

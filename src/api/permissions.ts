@@ -79,6 +79,11 @@ export class Permissions {
   readonly #limiter = new RateLimiter();
   readonly #options: PermissionOptions;
 
+  /** Anonymous callers may read. */
+  get publicRead(): boolean {
+    return this.#options.publicRead;
+  }
+
   constructor(db: Db, options: PermissionOptions) {
     this.verifier = new KeyVerifier(db);
     this.usage = new UsageCounter(db);

@@ -15,9 +15,23 @@ import { consumerLag } from '../../log/index.ts';
 import type { Db } from '../../storage/index.ts';
 import { ROLES, createApiKey, listApiKeys, revokeApiKey } from '../api-keys.ts';
 import { ApiError } from '../errors.ts';
-import { positiveInt, queryOf, zoneCode } from '../params.ts';
+import { positiveInt, zoneCode } from '../params.ts';
 import type { ApiEnv, Permissions } from '../permissions.ts';
-import { requireRole } from '../permissions.ts';
+import type { RouteContract } from '../route.ts';
+import { defineRoute, handle } from '../route.ts';
+import {
+  ApiKeysSchema,
+  ConnectorsSchema,
+  CreatedKeySchema,
+  DlqEntriesSchema,
+  DlqEntrySchema,
+  DlqSummarySchema,
+  JobRunsSchema,
+  LagSchema,
+  MeSchema,
+  ReplaySchema,
+  StatusSchema,
+} from '../schemas.ts';
 
 export interface AdminDeps {
   readonly db: Db;
@@ -30,13 +44,192 @@ export interface AdminDeps {
   /** Live status of in-process connectors (replay or polling), if this process runs the scheduler. */
   readonly connectorStatus?: () => Record<string, unknown>;
   readonly version?: string;
+  /** Anonymous callers may read (GRIDSTREAM_PUBLIC_READ). */
+  readonly publicRead?: boolean;
 }
 
-const dlqTopic = z.enum(DLQ_TOPIC_NAMES as [string, ...string[]], {
-  message: `expected one of ${DLQ_TOPIC_NAMES.join(', ')}`,
+const dlqTopic = z
+  .enum(DLQ_TOPIC_NAMES as [string, ...string[]], { message: `expected one of ${DLQ_TOPIC_NAMES.join(', ')}` })
+  .meta({ description: 'A dead-letter topic' });
+const reasonFilter = z
+  .string()
+  .max(100)
+  .optional()
+  .meta({ description: 'Only this reason (an error code; old names such as `db_unavailable` are accepted too)' });
+
+export const statusRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/status',
+  operationId: 'status',
+  summary: 'Platform status for any key: version, and whether ingestion is live or an offline replay',
+  access: 'reader',
+  query: {},
+  response: StatusSchema,
 });
 
-function entryBody(e: DlqEntry, replays: Map<string, number>): Record<string, unknown> {
+export const meRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/me',
+  operationId: 'me',
+  summary: 'The calling key: id, name, role and zone allow-list',
+  access: 'reader',
+  query: {},
+  response: MeSchema,
+});
+
+export const dlqSummaryRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/admin/dlq',
+  operationId: 'dlqSummary',
+  summary: 'Dead letters per topic and reason',
+  access: 'operator',
+  query: {},
+  response: DlqSummarySchema,
+});
+
+export const dlqEntriesRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/admin/dlq/{topic}',
+  operationId: 'dlqEntries',
+  summary: 'Dead letters of a topic',
+  access: 'operator',
+  params: { topic: dlqTopic },
+  query: {
+    reason: reasonFilter,
+    source: z.string().max(100).optional().meta({ description: 'Only letters from this source topic' }),
+    limit: positiveInt(1000).default(100).meta({ description: 'Most entries' }),
+  },
+  response: DlqEntriesSchema,
+});
+
+export const dlqEntryRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/admin/dlq/{topic}/{partition}/{offset}',
+  operationId: 'dlqEntry',
+  summary: 'One dead letter with its payload',
+  access: 'operator',
+  params: {
+    topic: dlqTopic,
+    partition: positiveInt(10_000).meta({ description: 'Partition of the dead-letter topic' }),
+    offset: positiveInt(Number.MAX_SAFE_INTEGER).meta({ description: 'Offset of the dead letter in its partition' }),
+  },
+  query: {},
+  response: DlqEntrySchema,
+  errors: [404],
+});
+
+export const dlqReplayRoute = defineRoute({
+  method: 'post',
+  path: '/api/v1/admin/dlq/{topic}/replay',
+  operationId: 'dlqReplay',
+  summary: 'Replay dead letters to their source; replaying twice duplicates nothing',
+  access: 'operator',
+  params: { topic: dlqTopic },
+  query: {},
+  body: z
+    .object({
+      offsets: z
+        .array(z.object({ partition: z.number().int().min(0), offset: z.number().int().min(0) }))
+        .max(10_000)
+        .optional(),
+      reason: z.string().max(100).optional(),
+      all: z.boolean().optional(),
+    })
+    .refine(
+      (b) => b.offsets !== undefined || b.reason !== undefined || b.all === true,
+      'give offsets, a reason, or all: true',
+    ),
+  response: ReplaySchema,
+});
+
+export const jobsRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/admin/jobs',
+  operationId: 'jobs',
+  summary: 'Job runs of the scheduler',
+  access: 'operator',
+  query: {
+    job: z.string().max(200).optional().meta({ description: 'Only this job' }),
+    limit: positiveInt(1000).default(100).meta({ description: 'Most runs' }),
+  },
+  response: JobRunsSchema,
+});
+
+export const connectorsRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/admin/connectors',
+  operationId: 'connectors',
+  summary: 'Connector status: last runs, rate limits and bans, leader lease, live replay or polling',
+  access: 'operator',
+  query: {},
+  response: ConnectorsSchema,
+});
+
+export const lagRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/admin/lag',
+  operationId: 'lag',
+  summary: 'Consumer lag per group, topic and partition',
+  access: 'operator',
+  query: {},
+  response: LagSchema,
+});
+
+export const keysRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/admin/keys',
+  operationId: 'keys',
+  summary: 'API keys (never their secrets)',
+  access: 'admin',
+  query: {},
+  response: ApiKeysSchema,
+});
+
+export const createKeyRoute = defineRoute({
+  method: 'post',
+  path: '/api/v1/admin/keys',
+  operationId: 'createKey',
+  summary: 'Create an API key; the key is in the response once',
+  access: 'admin',
+  query: {},
+  body: z.object({
+    name: z.string().min(1).max(200),
+    role: z.enum(ROLES),
+    zones: z.array(zoneCode).max(200).nullable().optional(),
+    rate_limit_per_minute: z.number().int().positive().max(1_000_000).nullable().optional(),
+  }),
+  response: CreatedKeySchema,
+  status: 201,
+});
+
+export const revokeKeyRoute = defineRoute({
+  method: 'delete',
+  path: '/api/v1/admin/keys/{id}',
+  operationId: 'revokeKey',
+  summary: 'Revoke an API key (effective on every API instance within seconds)',
+  access: 'admin',
+  params: { id: z.string().min(1).max(100).meta({ description: 'The key id (not the secret)' }) },
+  query: {},
+  status: 204,
+  errors: [404],
+});
+
+export const ADMIN_ROUTES: readonly RouteContract[] = [
+  statusRoute,
+  meRoute,
+  dlqSummaryRoute,
+  dlqEntriesRoute,
+  dlqEntryRoute,
+  dlqReplayRoute,
+  jobsRoute,
+  connectorsRoute,
+  lagRoute,
+  keysRoute,
+  createKeyRoute,
+  revokeKeyRoute,
+];
+
+function entryBody(e: DlqEntry, replays: Map<string, number>): z.input<typeof DlqEntrySchema> {
   return {
     topic: e.topic,
     partition: e.partition,
@@ -54,43 +247,31 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
 
   // For every key (not only operators): whether the platform is live or replaying bundled documents, so the
   // dashboard can say so.
-  app.get('/api/v1/status', (c) => {
-    queryOf(c, {});
+  handle(app, statusRoute, (c) => {
     const live = deps.connectorStatus?.() ?? null;
-    return c.json({
+    const mode = live?.['mode'];
+    const ingestion: z.infer<typeof StatusSchema>['ingestion'] =
+      mode === 'live' ? 'live' : mode === 'offline-replay' ? 'offline-replay' : 'unknown';
+    return {
       version: deps.version ?? null,
-      ingestion: live === null ? 'unknown' : (live['mode'] ?? 'unknown'),
+      ingestion,
       role: c.get('principal').role,
-    });
+      public_read: deps.publicRead ?? false,
+    };
   });
 
   // Who the key is: name, role and zones (the dashboard shows what the role allows).
-  app.get('/api/v1/me', (c) => {
-    queryOf(c, {});
+  handle(app, meRoute, (c) => {
     const p = c.get('principal');
-    return c.json({
-      key_id: p.keyId,
-      name: p.name,
-      role: p.role,
-      zones: p.zones === null ? null : [...p.zones].sort(),
-    });
+    return { key_id: p.keyId, name: p.name, role: p.role, zones: p.zones === null ? null : [...p.zones].sort() };
   });
 
-  app.get('/api/v1/admin/dlq', async (c) => {
-    requireRole(c.get('principal'), 'operator');
-    queryOf(c, {});
-    return c.json({ topics: await summarizeDeadLetters(log, { signal: c.req.raw.signal }) });
-  });
+  handle(app, dlqSummaryRoute, async (c) => ({
+    topics: await summarizeDeadLetters(log, { signal: c.req.raw.signal }),
+  }));
 
-  app.get('/api/v1/admin/dlq/:topic', async (c) => {
-    requireRole(c.get('principal'), 'operator');
-    const topic = parsePath(dlqTopic, c.req.param('topic'), 'topic');
-    const q = queryOf(c, {
-      reason: z.string().max(100).optional(),
-      source: z.string().max(100).optional(),
-      limit: positiveInt(1000).default(100),
-    });
-    const entries = await listDeadLetters(log, topic, {
+  handle(app, dlqEntriesRoute, async (c, { params, query: q }) => {
+    const entries = await listDeadLetters(log, params.topic, {
       limit: q.limit,
       filter: {
         ...(q.reason === undefined ? {} : { reason: q.reason }),
@@ -102,52 +283,28 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       db,
       entries.flatMap((e) => (e.letter === null ? [] : [e.letter.id])),
     );
-    return c.json({ topic, entries: entries.map((e) => entryBody(e, replays)) });
+    return { topic: params.topic, entries: entries.map((e) => entryBody(e, replays)) };
   });
 
-  app.get('/api/v1/admin/dlq/:topic/:partition/:offset', async (c) => {
-    requireRole(c.get('principal'), 'operator');
-    queryOf(c, {});
-    const topic = parsePath(dlqTopic, c.req.param('topic'), 'topic');
-    const partition = parsePath(positiveInt(10_000), c.req.param('partition'), 'partition');
-    const offset = parsePath(positiveInt(Number.MAX_SAFE_INTEGER), c.req.param('offset'), 'offset');
+  handle(app, dlqEntryRoute, async (_c, { params: { topic, partition, offset } }) => {
     const entry = await showDeadLetter(log, topic, partition, offset);
     if (entry === undefined) throw new ApiError('not_found', `no record at ${topic}/${partition}/${offset}`);
     const replays = await replayCounts(db, entry.letter === null ? [] : [entry.letter.id]);
-    return c.json(entryBody(entry, replays));
+    return entryBody(entry, replays);
   });
 
-  app.post('/api/v1/admin/dlq/:topic/replay', async (c) => {
-    requireRole(c.get('principal'), 'operator');
-    queryOf(c, {});
-    const topic = parsePath(dlqTopic, c.req.param('topic'), 'topic');
-    const body = z
-      .object({
-        offsets: z
-          .array(z.object({ partition: z.number().int().min(0), offset: z.number().int().min(0) }))
-          .max(10_000)
-          .optional(),
-        reason: z.string().max(100).optional(),
-        all: z.boolean().optional(),
-      })
-      .refine(
-        (b) => b.offsets !== undefined || b.reason !== undefined || b.all === true,
-        'give offsets, a reason, or all: true',
-      )
-      .safeParse(await c.req.json().catch(() => null));
-    if (!body.success)
-      throw new ApiError('bad_request', `body: ${body.error.issues[0]?.message ?? 'invalid'}`, { param: 'body' });
+  handle(app, dlqReplayRoute, async (c, { params: { topic }, body }) => {
     let entries: DlqEntry[];
-    if (body.data.offsets !== undefined) {
+    if (body.offsets !== undefined) {
       entries = [];
-      for (const o of body.data.offsets) {
+      for (const o of body.offsets) {
         const e = await showDeadLetter(log, topic, o.partition, o.offset);
         if (e !== undefined) entries.push(e);
       }
     } else {
       entries = await listDeadLetters(log, topic, {
         limit: 100_000,
-        filter: body.data.reason === undefined ? {} : { reason: body.data.reason },
+        filter: body.reason === undefined ? {} : { reason: body.reason },
       });
     }
     const result = await replayDeadLetters(log, entries, {
@@ -155,23 +312,19 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       record: (e) => recordReplay(db, e),
       signal: c.req.raw.signal,
     });
-    return c.json({ topic, selected: entries.length, replayed: result.replayed, failed: result.failed });
+    return { topic, selected: entries.length, replayed: result.replayed, failed: [...result.failed] };
   });
 
-  app.get('/api/v1/admin/jobs', async (c) => {
-    requireRole(c.get('principal'), 'operator');
-    const q = queryOf(c, { job: z.string().max(200).optional(), limit: positiveInt(1000).default(100) });
+  handle(app, jobsRoute, async (_c, { query: q }) => {
     const { rows } = await db.query(
       `SELECT id, job, window_start, window_end, status, started_at, finished_at, documents, points, errors, duration_ms, error
        FROM job_runs WHERE ($1::text IS NULL OR job = $1) ORDER BY started_at DESC LIMIT $2`,
       [q.job ?? null, q.limit],
     );
-    return c.json({ runs: rows });
+    return { runs: rows };
   });
 
-  app.get('/api/v1/admin/connectors', async (c) => {
-    requireRole(c.get('principal'), 'operator');
-    queryOf(c, {});
+  handle(app, connectorsRoute, async () => {
     const [jobs, limits, leases] = await Promise.all([
       db.query(
         `SELECT DISTINCT ON (job) job, status, started_at, finished_at, documents, points, errors, error
@@ -182,17 +335,15 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       ),
       db.query('SELECT name, holder, expires_at, acquired_at, renewed_at FROM leases ORDER BY name'),
     ]);
-    return c.json({
+    return {
       jobs: jobs.rows,
       rate_limits: limits.rows,
       leases: leases.rows,
       live: deps.connectorStatus?.() ?? null,
-    });
+    };
   });
 
-  app.get('/api/v1/admin/lag', async (c) => {
-    requireRole(c.get('principal'), 'operator');
-    queryOf(c, {});
+  handle(app, lagRoute, async (c) => {
     const groups = [];
     for (const { group, topics } of deps.consumerGroups) {
       for (const topic of topics) {
@@ -205,56 +356,30 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
         groups.push({ group, topic, lag: partitions.reduce((n, p) => n + p.lag, 0), partitions });
       }
     }
-    return c.json({ groups });
+    return { groups };
   });
 
-  app.get('/api/v1/admin/keys', async (c) => {
-    requireRole(c.get('principal'), 'admin');
-    queryOf(c, {});
-    return c.json({ keys: await listApiKeys(db) });
-  });
+  handle(app, keysRoute, async () => ({
+    keys: (await listApiKeys(db)).map((k) => ({ ...k, zones: k.zones === null ? null : [...k.zones] })),
+  }));
 
-  app.post('/api/v1/admin/keys', async (c) => {
-    requireRole(c.get('principal'), 'admin');
-    queryOf(c, {});
-    const body = z
-      .object({
-        name: z.string().min(1).max(200),
-        role: z.enum(ROLES),
-        zones: z.array(zoneCode).max(200).nullable().optional(),
-        rate_limit_per_minute: z.number().int().positive().max(1_000_000).nullable().optional(),
-      })
-      .safeParse(await c.req.json().catch(() => null));
-    if (!body.success) {
-      const issue = body.error.issues[0];
-      throw new ApiError('bad_request', `body.${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`, {
-        param: String(issue?.path[0] ?? 'body'),
-      });
-    }
+  handle(app, createKeyRoute, async (_c, { body }) => {
     const { key, record } = await createApiKey(db, {
-      name: body.data.name,
-      role: body.data.role,
-      zones: body.data.zones ?? null,
-      rateLimitPerMinute: body.data.rate_limit_per_minute ?? null,
+      name: body.name,
+      role: body.role,
+      zones: body.zones ?? null,
+      rateLimitPerMinute: body.rate_limit_per_minute ?? null,
     });
-    return c.json({ key, record, note: 'the key is shown once; store it now' }, 201);
+    return {
+      key,
+      record: { ...record, zones: record.zones === null ? null : [...record.zones] },
+      note: 'the key is shown once; store it now',
+    };
   });
 
-  app.delete('/api/v1/admin/keys/:id', async (c) => {
-    requireRole(c.get('principal'), 'admin');
-    queryOf(c, {});
-    const id = c.req.param('id');
+  handle(app, revokeKeyRoute, async (c, { params: { id } }) => {
     if (!(await revokeApiKey(db, id))) throw new ApiError('not_found', `no active key ${id}`);
     deps.permissions.verifier.invalidate(id);
     return c.body(null, 204);
   });
-}
-
-function parsePath<T>(schema: z.ZodType<T>, value: string, name: string): T {
-  const r = schema.safeParse(value);
-  if (!r.success)
-    throw new ApiError('bad_request', `path parameter "${name}": ${r.error.issues[0]?.message ?? 'invalid'}`, {
-      param: name,
-    });
-  return r.data;
 }

@@ -2,9 +2,24 @@ import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { sleep } from '../../common/index.ts';
 import type { LiveFeed, SlotEvent } from '../live-feed.ts';
-import { queryOf, zoneList } from '../params.ts';
+import { zoneList } from '../params.ts';
 import type { ApiEnv } from '../permissions.ts';
 import { allowZone } from '../permissions.ts';
+import { defineRoute, handle } from '../route.ts';
+import { SlotEventSchema } from '../schemas.ts';
+
+export const streamRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/stream',
+  operationId: 'stream',
+  summary: 'Server-Sent Events: one `slot` event per series with a newly stored slot',
+  description:
+    'A `hello` event on connect, then one `slot` event (JSON: zone, metric, production type, qualifier, slot, value, updated_at) per series that got a newly stored slot, and a comment every 15 s.',
+  access: 'reader',
+  query: { zones: zoneList.optional().meta({ description: 'Zones (default: all the key may read)' }) },
+  contentType: 'text/event-stream',
+  events: { slot: SlotEventSchema },
+});
 
 /**
  * `GET /api/v1/stream?zones=DE_LU,FR`: Server-Sent Events, one `slot` event per series that got a newly stored
@@ -12,8 +27,7 @@ import { allowZone } from '../permissions.ts';
  * closing the connection. Zones outside the key's allow-list are refused (listed) or filtered out (unlisted).
  */
 export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortSignal): void {
-  app.get('/api/v1/stream', (c) => {
-    const q = queryOf(c, { zones: zoneList.optional() });
+  handle(app, streamRoute, (c, { query: q }) => {
     const principal = c.get('principal');
     for (const zone of q.zones ?? []) allowZone(principal, zone, 'zones');
     const wanted = q.zones === undefined ? null : new Set(q.zones);

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { DeadLetterSchema, METRICS } from '../contracts/index.ts';
+
+/**
+ * The JSON bodies the API answers, as zod schemas: handlers are type-checked against them and the OpenAPI document
+ * is generated from them (tests validate real answers against that document).
+ */
+
+const isoInstant = z.string().meta({ format: 'date-time', examples: ['2025-10-21T06:00:00.000Z'] });
+const nullableString = z.string().nullable();
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ description: 'URI naming the error code, e.g. https://gridstream.dev/problems/not_found' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    param: z.string().optional().meta({ description: 'The parameter at fault (400, 403, 404)' }),
+  })
+  .meta({ description: 'An error (RFC 9457 problem details)' });
+
+export const HealthSchema = z.object({ status: z.literal('ok') });
+
+export const ReadinessSchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  ready: z.boolean(),
+  state: z.enum(['idle', 'starting', 'running', 'stopping', 'stopped', 'failed']),
+  components: z.array(
+    z.object({
+      name: z.string(),
+      state: z.enum(['idle', 'starting', 'running', 'stopping', 'stopped', 'failed']),
+      degraded: nullableString.meta({ description: 'Why a running part cannot work right now' }),
+      error: nullableString.meta({ description: 'Why a failed part failed' }),
+    }),
+  ),
+  checks: z.record(z.string(), z.string()).optional().meta({ description: '`ok` or why not, per dependency' }),
+});
+
+export const ZonesSchema = z.object({
+  zones: z.array(
+    z.object({
+      code: z.string(),
+      name: z.string(),
+      country: nullableString,
+      countries: z.array(z.string()),
+      area_type: nullableString,
+      time_zone: nullableString,
+      eic: nullableString,
+      first_slot: isoInstant,
+      last_slot: isoInstant,
+      metrics: z.array(z.string()),
+    }),
+  ),
+});
+
+export const PointSchema = z.object({
+  ts: isoInstant.meta({ description: 'Start of the bucket (UTC)' }),
+  value: z.number().meta({ description: 'Rounded by unit: MW/MWh 3 decimals, prices 2, gCO2eq/kWh 1, shares 4' }),
+  flags: z.array(z.string()).optional(),
+  slots: z.number().int().optional().meta({ description: 'Slots with a value in the bucket (only when not all)' }),
+  expected_slots: z.number().int().optional(),
+});
+
+export const SeriesSchema = z.object({
+  zone: z.string(),
+  metric: z.enum(METRICS),
+  resolution: z.enum(['PT15M', 'PT1H', 'P1D']),
+  from: isoInstant,
+  to: isoInstant,
+  time_zone: z.string().meta({ description: 'Time zone bare dates and daily buckets were read in' }),
+  as_of: isoInstant.nullable(),
+  series: z.array(
+    z.object({
+      production_type: nullableString,
+      production_type_name: nullableString,
+      carbon_mode: nullableString,
+      counterpart_zone: nullableString,
+      qualifier: nullableString,
+      unit: z.string(),
+      aggregation: z.enum(['avg', 'sum']),
+      points: z.array(PointSchema),
+    }),
+  ),
+});
+
+export const CarbonIntensitySchema = z.object({
+  zone: z.string(),
+  basis: z.enum(['production', 'consumption']),
+  factors: z.enum(['lifecycle', 'direct']),
+  source: z.enum(['gridstream', 'electricitymaps']),
+  resolution: z.enum(['PT15M', 'PT1H', 'P1D']),
+  from: isoInstant,
+  to: isoInstant,
+  time_zone: z.string(),
+  unit: z.literal('gCO2eq/kWh'),
+  points: z.array(PointSchema),
+});
+
+export const MixSchema = z.object({
+  zone: z.string(),
+  slot: isoInstant,
+  requested_at: isoInstant.nullable().meta({
+    description: 'The `at` asked for, when it was not a slot boundary: the answer is the slot that contains it',
+  }),
+  unit: z.string(),
+  total: z.number(),
+  entries: z.array(
+    z.object({
+      production_type: z.string(),
+      name: z.string(),
+      category: nullableString,
+      value: z.number(),
+      share: z.number().min(0).max(1).meta({ description: 'Fraction of the total, 0–1' }),
+    }),
+  ),
+  missing: z.array(z.string()),
+});
+
+export const CompletenessSchema = z.object({
+  zone: z.string(),
+  from: isoInstant,
+  to: isoInstant,
+  time_zone: z.string(),
+  days: z.array(
+    z.object({
+      metric: z.string(),
+      day: z.string().meta({ description: 'Local calendar day of the zone, YYYY-MM-DD' }),
+      expected_slots: z.number().int(),
+      present_slots: z.number().int(),
+      series: z.number().int(),
+      expected_values: z.number().int(),
+      present_values: z.number().int(),
+      completeness: z.number().min(0).max(1).nullable().meta({ description: 'Fraction present, 0–1' }),
+    }),
+  ),
+});
+
+export const StatusSchema = z.object({
+  version: nullableString,
+  ingestion: z.enum(['live', 'offline-replay', 'unknown']),
+  role: z.enum(['reader', 'operator', 'admin']),
+  public_read: z.boolean().meta({ description: 'Anonymous callers may read (the dashboard opens without a key)' }),
+});
+
+export const MeSchema = z.object({
+  key_id: nullableString,
+  name: z.string(),
+  role: z.enum(['reader', 'operator', 'admin']),
+  zones: z.array(z.string()).nullable(),
+});
+
+export const DlqSummarySchema = z.object({
+  topics: z.array(z.object({ topic: z.string(), total: z.number().int(), byReason: z.record(z.string(), z.number()) })),
+});
+
+export const DlqEntrySchema = z.object({
+  topic: z.string(),
+  partition: z.number().int(),
+  offset: z.number().int(),
+  timestamp: isoInstant,
+  letter: DeadLetterSchema.nullable(),
+  invalid: nullableString,
+  replays: z.number().int(),
+});
+
+export const DlqEntriesSchema = z.object({ topic: z.string(), entries: z.array(DlqEntrySchema) });
+
+export const ReplaySchema = z.object({
+  topic: z.string(),
+  selected: z.number().int(),
+  replayed: z.number().int(),
+  failed: z.array(z.object({ topic: z.string(), partition: z.number(), offset: z.number(), reason: z.string() })),
+});
+
+const row = z.record(z.string(), z.unknown());
+
+export const JobRunsSchema = z.object({ runs: z.array(row) });
+
+export const ConnectorsSchema = z.object({
+  jobs: z.array(row),
+  rate_limits: z.array(row),
+  leases: z.array(row),
+  live: z.record(z.string(), z.unknown()).nullable().meta({ description: 'In-process connectors: replay or polling' }),
+});
+
+export const LagSchema = z.object({
+  groups: z.array(
+    z.object({
+      group: z.string(),
+      topic: z.string(),
+      lag: z.number().int(),
+      partitions: z.array(
+        z.object({
+          partition: z.number().int(),
+          end: z.number().int(),
+          committed: z.number().int().nullable(),
+          lag: z.number().int(),
+        }),
+      ),
+    }),
+  ),
+});
+
+export const ApiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(['reader', 'operator', 'admin']),
+  zones: z.array(z.string()).nullable(),
+  rateLimitPerMinute: z.number().int().nullable(),
+  createdAt: z.string(),
+  revokedAt: nullableString,
+  requestCount: z.number().int(),
+  lastUsedAt: nullableString,
+});
+
+export const ApiKeysSchema = z.object({ keys: z.array(ApiKeySchema) });
+
+export const CreatedKeySchema = z.object({ key: z.string(), record: ApiKeySchema, note: z.string() });
+
+/** The `slot` event of `GET /api/v1/stream` (Server-Sent Events: `event: slot`, `data:` this JSON). */
+export const SlotEventSchema = z.object({
+  zone: z.string(),
+  metric: z.string(),
+  production_type: nullableString,
+  counterpart_zone: nullableString,
+  qualifier: nullableString,
+  unit: z.string(),
+  slot: isoInstant.meta({ description: 'The newest slot stored for the series' }),
+  value: z.number().nullable(),
+  updated_at: isoInstant,
+});

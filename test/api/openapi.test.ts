@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildDeadLetter, produceDeadLetters } from '../../src/log/index.ts';
+import { writeObservations } from '../../src/storage/index.ts';
+import * as web from '../../web/src/api-types.ts';
+import type { TestApi } from '../helpers/api.ts';
+import { startTestApi } from '../helpers/api.ts';
+
+type Schema = Record<string, unknown>;
+
+/**
+ * Follows `path` (`zones[].code`) through a JSON Schema: object properties, array items, record values, and the
+ * branches of anyOf/oneOf (nullable values). True when the document declares that field.
+ */
+function declares(schema: Schema | undefined, path: readonly string[]): boolean {
+  if (schema === undefined) return false;
+  if (path.length === 0) return true;
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+    const branches = schema[key];
+    if (Array.isArray(branches) && branches.some((b) => declares(b as Schema, path))) return true;
+  }
+  const [head, ...rest] = path;
+  if (head === '[]') return declares(schema['items'] as Schema | undefined, rest);
+  const props = schema['properties'] as Record<string, Schema> | undefined;
+  if (props !== undefined && head !== undefined && head in props) return declares(props[head], rest);
+  const extra = schema['additionalProperties'];
+  if (typeof extra === 'object' && extra !== null) return declares(extra as Schema, rest);
+  return extra === true || (props === undefined && schema['type'] === 'object' && extra === undefined);
+}
+
+/** Decodes `value` with a web decoder while recording every field path it reads. */
+function readsOf(decode: (value: unknown, at: string) => unknown, value: unknown): string[][] {
+  const reads: string[][] = [];
+  const wrap = (v: unknown, path: string[]): unknown => {
+    if (typeof v !== 'object' || v === null) return v;
+    return new Proxy(v, {
+      get(target, key, receiver) {
+        const got: unknown = Reflect.get(target, key, receiver);
+        if (typeof key !== 'string') return got;
+        if (Array.isArray(target)) {
+          if (!/^\d+$/.test(key)) return typeof got === 'function' ? (got as () => unknown).bind(receiver) : got;
+          return wrap(got, [...path, '[]']);
+        }
+        reads.push([...path, key]);
+        return wrap(got, [...path, key]);
+      },
+    });
+  };
+  decode(wrap(value, []), '$');
+  return reads;
+}
+
+describe('OpenAPI: one source for the HTTP contract', () => {
+  let api: TestApi;
+  let doc: {
+    paths: Record<
+      string,
+      Record<
+        string,
+        { operationId: string; responses: Record<string, { content?: Record<string, { schema: Schema }> }> }
+      >
+    >;
+  };
+  const schemaOf = (operationId: string): Schema => {
+    for (const ops of Object.values(doc.paths))
+      for (const op of Object.values(ops))
+        if (op.operationId === operationId) {
+          const ok = op.responses['200'] ?? op.responses['201'];
+          return ok?.content?.['application/json']?.schema ?? {};
+        }
+    throw new Error(`no operation ${operationId}`);
+  };
+
+  before(async () => {
+    api = await startTestApi();
+    doc = (await api.json('/api/openapi.json', { key: null })).body as typeof doc;
+  });
+  after(async () => {
+    await api.close();
+  });
+
+  it('every operation answers what the document says (validated with Ajv), for every operation', async () => {
+    await produceDeadLetters(api.log, [
+      buildDeadLetter({
+        stage: 'processing',
+        reason: 'unmapped_area',
+        message: 'unknown area',
+        source: { topic: 'raw.entsoe', partition: 0, offset: 7, key: 'k' },
+        payload: '{}',
+      }),
+    ]);
+    const ok = async (path: string, init?: Parameters<TestApi['request']>[1]) => {
+      const r = await api.request(path, init);
+      if (r.status >= 300) assert.fail(`${init?.method ?? 'GET'} ${path} → ${r.status}: ${await r.text()}`);
+      return r;
+    };
+    await ok('/api/v1/zones');
+    await ok(
+      '/api/v1/series?zone=FI&metric=generation_actual&production_type=nuclear,B19&from=2023-05-08&to=2023-05-09&resolution=PT1H',
+    );
+    await ok('/api/v1/carbon-intensity?zone=FI&from=2023-05-08&to=2023-05-09');
+    await ok('/api/v1/mix?zone=FI&at=2023-05-08T10:07:00Z');
+    await ok('/api/v1/completeness?zone=FI&from=2023-05-08&to=2023-05-10');
+    await ok('/api/v1/status');
+    await ok('/api/v1/me');
+    await ok('/api/v1/admin/dlq');
+    const entries = (await (await ok('/api/v1/admin/dlq/dlq-processing')).json()) as {
+      entries: { partition: number; offset: number }[];
+    };
+    const first = entries.entries[0];
+    assert.ok(first !== undefined);
+    await ok(`/api/v1/admin/dlq/dlq-processing/${first.partition}/${first.offset}`);
+    await ok('/api/v1/admin/dlq/dlq-processing/replay', { method: 'POST', body: { reason: 'unmapped_area' } });
+    await ok('/api/v1/admin/jobs');
+    await ok('/api/v1/admin/connectors');
+    await ok('/api/v1/admin/lag');
+    await ok('/api/v1/admin/keys');
+    const created = (await (
+      await ok('/api/v1/admin/keys', { method: 'POST', body: { name: 'x', role: 'reader' } })
+    ).json()) as {
+      record: { id: string };
+    };
+    await ok(`/api/v1/admin/keys/${created.record.id}`, { method: 'DELETE' });
+    await ok('/healthz', { key: null });
+    await ok('/readyz', { key: null });
+    await ok('/metrics', { key: null });
+    await ok('/api/docs', { key: null });
+    // Errors are documented problems too (checked by the same validator).
+    assert.equal((await api.request('/api/v1/series?zone=FI')).status, 400);
+    assert.equal((await api.request('/api/v1/zones', { key: null })).status, 401);
+    assert.equal((await api.request('/api/v1/mix?zone=XX')).status, 404);
+
+    const streamed = api.server.app.request('/api/v1/stream?zones=FI', {
+      headers: { authorization: 'Bearer test-admin-key-0123456789' },
+    });
+    const sse = await streamed;
+    assert.equal(sse.status, 200);
+    await sse.body?.cancel();
+    api.openapi.seen.set('stream', new Set([200]));
+
+    const unexercised = api.openapi.operations.filter(
+      (id) => ![...(api.openapi.seen.get(id) ?? [])].some((s) => s < 300),
+    );
+    assert.deepEqual(unexercised, [], 'every documented operation was called with success');
+  });
+
+  it('documents dates with examples, parameters with descriptions, and refuses what it does not document', async () => {
+    const series = doc.paths['/api/v1/series']?.['get'] as unknown as {
+      description: string;
+      parameters: { name: string; description?: string; examples?: Record<string, { value: unknown }> }[];
+    };
+    assert.match(series.description, /bare date .* 00:00 in the time zone of the zone/);
+    const from = series.parameters.find((p) => p.name === 'from');
+    assert.ok(Object.values(from?.examples ?? {}).some((e) => e.value === '2025-10-21'));
+    assert.ok(
+      series.parameters.every((p) => (p.description ?? '').length > 0),
+      'every parameter described',
+    );
+    assert.ok(series.parameters.some((p) => p.name === 'tz'));
+    const undocumented = await api.request(
+      '/api/v1/series?zone=FI&metric=generation_actual&from=2023-05-08&to=2023-05-09&colour=red',
+    );
+    assert.equal(undocumented.status, 400);
+  });
+
+  it("the dashboard's decoders read only fields the document declares, from real answers", async () => {
+    const cases: [string, string, (value: unknown, at: string) => unknown][] = [
+      ['zones', '/api/v1/zones', web.decodeZones],
+      ['series', '/api/v1/series?zone=FI&metric=generation_actual&from=2023-05-08&to=2023-05-09', web.decodeSeriesList],
+      ['carbonIntensity', '/api/v1/carbon-intensity?zone=FI&from=2023-05-08&to=2023-05-09', web.decodeCarbon],
+      ['mix', '/api/v1/mix?zone=FI', web.decodeMix],
+      ['completeness', '/api/v1/completeness?zone=FI&from=2023-05-08&to=2023-05-10', web.decodeCompleteness],
+      ['connectors', '/api/v1/admin/connectors', web.decodeConnectors],
+      ['lag', '/api/v1/admin/lag', web.decodeLag],
+      ['dlqSummary', '/api/v1/admin/dlq', web.decodeDlqSummary],
+      ['dlqEntries', '/api/v1/admin/dlq/dlq-processing', web.decodeDlqEntries],
+      ['keys', '/api/v1/admin/keys', web.decodeApiKeys],
+      ['jobs', '/api/v1/admin/jobs', web.decodeRows('runs')],
+    ];
+    for (const [operationId, path, decode] of cases) {
+      const { status, body } = await api.json(path);
+      assert.equal(status, 200, path);
+      const undeclared = readsOf(decode, body).filter((p) => !declares(schemaOf(operationId), p));
+      assert.deepEqual(
+        undeclared.map((p) => p.join('.')),
+        [],
+        `${operationId}: fields the decoder reads but the document does not declare`,
+      );
+    }
+    const created = await api.json('/api/v1/admin/keys', { method: 'POST', body: { name: 'y', role: 'reader' } });
+    assert.deepEqual(
+      readsOf(web.decodeCreatedKey, created.body).filter((p) => !declares(schemaOf('createKey'), p)),
+      [],
+    );
+    const replayed = await api.json('/api/v1/admin/dlq/dlq-processing/replay', { method: 'POST', body: { all: true } });
+    assert.deepEqual(
+      readsOf(web.decodeReplay, replayed.body).filter((p) => !declares(schemaOf('dlqReplay'), p)),
+      [],
+    );
+  });
+
+  it('the live feed event the dashboard decodes is the one the stream route documents', async () => {
+    const response = await api.server.app.request('/api/v1/stream?zones=DK_2', {
+      headers: { authorization: 'Bearer test-admin-key-0123456789' },
+    });
+    const reader = response.body!.getReader();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended without ${String(pattern)}`);
+        text += Buffer.from(value).toString('utf8');
+      }
+    };
+    await readUntil(/event: hello/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writeObservations(api.db, [
+      {
+        zone: 'DK_2',
+        metric: 'load_actual',
+        productionType: '',
+        counterpartZone: '',
+        qualifier: '',
+        unit: 'MW',
+        source: 'entsoe',
+        documentId: 'live',
+        revision: 1,
+        points: [{ t: '2031-01-01T00:00:00Z', v: 42 }],
+      },
+    ]);
+    await readUntil(/event: slot\ndata: .*2031-01-01/);
+    await reader.cancel();
+    const data = /event: slot\ndata: (.*2031-01-01.*)\n/.exec(text)?.[1] ?? '{}';
+    const event: unknown = JSON.parse(data);
+    const stream = doc.paths['/api/v1/stream']?.['get'] as unknown as { 'x-gridstream-events': Record<string, Schema> };
+    const schema = stream['x-gridstream-events']['slot'];
+    assert.deepEqual(
+      readsOf(web.decodeSlotEvent, event).filter((p) => !declares(schema, p)),
+      [],
+    );
+  });
+});
