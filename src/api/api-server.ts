@@ -100,8 +100,6 @@ export class ApiServer implements Component {
 
   async #start(): Promise<void> {
     const o = this.#options;
-    const { generated } = await ensureAdminKey(o.db, o.adminKey);
-    if (generated !== null) o.onGeneratedAdminKey?.(generated);
     this.#permissions = new Permissions(o.db, {
       publicRead: o.publicRead,
       defaultRatePerMinute: o.defaultRatePerMinute,
@@ -142,6 +140,9 @@ export class ApiServer implements Component {
       },
     });
     await this.#server.start();
+    // After the port is bound: a start that fails (a port in use) must not spend the one showing of a new key.
+    const { generated } = await ensureAdminKey(o.db, o.adminKey);
+    if (generated !== null) o.onGeneratedAdminKey?.(generated);
   }
 
   async #stop(graceMs: number): Promise<void> {

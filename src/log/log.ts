@@ -77,9 +77,12 @@ export interface LogConsumer {
    * called or `signal` aborts; a batch being handled is never interrupted.
    */
   batches(options?: { readonly signal?: AbortSignal }): AsyncIterable<ConsumedBatch>;
-  /** Commits next-offsets to read. Committing for a partition this member no longer owns is ignored (returns false). */
+  /**
+   * Commits next-offsets to read. Committing for a partition this member no longer owns is ignored (returns false).
+   * After `close()` it rejects with `closed`, like every other use of a closed consumer or log.
+   */
   commit(offsets: readonly PartitionOffset[]): Promise<boolean>;
-  /** Makes the next batch for `partition` start at `offset`. */
+  /** Makes the next batch for `partition` start at `offset`; `closed` after `close()`. */
   seek(offset: PartitionOffset): Promise<void>;
   /** Partitions currently assigned to this member (changes when members join or leave). */
   assignment(): readonly { readonly topic: string; readonly partition: number }[];

@@ -1,5 +1,5 @@
 import type { Component, LifecycleState, Readiness, StopOptions } from '../common/index.ts';
-import { Lifecycle, errorMessage, problemLogger } from '../common/index.ts';
+import { Lifecycle, errorCode, errorMessage, problemLogger } from '../common/index.ts';
 import type { Logger } from '../observability/index.ts';
 
 /**
@@ -12,6 +12,8 @@ export class Supervisor {
   readonly #components: Component[] = [];
   readonly #logger: Logger;
   readonly #life: Lifecycle;
+  /** Set while the supervisor itself stops components: their ends are not failures. */
+  #winding = false;
 
   constructor(logger: Logger) {
     this.#logger = logger;
@@ -80,7 +82,8 @@ export class Supervisor {
         this.#watch(c);
       }
     } catch (error) {
-      this.#logger.error({ err: error }, 'start failed; stopping what was started');
+      this.#winding = true;
+      this.#logger.error(logFields(error), `start failed (${errorMessage(error)}); stopping what was started`);
       for (const c of started.reverse()) await c.stop({ graceMs: 5_000 }).catch(() => undefined);
       throw error;
     }
@@ -88,15 +91,19 @@ export class Supervisor {
 
   #watch(c: Component): void {
     void c.finished.then(() => {
-      if (this.#life.state !== 'running' && this.#life.state !== 'starting') return;
+      if (this.#winding || (this.#life.state !== 'running' && this.#life.state !== 'starting')) return;
       const failure = c.error ?? new Error(`${c.name} stopped unexpectedly`);
-      this.#logger.error({ component: c.name, err: failure }, `${c.name} failed: ${errorMessage(failure)}; stopping`);
+      this.#logger.error(
+        { component: c.name, ...logFields(failure) },
+        `${c.name} failed: ${errorMessage(failure)}; stopping`,
+      );
       this.#life.fail(failure);
       void this.stop({ graceMs: 10_000 });
     });
   }
 
   async #stopAll(graceMs: number, deadline: AbortSignal): Promise<void> {
+    this.#winding = true;
     const ends = Date.now() + graceMs;
     for (const c of [...this.#components].reverse()) {
       // Each component gets what is left of the overall grace (at least a second, to release its resources).
@@ -106,4 +113,10 @@ export class Supervisor {
       this.#logger.debug({ component: c.name, ms: Math.round(performance.now() - started) }, 'stopped');
     }
   }
+}
+
+/** Log fields of an error: an expected one (it has a gridstream code) by code and message, a bug with its stack. */
+function logFields(error: unknown): Record<string, unknown> {
+  const code = errorCode(error, '');
+  return code === '' ? { err: error } : { code, err: errorMessage(error) };
 }

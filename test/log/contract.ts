@@ -441,6 +441,36 @@ export function logContract(name: string, open: (t: TestContext) => Promise<LogU
       });
     });
 
+    it('any use after close() fails with the same typed, non-retryable closed error', async (t) => {
+      const { log, dispose } = await open(t);
+      try {
+        const topic = uniqueName('contract');
+        await log.createTopics([{ name: topic, partitions: 1 }]);
+        const group = uniqueName('g');
+        const consumer = log.consumer({ groupId: group, topics: [topic] });
+        await consumer.close();
+        const isClosed = (e: unknown) => e instanceof LogError && e.code === 'closed' && !e.retryable;
+        await assert.rejects(
+          consumer.commit([{ topic, partition: 0, offset: 0 }]),
+          isClosed,
+          'commit after consumer close',
+        );
+        await assert.rejects(consumer.seek({ topic, partition: 0, offset: 0 }), isClosed, 'seek after consumer close');
+        for await (const _ of consumer.batches()) assert.fail('a closed consumer yields no batch');
+        await log.close();
+        const value = new TextEncoder().encode('x');
+        await assert.rejects(log.produce(topic, [{ key: 'k', value }]), isClosed, 'produce');
+        await assert.rejects(log.createTopics([{ name: uniqueName('t'), partitions: 1 }]), isClosed, 'createTopics');
+        await assert.rejects(log.read(topic, 0, 0, 10), isClosed, 'read');
+        await assert.rejects(log.offsets(topic), isClosed, 'offsets');
+        await assert.rejects(log.committed(group, topic), isClosed, 'committed');
+        await assert.rejects(log.topics(), isClosed, 'topics');
+        assert.throws(() => log.consumer({ groupId: group, topics: [topic] }), isClosed, 'consumer');
+      } finally {
+        await dispose();
+      }
+    });
+
     it('batches() ends on abort and on close(); close() of consumers and of the log is idempotent', async (t) => {
       const { log, dispose } = await open(t);
       try {

@@ -7,13 +7,28 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
 import type { EmbeddedLog, LogConsumer } from '../../src/log/index.ts';
-import { LogError, createEmbeddedLog, murmur2, partitionForKey } from '../../src/log/index.ts';
+import { LogError, createEmbeddedLog, murmur2, namespacedLog, partitionForKey } from '../../src/log/index.ts';
 import { tempDir } from '../helpers/services.ts';
 import { logContract, nextBatch, nextOffsets, waitFor } from './contract.ts';
 
 logContract('embedded', async () => {
   const dir = await tempDir('gridstream-log-');
   const log = await createEmbeddedLog({ dir: dir.path });
+  return {
+    log,
+    async dispose() {
+      await log.close();
+      await dir.remove();
+    },
+  };
+});
+
+// Once more through the namespaced wrapper (GRIDSTREAM_NAMESPACE): it must keep the same contract.
+logContract('embedded, namespaced', async () => {
+  const dir = await tempDir('gridstream-log-');
+  const base = await createEmbeddedLog({ dir: dir.path });
+  await base.createTopics([{ name: 'other.raw.entsoe', partitions: 1 }]); // another environment's topic
+  const log = namespacedLog(base, 'ns_test');
   return {
     log,
     async dispose() {

@@ -11,7 +11,7 @@ import {
   TimeoutError,
   UserError,
 } from '@platformatic/kafka';
-import { LogError, type Log } from '../../src/log/index.ts';
+import { LogError, namespacedLog, type Log } from '../../src/log/index.ts';
 import { createKafkaLog, KAFKA_COMPRESSIONS, type KafkaLogOptions } from '../../src/log/kafka/index.ts';
 import { toLogError } from '../../src/log/kafka/errors.ts';
 import { silentLogger } from '../../src/observability/index.ts';
@@ -66,6 +66,12 @@ if (kafkaBrokers() !== undefined) {
     const opened = await openKafka(t);
     if (opened === undefined) throw new Error('KAFKA_BROKERS disappeared');
     return opened;
+  });
+  // Once more through the namespaced wrapper (GRIDSTREAM_NAMESPACE shares one cluster between environments).
+  logContract('kafka, namespaced', async (t) => {
+    const opened = await openKafka(t);
+    if (opened === undefined) throw new Error('KAFKA_BROKERS disappeared');
+    return { log: namespacedLog(opened.log, `ns_${randomBytes(4).toString('hex')}`), dispose: opened.dispose };
   });
 } else {
   // Without a broker the suite is one visible skip (a failure under npm test), not 14 confusing ones.

@@ -53,7 +53,7 @@ async function gridstream(
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
-const RANGE = ['--from', '2025-10-21', '--to', '2025-10-22'];
+const RANGE = ['--from', '2025-10-21', '--to', '2025-10-22', '--tz', 'UTC'];
 
 for (const kind of DB_KINDS) {
   describe(`gridstream migrate and export: ${kind}`, () => {
@@ -159,6 +159,22 @@ for (const kind of DB_KINDS) {
         issued_ms: String(Date.parse('2025-10-22T06:30:00Z')),
       });
       assert.equal(rows[4]?.['issued_ms'], null);
+
+      // One zone: a bare date is midnight in its time zone (Helsinki, UTC+3 in October): all 8 FI slots, which
+      // start at 23:00 UTC the day before, are inside 2025-10-21 local.
+      const local = await gridstream(
+        h,
+        dir.path,
+        'export',
+        '--zones',
+        'FI',
+        '--from',
+        '2025-10-21',
+        '--to',
+        '2025-10-22',
+      );
+      assert.equal(local.code, 0, local.stderr);
+      assert.equal(local.stdout.trimEnd().split('\n').length, 1 + 8);
     });
 
     it('answers --help and refuses a missing range with a usage error', async (t) => {
@@ -171,6 +187,35 @@ for (const kind of DB_KINDS) {
       const missing = await gridstream(h, '/', 'export', '--zones', 'FI');
       assert.equal(missing.code, 2);
       assert.match(missing.stderr, /--from is required/);
+      const metric = await gridstream(
+        h,
+        '/',
+        'export',
+        '--metrics',
+        'generation',
+        '--from',
+        '2025-10-21',
+        '--to',
+        '2025-10-22',
+      );
+      assert.equal(metric.code, 2);
+      assert.match(metric.stderr, /unknown metric\(s\) generation; metrics are generation_actual/);
+      const zone = await gridstream(h, '/', 'export', '--zones', 'XX', '--from', '2025-10-21', '--to', '2025-10-22');
+      assert.equal(zone.code, 2);
+      assert.match(zone.stderr, /unknown zone\(s\) XX/);
+      const several = await gridstream(
+        h,
+        '/',
+        'export',
+        '--zones',
+        'FI,NO_5',
+        '--from',
+        '2025-10-21',
+        '--to',
+        '2025-10-22',
+      );
+      assert.equal(several.code, 2);
+      assert.match(several.stderr, /give --tz/);
     });
   });
 }

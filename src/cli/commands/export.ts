@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
+import { METRICS } from '../../contracts/index.ts';
+import type { ReferenceData } from '../../reference/index.ts';
+import { loadReference } from '../../reference/index.ts';
 import type { ExportFormat } from '../../storage/index.ts';
+import { fromLocal, isValidTimeZone } from '../../time/index.ts';
 import {
   EXPORT_CSV_HEADER,
   EXPORT_FORMATS,
@@ -21,15 +25,44 @@ import { LineWriter } from '../output.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** `2025-10-21` is midnight UTC of that day; anything else must be an ISO instant with a zone. */
-function instantOption(args: ParsedArgs, name: string): string {
+/**
+ * `--from`/`--to` as an instant. A bare date (`2025-10-21`) is 00:00 in `timeZone` — the time zone of the one zone
+ * exported, or `--tz` — like everywhere in gridstream; anything else must be an ISO instant with an offset.
+ */
+function instantOption(args: ParsedArgs, name: string, timeZone: () => string): string {
   const text = stringOption(args, name);
   if (text === undefined) throw new UsageError(`--${name} is required`);
-  const iso = DAY.test(text) ? `${text}T00:00:00Z` : text;
-  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(iso) || !Number.isFinite(Date.parse(iso))) {
-    throw new UsageError(`--${name} must be a date (2025-10-21) or an ISO instant with a zone (got "${text}")`);
+  if (DAY.test(text) && Number.isFinite(Date.parse(`${text}T00:00:00Z`)))
+    return new Date(fromLocal(Date.parse(`${text}T00:00:00Z`), timeZone())).toISOString();
+  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(text) || !Number.isFinite(Date.parse(text))) {
+    throw new UsageError(`--${name} must be a date (2025-10-21) or an ISO instant with an offset (got "${text}")`);
   }
-  return new Date(Date.parse(iso)).toISOString();
+  return new Date(Date.parse(text)).toISOString();
+}
+
+/** The time zone bare dates are read in: `--tz`, else that of the one zone asked for; several zones need `--tz`. */
+function timeZoneFor(args: ParsedArgs, zones: readonly string[], reference: ReferenceData): string {
+  const tz = stringOption(args, 'tz');
+  if (tz !== undefined) {
+    if (!isValidTimeZone(tz))
+      throw new UsageError(`--tz must be an IANA time zone such as Europe/Paris or UTC (got "${tz}")`);
+    return tz;
+  }
+  const [only, ...others] = zones;
+  if (only === undefined || others.length > 0)
+    throw new UsageError(
+      `a bare date is midnight in the zone's time zone: with ${only === undefined ? 'all zones' : `zones ${zones.join(', ')}`}, give --tz (e.g. --tz UTC) or ISO instants`,
+    );
+  return reference.zone(only).timeZone;
+}
+
+/** Zones and metrics that exist, or a usage error naming the ones that do not. */
+function checkNames(zones: readonly string[], metrics: readonly string[], reference: ReferenceData): void {
+  const unknownMetrics = metrics.filter((m) => !(METRICS as readonly string[]).includes(m));
+  if (unknownMetrics.length > 0)
+    throw new UsageError(`unknown metric(s) ${unknownMetrics.join(', ')}; metrics are ${METRICS.join(', ')}`);
+  const unknownZones = zones.filter((z) => !reference.hasZone(z));
+  if (unknownZones.length > 0) throw new UsageError(`unknown zone(s) ${unknownZones.join(', ')}`);
 }
 
 function formatOf(args: ParsedArgs, out: string | undefined): ExportFormat {
@@ -48,11 +81,13 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'Export stored grid observations as CSV, NDJSON or Parquet',
   usage:
-    'export --from <date> --to <date> [--zones FI,NO_5] [--metrics generation_actual] [--format csv|ndjson|parquet] [--out <file>]',
+    'export --from <date> --to <date> [--zones FI] [--tz Europe/Helsinki] [--metrics generation_actual] [--format csv|ndjson|parquet] [--out <file>]',
   details: [
     'Writes every stored observation of the zones and metrics with a slot start in [--from, --to), in key order',
-    '(zone, metric, production type, counterpart zone, qualifier, slot). --from/--to take a date (midnight UTC) or',
-    'an ISO instant with a zone; --to is exclusive. Without --zones or --metrics: all of them.',
+    '(zone, metric, production type, counterpart zone, qualifier, slot). --from/--to take a date (00:00 in the time',
+    'zone of the one zone exported, or of --tz; several zones need --tz) or an ISO instant with an offset; --to is',
+    'exclusive. Without --zones or --metrics: all of them. Values are exported exactly as stored, never rounded.',
+    'An unknown zone or metric is a usage error (exit 2) that names it.',
     '',
     'CSV header:',
     `  ${EXPORT_CSV_HEADER}`,
@@ -71,16 +106,22 @@ export const exportCommand: Command = {
     to: { type: 'string' },
     format: { type: 'string', short: 'f' },
     out: { type: 'string', short: 'o' },
+    tz: { type: 'string' },
     schema: { type: 'string' },
   },
   async run(ctx, args) {
-    const from = instantOption(args, 'from');
-    const to = instantOption(args, 'to');
+    const reference = loadReference();
+    const zones = listOption(args, 'zones') ?? [];
+    const metrics = listOption(args, 'metrics') ?? [];
+    checkNames(zones, metrics, reference);
+    const timeZone = () => timeZoneFor(args, zones, reference);
+    const from = instantOption(args, 'from', timeZone);
+    const to = instantOption(args, 'to', timeZone);
     if (Date.parse(to) <= Date.parse(from)) throw new UsageError('--to must be after --from');
     const outOption = stringOption(args, 'out');
     const out = outOption === undefined ? undefined : resolve(ctx.cwd, outOption);
     const format = formatOf(args, out);
-    const query = { zones: listOption(args, 'zones') ?? [], metrics: listOption(args, 'metrics') ?? [], from, to };
+    const query = { zones, metrics, from, to };
     try {
       return await withDb(
         ctx,

@@ -137,12 +137,13 @@ export class EmbeddedConsumer implements LogConsumer, GroupMember {
   }
 
   async commit(offsets: readonly PartitionOffset[]): Promise<boolean> {
+    if (this.#closed) throw new LogError('closed', 'the consumer is closed');
     const owned: PartitionOffset[] = [];
     for (const o of offsets) {
       if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
         throw new LogError('invalid_argument', `invalid offset ${o.offset} for ${o.topic}/${o.partition}`);
       }
-      if (!this.#closed && this.#host.coordinator.owns(this, o.topic, o.partition)) owned.push(o);
+      if (this.#host.coordinator.owns(this, o.topic, o.partition)) owned.push(o);
     }
     if (owned.length > 0) await this.#host.commit(this.#options.groupId, owned);
     return owned.length === offsets.length;

@@ -75,7 +75,9 @@ export class KafkaGroupConsumer implements LogConsumer {
     // after it, so the next round joins again.
     this.#member.on('error', this.#onMemberError);
     this.#joining = this.#join();
-    // Until the first iteration, a failed first join is only remembered; it must not become an unhandled rejection.
+    // Until the first iteration, a failed first join is only remembered; it must not become an unhandled rejection
+    // (a consumer closed before it was ever iterated fails its join with `closed`, and nobody awaits it).
+    this.#joining.catch(() => undefined);
     this.#joined.promise.catch(() => undefined);
   }
 

@@ -83,7 +83,8 @@ class KafkaLog implements Log {
   }
 
   produce(topic: string, records: readonly LogRecord[], options: Signal = {}): Promise<readonly RecordPosition[]> {
-    this.#checkOpen();
+    // A rejected promise, never a synchronous throw: callers of a Promise API handle one path (as the embedded log).
+    if (this.#closing !== undefined) return Promise.reject(new LogError('closed', 'the Kafka log is closed'));
     return this.#producer.produce(topic, records, options.signal);
   }
 
