@@ -38,7 +38,8 @@ export function prettyLine(json: string, options: { readonly colour: boolean; re
     if ((key === 'err' || key === 'error') && typeof value === 'object' && value !== null) {
       const e = value as Record<string, unknown>;
       const code = typeof e['code'] === 'string' ? `${e['code']}: ` : '';
-      fields.push(`${key}=${JSON.stringify(`${code}${String(e['message'] ?? '')}`)}`);
+      const message = typeof e['message'] === 'string' ? e['message'] : '';
+      fields.push(`${key}=${JSON.stringify(`${code}${message}`)}`);
       if (options.stacks && typeof e['stack'] === 'string') stack = e['stack'];
       continue;
     }

@@ -71,7 +71,10 @@ if (kafkaBrokers() !== undefined) {
   logContract('kafka, namespaced', async (t) => {
     const opened = await openKafka(t);
     if (opened === undefined) throw new Error('KAFKA_BROKERS disappeared');
-    return { log: namespacedLog(opened.log, `ns_${randomBytes(4).toString('hex')}`), dispose: opened.dispose };
+    return {
+      log: namespacedLog(opened.log, `ns_${randomBytes(4).toString('hex')}`),
+      dispose: () => opened.dispose(),
+    };
   });
 } else {
   // Without a broker the suite is one visible skip (a failure under npm test), not 14 confusing ones.

@@ -70,12 +70,12 @@ describe('log format', () => {
     assert.doesNotMatch(lines.join(''), /s3cr3t-token-value|"pid"|\{"level"/);
     assert.match(lines[1] ?? '', /ERROR {2}failed {2}err="boom \[redacted\]"/);
     assert.doesNotMatch(lines[1] ?? '', /\n {4}at /, 'no stack at info level');
-    assert.doesNotMatch(lines.join(''), /\u001b\[/, 'no colours when not a terminal');
+    assert.ok(!lines.join('').includes('\u001b['), 'no colours when not a terminal');
   });
   it('auto: pretty and coloured on a terminal, JSON otherwise; json: always JSON', () => {
     const tty = capture('auto', true);
     tty.logger.info('hello');
-    assert.match(tty.lines[0] ?? '', /\u001b\[32mINFO/);
+    assert.ok((tty.lines[0] ?? '').includes('\u001b[32mINFO'), 'coloured on a terminal');
     const pipe = capture('auto', false);
     pipe.logger.info('hello');
     assert.equal((JSON.parse(pipe.lines[0] ?? '') as { msg: string }).msg, 'hello');
