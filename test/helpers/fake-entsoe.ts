@@ -36,8 +36,8 @@ export type Fault =
   | 'too-large' // HTTP 400 acknowledgement "larger than maximum allowed period"
   | 'unauthorized' // HTTP 401 with the real HTML body
   | 'ban-page' // HTTP 429 with the old "Max allowed requests per minute" page, no end time
-  | { readonly status: number } // that status with an HTML body (503: maintenance)
-  | { readonly banUntil: number }; // HTTP 429 "Requester banned until <ISO time>"
+  | { readonly status: number; readonly body?: string; readonly contentType?: string } // default: HTML maintenance page
+  | { readonly banUntil: number }; // HTTP 429 "Requester banned until '<ISO time>'.", the real R3 body
 
 export interface FakeRequest {
   readonly at: number;
@@ -266,8 +266,9 @@ export class FakeEntsoe {
         this.#send(
           res,
           fault.status,
-          'text/html',
-          '<html><body><h1>Service Temporarily Unavailable</h1><p>Scheduled maintenance is currently underway. Please check back soon.</p></body></html>',
+          fault.contentType ?? 'text/html',
+          fault.body ??
+            '<html><body><h1>Service Temporarily Unavailable</h1><p>Scheduled maintenance is currently underway. Please check back soon.</p></body></html>',
         );
       return;
     }
@@ -326,6 +327,7 @@ export class FakeEntsoe {
   }
 }
 
+/** The body the R3 service sends a banned token, as reported in BerriJ/entsoe-apy#99 (2025-11-25). */
 function banPage(until: number): string {
-  return `<html><body><h1>HTTP Status 429 - TOO MANY REQUESTS</h1><p>Requester banned until ${new Date(until).toISOString()}</p></body></html>`;
+  return `<html><body><p>Requester banned until '${new Date(until).toISOString()}'.</p></body></html>`;
 }

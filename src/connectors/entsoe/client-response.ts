@@ -6,7 +6,8 @@
  *   200|4xx + Acknowledgement "No matching data found"   empty result, not a failure
  *   4xx + Acknowledgement "… larger than maximum allowed period …" / "number of instances … exceeds …"   too large
  *   Acknowledgement "Unexpected error occurred" / "502 Bad Gateway"   transient
- *   429, or any body "Requester banned until <time>" / "Max allowed requests per minute …"   ban of the token
+ *   429, or any body "Requester banned until '<time>'." / "Max allowed requests per minute …"   ban of the token
+ *   3xx to port 81 or 8443 (the old guide's ban redirect)   ban of the token
  *   401/403 HTML "Unauthorized. Missing or invalid security token"   unauthorized
  *   5xx, HTML maintenance pages   transient
  */
@@ -20,8 +21,26 @@ export type EntsoeAnswer =
   | { readonly kind: 'documents'; readonly bodies: readonly { readonly text: string; readonly entry: string | null }[] }
   | { readonly kind: 'no_data'; readonly reason: string };
 
-const BAN_UNTIL = /banned\s+until\s*:?\s*([0-9][0-9T:.\-+ Z/]*[0-9Z])/i;
+/*
+ * Bans, as documented and as seen (quoted verbatim):
+ * - Old RESTful API guide §1.8 (quoted in EnergieID/entsoe-py#70): "Reaching of 400 query/minute limit through an
+ *   unique IP address or security token will result in a temporary ban of 10 minutes. When a user reaches the
+ *   limit, requests coming from the user will be redirected to the different port 81 (8443) which returns "HTTP
+ *   Status 429 - TOO MANY REQUESTS" with message text "Max allowed requests per minute from each unique IP is max up
+ *   to 400 only"." Whether that redirect is an HTTP 3xx or done in the network is not said: both are bans here.
+ * - Help centre, "API Rate Limit Part 1" (transparencyplatform.zendesk.com/hc/en-us/articles/12783148966036): "the
+ *   system may temporarily ban the token"; "users are automatically unbanned after approximately 10 minutes".
+ * - Seen from the R3 service (BerriJ/entsoe-apy#99, 2025-11-25), HTTP 429:
+ *   `<html><body><p>Requester banned until '2025-11-25T10:01:55.545Z'.</p></body></html>` — the end is quoted,
+ *   an ISO instant with milliseconds and `Z`. No other wording or date format was found.
+ */
+/** The documented ban length, waited when a ban does not state its end ("temporary ban of 10 minutes"). */
+export const ENTSOE_BAN_MS = 600_000;
+/** A stated end more than an hour (six documented bans) away is not believed, most likely a misread date: cut to it. */
+export const ENTSOE_MAX_BAN_MS = 3_600_000;
+const BAN_UNTIL = /banned\s+until\s*:?\s*['"]?\s*([0-9][0-9T:.\-+ Z/]*[0-9Z])/i;
 const BAN_WORDING = /banned|too many requests|max allowed requests per minute/i;
+const BAN_REDIRECT_PORTS = new Set(['81', '8443']);
 const NO_DATA = /no matching data/i;
 const TOO_LARGE =
   /larger than maximum allowed period|number of instances .*exceeds|exceeds (the )?allowed (maximum|limit)|amount of requested data exceeds/i;
@@ -29,9 +48,9 @@ const TRANSIENT = /unexpected error occurred|502 bad gateway/i;
 const decoder = new TextDecoder('utf-8');
 
 /**
- * Reads a ban's end from a body such as `Requester banned until 2026-05-01T10:15:00Z`. The exact wording and date
- * format are unconfirmed, so ISO instants with or without `T`/zone (a missing zone is read as UTC) are accepted;
- * `null` when there is no readable time.
+ * Reads a ban's end from a body such as `Requester banned until '2025-11-25T10:01:55.545Z'.` (the one form seen).
+ * Other ISO forms are accepted in case the service changes it: with or without quotes, `T`, seconds or a zone (a
+ * missing zone is read as UTC). `null` when there is no readable time.
  */
 export function parseBanUntil(body: string): number | null {
   const m = BAN_UNTIL.exec(body);
@@ -71,7 +90,11 @@ export function readEntsoeAnswer(response: HttpResponse, where: string): EntsoeA
     });
 
   const looksLikeDocument = text.startsWith('<?xml') || /^\s*<(\w+:)?\w+_MarketDocument[\s>]/.test(text);
-  if (status === 429 || (!zip && (status >= 400 || !looksLikeDocument) && BAN_WORDING.test(text.slice(0, 4096)))) {
+  if (
+    status === 429 ||
+    isBanRedirect(response) ||
+    (!zip && (status >= 400 || !looksLikeDocument) && BAN_WORDING.test(text.slice(0, 4096)))
+  ) {
     const until = parseBanUntil(text);
     throw new EntsoeError('banned', `ENTSO-E refuses the token for now (HTTP ${status})`, {
       retryable: true,
@@ -113,6 +136,14 @@ export function readEntsoeAnswer(response: HttpResponse, where: string): EntsoeA
     });
   }
   return { kind: 'documents', bodies: [{ text, entry: null }] };
+}
+
+/** A redirect to the port the old guide sends banned requests to (see above); not followed, so read here. */
+function isBanRedirect(response: HttpResponse): boolean {
+  if (response.status < 300 || response.status >= 400) return false;
+  const location = response.headers.get('location');
+  // A relative location keeps the port: only an absolute one can point elsewhere.
+  return location !== null && URL.canParse(location) && BAN_REDIRECT_PORTS.has(new URL(location).port);
 }
 
 function httpError(status: number, where: string, cause: HttpError): EntsoeError {

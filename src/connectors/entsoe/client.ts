@@ -22,7 +22,7 @@ import {
   referenceTimeZone,
   requestTimeZone,
 } from './client-limits.ts';
-import { readEntsoeAnswer } from './client-response.ts';
+import { ENTSOE_BAN_MS, ENTSOE_MAX_BAN_MS, readEntsoeAnswer } from './client-response.ts';
 import { EntsoeError } from './errors.ts';
 import { parseEntsoeDocument } from './parse.ts';
 import { entsoeQuery, requestKey } from './requests.ts';
@@ -42,7 +42,7 @@ export interface EntsoeClientOptions {
   readonly retry?: RetryOptions;
   /** Time limit of one HTTP exchange. @default 120 000 ms (a year of PT15M data takes a while) */
   readonly timeoutMs?: number;
-  /** @default 600 000 ms (the service's ban lasts "approximately 10 minutes") */
+  /** Wait when a ban states no end. @default {@link ENTSOE_BAN_MS}, 600 000 ms: the documented "ban of 10 minutes" */
   readonly defaultBanMs?: number;
   /** Overrides of {@link ENTSOE_LIMITS} per document type. */
   readonly limits?: Readonly<Record<string, Partial<EntsoeLimit>>>;
@@ -114,7 +114,9 @@ export class EntsoeClient {
       logger: options.logger,
       now: this.#now,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
-      ...(options.defaultBanMs === undefined ? {} : { defaultBanMs: options.defaultBanMs }),
+      // Set here rather than left to the HTTP layer's defaults: these lengths are ENTSO-E's documented ban.
+      defaultBanMs: options.defaultBanMs ?? ENTSOE_BAN_MS,
+      maxBanMs: ENTSOE_MAX_BAN_MS,
       ...(options.observer === undefined ? {} : { observer: options.observer }),
     };
     this.#timeZoneOf = options.timeZoneOf ?? referenceTimeZone;

@@ -47,7 +47,13 @@ export {
   requestTimeZone,
   referenceTimeZone,
 } from './client-limits.ts';
-export { readEntsoeAnswer, parseBanUntil, type EntsoeAnswer } from './client-response.ts';
+export {
+  readEntsoeAnswer,
+  parseBanUntil,
+  ENTSOE_BAN_MS,
+  ENTSOE_MAX_BAN_MS,
+  type EntsoeAnswer,
+} from './client-response.ts';
 export { EntsoeClient, type EntsoeClientOptions, type EntsoeFetchResult, type EntsoeFetchFailure } from './client.ts';
 export {
   EntsoeIngestor,

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Secret } from '../../../src/config/index.ts';
 import type { EntsoeClientOptions } from '../../../src/connectors/entsoe/index.ts';
-import { EntsoeClient, entsoeRequest, parseBanUntil } from '../../../src/connectors/entsoe/index.ts';
-import type { RateLimitStore } from '../../../src/connectors/http/index.ts';
+import { EntsoeClient, EntsoeError, entsoeRequest, parseBanUntil } from '../../../src/connectors/entsoe/index.ts';
+import type { BucketSpec, RateLimitStore, TakeResult } from '../../../src/connectors/http/index.ts';
 import { MemoryRateLimitStore, bucketFor, rateLimitKey } from '../../../src/connectors/http/index.ts';
 import { loadReference } from '../../../src/reference/index.ts';
+import type { Fault } from '../../helpers/fake-entsoe.ts';
 import { FakeEntsoe, TEST_TOKEN, captureLogger } from '../../helpers/fake-entsoe.ts';
 
 const reference = loadReference();
@@ -16,6 +17,48 @@ const day = (d: number) =>
     { start: Date.parse('2025-10-21T00:00Z') + d * 3_600_000, end: Date.parse('2025-10-21T01:00Z') + d * 3_600_000 },
     reference,
   );
+
+/*
+ * Ban bodies quoted from their sources (see client-response.ts): the R3 service's answer (BerriJ/entsoe-apy#99) and
+ * the old guide's two texts (§1.8, quoted in EnergieID/entsoe-py#70). `realBan` only changes the stated instant.
+ */
+const realBan = (iso: string): string => `<html><body><p>Requester banned until '${iso}'.</p></body></html>`;
+const OLD_HTML =
+  '<html><body><h1>HTTP Status 429 - TOO MANY REQUESTS</h1><p>Max allowed requests per minute from each unique IP is max up to 400 only</p></body></html>';
+const OLD_TEXT = 'Max allowed requests per minute from each unique IP is max up to 400 only';
+
+/**
+ * A store on a hand-moved clock that waits out every ban at once: it records when each ban was set and until when,
+ * then moves the clock a minute past the end (the bucket is full again), so that no test sleeps through a ban.
+ */
+class InstantBanStore implements RateLimitStore {
+  readonly bans: { readonly at: number; readonly until: number }[] = [];
+  /** The clock at every request the store let go. */
+  readonly granted: number[] = [];
+  readonly #clock: { now: number };
+  readonly #inner: MemoryRateLimitStore;
+
+  constructor(clock: { now: number }) {
+    this.#clock = clock;
+    this.#inner = new MemoryRateLimitStore({ now: () => clock.now });
+  }
+
+  async take(key: string, spec: BucketSpec): Promise<TakeResult> {
+    const result = await this.#inner.take(key, spec);
+    if (result.granted) this.granted.push(this.#clock.now);
+    return result;
+  }
+
+  async ban(key: string, until: number): Promise<void> {
+    this.bans.push({ at: this.#clock.now, until });
+    await this.#inner.ban(key, until);
+    this.#clock.now = Math.max(this.#clock.now, until) + 60_000;
+  }
+
+  bannedUntil(key: string): Promise<number | null> {
+    return this.#inner.bannedUntil(key);
+  }
+}
 
 describe('ENTSO-E client: bans and the shared rate limit', () => {
   let fake: FakeEntsoe;
@@ -107,7 +150,9 @@ describe('ENTSO-E client: bans and the shared rate limit', () => {
     assert.ok(Date.now() - started >= ((90 - capacity) / refillPerSecond) * 1000 - 50);
   });
 
-  it('reads ban end times in the formats seen or plausible', () => {
+  it('reads ban end times in the form seen and in other plausible ISO forms', () => {
+    // Seen (BerriJ/entsoe-apy#99); the others are not seen anywhere, accepted in case the wording changes.
+    assert.equal(parseBanUntil(realBan('2025-11-25T10:01:55.545Z')), Date.parse('2025-11-25T10:01:55.545Z'));
     assert.equal(parseBanUntil('Requester banned until 2026-05-01T10:15:00Z'), Date.parse('2026-05-01T10:15:00Z'));
     assert.equal(
       parseBanUntil('<p>Requester banned until 2026-05-01 10:15:00</p>'),
@@ -115,5 +160,67 @@ describe('ENTSO-E client: bans and the shared rate limit', () => {
     );
     assert.equal(parseBanUntil('banned until: 2026-05-01T12:15:00+02:00.'), Date.parse('2026-05-01T10:15:00Z'));
     assert.equal(parseBanUntil('Max allowed requests per minute from each unique IP is max up to 400 only'), null);
+  });
+  describe('on a hand-moved clock', () => {
+    const START = Date.parse('2025-11-25T09:55:00Z');
+    const run = async (fault: Fault, extra: Partial<EntsoeClientOptions> = {}, times = 1) => {
+      const clock = { now: START };
+      const store = new InstantBanStore(clock);
+      fake.heal();
+      fake.fail(fault, { times });
+      const before = fake.requests.length;
+      const result = await new EntsoeClient(options(store, { now: () => clock.now, ...extra })).fetch(day(5));
+      fake.heal();
+      return { result, store, sent: fake.requests.length - before };
+    };
+
+    it('waits until the end the real ban states, then sends the request again', async () => {
+      const { result, store, sent } = await run({ status: 429, body: realBan('2025-11-25T10:01:55.545Z') });
+      assert.deepEqual(store.bans, [{ at: START, until: Date.parse('2025-11-25T10:01:55.545Z') }]);
+      assert.equal(sent, 2);
+      assert.equal(result.documents.length, 1);
+      assert.equal(result.failures.length, 0);
+      assert.ok(store.granted[1]! >= store.bans[0]!.until, 'the second request went out after the ban');
+    });
+
+    const noEnd: [string, Fault][] = [
+      ['the documented 429 page', { status: 429, body: OLD_HTML }],
+      ['the documented 429 message as plain text', { status: 429, body: OLD_TEXT, contentType: 'text/plain' }],
+      ['the documented message with a 200 status', { status: 200, body: OLD_TEXT, contentType: 'text/plain' }],
+      ['a bare 429', { status: 429, body: '' }],
+      ['a ban whose end cannot be read', { status: 429, body: realBan('2025-13-45T99:00:00Z') }],
+    ];
+    for (const [what, fault] of noEnd) {
+      it(`waits the documented 10 minutes after ${what}`, async () => {
+        const { result, store, sent } = await run(fault);
+        assert.equal(store.bans.length, 1);
+        assert.equal(store.bans[0]!.until - store.bans[0]!.at, 600_000);
+        assert.equal(sent, 2);
+        assert.equal(result.documents.length, 1);
+      });
+    }
+
+    it('pauses one second for a stated end already past (clock skew), not ten minutes', async () => {
+      const { result, store } = await run({ status: 429, body: realBan('2025-11-25T09:54:58.000Z') });
+      assert.equal(store.bans[0]!.until - store.bans[0]!.at, 1000);
+      assert.equal(result.documents.length, 1);
+    });
+
+    it('cuts a stated end more than an hour away to an hour', async () => {
+      const { result, store } = await run({ status: 429, body: realBan('2035-11-25T10:01:55.545Z') });
+      assert.equal(store.bans[0]!.until - store.bans[0]!.at, 3_600_000);
+      assert.equal(result.documents.length, 1);
+    });
+
+    it('gives the request up as banned after maxBanWaits bans, each waited out before the next request', async () => {
+      const retry = { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3, maxBanWaits: 2 };
+      const { result, store, sent } = await run({ status: 429, body: OLD_HTML }, { retry }, 10);
+      assert.equal(sent, 3, 'the first request and one after each of two bans');
+      assert.equal(store.bans.length, 3);
+      for (let i = 1; i < sent; i++) assert.ok(store.granted[i]! >= store.bans[i - 1]!.until);
+      const failure = result.failures[0]!;
+      assert.equal(failure.httpStatus, 429);
+      assert.ok(failure.error instanceof EntsoeError && failure.error.code === 'banned');
+    });
   });
 });
