@@ -39,6 +39,9 @@ export const UNITS = [
   'SEK/MWh',
   'NOK/MWh',
   'gCO2eq/kWh',
+  /** A share, 0–1 (renewable and fossil-free shares). */
+  'fraction',
+  /** Shares before they became fractions: still read from older log records, stored as fractions (÷ 100). */
   '%',
 ] as const;
 export type Unit = (typeof UNITS)[number];

@@ -126,8 +126,8 @@ export function observationsFromElectricityMaps(
         const to = neighbour(key, e.datetime);
         if (to !== undefined) add('flow_physical', 'MW', t, mw, est, { counterpartZone: to.code });
       }
-      add('renewable_share', '%', t, e.renewablePercentage, est);
-      add('fossil_free_share', '%', t, e.fossilFreePercentage, est);
+      add('renewable_share', 'fraction', t, fraction(e.renewablePercentage), est);
+      add('fossil_free_share', 'fraction', t, fraction(e.fossilFreePercentage), est);
     }
   } else {
     for (const e of outcome.entries) {
@@ -136,7 +136,7 @@ export function observationsFromElectricityMaps(
       add('carbon_intensity_consumption', 'gCO2eq/kWh', t, e.carbonIntensity, est, {
         factors: e.emissionFactorType ?? 'lifecycle',
       });
-      add('fossil_free_share', '%', t, e.fossilFreePercentage, est);
+      add('fossil_free_share', 'fraction', t, fraction(e.fossilFreePercentage), est);
     }
   }
 
@@ -184,4 +184,9 @@ function countSteps(
     }
   }
   return n;
+}
+
+/** Electricity Maps publishes shares in percent; gridstream keeps every share as a fraction 0–1. */
+function fraction(percent: number | null | undefined): number | null | undefined {
+  return percent === null || percent === undefined ? percent : percent / 100;
 }

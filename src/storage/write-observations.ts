@@ -71,7 +71,7 @@ export async function writeObservationsIn(
   chunks: readonly GridSeriesChunk[],
   options: WriteObservationsOptions = {},
 ): Promise<WriteObservationsResult> {
-  const { rows, rejected, superseded } = prepareObservationRows(chunks);
+  const { rows, rejected, superseded } = prepareObservationRows(chunks.map(upcastShares));
   if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0, superseded, revisions: 0, rejected };
   const o = options.signal === undefined ? {} : { signal: options.signal };
   let direct: ObservationRow[];
@@ -247,4 +247,13 @@ function reasonFor(sqlState: string | undefined): ObservationRejectReason {
   if (sqlState === '23514') return 'constraint_violation';
   if (sqlState === '22003') return 'value_out_of_range';
   return 'rejected_by_database';
+}
+
+/**
+ * Shares used to travel in percent (unit `%`); they are fractions 0–1 now (unit `fraction`). Older records still in
+ * the log (a replay, a rewound consumer) are stored the new way, so one series never mixes both.
+ */
+function upcastShares(chunk: GridSeriesChunk): GridSeriesChunk {
+  if (chunk.unit !== '%') return chunk;
+  return { ...chunk, unit: 'fraction', points: chunk.points.map((p) => ({ ...p, v: p.v / 100 })) };
 }

@@ -57,8 +57,8 @@ describe('production-based intensity (hand-computed; TR has no factor overrides,
     const r = compute([gen('TR', 'B04', 100), gen('TR', 'B19', 300)]).get('TR');
     close(r?.productionLifecycle, (100 * 490 + 300 * 11) / 400); // 130.75
     close(r?.productionDirect, (100 * 370 + 300 * 0) / 400); // 92.5
-    close(r?.renewableShare, 75);
-    close(r?.fossilFreeShare, 75);
+    close(r?.renewableShare, 0.75);
+    close(r?.fossilFreeShare, 0.75);
     assert.equal(r?.consumptionLifecycle, null, 'no flows: no consumption-based value');
   });
   it('storage: discharge counts with the storage factor; pumping (consumption) and negative output are not generation', () => {
@@ -72,7 +72,7 @@ describe('production-based intensity (hand-computed; TR has no factor overrides,
     // hydro discharge 2024: 350.96 lifecycle / 291.77 direct (Electricity Maps fallback, emission-factors.csv)
     close(r?.productionLifecycle, (100 * 490 + 300 * 11 + 100 * 350.96) / 500);
     close(r?.productionDirect, (100 * 370 + 100 * 291.77) / 500);
-    close(r?.renewableShare, 60, 1e-12);
+    close(r?.renewableShare, 0.6, 1e-12);
     close(r?.generation, 500);
   });
   it('zone overrides come first: DE_LU coal uses the DE 2024 lifecycle factor 1140.4', () => {

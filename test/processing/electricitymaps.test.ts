@@ -63,7 +63,8 @@ describe('Electricity Maps → observations', () => {
       { reference, documentId: 'x' },
     );
     const ff = r.chunks.find((c) => c.metric === 'fossil_free_share');
-    assert.ok(ff !== undefined && Math.abs((ff.points[0]?.v ?? 0) - 57.78) < 1e-9);
+    assert.ok(ff !== undefined && Math.abs((ff.points[0]?.v ?? 0) - 0.5778) < 1e-9);
+    assert.equal(ff.unit, 'fraction');
   });
 });
 

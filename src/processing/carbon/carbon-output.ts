@@ -59,8 +59,8 @@ const OUTPUTS: readonly Output[] = [
     unit: 'gCO2eq/kWh',
     value: (r) => r.consumptionDirect,
   },
-  { metric: 'renewable_share', qualifier: '', unit: '%', value: (r) => r.renewableShare },
-  { metric: 'fossil_free_share', qualifier: '', unit: '%', value: (r) => r.fossilFreeShare },
+  { metric: 'renewable_share', qualifier: '', unit: 'fraction', value: (r) => r.renewableShare },
+  { metric: 'fossil_free_share', qualifier: '', unit: 'fraction', value: (r) => r.fossilFreeShare },
 ];
 
 const PARTIAL: Flag[] = ['partial'];

@@ -18,7 +18,7 @@ export interface ProductionIntensity {
   /** gCO2eq/kWh, `null` without generation. */
   readonly lifecycle: number | null;
   readonly direct: number | null;
-  /** Percent of generation. */
+  /** Fraction of generation, 0–1. */
   readonly renewableShare: number | null;
   readonly fossilFreeShare: number | null;
 }
@@ -50,7 +50,7 @@ export function productionIntensity(mix: Iterable<MixEntry>, factors: DayFactors
     emissionsDirect: direct,
     lifecycle: has ? lifecycle / generation : null,
     direct: has ? direct / generation : null,
-    renewableShare: has ? (100 * renewable) / generation : null,
-    fossilFreeShare: has ? (100 * fossilFree) / generation : null,
+    renewableShare: has ? renewable / generation : null,
+    fossilFreeShare: has ? fossilFree / generation : null,
   };
 }
