@@ -53,7 +53,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     if (!(error instanceof ApiError)) deps.logger.error({ err: error, path: c.req.path }, 'request failed');
     return problem(c, error);
   });
-  app.notFound((c) => problem(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => problem(c, new ApiError('api.not_found', `no route ${c.req.method} ${c.req.path}`)));
   systemRoutes(app, { metrics: deps.metrics, version: deps.version, readiness: deps.readiness, routes: API_ROUTES });
 
   const v1 = new Hono<ApiEnv>();

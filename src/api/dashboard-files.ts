@@ -23,12 +23,13 @@ const TYPES: Readonly<Record<string, string>> = {
 export function dashboardFiles(dir: string): (app: Hono) => void {
   return (app) => {
     app.get('*', async (c) => {
-      if (c.req.path.startsWith('/api/')) return problem(c, new ApiError('not_found', `no route GET ${c.req.path}`));
+      if (c.req.path.startsWith('/api/'))
+        return problem(c, new ApiError('api.not_found', `no route GET ${c.req.path}`));
       const index = join(dir, 'index.html');
       if (!existsSync(index)) {
         return problem(
           c,
-          new ApiError('unavailable', `the dashboard is not built (no ${index}); run "npm run build:web"`),
+          new ApiError('api.unavailable', `the dashboard is not built (no ${index}); run "npm run build:web"`),
         );
       }
       const requested = normalize(join(dir, decodeURIComponent(c.req.path)));

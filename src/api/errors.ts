@@ -1,37 +1,38 @@
+import type { ErrorCode } from '../common/index.ts';
 import type { Context } from 'hono';
 import { GridstreamError, errorCode, isRetryable } from '../common/index.ts';
 
 export const API_ERROR_CODES = [
-  'bad_request',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'rate_limited',
-  'conflict',
-  'unavailable',
-  'internal_error',
-] as const;
+  'api.bad_request',
+  'api.unauthorized',
+  'api.forbidden',
+  'api.not_found',
+  'api.rate_limited',
+  'api.conflict',
+  'api.unavailable',
+  'api.internal_error',
+] as const satisfies readonly ErrorCode[];
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 const STATUS: Readonly<Record<ApiErrorCode, number>> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  rate_limited: 429,
-  conflict: 409,
-  unavailable: 503,
-  internal_error: 500,
+  'api.bad_request': 400,
+  'api.unauthorized': 401,
+  'api.forbidden': 403,
+  'api.not_found': 404,
+  'api.rate_limited': 429,
+  'api.conflict': 409,
+  'api.unavailable': 503,
+  'api.internal_error': 500,
 };
 const TITLE: Readonly<Record<ApiErrorCode, string>> = {
-  bad_request: 'Bad request',
-  unauthorized: 'Unauthorized',
-  forbidden: 'Forbidden',
-  not_found: 'Not found',
-  rate_limited: 'Too many requests',
-  conflict: 'Conflict',
-  unavailable: 'Service unavailable',
-  internal_error: 'Internal server error',
+  'api.bad_request': 'Bad request',
+  'api.unauthorized': 'Unauthorized',
+  'api.forbidden': 'Forbidden',
+  'api.not_found': 'Not found',
+  'api.rate_limited': 'Too many requests',
+  'api.conflict': 'Conflict',
+  'api.unavailable': 'Service unavailable',
+  'api.internal_error': 'Internal server error',
 };
 
 /** An HTTP error answered as `application/problem+json` (RFC 9457). */
@@ -46,7 +47,7 @@ export class ApiError extends GridstreamError<ApiErrorCode> {
     detail: string,
     options: { param?: string; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(code, detail, { retryable: code === 'rate_limited' || code === 'unavailable', cause: options.cause });
+    super(code, detail, { retryable: code === 'api.rate_limited' || code === 'api.unavailable', cause: options.cause });
     this.status = STATUS[code];
     this.param = options.param;
     this.headers = options.headers ?? {};
@@ -66,13 +67,15 @@ export function problem(c: Context, error: unknown): Response {
     error instanceof ApiError
       ? error
       : isRetryable(error)
-        ? new ApiError('unavailable', `temporarily unavailable (${errorCode(error)}); try again shortly`, {
+        ? new ApiError('api.unavailable', `temporarily unavailable (${errorCode(error)}); try again shortly`, {
             headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
             cause: error,
           })
-        : new ApiError('internal_error', 'the server could not answer this request');
+        : new ApiError('api.internal_error', 'the server could not answer this request');
   const body = {
-    type: `https://gridstream.dev/problems/${e.code}`,
+    // The problem type URI keeps its name from before codes were namespaced (clients may match on it).
+    type: `https://gridstream.dev/problems/${e.code.slice('api.'.length)}`,
+    code: e.code,
     title: TITLE[e.code],
     status: e.status,
     detail: e.message,

@@ -91,11 +91,15 @@ export const positiveInt = (max: number) =>
 
 /** Refuses a range whose end is not after its start, or longer than `maxDays`. */
 export function checkRange(from: Date, to: Date, maxDays: number): void {
-  if (to <= from) throw new ApiError('bad_request', 'parameter "to" must be after "from"', { param: 'to' });
+  if (to <= from) throw new ApiError('api.bad_request', 'parameter "to" must be after "from"', { param: 'to' });
   if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
-    throw new ApiError('bad_request', `parameter "to": the range may span at most ${maxDays} days at this resolution`, {
-      param: 'to',
-    });
+    throw new ApiError(
+      'api.bad_request',
+      `parameter "to": the range may span at most ${maxDays} days at this resolution`,
+      {
+        param: 'to',
+      },
+    );
   }
 }
 
@@ -122,7 +126,7 @@ export async function knownZone(
   ]);
   const suggestions = closestCodes(code, [...candidates]);
   throw new ApiError(
-    'not_found',
+    'api.not_found',
     `unknown zone "${code}"${suggestions.length === 0 ? '' : `; did you mean ${suggestions.join(', ')}?`} (GET /api/v1/zones lists the zones with data)`,
     { param },
   );
@@ -176,7 +180,7 @@ export function productionTypeCodes(
     if (code !== undefined) return code;
     const valid = reference.productionTypes().map((t) => `${t.code} (${normaliseName(t.name)})`);
     throw new ApiError(
-      'bad_request',
+      'api.bad_request',
       `parameter "${param}": unknown production type "${g}"; valid values: ${valid.join(', ')}`,
       {
         param,

@@ -97,14 +97,14 @@ export class Permissions {
       if (presented !== undefined) {
         principal = await this.verifier.verify(presented);
         if (principal === undefined)
-          throw new ApiError('unauthorized', 'the API key is not valid (unknown, wrong or revoked)', {
+          throw new ApiError('api.unauthorized', 'the API key is not valid (unknown, wrong or revoked)', {
             headers: { 'www-authenticate': 'Bearer' },
           });
       } else if (this.#options.publicRead && c.req.method === 'GET' && !c.req.path.startsWith('/api/v1/admin')) {
         principal = { keyId: null, name: 'anonymous', role: 'reader', zones: null, rateLimitPerMinute: null };
       } else {
         throw new ApiError(
-          'unauthorized',
+          'api.unauthorized',
           'an API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
           { headers: { 'www-authenticate': 'Bearer' } },
         );
@@ -113,7 +113,7 @@ export class Permissions {
       const wait = this.#limiter.take(bucket, principal.rateLimitPerMinute ?? this.#options.defaultRatePerMinute);
       if (wait > 0)
         throw new ApiError(
-          'rate_limited',
+          'api.rate_limited',
           `rate limit of ${principal.rateLimitPerMinute ?? this.#options.defaultRatePerMinute} requests per minute exceeded`,
           { headers: { 'retry-after': String(wait) } },
         );
@@ -128,7 +128,7 @@ function presentedKey(c: Context): string | undefined {
   const auth = c.req.header('authorization');
   if (auth !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m === null) throw new ApiError('unauthorized', 'the Authorization header must be "Bearer <key>"');
+    if (m === null) throw new ApiError('api.unauthorized', 'the Authorization header must be "Bearer <key>"');
     return m[1];
   }
   return c.req.header('x-api-key') ?? undefined;
@@ -137,13 +137,13 @@ function presentedKey(c: Context): string | undefined {
 /** 403 unless the caller's role is at least `role`. */
 export function requireRole(principal: Principal, role: ApiRole): void {
   if (!roleAtLeast(principal.role, role))
-    throw new ApiError('forbidden', `this needs the ${role} role; the key has ${principal.role}`);
+    throw new ApiError('api.forbidden', `this needs the ${role} role; the key has ${principal.role}`);
 }
 
 /** 403 when the caller may not read `zone`. */
 export function allowZone(principal: Principal, zone: string, param = 'zone'): void {
   if (principal.zones !== null && !principal.zones.has(zone))
-    throw new ApiError('forbidden', `the API key may not read zone ${zone}`, { param });
+    throw new ApiError('api.forbidden', `the API key may not read zone ${zone}`, { param });
 }
 
 /** The zones of a list the caller may read. */

@@ -96,7 +96,7 @@ export function queryOf<S extends z.ZodRawShape>(c: Context, shape: S): z.output
     if (!(name in shape)) {
       const known = Object.keys(shape);
       throw new ApiError(
-        'bad_request',
+        'api.bad_request',
         `unknown parameter "${name}"${known.length === 0 ? ' (this endpoint takes none)' : `; parameters are ${known.join(', ')}`}`,
         { param: name },
       );
@@ -126,7 +126,7 @@ function parseOr400<T extends z.ZodType>(
   const issue = result.error.issues[0];
   const param = issue?.path.map(String).join('.') ?? '';
   const missing = issue?.code === 'invalid_type' && raw !== undefined && raw[param] === undefined;
-  throw new ApiError('bad_request', describe(param, missing ? 'is required' : (issue?.message ?? 'is invalid')), {
+  throw new ApiError('api.bad_request', describe(param, missing ? 'is required' : (issue?.message ?? 'is invalid')), {
     param: param === '' ? 'body' : param,
   });
 }

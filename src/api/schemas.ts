@@ -12,6 +12,7 @@ const nullableString = z.string().nullable();
 export const ProblemSchema = z
   .object({
     type: z.string().meta({ description: 'URI naming the error code, e.g. https://gridstream.dev/problems/not_found' }),
+    code: z.string().meta({ description: 'The error code (docs/ERROR-CODES.md), e.g. api.not_found' }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),

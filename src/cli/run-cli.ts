@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { GridstreamError, errorCode, errorMessage, isRetryable } from '../common/index.ts';
+import { codedError, errorCode, errorMessage, isRetryable } from '../common/index.ts';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../config/index.ts';
 import type { Command, CommandContext } from './command.ts';
 import { EXIT, UsageError } from './command.ts';
@@ -92,18 +92,13 @@ export async function runCli(
     }
     // An expected failure (a database that is down, a locked directory, an upstream refusal) is a message, never a
     // stack trace; only a bug (an error without a gridstream code) reaches the entry point's handler.
-    if (error instanceof GridstreamError || findCoded(error)) {
+    if (codedError(error) !== undefined) {
       const hint = isRetryable(error) ? ' (this may pass: try again)' : '';
       fail(`${PROGRAM} ${command.name}: ${errorCode(error)}: ${errorMessage(error)}${hint}`);
       return EXIT.failure;
     }
     throw error;
   }
-}
-
-/** True when a gridstream error is anywhere in the cause chain (a library error wrapping one of ours). */
-function findCoded(error: unknown): boolean {
-  return errorCode(error, '') !== '';
 }
 
 function findCommand(argv: readonly string[], commands: readonly Command[]): Command | undefined {

@@ -1,9 +1,11 @@
+import type { ErrorCode } from './error-codes.ts';
+
 /**
  * Base class of every gridstream error. Each module defines its own subclass with a stable `code` from an
  * `as const` list; `retryable` says whether the same operation may succeed later (a network blip) or never will
  * (a malformed document). Callers decide retry vs dead-letter with {@link isRetryable}, never from message text.
  */
-export class GridstreamError<Code extends string = string> extends Error {
+export class GridstreamError<Code extends ErrorCode = ErrorCode> extends Error {
   readonly code: Code;
   readonly retryable: boolean;
   /** Structured, secret-free context for logs and DLQ envelopes. */
@@ -52,10 +54,14 @@ export function isRetryable(error: unknown): boolean {
   return false;
 }
 
-/** The code of the first GridstreamError in the chain, or `fallback`. */
-export function errorCode(error: unknown, fallback = 'internal_error'): string {
-  const found = findError(error, (e): e is GridstreamError => e instanceof GridstreamError);
-  return found?.code ?? fallback;
+/** The code of the first GridstreamError in the chain, or `internal.error` (an error without a code: a bug). */
+export function errorCode(error: unknown): ErrorCode {
+  return codedError(error)?.code ?? 'internal.error';
+}
+
+/** The first GridstreamError in the chain: an expected failure with a code, as opposed to a bug. */
+export function codedError(error: unknown): GridstreamError | undefined {
+  return findError(error, (e): e is GridstreamError => e instanceof GridstreamError);
 }
 
 /** A one-line, secret-free message for any thrown value. */

@@ -1,4 +1,14 @@
-export { GridstreamError, causeChain, findError, isRetryable, errorCode, errorMessage } from './errors.ts';
+export { GridstreamError, causeChain, findError, isRetryable, errorCode, codedError, errorMessage } from './errors.ts';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  type CodesOf,
+  isErrorCode,
+  defaultRetryable,
+  codesForAlias,
+  codeMatches,
+  errorCodesMarkdown,
+} from './error-codes.ts';
 export type { Brand } from './brand.ts';
 export { parseCsv, parseCsvRows, csvField } from './csv.ts';
 export { normaliseDecimal, type Decimal } from './decimal.ts';

@@ -1,6 +1,7 @@
+import type { ErrorCode } from '../common/index.ts';
 import { GridstreamError } from '../common/index.ts';
 
-export const CONFIG_ERROR_CODES = ['invalid_config'] as const;
+export const CONFIG_ERROR_CODES = ['config.invalid'] as const satisfies readonly ErrorCode[];
 export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
 
 /** One or more environment variables have wrong values. The message names every variable, never a secret value. */
@@ -9,7 +10,7 @@ export class ConfigError extends GridstreamError<ConfigErrorCode> {
 
   constructor(problems: readonly { variable: string; message: string }[]) {
     super(
-      'invalid_config',
+      'config.invalid',
       `invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
       {
         retryable: false,

@@ -1,6 +1,6 @@
 import type { DeadLetter } from '../contracts/index.ts';
 import { DLQ_TOPICS, DeadLetterSchema } from '../contracts/index.ts';
-import { errorMessage } from '../common/index.ts';
+import { codeMatches, errorMessage } from '../common/index.ts';
 import type { Log } from '../log/index.ts';
 
 export const DLQ_TOPIC_NAMES = Object.values(DLQ_TOPICS);
@@ -23,7 +23,7 @@ export interface DlqFilter {
   readonly text?: string;
 }
 
-/** Parses `reason=unmapped_area,source=raw.entsoe,text=FR` into a filter. */
+/** Parses `reason=processing.unmapped_area,source=raw.entsoe,text=FR` into a filter (old reason names work too). */
 export function parseFilter(text: string | undefined): DlqFilter {
   const filter: { reason?: string; source?: string; text?: string } = {};
   for (const part of (text ?? '').split(',').filter((p) => p !== '')) {
@@ -40,7 +40,8 @@ export function parseFilter(text: string | undefined): DlqFilter {
 export function matches(entry: DlqEntry, filter: DlqFilter): boolean {
   const l = entry.letter;
   if (l === null) return filter.reason === undefined && filter.source === undefined && filter.text === undefined;
-  if (filter.reason !== undefined && l.reason !== filter.reason) return false;
+  // A code or its old name, either way round: `db_unavailable` finds `db.unavailable` and the reverse.
+  if (filter.reason !== undefined && !codeMatches(l.reason, filter.reason)) return false;
   if (filter.source !== undefined && l.source?.topic !== filter.source) return false;
   if (filter.text !== undefined && !l.message.includes(filter.text)) return false;
   return true;
@@ -90,7 +91,8 @@ export async function summarizeDeadLetters(
     });
     const byReason: Record<string, number> = {};
     for (const e of entries)
-      byReason[e.letter?.reason ?? 'invalid_envelope'] = (byReason[e.letter?.reason ?? 'invalid_envelope'] ?? 0) + 1;
+      byReason[e.letter?.reason ?? 'dlq.invalid_envelope'] =
+        (byReason[e.letter?.reason ?? 'dlq.invalid_envelope'] ?? 0) + 1;
     summary.push({ topic, total: entries.length, byReason });
   }
   return summary;

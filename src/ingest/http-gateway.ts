@@ -31,11 +31,12 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
     const auth = c.req.header('authorization');
     const key = /^Bearer\s+(\S+)$/i.exec(auth ?? '')?.[1] ?? c.req.header('x-api-key');
     const principal = key === undefined ? undefined : await verifier.verify(key);
-    if (principal === undefined) throw new ApiError('unauthorized', 'an API key with role operator is required');
-    if (!roleAtLeast(principal.role, 'operator')) throw new ApiError('forbidden', 'ingesting needs the operator role');
+    if (principal === undefined) throw new ApiError('api.unauthorized', 'an API key with role operator is required');
+    if (!roleAtLeast(principal.role, 'operator'))
+      throw new ApiError('api.forbidden', 'ingesting needs the operator role');
     const body = await c.req.arrayBuffer();
     if (body.byteLength > MAX_BODY_BYTES)
-      throw new ApiError('bad_request', `body larger than ${MAX_BODY_BYTES} bytes`, { param: 'body' });
+      throw new ApiError('api.bad_request', `body larger than ${MAX_BODY_BYTES} bytes`, { param: 'body' });
     const parsed = parseReadingLines(Buffer.from(body).toString('utf8'), { endpoint: '/ingest/meters' }, scrub);
     await storeReadings(deps, parsed, c.req.raw.signal);
     const { readings, letters } = parsed;

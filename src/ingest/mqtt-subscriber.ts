@@ -87,7 +87,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     const letter = buildDeadLetter(
       {
         stage: 'ingestion',
-        reason: 'too_large',
+        reason: 'ingest.too_large',
         message: `MQTT message of ${message.byteLength} bytes is larger than ${MAX_MESSAGE_BYTES}`,
         retryable: false,
         source: null,
@@ -138,7 +138,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     if (pending.messages >= MAX_PENDING_QOS0) {
       if (refusedQos0++ % 10_000 === 0)
         logger.warn({ refused: refusedQos0 }, 'mqtt ingest: log behind, refusing QoS 0 messages (use QoS 1)');
-      metrics.recordsRejected('ingestion', rawMetersTopic.name, 'overload', 1);
+      metrics.recordsRejected('ingestion', rawMetersTopic.name, 'ingest.overload', 1);
       return;
     }
     const parsed = parse(topic, message);
@@ -177,7 +177,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
       });
     } catch (error) {
       // Not the error itself as cause: its text may carry the URL, credentials included.
-      throw new GridstreamError('mqtt_unavailable', `cannot connect to the MQTT broker: ${scrub(String(error))}`, {
+      throw new GridstreamError('mqtt.unavailable', `cannot connect to the MQTT broker: ${scrub(String(error))}`, {
         retryable: true,
       });
     }
@@ -213,7 +213,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
         // Anything but QoS 1 granted (0: at-most-once; ≥ 128: refused) would quietly weaken delivery.
         if (granted.some((g) => g.qos !== 1))
           throw new GridstreamError(
-            'mqtt_subscription_refused',
+            'mqtt.subscription_refused',
             `the MQTT broker did not grant QoS 1 on ${subscription} (granted ${granted.map((g) => g.qos).join(',')})`,
           );
       }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../common/index.ts';
 import type { DeadLetter, MeterReading } from '../contracts/index.ts';
 import { MeterReadingSchema, rawMetersTopic } from '../contracts/index.ts';
 import type { Log } from '../log/index.ts';
@@ -36,7 +37,7 @@ export function parseReadingLines(
   const lines = text.split('\n');
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    let reason = 'invalid_message';
+    let reason: ErrorCode = 'ingest.invalid_reading';
     let message: string;
     try {
       const parsed = MeterReadingSchema.safeParse(JSON.parse(line));
@@ -46,7 +47,7 @@ export function parseReadingLines(
       }
       message = parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
     } catch (error) {
-      reason = 'not_json';
+      reason = 'ingest.not_json';
       message = error instanceof Error ? error.message : String(error);
     }
     letters.push(
@@ -72,6 +73,7 @@ export async function storeReadings(deps: IngestDeps, parsed: ParsedReadings, si
   await produceValues(deps.log, rawMetersTopic, parsed.readings, { scrub: deps.scrub, signal });
   await produceDeadLetters(deps.log, parsed.letters, { signal });
   deps.metrics.recordsIn('ingestion', rawMetersTopic.name, parsed.readings.length);
-  if (parsed.letters.length > 0)
-    deps.metrics.recordsRejected('ingestion', rawMetersTopic.name, 'invalid_message', parsed.letters.length);
+  const byReason = new Map<string, number>();
+  for (const l of parsed.letters) byReason.set(l.reason, (byReason.get(l.reason) ?? 0) + 1);
+  for (const [reason, n] of byReason) deps.metrics.recordsRejected('ingestion', rawMetersTopic.name, reason, n);
 }

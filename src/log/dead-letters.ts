@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
+import type { ErrorCode } from '../common/index.ts';
 import { errorCode, errorMessage, isRetryable } from '../common/index.ts';
 import type { DeadLetter, Stage, Topic } from '../contracts/index.ts';
 import { DLQ_HEADERS, DLQ_TOPIC_HANDLES, DeadLetterSchema } from '../contracts/index.ts';
@@ -18,8 +19,8 @@ export interface DeadLetterSource {
 /** A failure to record in a dead-letter topic. */
 export interface DeadLetterInput {
   readonly stage: Stage;
-  /** Stable reason code: the failing error's `code`, or `invalid_message` for a schema violation. */
-  readonly reason: string;
+  /** Stable reason code from the registry: the failing error's `code`, or `log.invalid_message` for a schema violation. */
+  readonly reason: ErrorCode;
   readonly message: string;
   /** @default false */
   readonly retryable?: boolean;
@@ -103,7 +104,7 @@ export function buildDeadLetter(input: DeadLetterInput, options: DeadLetterOptio
   const parsed = DeadLetterSchema.safeParse(envelope);
   if (!parsed.success) {
     throw new LogError(
-      'invalid_message',
+      'log.invalid_message',
       `invalid dead letter: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
@@ -119,7 +120,7 @@ export function deadLetterFromRecord(
     attempts?: number;
     firstFailureAt?: Date;
     position?: Record<string, string | number | null>;
-    reason?: string;
+    reason?: ErrorCode;
   } = {},
   options: DeadLetterOptions = {},
 ): DeadLetter {

@@ -1,64 +1,43 @@
-import { GridstreamError } from '../common/index.ts';
+import type { ErrorCode } from '../common/index.ts';
+import { GridstreamError, defaultRetryable } from '../common/index.ts';
 
 /**
- * Stable codes of {@link LogError}. Each has a default `retryable` flag in {@link RETRYABLE_LOG_ERRORS}; a call site
+ * Stable codes of {@link LogError}. Each has a default `retryable` flag in the code registry (`ERROR_CODES`); a call site
  * may override it when it knows better (an I/O error from a full disk is retryable, a corrupt file is not).
  */
 export const LOG_ERROR_CODES = [
   /** The topic does not exist (topics are created explicitly, never on first use). */
-  'unknown_topic',
+  'log.unknown_topic',
   /** The partition number is outside the topic's partitions. */
-  'unknown_partition',
+  'log.unknown_partition',
   /** Topic name, partition count or another argument is invalid. */
-  'invalid_argument',
+  'log.invalid_argument',
   /** A record is larger than the topic's `maxMessageBytes`. */
-  'record_too_large',
+  'log.record_too_large',
   /** The consumer does not own the partition (it was reassigned by a rebalance). */
-  'not_owner',
+  'log.not_owner',
   /** The log or consumer has been closed. */
-  'closed',
+  'log.closed',
   /** The operation was cancelled through its `AbortSignal`. */
-  'aborted',
+  'log.aborted',
   /** Reading or writing the embedded log's files failed. */
-  'io_error',
+  'log.io_error',
   /** A data file failed its integrity check somewhere other than a torn tail. */
-  'corrupt',
+  'log.corrupt',
   /** Another live process owns the embedded log's data directory. */
-  'locked',
+  'log.locked',
   /** No Kafka broker could be reached. */
-  'broker_unavailable',
+  'kafka.broker_unavailable',
   /** The broker did not answer in time. */
-  'timeout',
+  'kafka.timeout',
   /** A value failed its topic's schema (or is not JSON / UTF-8). */
-  'invalid_message',
+  'log.invalid_message',
   /** A processor was configured so that a DLQ would feed its own source. */
-  'dlq_loop',
+  'log.dlq_loop',
   /** The broker or client failed in a way with no better code. */
-  'log_failure',
-] as const;
+  'kafka.failure',
+] as const satisfies readonly ErrorCode[];
 export type LogErrorCode = (typeof LOG_ERROR_CODES)[number];
-
-/**
- * Whether an error with this code may go away when the same operation is tried again. A full disk or an
- * unreachable broker may recover; a too-large record or a schema violation never will.
- */
-export const RETRYABLE_LOG_ERRORS = {
-  unknown_topic: false,
-  unknown_partition: false,
-  invalid_argument: false,
-  record_too_large: false,
-  not_owner: false,
-  closed: false,
-  aborted: false,
-  io_error: true,
-  corrupt: false,
-  locked: false,
-  broker_unavailable: true,
-  timeout: true,
-  invalid_message: false,
-  dlq_loop: false,
-  log_failure: true,
-} as const satisfies Record<LogErrorCode, boolean>;
 
 /**
  * A failure of the event log (either implementation) or of the typed layer over it.
@@ -72,7 +51,7 @@ export class LogError extends GridstreamError<LogErrorCode> {
     message: string,
     options: { retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
   ) {
-    super(code, message, { ...options, retryable: options.retryable ?? RETRYABLE_LOG_ERRORS[code] });
+    super(code, message, { ...options, retryable: options.retryable ?? defaultRetryable(code) });
   }
 }
 
@@ -86,9 +65,9 @@ export function abortedError(signal: AbortSignal | undefined, what: string): Log
   const reason: unknown = signal?.reason;
   // A timeout signal aborts with a TimeoutError: that is a timeout (retryable), not a cancellation.
   if (reason instanceof DOMException && reason.name === 'TimeoutError') {
-    return new LogError('timeout', `${what} timed out`, { cause: reason });
+    return new LogError('kafka.timeout', `${what} timed out`, { cause: reason });
   }
-  return new LogError('aborted', `${what} was aborted`, { cause: reason });
+  return new LogError('log.aborted', `${what} was aborted`, { cause: reason });
 }
 
 /** Throws the typed abort error when `signal` has aborted. */
@@ -99,5 +78,5 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
 /** Wraps a Node.js file-system error as a retryable `io_error`, keeping the errno code for logs. */
 export function ioError(message: string, cause: unknown): LogError {
   const errno = cause instanceof Error && 'code' in cause ? String(cause.code) : undefined;
-  return new LogError('io_error', message, { cause, details: errno === undefined ? {} : { errno } });
+  return new LogError('log.io_error', message, { cause, details: errno === undefined ? {} : { errno } });
 }

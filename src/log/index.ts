@@ -13,7 +13,7 @@ export type {
   ConsumedBatch,
   LogConsumer,
 } from './log.ts';
-export { LogError, LOG_ERROR_CODES, RETRYABLE_LOG_ERRORS, type LogErrorCode, isLogError } from './errors.ts';
+export { LogError, LOG_ERROR_CODES, type LogErrorCode, isLogError } from './errors.ts';
 export { murmur2, toPositive, partitionForKey, createPartitioner, type Partitioner } from './partitioner.ts';
 export { createEmbeddedLog, type EmbeddedLog, type EmbeddedLogOptions } from './embedded/index.ts';
 export {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { BackoffOptions, Component } from '../common/index.ts';
+import type { BackoffOptions, Component, ErrorCode } from '../common/index.ts';
 import {
   Lifecycle,
   backoffDelay,
@@ -55,7 +55,8 @@ export interface ProcessorOutput {
 /** A record the handler refuses (an expected failure, as a value): it goes to the processor's DLQ. */
 export interface ProcessorReject {
   readonly record: ConsumedRecord;
-  readonly reason: string;
+  /** A code of the registry (`processing.unmapped_area`). */
+  readonly reason: ErrorCode;
   readonly message: string;
   readonly position?: Readonly<Record<string, string | number | null>>;
   readonly retryable?: boolean;
@@ -163,9 +164,13 @@ class ProcessorRunner<T> implements Processor {
     this.#logger = (options.logger ?? silentLogger()).child({ processor: options.name });
     for (const topic of inputs) {
       if (dlqTopicFor(this.#stage).name === topic.name) {
-        throw new LogError('dlq_loop', `processor ${options.name} would dead-letter into its own input ${topic.name}`, {
-          details: { topic: topic.name, stage: this.#stage },
-        });
+        throw new LogError(
+          'log.dlq_loop',
+          `processor ${options.name} would dead-letter into its own input ${topic.name}`,
+          {
+            details: { topic: topic.name, stage: this.#stage },
+          },
+        );
       }
     }
     this.#life = new Lifecycle(
@@ -225,7 +230,7 @@ class ProcessorRunner<T> implements Processor {
     const loop = this.#loop ?? Promise.resolve();
     if (!(await settlesWithin(loop, graceMs))) {
       this.#logger.warn({ graceMs }, 'in-flight batch did not finish within the grace time; aborting it');
-      this.#hard.abort(new LogError('aborted', 'processor stop: grace time over'));
+      this.#hard.abort(new LogError('log.aborted', 'processor stop: grace time over'));
       if (!(await settlesWithin(loop, Math.min(1000, graceMs)))) {
         this.#logger.error('handler ignored its abort signal; leaving it behind');
         await this.#consumer?.close();
@@ -247,7 +252,7 @@ class ProcessorRunner<T> implements Processor {
           }
           // The iteration ends on stop, or when the consumer was closed under us (the log closed first).
           if (!isAborted(this.#soft.signal))
-            throw new LogError('closed', 'the consumer was closed while the processor ran');
+            throw new LogError('log.closed', 'the consumer was closed while the processor ran');
           break;
         } catch (error) {
           if (error instanceof Abandoned) break;
@@ -281,7 +286,7 @@ class ProcessorRunner<T> implements Processor {
           this.#deadLetter(
             this.#invalidInputStage(topic),
             record,
-            decoded?.error ?? new LogError('invalid_message', `unexpected topic ${record.topic}`),
+            decoded?.error ?? new LogError('log.invalid_message', `unexpected topic ${record.topic}`),
           ),
         );
     }
@@ -429,7 +434,7 @@ class ProcessorRunner<T> implements Processor {
         drop.add(k);
         this.#logger.info({ topic, partition, offset: target.offset }, 'seeked to the offset stored with the output');
       } catch (error) {
-        if (!isLogError(error, 'not_owner')) throw error;
+        if (!isLogError(error, 'log.not_owner')) throw error;
       }
     }
     this.#assigned = signature;

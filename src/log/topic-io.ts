@@ -65,7 +65,7 @@ export async function produceValues<T>(
     const bytes = recordBytes(encoded.value);
     if (bytes > maxBytes) {
       const error = new LogError(
-        'record_too_large',
+        'log.record_too_large',
         `value of ${bytes} bytes exceeds maxMessageBytes ${maxBytes} of ${topic.name}`,
         {
           details: { topic: topic.name, bytes, maxMessageBytes: maxBytes },
@@ -117,7 +117,7 @@ export function decodeRecord<T>(topic: Topic<T>, record: ConsumedRecord): Decode
   } catch (cause) {
     return {
       ok: false,
-      error: new LogError('invalid_message', `record of ${topic.name} is not UTF-8`, { cause, details: where }),
+      error: new LogError('log.invalid_message', `record of ${topic.name} is not UTF-8`, { cause, details: where }),
     };
   }
   let json: unknown;
@@ -126,16 +126,20 @@ export function decodeRecord<T>(topic: Topic<T>, record: ConsumedRecord): Decode
   } catch (cause) {
     return {
       ok: false,
-      error: new LogError('invalid_message', `record of ${topic.name} is not JSON`, { cause, details: where }),
+      error: new LogError('log.invalid_message', `record of ${topic.name} is not JSON`, { cause, details: where }),
     };
   }
   const parsed = topic.schema.safeParse(json);
   if (!parsed.success) {
     return {
       ok: false,
-      error: new LogError('invalid_message', `invalid ${topic.name} value: ${describeIssues(parsed.error.issues)}`, {
-        details: where,
-      }),
+      error: new LogError(
+        'log.invalid_message',
+        `invalid ${topic.name} value: ${describeIssues(parsed.error.issues)}`,
+        {
+          details: where,
+        },
+      ),
     };
   }
   return { ok: true, value: parsed.data };
@@ -146,14 +150,14 @@ function encodeValue<T>(topic: Topic<T>, value: T, options: ProduceValuesOptions
   if (!parsed.success) {
     return {
       ok: false,
-      error: new LogError('invalid_message', `invalid ${topic.name} value: ${describeIssues(parsed.error.issues)}`),
+      error: new LogError('log.invalid_message', `invalid ${topic.name} value: ${describeIssues(parsed.error.issues)}`),
     };
   }
   let key: string;
   try {
     key = topic.key(parsed.data);
   } catch (cause) {
-    return { ok: false, error: new LogError('invalid_message', `no key for a ${topic.name} value`, { cause }) };
+    return { ok: false, error: new LogError('log.invalid_message', `no key for a ${topic.name} value`, { cause }) };
   }
   const record: LogRecord = {
     key,
@@ -173,7 +177,7 @@ function reject<T>(
 ): RejectedValue {
   // A dead letter that is itself invalid cannot go to a DLQ (it would be its own source): fail loudly instead.
   if (DLQ_NAMES.has(topic.name))
-    throw new LogError('invalid_message', `refusing to dead-letter into ${topic.name}: ${error.message}`, {
+    throw new LogError('log.invalid_message', `refusing to dead-letter into ${topic.name}: ${error.message}`, {
       cause: error,
     });
   const deadLetter = buildDeadLetter(

@@ -45,19 +45,23 @@ export function observationsFromElectricityMaps(
     },
   });
   if (outcome.kind === 'invalid') {
-    rejects.push({ code: 'invalid_document', message: outcome.message, position: {} });
+    rejects.push({ code: 'processing.invalid_document', message: outcome.message, position: {} });
     return done([], 0, 0);
   }
   if (outcome.kind === 'no_data') return done([], 0, 0);
   if (outcome.kind === 'unsupported') {
-    rejects.push({ code: 'unsupported_document', message: `${outcome.what} holds no observations`, position: {} });
+    rejects.push({
+      code: 'processing.unsupported_document',
+      message: `${outcome.what} holds no observations`,
+      position: {},
+    });
     return done([], 0, 0);
   }
   const area = ctx.reference.areaOfElectricityMapsZone(outcome.zone);
   const stepsIn = countSteps(outcome);
   if (area === undefined) {
     rejects.push({
-      code: 'unmapped_area',
+      code: 'processing.unmapped_area',
       message: `unknown Electricity Maps zone "${outcome.zone}"`,
       position: { zone: outcome.zone },
     });
@@ -103,7 +107,7 @@ export function observationsFromElectricityMaps(
     if (found === undefined) {
       stepsRejected++;
       rejects.push({
-        code: 'unmapped_area',
+        code: 'processing.unmapped_area',
         message: `unknown Electricity Maps zone "${key}"`,
         position: { zone: key, datetime: hour },
       });

@@ -64,14 +64,14 @@ export function observationsFromEntsoe(outcome: EntsoeParseOutcome, ctx: EntsoeP
       return empty();
     case 'unsupported':
       rejects.push({
-        code: 'unsupported_document',
+        code: 'processing.unsupported_document',
         message: `${outcome.root} of type ${outcome.documentType ?? '?'} is not modelled by gridstream`,
         position: { documentType: outcome.documentType },
       });
       return empty();
     case 'invalid':
       rejects.push({
-        code: 'invalid_document',
+        code: 'processing.invalid_document',
         message: `${outcome.error.code}: ${outcome.error.message}`,
         position: { ...lineOf(outcome.error.details) },
       });
@@ -146,7 +146,7 @@ function mapSeries(
   const match = matchMetric(series);
   if (match === undefined) {
     rejects.push({
-      code: 'unmapped_metric',
+      code: 'processing.unmapped_metric',
       message: `no gridstream metric for documentType ${series.document.type ?? '?'} processType ${series.document.processType ?? '-'} businessType ${series.businessType ?? '-'}`,
       position: { ...where, processType: series.document.processType, businessType: series.businessType },
     });
@@ -155,14 +155,18 @@ function mapSeries(
   const { reference } = ctx;
   for (const eic of [match.zoneEic, match.counterpartEic]) {
     if (eic !== null && !reference.hasEic(eic)) {
-      rejects.push({ code: 'unmapped_area', message: `unknown area EIC code "${eic}"`, position: { ...where, eic } });
+      rejects.push({
+        code: 'processing.unmapped_area',
+        message: `unknown area EIC code "${eic}"`,
+        position: { ...where, eic },
+      });
       return undefined;
     }
   }
   const unit = unitFromEntsoe(series.unit);
   if (unit === undefined) {
     rejects.push({
-      code: 'unknown_unit',
+      code: 'processing.unknown_unit',
       message: `unknown unit "${series.unit ?? ''}"`,
       position: { ...where, unit: series.unit },
     });
@@ -172,7 +176,7 @@ function mapSeries(
   if (match.rule.perType && series.psrType !== null) {
     if (!reference.hasProductionType(series.psrType)) {
       rejects.push({
-        code: 'unknown_production_type',
+        code: 'processing.unknown_production_type',
         message: `unknown psrType "${series.psrType}"`,
         position: { ...where, psrType: series.psrType },
       });
@@ -257,7 +261,7 @@ function standardise(group: KeyGroup): SlotSeries {
 
 function fromParseReject(r: EntsoeReject): ProcessingReject {
   return {
-    code: r.code,
+    code: `processing.${r.code}`,
     message: r.message,
     position: {
       documentIndex: r.documentIndex,

@@ -25,7 +25,7 @@ export function processFileBody(body: Uint8Array, name: string, reference: Refer
         chunks: [],
         rejects: [
           {
-            code: 'invalid_document',
+            code: 'processing.invalid_document',
             message: `not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
             position: { file: name },
           },

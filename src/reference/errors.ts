@@ -1,13 +1,14 @@
+import type { ErrorCode } from '../common/index.ts';
 import { GridstreamError } from '../common/index.ts';
 
 export const REFERENCE_ERROR_CODES = [
-  'unknown_area',
-  'unknown_zone',
-  'unknown_production_type',
-  'no_emission_factor',
-  'unknown_code',
-  'reference_data_invalid',
-] as const;
+  'reference.unknown_area',
+  'reference.unknown_zone',
+  'reference.unknown_production_type',
+  'reference.no_emission_factor',
+  'reference.unknown_code',
+  'reference.data_invalid',
+] as const satisfies readonly ErrorCode[];
 export type ReferenceErrorCode = (typeof REFERENCE_ERROR_CODES)[number];
 
 /** A look-up in the shipped reference tables failed. Never retryable: the tables do not change at run time. */

@@ -84,7 +84,8 @@ export class ReferenceData {
   /** The area of an EIC code. @throws ReferenceDataError `unknown_area` */
   area(eic: string): Area {
     const area = this.#areasByEic.get(eic);
-    if (area === undefined) throw new ReferenceDataError('unknown_area', `unknown area EIC code "${eic}"`, { eic });
+    if (area === undefined)
+      throw new ReferenceDataError('reference.unknown_area', `unknown area EIC code "${eic}"`, { eic });
     return area;
   }
 
@@ -95,7 +96,8 @@ export class ReferenceData {
   /** The area of a zone code or alias (`DE_LU`, `LU_BZN`, `FR`). @throws ReferenceDataError `unknown_zone` */
   zone(code: string): Area {
     const area = this.#areasByCode.get(code);
-    if (area === undefined) throw new ReferenceDataError('unknown_zone', `unknown zone code "${code}"`, { zone: code });
+    if (area === undefined)
+      throw new ReferenceDataError('reference.unknown_zone', `unknown zone code "${code}"`, { zone: code });
     return area;
   }
 
@@ -112,7 +114,9 @@ export class ReferenceData {
   productionType(code: string): ProductionType {
     const type = this.#productionTypes.get(code);
     if (type === undefined) {
-      throw new ReferenceDataError('unknown_production_type', `unknown production type "${code}"`, { psrType: code });
+      throw new ReferenceDataError('reference.unknown_production_type', `unknown production type "${code}"`, {
+        psrType: code,
+      });
     }
     return type;
   }
@@ -137,7 +141,7 @@ export class ReferenceData {
     }
     const hit = pickValid(this.#defaultFactors.get(`${kind}|${mode}`), at);
     if (hit === undefined) {
-      throw new ReferenceDataError('no_emission_factor', `no ${kind} emission factor for mode "${mode}"`, {
+      throw new ReferenceDataError('reference.no_emission_factor', `no ${kind} emission factor for mode "${mode}"`, {
         mode,
         kind,
       });
@@ -149,7 +153,7 @@ export class ReferenceData {
   codeName(list: CodeList, code: string): string {
     const name = this.#codeLists.get(list)?.get(code);
     if (name === undefined)
-      throw new ReferenceDataError('unknown_code', `unknown ${list} code "${code}"`, { list, code });
+      throw new ReferenceDataError('reference.unknown_code', `unknown ${list} code "${code}"`, { list, code });
     return name;
   }
 
@@ -356,5 +360,5 @@ function splitList(text: string | undefined): string[] {
 }
 
 function invalid(message: string): ReferenceDataError {
-  return new ReferenceDataError('reference_data_invalid', message);
+  return new ReferenceDataError('reference.data_invalid', message);
 }

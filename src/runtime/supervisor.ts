@@ -1,5 +1,5 @@
 import type { Component, LifecycleState, Readiness, StopOptions } from '../common/index.ts';
-import { Lifecycle, errorCode, errorMessage, problemLogger } from '../common/index.ts';
+import { Lifecycle, codedError, errorMessage, problemLogger } from '../common/index.ts';
 import type { Logger } from '../observability/index.ts';
 
 /**
@@ -117,6 +117,6 @@ export class Supervisor {
 
 /** Log fields of an error: an expected one (it has a gridstream code) by code and message, a bug with its stack. */
 function logFields(error: unknown): Record<string, unknown> {
-  const code = errorCode(error, '');
-  return code === '' ? { err: error } : { code, err: errorMessage(error) };
+  const coded = codedError(error);
+  return coded === undefined ? { err: error } : { code: coded.code, err: errorMessage(error) };
 }

@@ -53,7 +53,7 @@ export function parseBackfillDate(text: string, timeZone: TimeZone = 'Europe/Bru
   const t = parseUtc(text);
   if (t === undefined) {
     throw new SchedulerError(
-      'invalid_config',
+      'scheduler.invalid_config',
       `"${text}" is neither a date (2024-01-31) nor a UTC time (2024-01-31T22:00Z)`,
     );
   }
@@ -74,7 +74,7 @@ export function planBackfill(options: {
 }): BackfillPlan {
   const { from, to, scope } = options;
   if (!(to > from))
-    throw new SchedulerError('invalid_config', 'the backfill range is empty: --to must be after --from');
+    throw new SchedulerError('scheduler.invalid_config', 'the backfill range is empty: --to must be after --from');
   const chunks = new Map<string, BackfillChunk>();
   for (const request of scopeRequests(scope, { start: from, end: to }, options.reference)) {
     for (const part of options.split(request)) {

@@ -32,12 +32,16 @@ function field(text: string, min: number, max: number, name: string, source: str
   const set = Array.from({ length: max + 1 }, () => false);
   for (const part of text.split(',')) {
     const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-    if (m === null) throw new SchedulerError('invalid_cron', `cron "${source}": cannot read ${name} "${part}"`);
+    if (m === null)
+      throw new SchedulerError('scheduler.invalid_cron', `cron "${source}": cannot read ${name} "${part}"`);
     const from = m[1] === '*' ? min : Number(m[2]);
     const to = m[1] === '*' ? max : m[3] === undefined ? (m[4] === undefined ? from : max) : Number(m[3]);
     const step = m[4] === undefined ? 1 : Number(m[4]);
     if (from < min || to > max || from > to || step < 1) {
-      throw new SchedulerError('invalid_cron', `cron "${source}": ${name} "${part}" is outside ${min}–${max}`);
+      throw new SchedulerError(
+        'scheduler.invalid_cron',
+        `cron "${source}": ${name} "${part}" is outside ${min}–${max}`,
+      );
     }
     for (let v = from; v <= to; v += step) set[v] = true;
   }
@@ -53,7 +57,7 @@ function field(text: string, min: number, max: number, name: string, source: str
 export function parseCron(expression: string): CronSchedule {
   const source = expression.trim();
   const fields = (ALIASES[source] ?? source).split(/\s+/);
-  if (fields.length !== 5) throw new SchedulerError('invalid_cron', `cron "${source}": expected 5 fields`);
+  if (fields.length !== 5) throw new SchedulerError('scheduler.invalid_cron', `cron "${source}": expected 5 fields`);
   const [mi, h, dom, mo, dow] = fields as [string, string, string, string, string];
   const daysOfWeek = field(dow, 0, 7, 'day of week', source);
   if (daysOfWeek[7] === true) daysOfWeek[0] = true;
@@ -104,5 +108,5 @@ export function nextFire(schedule: CronSchedule, after: number, timeZone: TimeZo
       local += MINUTE_MS;
     }
   }
-  throw new SchedulerError('invalid_cron', `cron "${schedule.source}" never fires`);
+  throw new SchedulerError('scheduler.invalid_cron', `cron "${schedule.source}" never fires`);
 }

@@ -1,17 +1,18 @@
+import type { ErrorCode } from '../common/index.ts';
 import { GridstreamError } from '../common/index.ts';
 
 export const SCHEDULER_ERROR_CODES = [
   /** A cron expression that cannot be read. */
-  'invalid_cron',
+  'scheduler.invalid_cron',
   /** Scheduler, job or backfill configuration that does not validate. */
-  'invalid_config',
+  'scheduler.invalid_config',
   /** A job name that is not configured. */
-  'unknown_job',
+  'scheduler.unknown_job',
   /** The leader lease was lost while a job ran; the job was cancelled. */
-  'lease_lost',
+  'scheduler.lease_lost',
   /** The offline replay found no documents to replay. */
-  'no_replay_documents',
-] as const;
+  'scheduler.no_replay_documents',
+] as const satisfies readonly ErrorCode[];
 export type SchedulerErrorCode = (typeof SCHEDULER_ERROR_CODES)[number];
 
 /** A scheduler failure: configuration mistakes (never retryable) or a lost lease. */

@@ -66,7 +66,7 @@ export class OfflineReplayer {
     const path = typeof dir === 'string' ? dir : fileURLToPath(dir);
     const names = (await readdir(path)).filter((f) => f.endsWith('.xml')).sort();
     if (names.length === 0) {
-      throw new SchedulerError('no_replay_documents', `no ENTSO-E documents to replay in ${path}`);
+      throw new SchedulerError('scheduler.no_replay_documents', `no ENTSO-E documents to replay in ${path}`);
     }
     const documents = await Promise.all(
       names.map(async (fileName) => ({ fileName, body: await readFile(`${path}/${fileName}`, 'utf8') })),

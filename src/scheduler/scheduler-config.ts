@@ -106,19 +106,20 @@ export function parseSchedulerConfig(json: unknown, reference: ReferenceData): S
   const parsed = SchedulerConfigSchema.safeParse(json ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new SchedulerError('invalid_config', `invalid scheduler configuration: ${problems.join('; ')}`);
+    throw new SchedulerError('scheduler.invalid_config', `invalid scheduler configuration: ${problems.join('; ')}`);
   }
   const config = parsed.data;
   const zones = [...config.zones, ...config.borders.flat(), ...config.jobs.flatMap((j) => j.zones ?? [])];
   const unknown = [...new Set(zones.filter((zone) => !reference.hasZone(zone)))];
   if (unknown.length > 0) {
     throw new SchedulerError(
-      'invalid_config',
+      'scheduler.invalid_config',
       `unknown zone code(s) in the scheduler configuration: ${unknown.join(', ')}`,
     );
   }
   const names = config.jobs.map((j) => j.name);
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length > 0) throw new SchedulerError('invalid_config', `job names used twice: ${twice.join(', ')}`);
+  if (twice.length > 0)
+    throw new SchedulerError('scheduler.invalid_config', `job names used twice: ${twice.join(', ')}`);
   return config;
 }

@@ -145,11 +145,14 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
     async replay(letter, replayOptions = {}) {
       if (ElectricityMapsIngestor.handles(letter)) {
         if (emaps === undefined)
-          throw new SchedulerError('invalid_config', 'replaying this dead letter needs an Electricity Maps token');
+          throw new SchedulerError(
+            'scheduler.invalid_config',
+            'replaying this dead letter needs an Electricity Maps token',
+          );
         return { deadLetters: (await emaps.replay(letter, replayOptions)).deadLetters.length };
       }
       if (entsoe === undefined)
-        throw new SchedulerError('invalid_config', 'replaying this dead letter needs ENTSOE_TOKEN');
+        throw new SchedulerError('scheduler.invalid_config', 'replaying this dead letter needs ENTSOE_TOKEN');
       return { deadLetters: (await entsoe.replay(letter, replayOptions)).deadLetters.length };
     },
   });

@@ -84,7 +84,7 @@ export class Scheduler {
     this.#now = options.now ?? Date.now;
     const names = new Set<string>();
     this.#entries = options.jobs.map((job) => {
-      if (names.has(job.name)) throw new SchedulerError('invalid_config', `two jobs are named "${job.name}"`);
+      if (names.has(job.name)) throw new SchedulerError('scheduler.invalid_config', `two jobs are named "${job.name}"`);
       names.add(job.name);
       return {
         job,
@@ -151,7 +151,8 @@ export class Scheduler {
   /** Runs a job now, whether leader or not (an operator's request); recorded like a scheduled run. */
   runNow(name: string, options: { readonly signal?: AbortSignal } = {}): Promise<JobRun> {
     const entry = this.#entries.find((e) => e.job.name === name);
-    if (entry === undefined) return Promise.reject(new SchedulerError('unknown_job', `no job named "${name}"`));
+    if (entry === undefined)
+      return Promise.reject(new SchedulerError('scheduler.unknown_job', `no job named "${name}"`));
     return this.#execute(entry, this.#now(), options.signal ?? new AbortController().signal);
   }
 

@@ -1,30 +1,31 @@
+import type { ErrorCode } from '../common/index.ts';
 import { GridstreamError } from '../common/index.ts';
 
 /** Stable codes of {@link StorageError}; the first three are retryable. */
 export const STORAGE_ERROR_CODES = [
   /** The database cannot be reached or is shutting down, restarting, or out of connections. Retryable. */
-  'db_unavailable',
+  'db.unavailable',
   /** The server is out of a resource (disk, memory) that may come back. Retryable. */
-  'db_resources',
+  'db.resources',
   /** A serialization failure, deadlock, lock or statement timeout: the same work may succeed next time. */
-  'db_conflict',
+  'db.conflict',
   /** The database rejected the data: a constraint, a value out of range, an invalid input. Never retryable. */
-  'db_rejected',
+  'db.rejected',
   /** A statement the database could not run (missing table, syntax): a bug or a missing migration. */
-  'db_query_failed',
+  'db.query_failed',
   /** The Db was closed before or while the operation ran. */
-  'db_closed',
+  'db.closed',
   /** Another process holds the embedded database directory. */
-  'db_locked',
+  'db.locked',
   /** Any other database error. */
-  'db_error',
+  'db.error',
   /** A migration file changed after it was applied, or the migration files are inconsistent. */
-  'migration_invalid',
+  'db.migration_invalid',
   /** A partition range that would create an unreasonable number of partitions. */
-  'partition_range_invalid',
+  'db.partition_range_invalid',
   /** A query's parameters are invalid (a time zone, a range, a resolution): the caller's mistake. */
-  'invalid_query',
-] as const;
+  'db.invalid_query',
+] as const satisfies readonly ErrorCode[];
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 
 /** A storage failure. `retryable` says whether the caller should pause and try the same work again. */
@@ -46,7 +47,7 @@ export class StorageError extends GridstreamError<StorageErrorCode> {
   }
 }
 
-const RETRYABLE_CODES: ReadonlySet<StorageErrorCode> = new Set(['db_unavailable', 'db_resources', 'db_conflict']);
+const RETRYABLE_CODES: ReadonlySet<StorageErrorCode> = new Set(['db.unavailable', 'db.resources', 'db.conflict']);
 
 /** Socket-level failures of a connection to the server (Node system error codes). */
 const NETWORK_CODES = new Set([
@@ -97,14 +98,14 @@ export function isDataError(error: unknown): boolean {
 
 /** Maps a SQLSTATE (PostgreSQL appendix A) to a storage error code. */
 function codeForState(state: string): StorageErrorCode {
-  if (state.startsWith('08')) return 'db_unavailable'; // connection exception
-  if (state === '57P01' || state === '57P02' || state === '57P03') return 'db_unavailable'; // shutdown, starting up
-  if (state === '53300' || state === '53400') return 'db_unavailable'; // too many connections
-  if (state.startsWith('53') || state.startsWith('58')) return 'db_resources'; // disk full, out of memory, I/O
-  if (state === '40001' || state === '40P01' || state === '55P03' || state === '57014') return 'db_conflict';
-  if (state.startsWith('22') || state.startsWith('23')) return 'db_rejected';
-  if (state.startsWith('42') || state.startsWith('0A') || state.startsWith('25')) return 'db_query_failed';
-  return 'db_error';
+  if (state.startsWith('08')) return 'db.unavailable'; // connection exception
+  if (state === '57P01' || state === '57P02' || state === '57P03') return 'db.unavailable'; // shutdown, starting up
+  if (state === '53300' || state === '53400') return 'db.unavailable'; // too many connections
+  if (state.startsWith('53') || state.startsWith('58')) return 'db.resources'; // disk full, out of memory, I/O
+  if (state === '40001' || state === '40P01' || state === '55P03' || state === '57014') return 'db.conflict';
+  if (state.startsWith('22') || state.startsWith('23')) return 'db.rejected';
+  if (state.startsWith('42') || state.startsWith('0A') || state.startsWith('25')) return 'db.query_failed';
+  return 'db.error';
 }
 
 /**
@@ -130,12 +131,12 @@ export function toStorageError(error: unknown, what: string): unknown {
   if (error instanceof Error) {
     const sysCode = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
     if (sysCode !== undefined && NETWORK_CODES.has(sysCode)) {
-      return new StorageError('db_unavailable', `${what}: ${sysCode}`, { cause: error });
+      return new StorageError('db.unavailable', `${what}: ${sysCode}`, { cause: error });
     }
     if (error.constructor === Error && sysCode === undefined) {
-      return new StorageError('db_unavailable', `${what}: ${error.message}`, { cause: error });
+      return new StorageError('db.unavailable', `${what}: ${error.message}`, { cause: error });
     }
-    return new StorageError('db_error', `${what}: ${error.message}`, { cause: error, retryable: false });
+    return new StorageError('db.error', `${what}: ${error.message}`, { cause: error, retryable: false });
   }
-  return new StorageError('db_error', `${what}: ${String(error)}`, { cause: error, retryable: false });
+  return new StorageError('db.error', `${what}: ${String(error)}`, { cause: error, retryable: false });
 }

@@ -34,12 +34,12 @@ export async function loadMigrations(): Promise<Migration[]> {
   const migrations: Migration[] = [];
   for (const file of files) {
     const m = FILE_NAME.exec(file);
-    if (m === null) throw new StorageError('migration_invalid', `migration file name ${file} is not NNNN_name.sql`);
+    if (m === null) throw new StorageError('db.migration_invalid', `migration file name ${file} is not NNNN_name.sql`);
     const sql = await readFile(new URL(file, MIGRATIONS_DIR), 'utf8');
     const version = Number(m[1]);
     if (version !== migrations.length + 1) {
       throw new StorageError(
-        'migration_invalid',
+        'db.migration_invalid',
         `migration ${file} breaks the sequence (expected version ${migrations.length + 1})`,
       );
     }
@@ -87,7 +87,7 @@ export async function migrate(
     const applied = known.get(m.version);
     if (applied !== undefined && applied !== m.checksum) {
       throw new StorageError(
-        'migration_invalid',
+        'db.migration_invalid',
         `migration ${m.version} (${m.name}) was changed after it was applied; add a new migration instead`,
         { retryable: false, details: { version: m.version } },
       );

@@ -1,23 +1,24 @@
+import type { ErrorCode } from '../common/index.ts';
 import type { GridSeriesChunk, ObservationPoint } from '../contracts/index.ts';
 import { FLAGS, METRICS, SOURCES, UNITS } from '../contracts/index.ts';
 
 /** Why an observation was not stored. */
 export const OBSERVATION_REJECT_REASONS = [
   /** The chunk's key fields (zone, metric, production type, counterpart, qualifier, source, document) are invalid. */
-  'invalid_key',
+  'store.invalid_key',
   /** The unit is not one gridstream knows (`UNITS`). */
-  'unknown_unit',
+  'store.unknown_unit',
   /** The slot is not a UTC quarter hour that exists on the calendar. */
-  'invalid_slot',
+  'store.invalid_slot',
   /** The value is not a finite number, or a flag is unknown. */
-  'invalid_value',
+  'store.invalid_value',
   /** The database refused the row: a CHECK constraint. */
-  'constraint_violation',
+  'store.constraint_violation',
   /** The database refused the row: a number out of range. */
-  'value_out_of_range',
+  'store.value_out_of_range',
   /** The database refused the row for another data reason (SQLSTATE class 22 or 23). */
-  'rejected_by_database',
-] as const;
+  'store.rejected_by_database',
+] as const satisfies readonly ErrorCode[];
 export type ObservationRejectReason = (typeof OBSERVATION_REJECT_REASONS)[number];
 
 /** An observation that was not stored, with what the caller needs to dead-letter it. */
@@ -75,24 +76,24 @@ const cleanText = (s: unknown, max: number): s is string =>
 /** The first problem with a chunk's key fields, or `undefined`. */
 function keyProblem(c: GridSeriesChunk): [ObservationRejectReason, string] | undefined {
   if (typeof c.zone !== 'string' || !ZONE.test(c.zone))
-    return ['invalid_key', `invalid zone ${JSON.stringify(c.zone)}`];
-  if (!METRIC_SET.has(c.metric)) return ['invalid_key', `unknown metric ${JSON.stringify(c.metric)}`];
+    return ['store.invalid_key', `invalid zone ${JSON.stringify(c.zone)}`];
+  if (!METRIC_SET.has(c.metric)) return ['store.invalid_key', `unknown metric ${JSON.stringify(c.metric)}`];
   if (typeof c.productionType !== 'string' || !PRODUCTION_TYPE.test(c.productionType))
-    return ['invalid_key', `invalid production type ${JSON.stringify(c.productionType)}`];
+    return ['store.invalid_key', `invalid production type ${JSON.stringify(c.productionType)}`];
   if (typeof c.counterpartZone !== 'string' || !COUNTERPART.test(c.counterpartZone))
-    return ['invalid_key', `invalid counterpart zone ${JSON.stringify(c.counterpartZone)}`];
-  if (!cleanText(c.qualifier, 200)) return ['invalid_key', 'invalid qualifier'];
-  if (!UNIT_SET.has(c.unit)) return ['unknown_unit', `unknown unit ${JSON.stringify(c.unit)}`];
-  if (!SOURCE_SET.has(c.source)) return ['invalid_key', `unknown source ${JSON.stringify(c.source)}`];
-  if (!cleanText(c.documentId, 200)) return ['invalid_key', 'invalid document id'];
+    return ['store.invalid_key', `invalid counterpart zone ${JSON.stringify(c.counterpartZone)}`];
+  if (!cleanText(c.qualifier, 200)) return ['store.invalid_key', 'invalid qualifier'];
+  if (!UNIT_SET.has(c.unit)) return ['store.unknown_unit', `unknown unit ${JSON.stringify(c.unit)}`];
+  if (!SOURCE_SET.has(c.source)) return ['store.invalid_key', `unknown source ${JSON.stringify(c.source)}`];
+  if (!cleanText(c.documentId, 200)) return ['store.invalid_key', 'invalid document id'];
   if (!Number.isInteger(c.revision) || c.revision < 0 || c.revision > MAX_INT4)
-    return ['invalid_key', `invalid revision ${String(c.revision)}`];
+    return ['store.invalid_key', `invalid revision ${String(c.revision)}`];
   if (
     c.issuedAt !== undefined &&
     (typeof c.issuedAt !== 'string' || !INSTANT.test(c.issuedAt) || Number.isNaN(Date.parse(c.issuedAt)))
   )
-    return ['invalid_key', `invalid issue time ${JSON.stringify(c.issuedAt)}`];
-  if (!Array.isArray(c.points)) return ['invalid_key', 'points is not an array'];
+    return ['store.invalid_key', `invalid issue time ${JSON.stringify(c.issuedAt)}`];
+  if (!Array.isArray(c.points)) return ['store.invalid_key', 'points is not an array'];
   return undefined;
 }
 
@@ -120,10 +121,11 @@ function slotMs(t: unknown): number | undefined {
 }
 
 function pointProblem(p: ObservationPoint): [ObservationRejectReason, string] | undefined {
-  if (typeof p !== 'object' || (p as unknown) === null) return ['invalid_value', 'point is not an object'];
-  if (typeof p.v !== 'number' || !Number.isFinite(p.v)) return ['invalid_value', `value ${String(p.v)} is not finite`];
+  if (typeof p !== 'object' || (p as unknown) === null) return ['store.invalid_value', 'point is not an object'];
+  if (typeof p.v !== 'number' || !Number.isFinite(p.v))
+    return ['store.invalid_value', `value ${String(p.v)} is not finite`];
   if (p.f !== undefined && (!Array.isArray(p.f) || !p.f.every((f) => FLAG_SET.has(f))))
-    return ['invalid_value', `unknown flag in ${JSON.stringify(p.f)}`];
+    return ['store.invalid_value', `unknown flag in ${JSON.stringify(p.f)}`];
   return undefined;
 }
 
@@ -152,9 +154,9 @@ export function prepareObservationRows(chunks: readonly GridSeriesChunk[]): Prep
       const p = c.points[pointIndex] as ObservationPoint;
       const ms = slotMs(p.t);
       const bad =
-        ms === undefined ? (['invalid_slot', `invalid slot ${JSON.stringify(p.t)}`] as const) : pointProblem(p);
+        ms === undefined ? (['store.invalid_slot', `invalid slot ${JSON.stringify(p.t)}`] as const) : pointProblem(p);
       if (bad !== undefined || ms === undefined) {
-        const [reason, message] = bad ?? ['invalid_slot', 'invalid slot'];
+        const [reason, message] = bad ?? ['store.invalid_slot', 'invalid slot'];
         rejected.push({ chunk: chunkIndex, point: pointIndex, reason, message, payload: { ...c, points: [p] } });
         continue;
       }

@@ -39,7 +39,7 @@ export interface OpenDbOptions {
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   const schema = options.schema ?? null;
   if (schema !== null && !SCHEMA_NAME.test(schema)) {
-    throw new StorageError('db_query_failed', `invalid schema name ${JSON.stringify(schema)}`, { retryable: false });
+    throw new StorageError('db.query_failed', `invalid schema name ${JSON.stringify(schema)}`, { retryable: false });
   }
   const url = options.url instanceof Secret ? options.url.reveal() : (options.url ?? null);
   if (url === null || url === '') return openPgliteDb({ dataDir: options.dataDir, schema, logger: options.logger });

@@ -27,7 +27,7 @@ export async function ensurePartitions(
   const hi = to.getTime();
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo || hi - lo > TEN_YEARS_MS) {
     throw new StorageError(
-      'partition_range_invalid',
+      'db.partition_range_invalid',
       `cannot create partitions of ${table} for ${from.toISOString()}…`,
       {
         retryable: false,

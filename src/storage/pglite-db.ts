@@ -29,7 +29,7 @@ export async function openPgliteDb(options: PgliteDbOptions): Promise<Db> {
     what: 'the embedded database',
   }).catch((error: unknown) => {
     throw error instanceof LockHeldError
-      ? new StorageError('db_locked', error.message, { retryable: false, cause: error, details: error.details })
+      ? new StorageError('db.locked', error.message, { retryable: false, cause: error, details: error.details })
       : error;
   });
   let pglite: PGlite;
@@ -44,7 +44,7 @@ export async function openPgliteDb(options: PgliteDbOptions): Promise<Db> {
   let closed = false;
 
   const checkOpen = (signal: AbortSignal | undefined): void => {
-    if (closed) throw new StorageError('db_closed', 'the database has been closed');
+    if (closed) throw new StorageError('db.closed', 'the database has been closed');
     signal?.throwIfAborted();
   };
 
@@ -120,6 +120,6 @@ function mapError(error: unknown, what: string, engine?: PGlite): unknown {
   if (isSqlError(error)) return toStorageError(error, what);
   if (error instanceof DOMException) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const code = engine?.closed === true ? 'db_closed' : 'db_error';
+  const code = engine?.closed === true ? 'db.closed' : 'db.error';
   return new StorageError(code, `${what}: ${message}`, { cause: error, retryable: false });
 }

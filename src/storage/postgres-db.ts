@@ -48,7 +48,7 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
   let closed = false;
 
   const checkOpen = (): void => {
-    if (closed) throw new StorageError('db_closed', 'the database has been closed');
+    if (closed) throw new StorageError('db.closed', 'the database has been closed');
   };
 
   // A checked-out client whose connection dies emits 'error' on itself, and the pool only listens while the
@@ -181,5 +181,5 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
 }
 
 function isConnectionLost(error: unknown): boolean {
-  return error instanceof StorageError && error.code === 'db_unavailable';
+  return error instanceof StorageError && error.code === 'db.unavailable';
 }

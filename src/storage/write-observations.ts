@@ -244,9 +244,9 @@ async function widenSeries(
 }
 
 function reasonFor(sqlState: string | undefined): ObservationRejectReason {
-  if (sqlState === '23514') return 'constraint_violation';
-  if (sqlState === '22003') return 'value_out_of_range';
-  return 'rejected_by_database';
+  if (sqlState === '23514') return 'store.constraint_violation';
+  if (sqlState === '22003') return 'store.value_out_of_range';
+  return 'store.rejected_by_database';
 }
 
 /**

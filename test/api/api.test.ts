@@ -234,7 +234,7 @@ describe('HTTP API', () => {
     it('lists, shows and replays dead letters to their source topic', async () => {
       const letter = buildDeadLetter({
         stage: 'processing',
-        reason: 'unmapped_area',
+        reason: 'processing.unmapped_area',
         message: 'unknown area',
         source: { topic: 'raw.entsoe', partition: 0, offset: 7, key: 'k' },
         payload: JSON.stringify({

@@ -83,7 +83,7 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     await produceDeadLetters(api.log, [
       buildDeadLetter({
         stage: 'processing',
-        reason: 'unmapped_area',
+        reason: 'processing.unmapped_area',
         message: 'unknown area',
         source: { topic: 'raw.entsoe', partition: 0, offset: 7, key: 'k' },
         payload: '{}',

@@ -17,7 +17,7 @@ describe('API parameters', () => {
           const value: unknown = Reflect.get(target, key, receiver);
           if (key !== 'query' || typeof value !== 'function') return value;
           return (...args: unknown[]) => {
-            if (failing) return Promise.reject(new StorageError('db_unavailable', 'connection refused'));
+            if (failing) return Promise.reject(new StorageError('db.unavailable', 'connection refused'));
             return (value as (...a: unknown[]) => unknown).apply(target, args);
           };
         },
@@ -115,7 +115,7 @@ describe('API parameters', () => {
       assert.equal(r.status, 503);
       assert.equal(r.headers.get('retry-after'), '5');
       const body = (await r.json()) as { detail: string };
-      assert.match(body.detail, /db_unavailable/);
+      assert.match(body.detail, /db\.unavailable/);
     } finally {
       failing = false;
     }

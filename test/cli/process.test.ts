@@ -33,10 +33,10 @@ describe('gridstream process', () => {
   it('rejects are reported with their position and exit 1; unmodelled documents only warn', async () => {
     const r = await gridstream(['process', emaps('v3_carbon-intensity_latest_US-CAR-DUK_2024-03-06.json')]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /rejected \(unmapped_area\).*zone=US-CAR-DUK/);
+    assert.match(r.stderr, /rejected \(processing.unmapped_area\).*zone=US-CAR-DUK/);
     const a80 = await gridstream(['process', entsoe('A80_BE_planned-unavailability_2025-08-31.xml')]);
     assert.equal(a80.code, 0);
-    assert.match(a80.stderr, /skipped \(unsupported_document\)/);
+    assert.match(a80.stderr, /skipped \(processing.unsupported_document\)/);
   });
 });
 

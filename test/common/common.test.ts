@@ -35,14 +35,14 @@ describe('normaliseDecimal', () => {
 
 describe('errors', () => {
   it('retryable is found anywhere in the cause chain; codes come from the first gridstream error', () => {
-    const root = new GridstreamError('timeout', 'timed out', { retryable: true });
+    const root = new GridstreamError('http.timeout', 'timed out', { retryable: true });
     const wrapped = new Error('fetch failed', { cause: root });
-    const outer = new GridstreamError('fetch_failed', 'could not fetch', { cause: wrapped });
+    const outer = new GridstreamError('entsoe.http_error', 'could not fetch', { cause: wrapped });
     assert.equal(isRetryable(outer), true);
-    assert.equal(isRetryable(new GridstreamError('bad', 'bad')), false);
+    assert.equal(isRetryable(new GridstreamError('entsoe.malformed_xml', 'bad')), false);
     assert.equal(isRetryable(new Error('plain')), false);
-    assert.equal(errorCode(wrapped), 'timeout');
-    assert.equal(errorCode(new Error('x')), 'internal_error');
+    assert.equal(errorCode(wrapped), 'http.timeout');
+    assert.equal(errorCode(new Error('x')), 'internal.error');
   });
   it('survives cause cycles', () => {
     const a = new Error('a');

@@ -67,8 +67,8 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
     assert.deepEqual(
       letters.map((l) => [l.reason, l.position?.['line']]),
       [
-        ['invalid_message', 2],
-        ['not_json', 3],
+        ['ingest.invalid_reading', 2],
+        ['ingest.not_json', 3],
       ],
     );
     assert.ok(letters.every((l) => l.payload.length > 0 && l.stage === 'ingestion'));

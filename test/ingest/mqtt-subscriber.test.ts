@@ -92,8 +92,8 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
         reading(41),
       );
       assert.deepEqual(letters.map((l) => [l.reason, l.position?.['mqttTopic'], l.position?.['line']]).sort(), [
-        ['invalid_message', `${base}/concentrator-1`, 2],
-        ['not_json', `${base}/broken`, 1],
+        ['ingest.invalid_reading', `${base}/concentrator-1`, 2],
+        ['ingest.not_json', `${base}/broken`, 1],
       ]);
       assert.ok(letters.every((l) => l.stage === 'ingestion' && l.payload.length > 0));
     } finally {
@@ -135,7 +135,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       });
       const letter = await letterOf();
       assert.ok(letter !== undefined);
-      assert.equal(letter.reason, 'too_large');
+      assert.equal(letter.reason, 'ingest.too_large');
       assert.equal(letter.stage, 'ingestion');
       assert.match(letter.message, /larger than 8388608/);
       assert.equal(worker.error, undefined);

@@ -390,7 +390,7 @@ export function logContract(name: string, open: (t: TestContext) => Promise<LogU
           assert.equal(hex((await log.read(topic, 0, p!.offset, 1))[0]!.value), hex(fits));
           await assert.rejects(log.produce(topic, [{ key: 'k', value: randomBytes(2 * max) }]), (error: unknown) => {
             assert.ok(error instanceof LogError, String(error));
-            assert.equal(error.code, 'record_too_large');
+            assert.equal(error.code, 'log.record_too_large');
             assert.equal(error.retryable, false);
             return true;
           });
@@ -406,7 +406,7 @@ export function logContract(name: string, open: (t: TestContext) => Promise<LogU
           log.produce(uniqueName('missing'), [{ key: 'k', value: bytes('x') }]),
           (error: unknown) => {
             assert.ok(error instanceof LogError, String(error));
-            assert.equal(error.code, 'unknown_topic');
+            assert.equal(error.code, 'log.unknown_topic');
             assert.equal(error.retryable, false);
             return true;
           },
@@ -449,7 +449,7 @@ export function logContract(name: string, open: (t: TestContext) => Promise<LogU
         const group = uniqueName('g');
         const consumer = log.consumer({ groupId: group, topics: [topic] });
         await consumer.close();
-        const isClosed = (e: unknown) => e instanceof LogError && e.code === 'closed' && !e.retryable;
+        const isClosed = (e: unknown) => e instanceof LogError && e.code === 'log.closed' && !e.retryable;
         await assert.rejects(
           consumer.commit([{ topic, partition: 0, offset: 0 }]),
           isClosed,

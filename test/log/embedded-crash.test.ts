@@ -137,7 +137,7 @@ describe('embedded log crash safety (real processes)', () => {
     await waitFor('a second batch in flight', () => first.lines.filter((l) => l === 'batch-start').length >= 2);
 
     // While the child owns the directory, nobody else may open it.
-    await assert.rejects(createEmbeddedLog({ dir }), (e: unknown) => e instanceof LogError && e.code === 'locked');
+    await assert.rejects(createEmbeddedLog({ dir }), (e: unknown) => e instanceof LogError && e.code === 'log.locked');
 
     const signalled = Date.now();
     first.process.kill('SIGTERM');

@@ -256,7 +256,7 @@ describe('embedded log', () => {
   it('locks its directory: a second open fails with locked; a lock left by a dead process is taken over', async (t) => {
     const dir = await dataDir(t);
     const log = await createEmbeddedLog({ dir });
-    await assert.rejects(createEmbeddedLog({ dir }), (e: unknown) => e instanceof LogError && e.code === 'locked');
+    await assert.rejects(createEmbeddedLog({ dir }), (e: unknown) => e instanceof LogError && e.code === 'log.locked');
     await log.close();
     const child = spawn(process.execPath, ['-e', '']);
     const pid = child.pid!;
@@ -305,10 +305,13 @@ describe('embedded log', () => {
     ]) {
       await assert.rejects(
         log.createTopics([spec]),
-        (e: unknown) => e instanceof LogError && e.code === 'invalid_argument',
+        (e: unknown) => e instanceof LogError && e.code === 'log.invalid_argument',
       );
     }
     await log.close();
-    await assert.rejects(log.topics(), (e: unknown) => e instanceof LogError && e.code === 'closed' && !e.retryable);
+    await assert.rejects(
+      log.topics(),
+      (e: unknown) => e instanceof LogError && e.code === 'log.closed' && !e.retryable,
+    );
   });
 });

@@ -213,7 +213,7 @@ describe('Kafka log specifics', () => {
         signal: gaveUp.signal,
       });
       gaveUp.abort();
-      await assert.rejects(late, (e: unknown) => e instanceof LogError && e.code === 'aborted');
+      await assert.rejects(late, (e: unknown) => e instanceof LogError && e.code === 'log.aborted');
       await Promise.all(held);
       const after = await opened.log.read(a, 0, 0, 1000);
       assert.equal(after.filter((r) => new TextDecoder().decode(r.value) === 'late').length, 0);
@@ -261,7 +261,7 @@ describe('Kafka log specifics', () => {
       }),
       (error: unknown) => {
         assert.ok(error instanceof LogError, String(error));
-        assert.ok(['broker_unavailable', 'timeout'].includes(error.code), error.code);
+        assert.ok(['kafka.broker_unavailable', 'kafka.timeout'].includes(error.code), error.code);
         assert.equal(error.retryable, true);
         return true;
       },
@@ -283,12 +283,12 @@ describe('Kafka log specifics', () => {
       assert.equal(await consumer.commit([{ topic: `${topic}-other`, partition: 0, offset: 1 }]), false);
       await assert.rejects(
         consumer.seek({ topic, partition: 5, offset: 0 }),
-        (e: unknown) => e instanceof LogError && e.code === 'not_owner',
+        (e: unknown) => e instanceof LogError && e.code === 'log.not_owner',
       );
       await consumer.close();
       await assert.rejects(
         consumer.commit([{ topic, partition: 0, offset: 1 }]),
-        (e: unknown) => e instanceof LogError && e.code === 'closed',
+        (e: unknown) => e instanceof LogError && e.code === 'log.closed',
       );
     } finally {
       await opened.dispose();
@@ -298,24 +298,24 @@ describe('Kafka log specifics', () => {
 
 describe('Kafka error mapping', () => {
   const cases: [string, unknown, string, boolean][] = [
-    ['network', new NetworkError('Connection closed'), 'broker_unavailable', true],
-    ['timeout', new TimeoutError('Request timed out', { canRetry: true }), 'timeout', true],
-    ['leader moving', new ProtocolError('LEADER_NOT_AVAILABLE'), 'broker_unavailable', true],
-    ['coordinator moving', new ProtocolError('NOT_COORDINATOR'), 'broker_unavailable', true],
-    ['not enough replicas', new ProtocolError('NOT_ENOUGH_REPLICAS'), 'broker_unavailable', true],
-    ['too large', new ProtocolError('MESSAGE_TOO_LARGE'), 'record_too_large', false],
-    ['unknown topic', new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION'), 'unknown_topic', false],
-    ['unknown topic (metadata)', new UserError('Unknown topic raw.x.'), 'unknown_topic', false],
-    ['authorisation', new ProtocolError('TOPIC_AUTHORIZATION_FAILED'), 'log_failure', false],
-    ['bad config', new ProtocolError('INVALID_CONFIG'), 'invalid_argument', false],
-    ['closed client', new NetworkError('Client is closed.', { canRetry: false, closed: true }), 'closed', false],
+    ['network', new NetworkError('Connection closed'), 'kafka.broker_unavailable', true],
+    ['timeout', new TimeoutError('Request timed out', { canRetry: true }), 'kafka.timeout', true],
+    ['leader moving', new ProtocolError('LEADER_NOT_AVAILABLE'), 'kafka.broker_unavailable', true],
+    ['coordinator moving', new ProtocolError('NOT_COORDINATOR'), 'kafka.broker_unavailable', true],
+    ['not enough replicas', new ProtocolError('NOT_ENOUGH_REPLICAS'), 'kafka.broker_unavailable', true],
+    ['too large', new ProtocolError('MESSAGE_TOO_LARGE'), 'log.record_too_large', false],
+    ['unknown topic', new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION'), 'log.unknown_topic', false],
+    ['unknown topic (metadata)', new UserError('Unknown topic raw.x.'), 'log.unknown_topic', false],
+    ['authorisation', new ProtocolError('TOPIC_AUTHORIZATION_FAILED'), 'kafka.failure', false],
+    ['bad config', new ProtocolError('INVALID_CONFIG'), 'log.invalid_argument', false],
+    ['closed client', new NetworkError('Client is closed.', { canRetry: false, closed: true }), 'log.closed', false],
     [
       'retries ending in a permanent error',
       new MultipleErrors('produce failed 3 times.', [
         new NetworkError('reset'),
         new ProtocolError('MESSAGE_TOO_LARGE'),
       ]),
-      'record_too_large',
+      'log.record_too_large',
       false,
     ],
     [
@@ -324,10 +324,10 @@ describe('Kafka error mapping', () => {
         new NetworkError('reset'),
         new ProtocolError('LEADER_NOT_AVAILABLE'),
       ]),
-      'broker_unavailable',
+      'kafka.broker_unavailable',
       true,
     ],
-    ['a bug', new TypeError('x is undefined'), 'log_failure', false],
+    ['a bug', new TypeError('x is undefined'), 'kafka.failure', false],
   ];
   for (const [name, error, code, retryable] of cases) {
     it(`${name} → ${code} (retryable: ${retryable})`, () => {

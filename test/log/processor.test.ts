@@ -124,7 +124,7 @@ describe('processor', () => {
     await p.stop();
     assert.deepEqual(await values(log, outTopic.name), [0, 1, 2, 3, 4, 5]);
     const [letter] = await letters(log, 'dlq-ingestion');
-    assert.equal(letter?.reason, 'invalid_message');
+    assert.equal(letter?.reason, 'log.invalid_message');
     assert.equal(letter.payload, '{"id": 5}');
     assert.equal(letter.source?.key, 'bad');
   });
@@ -144,7 +144,7 @@ describe('processor', () => {
         const poison = items.find((i) => i.value.n === 13 || i.value.n === 27);
         if (poison !== undefined) {
           return Promise.reject(
-            new LogError('invalid_argument', `cannot handle ${poison.value.n}`, { retryable: false }),
+            new LogError('log.invalid_argument', `cannot handle ${poison.value.n}`, { retryable: false }),
           );
         }
         return copyAll(items);
@@ -161,7 +161,7 @@ describe('processor', () => {
     const dead = await letters(log, 'dlq-processing');
     assert.equal(dead.length, 2);
     for (const letter of dead) {
-      assert.equal(letter.reason, 'invalid_argument');
+      assert.equal(letter.reason, 'log.invalid_argument');
       assert.equal(letter.source?.topic, inTopic.name);
       assert.match(letter.message, /cannot handle (13|27)/);
       assert.ok(letter.attempts > 1);
@@ -185,7 +185,7 @@ describe('processor', () => {
       handle: (items) => {
         if (down) {
           failures++;
-          const cause = new GridstreamError('db_unavailable', 'connection refused', { retryable: true });
+          const cause = new GridstreamError('db.unavailable', 'connection refused', { retryable: true });
           return Promise.reject(new Error('insert failed', { cause }));
         }
         return copyAll(items);
@@ -204,7 +204,7 @@ describe('processor', () => {
     );
     assert.equal((await readAll(log, 'dlq-processing')).length, 0);
     assert.equal((await readAll(log, 'dlq-ingestion')).length, 0);
-    assert.ok(retries.length >= 5 && retries.every((c) => c === 'db_unavailable'));
+    assert.ok(retries.length >= 5 && retries.every((c) => c === 'db.unavailable'));
   });
 
   it('dead-letters the rejects a handler returns, with reason and position', async (t) => {
@@ -225,7 +225,12 @@ describe('processor', () => {
           ],
           rejects: items
             .filter((i) => i.value.n % 2 === 1)
-            .map((i) => ({ record: i.record, reason: 'odd', message: `odd ${i.value.n}`, position: { n: i.value.n } })),
+            .map((i) => ({
+              record: i.record,
+              reason: 'processing.invalid_value',
+              message: `odd ${i.value.n}`,
+              position: { n: i.value.n },
+            })),
         }),
     });
     await p.start();
@@ -234,8 +239,8 @@ describe('processor', () => {
     assert.deepEqual(await values(log, outTopic.name), [0, 2, 4]);
     const dead = await letters(log, 'dlq-processing');
     assert.deepEqual(dead.map((d) => [d.reason, d.position?.['n']]).sort(), [
-      ['odd', 1],
-      ['odd', 3],
+      ['processing.invalid_value', 1],
+      ['processing.invalid_value', 3],
     ]);
   });
 
@@ -280,7 +285,7 @@ describe('processor', () => {
         started = true;
         return new Promise((_resolve, reject) => {
           signal.addEventListener('abort', () => {
-            reject(new LogError('aborted', 'gave up'));
+            reject(new LogError('log.aborted', 'gave up'));
           });
         });
       },
@@ -305,7 +310,7 @@ describe('processor', () => {
       retry: { baseMs: 60_000 },
       handle: () => {
         failures++;
-        return Promise.reject(new LogError('timeout', 'database timed out'));
+        return Promise.reject(new LogError('kafka.timeout', 'database timed out'));
       },
     });
     await p.start();
@@ -323,7 +328,7 @@ describe('processor', () => {
     await log.close();
     await p.finished;
     assert.equal(p.state, 'failed');
-    assert.ok(p.error instanceof LogError && p.error.code === 'closed');
+    assert.ok(p.error instanceof LogError && p.error.code === 'log.closed');
     await p.stop();
     assert.equal(p.state, 'failed');
   });
@@ -339,7 +344,7 @@ describe('processor', () => {
           input: dlqProcessingTopic,
           handle: () => Promise.resolve({}),
         }),
-      (e: unknown) => e instanceof LogError && e.code === 'dlq_loop',
+      (e: unknown) => e instanceof LogError && e.code === 'log.dlq_loop',
     );
   });
 

@@ -94,21 +94,21 @@ describe('produceValues / decodeRecord', () => {
     );
     assert.equal(result.rejected.length, 1);
     assert.equal(result.rejected[0]!.index, 1);
-    assert.equal(result.rejected[0]!.error.code, 'invalid_message');
+    assert.equal(result.rejected[0]!.error.code, 'log.invalid_message');
     assert.equal((await readAll(log, rawMetersTopic.name)).length, 2);
 
     const [dlq] = await readAll(log, 'dlq-ingestion');
     assert.ok(dlq !== undefined);
     const letter = parseLetter(dlq);
     assert.equal(letter.stage, 'ingestion');
-    assert.equal(letter.reason, 'invalid_message');
+    assert.equal(letter.reason, 'log.invalid_message');
     assert.equal(letter.retryable, false);
     assert.equal(letter.source, null);
     assert.deepEqual(letter.position, { index: 1 });
     assert.equal(letter.payloadEncoding, 'json');
     assert.deepEqual(JSON.parse(letter.payload), bad);
     assert.match(letter.message, /value/);
-    assert.equal(dlq.headers[DLQ_HEADERS.reason], 'invalid_message');
+    assert.equal(dlq.headers[DLQ_HEADERS.reason], 'log.invalid_message');
     assert.equal(dlq.headers[DLQ_HEADERS.stage], 'ingestion');
     assert.equal(dlq.headers[DLQ_HEADERS.attempts], '1');
   });
@@ -119,9 +119,9 @@ describe('produceValues / decodeRecord', () => {
       { id: 'small', n: 1 },
       { id: 'x'.repeat(2000), n: 2 },
     ]);
-    assert.equal(result.rejected[0]?.error.code, 'record_too_large');
+    assert.equal(result.rejected[0]?.error.code, 'log.record_too_large');
     const [dlq] = await readAll(log, 'dlq-processing');
-    assert.equal(parseLetter(dlq!).reason, 'record_too_large');
+    assert.equal(parseLetter(dlq!).reason, 'log.record_too_large');
     assert.equal((await readAll(log, testTopic.name)).length, 1);
   });
 
@@ -130,7 +130,7 @@ describe('produceValues / decodeRecord', () => {
     const broken = { id: '' } as unknown as DeadLetter;
     await assert.rejects(
       produceValues(log, dlqProcessingTopic, [broken]),
-      (e: unknown) => e instanceof LogError && e.code === 'invalid_message',
+      (e: unknown) => e instanceof LogError && e.code === 'log.invalid_message',
     );
     assert.equal((await readAll(log, 'dlq-processing')).length, 0);
   });
@@ -153,7 +153,7 @@ describe('produceValues / decodeRecord', () => {
     for (const [value, message] of cases) {
       const decoded = decodeRecord(testTopic, record(value));
       assert.equal(decoded.ok, false);
-      assert.equal(decoded.error.code, 'invalid_message');
+      assert.equal(decoded.error.code, 'log.invalid_message');
       assert.equal(decoded.error.retryable, false);
       assert.match(decoded.error.message, message);
       assert.equal(decoded.error.details['offset'], 7);
@@ -169,7 +169,7 @@ describe('dead letters', () => {
     const letter = buildDeadLetter(
       {
         stage: 'ingestion',
-        reason: 'http_error',
+        reason: 'entsoe.http_error',
         message: `GET https://web-api.tp.entsoe.eu/api?securityToken=${token}&documentType=A75 failed; Authorization: Bearer abc.def; password hunter22`,
         retryable: true,
         payload: `<error>token ${token} is invalid</error>`,
@@ -203,20 +203,25 @@ describe('dead letters', () => {
       timestamp: 0,
     };
     const first = new Date('2025-01-01T00:00:00Z');
-    const letter = deadLetterFromRecord('storage', record, new LogError('invalid_argument', 'constraint violated'), {
-      attempts: 3,
-      firstFailureAt: first,
-    });
+    const letter = deadLetterFromRecord(
+      'storage',
+      record,
+      new LogError('log.invalid_argument', 'constraint violated'),
+      {
+        attempts: 3,
+        firstFailureAt: first,
+      },
+    );
     assert.equal(letter.payloadEncoding, 'base64');
     assert.ok(Buffer.from(letter.payload, 'base64').equals(value));
-    assert.equal(letter.reason, 'invalid_argument');
+    assert.equal(letter.reason, 'log.invalid_argument');
     assert.equal(letter.attempts, 3);
     assert.equal(letter.firstFailureAt, first.toISOString());
     assert.deepEqual(letter.source, { topic: 'grid.observations', partition: 3, offset: 42, key: 'DE_LU' });
     const out = deadLetterRecord(letter);
     assert.equal(out.key, 'DE_LU');
     assert.deepEqual(out.headers, {
-      [DLQ_HEADERS.reason]: 'invalid_argument',
+      [DLQ_HEADERS.reason]: 'log.invalid_argument',
       [DLQ_HEADERS.stage]: 'storage',
       [DLQ_HEADERS.attempts]: '3',
       [DLQ_HEADERS.sourceTopic]: 'grid.observations',
@@ -239,8 +244,8 @@ describe('dead letters', () => {
     const letter = deadLetterFromRecord('processing', record, new TypeError('x is undefined'));
     assert.equal(letter.payloadEncoding, 'base64');
     assert.deepEqual([...Buffer.from(letter.payload, 'base64')], [...bytes]);
-    assert.equal(letter.reason, 'internal_error');
+    assert.equal(letter.reason, 'internal.error');
     assert.equal(letter.retryable, false);
-    assert.equal(deadLetterRecord(letter).key, 'internal_error');
+    assert.equal(deadLetterRecord(letter).key, 'internal.error');
   });
 });

@@ -53,7 +53,7 @@ describe('Electricity Maps → observations', () => {
       parseElectricityMaps(emapsFixture('v3_carbon-intensity_latest_US-CAR-DUK_2024-03-06.json')),
       { reference, documentId: 'x' },
     );
-    assert.equal(r.rejects[0]?.code, 'unmapped_area');
+    assert.equal(r.rejects[0]?.code, 'processing.unmapped_area');
     assert.equal(r.rejects[0].position['zone'], 'US-CAR-DUK');
     assert.equal(r.stats.stepsRejected, r.stats.stepsIn);
   });

@@ -150,7 +150,7 @@ describe('metric registry and spatial mapping', () => {
     const firstSeriesSteps = outcome.series[0]?.periods.reduce((n, p) => n + p.positions.length, 0) ?? 0;
     const r = process(text);
     assert.equal(r.rejects.length, 1);
-    assert.equal(r.rejects[0]?.code, 'unmapped_area');
+    assert.equal(r.rejects[0]?.code, 'processing.unmapped_area');
     assert.equal(r.rejects[0].position['eic'], '10YXX-UNKNOWN--Q');
     assert.equal(r.rejects[0].position['seriesIndex'], 0);
     assert.equal(r.stats.stepsRejected, firstSeriesSteps);
@@ -168,10 +168,10 @@ describe('metric registry and spatial mapping', () => {
         },
       ],
     });
-    assert.equal(process(doc).rejects[0]?.code, 'unmapped_metric');
+    assert.equal(process(doc).rejects[0]?.code, 'processing.unmapped_metric');
     assert.equal(
       process(entsoeFixture('A80_BE_planned-unavailability_2025-08-31.xml')).rejects[0]?.code,
-      'unsupported_document',
+      'processing.unsupported_document',
     );
   });
 });

@@ -40,15 +40,15 @@ describe('areas', () => {
   it('an unknown code is a typed, non-retryable error, never undefined', () => {
     assert.throws(
       () => reference.area('10YXX----------X'),
-      (e: unknown) => e instanceof ReferenceDataError && e.code === 'unknown_area' && !e.retryable,
+      (e: unknown) => e instanceof ReferenceDataError && e.code === 'reference.unknown_area' && !e.retryable,
     );
     assert.throws(
       () => reference.zone('ATLANTIS'),
-      (e: unknown) => e instanceof ReferenceDataError && e.code === 'unknown_zone',
+      (e: unknown) => e instanceof ReferenceDataError && e.code === 'reference.unknown_zone',
     );
     assert.throws(
       () => reference.productionType('B99'),
-      (e: unknown) => e instanceof ReferenceDataError && e.code === 'unknown_production_type',
+      (e: unknown) => e instanceof ReferenceDataError && e.code === 'reference.unknown_production_type',
     );
     assert.equal(reference.hasEic('nope'), false);
   });

@@ -41,7 +41,10 @@ describe('embedded pipeline: raw.entsoe → process → store', () => {
     const dlq = await runtime.infra.log.read('dlq-processing', 0, 0, 100);
     const letters = dlq.map((r) => DeadLetterSchema.parse(JSON.parse(Buffer.from(r.value).toString('utf8'))));
     assert.equal(letters.length, want.rejects);
-    assert.deepEqual(letters.map((l) => l.reason).sort(), ['invalid_document', 'unsupported_document']);
+    assert.deepEqual(letters.map((l) => l.reason).sort(), [
+      'processing.invalid_document',
+      'processing.unsupported_document',
+    ]);
     for (const l of letters) {
       assert.equal(l.stage, 'processing');
       assert.equal(l.source?.topic, 'raw.entsoe');
@@ -95,7 +98,7 @@ describe('embedded pipeline: raw.entsoe → process → store', () => {
     };
     const letter = buildDeadLetter({
       stage: 'storage',
-      reason: 'db_unavailable',
+      reason: 'db.unavailable',
       message: 'the database was down',
       source: { topic: 'grid.observations', partition: 0, offset: 0, key: 'FI' },
       payload: Buffer.from(JSON.stringify(value)),

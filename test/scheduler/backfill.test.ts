@@ -140,7 +140,7 @@ describe('backfill', () => {
     fake.fail({ status: 503 }, { times: 2 });
     const first = await runBackfill({ plan, ingestor: ingestor(undefined, dlq), progress, logger: capture.logger });
     assert.deepEqual([first.done, first.failed, first.deadLetters, dlq.values.length], [0, 1, 1, 1]);
-    assert.equal((await progress.load([plan.chunks[0]!.id])).get(plan.chunks[0]!.id)?.error, 'http_error');
+    assert.equal((await progress.load([plan.chunks[0]!.id])).get(plan.chunks[0]!.id)?.error, 'entsoe.http_error');
     const second = await runBackfill({ plan, ingestor: ingestor(), progress, logger: capture.logger });
     assert.deepEqual([second.done, second.failed, second.points], [1, 0, 355]);
   });

@@ -52,7 +52,7 @@ describe('scheduler configuration', () => {
     assert.throws(() => parseSchedulerConfig({ documents: ['A99'] }, reference), /documents/);
     assert.throws(
       () => parseSchedulerConfig({ jobs: [{ name: 'x', cron: 'every hour', lookbackHours: 3 }] }, reference),
-      (e: unknown) => e instanceof SchedulerError && e.code === 'invalid_config' && /cron/.test(e.message),
+      (e: unknown) => e instanceof SchedulerError && e.code === 'scheduler.invalid_config' && /cron/.test(e.message),
     );
     const job = { name: 'x', cron: '@hourly', lookbackHours: 3 };
     assert.throws(() => parseSchedulerConfig({ jobs: [job, job] }, reference), /x/);

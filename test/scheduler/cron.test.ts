@@ -84,7 +84,7 @@ describe('cron', () => {
     for (const bad of ['* * * *', '60 * * * *', '5-1 * * * *', '*/0 * * * *', 'x * * * *', '0 0 31 2 *']) {
       assert.throws(
         () => nextFire(parseCron(bad), 0, 'UTC'),
-        (e: unknown) => e instanceof SchedulerError && e.code === 'invalid_cron',
+        (e: unknown) => e instanceof SchedulerError && e.code === 'scheduler.invalid_cron',
         bad,
       );
     }

@@ -90,7 +90,7 @@ for (const kind of DB_KINDS) {
           (e: unknown) => e,
         );
       assert.ok(error instanceof StorageError);
-      assert.equal(error.code, 'db_rejected');
+      assert.equal(error.code, 'db.rejected');
       assert.equal(error.sqlState, '23514');
       assert.equal(isRetryable(error), false);
     });
@@ -100,7 +100,7 @@ for (const kind of DB_KINDS) {
       if (h === undefined) return;
       await h.db.close();
       await h.db.close();
-      await assert.rejects(h.db.query('SELECT 1'), (e: unknown) => e instanceof StorageError && e.code === 'db_closed');
+      await assert.rejects(h.db.query('SELECT 1'), (e: unknown) => e instanceof StorageError && e.code === 'db.closed');
       await h.reopen();
     });
 
@@ -127,7 +127,7 @@ describe('Db port: PostgreSQL specifics', () => {
       (e: unknown) => e,
     );
     assert.ok(error instanceof StorageError);
-    assert.equal(error.code, 'db_unavailable');
+    assert.equal(error.code, 'db.unavailable');
     assert.equal(isRetryable(error), true);
     await db.close();
   });
@@ -166,7 +166,7 @@ describe('Db port: PGlite specifics', () => {
       const a = await openDb({ dataDir: dir.path, logger: silentLogger() });
       await assert.rejects(
         openDb({ dataDir: dir.path, logger: silentLogger() }),
-        (e: unknown) => e instanceof StorageError && e.code === 'db_locked' && !isRetryable(e),
+        (e: unknown) => e instanceof StorageError && e.code === 'db.locked' && !isRetryable(e),
       );
       await a.close();
     } finally {

@@ -17,24 +17,24 @@ const classify = (error: unknown): [string, boolean] => {
 describe('storage error classification', () => {
   it('outages, restarts, overload and conflicts are retryable; data and query errors are not', () => {
     const cases: [unknown, [string, boolean]][] = [
-      [sqlError('08006'), ['db_unavailable', true]], // connection failure
-      [sqlError('57P01'), ['db_unavailable', true]], // admin shutdown
-      [sqlError('57P03'), ['db_unavailable', true]], // the database system is starting up
-      [sqlError('53300'), ['db_unavailable', true]], // too many connections
-      [sqlError('53100'), ['db_resources', true]], // disk full
-      [sqlError('40P01'), ['db_conflict', true]], // deadlock
-      [sqlError('40001'), ['db_conflict', true]], // serialization failure
-      [sqlError('23505'), ['db_rejected', false]], // unique violation
-      [sqlError('23514'), ['db_rejected', false]], // check violation
-      [sqlError('22P02'), ['db_rejected', false]], // invalid text representation
-      [sqlError('42P01'), ['db_query_failed', false]], // undefined table
+      [sqlError('08006'), ['db.unavailable', true]], // connection failure
+      [sqlError('57P01'), ['db.unavailable', true]], // admin shutdown
+      [sqlError('57P03'), ['db.unavailable', true]], // the database system is starting up
+      [sqlError('53300'), ['db.unavailable', true]], // too many connections
+      [sqlError('53100'), ['db.resources', true]], // disk full
+      [sqlError('40P01'), ['db.conflict', true]], // deadlock
+      [sqlError('40001'), ['db.conflict', true]], // serialization failure
+      [sqlError('23505'), ['db.rejected', false]], // unique violation
+      [sqlError('23514'), ['db.rejected', false]], // check violation
+      [sqlError('22P02'), ['db.rejected', false]], // invalid text representation
+      [sqlError('42P01'), ['db.query_failed', false]], // undefined table
       [
         Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
-        ['db_unavailable', true],
+        ['db.unavailable', true],
       ],
-      [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), ['db_unavailable', true]],
-      [new Error('Connection terminated unexpectedly'), ['db_unavailable', true]],
-      [new TypeError('x is not a function'), ['db_error', false]],
+      [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), ['db.unavailable', true]],
+      [new Error('Connection terminated unexpectedly'), ['db.unavailable', true]],
+      [new TypeError('x is not a function'), ['db.error', false]],
     ];
     for (const [error, expected] of cases) assert.deepEqual(classify(error), expected, String(error));
   });

@@ -12,6 +12,43 @@ const CHILD = fileURLToPath(new URL('./children/migrate-child.ts', import.meta.u
 
 for (const kind of DB_KINDS) {
   describe(`migrate: ${kind}`, () => {
+    it('0007 turns stored percent shares into fractions, without recording revisions', async (t) => {
+      const h = await openTestDb(t, kind, { migrate: false });
+      if (h === undefined) return;
+      const files = await loadMigrations();
+      const shares = files.findIndex((m) => m.name === 'shares_as_fractions');
+      assert.ok(shares > 0);
+      await migrate(h.db, { migrations: files.slice(0, shares) });
+      const key = `'FI', 'renewable_share', '', '', ''`;
+      await h.db.exec(
+        `INSERT INTO grid_observations (zone, metric, production_type, counterpart_zone, qualifier, slot_start, value, unit, source)
+         VALUES (${key}, '2023-05-08T00:00:00Z', 40, '%', 'gridstream'), (${key}, '2023-05-08T00:15:00Z', 60, '%', 'gridstream')`,
+      );
+      // A real correction before the migration: kept as a revision, and converted too.
+      await h.db.exec(
+        `UPDATE grid_observations SET value = 50 WHERE zone = 'FI' AND slot_start = '2023-05-08T00:15:00Z'`,
+      );
+      await migrate(h.db);
+      const { rows } = await h.db.query<{ value: number; unit: string }>(
+        `SELECT value, unit FROM grid_observations WHERE zone = 'FI' ORDER BY slot_start`,
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.value, r.unit]),
+        [
+          [0.4, 'fraction'],
+          [0.5, 'fraction'],
+        ],
+      );
+      const revisions = await h.db.query<{ old_value: number; old_unit: string; new_value: number }>(
+        'SELECT old_value, old_unit, new_value FROM grid_observation_revisions',
+      );
+      assert.deepEqual(
+        revisions.rows.map((r) => [r.old_value, r.old_unit, r.new_value]),
+        [[0.6, 'fraction', 0.5]],
+        'one revision: the correction, converted; the conversion itself recorded none',
+      );
+    });
+
     it('applies every migration once, in order, and is a no-op the second time', async (t) => {
       const h = await openTestDb(t, kind, { migrate: false });
       if (h === undefined) return;
@@ -49,7 +86,7 @@ for (const kind of DB_KINDS) {
       const edited = files.map((m, i) => (i === 0 ? { ...m, checksum: 'changed' } : m));
       await assert.rejects(
         migrate(h.db, { migrations: edited }),
-        (e: unknown) => e instanceof StorageError && e.code === 'migration_invalid',
+        (e: unknown) => e instanceof StorageError && e.code === 'db.migration_invalid',
       );
     });
 

@@ -26,13 +26,13 @@ describe('observation rows and dead letters (no database)', () => {
     assert.deepEqual(
       rejected.map((r) => `${r.chunk}:${r.reason}`),
       [
-        '1:invalid_slot',
-        '2:invalid_slot',
-        '3:invalid_slot',
-        '4:invalid_slot',
-        '5:invalid_value',
-        '6:invalid_value',
-        '7:invalid_key',
+        '1:store.invalid_slot',
+        '2:store.invalid_slot',
+        '3:store.invalid_slot',
+        '4:store.invalid_slot',
+        '5:store.invalid_value',
+        '6:store.invalid_value',
+        '7:store.invalid_key',
       ],
     );
   });
@@ -41,7 +41,7 @@ describe('observation rows and dead letters (no database)', () => {
     const reject: ObservationReject = {
       chunk: 0,
       point: 3,
-      reason: 'constraint_violation',
+      reason: 'store.constraint_violation',
       message: 'value out of bounds',
       sqlState: '23514',
       payload: one('2025-10-21T00:45:00Z', 999),
@@ -56,17 +56,21 @@ describe('observation rows and dead letters (no database)', () => {
   });
 
   it('summarises refused points per chunk for record-level rejects', () => {
-    const base = { reason: 'constraint_violation', message: 'no', payload: one('2025-10-21T00:00:00Z', 1) } as const;
+    const base = {
+      reason: 'store.constraint_violation',
+      message: 'no',
+      payload: one('2025-10-21T00:00:00Z', 1),
+    } as const;
     const summary = rejectionsByChunk([
       { ...base, chunk: 2, point: 5 },
-      { ...base, chunk: 0, point: null, reason: 'unknown_unit', message: 'unknown unit "x"' },
+      { ...base, chunk: 0, point: null, reason: 'store.unknown_unit', message: 'unknown unit "x"' },
       { ...base, chunk: 2, point: 9 },
     ]);
     assert.deepEqual(
       summary.map((s) => [s.chunk, s.reason, s.position['points'], s.position['count']]),
       [
-        [0, 'unknown_unit', 'all', 1],
-        [2, 'constraint_violation', '5,9', 2],
+        [0, 'store.unknown_unit', 'all', 1],
+        [2, 'store.constraint_violation', '5,9', 2],
       ],
     );
   });

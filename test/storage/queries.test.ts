@@ -110,7 +110,7 @@ for (const kind of DB_KINDS) {
       );
       await assert.rejects(
         querySeries(h.db, { ...q, timeZone: 'Mars/Olympus_Mons' }),
-        (e: unknown) => e instanceof StorageError && e.code === 'invalid_query',
+        (e: unknown) => e instanceof StorageError && e.code === 'db.invalid_query',
       );
     });
 

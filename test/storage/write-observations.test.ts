@@ -195,7 +195,7 @@ for (const kind of DB_KINDS) {
       const bad = await writeObservations(h.db, [chunk({ ...LOAD, value: () => 1, issuedAt: 'yesterday' })]);
       assert.deepEqual(
         bad.rejected.map((r) => [r.reason, r.point]),
-        [['invalid_key', null]],
+        [['store.invalid_key', null]],
       );
     });
 
@@ -313,12 +313,12 @@ for (const kind of DB_KINDS) {
       const result = await writeObservations(h.db, [bad, correction, ...invalid]);
       const rejected = result.rejected.map((r) => `${r.chunk}/${String(r.point)}:${r.reason}`).sort();
       assert.deepEqual(rejected, [
-        '0/31:constraint_violation',
-        '0/7:constraint_violation',
-        '1/3:constraint_violation',
-        '2/null:unknown_unit',
-        '3/0:invalid_slot',
-        '3/1:invalid_value',
+        '0/31:store.constraint_violation',
+        '0/7:store.constraint_violation',
+        '1/3:store.constraint_violation',
+        '2/null:store.unknown_unit',
+        '3/0:store.invalid_slot',
+        '3/1:store.invalid_value',
       ]);
       assert.equal(result.inserted, 48);
       assert.equal(result.updated, 7);

@@ -288,7 +288,7 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
 
   handle(app, dlqEntryRoute, async (_c, { params: { topic, partition, offset } }) => {
     const entry = await showDeadLetter(log, topic, partition, offset);
-    if (entry === undefined) throw new ApiError('not_found', `no record at ${topic}/${partition}/${offset}`);
+    if (entry === undefined) throw new ApiError('api.not_found', `no record at ${topic}/${partition}/${offset}`);
     const replays = await replayCounts(db, entry.letter === null ? [] : [entry.letter.id]);
     return entryBody(entry, replays);
   });
@@ -378,7 +378,7 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
   });
 
   handle(app, revokeKeyRoute, async (c, { params: { id } }) => {
-    if (!(await revokeApiKey(db, id))) throw new ApiError('not_found', `no active key ${id}`);
+    if (!(await revokeApiKey(db, id))) throw new ApiError('api.not_found', `no active key ${id}`);
     deps.permissions.verifier.invalidate(id);
     return c.body(null, 204);
   });

@@ -268,7 +268,7 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
     const mix = await generationMix(db, q.zone, slot, { signal: c.req.raw.signal });
     if (mix === null)
       throw new ApiError(
-        'not_found',
+        'api.not_found',
         `no generation data for ${q.zone}${slot === undefined ? '' : ` at ${slot.toISOString()}`}`,
       );
     return {

@@ -66,9 +66,9 @@ export function reportRejects(ctx: CommandContext, file: string, rejects: readon
       .filter(([, v]) => v !== null)
       .map(([k, v]) => `${k}=${String(v)}`)
       .join(' ');
-    const kind = r.code === 'unsupported_document' ? 'skipped' : 'rejected';
+    const kind = r.code === 'processing.unsupported_document' ? 'skipped' : 'rejected';
     ctx.stderr.write(`${kind} (${r.code}) in ${file}${where === '' ? '' : ` [${where}]`}: ${r.message}\n`);
-    if (r.code !== 'unsupported_document') failed = true;
+    if (r.code !== 'processing.unsupported_document') failed = true;
   }
   return failed;
 }

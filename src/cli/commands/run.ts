@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { errorCode, errorMessage, lockHolder } from '../../common/index.ts';
+import { codedError, errorMessage, lockHolder } from '../../common/index.ts';
 import type { Config } from '../../config/index.ts';
 import { configSecrets, loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../observability/index.ts';
@@ -96,12 +96,12 @@ export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Pro
     });
   } catch (error) {
     // An expected condition (a port in use, a database that is down) is one clear line; only a bug logs its stack.
-    const code = errorCode(error, '');
-    if (code === '') logger.fatal({ err: error }, 'gridstream could not start');
+    const code = codedError(error)?.code;
+    if (code === undefined) logger.fatal({ err: error }, 'gridstream could not start');
     else logger.fatal({ code }, `gridstream could not start: ${errorMessage(error)}`);
     logger.flush();
     ctx.stderr.write(
-      `gridstream: could not start: ${code === '' ? errorMessage(error) : `${code}: ${errorMessage(error)}`}\n`,
+      `gridstream: could not start: ${code === undefined ? errorMessage(error) : `${code}: ${errorMessage(error)}`}\n`,
     );
     return EXIT.failure;
   }

@@ -1,19 +1,20 @@
+import type { ErrorCode } from '../../common/index.ts';
 import { GridstreamError } from '../../common/index.ts';
 
 export const ELECTRICITYMAPS_ERROR_CODES = [
   /** 401/403: the token is invalid, or not entitled to the zone (free tokens cover one zone). */
-  'unauthorized',
+  'electricitymaps.unauthorized',
   /** 429: the plan's rate limit; the token is paused. */
-  'rate_limited',
+  'electricitymaps.rate_limited',
   /** Any other non-success status (5xx retryable). */
-  'http_error',
+  'electricitymaps.http_error',
   /** A 200 body that is not JSON, or not a response shape gridstream knows. */
-  'invalid_body',
+  'electricitymaps.invalid_body',
   /** No token configured for the zone. */
-  'no_token',
+  'electricitymaps.no_token',
   /** The tokens file cannot be read. */
-  'invalid_tokens',
-] as const;
+  'electricitymaps.invalid_tokens',
+] as const satisfies readonly ErrorCode[];
 export type ElectricityMapsErrorCode = (typeof ELECTRICITYMAPS_ERROR_CODES)[number];
 
 /** A failure talking to the Electricity Maps API. Messages never contain a token. */

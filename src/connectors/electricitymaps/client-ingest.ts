@@ -102,7 +102,10 @@ export class ElectricityMapsIngestor {
   ): Promise<ElectricityMapsReport> {
     const parsed = RequestSchema.safeParse(letter.request);
     if (!parsed.success) {
-      throw new ElectricityMapsError('invalid_body', `dead letter ${letter.id} holds no Electricity Maps request`);
+      throw new ElectricityMapsError(
+        'electricitymaps.invalid_body',
+        `dead letter ${letter.id} holds no Electricity Maps request`,
+      );
     }
     return this.ingest(parsed.data, { signal: options.signal, origin: 'dlq-replay', replays: letter.replays + 1 });
   }

@@ -39,7 +39,10 @@ export class ElectricityMapsTokens {
     const result = TokensFileSchema.safeParse(json);
     if (!result.success) {
       const where = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new ElectricityMapsError('invalid_tokens', `invalid Electricity Maps tokens file: ${where}`);
+      throw new ElectricityMapsError(
+        'electricitymaps.invalid_tokens',
+        `invalid Electricity Maps tokens file: ${where}`,
+      );
     }
     const byZone = new Map<string, Secret>();
     let star: Secret | null = null;
@@ -59,7 +62,7 @@ export class ElectricityMapsTokens {
       const code = (error as NodeJS.ErrnoException).code;
       // A JSON syntax error message quotes the file's text, which holds tokens: never pass it on.
       throw new ElectricityMapsError(
-        'invalid_tokens',
+        'electricitymaps.invalid_tokens',
         `cannot read the Electricity Maps tokens file ${path}: ${code ?? 'not valid JSON'}`,
       );
     }

@@ -87,7 +87,10 @@ export class ElectricityMapsClient {
     const now = this.#options.now ?? Date.now;
     if (token === null) {
       const t = now();
-      const error = new ElectricityMapsError('no_token', `no Electricity Maps token for zone ${request.zone}`);
+      const error = new ElectricityMapsError(
+        'electricitymaps.no_token',
+        `no Electricity Maps token for zone ${request.zone}`,
+      );
       return { ok: false, error, attempts: 1, firstFailureAt: t, lastFailureAt: t, httpStatus: null };
     }
     const url = new URL(`${this.#base.pathname.replace(/\/$/, '')}/v3/${request.endpoint}`, this.#base);
@@ -133,15 +136,15 @@ export class ElectricityMapsClient {
   ): RawElectricityMaps | null {
     const { status } = response;
     const where = `${request.endpoint} for ${request.zone}`;
-    const cause = new HttpError('http_status', `Electricity Maps ${where}: HTTP ${status}`, {
+    const cause = new HttpError('http.status', `Electricity Maps ${where}: HTTP ${status}`, {
       status,
       retryable: status >= 500,
       ...(response.retryAfterMs === null ? {} : { retryAfterMs: response.retryAfterMs }),
     });
     if (status === 429) {
-      throw new ElectricityMapsError('rate_limited', `Electricity Maps throttled ${where}`, {
+      throw new ElectricityMapsError('electricitymaps.rate_limited', `Electricity Maps throttled ${where}`, {
         retryable: true,
-        cause: new HttpError('banned', `HTTP 429`, {
+        cause: new HttpError('http.banned', `HTTP 429`, {
           status,
           bannedUntil: response.retryAfterMs === null ? null : now + response.retryAfterMs,
         }),
@@ -151,11 +154,11 @@ export class ElectricityMapsClient {
       // A 401 can be throttling in disguise (electricitymaps-contrib#8047): one more try after a pause.
       const again = status === 401 && attempt === 1;
       throw new ElectricityMapsError(
-        'unauthorized',
+        'electricitymaps.unauthorized',
         `Electricity Maps refused the token for ${where} (HTTP ${status})`,
         {
           retryable: again,
-          cause: new HttpError('http_status', `HTTP ${status}`, {
+          cause: new HttpError('http.status', `HTTP ${status}`, {
             status,
             retryable: again,
             retryAfterMs: again ? (this.#options.unauthorizedPauseMs ?? 30_000) : null,
@@ -164,7 +167,7 @@ export class ElectricityMapsClient {
       );
     }
     if (status !== 200) {
-      throw new ElectricityMapsError('http_error', `Electricity Maps ${where}: HTTP ${status}`, {
+      throw new ElectricityMapsError('electricitymaps.http_error', `Electricity Maps ${where}: HTTP ${status}`, {
         retryable: status >= 500,
         cause,
       });
@@ -173,15 +176,22 @@ export class ElectricityMapsClient {
     try {
       body = JSON.parse(new TextDecoder().decode(response.body));
     } catch {
-      throw new ElectricityMapsError('invalid_body', `Electricity Maps ${where}: the body is not JSON`, {
-        retryable: true,
-      });
+      throw new ElectricityMapsError(
+        'electricitymaps.invalid_body',
+        `Electricity Maps ${where}: the body is not JSON`,
+        {
+          retryable: true,
+        },
+      );
     }
     const outcome = parseElectricityMaps(body);
     if (outcome.kind === 'no_data') return null;
     if (outcome.kind === 'invalid' || outcome.kind === 'unsupported') {
       const why = outcome.kind === 'invalid' ? outcome.message : outcome.what;
-      throw new ElectricityMapsError('invalid_body', `Electricity Maps ${where}: unexpected response (${why})`);
+      throw new ElectricityMapsError(
+        'electricitymaps.invalid_body',
+        `Electricity Maps ${where}: unexpected response (${why})`,
+      );
     }
     return {
       id: `emaps-${request.endpoint.replace('/', '-')}-${request.zone}-${now}`.slice(0, 100),

@@ -143,7 +143,7 @@ export class EntsoeIngestor {
   async replay(letter: DeadLetter, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<IngestReport> {
     const parsed = EntsoeRequestSchema.safeParse(letter.request);
     if (!parsed.success) {
-      throw new EntsoeError('invalid_request', `dead letter ${letter.id} holds no ENTSO-E request to replay`);
+      throw new EntsoeError('entsoe.invalid_request', `dead letter ${letter.id} holds no ENTSO-E request to replay`);
     }
     this.#options.logger.info(
       { deadLetter: letter.id, request: parsed.data },

@@ -82,7 +82,10 @@ export function readEntsoeAnswer(response: HttpResponse, where: string): EntsoeA
   const { status } = response;
   const zip = isZip(response);
   const text = zip ? '' : decoder.decode(response.body);
-  const http = (code: 'http_status' | 'banned', extra: { retryable?: boolean; bannedUntil?: number | null } = {}) =>
+  const http = (
+    code: 'http.status' | 'http.banned',
+    extra: { retryable?: boolean; bannedUntil?: number | null } = {},
+  ) =>
     new HttpError(code, `GET ${where}: HTTP ${status}`, {
       status,
       ...extra,
@@ -96,41 +99,41 @@ export function readEntsoeAnswer(response: HttpResponse, where: string): EntsoeA
     (!zip && (status >= 400 || !looksLikeDocument) && BAN_WORDING.test(text.slice(0, 4096)))
   ) {
     const until = parseBanUntil(text);
-    throw new EntsoeError('banned', `ENTSO-E refuses the token for now (HTTP ${status})`, {
+    throw new EntsoeError('entsoe.banned', `ENTSO-E refuses the token for now (HTTP ${status})`, {
       retryable: true,
-      cause: http('banned', { bannedUntil: until }),
+      cause: http('http.banned', { bannedUntil: until }),
       details: { status, bannedUntil: until === null ? null : new Date(until).toISOString() },
     });
   }
   if (status === 401 || status === 403) {
-    throw new EntsoeError('unauthorized', `ENTSO-E rejected the security token (HTTP ${status})`, {
-      cause: http('http_status', { retryable: false }),
+    throw new EntsoeError('entsoe.unauthorized', `ENTSO-E rejected the security token (HTTP ${status})`, {
+      cause: http('http.status', { retryable: false }),
       details: { status },
     });
   }
   if (zip) {
-    if (status !== 200) throw httpError(status, where, http('http_status'));
+    if (status !== 200) throw httpError(status, where, http('http.status'));
     return unzipAnswer(response.body, where);
   }
   const ack = acknowledgementText(text);
   if (ack !== null) {
     if (NO_DATA.test(ack)) return { kind: 'no_data', reason: ack };
     if (TRANSIENT.test(ack)) {
-      throw new EntsoeError('http_error', `ENTSO-E answered a transient error: ${ack}`, {
+      throw new EntsoeError('entsoe.http_error', `ENTSO-E answered a transient error: ${ack}`, {
         retryable: true,
-        cause: http('http_status', { retryable: true }),
+        cause: http('http.status', { retryable: true }),
         details: { status, acknowledgement: ack },
       });
     }
-    throw new EntsoeError('invalid_request', `ENTSO-E refused the request: ${ack}`, {
-      cause: http('http_status', { retryable: false }),
+    throw new EntsoeError('entsoe.invalid_request', `ENTSO-E refused the request: ${ack}`, {
+      cause: http('http.status', { retryable: false }),
       details: { status, acknowledgement: ack, tooLarge: TOO_LARGE.test(ack) },
     });
   }
-  if (status !== 200) throw httpError(status, where, http('http_status'));
+  if (status !== 200) throw httpError(status, where, http('http.status'));
   if (/^\s*(<!doctype html|<html)/i.test(text)) {
     // A 200 HTML page is a maintenance or proxy page, not an answer to the query: try again later.
-    throw new EntsoeError('html_body', `GET ${where}: HTTP 200 with an HTML page instead of a document`, {
+    throw new EntsoeError('entsoe.html_body', `GET ${where}: HTTP 200 with an HTML page instead of a document`, {
       retryable: true,
       details: { status },
     });
@@ -148,7 +151,7 @@ function isBanRedirect(response: HttpResponse): boolean {
 
 function httpError(status: number, where: string, cause: HttpError): EntsoeError {
   const retryable = status >= 500;
-  const code = status >= 500 || status === 404 ? 'http_error' : 'invalid_request';
+  const code = status >= 500 || status === 404 ? 'entsoe.http_error' : 'entsoe.invalid_request';
   return new EntsoeError(code, `GET ${where}: HTTP ${status}`, { retryable, cause, details: { status } });
 }
 
@@ -158,9 +161,9 @@ function unzipAnswer(bytes: Uint8Array, where: string): EntsoeAnswer {
     files = unzipSync(bytes);
   } catch (error) {
     // A broken archive is most likely a broken transfer.
-    throw new EntsoeError('zip_body', `GET ${where}: unreadable ZIP body`, {
+    throw new EntsoeError('entsoe.zip_body', `GET ${where}: unreadable ZIP body`, {
       retryable: true,
-      cause: new HttpError('truncated_body', error instanceof Error ? error.message : String(error)),
+      cause: new HttpError('http.truncated_body', error instanceof Error ? error.message : String(error)),
     });
   }
   const bodies = Object.entries(files)

@@ -1,26 +1,27 @@
+import type { ErrorCode } from '../../common/index.ts';
 import { GridstreamError } from '../../common/index.ts';
 
 export const ENTSOE_ERROR_CODES = [
   // the body is not a document we can read
-  'empty_body',
-  'body_too_large',
-  'not_xml',
-  'html_body',
-  'zip_body',
-  'unsupported_encoding',
-  'malformed_xml',
-  'doctype_refused',
+  'entsoe.empty_body',
+  'entsoe.body_too_large',
+  'entsoe.not_xml',
+  'entsoe.html_body',
+  'entsoe.zip_body',
+  'entsoe.unsupported_encoding',
+  'entsoe.malformed_xml',
+  'entsoe.doctype_refused',
   // talking to the service (connector client)
-  'http_error',
-  'unauthorized',
-  'rate_limited',
-  'banned',
-  'timeout',
-  'network_error',
-  'circuit_open',
-  'invalid_request',
-  'aborted',
-] as const;
+  'entsoe.http_error',
+  'entsoe.unauthorized',
+  'entsoe.rate_limited',
+  'entsoe.banned',
+  'entsoe.timeout',
+  'entsoe.network_error',
+  'entsoe.circuit_open',
+  'entsoe.invalid_request',
+  'entsoe.aborted',
+] as const satisfies readonly ErrorCode[];
 export type EntsoeErrorCode = (typeof ENTSOE_ERROR_CODES)[number];
 
 /** Something went wrong reading or fetching an ENTSO-E document. Messages never contain the security token. */

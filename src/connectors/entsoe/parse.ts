@@ -56,7 +56,10 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
   try {
     while (from !== undefined) {
       if (text[from] !== '<') {
-        throw new EntsoeError('malformed_xml', `unexpected content after the end of document ${documents.length + 1}`);
+        throw new EntsoeError(
+          'entsoe.malformed_xml',
+          `unexpected content after the end of document ${documents.length + 1}`,
+        );
       }
       const root = rootName(text, from);
       if (root !== undefined && isMarketDocumentRoot(root)) {
@@ -80,7 +83,7 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
       } else if (root !== undefined && root.toLowerCase() === 'html') {
         return {
           kind: 'invalid',
-          error: new EntsoeError('html_body', 'response body is an HTML page, not an ENTSO-E document'),
+          error: new EntsoeError('entsoe.html_body', 'response body is an HTML page, not an ENTSO-E document'),
         };
       } else {
         unsupported ??= { root: root ?? '?', documentType: readDocumentType(text, from) };
@@ -99,7 +102,7 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
     return { kind: 'no_data', reasonCode: reason.code, reasonText: reason.text, acknowledgement: ack };
   }
   if (unsupported !== undefined) return { kind: 'unsupported', ...unsupported };
-  return { kind: 'invalid', error: new EntsoeError('malformed_xml', 'response body holds no XML document') };
+  return { kind: 'invalid', error: new EntsoeError('entsoe.malformed_xml', 'response body holds no XML document') };
 }
 
 /** The local name of the first element, without parsing the document. */
@@ -143,5 +146,7 @@ function readDocumentType(text: string, from: number): string | null {
 
 function asEntsoeError(error: unknown): EntsoeError {
   if (error instanceof EntsoeError) return error;
-  return new EntsoeError('malformed_xml', error instanceof Error ? error.message : String(error), { cause: error });
+  return new EntsoeError('entsoe.malformed_xml', error instanceof Error ? error.message : String(error), {
+    cause: error,
+  });
 }

@@ -24,24 +24,28 @@ const decoders = new Map<string, TextDecoder>();
 export function xmlTextOf(body: Uint8Array | string, maxBytes = DEFAULT_MAX_BODY_BYTES): string {
   const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   if (size > maxBytes) {
-    throw new EntsoeError('body_too_large', `response body of ${size} bytes exceeds the limit of ${maxBytes} bytes`, {
-      details: { bytes: size, maxBytes },
-    });
+    throw new EntsoeError(
+      'entsoe.body_too_large',
+      `response body of ${size} bytes exceeds the limit of ${maxBytes} bytes`,
+      {
+        details: { bytes: size, maxBytes },
+      },
+    );
   }
-  if (size === 0) throw new EntsoeError('empty_body', 'response body is empty');
+  if (size === 0) throw new EntsoeError('entsoe.empty_body', 'response body is empty');
   if (typeof body !== 'string' && body[0] === 0x50 && body[1] === 0x4b && body[2] === 0x03 && body[3] === 0x04) {
-    throw new EntsoeError('zip_body', 'response body is a zip archive; unpack it before parsing');
+    throw new EntsoeError('entsoe.zip_body', 'response body is a zip archive; unpack it before parsing');
   }
   const text = typeof body === 'string' ? body : decode(body);
   const start = firstNonSpace(text, 0);
-  if (start === -1) throw new EntsoeError('empty_body', 'response body holds only whitespace');
+  if (start === -1) throw new EntsoeError('entsoe.empty_body', 'response body holds only whitespace');
   const head = text.slice(start, start + 512).toLowerCase();
   if (head.startsWith('<!doctype html') || head.startsWith('<html') || /^<\?xml[^>]*>\s*<html/.test(head)) {
     throw htmlError(text);
   }
   if (text[start] !== '<') {
     throw new EntsoeError(
-      'not_xml',
+      'entsoe.not_xml',
       `response body is not XML (starts with ${JSON.stringify(text.slice(start, start + 40))})`,
     );
   }
@@ -56,7 +60,10 @@ export function refuseDeclarations(text: string, from: number): void {
   const prolog = text.slice(from, from + 64 * 1024);
   const root = prolog.search(/<[A-Za-z_]/);
   if (/<!(DOCTYPE|ENTITY)/i.test(root === -1 ? prolog : prolog.slice(0, root))) {
-    throw new EntsoeError('doctype_refused', 'DOCTYPE and ENTITY declarations are refused (XXE / entity expansion)');
+    throw new EntsoeError(
+      'entsoe.doctype_refused',
+      'DOCTYPE and ENTITY declarations are refused (XXE / entity expansion)',
+    );
   }
 }
 
@@ -72,7 +79,7 @@ export function readXml(text: string, handler: XmlHandler, from = 0): number | u
   let depth = 0;
   let rootEnd: number | undefined;
   parser.on('doctype', () => {
-    throw new EntsoeError('doctype_refused', 'DOCTYPE declarations are refused');
+    throw new EntsoeError('entsoe.doctype_refused', 'DOCTYPE declarations are refused');
   });
   parser.on('opentag', (tag) => {
     depth++;
@@ -95,7 +102,7 @@ export function readXml(text: string, handler: XmlHandler, from = 0): number | u
       if (next !== -1) return next;
     }
     const message = error instanceof Error ? error.message : String(error);
-    throw new EntsoeError('malformed_xml', `malformed XML: ${message}`, {
+    throw new EntsoeError('entsoe.malformed_xml', `malformed XML: ${message}`, {
       cause: error,
       details: { line: parser.line },
     });
@@ -118,14 +125,14 @@ function decode(bytes: Uint8Array): string {
     try {
       decoder = new TextDecoder(label, { fatal: true, ignoreBOM: false });
     } catch (cause) {
-      throw new EntsoeError('unsupported_encoding', `unsupported XML encoding "${declared}"`, { cause });
+      throw new EntsoeError('entsoe.unsupported_encoding', `unsupported XML encoding "${declared}"`, { cause });
     }
     decoders.set(label, decoder);
   }
   try {
     return decoder.decode(bytes);
   } catch (cause) {
-    throw new EntsoeError('unsupported_encoding', `response body is not valid ${label}`, { cause });
+    throw new EntsoeError('entsoe.unsupported_encoding', `response body is not valid ${label}`, { cause });
   }
 }
 
@@ -145,7 +152,7 @@ function htmlError(text: string): EntsoeError {
     .replace(/(security_?token\s*[=:]\s*)[^&\s"'<]+/gi, '$1[redacted]')
     .trim()
     .slice(0, 200);
-  return new EntsoeError('html_body', `response body is an HTML page, not an ENTSO-E document: "${visible}"`, {
+  return new EntsoeError('entsoe.html_body', `response body is an HTML page, not an ENTSO-E document: "${visible}"`, {
     details: { excerpt: visible },
   });
 }

@@ -1,23 +1,24 @@
+import type { ErrorCode } from '../../common/index.ts';
 import { GridstreamError, findError } from '../../common/index.ts';
 
 export const HTTP_ERROR_CODES = [
   /** No complete answer within the attempt's time limit. Retryable. */
-  'timeout',
+  'http.timeout',
   /** Connection refused, reset or closed early, DNS failure. Retryable. */
-  'network_error',
+  'http.network_error',
   /** The body ended before its announced length. Retryable. */
-  'truncated_body',
+  'http.truncated_body',
   /** An HTTP status that is not a success; retryable for 5xx (and what the client marks so). */
-  'http_status',
+  'http.status',
   /** The upstream refuses this credential for a while (HTTP 429 ban); retried after the ban. */
-  'banned',
+  'http.banned',
   /** The host has failed repeatedly; requests are held back until the circuit breaker lets one through. */
-  'circuit_open',
+  'http.circuit_open',
   /** The body is larger than allowed. Never retryable. */
-  'body_too_large',
+  'http.body_too_large',
   /** The caller cancelled. Never retryable, never dead-lettered. */
-  'aborted',
-] as const;
+  'http.aborted',
+] as const satisfies readonly ErrorCode[];
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
 
 /**
@@ -57,16 +58,16 @@ export class HttpError extends GridstreamError<HttpErrorCode> {
 
 function defaultRetryable(code: HttpErrorCode, status: number | null): boolean {
   switch (code) {
-    case 'timeout':
-    case 'network_error':
-    case 'truncated_body':
-    case 'banned':
-    case 'circuit_open':
+    case 'http.timeout':
+    case 'http.network_error':
+    case 'http.truncated_body':
+    case 'http.banned':
+    case 'http.circuit_open':
       return true;
-    case 'http_status':
+    case 'http.status':
       return status !== null && status >= 500;
-    case 'body_too_large':
-    case 'aborted':
+    case 'http.body_too_large':
+    case 'http.aborted':
       return false;
     default:
       return code satisfies never;
@@ -85,6 +86,7 @@ export function findHttpError(error: unknown): HttpError | undefined {
 export function isHostFailure(error: unknown): boolean {
   const http = findHttpError(error);
   if (http === undefined) return false;
-  if (http.code === 'timeout' || http.code === 'network_error' || http.code === 'truncated_body') return true;
-  return http.code === 'http_status' && http.status !== null && http.status >= 500;
+  if (http.code === 'http.timeout' || http.code === 'http.network_error' || http.code === 'http.truncated_body')
+    return true;
+  return http.code === 'http.status' && http.status !== null && http.status >= 500;
 }

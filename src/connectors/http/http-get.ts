@@ -48,15 +48,18 @@ export async function httpGet(url: URL, options: HttpGetOptions = {}): Promise<H
   const signal = withTimeout(options.signal, options.timeoutMs ?? 60_000);
   const maxBytes = options.maxBodyBytes ?? 128 * 1024 * 1024;
   const fail = (error: unknown, stage: 'request' | 'body'): HttpError => {
-    if (options.signal?.aborted === true) return new HttpError('aborted', `GET ${where} was cancelled`);
+    if (options.signal?.aborted === true) return new HttpError('http.aborted', `GET ${where} was cancelled`);
     if (signal.aborted)
-      return new HttpError('timeout', `GET ${where} timed out after ${options.timeoutMs ?? 60_000} ms`);
+      return new HttpError('http.timeout', `GET ${where} timed out after ${options.timeoutMs ?? 60_000} ms`);
     const code = systemCode(error) ?? 'unknown';
     const cause = Object.assign(new Error(scrub(error instanceof Error ? error.message : String(error))), { code });
     if (stage === 'body') {
-      return new HttpError('truncated_body', `GET ${where}: the body ended early (${code})`, { cause });
+      return new HttpError('http.truncated_body', `GET ${where}: the body ended early (${code})`, { cause });
     }
-    return new HttpError('network_error', `GET ${where} failed: ${code}`, { cause, details: { systemCode: code } });
+    return new HttpError('http.network_error', `GET ${where} failed: ${code}`, {
+      cause,
+      details: { systemCode: code },
+    });
   };
 
   let response: Response;
@@ -75,7 +78,7 @@ export async function httpGet(url: URL, options: HttpGetOptions = {}): Promise<H
         size += chunk.byteLength;
         if (size > maxBytes) {
           await response.body.cancel().catch(() => undefined);
-          throw new HttpError('body_too_large', `GET ${where}: body larger than ${maxBytes} bytes`, {
+          throw new HttpError('http.body_too_large', `GET ${where}: body larger than ${maxBytes} bytes`, {
             status: response.status,
           });
         }

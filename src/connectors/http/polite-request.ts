@@ -82,7 +82,7 @@ export async function requestPolitely<T>(
       attempts++;
       lastFailureAt = now();
       firstFailureAt ??= lastFailureAt;
-      const error = new HttpError('circuit_open', `circuit breaker open for ${host}: the host failed repeatedly`);
+      const error = new HttpError('http.circuit_open', `circuit breaker open for ${host}: the host failed repeatedly`);
       if (attempts >= retry.maxAttempts) return failed(error);
       const delay = Math.max(decision.retryInMs, retryDelay(attempts, retry));
       log.warn({ attempt: attempts, delayMs: delay }, 'circuit open: holding the request back');
@@ -117,7 +117,7 @@ export async function requestPolitely<T>(
         host,
         http?.status === null || http?.status === undefined ? errorCode(error) : String(http.status),
       );
-      if (http?.code === 'banned') {
+      if (http?.code === 'http.banned') {
         breaker.success(); // the host answered: it is up, it just refuses us for a while
         const until = banEnd(http.bannedUntil, politeness, lastFailureAt);
         await politeness.limiter.ban(politeness.limitKey, until, { signal });

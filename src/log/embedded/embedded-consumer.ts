@@ -65,7 +65,8 @@ export class EmbeddedConsumer implements LogConsumer, GroupMember {
   }
 
   async *batches(options: { readonly signal?: AbortSignal } = {}): AsyncIterable<ConsumedBatch> {
-    if (this.#iterating) throw new LogError('invalid_argument', 'batches() of this consumer is already being iterated');
+    if (this.#iterating)
+      throw new LogError('log.invalid_argument', 'batches() of this consumer is already being iterated');
     this.#iterating = true;
     const signal = options.signal;
     const onAbort = (): void => {
@@ -137,11 +138,11 @@ export class EmbeddedConsumer implements LogConsumer, GroupMember {
   }
 
   async commit(offsets: readonly PartitionOffset[]): Promise<boolean> {
-    if (this.#closed) throw new LogError('closed', 'the consumer is closed');
+    if (this.#closed) throw new LogError('log.closed', 'the consumer is closed');
     const owned: PartitionOffset[] = [];
     for (const o of offsets) {
       if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
-        throw new LogError('invalid_argument', `invalid offset ${o.offset} for ${o.topic}/${o.partition}`);
+        throw new LogError('log.invalid_argument', `invalid offset ${o.offset} for ${o.topic}/${o.partition}`);
       }
       if (this.#host.coordinator.owns(this, o.topic, o.partition)) owned.push(o);
     }
@@ -150,14 +151,14 @@ export class EmbeddedConsumer implements LogConsumer, GroupMember {
   }
 
   seek(offset: PartitionOffset): Promise<void> {
-    if (this.#closed) return Promise.reject(new LogError('closed', 'consumer is closed'));
+    if (this.#closed) return Promise.reject(new LogError('log.closed', 'consumer is closed'));
     if (!Number.isSafeInteger(offset.offset) || offset.offset < 0) {
-      return Promise.reject(new LogError('invalid_argument', `invalid offset ${offset.offset}`));
+      return Promise.reject(new LogError('log.invalid_argument', `invalid offset ${offset.offset}`));
     }
     const position = this.#positions.get(key(offset.topic, offset.partition));
     if (position === undefined) {
       return Promise.reject(
-        new LogError('not_owner', `${offset.topic}/${offset.partition} is not assigned to this consumer`, {
+        new LogError('log.not_owner', `${offset.topic}/${offset.partition} is not assigned to this consumer`, {
           details: { topic: offset.topic, partition: offset.partition, groupId: this.#options.groupId },
         }),
       );

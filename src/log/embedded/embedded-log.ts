@@ -78,7 +78,10 @@ async function lockDir(dir: string, logger: Logger): Promise<DirLock> {
     });
   } catch (error) {
     if (error instanceof LockHeldError) {
-      throw new LogError('locked', error.message, { cause: error, details: { dir, pid: error.owner?.pid ?? null } });
+      throw new LogError('log.locked', error.message, {
+        cause: error,
+        details: { dir, pid: error.owner?.pid ?? null },
+      });
     }
     throw ioError(`could not lock ${dir}`, error);
   }
@@ -160,7 +163,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
       const bytes = recordBytes(r);
       if (bytes > maxMessageBytes) {
         throw new LogError(
-          'record_too_large',
+          'log.record_too_large',
           `record of ${bytes} bytes exceeds maxMessageBytes ${maxMessageBytes} of ${topic}`,
           {
             details: { topic, bytes, maxMessageBytes, index },
@@ -182,7 +185,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
     await Promise.all(
       [...byPartition].map(async ([p, subset]) => {
         const log = state.partitions[p];
-        if (log === undefined) throw new LogError('unknown_partition', `${topic} has no partition ${p}`);
+        if (log === undefined) throw new LogError('log.unknown_partition', `${topic} has no partition ${p}`);
         firstOffsets.set(p, await log.append(subset, now, maxMessageBytes));
       }),
     );
@@ -191,7 +194,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
 
   consumer(options: ConsumerOptions): LogConsumer {
     this.#ensureOpen();
-    if (options.groupId.length === 0) throw new LogError('invalid_argument', 'groupId must not be empty');
+    if (options.groupId.length === 0) throw new LogError('log.invalid_argument', 'groupId must not be empty');
     let coordinator = this.#groups.get(options.groupId);
     if (coordinator === undefined) {
       coordinator = new GroupCoordinator(
@@ -226,11 +229,11 @@ class EmbeddedLogImpl implements EmbeddedLog {
     throwIfAborted(options.signal, 'read');
     const log = this.#topic(topic).partitions[partition];
     if (log === undefined)
-      throw new LogError('unknown_partition', `${topic} has no partition ${partition}`, {
+      throw new LogError('log.unknown_partition', `${topic} has no partition ${partition}`, {
         details: { topic, partition },
       });
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(limit) || limit < 0) {
-      throw new LogError('invalid_argument', `invalid offset ${offset} or limit ${limit}`);
+      throw new LogError('log.invalid_argument', `invalid offset ${offset} or limit ${limit}`);
     }
     return limit === 0 ? [] : log.read(offset, limit, this.#fetchMaxBytes);
   }
@@ -309,11 +312,11 @@ class EmbeddedLogImpl implements EmbeddedLog {
   #topic(name: string): TopicState {
     const topic = this.#topics.get(name);
     if (topic === undefined)
-      throw new LogError('unknown_topic', `topic ${name} does not exist`, { details: { topic: name } });
+      throw new LogError('log.unknown_topic', `topic ${name} does not exist`, { details: { topic: name } });
     return topic;
   }
 
   #ensureOpen(): void {
-    if (this.#closing !== undefined) throw new LogError('closed', 'the embedded log is closed');
+    if (this.#closing !== undefined) throw new LogError('log.closed', 'the embedded log is closed');
   }
 }

@@ -55,7 +55,7 @@ export function encodeRecords(
     const bytes = recordBytes(r);
     if (bytes > maxMessageBytes) {
       throw new LogError(
-        'record_too_large',
+        'log.record_too_large',
         `record of ${bytes} bytes exceeds maxMessageBytes ${maxMessageBytes} of ${topic}`,
         {
           details: { topic, bytes, maxMessageBytes, index: i },
@@ -64,7 +64,7 @@ export function encodeRecords(
     }
     const headerCount = r.headers === undefined ? 0 : Object.keys(r.headers).length;
     if (headerCount > 0xffff)
-      throw new LogError('invalid_argument', `too many headers (${headerCount})`, { details: { topic } });
+      throw new LogError('log.invalid_argument', `too many headers (${headerCount})`, { details: { topic } });
     // bytes already holds key + header names/values + value; add the fixed parts and per-header lengths.
     const size = FRAME_HEADER_BYTES + FIXED_BODY_BYTES + bytes + headerCount * 6;
     frameSizes[i] = size;
@@ -98,7 +98,7 @@ export function encodeRecords(
     for (const [name, value] of headers) {
       const nn = buffer.write(name, pos + 2, 'utf8');
       if (nn > 0xffff)
-        throw new LogError('invalid_argument', 'header name longer than 65535 bytes', { details: { topic } });
+        throw new LogError('log.invalid_argument', 'header name longer than 65535 bytes', { details: { topic } });
       buffer.writeUInt16BE(nn, pos);
       pos += 2 + nn;
       const vn = buffer.write(value, pos + 4, 'utf8');

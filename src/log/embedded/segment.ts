@@ -156,18 +156,18 @@ export class Segment {
         const want = Math.min(chunkSize, end - pos);
         const buf = Buffer.allocUnsafe(want);
         const { bytesRead } = await this.handle.read(buf, 0, want, pos);
-        if (bytesRead === 0) throw new LogError('corrupt', `${this.path} is shorter than its indexed size`);
+        if (bytesRead === 0) throw new LogError('log.corrupt', `${this.path} is shorter than its indexed size`);
         let p = 0;
         while (out.length < maxRecords && bytes < maxBytes) {
           const check = inspectFrame(buf, p, bytesRead, false);
           if (check.kind === 'incomplete') {
             if (p === 0 && pos + check.needed > end)
-              throw new LogError('corrupt', `frame at ${pos} runs past the end of ${this.path}`);
+              throw new LogError('log.corrupt', `frame at ${pos} runs past the end of ${this.path}`);
             if (p === 0) chunkSize = Math.max(chunkSize, check.needed);
             break;
           }
           if (check.kind === 'invalid')
-            throw new LogError('corrupt', `corrupt frame in ${this.path} at ${pos + p}: ${check.reason}`);
+            throw new LogError('log.corrupt', `corrupt frame in ${this.path} at ${pos + p}: ${check.reason}`);
           if (check.offset >= fromOffset) {
             out.push(decodeFrame(buf, p, topic, partition));
             bytes += check.size;

@@ -35,22 +35,24 @@ export interface PartitionSettings {
 export function resolveTopicSpec(spec: TopicSpec): ResolvedTopicSpec {
   const { name, partitions } = spec;
   if (!TOPIC_NAME.test(name) || name === '.' || name === '..') {
-    throw new LogError('invalid_argument', `invalid topic name ${JSON.stringify(name)}`, { details: { topic: name } });
+    throw new LogError('log.invalid_argument', `invalid topic name ${JSON.stringify(name)}`, {
+      details: { topic: name },
+    });
   }
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000) {
-    throw new LogError('invalid_argument', `invalid partition count ${partitions} for ${name}`, {
+    throw new LogError('log.invalid_argument', `invalid partition count ${partitions} for ${name}`, {
       details: { topic: name },
     });
   }
   const maxMessageBytes = spec.maxMessageBytes ?? 1024 * 1024;
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1 || maxMessageBytes > 512 * 1024 * 1024) {
-    throw new LogError('invalid_argument', `invalid maxMessageBytes ${maxMessageBytes} for ${name}`, {
+    throw new LogError('log.invalid_argument', `invalid maxMessageBytes ${maxMessageBytes} for ${name}`, {
       details: { topic: name },
     });
   }
   const retentionMs = spec.retentionMs === undefined ? 7 * 24 * 3600 * 1000 : spec.retentionMs;
   if (retentionMs !== null && (!Number.isFinite(retentionMs) || retentionMs <= 0)) {
-    throw new LogError('invalid_argument', `invalid retentionMs ${retentionMs} for ${name}`, {
+    throw new LogError('log.invalid_argument', `invalid retentionMs ${retentionMs} for ${name}`, {
       details: { topic: name },
     });
   }

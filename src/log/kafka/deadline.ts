@@ -16,7 +16,7 @@ export async function withDeadline<T>(
   const deadline = new AbortController();
   const { promise: stopped, reject } = Promise.withResolvers<never>();
   const timer = setTimeout(() => {
-    const error = new LogError('timeout', `${what} did not complete within ${timeoutMs} ms`, {
+    const error = new LogError('kafka.timeout', `${what} did not complete within ${timeoutMs} ms`, {
       details: { timeoutMs },
     });
     deadline.abort(error);

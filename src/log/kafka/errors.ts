@@ -7,22 +7,22 @@ import { LogError, type LogErrorCode } from '../errors.ts';
  * not enough replicas) and maps to a retryable `broker_unavailable`.
  */
 const PERMANENT_PROTOCOL_ERRORS: Readonly<Record<string, LogErrorCode>> = {
-  MESSAGE_TOO_LARGE: 'record_too_large',
-  RECORD_LIST_TOO_LARGE: 'record_too_large',
-  UNKNOWN_TOPIC_OR_PARTITION: 'unknown_topic',
-  UNKNOWN_TOPIC_ID: 'unknown_topic',
-  INVALID_TOPIC_EXCEPTION: 'invalid_argument',
-  INVALID_PARTITIONS: 'invalid_argument',
-  INVALID_REPLICATION_FACTOR: 'invalid_argument',
-  INVALID_REPLICA_ASSIGNMENT: 'invalid_argument',
-  INVALID_CONFIG: 'invalid_argument',
-  INVALID_REQUEST: 'invalid_argument',
-  INVALID_TIMESTAMP: 'invalid_argument',
-  INVALID_RECORD: 'invalid_argument',
-  POLICY_VIOLATION: 'invalid_argument',
-  UNSUPPORTED_VERSION: 'log_failure',
-  UNSUPPORTED_COMPRESSION_TYPE: 'log_failure',
-  CORRUPT_MESSAGE: 'log_failure',
+  MESSAGE_TOO_LARGE: 'log.record_too_large',
+  RECORD_LIST_TOO_LARGE: 'log.record_too_large',
+  UNKNOWN_TOPIC_OR_PARTITION: 'log.unknown_topic',
+  UNKNOWN_TOPIC_ID: 'log.unknown_topic',
+  INVALID_TOPIC_EXCEPTION: 'log.invalid_argument',
+  INVALID_PARTITIONS: 'log.invalid_argument',
+  INVALID_REPLICATION_FACTOR: 'log.invalid_argument',
+  INVALID_REPLICA_ASSIGNMENT: 'log.invalid_argument',
+  INVALID_CONFIG: 'log.invalid_argument',
+  INVALID_REQUEST: 'log.invalid_argument',
+  INVALID_TIMESTAMP: 'log.invalid_argument',
+  INVALID_RECORD: 'log.invalid_argument',
+  POLICY_VIOLATION: 'log.invalid_argument',
+  UNSUPPORTED_VERSION: 'kafka.failure',
+  UNSUPPORTED_COMPRESSION_TYPE: 'kafka.failure',
+  CORRUPT_MESSAGE: 'kafka.failure',
 };
 
 /** Authentication and authorisation failures: retrying with the same credentials cannot succeed. */
@@ -81,25 +81,26 @@ export function toLogError(error: unknown, what: string, details: Record<string,
 
   for (const [apiId, code] of Object.entries(PERMANENT_PROTOCOL_ERRORS)) {
     const found = findKafkaError(error, 'apiId', apiId);
-    if (found) return withCause(code, found.message, code === 'log_failure' ? false : undefined, { kafkaError: apiId });
+    if (found)
+      return withCause(code, found.message, code === 'kafka.failure' ? false : undefined, { kafkaError: apiId });
   }
-  if (isUnknownTopic(error)) return withCause('unknown_topic', 'the topic does not exist');
+  if (isUnknownTopic(error)) return withCause('log.unknown_topic', 'the topic does not exist');
   for (const apiId of AUTH_ERRORS) {
     const found = findKafkaError(error, 'apiId', apiId);
-    if (found) return withCause('log_failure', found.message, false, { kafkaError: apiId });
+    if (found) return withCause('kafka.failure', found.message, false, { kafkaError: apiId });
   }
   if (findKafkaError(error, 'code', 'PLT_KFK_AUTHENTICATION'))
-    return withCause('log_failure', 'authentication failed', false);
-  if (findKafkaError(error, 'closed', true)) return withCause('closed', 'the client is closed');
+    return withCause('kafka.failure', 'authentication failed', false);
+  if (findKafkaError(error, 'closed', true)) return withCause('log.closed', 'the client is closed');
   if (findKafkaError(error, 'constructor', KafkaTimeoutError) || findKafkaError(error, 'apiId', 'REQUEST_TIMED_OUT')) {
-    return withCause('timeout', 'the broker did not answer in time');
+    return withCause('kafka.timeout', 'the broker did not answer in time');
   }
   if (findKafkaError(error, 'code', 'PLT_KFK_NETWORK'))
-    return withCause('broker_unavailable', 'no broker could be reached');
+    return withCause('kafka.broker_unavailable', 'no broker could be reached');
   const retryable =
     findKafkaError(error, 'canRetry', false) === null && findKafkaError(error, 'canRetry', true) !== null;
-  if (retryable) return withCause('broker_unavailable', messageOf(error));
-  return withCause('log_failure', messageOf(error), false);
+  if (retryable) return withCause('kafka.broker_unavailable', messageOf(error));
+  return withCause('kafka.failure', messageOf(error), false);
 }
 
 function messageOf(error: unknown): string {

@@ -106,7 +106,7 @@ export class KafkaGroupConsumer implements LogConsumer {
   }
 
   async commit(offsets: readonly PartitionOffset[]): Promise<boolean> {
-    if (this.#closing !== undefined) throw new LogError('closed', 'the consumer is closed');
+    if (this.#closing !== undefined) throw new LogError('log.closed', 'the consumer is closed');
     if (offsets.length === 0) return true;
     const owned = offsets.filter((o) => this.#owns(o));
     if (owned.length > 0) {
@@ -136,13 +136,17 @@ export class KafkaGroupConsumer implements LogConsumer {
   }
 
   async seek(offset: PartitionOffset): Promise<void> {
-    if (this.#closing !== undefined) throw new LogError('closed', 'the consumer is closed');
+    if (this.#closing !== undefined) throw new LogError('log.closed', 'the consumer is closed');
     // A seek right after creating the consumer waits for the first assignment rather than failing.
     await withDeadline('seek', this.#options.operationTimeoutMs, undefined, () => this.#joined.promise);
     if (!this.#owns(offset)) {
-      throw new LogError('not_owner', `partition ${offset.topic}/${offset.partition} is not assigned to this member`, {
-        details: { topic: offset.topic, partition: offset.partition },
-      });
+      throw new LogError(
+        'log.not_owner',
+        `partition ${offset.topic}/${offset.partition} is not assigned to this member`,
+        {
+          details: { topic: offset.topic, partition: offset.partition },
+        },
+      );
     }
     this.#positions.seek(offset.topic, offset.partition, BigInt(offset.offset));
   }
@@ -157,8 +161,8 @@ export class KafkaGroupConsumer implements LogConsumer {
   }
 
   async #close(): Promise<void> {
-    this.#stop.abort(new LogError('closed', 'the consumer is closed'));
-    this.#joined.reject(new LogError('closed', 'the consumer is closed'));
+    this.#stop.abort(new LogError('log.closed', 'the consumer is closed'));
+    this.#joined.reject(new LogError('log.closed', 'the consumer is closed'));
     this.#member.off('consumer:group:join', this.#onJoin);
     // Leaving lets the coordinator hand our partitions over at once instead of after the session timeout; it is
     // bounded because a broker that is down cannot be told.

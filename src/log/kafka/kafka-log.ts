@@ -84,13 +84,13 @@ class KafkaLog implements Log {
 
   produce(topic: string, records: readonly LogRecord[], options: Signal = {}): Promise<readonly RecordPosition[]> {
     // A rejected promise, never a synchronous throw: callers of a Promise API handle one path (as the embedded log).
-    if (this.#closing !== undefined) return Promise.reject(new LogError('closed', 'the Kafka log is closed'));
+    if (this.#closing !== undefined) return Promise.reject(new LogError('log.closed', 'the Kafka log is closed'));
     return this.#producer.produce(topic, records, options.signal);
   }
 
   consumer(options: ConsumerOptions): LogConsumer {
     this.#checkOpen();
-    if (options.topics.length === 0) throw new LogError('invalid_argument', 'a consumer needs at least one topic');
+    if (options.topics.length === 0) throw new LogError('log.invalid_argument', 'a consumer needs at least one topic');
     const consumer: LogConsumer = new KafkaGroupConsumer(this.#options, options, this.#logger, () => {
       this.#consumers.delete(consumer);
     });
@@ -196,7 +196,7 @@ class KafkaLog implements Log {
   }
 
   #checkOpen(): void {
-    if (this.#closing !== undefined) throw new LogError('closed', 'the Kafka log is closed');
+    if (this.#closing !== undefined) throw new LogError('log.closed', 'the Kafka log is closed');
   }
 
   async #call<T>(what: string, operation: () => Promise<T>): Promise<T> {

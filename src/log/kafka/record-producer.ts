@@ -163,7 +163,7 @@ export class RecordProducer {
     }
     if (size > info.maxMessageBytes) {
       throw new LogError(
-        'record_too_large',
+        'log.record_too_large',
         `record ${index} is ${size} bytes; topic ${info.name} accepts ${info.maxMessageBytes}`,
         {
           details: { topic: info.name, index, bytes: size, maxMessageBytes: info.maxMessageBytes },
@@ -191,7 +191,7 @@ export class RecordProducer {
       // Right after a restart a broker may not yet host a partition it is about to lead: that says "unknown
       // topic" too. Only a topic that is really gone is a permanent failure.
       if (isUnknownTopic(error) && (await this.#topicExists(topic))) {
-        throw new LogError('broker_unavailable', `produce to ${topic}: partition not available yet`, {
+        throw new LogError('kafka.broker_unavailable', `produce to ${topic}: partition not available yet`, {
           cause: error,
           details: { topic },
         });
@@ -206,7 +206,7 @@ export class RecordProducer {
       const partition = message.partition ?? 0;
       const first = base.get(partition);
       if (first === undefined) {
-        throw new LogError('log_failure', `produce to ${topic}: no offset acknowledged for partition ${partition}`);
+        throw new LogError('kafka.failure', `produce to ${topic}: no offset acknowledged for partition ${partition}`);
       }
       const index = next.get(partition) ?? 0;
       next.set(partition, index + 1);

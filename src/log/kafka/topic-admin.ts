@@ -22,18 +22,18 @@ export function topicConfigs(spec: TopicSpec): { name: string; value: string }[]
 
 function validate(spec: TopicSpec): void {
   if (!TOPIC_NAME.test(spec.name) || spec.name === '.' || spec.name === '..') {
-    throw new LogError('invalid_argument', `invalid topic name ${JSON.stringify(spec.name)}`, {
+    throw new LogError('log.invalid_argument', `invalid topic name ${JSON.stringify(spec.name)}`, {
       details: { topic: spec.name },
     });
   }
   if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
-    throw new LogError('invalid_argument', `topic ${spec.name}: partitions must be a positive integer`, {
+    throw new LogError('log.invalid_argument', `topic ${spec.name}: partitions must be a positive integer`, {
       details: { topic: spec.name, partitions: spec.partitions },
     });
   }
   const max = spec.maxMessageBytes;
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-    throw new LogError('invalid_argument', `topic ${spec.name}: maxMessageBytes must be a positive integer`, {
+    throw new LogError('log.invalid_argument', `topic ${spec.name}: maxMessageBytes must be a positive integer`, {
       details: { topic: spec.name, maxMessageBytes: max },
     });
   }

@@ -48,7 +48,7 @@ export class TopicCatalog {
   async checkPartition(topic: string, partition: number): Promise<TopicInfo> {
     const info = await this.describe(topic);
     if (!Number.isInteger(partition) || partition < 0 || partition >= info.partitions) {
-      throw new LogError('unknown_partition', `topic ${topic} has no partition ${partition}`, {
+      throw new LogError('log.unknown_partition', `topic ${topic} has no partition ${partition}`, {
         details: { topic, partition, partitions: info.partitions },
       });
     }
@@ -90,5 +90,5 @@ export class TopicCatalog {
 }
 
 function unknownTopic(topic: string, cause: unknown): LogError {
-  return new LogError('unknown_topic', `topic ${topic} does not exist`, { cause, details: { topic } });
+  return new LogError('log.unknown_topic', `topic ${topic} does not exist`, { cause, details: { topic } });
 }

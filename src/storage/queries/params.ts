@@ -22,7 +22,7 @@ export function aggregationOf(unit: string): 'sum' | 'avg' {
 export const BUCKET_VALUE_SQL = `CASE WHEN o.unit IN (${EXTENSIVE_UNITS.map((u) => `'${u}'`).join(', ')}) THEN sum(o.value) ELSE avg(o.value) END`;
 
 function invalid(message: string): StorageError {
-  return new StorageError('invalid_query', message, { retryable: false });
+  return new StorageError('db.invalid_query', message, { retryable: false });
 }
 
 /** The instant as an ISO string; throws `invalid_query` for an unparseable one. */

@@ -181,7 +181,7 @@ interface Row {
 export async function querySeries(db: Queryable, q: SeriesQuery, options: DbCallOptions = {}): Promise<SeriesData[]> {
   const resolution = q.resolution ?? 'PT15M';
   if (!RESOLUTIONS.includes(resolution)) {
-    throw new StorageError('invalid_query', `resolution must be one of ${RESOLUTIONS.join(', ')}`, {
+    throw new StorageError('db.invalid_query', `resolution must be one of ${RESOLUTIONS.join(', ')}`, {
       retryable: false,
     });
   }

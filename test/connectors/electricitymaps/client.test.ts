@@ -170,7 +170,7 @@ describe('Electricity Maps client', () => {
       zone: 'DE',
     });
     assert.equal(fake.seen.length - before, 2);
-    assert.equal(failed.deadLetters[0]!.reason, 'unauthorized');
+    assert.equal(failed.deadLetters[0]!.reason, 'electricitymaps.unauthorized');
     assert.equal(failed.deadLetters[0]!.httpStatus, 401);
     fake.faults.length = 0;
   });
@@ -196,7 +196,7 @@ describe('Electricity Maps client', () => {
     const ing = ingestor(dlq, published);
     await ing.ingest({ source: 'electricitymaps', endpoint: 'power-breakdown/history', zone: 'FR' });
     const letter = dlq.values[0]!;
-    assert.equal(letter.reason, 'http_error');
+    assert.equal(letter.reason, 'electricitymaps.http_error');
     assert.equal(letter.attempts, 4);
     assert.deepEqual(letter.request, { source: 'electricitymaps', endpoint: 'power-breakdown/history', zone: 'FR' });
     assert.ok(ElectricityMapsIngestor.handles(letter));
@@ -214,7 +214,7 @@ describe('Electricity Maps client', () => {
     });
     const before = fake.seen.length;
     const none = await only.ingest({ source: 'electricitymaps', endpoint: 'power-breakdown/history', zone: 'ES' });
-    assert.equal(none.deadLetters[0]!.reason, 'no_token');
+    assert.equal(none.deadLetters[0]!.reason, 'electricitymaps.no_token');
     assert.equal(fake.seen.length, before);
   });
 

@@ -220,7 +220,7 @@ describe('ENTSO-E client: bans and the shared rate limit', () => {
       for (let i = 1; i < sent; i++) assert.ok(store.granted[i]! >= store.bans[i - 1]!.until);
       const failure = result.failures[0]!;
       assert.equal(failure.httpStatus, 429);
-      assert.ok(failure.error instanceof EntsoeError && failure.error.code === 'banned');
+      assert.ok(failure.error instanceof EntsoeError && failure.error.code === 'entsoe.banned');
     });
   });
 });

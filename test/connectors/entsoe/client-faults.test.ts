@@ -102,7 +102,7 @@ describe('ENTSO-E client: faults, retries, dead letters', () => {
     assert.equal(dlq.values.length, 1);
     const letter = DeadLetterSchema.parse(dlq.values[0]);
     assert.equal(letter.stage, 'ingestion');
-    assert.equal(letter.reason, 'network_error');
+    assert.equal(letter.reason, 'http.network_error');
     assert.equal(letter.retryable, true);
     assert.equal(letter.attempts, 4);
     assert.equal(letter.httpStatus, null);

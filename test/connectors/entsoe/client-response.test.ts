@@ -36,11 +36,11 @@ function banOf(answer: HttpResponse): HttpError {
     thrown = error;
   }
   assert.ok(thrown instanceof EntsoeError, `expected a ban, got ${String(thrown)}`);
-  assert.equal(thrown.code, 'banned');
+  assert.equal(thrown.code, 'entsoe.banned');
   assert.equal(thrown.retryable, true);
   const http = findHttpError(thrown);
   assert.ok(http instanceof HttpError);
-  assert.equal(http.code, 'banned');
+  assert.equal(http.code, 'http.banned');
   assert.equal(http.status, answer.status);
   return http;
 }
@@ -83,13 +83,13 @@ describe('ENTSO-E answers: bans', () => {
       }
     };
     const moved = other(response(302, '', { location: 'https://web-api.tp.entsoe.eu/api?x=1' }));
-    assert.ok(moved instanceof EntsoeError && moved.code !== 'banned');
+    assert.ok(moved instanceof EntsoeError && moved.code !== 'entsoe.banned');
     const unauthorized = other(
       response(401, '<html><body>Unauthorized. Missing or invalid security token</body></html>'),
     );
-    assert.ok(unauthorized instanceof EntsoeError && unauthorized.code === 'unauthorized');
+    assert.ok(unauthorized instanceof EntsoeError && unauthorized.code === 'entsoe.unauthorized');
     const maintenance = other(response(503, '<html><body>Service Temporarily Unavailable</body></html>'));
-    assert.ok(maintenance instanceof EntsoeError && maintenance.code === 'http_error');
+    assert.ok(maintenance instanceof EntsoeError && maintenance.code === 'entsoe.http_error');
   });
 });
 

@@ -151,7 +151,7 @@ describe('ENTSO-E client against the fake service', () => {
     assert.equal(fake.requests.length - before, 1);
     assert.equal(result.failures.length, 1);
     assert.equal(result.failures[0]!.httpStatus, 401);
-    assert.equal((result.failures[0]!.error as { code: string }).code, 'unauthorized');
+    assert.equal((result.failures[0]!.error as { code: string }).code, 'entsoe.unauthorized');
   });
 
   it('can send the token in a header instead of the URL', async () => {

@@ -110,7 +110,7 @@ describe('replies without data', () => {
   it('an HTML 401 page is a typed html_body error quoting the page', () => {
     const outcome = parseEntsoeDocument(entsoeFixture('HTTP401_unauthorized_html-body.xml'));
     assert.equal(outcome.kind, 'invalid');
-    assert.equal(outcome.error.code, 'html_body');
+    assert.equal(outcome.error.code, 'entsoe.html_body');
     assert.equal(outcome.error.retryable, false);
     assert.match(outcome.error.message, /Unauthorized\. Missing or invalid security token/);
   });

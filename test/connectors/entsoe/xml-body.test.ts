@@ -15,37 +15,37 @@ function errorCodeOf(body: Uint8Array | string, maxBytes?: number): string {
 describe('unsafe and unreadable bodies', () => {
   it('refuses a billion-laughs DOCTYPE without expanding it', () => {
     const lol = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><GL_MarketDocument><mRID>&lol2;</mRID></GL_MarketDocument>`;
-    assert.equal(errorCodeOf(lol), 'doctype_refused');
+    assert.equal(errorCodeOf(lol), 'entsoe.doctype_refused');
   });
   it('refuses an external entity (XXE)', () => {
     const xxe = `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Publication_MarketDocument><mRID>&x;</mRID></Publication_MarketDocument>`;
-    assert.equal(errorCodeOf(xxe), 'doctype_refused');
+    assert.equal(errorCodeOf(xxe), 'entsoe.doctype_refused');
   });
   it('refuses a body over the configured maximum size, before parsing', () => {
     const body = entsoeFixture('A75_LU_PT15M_A01_2024-05-21.xml');
-    assert.equal(errorCodeOf(body, 1024), 'body_too_large');
+    assert.equal(errorCodeOf(body, 1024), 'entsoe.body_too_large');
     assert.equal(parseEntsoeDocument(body, { maxBytes: body.byteLength }).kind, 'series');
   });
   it('a truncated document is malformed_xml with its line, not a partial result', () => {
     const text = entsoeFixtureText('A75_LU_PT15M_A01_2024-05-21.xml');
     const outcome = parseEntsoeDocument(text.slice(0, Math.floor(text.length / 2)));
     assert.equal(outcome.kind, 'invalid');
-    assert.equal(outcome.error.code, 'malformed_xml');
+    assert.equal(outcome.error.code, 'entsoe.malformed_xml');
     assert.equal(typeof outcome.error.details['line'], 'number');
   });
   it('JSON, plain text, empty and zip bodies are typed errors', () => {
-    assert.equal(errorCodeOf('{"error":"Invalid auth-token"}'), 'not_xml');
-    assert.equal(errorCodeOf('Service Unavailable'), 'not_xml');
-    assert.equal(errorCodeOf(''), 'empty_body');
-    assert.equal(errorCodeOf('  \n '), 'empty_body');
-    assert.equal(errorCodeOf(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0])), 'zip_body');
+    assert.equal(errorCodeOf('{"error":"Invalid auth-token"}'), 'entsoe.not_xml');
+    assert.equal(errorCodeOf('Service Unavailable'), 'entsoe.not_xml');
+    assert.equal(errorCodeOf(''), 'entsoe.empty_body');
+    assert.equal(errorCodeOf('  \n '), 'entsoe.empty_body');
+    assert.equal(errorCodeOf(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0])), 'entsoe.zip_body');
   });
   it('an HTML error page is html_body and a token echoed in it is redacted', () => {
     const page =
       '<!DOCTYPE html><html><body><p>Bad request https://x/api?securityToken=abcd-1234-secret&documentType=A44</p></body></html>';
     const outcome = parseEntsoeDocument(page);
     assert.equal(outcome.kind, 'invalid');
-    assert.equal(outcome.error.code, 'html_body');
+    assert.equal(outcome.error.code, 'entsoe.html_body');
     assert.doesNotMatch(outcome.error.message, /abcd-1234-secret/);
   });
   it('invalid UTF-8 bytes are a typed error', () => {
@@ -54,7 +54,7 @@ describe('unsafe and unreadable bodies', () => {
       Buffer.from([0xff, 0xfe, 0xfd]),
       Buffer.from('</a>'),
     ]);
-    assert.equal(errorCodeOf(bytes), 'unsupported_encoding');
+    assert.equal(errorCodeOf(bytes), 'entsoe.unsupported_encoding');
   });
   it('reads a document with a UTF-8 byte-order mark, prefixed namespaces and attributes wrapped over lines', () => {
     const text = entsoeFixtureText('A44_FR_PT60M_A01_2023-05-07.xml')

@@ -132,7 +132,7 @@ describe('polite requests', () => {
       'h',
       () => {
         calls++;
-        return Promise.reject(new HttpError('http_status', 'HTTP 503', { status: 503 }));
+        return Promise.reject(new HttpError('http.status', 'HTTP 503', { status: 503 }));
       },
       politeness(),
     );
@@ -147,14 +147,14 @@ describe('polite requests', () => {
       'h',
       () => {
         calls++;
-        return Promise.reject(new HttpError('http_status', 'HTTP 400', { status: 400 }));
+        return Promise.reject(new HttpError('http.status', 'HTTP 400', { status: 400 }));
       },
       politeness(),
     );
     assert.equal(calls, 1);
     assert.equal(result.ok, false);
-    assert.equal(isHostFailure(new HttpError('http_status', 'x', { status: 400 })), false);
-    assert.equal(isHostFailure(new HttpError('timeout', 'x')), true);
+    assert.equal(isHostFailure(new HttpError('http.status', 'x', { status: 400 })), false);
+    assert.equal(isHostFailure(new HttpError('http.timeout', 'x')), true);
   });
 
   it('rejects with the abort reason when cancelled during a backoff, instead of reporting a failure', async () => {
@@ -165,7 +165,7 @@ describe('polite requests', () => {
         setTimeout(() => {
           controller.abort(new Error('shutdown'));
         }, 5);
-        return Promise.reject(new HttpError('timeout', 'slow'));
+        return Promise.reject(new HttpError('http.timeout', 'slow'));
       },
       { ...politeness(), retry: { baseDelayMs: 10_000, maxDelayMs: 10_000, maxAttempts: 3, random: () => 0.9 } },
       { signal: controller.signal },
@@ -205,7 +205,7 @@ describe('httpGet', () => {
       (e: unknown) => e,
     );
     assert.ok(error instanceof HttpError);
-    assert.equal(error.code, 'network_error');
+    assert.equal(error.code, 'http.network_error');
     assert.equal(error.retryable, true);
     assert.ok(!error.message.includes('secret-value-123'));
   });
