@@ -1,125 +1,25 @@
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against `gridstream start` in
  * embedded mode on a temporary data dir, while its offline replay stores the bundled real ENTSO-E documents:
- * sign-in (wrong key, then the admin key), the zone list, the charts with data from the replayed documents, a
- * slot arriving through the live stream, desktop and phone screenshots (test-results/web/), the operator pages,
- * a restricted reader key, and a clean SIGTERM shutdown.
+ * sign-in (wrong key, the printed `#key=` link pasted into an open tab, then the admin key), the zone list, the
+ * charts with data from the replayed documents, axis labels in the browser's locale, a slot arriving through the
+ * live stream, desktop and phone screenshots (test-results/web/), the operator pages, a restricted reader key
+ * (also switched to in an open tab), and a clean SIGTERM shutdown.
  *
  * Timings are measured and reported (t.diagnostic and test-results/web/timings.json), never asserted.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { chromiumPath, tempDir } from '../helpers/services.ts';
+import { chromiumPath } from '../helpers/services.ts';
+import { ADMIN_KEY, RESULTS, card, exited, newContext, startDashboardServer, watch } from './dashboard-server.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const RESULTS = join(ROOT, 'test-results', 'web');
-const ADMIN_KEY = 'browser-test-admin-key-0123456789';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Generous: the replay stores LU's generation ~18 documents (1 s apart) after start, on a shared 2-core box. */
 const DATA_TIMEOUT_MS = 120_000;
 const UI_TIMEOUT_MS = 30_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
-function run(command: string, args: readonly string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      resolve({ code, output });
-    });
-  });
-}
-
-/** The environment of the child: this one without anything that would leave embedded mode or the replay. */
-function childEnv(dataDir: string, port: number, ingestPort: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(GRIDSTREAM_|ENTSOE_|ELECTRICITYMAPS_)/.test(name) || name === 'DATABASE_URL' || name === 'KAFKA_BROKERS')
-      continue;
-    env[name] = value;
-  }
-  return {
-    ...env,
-    GRIDSTREAM_DATA_DIR: dataDir,
-    GRIDSTREAM_PORT: String(port),
-    GRIDSTREAM_INGEST_PORT: String(ingestPort),
-    GRIDSTREAM_ADMIN_KEY: ADMIN_KEY,
-    GRIDSTREAM_REPLAY_INTERVAL_MS: '1000',
-    GRIDSTREAM_SHUTDOWN_GRACE_MS: '10000',
-  };
-}
-
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`gridstream exited with ${child.exitCode} before answering ${url}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-function exited(child: ChildProcess, timeoutMs: number): Promise<number | string | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      resolve('timeout');
-    }, timeoutMs);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve(code ?? signal);
-    });
-  });
-}
-
-/** What a chart card exposes: `data-state`, `data-series`, `data-points`. */
-async function card(page: Page, name: string): Promise<{ state: string; series: number; points: number }> {
-  return page.locator(`[data-card="${name}"]`).evaluate((el: HTMLElement) => ({
-    state: el.dataset['state'] ?? '',
-    series: Number(el.dataset['series'] ?? '0'),
-    points: Number(el.dataset['points'] ?? '0'),
-  }));
-}
 
 /** Non-transparent pixels of the chart's canvas (uPlot draws there). */
 async function paintedPixels(page: Page, name: string): Promise<number> {
@@ -136,28 +36,41 @@ async function paintedPixels(page: Page, name: string): Promise<number> {
     });
 }
 
-async function newContext(
-  executablePath: string,
-  viewport: { width: number; height: number },
-  profiles: string,
-): Promise<BrowserContext> {
-  const userDataDir = join(profiles, `profile-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
-  await mkdir(userDataDir, { recursive: true });
-  return chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport,
+/** Records every text drawn on a canvas (uPlot draws its axis labels there), with its canvas. */
+function recordCanvasText(): void {
+  const drawn: { canvas: HTMLCanvasElement; text: string }[] = [];
+  Object.assign(window, { drawnText: drawn });
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the drawing context as `this`
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text: string, x: number, y: number, maxWidth?: number) {
+    drawn.push({ canvas: this.canvas, text });
+    if (maxWidth === undefined) fillText.call(this, text, x, y);
+    else fillText.call(this, text, x, y, maxWidth);
+  };
+}
+
+/** The texts drawn on the canvases of card `name` so far (see {@link recordCanvasText}). */
+async function drawnText(page: Page, name: string): Promise<string[]> {
+  return page.evaluate((cardName) => {
+    const drawn = (window as unknown as { drawnText: { canvas: HTMLCanvasElement; text: string }[] }).drawnText;
+    const texts = drawn.filter((d) => d.canvas.closest(`[data-card="${cardName}"]`) !== null).map((d) => d.text);
+    return [...new Set(texts)];
+  }, name);
+}
+
+/** Marks the document, to tell later whether the page was reloaded. */
+async function markDocument(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    Object.assign(window, { sameDocument: true });
   });
 }
 
-function watch(page: Page, log: string[], errors: string[]): void {
-  page.on('console', (m) => log.push(`[console.${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => {
-    errors.push(e.message);
-    log.push(`[pageerror] ${e.message}`);
-  });
+async function sameDocument(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
 }
+
+const zonesListed = (): boolean =>
+  Number(document.querySelector<HTMLElement>('#main select')?.dataset['zones'] ?? '0') > 0;
 
 test(
   'dashboard: sign-in, charts from the replay, live updates, operator pages, phone layout',
@@ -165,40 +78,16 @@ test(
   async (t: TestContext) => {
     const executablePath = await chromiumPath(t);
     if (executablePath === undefined) return;
-    await mkdir(RESULTS, { recursive: true });
-
-    const built = await run(process.execPath, ['scripts/build-web.ts', '--if-stale']);
-    assert.equal(built.code, 0, `dashboard build failed:\n${built.output}`);
-    t.diagnostic(built.output.trim());
-
-    const dir = await tempDir('gridstream-web-');
-    const [port, ingestPort] = [await freePort(), await freePort()];
-    const base = `http://127.0.0.1:${port}`;
-    const serverLog = createWriteStream(join(RESULTS, 'gridstream.log'));
-    const started = Date.now();
-    const child = spawn(process.execPath, ['bin/gridstream.js', 'start'], {
-      cwd: ROOT,
-      env: childEnv(join(dir.path, 'data'), port, ingestPort),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.pipe(serverLog);
-    child.stderr.pipe(serverLog);
+    const server = await startDashboardServer(t, 'gridstream');
+    const { base, child, ingestPort } = server;
     const contexts: BrowserContext[] = [];
     const browserLog: string[] = [];
     const pageErrors: string[] = [];
     t.after(async () => {
       for (const c of contexts) await c.close().catch(() => undefined);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited(child, 10_000);
-      }
       await writeFile(join(RESULTS, 'browser.log'), browserLog.join('\n'));
-      await dir.remove();
     });
-
-    await waitForHttp(`${base}/healthz`, child, 90_000);
-    const apiUp = Date.now() - started;
-    const timings: Record<string, number | string> = { api_up_after_start_ms: apiUp };
+    const timings: Record<string, number | string> = { api_up_after_start_ms: server.upAfterMs };
 
     const dashboard = { served: false };
     await t.test('the dashboard is served at / without a key, its assets cached for a year', async () => {
@@ -222,8 +111,8 @@ test(
     // Without the page there is nothing for the browser to check (the failure above says why).
     if (!dashboard.served) return;
 
-    const open = async (viewport = { width: 1366, height: 900 }): Promise<Page> => {
-      const context = await newContext(executablePath, viewport, dir.path);
+    const open = async (options: Parameters<typeof newContext>[2] = {}): Promise<Page> => {
+      const context = await newContext(executablePath, server.dir, options);
       contexts.push(context);
       const page = context.pages()[0] ?? (await context.newPage());
       watch(page, browserLog, pageErrors);
@@ -248,6 +137,20 @@ test(
         null,
         'a refused key is not kept',
       );
+    });
+
+    await t.test('the printed #key= link pasted into an open tab signs in, without a reload', async () => {
+      const tab = await open();
+      await tab.goto(`${base}/`);
+      await tab.getByLabel('API key').waitFor();
+      await markDocument(tab);
+      // What pasting the link does: the address differs from the tab's only in its fragment.
+      await tab.goto(`${base}/#key=${ADMIN_KEY}`);
+      await tab.waitForFunction(zonesListed, undefined, { timeout: DATA_TIMEOUT_MS });
+      assert.equal(await sameDocument(tab), true, 'signed in by the hashchange, not by a reload');
+      assert.equal(await tab.evaluate(() => window.location.hash), '', 'the key is removed from the address bar');
+      assert.equal(await tab.evaluate(() => localStorage.getItem('gridstream.apiKey')), ADMIN_KEY);
+      assert.equal(await tab.getByLabel('API key').count(), 0, 'the sign-in form is gone');
     });
 
     // Opened right away, on a zone whose generation the replay stores only later: the page fills in by itself.
@@ -311,6 +214,40 @@ test(
       assert.match((await page.locator('.completeness summary').textContent()) ?? '', /% complete|No data expected/);
     });
 
+    await t.test(
+      'chart axes follow the browser’s locale (de-DE): German dates, 24-hour times, 1.234 numbers',
+      async () => {
+        const german = await open({ locale: 'de-DE' });
+        await german.addInitScript(recordCanvasText);
+        // Finland's replayed generation runs into thousands of MW: the value axis needs digit grouping.
+        await german.goto(`${base}/?zone=FI#key=${ADMIN_KEY}`);
+        assert.equal(await german.evaluate(() => navigator.language), 'de-DE');
+        await german.waitForFunction(
+          () => document.querySelector<HTMLElement>('[data-card="generation"]')?.dataset['state'] === 'ready',
+          undefined,
+          { timeout: DATA_TIMEOUT_MS },
+        );
+        const labels = await drawnText(german, 'generation');
+        t.diagnostic(`FI generation axis labels (de-DE): ${JSON.stringify(labels)}`);
+        assert.ok(
+          labels.some((l) => /^\d{1,2}\. Mai( \d{4})?$/.test(l)),
+          'a date in German (the replayed FI day is in May)',
+        );
+        assert.ok(
+          labels.some((l) => /^\d{2}:\d{2}$/.test(l)),
+          'times of day on the 24-hour clock',
+        );
+        assert.ok(
+          labels.some((l) => /^\d{1,3}(\.\d{3})+$/.test(l)),
+          'thousands grouped with a dot',
+        );
+        const english = labels.filter((l) =>
+          /\b(May|AM|PM|am|pm)\b|^\d{1,3}(,\d{3})+$|^\d{4,}$|^\d+(\.\d+)?k$/.test(l),
+        );
+        assert.deepEqual(english, [], 'no en-US (or unformatted) label');
+      },
+    );
+
     await t.test('a new slot arrives through the live stream and is shown', async () => {
       await page.waitForFunction(
         () => document.querySelector<HTMLElement>('.live-badge')?.dataset['liveState'] === 'live',
@@ -337,7 +274,7 @@ test(
     await t.test('screenshots: desktop and phone', async () => {
       await page.screenshot({ path: join(RESULTS, 'dashboard-desktop.png'), fullPage: true });
       // A fresh load with the stored key: the time to first data on the embedded default.
-      const phone = await open({ width: 390, height: 844 });
+      const phone = await open({ viewport: { width: 390, height: 844 } });
       await phone.goto(`${base}/#key=${ADMIN_KEY}`);
       assert.equal(await phone.evaluate(() => window.location.hash), '', 'the key is removed from the address bar');
       await phone.goto(`${base}/?zone=LU`);
@@ -445,6 +382,23 @@ test(
       await reader.waitForFunction(() =>
         /needs the operator role/.test(document.querySelector('.admin-content')?.textContent ?? ''),
       );
+    });
+
+    await t.test('pasting another key’s link into a signed-in tab switches to that key', async () => {
+      const tab = await open();
+      await tab.goto(`${base}/?zone=LU#key=${ADMIN_KEY}`);
+      await tab.waitForFunction(() => document.documentElement.dataset['role'] === 'admin');
+      await markDocument(tab);
+      await tab.goto(`${base}/?zone=LU#key=${encodeURIComponent(readerKey)}`);
+      await tab.waitForFunction(() => document.documentElement.dataset['role'] === 'reader');
+      assert.equal(await sameDocument(tab), true, 'switched by the hashchange, not by a reload');
+      assert.equal(await tab.evaluate(() => localStorage.getItem('gridstream.apiKey')), readerKey);
+      assert.deepEqual(
+        await tab.locator('#main select option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+        ['LU'],
+        'the zone list is the reader key’s',
+      );
+      assert.equal(await tab.getByRole('link', { name: 'Operations' }).isVisible(), false);
     });
 
     await t.test('revoking the key signs its user out', async () => {

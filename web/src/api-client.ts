@@ -34,7 +34,7 @@ export function describeError(error: unknown): string {
 export type QueryValue = string | number | boolean | undefined | null;
 
 export interface ClientHooks {
-  /** The key was refused (401): the app signs out with this reason. */
+  /** The key was refused, or a key is needed (401): the app signs out with this reason. */
   readonly onUnauthorized?: (problem: ApiProblem) => void;
   /** A 429 will be retried after `seconds`. */
   readonly onRateLimited?: (problem: ApiProblem, seconds: number) => void;
@@ -43,12 +43,15 @@ export interface ClientHooks {
 /** Tries a 429 again this many times (after Retry-After, at most 30 s each). */
 const RATE_LIMIT_RETRIES = 2;
 
-/** The `/api/v1` client: the key as a Bearer token, problem+json errors as {@link ApiProblem}, 429s retried. */
+/**
+ * The `/api/v1` client: the key as a Bearer token (none for a `null` key: an anonymous reader, where the server
+ * allows it), problem+json errors as {@link ApiProblem}, 429s retried.
+ */
 export class ApiClient {
-  readonly key: string;
+  readonly key: string | null;
   readonly #hooks: ClientHooks;
 
-  constructor(key: string, hooks: ClientHooks = {}) {
+  constructor(key: string | null, hooks: ClientHooks = {}) {
     this.key = key;
     this.#hooks = hooks;
   }
@@ -95,7 +98,8 @@ export class ApiClient {
   }
 
   async #fetch(url: URL, method: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.key !== null) headers['authorization'] = `Bearer ${this.key}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
       return await fetch(url, {

@@ -31,7 +31,8 @@ export class LiveHub {
     );
   }
 
-  start(key: string, onUnauthorized: (problem: ApiProblem) => void): void {
+  /** Follows the stream with `key` (null: anonymously), replacing the stream of an earlier key. */
+  start(key: string | null, onUnauthorized: (problem: ApiProblem) => void): void {
     this.#stream?.stop();
     this.#stream = new LiveStream({
       key,

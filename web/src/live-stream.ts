@@ -7,7 +7,8 @@ export const LIVE_STATES = ['connecting', 'live', 'reconnecting', 'stopped'] as 
 export type LiveState = (typeof LIVE_STATES)[number];
 
 export interface LiveStreamOptions {
-  readonly key: string;
+  /** The API key; null reads anonymously (a server with public read). */
+  readonly key: string | null;
   /** Zones to follow; all the key may read when absent. */
   readonly zones?: readonly string[];
   readonly onSlots: (events: readonly SlotEvent[]) => void;
@@ -99,10 +100,8 @@ export class LiveStream {
     signal.addEventListener('abort', abort, { once: true });
     let idle = setTimeout(abort, IDLE_TIMEOUT_MS);
     try {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${this.#options.key}`,
-        accept: 'text/event-stream',
-      };
+      const headers: Record<string, string> = { accept: 'text/event-stream' };
+      if (this.#options.key !== null) headers['authorization'] = `Bearer ${this.#options.key}`;
       if (this.#lastEventId !== undefined) headers['last-event-id'] = this.#lastEventId;
       let response: Response;
       try {

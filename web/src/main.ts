@@ -6,12 +6,13 @@ import { h, replace } from './dom.ts';
 import { forgetKey, storeKey, storedKey, takeKeyFromFragment } from './key-store.ts';
 import { LiveHub } from './live-hub.ts';
 import type { Page, PageContext, Role } from './page-context.ts';
-import { signInView } from './sign-in.ts';
+import { anonymousReadAllowed, signInView } from './sign-in.ts';
 import { ZonePage } from './zone-page.ts';
 
 /**
- * The dashboard's entry: takes the key (sign-in form, or `#key=` link), then runs the pages — the zone page at
- * `/` and the operator pages under `/admin` — with one live stream shared by all, and client-side navigation.
+ * The dashboard's entry: takes the key (sign-in form, or a `#key=` link, also pasted into an open tab), or goes on
+ * without one where the server lets anyone read, then runs the pages — the zone page at `/` and the operator pages
+ * under `/admin` — with one live stream shared by all, and client-side navigation.
  */
 class App {
   readonly #root: HTMLElement;
@@ -43,20 +44,48 @@ class App {
     window.addEventListener('popstate', () => {
       this.#route();
     });
+    // Pasting the printed `/#key=…` link into a tab already at `/` changes only the fragment: no reload.
+    window.addEventListener('hashchange', () => {
+      const key = takeKeyFromFragment();
+      if (key === null) return;
+      storeKey(key);
+      if (this.#client?.key !== key) this.#signedIn(key);
+    });
   }
 
   start(): void {
     const fromLink = takeKeyFromFragment();
     if (fromLink !== null) storeKey(fromLink);
     const key = storedKey();
-    if (key === null) this.#showSignIn();
+    if (key === null) void this.#withoutKey({ form: false });
     else this.#signedIn(key);
   }
 
-  #showSignIn(reason?: string): void {
+  /**
+   * No key: straight in as an anonymous reader where the server allows it, else the sign-in form. `form` shows the
+   * form in any case (after signing out, or a refused key: `reason`), with a way on without a key where allowed.
+   */
+  async #withoutKey(options: { readonly form: boolean; readonly reason?: string }): Promise<void> {
+    this.#leave();
+    const anonymous = await anonymousReadAllowed();
+    // A key may have come meanwhile (a pasted link).
+    if (this.#client !== undefined) return;
+    if (anonymous && !options.form) this.#signedIn(null);
+    else this.#showSignIn(options.reason, anonymous);
+  }
+
+  /** Stops the page and the stream of the current key (or of the anonymous reader). */
+  #leave(): void {
     this.#page?.page.destroy();
     this.#page = undefined;
     this.#live.stop();
+    this.#client = undefined;
+    this.#role = undefined;
+    delete document.documentElement.dataset['role'];
+  }
+
+  #showSignIn(reason: string | undefined, anonymous: boolean): void {
+    this.#leave();
     document.title = 'Sign in · gridstream';
     replace(this.#root, [
       h('header', { class: 'topbar' }, [brand()]),
@@ -68,6 +97,13 @@ class App {
             storeKey(key);
             this.#signedIn(key);
           },
+          ...(anonymous
+            ? {
+                onAnonymous: () => {
+                  this.#signedIn(null);
+                },
+              }
+            : {}),
         }),
       ]),
     ]);
@@ -75,15 +111,15 @@ class App {
 
   #signOut(reason?: string): void {
     forgetKey();
-    this.#client = undefined;
-    this.#role = undefined;
-    this.#showSignIn(reason);
+    void this.#withoutKey({ form: true, ...(reason === undefined ? {} : { reason }) });
   }
 
-  #signedIn(key: string): void {
+  /** Runs the pages with `key`, or anonymously (`null`: a server with public read). */
+  #signedIn(key: string | null): void {
+    this.#leave();
     const onUnauthorized = (problem: ApiProblem): void => {
       if (this.#client?.key !== key) return;
-      this.#signOut(`The key was refused: ${problem.detail}`);
+      this.#signOut(key === null ? `A key is needed: ${problem.detail}` : `The key was refused: ${problem.detail}`);
     };
     this.#client = new ApiClient(key, {
       onUnauthorized,
@@ -91,7 +127,6 @@ class App {
         this.#notify(`Rate limited (${problem.detail}); retrying in ${seconds} s.`, 'error');
       },
     });
-    this.#role = undefined;
     this.#adminLink.hidden = true;
     replace(this.#root, [
       h('a', { class: 'skip-link', attrs: { href: '#main' }, text: 'Skip to content' }),
@@ -103,10 +138,11 @@ class App {
           h('button', {
             class: 'button button-secondary button-small',
             attrs: { type: 'button' },
-            text: 'Sign out',
+            text: key === null ? 'Sign in' : 'Sign out',
             on: {
               click: () => {
-                this.#signOut();
+                if (key === null) this.#showSignIn(undefined, true);
+                else this.#signOut();
               },
             },
           }),

@@ -1,16 +1,28 @@
-import type { ApiClient } from './api-client.ts';
-import { ApiProblem, describeError } from './api-client.ts';
+import { ApiClient, ApiProblem, describeError } from './api-client.ts';
 import { decodeZones } from './api-types.ts';
 import { h, uid } from './dom.ts';
 
+/** Whether the server lets anyone read (`GRIDSTREAM_PUBLIC_READ`): it answers `/api/v1/me` without a key. */
+export async function anonymousReadAllowed(): Promise<boolean> {
+  try {
+    await new ApiClient(null).get('/api/v1/me', {}, () => null);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The sign-in form: one API key, checked against `/api/v1/zones` before it is kept. A refused key shows the
- * server's problem detail (401 unknown/revoked, 429 rate limited…).
+ * server's problem detail (401 unknown/revoked, 429 rate limited…). On a server that lets anyone read
+ * (`onAnonymous` given), a second button goes on without a key.
  */
 export function signInView(options: {
   readonly reason?: string;
   readonly makeClient: (key: string) => ApiClient;
   readonly onSignedIn: (key: string) => void;
+  /** Continue without a key (the server allows anonymous reading). */
+  readonly onAnonymous?: () => void;
 }): HTMLElement {
   const inputId = uid('key');
   const helpId = uid('key-help');
@@ -82,10 +94,27 @@ export function signInView(options: {
       }),
       error,
       submit,
+      options.onAnonymous === undefined ? null : anonymousChoice(options.onAnonymous),
     ],
   );
   queueMicrotask(() => {
     input.focus();
   });
   return h('div', { class: 'sign-in-page' }, [form]);
+}
+
+/** The way in without a key, with what it allows. */
+function anonymousChoice(onAnonymous: () => void): HTMLElement {
+  return h('div', { class: 'sign-in-anonymous' }, [
+    h('p', {
+      class: 'help',
+      text: 'This server lets anyone read its data without a key; a key is needed only for the operator pages.',
+    }),
+    h('button', {
+      class: 'button button-secondary',
+      attrs: { type: 'button' },
+      text: 'Continue without a key',
+      on: { click: onAnonymous },
+    }),
+  ]);
 }

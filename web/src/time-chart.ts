@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import { timeAxisLabels, timeAxisSpace, valueAxisLabels } from './chart-axes.ts';
 import { formatDateTime, formatValue } from './format.ts';
 import { countPoints, stackSeries } from './series-data.ts';
 
@@ -50,8 +51,8 @@ function withAlpha(hex: string, alpha: number): string {
 }
 
 /**
- * A uPlot time-series chart that follows its container's width, draws times in the zone's time zone, shows
- * values with units in its legend, and keeps legend toggles across data updates (a stacked chart re-stacks
+ * A uPlot time-series chart that follows its container's width, draws times in the zone's time zone and axis
+ * labels in the page's locale, shows values with units in its legend, and keeps legend toggles across data updates (a stacked chart re-stacks
  * without the hidden series).
  */
 export class TimeChart {
@@ -203,14 +204,21 @@ export class TimeChart {
         },
       },
       axes: [
-        { stroke: axis, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        {
+          stroke: axis,
+          font,
+          space: timeAxisSpace(),
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid, width: 1 },
+          values: (_u, splits, _axis, _space, increment) => timeAxisLabels(splits, increment, spec.timeZone),
+        },
         {
           stroke: axis,
           font,
           size: 56,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
-          values: (_u, splits) => splits.map((v) => formatAxis(v)),
+          values: (_u, splits, _axis, _space, increment) => valueAxisLabels(splits, increment),
           label: spec.unit,
           labelFont: font,
           labelSize: 18,
@@ -235,10 +243,4 @@ export class TimeChart {
       },
     };
   }
-}
-
-function formatAxis(v: number): string {
-  const abs = Math.abs(v);
-  if (abs >= 10_000) return `${(v / 1000).toFixed(abs >= 100_000 ? 0 : 1)}k`;
-  return abs < 10 && v !== Math.round(v) ? v.toFixed(1) : String(Math.round(v));
 }
