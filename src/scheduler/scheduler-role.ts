@@ -25,6 +25,7 @@ import { SchedulerError } from './errors.ts';
 import type { JobRunStore } from './job-run-store.ts';
 import type { LeaseStore } from './lease-store.ts';
 import { OfflineReplayer } from './offline-replayer.ts';
+import type { ReplayedDocumentStore } from './replayed-document-store.ts';
 import type { ScheduledJob } from './scheduler.ts';
 import { Scheduler } from './scheduler.ts';
 import type { SchedulerConfig } from './scheduler-config.ts';
@@ -43,8 +44,17 @@ export interface SchedulerRoleOptions {
   readonly electricityMaps: Publisher<RawElectricityMaps>;
   /** `dlq-ingestion`. */
   readonly deadLetters: DeadLetterSink;
-  /** In-process stores in embedded mode, SQL stores (`Sql*Store(db)`) in distributed mode. */
-  readonly stores: { readonly rateLimits: RateLimitStore; readonly leases: LeaseStore; readonly runs: JobRunStore };
+  /**
+   * SQL stores (`Sql*Store(db)`, PGlite in embedded mode) so that budgets, runs and what the offline replay has
+   * published survive restarts; in-process ones in tests.
+   */
+  readonly stores: {
+    readonly rateLimits: RateLimitStore;
+    readonly leases: LeaseStore;
+    readonly runs: JobRunStore;
+    /** What the offline replay has published (only used without `ENTSOE_TOKEN`). */
+    readonly replayed: ReplayedDocumentStore;
+  };
   /** Per-zone Electricity Maps tokens (a tokens file). @default `config.electricityMaps.token` for every zone */
   readonly electricityMapsTokens?: ElectricityMapsTokens;
   readonly reference?: ReferenceData;
@@ -112,7 +122,12 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
     jobs.length === 0 ? undefined : new Scheduler({ jobs, leases: stores.leases, runs: stores.runs, logger });
   const replayer =
     entsoe === undefined
-      ? new OfflineReplayer({ publisher: options.entsoe, logger, intervalMs: schedule.replay.intervalMs })
+      ? new OfflineReplayer({
+          publisher: options.entsoe,
+          logger,
+          store: stores.replayed,
+          intervalMs: schedule.replay.intervalMs,
+        })
       : undefined;
 
   const mode = entsoe === undefined ? 'offline-replay' : 'live';

@@ -4,13 +4,19 @@ import { loadConfig } from '../../src/config/index.ts';
 import { MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
 import { MemoryPublisher } from '../../src/contracts/index.ts';
 import type { DeadLetter, RawElectricityMaps, RawEntsoeDocument } from '../../src/contracts/index.ts';
-import { MemoryJobRunStore, MemoryLeaseStore, createSchedulerRole } from '../../src/scheduler/index.ts';
+import {
+  MemoryJobRunStore,
+  MemoryLeaseStore,
+  MemoryReplayedDocumentStore,
+  createSchedulerRole,
+} from '../../src/scheduler/index.ts';
 import { FakeEntsoe, TEST_TOKEN, captureLogger } from '../helpers/fake-entsoe.ts';
 
 const stores = () => ({
   rateLimits: new MemoryRateLimitStore(),
   leases: new MemoryLeaseStore(),
   runs: new MemoryJobRunStore(),
+  replayed: new MemoryReplayedDocumentStore(),
 });
 
 describe('scheduler role', () => {
