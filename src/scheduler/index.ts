@@ -70,4 +70,10 @@ export {
   type BackfillSummary,
 } from './backfill-runner.ts';
 export { BackfillDisplay, summaryLines, formatDuration, formatCount, type DisplayStream } from './backfill-display.ts';
-export { createSchedulerRole, type SchedulerRole, type SchedulerRoleOptions } from './scheduler-role.ts';
+export {
+  createSchedulerRole,
+  type SchedulerRole,
+  type SchedulerRoleOptions,
+  type ConnectorStatus,
+  type ReplayStatus,
+} from './scheduler-role.ts';
