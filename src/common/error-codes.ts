@@ -214,6 +214,11 @@ export const ERROR_CODES = {
     'The offline replay found no documents to replay.',
     'no_replay_documents',
   ),
+  'scheduler.replay_store_unavailable': code(
+    true,
+    'The offline replay cannot read or record what it published (the database); retried.',
+    'replay_store_unavailable',
+  ),
 
   // Start-up and supervision.
   'runtime.role_unavailable': code(false, 'A role this build or configuration cannot run.', 'role_unavailable'),

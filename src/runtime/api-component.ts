@@ -48,7 +48,7 @@ export function apiComponent(
           refetch: async (letter, o) => {
             await scheduler.replay(letter, o);
           },
-          connectorStatus: () => ({ mode: scheduler.mode, leader: scheduler.scheduler?.isLeader ?? null }),
+          connectorStatus: () => scheduler.status(),
         }),
     ...(options.onGeneratedAdminKey === undefined ? {} : { onGeneratedAdminKey: options.onGeneratedAdminKey }),
   });

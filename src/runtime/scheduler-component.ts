@@ -3,13 +3,20 @@ import { ElectricityMapsTokens } from '../connectors/electricitymaps/index.ts';
 import { SqlRateLimitStore } from '../connectors/http/index.ts';
 import { rawElectricityMapsTopic, rawEntsoeTopic } from '../contracts/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
-import { SqlJobRunStore, SqlLeaseStore, createSchedulerRole, parseSchedulerConfig } from '../scheduler/index.ts';
+import {
+  SqlJobRunStore,
+  SqlLeaseStore,
+  SqlReplayedDocumentStore,
+  createSchedulerRole,
+  parseSchedulerConfig,
+} from '../scheduler/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { deadLetterSink, topicPublisher } from './publishers.ts';
 
 /**
- * Builds the scheduler role on the infrastructure: its rate-limit budget, leader lease and job runs live in the
- * database (PGlite in embedded mode too, so the budget survives restarts), its output goes to the raw topics.
+ * Builds the scheduler role on the infrastructure: its rate-limit budget, leader lease, job runs and what the
+ * offline replay has published live in the database (PGlite in embedded mode too, so that the budget survives
+ * restarts and a restarted replay does not publish the bundle again), its output goes to the raw topics.
  * Not started: `schedulerComponent` starts it; the API uses it unstarted to replay ingestion dead letters.
  */
 export async function buildSchedulerRole(infra: Infrastructure): Promise<SchedulerRole> {
@@ -32,7 +39,12 @@ export async function buildSchedulerRole(infra: Infrastructure): Promise<Schedul
     entsoe: topicPublisher(log, rawEntsoeTopic, scrub),
     electricityMaps: topicPublisher(log, rawElectricityMapsTopic, scrub),
     deadLetters: deadLetterSink(log),
-    stores: { rateLimits: new SqlRateLimitStore(db), leases: new SqlLeaseStore(db), runs: new SqlJobRunStore(db) },
+    stores: {
+      rateLimits: new SqlRateLimitStore(db),
+      leases: new SqlLeaseStore(db),
+      runs: new SqlJobRunStore(db),
+      replayed: new SqlReplayedDocumentStore(db),
+    },
     electricityMapsTokens: tokens,
     reference,
     observer: {

@@ -12,10 +12,12 @@ export const SCHEDULER_ERROR_CODES = [
   'scheduler.lease_lost',
   /** The offline replay found no documents to replay. */
   'scheduler.no_replay_documents',
+  /** The offline replay could not read or write what it has published (the database); retried. */
+  'scheduler.replay_store_unavailable',
 ] as const satisfies readonly ErrorCode[];
 export type SchedulerErrorCode = (typeof SCHEDULER_ERROR_CODES)[number];
 
-/** A scheduler failure: configuration mistakes (never retryable) or a lost lease. */
+/** A scheduler failure: configuration mistakes (never retryable), a lost lease, or the replay's store failing. */
 export class SchedulerError extends GridstreamError<SchedulerErrorCode> {
   constructor(
     code: SchedulerErrorCode,

@@ -35,7 +35,18 @@ export {
 } from './scheduler-config.ts';
 export { scopeRequests, jobScope, entsoeJob, entsoeJobs, type FetchScope } from './entsoe-jobs.ts';
 export { electricityMapsJob } from './electricitymaps-job.ts';
-export { OfflineReplayer, DEFAULT_REPLAY_DIR, type OfflineReplayerOptions } from './offline-replayer.ts';
+export {
+  OfflineReplayer,
+  DEFAULT_REPLAY_DIR,
+  type OfflineReplayerOptions,
+  type ReplayProgress,
+} from './offline-replayer.ts';
+export {
+  type ReplayedDocumentStore,
+  type ReplayedDocument,
+  MemoryReplayedDocumentStore,
+} from './replayed-document-store.ts';
+export { SqlReplayedDocumentStore } from './sql-replayed-document-store.ts';
 export {
   planBackfill,
   backfillSplit,
@@ -59,4 +70,10 @@ export {
   type BackfillSummary,
 } from './backfill-runner.ts';
 export { BackfillDisplay, summaryLines, formatDuration, formatCount, type DisplayStream } from './backfill-display.ts';
-export { createSchedulerRole, type SchedulerRole, type SchedulerRoleOptions } from './scheduler-role.ts';
+export {
+  createSchedulerRole,
+  type SchedulerRole,
+  type SchedulerRoleOptions,
+  type ConnectorStatus,
+  type ReplayStatus,
+} from './scheduler-role.ts';

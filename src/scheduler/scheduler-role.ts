@@ -1,4 +1,4 @@
-import type { Component } from '../common/index.ts';
+import type { Component, LifecycleState } from '../common/index.ts';
 import { Lifecycle, problemLogger, withLifecycle } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
 import {
@@ -25,6 +25,7 @@ import { SchedulerError } from './errors.ts';
 import type { JobRunStore } from './job-run-store.ts';
 import type { LeaseStore } from './lease-store.ts';
 import { OfflineReplayer } from './offline-replayer.ts';
+import type { ReplayedDocumentStore } from './replayed-document-store.ts';
 import type { ScheduledJob } from './scheduler.ts';
 import { Scheduler } from './scheduler.ts';
 import type { SchedulerConfig } from './scheduler-config.ts';
@@ -43,14 +44,56 @@ export interface SchedulerRoleOptions {
   readonly electricityMaps: Publisher<RawElectricityMaps>;
   /** `dlq-ingestion`. */
   readonly deadLetters: DeadLetterSink;
-  /** In-process stores in embedded mode, SQL stores (`Sql*Store(db)`) in distributed mode. */
-  readonly stores: { readonly rateLimits: RateLimitStore; readonly leases: LeaseStore; readonly runs: JobRunStore };
+  /**
+   * SQL stores (`Sql*Store(db)`, PGlite in embedded mode) so that budgets, runs and what the offline replay has
+   * published survive restarts; in-process ones in tests.
+   */
+  readonly stores: {
+    readonly rateLimits: RateLimitStore;
+    readonly leases: LeaseStore;
+    readonly runs: JobRunStore;
+    /** What the offline replay has published (only used without `ENTSOE_TOKEN`). */
+    readonly replayed: ReplayedDocumentStore;
+  };
   /** Per-zone Electricity Maps tokens (a tokens file). @default `config.electricityMaps.token` for every zone */
   readonly electricityMapsTokens?: ElectricityMapsTokens;
   readonly reference?: ReferenceData;
   /** Metrics hooks of the upstream clients (requests by outcome, limiter waits). */
   readonly observer?: RequestObserver;
 }
+
+/**
+ * Offline replay progress as the admin API reports it (`live.replay` of `GET /api/v1/admin/connectors`, in the
+ * API's snake_case). Counts are since this process started the replay.
+ */
+export type ReplayStatus = {
+  /** The replay task's lifecycle state (`running`, `stopped`…). */
+  readonly state: LifecycleState;
+  /** Bundled documents in the replay directory (at the last scan). */
+  readonly documents: number;
+  readonly published: number;
+  /** Passed over because their content was published before (by an earlier pass or an earlier process). */
+  readonly skipped: number;
+  /** Left to publish in the current pass. */
+  readonly pending: number;
+  /** Finished passes over the directory. */
+  readonly cycles: number;
+  readonly last_file: string | null;
+  /** ISO instant of the last publication. */
+  readonly last_published_at: string | null;
+  /** Everything bundled is published: nothing is replayed until a file changes. */
+  readonly idle: boolean;
+  readonly interval_ms: number;
+};
+
+/** What the admin API reports as `live` (`GET /api/v1/admin/connectors`); `mode` also feeds `/api/v1/status`. */
+export type ConnectorStatus = {
+  readonly mode: 'live' | 'offline-replay';
+  /** Whether this process leads the cron jobs; `null` without cron jobs. */
+  readonly leader: boolean | null;
+  /** `null` unless this process runs the offline replay (live mode; an API process without the scheduler role). */
+  readonly replay: ReplayStatus | null;
+};
 
 /** The running role: the cron scheduler (live), the offline replay, or both (replay plus Electricity Maps). */
 export interface SchedulerRole extends Component {
@@ -60,6 +103,8 @@ export interface SchedulerRole extends Component {
   readonly replayer: OfflineReplayer | undefined;
   /** `gridstream dlq replay dlq-ingestion`: fetches a dead-lettered request again. */
   replay(letter: DeadLetter, options?: { readonly signal?: AbortSignal }): Promise<{ readonly deadLetters: number }>;
+  /** The connectors' live status for the admin API. */
+  status(): ConnectorStatus;
 }
 
 /**
@@ -112,7 +157,12 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
     jobs.length === 0 ? undefined : new Scheduler({ jobs, leases: stores.leases, runs: stores.runs, logger });
   const replayer =
     entsoe === undefined
-      ? new OfflineReplayer({ publisher: options.entsoe, logger, intervalMs: schedule.replay.intervalMs })
+      ? new OfflineReplayer({
+          publisher: options.entsoe,
+          logger,
+          store: stores.replayed,
+          intervalMs: schedule.replay.intervalMs,
+        })
       : undefined;
 
   const mode = entsoe === undefined ? 'offline-replay' : 'live';
@@ -155,5 +205,26 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
         throw new SchedulerError('scheduler.invalid_config', 'replaying this dead letter needs ENTSOE_TOKEN');
       return { deadLetters: (await entsoe.replay(letter, replayOptions)).deadLetters.length };
     },
+    status() {
+      return { mode, leader: scheduler?.isLeader ?? null, replay: replayStatus(replayer) };
+    },
   });
+}
+
+function replayStatus(replayer: OfflineReplayer | undefined): ReplayStatus | null {
+  // Never started here: an API process builds the role only to replay dead letters; its zeros would mislead.
+  if (replayer === undefined || replayer.task.state === 'idle') return null;
+  const p = replayer.progress;
+  return {
+    state: replayer.task.state,
+    documents: p.documents,
+    published: p.published,
+    skipped: p.skipped,
+    pending: p.pending,
+    cycles: p.cycles,
+    last_file: p.lastFile,
+    last_published_at: p.lastPublishedAt === null ? null : new Date(p.lastPublishedAt).toISOString(),
+    idle: p.idle,
+    interval_ms: p.intervalMs,
+  };
 }

@@ -1,13 +1,18 @@
 import { describeError, isAbort } from '../api-client.ts';
 import type { Row } from '../api-types.ts';
 import { decodeConnectors, decodeRows } from '../api-types.ts';
+import { bool, field, nullable, num, record, str } from '../decode.ts';
 import { h, replace, table, uid } from '../dom.ts';
+import { formatInstant, formatNumber } from '../format.ts';
 import type { PageContext } from '../page-context.ts';
 import { cellText, durationCell, emptyNote, rowString, section, statusBadge } from './cells.ts';
 import { Refresher } from './refresher.ts';
 import type { AdminView } from './admin-view.ts';
 
-/** Connectors and jobs: scheduler mode and leadership, latest run per job, rate limits and bans, leases, runs. */
+/**
+ * Connectors and jobs: scheduler mode and leadership, offline replay progress, latest run per job, rate limits and
+ * bans, leases, runs.
+ */
 export function connectorsView(ctx: PageContext): AdminView {
   const status = h('div', { class: 'admin-block', data: { view: 'connectors', state: 'loading' } });
   const runsHost = h('div', { class: 'admin-block' });
@@ -52,6 +57,7 @@ export function connectorsView(ctx: PageContext): AdminView {
               })
             : null,
         ]),
+        mode === 'offline-replay' ? replaySection(decodeReplay(live)) : null,
         section('Latest run per job', [
           connectors.jobs.length === 0
             ? emptyNote('No job has run yet.')
@@ -167,4 +173,95 @@ function errorCell(r: Row): HTMLElement | string {
     text: error.length > 160 ? `${error.slice(0, 160)}…` : error,
     attrs: { title: error },
   });
+}
+
+/** `live.replay` of the connectors answer (snake_case on the wire). */
+interface ReplayProgress {
+  readonly state: string;
+  readonly documents: number;
+  readonly published: number;
+  readonly skipped: number;
+  readonly pending: number;
+  readonly cycles: number;
+  readonly lastFile: string | null;
+  readonly lastPublishedAt: string | null;
+  readonly idle: boolean;
+  readonly intervalMs: number;
+}
+
+function decodeReplay(live: Row | null): ReplayProgress | null {
+  // Absent from servers before the replay reported progress, null where this process does not run the replay.
+  const o = live === null ? null : field(live, 'replay', nullable(record), 'live');
+  if (o === null) return null;
+  const at = 'live.replay';
+  return {
+    state: field(o, 'state', str, at),
+    documents: field(o, 'documents', num, at),
+    published: field(o, 'published', num, at),
+    skipped: field(o, 'skipped', num, at),
+    pending: field(o, 'pending', num, at),
+    cycles: field(o, 'cycles', num, at),
+    lastFile: field(o, 'last_file', nullable(str), at),
+    lastPublishedAt: field(o, 'last_published_at', nullable(str), at),
+    idle: field(o, 'idle', bool, at),
+    intervalMs: field(o, 'interval_ms', num, at),
+  };
+}
+
+/** Offline replay progress: what is bundled, published, skipped as already published, and whether it is idle. */
+function replaySection(replay: ReplayProgress | null): HTMLElement {
+  const title = 'Offline replay';
+  if (replay === null) {
+    return section(title, [
+      emptyNote('This process does not run the replay: its progress is shown by the process that runs the scheduler.'),
+    ]);
+  }
+  // `idle` is the replay's own word; a stopped or failed task says so instead.
+  const status = replay.state !== 'running' ? replay.state : replay.idle ? 'idle' : 'replaying';
+  const explanation =
+    status === 'idle'
+      ? 'every bundled document is published; nothing is written to the log until a file in the replay directory changes'
+      : status === 'replaying'
+        ? `${formatNumber(replay.pending)} ${replay.pending === 1 ? 'document' : 'documents'} left to publish in this pass`
+        : 'the replay task is not running';
+  const last =
+    replay.lastFile === null
+      ? 'none since this process started'
+      : `${replay.lastFile} at ${formatInstant(replay.lastPublishedAt)}`;
+  return section(
+    title,
+    [
+      h(
+        'dl',
+        {
+          class: 'facts',
+          data: {
+            replay: status,
+            documents: replay.documents,
+            published: replay.published,
+            skipped: replay.skipped,
+            pending: replay.pending,
+            cycles: replay.cycles,
+          },
+        },
+        [
+          h('dt', { text: 'Status' }),
+          h('dd', {}, [statusBadge(status), ` ${explanation}`]),
+          h('dt', { text: 'Bundled documents' }),
+          h('dd', { text: formatNumber(replay.documents) }),
+          h('dt', { text: 'Published' }),
+          h('dd', { text: formatNumber(replay.published) }),
+          h('dt', { text: 'Skipped as already published (all passes)' }),
+          h('dd', { text: formatNumber(replay.skipped) }),
+          h('dt', { text: 'Finished passes over the bundle' }),
+          h('dd', { text: formatNumber(replay.cycles) }),
+          h('dt', { text: 'Last published' }),
+          h('dd', { text: last, data: { lastFile: replay.lastFile ?? '' } }),
+          h('dt', { text: 'Interval' }),
+          h('dd', { text: `${formatNumber(replay.intervalMs)} ms between documents` }),
+        ],
+      ),
+    ],
+    'Each bundled document is published once: what has been published is remembered in the database (by content), so a restart or another pass skips it and an idle replay does not grow the log. Counts are since this process started.',
+  );
 }

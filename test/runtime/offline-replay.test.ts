@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { ApiServer } from '../../src/api/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { rawEntsoeTopic } from '../../src/contracts/index.ts';
+import { silentLogger } from '../../src/observability/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { startRuntime } from '../../src/runtime/index.ts';
+import { DATA } from '../helpers/fixtures.ts';
+import { tempDir } from '../helpers/services.ts';
+
+const ADMIN_KEY = 'gs_test_admin_key_0123456789';
+
+/** `live` of `GET /api/v1/admin/connectors` as the dashboard's connectors page reads it. */
+const ConnectorsSchema = z.object({
+  live: z.object({
+    mode: z.literal('offline-replay'),
+    leader: z.null(),
+    replay: z.object({
+      state: z.string(),
+      documents: z.number().int(),
+      published: z.number().int(),
+      skipped: z.number().int(),
+      pending: z.number().int(),
+      cycles: z.number().int(),
+      last_file: z.string().nullable(),
+      last_published_at: z.iso.datetime().nullable(),
+      idle: z.boolean(),
+      interval_ms: z.number().int(),
+    }),
+  }),
+});
+type Replay = z.infer<typeof ConnectorsSchema>['live']['replay'];
+
+async function replayStatus(runtime: Runtime): Promise<Replay> {
+  const api = runtime.supervisor.components.find((c) => c instanceof ApiServer);
+  assert.ok(api !== undefined);
+  const response = await api.app.request('/api/v1/admin/connectors', {
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  assert.equal(response.status, 200);
+  return ConnectorsSchema.parse(await response.json()).live.replay;
+}
+
+async function until(runtime: Runtime, what: string, condition: (r: Replay) => boolean): Promise<Replay> {
+  // The deadline only keeps a broken replay from hanging the suite; nothing here asserts how long it takes.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const replay = await replayStatus(runtime);
+    if (condition(replay)) return replay;
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what} (${JSON.stringify(replay)})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const rawRecords = async (runtime: Runtime) =>
+  (await runtime.infra.log.offsets(rawEntsoeTopic.name)).reduce((n, p) => n + p.next - p.earliest, 0);
+
+describe('offline replay in the embedded runtime (scheduler + api roles)', () => {
+  it('the admin connectors endpoint reports its progress; a restart publishes nothing again', async (t) => {
+    const dir = await tempDir();
+    t.after(() => dir.remove());
+    const files = readdirSync(join(DATA, 'replay', 'entsoe'))
+      .filter((f) => f.endsWith('.xml'))
+      .sort();
+    const config = loadConfig({
+      GRIDSTREAM_DATA_DIR: dir.path,
+      GRIDSTREAM_PORT: '0',
+      GRIDSTREAM_LOG_LEVEL: 'silent',
+      GRIDSTREAM_REPLAY_INTERVAL_MS: '10',
+      GRIDSTREAM_ADMIN_KEY: ADMIN_KEY,
+    });
+    const start = () => startRuntime({ config, logger: silentLogger(), roles: ['scheduler', 'api'] });
+
+    let runtime = await start();
+    try {
+      const first = await until(runtime, 'the bundle published', (r) => r.idle);
+      assert.deepEqual(
+        { ...first, cycles: 0, skipped: 0, last_published_at: null },
+        {
+          state: 'running',
+          documents: files.length,
+          published: files.length,
+          skipped: 0,
+          pending: 0,
+          cycles: 0,
+          last_file: files.at(-1) ?? null,
+          last_published_at: null,
+          idle: true,
+          interval_ms: 10,
+        },
+      );
+      assert.ok(first.last_published_at !== null);
+      assert.equal(first.skipped, (first.cycles - 1) * files.length, 'passes after the first skip everything');
+      assert.equal(await rawRecords(runtime), files.length);
+    } finally {
+      await runtime.stop();
+    }
+
+    // Same data directory: the database remembers what was published.
+    runtime = await start();
+    try {
+      const restarted = await until(runtime, 'a pass after the restart', (r) => r.cycles >= 1);
+      assert.deepEqual(
+        [restarted.documents, restarted.published, restarted.skipped, restarted.idle, restarted.last_file],
+        [files.length, 0, files.length * restarted.cycles, true, null],
+      );
+      assert.equal(await rawRecords(runtime), files.length, 'raw.entsoe did not grow');
+    } finally {
+      await runtime.stop();
+    }
+  });
+});
