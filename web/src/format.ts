@@ -13,6 +13,8 @@ export function formatNumber(value: number, maxFractionDigits = 0): string {
 
 /** A value with its unit and a precision suited to it (`1,234 MW`, `48.19 EUR/MWh`, `82 gCO2eq/kWh`). */
 export function formatValue(value: number | null | undefined, unit: string): string {
+  // Shares travel as fractions 0–1; people read them as percent.
+  if (unit === 'fraction' && value !== null && value !== undefined) return formatShare(value);
   if (value === null || value === undefined) return '–';
   const digits = unit.endsWith('/MWh') ? 2 : Math.abs(value) < 10 ? 1 : 0;
   return `${formatNumber(value, digits)} ${unit}`;
