@@ -9,11 +9,13 @@
  * Timings are measured and reported (t.diagnostic and test-results/web/timings.json), never asserted.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { ROOT } from '../helpers/fixtures.ts';
 import { chromiumPath } from '../helpers/services.ts';
 import { ADMIN_KEY, RESULTS, card, exited, newContext, startDashboardServer, watch } from './dashboard-server.ts';
 
@@ -319,6 +321,13 @@ test(
         () => document.querySelector<HTMLElement>('[data-view="connectors"]')?.dataset['state'] === 'ready',
       );
       assert.match((await page.locator('[data-view="connectors"]').textContent()) ?? '', /offline-replay/);
+      // The replay's progress: every bundled document, how many are published (each once, never again).
+      const replay = page.locator('[data-replay]');
+      const bundled = readdirSync(join(ROOT, 'data', 'replay', 'entsoe')).filter((f) => f.endsWith('.xml')).length;
+      assert.equal(await replay.getAttribute('data-documents'), String(bundled));
+      const published = Number(await replay.getAttribute('data-published'));
+      assert.ok(published >= 1 && published <= bundled, `${published} of ${bundled} published`);
+      assert.match((await replay.textContent()) ?? '', /Bundled documents/);
 
       await page.getByRole('link', { name: 'Dead letters' }).click();
       await page.waitForFunction(
