@@ -71,7 +71,7 @@ export async function openInfrastructure(config: Config, logger: Logger, metrics
     throw error;
   }
   const opened = db;
-  let closing: Promise<void> | undefined;
+  let closing: Promise<void> | undefined; // resources, not a component: one close, whoever asks first
   return {
     config,
     logger,

@@ -1,6 +1,7 @@
 import type { ReadinessCheck } from '../api/index.ts';
 import { processReadiness } from '../api/index.ts';
 import type { Component } from '../common/index.ts';
+import { Lifecycle, problemLogger } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
 import { ingestGateway, mqttIngest } from '../ingest/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -65,18 +66,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   }
   logger.info({ roles, mode: infra.mode }, `gridstream running: ${roles.join(', ')}`);
-  let stopping: Promise<void> | undefined;
-  return {
-    infra,
-    supervisor,
-    roles,
-    readiness,
-    stop: () =>
-      (stopping ??= (async () => {
+  // The process as a whole: the components within the shutdown grace, then the log and the database.
+  const life = new Lifecycle(
+    'gridstream',
+    {
+      stop: async () => {
         await supervisor.stop({ graceMs: config.shutdownGraceMs });
         await infra.close();
-      })()),
-  };
+      },
+    },
+    { graceMs: config.shutdownGraceMs + 10_000, onProblem: problemLogger(logger) },
+  );
+  await life.start();
+  return { infra, supervisor, roles, readiness, stop: () => life.stop() };
 }
 
 function componentsOf(

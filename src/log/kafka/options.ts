@@ -1,4 +1,5 @@
 import type { ConnectionOptions, RetryDelayGetter, SASLOptions } from '@platformatic/kafka';
+import { backoffDelay } from '../../common/index.ts';
 import type { Logger } from '../../observability/index.ts';
 
 /** Batch compression codecs Kafka understands. */
@@ -73,10 +74,9 @@ export function resolveOptions(options: KafkaLogOptions): ResolvedKafkaLogOption
  * default for an idempotent producer is to retry forever, which would hang a caller through a long outage.
  */
 const CLIENT_RETRIES = 10;
-const retryDelay: RetryDelayGetter = (_client, _operation, attempt) => {
-  const base = Math.min(100 * 2 ** Math.max(0, attempt - 1), 2000);
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-};
+// 100 ms doubling to 2 s, each ± 20 %: the toolkit's formula with 1.2 × those ceilings and a third of it random.
+const retryDelay: RetryDelayGetter = (_client, _operation, attempt) =>
+  backoffDelay(attempt, { baseMs: 120, maxMs: 2400, jitter: 1 / 3 });
 
 /** Options shared by every @platformatic/kafka client this module creates. */
 export function clientOptions(options: ResolvedKafkaLogOptions, role: string) {
