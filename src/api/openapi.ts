@@ -11,7 +11,8 @@ function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema
   return out;
 }
 
-const ERRORS_BY_ACCESS = { public: [500], reader: [400, 401, 403, 429, 500, 503] } as const;
+// Public routes refuse unknown parameters too (400).
+const ERRORS_BY_ACCESS = { public: [400, 500], reader: [400, 401, 403, 429, 500, 503] } as const;
 const PROBLEM = { $ref: '#/components/responses/Problem' };
 
 function operation(route: RouteContract): Record<string, unknown> {

@@ -1,4 +1,7 @@
+import { lstat } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { Socket } from 'node:net';
 import { hasErrno } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
@@ -22,7 +25,9 @@ export async function runInInstance(
   argv: readonly string[],
   ctx: CommandContext,
 ): Promise<number | undefined> {
-  const socket = await connectTo(controlSocketPath(config.dataDir));
+  const path = controlSocketPath(config.dataDir);
+  if (!(await ownedByMe(dirname(path)))) return undefined;
+  const socket = await connectTo(path);
   if (socket === undefined) return undefined;
   const request: ControlRequest = {
     v: CONTROL_PROTOCOL_VERSION,
@@ -37,10 +42,11 @@ export async function runInInstance(
   ctx.signal.addEventListener('abort', hangUp, { once: true });
   try {
     return await new Promise<number>((resolve) => {
+      const decoder = new StringDecoder('utf8');
       let buffered = '';
       let code: number | undefined;
       socket.on('data', (data: Buffer) => {
-        buffered += data.toString('utf8');
+        buffered += decoder.write(data);
         let end: number;
         while ((end = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, end);
@@ -73,6 +79,20 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * True when `dir` (the socket's directory) is this user's and closed to everyone else. The client sends its tokens
+ * along; with a data directory anyone can write to (under /tmp), another user's socket must not receive them.
+ */
+async function ownedByMe(dir: string): Promise<boolean> {
+  try {
+    const s = await lstat(dir);
+    const uid = process.getuid?.();
+    return s.isDirectory() && (uid === undefined || s.uid === uid) && (s.mode & 0o077) === 0;
+  } catch {
+    return false;
   }
 }
 

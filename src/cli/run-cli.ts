@@ -93,7 +93,13 @@ export async function runCli(
     // An expected failure (a database that is down, a locked directory, an upstream refusal) is a message, never a
     // stack trace; only a bug (an error without a gridstream code) reaches the entry point's handler.
     if (codedError(error) !== undefined) {
-      const hint = isRetryable(error) ? ' (this may pass: try again)' : '';
+      const code = errorCode(error);
+      const hint =
+        code === 'db.locked' || code === 'log.locked'
+          ? ' (a gridstream instance holds this data directory: when it has just been started, try again in a moment; commands reach it once it runs)'
+          : isRetryable(error)
+            ? ' (this may pass: try again)'
+            : '';
       fail(`${PROGRAM} ${command.name}: ${errorCode(error)}: ${errorMessage(error)}${hint}`);
       return EXIT.failure;
     }

@@ -1,8 +1,10 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { GridstreamError } from './errors.ts';
-import { hasErrno, syncDir, writeFileAtomic } from './fs.ts';
+import { sleep } from './async.ts';
+import { hasErrno, syncDir } from './fs.ts';
 
 /** Who holds a lock file. */
 export interface LockOwner {
@@ -37,9 +39,11 @@ const heldHere = new Set<string>();
 /**
  * Takes the lock file `path` for this process: the one lock of gridstream's embedded state (the embedded log and
  * PGlite each keep one; two processes on one PGlite directory corrupt it, and PGlite has no postmaster to refuse the
- * second). The file holds the owner's pid, host and process start time, written before it appears (created with
- * `wx` and fsynced). A lock left by a process that is gone (`kill -9`), or by an earlier pid now reused by another
- * program, is taken over; a live owner gives a {@link LockHeldError} naming its pid.
+ * second). The file holds the owner's pid, host and process start time. It is written whole to a temporary file and
+ * then hard-linked into place, which fails atomically when the lock exists: a reader never sees it half-written. A
+ * lock left by a process that is gone (`kill -9`), or by an earlier pid now reused by another program, is taken
+ * over: the stale file is renamed away (atomic: of two processes taking over at once, one moves it, the other finds
+ * nothing), then the link is tried again. A live owner gives a {@link LockHeldError} naming its pid.
  *
  * @param onTakeOver told when a stale lock is taken over (log it)
  */
@@ -53,29 +57,38 @@ export async function acquireDirLock(
     throw new LockHeldError(`${what} is already open in this process`, undefined, path);
   }
   const me: LockOwner = { pid: process.pid, host: hostname(), start: await processStart(process.pid) };
-  const text = JSON.stringify(me);
+  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  const handle = await open(temp, 'wx');
   try {
-    const handle = await open(path, 'wx');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    await handle.writeFile(JSON.stringify(me));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(temp, path);
+        await syncDir(dirname(path));
+        break;
+      } catch (error) {
+        if (!hasErrno(error, 'EEXIST')) throw error;
+      }
+      const owner = await readLockOwner(path);
+      if (owner !== undefined && (await isAlive(owner))) {
+        throw new LockHeldError(`${what} is in use by process ${owner.pid} on ${owner.host}`, owner, path);
+      }
+      // Unreadable and recent: a writer of an older release may be filling it in right now. Give it a moment.
+      if (owner === undefined && (await ageMs(path)) < UNREADABLE_GRACE_MS && attempt < MAX_ATTEMPTS) {
+        await sleep(100);
+        continue;
+      }
+      if (attempt >= MAX_ATTEMPTS) throw new LockHeldError(`could not take ${what} (${path})`, owner, path);
+      await takeOverStale(path, owner);
+      options.onTakeOver?.(owner);
     }
-    await syncDir(dirname(path));
-  } catch (error) {
-    if (!hasErrno(error, 'EEXIST')) throw error;
-    const owner = await readLockOwner(path);
-    if (owner !== undefined && (await isAlive(owner))) {
-      throw new LockHeldError(`${what} is in use by process ${owner.pid} on ${owner.host}`, owner, path);
-    }
-    options.onTakeOver?.(owner);
-    await writeFileAtomic(path, text);
-    // Two processes taking over the same stale lock at once: the rename of only one of them stays.
-    const after = await readLockOwner(path);
-    if (after?.pid !== me.pid || after.start !== me.start) {
-      throw new LockHeldError(`${what} was taken by process ${after?.pid ?? 'unknown'}`, after, path);
-    }
+  } finally {
+    await unlink(temp).catch(() => undefined);
   }
   heldHere.add(key);
   let released = false;
@@ -86,9 +99,44 @@ export async function acquireDirLock(
       released = true;
       heldHere.delete(key);
       const owner = await readLockOwner(path);
-      if (owner?.pid === me.pid) await unlink(path).catch(() => undefined);
+      if (owner !== undefined && sameOwner(owner, me)) await unlink(path).catch(() => undefined);
     },
   };
+}
+
+/** Attempts at taking a lock (stale take-overs, waits for a file being written) before giving up. */
+const MAX_ATTEMPTS = 20;
+/** How long an unreadable lock file is taken for one being written, not a stale one. */
+const UNREADABLE_GRACE_MS = 5_000;
+
+/**
+ * Moves the stale lock `path` (held by `stale`) out of the way. If what was moved is not that stale lock (another
+ * process took over and linked its own meanwhile), it is put back.
+ */
+async function takeOverStale(path: string, stale: LockOwner | undefined): Promise<void> {
+  const aside = `${path}.stale.${process.pid}.${randomUUID()}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if (hasErrno(error, 'ENOENT')) return; // someone else moved it: try the link again
+    throw error;
+  }
+  const moved = await readLockOwner(aside);
+  const wasStale = stale === undefined ? moved === undefined : moved !== undefined && sameOwner(moved, stale);
+  if (!wasStale) await link(aside, path).catch(() => undefined); // a live lock: put it back
+  await unlink(aside).catch(() => undefined);
+}
+
+function sameOwner(a: LockOwner, b: LockOwner): boolean {
+  return a.pid === b.pid && a.host === b.host && a.start === b.start;
+}
+
+async function ageMs(path: string): Promise<number> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 /**

@@ -62,8 +62,11 @@ export interface Readiness {
 
 /** What a component does at the edges of its life; {@link Lifecycle} owns the states around them. */
 export interface LifecycleHooks {
-  /** Acquires resources and starts loops. Throwing makes the component `failed` (and `start()` reject). */
-  readonly start?: () => Promise<void>;
+  /**
+   * Acquires resources and starts loops. Throwing makes the component `failed` (and `start()` reject); its stop hook
+   * then runs to release what was acquired. `signal` aborts when `stop()` is called during the start: give up.
+   */
+  readonly start?: (signal: AbortSignal) => Promise<void>;
   /**
    * Stops taking work and finishes what is in flight. `deadline` aborts when the grace time is over: give up then,
    * release resources and return. A hook that does not return within the grace time (plus two seconds) is left
@@ -99,8 +102,9 @@ export class Lifecycle implements Component {
   readonly #options: LifecycleOptions;
   #state: LifecycleState = 'idle';
   #error: unknown;
-  #degraded: string | undefined;
+  #degraded: { readonly reason: string; readonly until: number } | undefined;
   #starting: Promise<void> | undefined;
+  readonly #startAbort = new AbortController();
   #stopping: Promise<void> | undefined;
   readonly #finished = Promise.withResolvers<undefined>();
 
@@ -119,7 +123,9 @@ export class Lifecycle implements Component {
   }
 
   get degraded(): string | undefined {
-    return this.#state === 'running' ? (this.#degraded ?? this.#options.degradedBy?.()) : undefined;
+    if (this.#state !== 'running') return undefined;
+    const own = this.#degraded !== undefined && Date.now() < this.#degraded.until ? this.#degraded.reason : undefined;
+    return own ?? this.#options.degradedBy?.();
   }
 
   get finished(): Promise<void> {
@@ -139,9 +145,12 @@ export class Lifecycle implements Component {
     this.#state = 'starting';
     this.#starting = (async () => {
       try {
-        await this.#hooks.start?.();
+        await this.#hooks.start?.(this.#startAbort.signal);
       } catch (error) {
-        this.#settle('failed', error);
+        this.#error = error;
+        this.#state = 'failed';
+        // What the start acquired before it failed (a bound port, open connections) is released.
+        await this.stop({ graceMs: 5_000 });
         throw error;
       }
       // A failure reported while starting, or a stop that came meanwhile, wins over `running`.
@@ -165,9 +174,12 @@ export class Lifecycle implements Component {
     this.#settle('failed', error);
   }
 
-  /** Running but unable to work right now (reported by `/readyz`); cleared by {@link recover}. */
-  degrade(reason: string): void {
-    this.#degraded = reason;
+  /**
+   * Running but unable to work right now (reported by `/readyz`); cleared by {@link recover}, or when `forMs` passes
+   * without the component saying so again (a failure long ago on an idle input must not keep the process unready).
+   */
+  degrade(reason: string, options: { readonly forMs?: number } = {}): void {
+    this.#degraded = { reason, until: Date.now() + (options.forMs ?? Number.POSITIVE_INFINITY) };
   }
 
   recover(): void {
@@ -179,8 +191,12 @@ export class Lifecycle implements Component {
       this.#settle('stopped', undefined);
       return;
     }
-    // Synchronously `stopping` when running (callers see it at once); a start in progress is waited for first.
-    if (this.#state === 'starting' && this.#starting !== undefined) await this.#starting.catch(() => undefined);
+    // Synchronously `stopping` when running (callers see it at once); a start in progress is told to give up and
+    // waited for first.
+    if (this.#state === 'starting' && this.#starting !== undefined) {
+      this.#startAbort.abort(new Error(`${this.name}: stopped while starting`));
+      await this.#starting.catch(() => undefined);
+    }
     const failedBefore = this.#state === 'failed';
     if (!failedBefore) this.#state = 'stopping';
     const deadline = new AbortController();
@@ -188,8 +204,11 @@ export class Lifecycle implements Component {
       deadline.abort(new Error(`${this.name}: stop grace of ${graceMs} ms is over`));
     }, graceMs);
     try {
-      const hook = (this.#hooks.stop?.({ graceMs, deadline: deadline.signal }) ?? Promise.resolve()).catch(
+      // An async wrapper: a hook that throws synchronously is a failed stop like one that rejects.
+      const hook = (async () => this.#hooks.stop?.({ graceMs, deadline: deadline.signal }))().catch(
         (error: unknown) => {
+          // A failed stop (the last commit or flush did not happen) ends `failed`: the process exits 1.
+          this.#error ??= error;
           this.#options.onProblem?.(`${this.name}: stopping failed: ${errorMessage(error)}`, {
             component: this.name,
           });

@@ -67,7 +67,8 @@ export function periodic(options: PeriodicOptions): PeriodicTask {
       if (isAborted(hard.signal)) return 0;
       failures++;
       const delay = backoffDelay(failures, backoff);
-      if (failures >= degradeAfter) life.degrade(`${errorCode(error)}: ${errorMessage(error)}`);
+      // Codes only: /readyz is public, and messages can name hosts or quote upstream answers.
+      if (failures >= degradeAfter) life.degrade(`${options.name}: ${errorCode(error)}`);
       options.logger?.warn(
         { task: options.name, failures, code: errorCode(error), err: errorMessage(error), delayMs: delay },
         `${options.name}: iteration failed; retrying`,

@@ -6,6 +6,7 @@ import {
   GridstreamError,
   Lifecycle,
   backoffDelay,
+  errorCode,
   errorMessage,
   isRetryable,
   problemLogger,
@@ -108,7 +109,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
         return;
       } catch (error) {
         if (signal.aborted || !isRetryable(error)) throw error;
-        life.degrade(`the log refuses writes: ${scrub(errorMessage(error))}`);
+        life.degrade(`the log refuses writes: ${errorCode(error)}`);
         logger.warn({ err: scrub(errorMessage(error)), attempt }, 'mqtt ingest: log write failed, retrying');
         if (!(await sleep(backoffDelay(attempt + 1, { baseMs: 250, maxMs: 30_000, jitter: 0.2 }), { signal })))
           throw signal.reason;

@@ -71,7 +71,7 @@ export function abortedError(signal: AbortSignal | undefined, what: string): Log
 }
 
 /** Throws the typed abort error when `signal` has aborted. */
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+export function throwLogErrorIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted === true) throw abortedError(signal, what);
 }
 

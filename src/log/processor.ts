@@ -124,6 +124,11 @@ export function output<U>(topic: Topic<U>, values: readonly U[]): ProcessorOutpu
   return { topic, values };
 }
 
+/** Retryable failures in a row after which a processor reports itself degraded (`/readyz`). */
+const DEGRADE_AFTER = 3;
+/** How long a degraded report lasts after the last failure unless a success clears it. */
+const DEGRADED_FOR_MS = 60_000;
+
 /** Thrown inside the runner when a batch must be given up (stopping); never escapes. */
 class Abandoned extends Error {}
 
@@ -446,7 +451,9 @@ class ProcessorRunner<T> implements Processor {
     for (let attempt = 1; ; attempt++) {
       if (isAborted(this.#hard.signal)) throw new Abandoned();
       try {
-        return await fn(attempt);
+        const result = await fn(attempt);
+        if (attempt > 1) this.#life.recover();
+        return result;
       } catch (error) {
         if (isAborted(this.#hard.signal)) throw new Abandoned();
         if (!isRetryable(error)) throw error;
@@ -458,7 +465,9 @@ class ProcessorRunner<T> implements Processor {
   async #retryDelay(attempt: number, error: unknown, what: string): Promise<void> {
     const delayMs = backoffDelay(attempt, { ...DEFAULT_PROCESSOR_RETRY, ...this.#options.retry });
     this.#options.metrics?.retries?.(errorCode(error));
-    this.#life.degrade(`${what}: ${errorCode(error)}: ${errorMessage(error)}`);
+    // One blip is not an outage: degraded (not ready) from the third failure in a row, for a minute after the last
+    // one, so that a failure on an idle input does not keep the process unready until new data arrives.
+    if (attempt >= DEGRADE_AFTER) this.#life.degrade(`${what}: ${errorCode(error)}`, { forMs: DEGRADED_FOR_MS });
     this.#logger.warn(
       { what, attempt, delayMs, code: errorCode(error), message: errorMessage(error) },
       'retryable failure; retrying',

@@ -19,6 +19,7 @@ export {
   controlSocketPath,
   clientEnv,
   forwardedEnv,
+  instanceMismatch,
   CONTROL_PROTOCOL_VERSION,
   ControlRequestSchema,
   ControlFrameSchema,

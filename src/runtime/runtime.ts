@@ -1,7 +1,7 @@
 import type { ReadinessCheck } from '../api/index.ts';
 import { processReadiness } from '../api/index.ts';
 import type { Component } from '../common/index.ts';
-import { Lifecycle, problemLogger } from '../common/index.ts';
+import { Lifecycle, problemLogger, settlesWithin } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
 import { ingestGateway, mqttIngest } from '../ingest/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -38,6 +38,8 @@ export interface RuntimeOptions {
   readonly onGeneratedAdminKey?: (key: string) => void;
   /** Dashboard files to serve (default: web/dist of the package). */
   readonly dashboardDir?: string;
+  /** Aborts the start (SIGTERM while starting): what was started is stopped and `startRuntime` rejects. */
+  readonly signal?: AbortSignal;
   /** Components started last and stopped first, on the same infrastructure (the control socket of `start`). */
   readonly extra?: (infra: Infrastructure, readiness: ReadinessCheck) => readonly Component[];
 }
@@ -60,8 +62,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       supervisor.add(metricsServer(infra, config.metricsPort, readiness));
     for (const role of roles) supervisor.add(...componentsOf(role, infra, scheduler, readiness, options));
     supervisor.add(...(options.extra?.(infra, readiness) ?? []));
-    await supervisor.start();
+    const onAbort = (): void => void supervisor.stop({ graceMs: config.shutdownGraceMs });
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await supervisor.start();
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    if (options.signal?.aborted === true) throw new Error('stopped while starting');
   } catch (error) {
+    await supervisor.stop({ graceMs: 5_000 });
+    await afterComponents(supervisor, logger);
     await infra.close();
     throw error;
   }
@@ -72,6 +83,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     {
       stop: async () => {
         await supervisor.stop({ graceMs: config.shutdownGraceMs });
+        await afterComponents(supervisor, logger);
         await infra.close();
       },
     },
@@ -121,5 +133,20 @@ function componentsOf(
       ];
     default:
       return role satisfies never;
+  }
+}
+
+/**
+ * Waits (a few seconds at most) until every component has ended before the log and the database close under them:
+ * a component left behind by its grace time must not find them closed while it winds down.
+ */
+async function afterComponents(supervisor: Supervisor, logger: Logger): Promise<void> {
+  const ended = Promise.all(supervisor.components.map((c) => c.finished));
+  if (!(await settlesWithin(ended, 5_000))) {
+    const left = supervisor.components.filter((c) => c.state !== 'stopped' && c.state !== 'failed').map((c) => c.name);
+    logger.error(
+      { components: left },
+      'components still running after the stop; closing the log and the database anyway',
+    );
   }
 }

@@ -1,5 +1,5 @@
 import type { Component, LifecycleState, Readiness, StopOptions } from '../common/index.ts';
-import { Lifecycle, codedError, errorMessage, problemLogger } from '../common/index.ts';
+import { Lifecycle, codedError, errorCode, errorMessage, problemLogger } from '../common/index.ts';
 import type { Logger } from '../observability/index.ts';
 
 /**
@@ -14,12 +14,14 @@ export class Supervisor {
   readonly #life: Lifecycle;
   /** Set while the supervisor itself stops components: their ends are not failures. */
   #winding = false;
+  /** A component that failed while the supervisor was still starting the others. */
+  #failedWhileStarting: unknown;
 
   constructor(logger: Logger) {
     this.#logger = logger;
     this.#life = new Lifecycle(
       'supervisor',
-      { start: () => this.#startAll(), stop: ({ deadline, graceMs }) => this.#stopAll(graceMs, deadline) },
+      { start: (signal) => this.#startAll(signal), stop: ({ deadline, graceMs }) => this.#stopAll(graceMs, deadline) },
       { onProblem: problemLogger(logger) },
     );
   }
@@ -54,7 +56,8 @@ export class Supervisor {
       name: c.name,
       state: c.state,
       degraded: c.degraded ?? null,
-      error: c.error === undefined ? null : errorMessage(c.error),
+      // Codes only: /readyz answers anyone, and messages can name hosts or quote upstream answers.
+      error: c.error === undefined ? null : errorCode(c.error),
     }));
     return {
       ready: this.#life.state === 'running' && components.every((c) => c.state === 'running' && c.degraded === null),
@@ -72,27 +75,41 @@ export class Supervisor {
     return this.#life.stop(options);
   }
 
-  async #startAll(): Promise<void> {
+  async #startAll(signal: AbortSignal): Promise<void> {
     const started: Component[] = [];
-    try {
-      for (const c of this.#components) {
-        this.#logger.debug({ component: c.name }, 'starting');
+    let failure: unknown;
+    for (const c of this.#components) {
+      // A component that failed while later ones started, or a stop asked for meanwhile: start no more.
+      failure ??= this.#failedWhileStarting;
+      if (failure !== undefined || signal.aborted) break;
+      this.#logger.debug({ component: c.name }, 'starting');
+      try {
         await c.start();
-        started.push(c);
-        this.#watch(c);
+      } catch (error) {
+        failure = error;
+        break;
       }
-    } catch (error) {
-      this.#winding = true;
-      this.#logger.error(logFields(error), `start failed (${errorMessage(error)}); stopping what was started`);
-      for (const c of started.reverse()) await c.stop({ graceMs: 5_000 }).catch(() => undefined);
-      throw error;
+      started.push(c);
+      this.#watch(c);
     }
+    failure ??= this.#failedWhileStarting;
+    if (failure === undefined) return;
+    this.#winding = true;
+    this.#logger.error(logFields(failure), `start failed (${errorMessage(failure)}); stopping what was started`);
+    for (const c of started.reverse()) await stopQuietly(c, 5_000);
+    throw failure instanceof Error ? failure : new Error(errorMessage(failure));
   }
 
   #watch(c: Component): void {
     void c.finished.then(() => {
-      if (this.#winding || (this.#life.state !== 'running' && this.#life.state !== 'starting')) return;
+      if (this.#winding) return;
       const failure = c.error ?? new Error(`${c.name} stopped unexpectedly`);
+      if (this.#life.state === 'starting') {
+        // The start loop sees it before the next component and winds everything down itself.
+        this.#failedWhileStarting ??= failure;
+        return;
+      }
+      if (this.#life.state !== 'running') return;
       this.#logger.error(
         { component: c.name, ...logFields(failure) },
         `${c.name} failed: ${errorMessage(failure)}; stopping`,
@@ -102,16 +119,33 @@ export class Supervisor {
     });
   }
 
+  /**
+   * Stops every component in reverse order, each with what is left of the grace. Once the grace is over, whatever
+   * is still running is stopped all at once with a short grace of its own, so that no component outlives the
+   * supervisor's stop (the runtime closes the database and the log right after it).
+   */
   async #stopAll(graceMs: number, deadline: AbortSignal): Promise<void> {
     this.#winding = true;
     const ends = Date.now() + graceMs;
-    for (const c of [...this.#components].reverse()) {
-      // Each component gets what is left of the overall grace (at least a second, to release its resources).
-      const left = deadline.aborted ? 1_000 : Math.max(1_000, ends - Date.now());
+    const order = [...this.#components].reverse();
+    for (const [i, c] of order.entries()) {
+      if (deadline.aborted) {
+        await Promise.all(order.slice(i).map((rest) => stopQuietly(rest, 1_000)));
+        return;
+      }
       const started = performance.now();
-      await c.stop({ graceMs: left });
+      await stopQuietly(c, Math.max(1_000, ends - Date.now()), this.#logger);
       this.#logger.debug({ component: c.name, ms: Math.round(performance.now() - started) }, 'stopped');
     }
+  }
+}
+
+/** Stops a component; a stop that throws is logged, never skips the components after it. */
+async function stopQuietly(c: Component, graceMs: number, logger?: Logger): Promise<void> {
+  try {
+    await c.stop({ graceMs });
+  } catch (error) {
+    logger?.error({ component: c.name, ...logFields(error) }, `stopping ${c.name} failed: ${errorMessage(error)}`);
   }
 }
 

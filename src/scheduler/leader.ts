@@ -34,6 +34,8 @@ export class LeaderElector {
   readonly #renewer: PeriodicTask;
   #validUntil = 0;
   #term: AbortController | undefined;
+  /** Led when it stopped: the lease is still ours to release. */
+  #wasLeader = false;
 
   constructor(options: LeaderElectorOptions) {
     this.#options = options;
@@ -81,13 +83,21 @@ export class LeaderElector {
   /** Stops renewing and, unless `release` is false (a simulated crash), hands the lease over at once. */
   async stop(options: { readonly release?: boolean; readonly graceMs?: number } = {}): Promise<void> {
     await this.#renewer.stop(options.graceMs === undefined ? {} : { graceMs: options.graceMs });
-    const wasLeader = this.#term !== undefined;
+    this.#wasLeader ||= this.#term !== undefined;
     this.#stepDown('stopping');
-    if (wasLeader && options.release !== false) {
-      await this.#options.store.release(this.name, this.holder).catch((error: unknown) => {
-        this.#options.logger.warn({ lease: this.name, error: errorMessage(error) }, 'could not release the lease');
-      });
-    }
+    if (options.release !== false) await this.release();
+  }
+
+  /**
+   * Hands the lease over at once (after `stop({ release: false })`, once the jobs of the last term have ended, so that
+   * no other instance starts a job this one is still winding down). A no-op unless this instance led.
+   */
+  async release(): Promise<void> {
+    if (!this.#wasLeader) return;
+    this.#wasLeader = false;
+    await this.#options.store.release(this.name, this.holder).catch((error: unknown) => {
+      this.#options.logger.warn({ lease: this.name, error: errorMessage(error) }, 'could not release the lease');
+    });
   }
 
   async #renew(signal: AbortSignal): Promise<void> {

@@ -144,8 +144,10 @@ export class Scheduler {
    */
   async stop(options: { readonly release?: boolean; readonly graceMs?: number } = {}): Promise<void> {
     await this.#ticker.stop(options.graceMs === undefined ? {} : { graceMs: options.graceMs });
-    await this.#elector.stop(options);
+    // Stepping down cancels the running jobs; the lease goes only once they have ended (recorded as cancelled).
+    await this.#elector.stop({ ...options, release: false });
     await Promise.allSettled(this.#entries.map((e) => e.running ?? Promise.resolve(undefined)));
+    if (options.release !== false) await this.#elector.release();
   }
 
   /** Runs a job now, whether leader or not (an operator's request); recorded like a scheduled run. */

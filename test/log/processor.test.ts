@@ -194,9 +194,11 @@ describe('processor', () => {
     await p.start();
     await waitFor('several retries', () => failures >= 5);
     assert.equal(p.state, 'running');
+    assert.match(p.degraded ?? '', /^handle: db\.unavailable$/, 'degraded (not ready) while the database is down');
     assert.equal((await values(log, outTopic.name)).length, 0);
     down = false;
     await waitFor('commit', () => fullyCommitted(log, 'sink'));
+    assert.equal(p.degraded, undefined, 'ready again once a batch went through');
     await p.stop();
     assert.deepEqual(
       await values(log, outTopic.name),

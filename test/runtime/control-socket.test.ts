@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +8,7 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { controlSocketPath } from '../../src/runtime/index.ts';
 import type { CliResult } from '../helpers/cli.ts';
 import { gridstream } from '../helpers/cli.ts';
+import { FakeEntsoe, TEST_TOKEN } from '../helpers/fake-entsoe.ts';
 import { tempDir } from '../helpers/services.ts';
 
 /**
@@ -18,6 +20,7 @@ describe('commands while an embedded instance runs (control socket)', () => {
   let env: Record<string, string>;
   let stopInstance: AbortController;
   let instance: Promise<CliResult>;
+  let idle: Socket | undefined;
 
   /** Output without the parts that legitimately differ between two runs (timings). */
   const stable = (r: CliResult) => ({
@@ -87,6 +90,40 @@ describe('commands while an embedded instance runs (control socket)', () => {
     }
   });
 
+  it("a real backfill runs inside the instance (its process and store roles), with the client's token", async () => {
+    const fake = await FakeEntsoe.start();
+    try {
+      const r = await gridstream(
+        ['backfill', '--from', '2025-10-01', '--to', '2025-11-01', '--zones', 'SE_4', '--documents', 'A75'],
+        { env: { ...env, ENTSOE_TOKEN: TEST_TOKEN, ENTSOE_BASE_URL: fake.url } },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /1\/1 requests done \(0 already done before\), 0 failed/);
+      assert.ok(fake.requests.length >= 1, 'fetched from the (fake) ENTSO-E service');
+      assert.doesNotMatch(r.stdout + r.stderr, new RegExp(TEST_TOKEN), 'the token is never printed');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('refuses a command meant for another database, and an idle or broken client does not hurt the instance', async () => {
+    const other = await gridstream(['keys', 'list'], {
+      env: { ...env, DATABASE_URL: 'postgres://x@127.0.0.1:1/other' },
+    });
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /DATABASE_URL differs from the running instance's/);
+    const path = controlSocketPath(env['GRIDSTREAM_DATA_DIR'] ?? '');
+    // A client that sends garbage gets a usage answer; one that hangs up mid-command cancels only its command.
+    const garbage = await rawRequest(path, 'not json\n');
+    assert.match(garbage, /"t":"exit","code":2/);
+    const hangUp = connect(path);
+    hangUp.write(`${JSON.stringify({ v: 1, argv: ['dlq', 'list', 'dlq-processing'], cwd: '/', env })}\n`);
+    hangUp.destroy();
+    // An idle connection stays open without a request (it must not hold the stop up: checked when the instance stops).
+    idle = connect(path);
+    assert.equal((await gridstream(['keys', 'list'], { env })).code, 0, 'the instance still answers');
+  });
+
   it('a second start in the same data directory says it is already running, and how to proceed', async () => {
     const second = await gridstream(['start'], { env });
     assert.equal(second.code, 1);
@@ -106,11 +143,28 @@ describe('commands while an embedded instance runs (control socket)', () => {
     stopInstance.abort();
     const result = await instance;
     assert.equal(result.code, 0, result.stderr);
+    // The server cut the idle client when it stopped (else this waits until the test times out).
+    const waiting = idle;
+    if (waiting !== undefined && !waiting.closed) await new Promise((resolve) => waiting.once('close', resolve));
     const stopped = [];
     for (const argv of commands) stopped.push(stable(await gridstream(argv, { env })));
     assert.deepEqual(stopped, running);
   });
 });
+
+/** Sends `text` to the socket and collects the answer until the server closes the connection. */
+function rawRequest(path: string, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    socket.once('error', reject);
+    socket.once('close', () => {
+      resolve(answer);
+    });
+    socket.write(text);
+  });
+}
 
 /** True when something listens on the Unix socket `path`. */
 function reachable(path: string): Promise<boolean> {

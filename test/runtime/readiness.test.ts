@@ -92,7 +92,7 @@ describe('/readyz from component states', () => {
     const r = await app.request('/readyz');
     assert.equal(r.status, 503);
     const body = (await r.json()) as { checks: Record<string, string> };
-    assert.match(body.checks['database'] ?? '', /^unreachable \(internal.error: connection refused\)/);
+    assert.match(body.checks['database'] ?? '', /^unreachable \(internal.error\)$/);
     assert.equal(body.checks['log'], 'ok');
   });
 });

@@ -118,6 +118,8 @@ export interface DashboardServer {
   readonly dir: string;
   /** Milliseconds from spawn to a healthy `/healthz`. */
   readonly upAfterMs: number;
+  /** The environment the server runs with (to run other `gridstream` commands against the same data directory). */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -138,9 +140,10 @@ export async function startDashboardServer(
   const [port, ingestPort] = [await freePort(), await freePort()];
   const log = createWriteStream(join(RESULTS, `${name}.log`));
   const started = Date.now();
+  const serverEnv = childEnv(join(dir.path, 'data'), port, ingestPort, env);
   const child = spawn(process.execPath, ['bin/gridstream.js', 'start'], {
     cwd: ROOT,
-    env: childEnv(join(dir.path, 'data'), port, ingestPort, env),
+    env: serverEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.pipe(log);
@@ -154,7 +157,7 @@ export async function startDashboardServer(
   });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/healthz`, child, 90_000);
-  return { base, ingestPort, child, dir: dir.path, upAfterMs: Date.now() - started };
+  return { base, ingestPort, child, dir: dir.path, upAfterMs: Date.now() - started, env: serverEnv };
 }
 
 /** A fresh Chromium profile under `dir`; `locale` sets the browser's language (navigator.language, Intl). */

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { spawnGridstream } from '../helpers/cli.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import { chromiumPath } from '../helpers/services.ts';
 import { ADMIN_KEY, RESULTS, card, exited, newContext, startDashboardServer, watch } from './dashboard-server.ts';
@@ -428,6 +429,20 @@ test(
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the pages');
     await writeFile(join(RESULTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
     t.diagnostic(`timings: ${JSON.stringify(timings)}`);
+
+    await t.test('gridstream keys create, run as another process while the server runs, goes through it', async () => {
+      // What the sign-in page tells a user to do: the server holds the data directory, the command reaches it
+      // through the control socket (a real second process: the lock is held by another pid).
+      const created = await spawnGridstream(['keys', 'create', '--role', 'reader', '--name', 'from the CLI'], {
+        env: server.env,
+      });
+      assert.equal(created.code, 0, created.stderr);
+      const key = created.stdout.trim();
+      assert.equal((await fetch(`${base}/api/v1/zones`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+      const second = await spawnGridstream(['start'], { env: server.env });
+      assert.equal(second.code, 1);
+      assert.match(second.stderr, /already running in .* \(process \d+\)/);
+    });
 
     await t.test('gridstream stops cleanly on SIGTERM', async () => {
       for (const c of contexts.splice(0)) await c.close();

@@ -133,6 +133,7 @@ async function run(ctx: CommandContext, args: ParsedArgs, open: BackfillRuntimeF
 export function createBackfillCommand(open: BackfillRuntimeFactory): Command {
   return {
     name: 'backfill',
+    usesData: true,
     summary: 'Fetch a past period from the ENTSO-E API, politely, resumable, with progress',
     usage:
       'backfill --from <date> --to <date> [--zones DE_LU,FR] [--documents A75,A65,A44,A11] [--concurrency 4] [--requests-per-minute 400] [--fresh] [--dry-run]',

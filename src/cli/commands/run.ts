@@ -9,6 +9,7 @@ import {
   ROLE_DESCRIPTIONS,
   controlServer,
   forwardedEnv,
+  instanceMismatch,
   parseRoles,
   startRuntime,
 } from '../../runtime/index.ts';
@@ -37,6 +38,7 @@ function controlSocket(ctx: CommandContext, config: Config, infra: Infrastructur
   return controlServer({
     dataDir: config.dataDir,
     logger: infra.logger.child({ component: 'control-socket' }),
+    check: (request) => instanceMismatch({ env: ctx.env, cwd: ctx.cwd }, request),
     handler: (request, io) =>
       runCli(request.argv, commands, {
         env: forwardedEnv(ctx.env, request.env),
@@ -75,6 +77,7 @@ export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Pro
       config,
       logger,
       roles,
+      signal: ctx.signal,
       ...(ownsDataDir(config) ? { extra: (infra: Infrastructure) => [controlSocket(ctx, config, infra)] } : {}),
       onGeneratedAdminKey: (key) => {
         const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
@@ -95,11 +98,13 @@ export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Pro
       },
     });
   } catch (error) {
+    if (ctx.signal.aborted) {
+      logger.info('stopped while starting');
+      return EXIT.ok;
+    }
     // An expected condition (a port in use, a database that is down) is one clear line; only a bug logs its stack.
     const code = codedError(error)?.code;
     if (code === undefined) logger.fatal({ err: error }, 'gridstream could not start');
-    else logger.fatal({ code }, `gridstream could not start: ${errorMessage(error)}`);
-    logger.flush();
     ctx.stderr.write(
       `gridstream: could not start: ${code === undefined ? errorMessage(error) : `${code}: ${errorMessage(error)}`}\n`,
     );

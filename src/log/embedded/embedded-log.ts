@@ -13,7 +13,7 @@ import type {
   RecordPosition,
   TopicSpec,
 } from '../log.ts';
-import { LogError, ioError, throwIfAborted } from '../errors.ts';
+import { LogError, ioError, throwLogErrorIfAborted } from '../errors.ts';
 import { createPartitioner } from '../partitioner.ts';
 import { EmbeddedConsumer } from './embedded-consumer.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
@@ -134,7 +134,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
 
   async createTopics(specs: readonly TopicSpec[], options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     this.#ensureOpen();
-    throwIfAborted(options.signal, 'createTopics');
+    throwLogErrorIfAborted(options.signal, 'createTopics');
     const resolved = specs.map(resolveTopicSpec);
     // Serialised so that two concurrent calls for the same topic do not both create it.
     const run = this.#creating.then(async () => {
@@ -155,7 +155,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<readonly RecordPosition[]> {
     this.#ensureOpen();
-    throwIfAborted(options.signal, 'produce');
+    throwLogErrorIfAborted(options.signal, 'produce');
     const state = this.#topic(topic);
     const { partitions, maxMessageBytes } = state.spec;
     // Check every record before appending any, so that a too-large one fails the call with nothing written.
@@ -226,7 +226,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<readonly ConsumedRecord[]> {
     this.#ensureOpen();
-    throwIfAborted(options.signal, 'read');
+    throwLogErrorIfAborted(options.signal, 'read');
     const log = this.#topic(topic).partitions[partition];
     if (log === undefined)
       throw new LogError('log.unknown_partition', `${topic} has no partition ${partition}`, {
@@ -265,7 +265,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
   #now<R>(what: string, signal: AbortSignal | undefined, answer: () => R): Promise<R> {
     try {
       this.#ensureOpen();
-      throwIfAborted(signal, what);
+      throwLogErrorIfAborted(signal, what);
       return Promise.resolve(answer());
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));

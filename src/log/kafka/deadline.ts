@@ -1,4 +1,4 @@
-import { LogError, abortedError, throwIfAborted } from '../errors.ts';
+import { LogError, abortedError, throwLogErrorIfAborted } from '../errors.ts';
 
 /**
  * Runs `operation` under a deadline and the caller's signal: whichever comes first settles the returned promise.
@@ -12,7 +12,7 @@ export async function withDeadline<T>(
   signal: AbortSignal | undefined,
   operation: (deadline: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  throwIfAborted(signal, what);
+  throwLogErrorIfAborted(signal, what);
   const deadline = new AbortController();
   const { promise: stopped, reject } = Promise.withResolvers<never>();
   const timer = setTimeout(() => {
