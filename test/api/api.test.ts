@@ -4,7 +4,7 @@ import { rawEntsoeTopic } from '../../src/contracts/index.ts';
 import { buildDeadLetter, produceDeadLetters } from '../../src/log/index.ts';
 import { writeObservations } from '../../src/storage/index.ts';
 import type { TestApi } from '../helpers/api.ts';
-import { ADMIN, chunksOf, startTestApi } from '../helpers/api.ts';
+import { ADMIN, chunksOf, liveLoadChunk, sseReader, startTestApi } from '../helpers/api.ts';
 
 describe('HTTP API', () => {
   let api: TestApi;
@@ -186,35 +186,12 @@ describe('HTTP API', () => {
       });
       assert.equal(r.status, 200);
       assert.match(r.headers.get('content-type') ?? '', /text\/event-stream/);
-      const reader = r.body!.getReader();
-      let text = '';
-      const readUntil = async (pattern: RegExp) => {
-        const deadline = Date.now() + 15_000;
-        while (!pattern.test(text)) {
-          if (Date.now() > deadline) throw new Error(`no ${String(pattern)} in ${text}`);
-          const { value, done } = await reader.read();
-          if (done) break;
-          text += Buffer.from(value).toString('utf8');
-        }
-      };
-      await readUntil(/event: hello/);
+      const sse = sseReader(r.body!);
+      await sse.until(/event: hello/);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      await writeObservations(api.db, [
-        {
-          zone: 'DK_2',
-          metric: 'load_actual',
-          productionType: '',
-          counterpartZone: '',
-          qualifier: '',
-          unit: 'MW',
-          source: 'entsoe',
-          documentId: 'live',
-          revision: 1,
-          points: [{ t: '2030-01-01T00:00:00Z', v: 1234 }],
-        },
-      ]);
-      await readUntil(/"slot":"2030-01-01T00:00:00.000Z"/);
-      const events = [...text.matchAll(/event: slot\ndata: (.*)\n/g)].map(
+      await writeObservations(api.db, [liveLoadChunk('2030-01-01T00:00:00Z', 1234)]);
+      await sse.until(/"slot":"2030-01-01T00:00:00.000Z"/);
+      const events = [...sse.text().matchAll(/event: slot\ndata: (.*)\n/g)].map(
         (m) => JSON.parse(m[1] ?? '{}') as Record<string, unknown>,
       );
       assert.ok(

@@ -4,7 +4,7 @@ import { buildDeadLetter, produceDeadLetters } from '../../src/log/index.ts';
 import { writeObservations } from '../../src/storage/index.ts';
 import * as web from '../../web/src/api-types.ts';
 import type { TestApi } from '../helpers/api.ts';
-import { startTestApi } from '../helpers/api.ts';
+import { liveLoadChunk, sseReader, startTestApi } from '../helpers/api.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -203,34 +203,13 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     const response = await api.server.app.request('/api/v1/stream?zones=DK_2', {
       headers: { authorization: 'Bearer test-admin-key-0123456789' },
     });
-    const reader = response.body!.getReader();
-    let text = '';
-    const readUntil = async (pattern: RegExp) => {
-      while (!pattern.test(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`stream ended without ${String(pattern)}`);
-        text += Buffer.from(value).toString('utf8');
-      }
-    };
-    await readUntil(/event: hello/);
+    const sse = sseReader(response.body!);
+    await sse.until(/event: hello/);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await writeObservations(api.db, [
-      {
-        zone: 'DK_2',
-        metric: 'load_actual',
-        productionType: '',
-        counterpartZone: '',
-        qualifier: '',
-        unit: 'MW',
-        source: 'entsoe',
-        documentId: 'live',
-        revision: 1,
-        points: [{ t: '2031-01-01T00:00:00Z', v: 42 }],
-      },
-    ]);
-    await readUntil(/event: slot\ndata: .*2031-01-01/);
-    await reader.cancel();
-    const data = /event: slot\ndata: (.*2031-01-01.*)\n/.exec(text)?.[1] ?? '{}';
+    await writeObservations(api.db, [liveLoadChunk('2031-01-01T00:00:00Z', 42)]);
+    await sse.until(/event: slot\ndata: .*2031-01-01/);
+    await sse.cancel();
+    const data = /event: slot\ndata: (.*2031-01-01.*)\n/.exec(sse.text())?.[1] ?? '{}';
     const event: unknown = JSON.parse(data);
     const stream = doc.paths['/api/v1/stream']?.['get'] as unknown as { 'x-gridstream-events': Record<string, Schema> };
     const schema = stream['x-gridstream-events']['slot'];

@@ -194,3 +194,44 @@ export async function startTestApi(
     },
   };
 }
+
+/**
+ * Reads a Server-Sent Events body as text: `until(pattern)` reads on until the text seen so far matches, and fails
+ * when the stream ends or `timeoutMs` passes between reads without it.
+ */
+export function sseReader(
+  body: ReadableStream<Uint8Array>,
+  timeoutMs = 15_000,
+): { readonly text: () => string; until(pattern: RegExp): Promise<void>; cancel(): Promise<void> } {
+  const reader = body.getReader();
+  let text = '';
+  return {
+    text: () => text,
+    async until(pattern) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(text)) {
+        if (Date.now() > deadline) throw new Error(`no ${String(pattern)} in ${text}`);
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended without ${String(pattern)}: ${text}`);
+        text += Buffer.from(value).toString('utf8');
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+/** A DK_2 actual load of `v` MW at `t`: a slot the live feed reports as news once stored. */
+export function liveLoadChunk(t: string, v: number): GridSeriesChunk {
+  return {
+    zone: 'DK_2',
+    metric: 'load_actual',
+    productionType: '',
+    counterpartZone: '',
+    qualifier: '',
+    unit: 'MW',
+    source: 'entsoe',
+    documentId: 'live',
+    revision: 1,
+    points: [{ t, v }],
+  };
+}

@@ -1,35 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
-import { loadConfig } from '../../src/config/index.ts';
 import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
-import { createMetrics, silentLogger } from '../../src/observability/index.ts';
 import type { HttpServer } from '../../src/api/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
-import { openInfrastructure } from '../../src/runtime/index.ts';
-import { tempDir } from '../helpers/services.ts';
+import { embeddedInfra } from '../helpers/infra.ts';
 
 describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → dlq-ingestion', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let embedded: Awaited<ReturnType<typeof embeddedInfra>>;
   let infra: Infrastructure;
   let gateway: HttpServer;
   let url: string;
   before(async () => {
-    dir = await tempDir();
-    infra = await openInfrastructure(
-      loadConfig({ GRIDSTREAM_DATA_DIR: dir.path }),
-      silentLogger(),
-      createMetrics({ defaultMetrics: false }),
-    );
+    embedded = await embeddedInfra();
+    infra = embedded.infra;
     gateway = ingestGateway(infra, { host: '127.0.0.1', port: 0, readiness: pingReadiness(infra.db, infra.log) });
     await gateway.start();
     url = `http://127.0.0.1:${gateway.port}/ingest/meters`;
   });
   after(async () => {
     await gateway.stop();
-    await infra.close();
-    await dir.remove();
+    await embedded.remove();
   });
 
   it('accepts valid lines and dead-letters the others with their line number; needs an operator key', async () => {

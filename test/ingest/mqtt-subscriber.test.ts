@@ -3,14 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { isRetryable } from '../../src/common/index.ts';
-import { Secret, loadConfig } from '../../src/config/index.ts';
+import { Secret } from '../../src/config/index.ts';
 import type { DeadLetter, MeterReading } from '../../src/contracts/index.ts';
 import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
-import { createMetrics, silentLogger } from '../../src/observability/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
-import { openInfrastructure } from '../../src/runtime/index.ts';
-import { tempDir, testMqttUrl } from '../helpers/services.ts';
+import { embeddedInfra } from '../helpers/infra.ts';
+import { testMqttUrl } from '../helpers/services.ts';
 
 const reading = (i: number): MeterReading => ({
   deviceId: `meter-${i}`,
@@ -40,19 +39,14 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 
 describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.meters, bad lines → dlq-ingestion', () => {
   const url = testMqttUrl();
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let embedded: Awaited<ReturnType<typeof embeddedInfra>>;
   let infra: Infrastructure;
   before(async () => {
-    dir = await tempDir();
-    infra = await openInfrastructure(
-      loadConfig({ GRIDSTREAM_DATA_DIR: dir.path }),
-      silentLogger(),
-      createMetrics({ defaultMetrics: false }),
-    );
+    embedded = await embeddedInfra();
+    infra = embedded.infra;
   });
   after(async () => {
-    await infra.close();
-    await dir.remove();
+    await embedded.remove();
   });
 
   it('takes JSON and NDJSON messages, dead-letters bad lines with topic and line; two workers share the work', async (t) => {
@@ -150,12 +144,8 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       testMqttUrl(t);
       return;
     }
-    const own = await tempDir();
-    const closing = await openInfrastructure(
-      loadConfig({ GRIDSTREAM_DATA_DIR: own.path }),
-      silentLogger(),
-      createMetrics({ defaultMetrics: false }),
-    );
+    const own = await embeddedInfra();
+    const closing = own.infra;
     const base = `gridstream-test/${randomUUID()}`;
     const worker = mqttIngest(closing, { url: new Secret(url), topic: `${base}/#`, group: 'g', connections: 1 });
     await worker.start();

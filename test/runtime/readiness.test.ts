@@ -6,27 +6,22 @@ import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { PortInUseError, healthRoutes, httpServer, processReadiness } from '../../src/api/index.ts';
 import { Lifecycle } from '../../src/common/index.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { createMetrics, silentLogger } from '../../src/observability/index.ts';
+import { silentLogger } from '../../src/observability/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
-import { Supervisor, openInfrastructure } from '../../src/runtime/index.ts';
+import { Supervisor } from '../../src/runtime/index.ts';
 import { gridstream } from '../helpers/cli.ts';
+import { embeddedInfra } from '../helpers/infra.ts';
 import { tempDir } from '../helpers/services.ts';
 
 describe('/readyz from component states', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let embedded: Awaited<ReturnType<typeof embeddedInfra>>;
   let infra: Infrastructure;
   before(async () => {
-    dir = await tempDir();
-    infra = await openInfrastructure(
-      loadConfig({ GRIDSTREAM_DATA_DIR: dir.path }),
-      silentLogger(),
-      createMetrics({ defaultMetrics: false }),
-    );
+    embedded = await embeddedInfra();
+    infra = embedded.infra;
   });
   after(async () => {
-    await infra.close();
-    await dir.remove();
+    await embedded.remove();
   });
 
   it('is 503 until every component runs, while one is degraded, and after one failed; 200 otherwise', async () => {
