@@ -19,4 +19,5 @@ export {
 } from './api-keys.ts';
 export { LiveFeed, type SlotEvent } from './live-feed.ts';
 export { openApiDocument } from './openapi.ts';
+export { ConnectorsSchema, type ConnectorLive } from './schemas.ts';
 export { dashboardFiles } from './dashboard-files.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIFECYCLE_STATES } from '../common/index.ts';
 import { DeadLetterSchema, METRICS } from '../contracts/index.ts';
 
 /**
@@ -178,11 +179,37 @@ const row = z.record(z.string(), z.unknown());
 
 export const JobRunsSchema = z.object({ runs: z.array(row) });
 
+/** Where the offline replay stands, since the process running it started it. */
+export const ReplayProgressSchema = z.object({
+  state: z.enum(LIFECYCLE_STATES).meta({ description: "The replay task's lifecycle state" }),
+  documents: z.number().int().meta({ description: 'Bundled documents found by the last scan of the directory' }),
+  published: z.number().int(),
+  skipped: z.number().int().meta({ description: 'Passed over because their content was published before' }),
+  pending: z.number().int().meta({ description: 'Left to publish in the current pass' }),
+  cycles: z.number().int().meta({ description: 'Finished passes over the directory' }),
+  last_file: nullableString,
+  last_published_at: isoInstant.nullable(),
+  idle: z.boolean().meta({ description: 'Everything bundled is published: nothing is replayed until a file changes' }),
+  interval_ms: z.number().int(),
+});
+
+/** The in-process connectors of the process answering (`live` of `GET /api/v1/admin/connectors`). */
+export const ConnectorLiveSchema = z.object({
+  mode: z
+    .enum(['live', 'offline-replay'])
+    .meta({ description: '`live` with an ENTSO-E token, `offline-replay` without' }),
+  leader: z.boolean().nullable().meta({ description: 'Whether this process leads the cron jobs; null without them' }),
+  replay: ReplayProgressSchema.nullable().meta({ description: 'null unless this process runs the offline replay' }),
+});
+export type ConnectorLive = z.input<typeof ConnectorLiveSchema>;
+
 export const ConnectorsSchema = z.object({
   jobs: z.array(row),
   rate_limits: z.array(row),
   leases: z.array(row),
-  live: z.record(z.string(), z.unknown()).nullable().meta({ description: 'In-process connectors: replay or polling' }),
+  live: ConnectorLiveSchema.nullable().meta({
+    description: 'In-process connectors: replay or polling (null where this process runs no scheduler)',
+  }),
 });
 
 export const LagSchema = z.object({

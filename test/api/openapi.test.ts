@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ConnectorLive } from '../../src/api/index.ts';
 import { buildDeadLetter, produceDeadLetters } from '../../src/log/index.ts';
 import { writeObservations } from '../../src/storage/index.ts';
 import * as web from '../../web/src/api-types.ts';
@@ -72,7 +73,24 @@ describe('OpenAPI: one source for the HTTP contract', () => {
   };
 
   before(async () => {
-    api = await startTestApi();
+    // What a process running the offline replay reports, so that the decoders of `live` are checked too.
+    const connectorStatus = (): ConnectorLive => ({
+      mode: 'offline-replay',
+      leader: null,
+      replay: {
+        state: 'running',
+        documents: 12,
+        published: 5,
+        skipped: 2,
+        pending: 5,
+        cycles: 0,
+        last_file: 'A75_FI_PT15M_2023-05-08.xml',
+        last_published_at: '2026-12-04T10:00:00.000Z',
+        idle: false,
+        interval_ms: 5000,
+      },
+    });
+    api = await startTestApi({ connectorStatus });
     doc = (await api.json('/api/openapi.json', { key: null })).body as typeof doc;
   });
   after(async () => {

@@ -1,5 +1,5 @@
 import type { Decoder } from './decode.ts';
-import { array, field, instant, nullable, num, numeric, record, str } from './decode.ts';
+import { array, bool, field, instant, nullable, num, numeric, record, str } from './decode.ts';
 import type { Point } from './series-data.ts';
 
 /** `GET /api/v1/zones` entry. */
@@ -175,7 +175,30 @@ export interface ConnectorStatus {
   readonly jobs: readonly Row[];
   readonly rateLimits: readonly Row[];
   readonly leases: readonly Row[];
-  readonly live: Row | null;
+  /** `null` where the answering process runs no scheduler. */
+  readonly live: ConnectorLive | null;
+}
+
+/** `live` of the connectors answer: the in-process connectors of the process answering. */
+export interface ConnectorLive {
+  readonly mode: string;
+  readonly leader: boolean | null;
+  /** `null` where this process does not run the offline replay. */
+  readonly replay: ReplayProgress | null;
+}
+
+/** `live.replay`: where the offline replay stands since its process started it. */
+export interface ReplayProgress {
+  readonly state: string;
+  readonly documents: number;
+  readonly published: number;
+  readonly skipped: number;
+  readonly pending: number;
+  readonly cycles: number;
+  readonly lastFile: string | null;
+  readonly lastPublishedAt: string | null;
+  readonly idle: boolean;
+  readonly intervalMs: number;
 }
 
 export const decodeConnectors: Decoder<ConnectorStatus> = (value, at) => {
@@ -184,9 +207,34 @@ export const decodeConnectors: Decoder<ConnectorStatus> = (value, at) => {
     jobs: field(o, 'jobs', array(record), at),
     rateLimits: field(o, 'rate_limits', array(record), at),
     leases: field(o, 'leases', array(record), at),
-    live: field(o, 'live', nullable(record), at),
+    live: field(o, 'live', nullable(decodeConnectorLive), at),
   };
 };
+
+function decodeConnectorLive(value: unknown, at: string): ConnectorLive {
+  const o = record(value, at);
+  return {
+    mode: field(o, 'mode', str, at),
+    leader: field(o, 'leader', nullable(bool), at),
+    replay: field(o, 'replay', nullable(decodeReplayProgress), at),
+  };
+}
+
+function decodeReplayProgress(value: unknown, at: string): ReplayProgress {
+  const o = record(value, at);
+  return {
+    state: field(o, 'state', str, at),
+    documents: field(o, 'documents', num, at),
+    published: field(o, 'published', num, at),
+    skipped: field(o, 'skipped', num, at),
+    pending: field(o, 'pending', num, at),
+    cycles: field(o, 'cycles', num, at),
+    lastFile: field(o, 'last_file', nullable(str), at),
+    lastPublishedAt: field(o, 'last_published_at', nullable(str), at),
+    idle: field(o, 'idle', bool, at),
+    intervalMs: field(o, 'interval_ms', num, at),
+  };
+}
 
 /** `GET /api/v1/admin/lag`. */
 export interface LagGroup {

@@ -19,6 +19,7 @@ import { positiveInt, zoneCode } from '../params.ts';
 import type { ApiEnv, Permissions } from '../permissions.ts';
 import type { RouteContract } from '../route.ts';
 import { defineRoute, handle } from '../route.ts';
+import type { ConnectorLive } from '../schemas.ts';
 import {
   ApiKeysSchema,
   ConnectorsSchema,
@@ -42,7 +43,7 @@ export interface AdminDeps {
   /** Re-fetches an ingestion dead letter (absent when this process has no upstream client). */
   readonly refetch?: Refetcher;
   /** Live status of in-process connectors (replay or polling), if this process runs the scheduler. */
-  readonly connectorStatus?: () => Record<string, unknown>;
+  readonly connectorStatus?: () => ConnectorLive;
   readonly version?: string;
   /** Anonymous callers may read (GRIDSTREAM_PUBLIC_READ). */
   readonly publicRead?: boolean;
@@ -248,10 +249,7 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
   // For every key (not only operators): whether the platform is live or replaying bundled documents, so the
   // dashboard can say so.
   handle(app, statusRoute, (c) => {
-    const live = deps.connectorStatus?.() ?? null;
-    const mode = live?.['mode'];
-    const ingestion: z.infer<typeof StatusSchema>['ingestion'] =
-      mode === 'live' ? 'live' : mode === 'offline-replay' ? 'offline-replay' : 'unknown';
+    const ingestion: z.infer<typeof StatusSchema>['ingestion'] = deps.connectorStatus?.().mode ?? 'unknown';
     return {
       version: deps.version ?? null,
       ingestion,

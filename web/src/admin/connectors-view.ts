@@ -1,7 +1,6 @@
 import { describeError, isAbort } from '../api-client.ts';
-import type { Row } from '../api-types.ts';
+import type { ReplayProgress, Row } from '../api-types.ts';
 import { decodeConnectors, decodeRows } from '../api-types.ts';
-import { bool, field, nullable, num, record, str } from '../decode.ts';
 import { h, replace, table, uid } from '../dom.ts';
 import { formatInstant, formatNumber } from '../format.ts';
 import type { PageContext } from '../page-context.ts';
@@ -39,9 +38,8 @@ export function connectorsView(ctx: PageContext): AdminView {
       ]);
       status.dataset['state'] = 'ready';
       const live = connectors.live;
-      const mode = live === null ? 'this API process runs no scheduler' : cellText(live, 'mode');
-      const leaderValue = live?.['leader'];
-      const leader = leaderValue === true ? 'leader' : leaderValue === false ? 'standby' : 'n/a';
+      const mode = live === null ? 'this API process runs no scheduler' : live.mode;
+      const leader = live?.leader === true ? 'leader' : live?.leader === false ? 'standby' : 'n/a';
       replace(status, [
         section('Scheduler', [
           h('dl', { class: 'facts' }, [
@@ -57,7 +55,7 @@ export function connectorsView(ctx: PageContext): AdminView {
               })
             : null,
         ]),
-        mode === 'offline-replay' ? replaySection(decodeReplay(live)) : null,
+        mode === 'offline-replay' ? replaySection(live?.replay ?? null) : null,
         section('Latest run per job', [
           connectors.jobs.length === 0
             ? emptyNote('No job has run yet.')
@@ -173,39 +171,6 @@ function errorCell(r: Row): HTMLElement | string {
     text: error.length > 160 ? `${error.slice(0, 160)}…` : error,
     attrs: { title: error },
   });
-}
-
-/** `live.replay` of the connectors answer (snake_case on the wire). */
-interface ReplayProgress {
-  readonly state: string;
-  readonly documents: number;
-  readonly published: number;
-  readonly skipped: number;
-  readonly pending: number;
-  readonly cycles: number;
-  readonly lastFile: string | null;
-  readonly lastPublishedAt: string | null;
-  readonly idle: boolean;
-  readonly intervalMs: number;
-}
-
-function decodeReplay(live: Row | null): ReplayProgress | null {
-  // Absent from servers before the replay reported progress, null where this process does not run the replay.
-  const o = live === null ? null : field(live, 'replay', nullable(record), 'live');
-  if (o === null) return null;
-  const at = 'live.replay';
-  return {
-    state: field(o, 'state', str, at),
-    documents: field(o, 'documents', num, at),
-    published: field(o, 'published', num, at),
-    skipped: field(o, 'skipped', num, at),
-    pending: field(o, 'pending', num, at),
-    cycles: field(o, 'cycles', num, at),
-    lastFile: field(o, 'last_file', nullable(str), at),
-    lastPublishedAt: field(o, 'last_published_at', nullable(str), at),
-    idle: field(o, 'idle', bool, at),
-    intervalMs: field(o, 'interval_ms', num, at),
-  };
 }
 
 /** Offline replay progress: what is bundled, published, skipped as already published, and whether it is idle. */
