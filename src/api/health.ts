@@ -51,7 +51,7 @@ export function healthRoutes<E extends Env>(app: Hono<E>, readiness: ReadinessCh
   });
 }
 
-/** Names a check's failure without internals: `ok`, or the error code and message. */
+/** Names a check's outcome without internals (/readyz answers anyone): `ok`, or `unreachable (<error code>)`. */
 async function check(what: Promise<unknown>): Promise<string> {
   try {
     await what;
