@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
+import { backoffDelay, isRetryable, sleep } from '../../src/common/index.ts';
 import type {
   ConsumedBatch,
   ConsumedRecord,
@@ -54,16 +55,33 @@ export function nextOffsets(records: readonly ConsumedRecord[]): PartitionOffset
   return [...next.values()];
 }
 
-/** Runs a consumer's batch loop in the background, keeping everything it receives. */
+/**
+ * Runs a consumer's batch loop in the background, keeping everything it receives. With `commit`, it commits after
+ * each batch the way a processor does: a retryable failure (a broker restarting) is retried with backoff, any other
+ * fails the loop. A commit cut short by `close()` ends the loop: its batch comes again to the group's next member.
+ */
 export function collect(consumer: LogConsumer, options: { commit?: boolean } = {}) {
   const records: ConsumedRecord[] = [];
   const batches: ConsumedBatch[] = [];
   const controller = new AbortController();
+  let closing = false;
+  const commit = async (offsets: PartitionOffset[]): Promise<boolean> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.commit(offsets);
+        return true;
+      } catch (error) {
+        if (closing) return false;
+        if (!isRetryable(error) || attempt >= 30) throw error;
+        await sleep(backoffDelay(attempt, { baseMs: 100, maxMs: 2_000 }));
+      }
+    }
+  };
   const done = (async () => {
     for await (const batch of consumer.batches({ signal: controller.signal })) {
       batches.push(batch);
       records.push(...batch.records);
-      if (options.commit === true) await consumer.commit(nextOffsets(batch.records));
+      if (options.commit === true && !(await commit(nextOffsets(batch.records)))) return;
     }
   })();
   return {
@@ -76,6 +94,7 @@ export function collect(consumer: LogConsumer, options: { commit?: boolean } = {
       await done;
     },
     async close(): Promise<void> {
+      closing = true;
       await consumer.close();
       await done;
     },
