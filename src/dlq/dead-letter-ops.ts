@@ -52,48 +52,89 @@ export function assertDlqTopic(topic: string): void {
     throw new Error(`"${topic}" is not a dead-letter topic (${DLQ_TOPIC_NAMES.join(', ')})`);
 }
 
+/** Options of a scan over a dead-letter topic. */
+export interface DlqScanOptions {
+  readonly filter?: DlqFilter;
+  /** Only entries this says yes to (the caller's access rules); the others are neither listed nor counted. */
+  readonly visible?: (entry: DlqEntry) => boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Every record of a dead-letter topic, decoded, oldest first per partition — streamed, never held. */
+export async function* scanDeadLetters(
+  log: Log,
+  topic: string,
+  options: { readonly signal?: AbortSignal | undefined } = {},
+): AsyncGenerator<DlqEntry> {
+  assertDlqTopic(topic);
+  const signal = options.signal;
+  for (const { partition, earliest, next } of await log.offsets(topic, { signal })) {
+    for (let offset = earliest; offset < next;) {
+      const records = await log.read(topic, partition, offset, 500, { signal });
+      if (records.length === 0) break;
+      for (const r of records) yield decode(topic, r.partition, r.offset, r.timestamp, r.value);
+      offset = (records.at(-1)?.offset ?? offset) + 1;
+    }
+  }
+}
+
+function selects(options: DlqScanOptions): (entry: DlqEntry) => boolean {
+  const filter = options.filter ?? {};
+  const visible = options.visible;
+  return (e) => matches(e, filter) && (visible === undefined || visible(e));
+}
+
 /**
- * Reads a dead-letter topic straight from the log (DLQ topics keep records forever), oldest first, from `after`
- * (exclusive, per partition) — `limit` matching entries at most.
+ * Reads a dead-letter topic straight from the log, oldest first — `limit` matching entries at most (the scan
+ * stops there).
  */
 export async function listDeadLetters(
   log: Log,
   topic: string,
-  options: { readonly filter?: DlqFilter; readonly limit?: number; readonly signal?: AbortSignal } = {},
+  options: DlqScanOptions & { readonly limit?: number } = {},
 ): Promise<DlqEntry[]> {
-  assertDlqTopic(topic);
-  const limit = options.limit ?? 100;
-  const out: DlqEntry[] = [];
-  for (const { partition, earliest, next } of await log.offsets(topic, { signal: options.signal })) {
-    for (let offset = earliest; offset < next && out.length < limit;) {
-      const records = await log.read(topic, partition, offset, 500, { signal: options.signal });
-      if (records.length === 0) break;
-      for (const r of records) {
-        const entry = decode(topic, r.partition, r.offset, r.timestamp, r.value);
-        if (matches(entry, options.filter ?? {}) && out.length < limit) out.push(entry);
-      }
-      offset = (records.at(-1)?.offset ?? offset) + 1;
-    }
-  }
-  return out;
+  return (await pageDeadLetters(log, topic, { ...options, count: false })).entries;
 }
 
-/** Counts per topic and reason (for the admin overview). */
+/**
+ * The first `limit` matching entries and, with `count`, how many match in all (the scan goes on to the end,
+ * counting without holding records): what `dlq list` needs to say "showing 100 of 12,345".
+ */
+export async function pageDeadLetters(
+  log: Log,
+  topic: string,
+  options: DlqScanOptions & { readonly limit?: number; readonly count?: boolean } = {},
+): Promise<{ entries: DlqEntry[]; matched: number | null }> {
+  const limit = options.limit ?? 100;
+  const selected = selects(options);
+  const entries: DlqEntry[] = [];
+  let matched = 0;
+  for await (const e of scanDeadLetters(log, topic, { signal: options.signal })) {
+    if (!selected(e)) continue;
+    matched++;
+    if (entries.length < limit) entries.push(e);
+    if (entries.length >= limit && options.count !== true) break;
+  }
+  return { entries, matched: options.count === true ? matched : null };
+}
+
+/** Exact counts per topic and reason (for the admin overview): every record is counted, none is held. */
 export async function summarizeDeadLetters(
   log: Log,
-  options: { readonly signal?: AbortSignal } = {},
+  options: Omit<DlqScanOptions, 'filter'> = {},
 ): Promise<{ topic: string; total: number; byReason: Record<string, number> }[]> {
   const summary = [];
+  const selected = selects(options);
   for (const topic of DLQ_TOPIC_NAMES) {
-    const entries = await listDeadLetters(log, topic, {
-      limit: 100_000,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
     const byReason: Record<string, number> = {};
-    for (const e of entries)
-      byReason[e.letter?.reason ?? 'dlq.invalid_envelope'] =
-        (byReason[e.letter?.reason ?? 'dlq.invalid_envelope'] ?? 0) + 1;
-    summary.push({ topic, total: entries.length, byReason });
+    let total = 0;
+    for await (const e of scanDeadLetters(log, topic, { signal: options.signal })) {
+      if (!selected(e)) continue;
+      total++;
+      const reason = e.letter?.reason ?? 'dlq.invalid_envelope';
+      byReason[reason] = (byReason[reason] ?? 0) + 1;
+    }
+    summary.push({ topic, total, byReason });
   }
   return summary;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DlqEntry, Refetcher } from '../../dlq/index.ts';
 import {
   DLQ_TOPIC_NAMES,
+  deadLetterZones,
   listDeadLetters,
   recordReplay,
   replayCounts,
@@ -13,6 +14,9 @@ import {
 import type { Log } from '../../log/index.ts';
 import { consumerLag } from '../../log/index.ts';
 import type { Db } from '../../storage/index.ts';
+import type { ItemScope } from '../access-scope.ts';
+import { PLATFORM_WIDE, accessible, mayAccess, requireAccess, requireGrantable } from '../access-scope.ts';
+import type { ApiKeyRecord, Principal } from '../api-keys.ts';
 import { ROLES, createApiKey, listApiKeys, revokeApiKey } from '../api-keys.ts';
 import { ApiError } from '../errors.ts';
 import { positiveInt, zoneCode } from '../params.ts';
@@ -230,6 +234,54 @@ export const ADMIN_ROUTES: readonly RouteContract[] = [
   revokeKeyRoute,
 ];
 
+/** A dead letter belongs to the zones it is about ({@link deadLetterZones}); none = platform-wide. */
+function letterScope(entry: DlqEntry): ItemScope {
+  return { zones: deadLetterZones(entry) };
+}
+
+/** The dead letters `principal` may see, or undefined (all) for an unlimited key — no payload is decoded then. */
+function letterVisibleTo(principal: Principal): ((entry: DlqEntry) => boolean) | undefined {
+  return mayAccess(principal, PLATFORM_WIDE) ? undefined : (entry) => mayAccess(principal, letterScope(entry));
+}
+
+type JobRow = Record<string, unknown> & { details?: unknown };
+
+/** A job run belongs to the zones its details name (`details.zones`); a run without them fetched for every zone. */
+function jobScope(row: JobRow): ItemScope {
+  const zones = (row.details as { zones?: unknown } | null | undefined)?.zones;
+  return { zones: Array.isArray(zones) ? zones.filter((z): z is string => typeof z === 'string') : [] };
+}
+
+function withoutDetails(row: JobRow): Record<string, unknown> {
+  const { details: _details, ...rest } = row;
+  return rest;
+}
+
+/** A key belongs to its zones; an unlimited key is platform-wide (only unlimited admins see or revoke it). */
+function keyScope(key: ApiKeyRecord): ItemScope {
+  return key.zones === null ? PLATFORM_WIDE : { zones: key.zones };
+}
+
+/**
+ * Up to `limit` rows `principal` may access, read page by page (`fetch(limit, offset)`, newest first) so that a
+ * limited key still gets its `limit` newest runs; an unlimited key costs one query.
+ */
+async function scopedPages(
+  principal: Principal,
+  limit: number,
+  fetch: (limit: number, offset: number) => Promise<JobRow[]>,
+): Promise<JobRow[]> {
+  if (mayAccess(principal, PLATFORM_WIDE)) return fetch(limit, 0);
+  const out: JobRow[] = [];
+  const page = 1000;
+  for (let offset = 0; out.length < limit; offset += page) {
+    const rows = await fetch(page, offset);
+    out.push(...accessible(principal, rows, jobScope).slice(0, limit - out.length));
+    if (rows.length < page) break;
+  }
+  return out;
+}
+
 function entryBody(e: DlqEntry, replays: Map<string, number>): z.input<typeof DlqEntrySchema> {
   return {
     topic: e.topic,
@@ -265,7 +317,7 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
   });
 
   handle(app, dlqSummaryRoute, async (c) => ({
-    topics: await summarizeDeadLetters(log, { signal: c.req.raw.signal }),
+    topics: await summarizeDeadLetters(log, { visible: letterVisibleTo(c.get('principal')), signal: c.req.raw.signal }),
   }));
 
   handle(app, dlqEntriesRoute, async (c, { params, query: q }) => {
@@ -275,6 +327,7 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
         ...(q.reason === undefined ? {} : { reason: q.reason }),
         ...(q.source === undefined ? {} : { source: q.source }),
       },
+      visible: letterVisibleTo(c.get('principal')),
       signal: c.req.raw.signal,
     });
     const replays = await replayCounts(
@@ -284,25 +337,31 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
     return { topic: params.topic, entries: entries.map((e) => entryBody(e, replays)) };
   });
 
-  handle(app, dlqEntryRoute, async (_c, { params: { topic, partition, offset } }) => {
+  handle(app, dlqEntryRoute, async (c, { params: { topic, partition, offset } }) => {
     const entry = await showDeadLetter(log, topic, partition, offset);
     if (entry === undefined) throw new ApiError('api.not_found', `no record at ${topic}/${partition}/${offset}`);
+    requireAccess(c.get('principal'), letterScope(entry), `the dead letter ${topic}/${partition}/${offset}`);
     const replays = await replayCounts(db, entry.letter === null ? [] : [entry.letter.id]);
     return entryBody(entry, replays);
   });
 
   handle(app, dlqReplayRoute, async (c, { params: { topic }, body }) => {
+    const principal = c.get('principal');
     let entries: DlqEntry[];
     if (body.offsets !== undefined) {
       entries = [];
       for (const o of body.offsets) {
         const e = await showDeadLetter(log, topic, o.partition, o.offset);
-        if (e !== undefined) entries.push(e);
+        if (e === undefined) continue;
+        // Refused as a whole before anything is replayed: no partial replay of a request that names others' letters.
+        requireAccess(principal, letterScope(e), `the dead letter ${topic}/${o.partition}/${o.offset}`);
+        entries.push(e);
       }
     } else {
       entries = await listDeadLetters(log, topic, {
         limit: 100_000,
         filter: body.reason === undefined ? {} : { reason: body.reason },
+        visible: letterVisibleTo(principal),
       });
     }
     const result = await replayDeadLetters(log, entries, {
@@ -313,19 +372,25 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
     return { topic, selected: entries.length, replayed: result.replayed, failed: [...result.failed] };
   });
 
-  handle(app, jobsRoute, async (_c, { query: q }) => {
-    const { rows } = await db.query(
-      `SELECT id, job, window_start, window_end, status, started_at, finished_at, documents, points, errors, duration_ms, error
-       FROM job_runs WHERE ($1::text IS NULL OR job = $1) ORDER BY started_at DESC LIMIT $2`,
-      [q.job ?? null, q.limit],
-    );
-    return { runs: rows };
+  handle(app, jobsRoute, async (c, { query: q }) => {
+    const principal = c.get('principal');
+    const runs = await scopedPages(principal, q.limit, async (limit, offset) => {
+      const { rows } = await db.query<JobRow>(
+        `SELECT id, job, window_start, window_end, status, started_at, finished_at, documents, points, errors, duration_ms, error,
+           details
+         FROM job_runs WHERE ($1::text IS NULL OR job = $1) ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3`,
+        [q.job ?? null, limit, offset],
+      );
+      return rows;
+    });
+    return { runs: runs.map(withoutDetails) };
   });
 
-  handle(app, connectorsRoute, async () => {
+  handle(app, connectorsRoute, async (c) => {
+    const principal = c.get('principal');
     const [jobs, limits, leases] = await Promise.all([
-      db.query(
-        `SELECT DISTINCT ON (job) job, status, started_at, finished_at, documents, points, errors, error
+      db.query<JobRow>(
+        `SELECT DISTINCT ON (job) job, status, started_at, finished_at, documents, points, errors, error, details
          FROM job_runs ORDER BY job, started_at DESC`,
       ),
       db.query(
@@ -333,17 +398,21 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       ),
       db.query('SELECT name, holder, expires_at, acquired_at, renewed_at FROM leases ORDER BY name'),
     ]);
+    // Upstream rate limits, leader leases and the in-process connectors serve every zone: platform-wide.
+    const platform = mayAccess(principal, PLATFORM_WIDE);
     return {
-      jobs: jobs.rows,
-      rate_limits: limits.rows,
-      leases: leases.rows,
-      live: deps.connectorStatus?.() ?? null,
+      jobs: accessible(principal, jobs.rows, jobScope).map(withoutDetails),
+      rate_limits: platform ? limits.rows : [],
+      leases: platform ? leases.rows : [],
+      live: platform ? (deps.connectorStatus?.() ?? null) : null,
     };
   });
 
   handle(app, lagRoute, async (c) => {
     const groups = [];
-    for (const { group, topics } of deps.consumerGroups) {
+    // Consumer groups read every zone's records: their lag is platform-wide.
+    const consumerGroups = mayAccess(c.get('principal'), PLATFORM_WIDE) ? deps.consumerGroups : [];
+    for (const { group, topics } of consumerGroups) {
       for (const topic of topics) {
         const partitions = (await consumerLag(log, group, topic, { signal: c.req.raw.signal })).map((p) => ({
           partition: p.partition,
@@ -357,11 +426,15 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
     return { groups };
   });
 
-  handle(app, keysRoute, async () => ({
-    keys: (await listApiKeys(db)).map((k) => ({ ...k, zones: k.zones === null ? null : [...k.zones] })),
+  handle(app, keysRoute, async (c) => ({
+    keys: accessible(c.get('principal'), await listApiKeys(db), keyScope).map((k) => ({
+      ...k,
+      zones: k.zones === null ? null : [...k.zones],
+    })),
   }));
 
-  handle(app, createKeyRoute, async (_c, { body }) => {
+  handle(app, createKeyRoute, async (c, { body }) => {
+    requireGrantable(c.get('principal'), { role: body.role, zones: body.zones ?? null });
     const { key, record } = await createApiKey(db, {
       name: body.name,
       role: body.role,
@@ -376,6 +449,12 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
   });
 
   handle(app, revokeKeyRoute, async (c, { params: { id } }) => {
+    const principal = c.get('principal');
+    if (principal.zones !== null) {
+      const target = (await listApiKeys(db)).find((k) => k.id === id && k.revokedAt === null);
+      if (target === undefined) throw new ApiError('api.not_found', `no active key ${id}`);
+      requireAccess(principal, keyScope(target), `the key ${id}`);
+    }
     if (!(await revokeApiKey(db, id))) throw new ApiError('api.not_found', `no active key ${id}`);
     deps.permissions.verifier.invalidate(id);
     return c.body(null, 204);
