@@ -1,5 +1,12 @@
 import type { DlqEntry, Refetcher } from '../../dlq/index.ts';
-import { listDeadLetters, parseFilter, recordReplay, replayDeadLetters, showDeadLetter } from '../../dlq/index.ts';
+import {
+  listDeadLetters,
+  pageDeadLetters,
+  parseFilter,
+  recordReplay,
+  replayDeadLetters,
+  showDeadLetter,
+} from '../../dlq/index.ts';
 import { buildSchedulerRole } from '../../runtime/index.ts';
 import type { Command, ParsedArgs } from '../command.ts';
 import { EXIT, UsageError, stringOption } from '../command.ts';
@@ -47,14 +54,25 @@ export const dlqListCommand: Command = {
       const topic = args.positionals[0] ?? '';
       const limit = Number(stringOption(args, 'limit') ?? '100');
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
-      const entries = await listDeadLetters(infra.log, topic, { filter: filterOf(args), limit }).catch((e: unknown) => {
+      // The scan goes on past the page to count every match (streamed, nothing held), so that a partial list says so.
+      const { entries, matched } = await pageDeadLetters(infra.log, topic, {
+        filter: filterOf(args),
+        limit,
+        count: true,
+      }).catch((e: unknown) => {
         throw new UsageError(e instanceof Error ? e.message : String(e));
       });
       const out = new LineWriter(ctx.stdout);
       for (const e of entries)
         await out.line(stringOption(args, 'format') === 'ndjson' ? JSON.stringify(e) : describeEntry(e));
       await out.flush();
-      ctx.stderr.write(`${entries.length} dead letter(s)\n`);
+      const total = matched ?? entries.length;
+      const n = (x: number): string => x.toLocaleString('en-US');
+      ctx.stderr.write(
+        total > entries.length
+          ? `showing ${n(entries.length)} of ${n(total)} dead letters (raise --limit to see more)\n`
+          : `${n(total)} dead letter${total === 1 ? '' : 's'}\n`,
+      );
       return EXIT.ok;
     }),
 };
