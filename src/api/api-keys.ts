@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../storage/index.ts';
+import type { Db, DbSubscription } from '../storage/index.ts';
 
 export const ROLES = ['reader', 'operator', 'admin'] as const;
 export type ApiRole = (typeof ROLES)[number];
@@ -79,6 +79,8 @@ export async function createApiKey(
   );
   const row = rows[0];
   if (row === undefined) throw new Error('api key insert returned nothing');
+  // A verifier that cached "no such key" for this id (a guess) must not refuse the new key.
+  await announce(db, id);
   return { key: `gs_${id}_${secret}`, record: toRecord(row) };
 }
 
@@ -92,28 +94,42 @@ export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
   const { rowCount } = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [
     id,
   ]);
+  // Announced even when nothing changed: a verifier that cached the row an instant ago forgets it either way.
+  await announce(db, id);
   return rowCount > 0;
 }
 
+/** What {@link ensureAdminKey} did. */
+export interface EnsuredAdminKey {
+  /** A generated first admin key, to print once (first start without GRIDSTREAM_ADMIN_KEY). */
+  readonly generated: string | null;
+  /** The key of a GRIDSTREAM_ADMIN_KEY given before was revoked because the variable is now unset. */
+  readonly envKeyRevoked: boolean;
+}
+
 /**
- * Makes sure an admin key exists: the one from GRIDSTREAM_ADMIN_KEY when given (its hash is updated if the
- * variable changed), otherwise — on the very first start only — a generated one, returned so it can be printed
- * once.
+ * Makes the stored admin keys follow the environment. With GRIDSTREAM_ADMIN_KEY, its key is stored (its hash
+ * updated if the variable changed). Without it, a key stored from it on an earlier start is revoked — removing
+ * the variable removes the key — and on the very first start a key is generated, returned to be printed once.
+ * Every process that runs the API of one deployment must therefore be given the same variable (or none).
  */
-export async function ensureAdminKey(db: Db, envKey: string | null): Promise<{ generated: string | null }> {
+export async function ensureAdminKey(db: Db, envKey: string | null): Promise<EnsuredAdminKey> {
   if (envKey !== null) {
     const salt = randomBytes(16).toString('hex');
     await db.query(
       `INSERT INTO api_keys (id, name, role, salt, hash) VALUES ($1, 'GRIDSTREAM_ADMIN_KEY', 'admin', $2, $3)
-       ON CONFLICT (id) DO UPDATE SET salt = EXCLUDED.salt, hash = EXCLUDED.hash, revoked_at = NULL, role = 'admin'`,
+       ON CONFLICT (id) DO UPDATE SET salt = EXCLUDED.salt, hash = EXCLUDED.hash, revoked_at = NULL, role = 'admin',
+         zones = NULL`,
       [ENV_ADMIN_KEY_ID, salt, hashOf(salt, envKey)],
     );
-    return { generated: null };
+    await announce(db, ENV_ADMIN_KEY_ID);
+    return { generated: null, envKeyRevoked: false };
   }
+  const envKeyRevoked = await revokeApiKey(db, ENV_ADMIN_KEY_ID);
   const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_keys WHERE role = 'admin'");
-  if ((rows[0]?.n ?? 0) > 0) return { generated: null };
+  if ((rows[0]?.n ?? 0) > 0) return { generated: null, envKeyRevoked };
   const { key } = await createApiKey(db, { name: 'first admin key (generated)', role: 'admin' });
-  return { generated: key };
+  return { generated: key, envKeyRevoked };
 }
 
 /** A verified caller. */
@@ -125,15 +141,41 @@ export interface Principal {
   readonly rateLimitPerMinute: number | null;
 }
 
-/** Verifies presented keys against the database, caching rows briefly (revocation reaches all instances in `ttlMs`). */
+/** The channel key changes are announced on (per schema: deployments sharing a database stay apart). */
+export function keyChannel(db: Db): string {
+  return `gridstream_api_keys_${db.schema ?? 'public'}`;
+}
+
+/** Tells every process's verifiers that key `id` changed (delivered when the statement's transaction commits). */
+async function announce(db: Db, id: string): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [keyChannel(db), id]);
+}
+
+export interface KeyVerifierOptions {
+  /** How long a checked key row is reused while change notifications arrive. @default 10 000 */
+  readonly ttlMs?: number;
+  /** How long it is reused while they do not (no LISTEN support, or its connection lost). @default 1000 */
+  readonly fallbackTtlMs?: number;
+}
+
+/**
+ * Verifies presented keys against the database, caching rows briefly. Revocation reaches every process at once:
+ * a change to a key is announced with NOTIFY ({@link keyChannel}) and every verifier LISTENs and forgets that key's
+ * row. While notifications do not arrive (the listening connection lost, or a Db without LISTEN), rows are kept
+ * for `fallbackTtlMs` only, and everything is forgotten when notifications may have been missed.
+ */
 export class KeyVerifier {
   readonly #db: Db;
   readonly #ttlMs: number;
+  readonly #fallbackTtlMs: number;
   readonly #cache = new Map<string, { row: KeyRow | undefined; at: number }>();
+  #subscription: Promise<DbSubscription | undefined> | undefined;
+  #stopped = false;
 
-  constructor(db: Db, ttlMs = 10_000) {
+  constructor(db: Db, options: KeyVerifierOptions = {}) {
     this.#db = db;
-    this.#ttlMs = ttlMs;
+    this.#ttlMs = options.ttlMs ?? 10_000;
+    this.#fallbackTtlMs = options.fallbackTtlMs ?? 1000;
   }
 
   /** The principal of a presented key, or `undefined` when it is unknown, wrong or revoked. */
@@ -161,9 +203,45 @@ export class KeyVerifier {
     else this.#cache.delete(id);
   }
 
+  /** Whether change notifications arrive now (rows are then kept `ttlMs`, else `fallbackTtlMs`). */
+  async listening(): Promise<boolean> {
+    return (await this.#subscribe())?.live ?? false;
+  }
+
+  /** Stops listening for key changes. Idempotent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#cache.clear();
+    const subscription = this.#subscription;
+    this.#subscription = undefined;
+    await (await subscription?.catch(() => undefined))?.close();
+  }
+
+  /** Subscribes on first use (a verifier that never verifies holds no connection). */
+  #subscribe(): Promise<DbSubscription | undefined> {
+    if (this.#stopped || this.#db.listen === undefined) return Promise.resolve(undefined);
+    this.#subscription ??= this.#db
+      .listen(keyChannel(this.#db), {
+        onNotify: (id) => {
+          this.invalidate(id === '' ? undefined : id);
+        },
+        onGap: () => {
+          this.invalidate();
+        },
+      })
+      .catch(() => {
+        // Retried on a later verify; meanwhile the fallback freshness applies.
+        this.#subscription = undefined;
+        return undefined;
+      });
+    return this.#subscription;
+  }
+
   async #row(id: string): Promise<KeyRow | undefined> {
+    const live = (await this.#subscribe())?.live ?? false;
+    const ttl = live ? this.#ttlMs : this.#fallbackTtlMs;
     const hit = this.#cache.get(id);
-    if (hit !== undefined && Date.now() - hit.at < this.#ttlMs) return hit.row;
+    if (hit !== undefined && Date.now() - hit.at < ttl) return hit.row;
     const { rows } = await this.#db.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
     const row = rows[0];
     if (this.#cache.size > 10_000) this.#cache.clear();

@@ -6,6 +6,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import type { Db } from '../storage/index.ts';
 import { ensureAdminKey } from './api-keys.ts';
+import type { AuthThrottleOptions } from './authenticate.ts';
 import type { ApiAppDeps } from './app.ts';
 import { createApiApp } from './app.ts';
 import type { ReadinessCheck } from './health.ts';
@@ -26,6 +27,8 @@ export interface ApiServerOptions {
   readonly adminKey: string | null;
   readonly publicRead: boolean;
   readonly defaultRatePerMinute: number;
+  /** Backoff of client addresses that present wrong keys. @default 10 failures, then 1 s doubling to 15 min */
+  readonly authThrottle?: AuthThrottleOptions;
   readonly version: string;
   readonly consumerGroups: ApiAppDeps['consumerGroups'];
   readonly refetch?: ApiAppDeps['refetch'];
@@ -103,6 +106,8 @@ export class ApiServer implements Component {
     this.#permissions = new Permissions(o.db, {
       publicRead: o.publicRead,
       defaultRatePerMinute: o.defaultRatePerMinute,
+      metrics: o.metrics,
+      ...(o.authThrottle === undefined ? {} : { authThrottle: o.authThrottle }),
     });
     this.#feed = new LiveFeed(o.db, o.logger.child({ component: 'live-feed' }), o.feedIntervalMs ?? 1000);
     this.#app = createApiApp({
@@ -141,7 +146,12 @@ export class ApiServer implements Component {
     });
     await this.#server.start();
     // After the port is bound: a start that fails (a port in use) must not spend the one showing of a new key.
-    const { generated } = await ensureAdminKey(o.db, o.adminKey);
+    const { generated, envKeyRevoked } = await ensureAdminKey(o.db, o.adminKey);
+    if (envKeyRevoked)
+      o.logger.warn(
+        { keyId: 'admin-env' },
+        'GRIDSTREAM_ADMIN_KEY is no longer set: the admin key it gave has been revoked (create admin keys with "gridstream keys create")',
+      );
     if (generated !== null) o.onGeneratedAdminKey?.(generated);
   }
 
@@ -150,5 +160,6 @@ export class ApiServer implements Component {
     this.#feed?.stop();
     await this.#server?.stop({ graceMs });
     await this.#permissions?.usage.stop();
+    await this.#permissions?.auth.stop();
   }
 }

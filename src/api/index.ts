@@ -16,7 +16,25 @@ export {
   KeyVerifier,
   roleAtLeast,
   ENV_ADMIN_KEY_ID,
+  keyChannel,
+  type EnsuredAdminKey,
 } from './api-keys.ts';
+export {
+  Authenticator,
+  AuthThrottle,
+  presentedKey,
+  clientAddress,
+  type AuthenticatorOptions,
+  type AuthThrottleOptions,
+} from './authenticate.ts';
+export {
+  type ItemScope,
+  PLATFORM_WIDE,
+  mayAccess,
+  requireAccess,
+  accessible,
+  requireGrantable,
+} from './access-scope.ts';
 export { LiveFeed, type SlotEvent } from './live-feed.ts';
 export { openApiDocument } from './openapi.ts';
 export { ConnectorsSchema, type ConnectorLive } from './schemas.ts';

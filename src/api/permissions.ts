@@ -1,7 +1,10 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
+import type { Metrics } from '../observability/index.ts';
 import type { Db } from '../storage/index.ts';
-import type { ApiRole, Principal } from './api-keys.ts';
-import { KeyVerifier, roleAtLeast } from './api-keys.ts';
+import type { ApiRole, KeyVerifier, Principal } from './api-keys.ts';
+import { roleAtLeast } from './api-keys.ts';
+import type { AuthThrottleOptions } from './authenticate.ts';
+import { Authenticator } from './authenticate.ts';
 import { ApiError } from './errors.ts';
 
 export interface PermissionOptions {
@@ -9,6 +12,10 @@ export interface PermissionOptions {
   readonly publicRead: boolean;
   /** Requests per minute of a key without its own limit (and of each anonymous address). @default 600 */
   readonly defaultRatePerMinute: number;
+  /** Where failed and throttled authentication is counted. */
+  readonly metrics?: Metrics;
+  /** Backoff of addresses that present wrong keys. @default {@link AuthThrottle}'s */
+  readonly authThrottle?: AuthThrottleOptions;
 }
 
 /** Token buckets per key (or per address for anonymous callers); per process. */
@@ -69,12 +76,12 @@ class UsageCounter {
 export type ApiEnv = { Variables: { principal: Principal } };
 
 /**
- * The permission proxy in front of every `/api/v1` route: the key from `Authorization: Bearer <key>` or
- * `X-API-Key`, checked against salted hashes; per-key rate limits (429 with Retry-After); usage counters. Routes
- * then call {@link requireRole} and {@link allowZone}.
+ * The permission proxy in front of every `/api/v1` route: the key ({@link Authenticator}: one rule for every port,
+ * failed keys throttled per address), checked against salted hashes; per-key rate limits (429 with Retry-After);
+ * usage counters. Routes then call {@link requireRole}, {@link allowZone} and the access-scope checks.
  */
 export class Permissions {
-  readonly verifier: KeyVerifier;
+  readonly auth: Authenticator;
   readonly usage: UsageCounter;
   readonly #limiter = new RateLimiter();
   readonly #options: PermissionOptions;
@@ -84,30 +91,32 @@ export class Permissions {
     return this.#options.publicRead;
   }
 
+  /** The key verifier (shared by the routes that change keys). */
+  get verifier(): KeyVerifier {
+    return this.auth.verifier;
+  }
+
   constructor(db: Db, options: PermissionOptions) {
-    this.verifier = new KeyVerifier(db);
+    this.auth = new Authenticator(db, {
+      server: 'api',
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      ...(options.authThrottle === undefined ? {} : { throttle: options.authThrottle }),
+    });
     this.usage = new UsageCounter(db);
     this.#options = options;
   }
 
   middleware(): MiddlewareHandler<ApiEnv> {
     return async (c, next) => {
-      const presented = presentedKey(c);
-      let principal: Principal | undefined;
-      if (presented !== undefined) {
-        principal = await this.verifier.verify(presented);
-        if (principal === undefined)
-          throw new ApiError('api.unauthorized', 'the API key is not valid (unknown, wrong or revoked)', {
-            headers: { 'www-authenticate': 'Bearer' },
-          });
-      } else if (this.#options.publicRead && c.req.method === 'GET' && !c.req.path.startsWith('/api/v1/admin')) {
+      let principal = await this.auth.authenticate(c);
+      if (principal === undefined) {
+        if (!this.#options.publicRead || c.req.method !== 'GET' || c.req.path.startsWith('/api/v1/admin'))
+          throw new ApiError(
+            'api.unauthorized',
+            'an API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+            { headers: { 'www-authenticate': 'Bearer' } },
+          );
         principal = { keyId: null, name: 'anonymous', role: 'reader', zones: null, rateLimitPerMinute: null };
-      } else {
-        throw new ApiError(
-          'api.unauthorized',
-          'an API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
-          { headers: { 'www-authenticate': 'Bearer' } },
-        );
       }
       const bucket = principal.keyId ?? `anon:${c.req.header('x-forwarded-for') ?? 'local'}`;
       const wait = this.#limiter.take(bucket, principal.rateLimitPerMinute ?? this.#options.defaultRatePerMinute);
@@ -122,16 +131,6 @@ export class Permissions {
       await next();
     };
   }
-}
-
-function presentedKey(c: Context): string | undefined {
-  const auth = c.req.header('authorization');
-  if (auth !== undefined) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m === null) throw new ApiError('api.unauthorized', 'the Authorization header must be "Bearer <key>"');
-    return m[1];
-  }
-  return c.req.header('x-api-key') ?? undefined;
 }
 
 /** 403 unless the caller's role is at least `role`. */

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { HttpServer, ReadinessCheck } from '../api/index.ts';
-import { ApiError, KeyVerifier, healthRoutes, httpServer, problem, roleAtLeast } from '../api/index.ts';
+import { ApiError, Authenticator, healthRoutes, httpServer, problem, roleAtLeast } from '../api/index.ts';
 import type { IngestDeps } from './readings.ts';
 import { parseReadingLines, storeReadings } from './readings.ts';
 
@@ -23,14 +23,13 @@ export interface IngestGatewayOptions {
  */
 export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): HttpServer {
   const { db, logger, scrub } = deps;
-  const verifier = new KeyVerifier(db);
+  const auth = new Authenticator(db, { server: 'ingest', metrics: deps.metrics });
   const app = new Hono();
   app.onError((error, c) => problem(c, error));
   healthRoutes(app, options.readiness);
   app.post('/ingest/meters', async (c) => {
-    const auth = c.req.header('authorization');
-    const key = /^Bearer\s+(\S+)$/i.exec(auth ?? '')?.[1] ?? c.req.header('x-api-key');
-    const principal = key === undefined ? undefined : await verifier.verify(key);
+    // The same rule, throttle and checks as the API port (src/api/authenticate.ts).
+    const principal = await auth.authenticate(c);
     if (principal === undefined) throw new ApiError('api.unauthorized', 'an API key with role operator is required');
     if (!roleAtLeast(principal.role, 'operator'))
       throw new ApiError('api.forbidden', 'ingesting needs the operator role');

@@ -21,6 +21,10 @@ export interface Metrics {
   limiterWait(source: string, seconds: number): void;
   /** Observations written by the store: inserted, updated (a revision), unchanged. */
   observationsStored(outcome: 'inserted' | 'updated' | 'unchanged', count: number): void;
+  /** A presented API key refused (unknown, wrong, revoked or malformed) on a server (`api`, `ingest`). */
+  authFailure(server: string): void;
+  /** A request refused with 429 because its client address failed authentication too often. */
+  authThrottled(server: string): void;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
@@ -106,6 +110,18 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const authFailures = new Counter({
+    name: 'gridstream_auth_failures_total',
+    help: 'Presented API keys refused (unknown, wrong, revoked or malformed), per server',
+    labelNames: ['server'],
+    registers: [registry],
+  });
+  const authThrottled = new Counter({
+    name: 'gridstream_auth_throttled_total',
+    help: 'Requests answered 429 because their address failed authentication too often, per server',
+    labelNames: ['server'],
+    registers: [registry],
+  });
   return {
     registry,
     recordsIn: (stage, topic, count) => {
@@ -140,6 +156,12 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     },
     observationsStored: (outcome, count) => {
       stored.inc({ outcome }, count);
+    },
+    authFailure: (server) => {
+      authFailures.inc({ server });
+    },
+    authThrottled: (server) => {
+      authThrottled.inc({ server });
     },
   };
 }

@@ -68,6 +68,25 @@ export interface DbTransaction extends Queryable {
   ): Promise<number>;
 }
 
+/** What a {@link Db.listen} subscriber is told. */
+export interface DbNotificationHandlers {
+  /** A NOTIFY on the channel, with its payload. */
+  onNotify(payload: string): void;
+  /**
+   * Notifications may have been missed: the listening connection was lost (and again once it is back). Forget
+   * whatever the notifications keep fresh.
+   */
+  onGap?(): void;
+}
+
+/** A LISTEN subscription. */
+export interface DbSubscription {
+  /** Whether notifications arrive now (false while the listening connection is down and being re-made). */
+  readonly live: boolean;
+  /** Stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
 /** A database connection (pool) of either kind. */
 export interface Db extends Queryable {
   readonly kind: DbKind;
@@ -79,6 +98,12 @@ export interface Db extends Queryable {
    * process killed before the commit leaves nothing behind.
    */
   transaction<T>(fn: (tx: DbTransaction) => Promise<T>, options?: DbCallOptions): Promise<T>;
+  /**
+   * LISTEN on `channel` (PostgreSQL: one dedicated connection per subscription, re-made with backoff when lost;
+   * PGlite: in-process). `NOTIFY`/`pg_notify` from any process on the same database reaches every subscriber once
+   * the notifying transaction commits. Optional, so that wrappers of a Db need not forward it.
+   */
+  listen?(channel: string, handlers: DbNotificationHandlers): Promise<DbSubscription>;
   /** Closes the pool or the embedded database. Idempotent; calls after it fail with `db_closed`. */
   close(): Promise<void>;
 }

@@ -11,6 +11,8 @@ export {
   type QueryResult,
   type DbCallOptions,
   type CopyValue,
+  type DbSubscription,
+  type DbNotificationHandlers,
 } from './db.ts';
 export { openDb, describeDatabase, type OpenDbOptions } from './open-db.ts';
 export { StorageError, STORAGE_ERROR_CODES, type StorageErrorCode, isDataError, sqlStateOf } from './errors.ts';

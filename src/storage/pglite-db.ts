@@ -102,6 +102,24 @@ export async function openPgliteDb(options: PgliteDbOptions): Promise<Db> {
         throw mapError(error, 'transaction failed', pglite);
       }
     },
+    // In-process: a NOTIFY from any statement of this PGlite reaches its listeners; only one process opens it.
+    async listen(channel, handlers) {
+      checkOpen(undefined);
+      let active = true;
+      const unlisten = await pglite.listen(channel, (payload) => {
+        handlers.onNotify(payload);
+      });
+      return {
+        get live() {
+          return active && !closed;
+        },
+        async close() {
+          if (!active) return;
+          active = false;
+          if (!closed) await unlisten().catch(() => undefined);
+        },
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -4,8 +4,9 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../observability/index.ts';
 import { copyStatement, copyTextPieces } from './copy-text.ts';
-import type { CopyValue, Db, DbCallOptions, DbTransaction, QueryResult } from './db.ts';
+import type { CopyValue, Db, DbCallOptions, DbSubscription, DbTransaction, QueryResult } from './db.ts';
 import { StorageError, toStorageError } from './errors.ts';
+import { listenPostgres } from './pg-listener.ts';
 
 /** Options of {@link openPostgresDb}. */
 export interface PostgresDbOptions {
@@ -46,6 +47,7 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     options.logger.warn({ err: error.message }, 'idle PostgreSQL connection lost');
   });
   let closed = false;
+  const subscriptions = new Set<DbSubscription>();
 
   const checkOpen = (): void => {
     if (closed) throw new StorageError('db.closed', 'the database has been closed');
@@ -172,9 +174,30 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
         release(client, broken);
       }
     },
+    async listen(channel, handlers) {
+      checkOpen();
+      const subscription = await listenPostgres(
+        { connectionString: options.url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 },
+        channel,
+        handlers,
+        options.logger,
+      );
+      subscriptions.add(subscription);
+      return {
+        get live() {
+          return subscription.live;
+        },
+        async close() {
+          subscriptions.delete(subscription);
+          await subscription.close();
+        },
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      subscriptions.clear();
       await pool.end();
     },
   };
