@@ -13,7 +13,7 @@ const ZONES = ['DE_LU', 'FR', 'ES', 'IT_NORD', 'PL', 'NL', 'BE', 'AT'];
 const TYPES = 12;
 const FROM = '2023-01-01T00:00:00Z';
 const TO = '2026-01-01T00:00:00Z';
-const KEY = 'bench-admin-key-0123456789abcdef';
+const KEY = 'bench-Wq7Lz3Xk9Pv2Rt6Ym4Hn8Js1Dc5Gb0Fa';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;

@@ -154,6 +154,24 @@ const secret = (name: string, schema: z.ZodType<string>, shown: string, descript
     description,
     secret: true,
   });
+const MIN_KEY_LENGTH = 32;
+const MIN_KEY_DISTINCT = 10;
+const MIN_KEY_BITS = 128;
+
+/**
+ * Whether a key given by environment is strong enough: long, varied, and about 128 bits by a conservative estimate
+ * (length × log2 of the alphabet its character classes span — lower case, upper case, digits, others).
+ */
+export function strongKey(key: string): boolean {
+  if (key.length < MIN_KEY_LENGTH || new Set(key).size < MIN_KEY_DISTINCT) return false;
+  const alphabet =
+    (/[a-z]/.test(key) ? 26 : 0) +
+    (/[A-Z]/.test(key) ? 26 : 0) +
+    (/\d/.test(key) ? 10 : 0) +
+    (/[^a-zA-Z\d]/.test(key) ? 33 : 0);
+  return key.length * Math.log2(alphabet) >= MIN_KEY_BITS;
+}
+
 /** A file or directory path (relative to the working directory). */
 const path = z
   .string()
@@ -186,9 +204,15 @@ export const VARIABLES = {
   }),
   adminKey: secret(
     'GRIDSTREAM_ADMIN_KEY',
-    z.string().min(16, 'expected at least 16 characters').regex(/^\S+$/, 'must not contain spaces'),
+    z
+      .string()
+      .regex(/^\S+$/, 'must not contain spaces')
+      .refine(
+        strongKey,
+        `too weak: an API key needs at least ${MIN_KEY_LENGTH} characters, ${MIN_KEY_DISTINCT} of them different, and about ${MIN_KEY_BITS} bits (make one with \`openssl rand -base64 32\`)`,
+      ),
     'generated',
-    'First admin API key; when unset one is generated at first start and printed once.',
+    'Admin API key (at least 32 characters and about 128 bits, e.g. `openssl rand -base64 32`); kept as a key only while set — unset on a later start, its key is revoked. When never set, one is generated at first start and printed once.',
   ),
   logLevel: variable<LogLevel>({
     name: 'GRIDSTREAM_LOG_LEVEL',

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     const c = loadConfig({
       GRIDSTREAM_DATA_DIR: '/tmp/gs',
       GRIDSTREAM_PORT: '9000',
-      GRIDSTREAM_ADMIN_KEY: 'admin-key-0123456789',
+      GRIDSTREAM_ADMIN_KEY: 'admin-Tq8Vx2Mz6Kp4Rw9Yn3Hs7Jd5Lc1Fb0Ga',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
       KAFKA_BROKERS: '127.0.0.1:19092, kafka-2:9092',
       ENTSOE_TOKEN: 'entsoe-token-1234',

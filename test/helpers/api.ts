@@ -18,7 +18,7 @@ import { migrate, openDb, writeObservations } from '../../src/storage/index.ts';
 import { entsoeFixture } from './fixtures.ts';
 import { tempDir } from './services.ts';
 
-export const ADMIN = 'test-admin-key-0123456789';
+export const ADMIN = 'test-admin-key-Ns5Kq9Vx3Lz7Pw2Rm8Ty4Hj';
 export const reference = loadReference();
 
 export function chunksOf(name: string): GridSeriesChunk[] {

@@ -37,7 +37,7 @@ describe('commands while an embedded instance runs (control socket)', () => {
       GRIDSTREAM_INGEST_PORT: '0',
       GRIDSTREAM_LOG_LEVEL: 'error',
       GRIDSTREAM_REPLAY_INTERVAL_MS: '60000',
-      GRIDSTREAM_ADMIN_KEY: 'gs_test_admin_key_0123456789',
+      GRIDSTREAM_ADMIN_KEY: 'gs_test_admin_key_Qm7Xv3Lp9Kz2Wr6Tn4Hy8',
     };
     stopInstance = new AbortController();
     instance = gridstream(['start'], { env, signal: stopInstance.signal });

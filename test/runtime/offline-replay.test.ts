@@ -12,7 +12,7 @@ import { startRuntime } from '../../src/runtime/index.ts';
 import { DATA } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/services.ts';
 
-const ADMIN_KEY = 'gs_test_admin_key_0123456789';
+const ADMIN_KEY = 'gs_test_admin_key_Qm7Xv3Lp9Kz2Wr6Tn4Hy8';
 
 type Replay = NonNullable<NonNullable<z.output<typeof ConnectorsSchema>['live']>['replay']>;
 

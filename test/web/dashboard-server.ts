@@ -18,7 +18,7 @@ import { tempDir } from '../helpers/services.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const RESULTS = join(ROOT, 'test-results', 'web');
-export const ADMIN_KEY = 'browser-test-admin-key-0123456789';
+export const ADMIN_KEY = 'browser-test-admin-Vk4Pz8Xq2Lm6Rt9Yw3Hn';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
