@@ -5,6 +5,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import type { Db } from '../storage/index.ts';
 import { ApiError, problem } from './errors.ts';
+import { rejectMalformed } from './malformed.ts';
 import type { ReadinessCheck } from './health.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { ApiEnv, Permissions } from './permissions.ts';
@@ -50,9 +51,12 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     deps.metrics.httpRequest(c.req.method, routePath(c), c.res.status, (performance.now() - started) / 1000);
   });
   app.onError((error, c) => {
-    if (!(error instanceof ApiError)) deps.logger.error({ err: error, path: c.req.path }, 'request failed');
-    return problem(c, error);
+    // A malformed escape that slipped past rejectMalformed is the client's fault too: 400, nothing logged.
+    const e = error instanceof URIError ? new ApiError('api.bad_request', 'malformed percent-encoding') : error;
+    if (!(e instanceof ApiError)) deps.logger.error({ err: e, path: c.req.path }, 'request failed');
+    return problem(c, e);
   });
+  app.use(rejectMalformed());
   app.notFound((c) => problem(c, new ApiError('api.not_found', `no route ${c.req.method} ${c.req.path}`)));
   systemRoutes(app, { metrics: deps.metrics, version: deps.version, readiness: deps.readiness, routes: API_ROUTES });
 

@@ -7,6 +7,10 @@ import { ApiError } from './errors.ts';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** The earliest and (exclusive) latest moments a date parameter may name: grid data is recent, and PostgreSQL has no year 0. */
+const EARLIEST = Date.UTC(1900, 0, 1);
+const LATEST = Date.UTC(10_000, 0, 1);
+
 /** A `from`/`to`/`at` value before it is placed in a time zone: a bare date, or an instant with its offset. */
 export type DateParam =
   | { readonly kind: 'date'; readonly text: string; readonly localMidnight: number }
@@ -23,6 +27,10 @@ export const dateOrInstant = z
     'expected a date (YYYY-MM-DD) or an ISO 8601 timestamp with an offset (…Z or …+02:00)',
   )
   .refine((s) => !Number.isNaN(Date.parse(DATE.test(s) ? `${s}T00:00:00Z` : s)), 'is not a real date')
+  .refine((s) => {
+    const t = Date.parse(DATE.test(s) ? `${s}T00:00:00Z` : s);
+    return Number.isNaN(t) || (t >= EARLIEST && t < LATEST);
+  }, 'is out of range: dates go from 1900-01-01 to 9999-12-31 (the year 0000 does not exist)')
   .transform((s): DateParam =>
     DATE.test(s)
       ? { kind: 'date', text: s, localMidnight: Date.parse(`${s}T00:00:00Z`) }

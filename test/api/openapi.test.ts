@@ -149,7 +149,7 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     assert.equal((await api.request('/api/v1/mix?zone=XX')).status, 404);
 
     const streamed = api.server.app.request('/api/v1/stream?zones=FI', {
-      headers: { authorization: 'Bearer test-admin-key-0123456789' },
+      headers: { authorization: 'Bearer test-admin-key-Ns5Kq9Vx3Lz7Pw2Rm8Ty4Hj' },
     });
     const sse = await streamed;
     assert.equal(sse.status, 200);
@@ -219,7 +219,7 @@ describe('OpenAPI: one source for the HTTP contract', () => {
 
   it('the live feed event the dashboard decodes is the one the stream route documents', async () => {
     const response = await api.server.app.request('/api/v1/stream?zones=DK_2', {
-      headers: { authorization: 'Bearer test-admin-key-0123456789' },
+      headers: { authorization: 'Bearer test-admin-key-Ns5Kq9Vx3Lz7Pw2Rm8Ty4Hj' },
     });
     const sse = sseReader(response.body!);
     await sse.until(/event: hello/);

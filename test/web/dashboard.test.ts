@@ -171,7 +171,7 @@ test(
       );
       assert.equal(
         await page.evaluate(() => localStorage.getItem('gridstream.apiKey')),
-        'browser-test-admin-key-0123456789',
+        'browser-test-admin-key-Ns5Kq9Vx3Lz7Pw2Rm8Ty4Hj',
       );
       const options = await page.locator('#main select option').allTextContents();
       t.diagnostic(`zones at sign-in: ${options.join(' | ')}`);
