@@ -212,7 +212,7 @@ export const VARIABLES = {
         `too weak: an API key needs at least ${MIN_KEY_LENGTH} characters, ${MIN_KEY_DISTINCT} of them different, and about ${MIN_KEY_BITS} bits (make one with \`openssl rand -base64 32\`)`,
       ),
     'generated',
-    'Admin API key (at least 32 characters and about 128 bits, e.g. `openssl rand -base64 32`); kept as a key only while set — unset on a later start, its key is revoked. When never set, one is generated at first start and printed once.',
+    'Admin API key (at least 32 characters and about 128 bits, e.g. `openssl rand -base64 32`); kept as a key only while set — unset on a later start, its key is revoked (give every API process of a deployment the same value). When never set, one is generated at first start and printed once.',
   ),
   logLevel: variable<LogLevel>({
     name: 'GRIDSTREAM_LOG_LEVEL',
