@@ -65,6 +65,8 @@ export function entsoeJob(
         points: report.points,
         errors: report.deadLetters.length,
         details: {
+          // The zones a run is about: zone-limited API keys see only the runs of their zones.
+          zones: [...scope.zones],
           exchanges: report.exchanges,
           noData: report.noData,
           documentTypes: [...new Set(requests.map((r) => r.documentType))],

@@ -86,6 +86,8 @@ describe('scheduler configuration', () => {
       logger,
     });
     assert.deepEqual([outcome.requests, outcome.errors], [3, 0]); // A75, A65, A44 for SE_4; no borders
+    // The run names its zones, so zone-limited API keys see it (GET /api/v1/admin/jobs).
+    assert.deepEqual(outcome.details?.['zones'], ['SE_4']);
     assert.ok(outcome.documents >= 1 && outcome.points > 0);
     assert.ok(published.values.every((d) => d.origin === 'api' && d.request?.zones[0] === 'SE_4'));
   });
