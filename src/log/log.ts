@@ -46,6 +46,11 @@ export interface TopicSpec {
   readonly maxMessageBytes?: number;
   /** How long records are kept; `null` = forever. @default 7 days */
   readonly retentionMs?: number | null;
+  /**
+   * Most bytes kept per partition: the oldest whole segments beyond it are deleted (Kafka `retention.bytes`);
+   * `null` = no size limit. @default null
+   */
+  readonly retentionBytes?: number | null;
 }
 
 export interface ConsumerOptions {

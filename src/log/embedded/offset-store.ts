@@ -62,6 +62,13 @@ export class OffsetStore {
     return this.#groups.get(groupId)?.offsets.get(topic)?.get(partition);
   }
 
+  /** The highest position any group committed for a partition (0 when none did). */
+  maxCommitted(topic: string, partition: number): number {
+    let max = 0;
+    for (const state of this.#groups.values()) max = Math.max(max, state.offsets.get(topic)?.get(partition) ?? 0);
+    return max;
+  }
+
   /** Records next-offsets and resolves once they are on disk. */
   commit(groupId: string, offsets: readonly PartitionOffset[]): Promise<void> {
     const state = this.#state(groupId);
