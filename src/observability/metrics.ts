@@ -21,6 +21,8 @@ export interface Metrics {
   limiterWait(source: string, seconds: number): void;
   /** Observations written by the store: inserted, updated (a revision), unchanged. */
   observationsStored(outcome: 'inserted' | 'updated' | 'unchanged', count: number): void;
+  /** Damaged bytes of the embedded log moved to its quarantine: `corruption` or `torn-tail`. */
+  logQuarantined(topic: string, kind: string): void;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
@@ -106,6 +108,12 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const quarantined = new Counter({
+    name: 'gridstream_log_quarantined_total',
+    help: 'Ranges of damaged bytes the embedded log moved to its quarantine (corruption holds up readiness until acknowledged)',
+    labelNames: ['topic', 'kind'],
+    registers: [registry],
+  });
   return {
     registry,
     recordsIn: (stage, topic, count) => {
@@ -140,6 +148,9 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     },
     observationsStored: (outcome, count) => {
       stored.inc({ outcome }, count);
+    },
+    logQuarantined: (topic, kind) => {
+      quarantined.inc({ topic, kind });
     },
   };
 }

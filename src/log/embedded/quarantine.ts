@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ioError } from '../errors.ts';
+import { LogError, ioError } from '../errors.ts';
 import { hasErrno, syncDir, writeFileAtomic } from './fs-util.ts';
 
 /**
@@ -88,7 +88,8 @@ export async function acknowledgeQuarantine(
 ): Promise<string[]> {
   const reports = await listQuarantine(logDir);
   const unknown = ids.filter((id) => !reports.some((r) => r.id === id));
-  if (unknown.length > 0) throw ioError(`no quarantine report ${unknown.join(', ')}`, undefined);
+  if (unknown.length > 0)
+    throw new LogError('log.invalid_argument', `no quarantine report ${unknown.join(', ')}`, { details: { unknown } });
   const acknowledged: string[] = [];
   for (const r of reports) {
     if (r.acknowledgedAt !== null || (ids.length > 0 && !ids.includes(r.id))) continue;
