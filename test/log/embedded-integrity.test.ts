@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
 import type { ConsumedRecord, EmbeddedLog } from '../../src/log/index.ts';
-import { createEmbeddedLog } from '../../src/log/index.ts';
+import { createEmbeddedLog, verifyLogDir } from '../../src/log/index.ts';
 import { tempDir } from '../helpers/services.ts';
 import { nextBatch, nextOffsets } from './contract.ts';
 
@@ -238,6 +238,46 @@ describe('embedded log integrity', () => {
       got,
       Array.from({ length: 24 }, (_, i) => `new${i}`),
     );
+  });
+
+  it('verifyLogDir checks every CRC of every segment without opening the log, and skips quarantined ranges', async (t) => {
+    const dir = await dataDir(t);
+    await fill(dir, 300, { segmentBytes: 4096, batch: 10 });
+    const clean = await verifyLogDir(dir);
+    assert.deepEqual(clean.problems, []);
+    assert.equal(clean.records, 300);
+    assert.ok(clean.segments > 3);
+
+    const { file, frame, data } = await locate(dir, 10);
+    data[frame + FRAME_TO_VALUE + 20]! ^= 0x01;
+    await writeFile(file, data);
+    const damaged = await verifyLogDir(dir);
+    assert.equal(damaged.records, 299);
+    assert.deepEqual(
+      damaged.problems.map((p) => ({ ...p, reason: undefined })),
+      [
+        {
+          topic: 't',
+          partition: 0,
+          segment: '00000000000000000000.log',
+          kind: 'corruption',
+          byteStart: frame,
+          byteEnd: frame + 96,
+          afterOffset: 9,
+          reason: undefined,
+        },
+      ],
+    );
+    assert.match(damaged.problems[0]!.reason, /CRC/);
+
+    // Once a read has quarantined it: no problem left, one report pending.
+    const log = await createEmbeddedLog({ dir, segmentBytes: 4096 });
+    await log.read('t', 0, 0, 100);
+    await log.close();
+    const after = await verifyLogDir(dir);
+    assert.deepEqual(after.problems, []);
+    assert.equal(after.quarantinedBytes, 96);
+    assert.equal(after.pending.length, 1);
   });
 
   it('size-based retention deletes the oldest sealed segments beyond the byte budget of a partition', async (t) => {
