@@ -97,7 +97,10 @@ export interface LogConsumer {
 
 export interface Log {
   readonly kind: 'kafka' | 'embedded';
-  /** Creates the topics that do not exist yet (idempotent; existing topics are left as they are). */
+  /**
+   * Creates the topics that do not exist yet (idempotent). An existing topic keeps its partitions and size limit but
+   * takes the retention its spec names (`retentionMs`, `retentionBytes`), so that a changed policy reaches it.
+   */
   createTopics(specs: readonly TopicSpec[], options?: { readonly signal?: AbortSignal }): Promise<void>;
   /**
    * Appends records and resolves once they are durable (Kafka: acknowledged by the in-sync replicas with an
