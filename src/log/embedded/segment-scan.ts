@@ -9,17 +9,30 @@ import { hasErrno, writeFileAtomic } from './fs-util.ts';
 const CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Reads frames of one file through a buffer of about 1 MiB. Every refill allocates a new buffer, so records decoded
- * from an earlier one (values are views on it) stay valid.
+ * Reads frames of one file through a buffer of `chunkBytes` (more for a larger frame). Every refill allocates a
+ * new buffer, so records decoded from an earlier one (values are views on it) stay valid.
  */
 export class FrameCursor {
   readonly #handle: FileHandle;
+  readonly #chunkBytes: number;
   #buf: Buffer = Buffer.alloc(0);
   #start = 0;
   #len = 0;
 
-  constructor(handle: FileHandle) {
+  constructor(handle: FileHandle, chunkBytes = CHUNK_BYTES) {
     this.#handle = handle;
+    this.#chunkBytes = chunkBytes;
+  }
+
+  /**
+   * {@link inspect} without I/O: the answer when the buffer already holds it, else undefined (then call `inspect`).
+   * Reads go frame by frame through here, without a promise per record.
+   */
+  peek(pos: number, end: number, verify: boolean): { check: FrameCheck; buf: Buffer; p: number } | undefined {
+    if (pos < this.#start || pos + FRAME_HEADER_BYTES > this.#start + this.#len) return undefined;
+    const check = inspectFrame(this.#buf, pos - this.#start, Math.min(this.#len, end - this.#start), verify);
+    if (check.kind === 'incomplete' && pos + check.needed <= end) return undefined;
+    return { check, buf: this.#buf, p: pos - this.#start };
   }
 
   /** The frame at `pos`, looking no further than `end`; `buf` and `p` locate it when it is a frame. */
@@ -38,7 +51,7 @@ export class FrameCursor {
   }
 
   async #fill(pos: number, end: number, need: number): Promise<void> {
-    const want = Math.max(0, Math.min(Math.max(CHUNK_BYTES, need), end - pos));
+    const want = Math.max(0, Math.min(Math.max(this.#chunkBytes, need), end - pos));
     this.#buf = Buffer.allocUnsafe(want);
     const { bytesRead } = await this.#handle.read(this.#buf, 0, want, pos);
     this.#start = pos;

@@ -11,6 +11,7 @@ import { FrameCursor, countFrames, findNextFrame, holesPath, loadHoles, readRang
 
 /** One sparse-index entry per this many bytes: a read scans at most this much before its first record. */
 const INDEX_INTERVAL_BYTES = 4096;
+const READ_CHUNK_BYTES = 128 * 1024;
 
 /** Segment file name: the base offset, zero-padded so that names sort like offsets. */
 export function segmentFileName(baseOffset: number): string {
@@ -109,7 +110,7 @@ export class Segment {
           continue;
         }
         const limit = Math.min(fileSize, segment.#nextHoleStart(pos));
-        const { check } = await cursor.inspect(pos, limit, active);
+        const { check } = cursor.peek(pos, limit, active) ?? (await cursor.inspect(pos, limit, active));
         if (check.kind === 'frame' && check.offset > last) {
           segment.#index(check.offset, pos, check.timestamp);
           last = check.offset;
@@ -184,8 +185,8 @@ export class Segment {
     });
     this.#holes = [...this.#holes, { start, end }].sort((a, b) => a.start - b.start);
     await saveHoles(this.path, this.#holes);
-    // Offsets of lost records at the end are never handed out again.
-    if (resume === undefined && offsetTo + 1 > this.nextOffset) this.nextOffset = offsetTo + 1;
+    // Offsets of records lost at the end are never handed out again (on open: later, appends own `nextOffset`).
+    if (foundAt === 'open' && resume === undefined && offsetTo + 1 > this.nextOffset) this.nextOffset = offsetTo + 1;
     return end;
   }
 
@@ -244,7 +245,7 @@ export class Segment {
       let pos = start.position;
       let last = start.offset - 1;
       let bytes = 0;
-      const cursor = new FrameCursor(this.handle);
+      const cursor = new FrameCursor(this.handle, READ_CHUNK_BYTES);
       while (pos < end && out.length < maxRecords && bytes < maxBytes) {
         const hole = this.#holeAt(pos);
         if (hole !== undefined) {
@@ -252,7 +253,7 @@ export class Segment {
           continue;
         }
         const limit = Math.min(end, this.#nextHoleStart(pos));
-        const { check, buf, p } = await cursor.inspect(pos, limit, true);
+        const { check, buf, p } = cursor.peek(pos, limit, true) ?? (await cursor.inspect(pos, limit, true));
         if (check.kind === 'frame' && check.offset > last) {
           if (check.offset >= fromOffset) {
             out.push(decodeFrame(buf, p, topic, partition));

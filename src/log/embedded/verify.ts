@@ -120,7 +120,7 @@ async function verifySegment(
         continue;
       }
       const limit = Math.min(size, holes.find((h) => h.start > pos)?.start ?? size);
-      const { check } = await cursor.inspect(pos, limit, true);
+      const { check } = cursor.peek(pos, limit, true) ?? (await cursor.inspect(pos, limit, true));
       if (check.kind === 'frame' && check.offset > last) {
         records++;
         last = check.offset;
