@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DirLock } from '../../common/index.ts';
 import { LockHeldError, acquireDirLock } from '../../common/index.ts';
 import type { Logger } from '../../observability/index.ts';
@@ -17,6 +17,7 @@ import { LogError, ioError, throwLogErrorIfAborted } from '../errors.ts';
 import { createPartitioner } from '../partitioner.ts';
 import { EmbeddedConsumer } from './embedded-consumer.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
+import { syncDir } from './fs-util.ts';
 import { OffsetStore } from './offset-store.ts';
 import type { QuarantineReport } from './quarantine.ts';
 import { pendingCorruption, quarantineId, writeQuarantine } from './quarantine.ts';
@@ -70,6 +71,8 @@ export async function createEmbeddedLog(options: EmbeddedLogOptions): Promise<Em
   await mkdir(options.dir, { recursive: true }).catch((error: unknown) => {
     throw ioError(`could not create ${options.dir}`, error);
   });
+  // Directory entries of a new log must survive a power loss like its records (best effort: a read-only parent).
+  await syncDir(dirname(options.dir)).catch(() => undefined);
   const lock = await lockDir(options.dir, logger);
   try {
     const offsets = await OffsetStore.open(join(options.dir, 'groups'), logger);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../../observability/index.ts';
 import type { PartitionOffset } from '../log.ts';
 import { ioError } from '../errors.ts';
-import { writeFileAtomic } from './fs-util.ts';
+import { syncDir, writeFileAtomic } from './fs-util.ts';
 
 /** File content: the group id (file names are encoded) and next-offsets by topic and partition. */
 interface GroupFile {
@@ -36,6 +36,7 @@ export class OffsetStore {
     const store = new OffsetStore(dir, logger);
     try {
       await mkdir(dir, { recursive: true });
+      await syncDir(dirname(dir));
       for (const name of await readdir(dir)) {
         if (name.endsWith('.tmp')) {
           // Left by a crash in the middle of a commit; the .json beside it is intact.

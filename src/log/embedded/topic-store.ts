@@ -1,5 +1,5 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../../observability/index.ts';
 import type { TopicSpec } from '../log.ts';
 import { LogError, ioError } from '../errors.ts';
@@ -81,6 +81,7 @@ export async function openTopics(dir: string, settings: PartitionSettings): Prom
   const topics = new Map<string, TopicState>();
   try {
     await mkdir(dir, { recursive: true });
+    await syncDir(dirname(dir));
     const names = await readdir(dir);
     const opened = await Promise.all(
       names.map(async (name) => {
