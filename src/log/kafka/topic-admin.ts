@@ -45,7 +45,9 @@ function validate(spec: TopicSpec): void {
 /**
  * Creates the topics that do not exist yet. An existing topic keeps its partitions and size limit
  * (TOPIC_ALREADY_EXISTS is success) but takes the retention of its spec, when the spec names one: a release or a
- * setting that changes a retention policy (the dead-letter topics') applies it to existing installations.
+ * setting that changes a retention policy (the dead-letter topics') applies it to existing installations. That
+ * update is best effort: a broker that refuses it (no ALTER_CONFIGS permission) is reported to `onRetentionError`
+ * and the topic keeps the retention it has.
  * Resolves only once every new partition has a leader: Kafka creates topics asynchronously, and a produce right
  * after creation would otherwise meet a transient "unknown topic".
  */
@@ -54,6 +56,7 @@ export async function createTopics(
   specs: readonly TopicSpec[],
   replicationFactor: number,
   signal: AbortSignal,
+  onRetentionError: (error: unknown, topic: string) => void = () => undefined,
 ): Promise<void> {
   for (const spec of specs) validate(spec);
   await Promise.all(
@@ -66,7 +69,9 @@ export async function createTopics(
       } catch (error) {
         if (!findKafkaError(error, 'apiId', 'TOPIC_ALREADY_EXISTS'))
           throw toLogError(error, `create topic ${spec.name}`, { topic: spec.name });
-        await updateRetention(admin, spec);
+        await updateRetention(admin, spec).catch((failure: unknown) => {
+          onRetentionError(failure, spec.name);
+        });
       }
     }),
   );
