@@ -168,6 +168,23 @@ describe('embedded log integrity', () => {
     assert.equal((await log.pendingCorruption()).length, 1);
   });
 
+  it('a flipped bit in the offset field of a frame in a sealed segment hides no record after it', async (t) => {
+    const dir = await dataDir(t);
+    await fill(dir, 300, { segmentBytes: 4096, batch: 10 });
+    const { file, frame, data } = await locate(dir, 12);
+    data[frame + 9 + 3]! ^= 0x01; // the high word of the offset: offset 12 becomes 2^32 + 12
+    await writeFile(file, data);
+    const log = await createEmbeddedLog({ dir, segmentBytes: 4096 });
+    t.after(() => log.close());
+    const all = await readAll(log);
+    assert.equal(all.length, 299);
+    assert.ok(all.every((r) => text(r.value) === value(r.offset)));
+    assert.deepEqual(
+      (await log.pendingCorruption()).map((r) => [r.offsetFrom, r.offsetTo]),
+      [[12, 12]],
+    );
+  });
+
   it('the hole left by quarantined bytes survives a restart; reads across it and consumers skip the gap', async (t) => {
     const dir = await dataDir(t);
     await fill(dir, 200);

@@ -110,7 +110,11 @@ export class Segment {
           continue;
         }
         const limit = Math.min(fileSize, segment.#nextHoleStart(pos));
-        const { check } = cursor.peek(pos, limit, active) ?? (await cursor.inspect(pos, limit, active));
+        let { check } = cursor.peek(pos, limit, active) ?? (await cursor.inspect(pos, limit, active));
+        // A gap in the offsets is taken only from a frame whose CRC holds: in a sealed segment (CRCs unchecked on
+        // open) a flipped bit in an offset field must not pass for a gap and hide the records after it.
+        if (!active && check.kind === 'frame' && check.offset !== last + 1)
+          check = (await cursor.inspect(pos, limit, true)).check;
         if (check.kind === 'frame' && check.offset > last) {
           segment.#index(check.offset, pos, check.timestamp);
           last = check.offset;
