@@ -164,14 +164,23 @@ describe('Kafka log specifics', () => {
         });
         return new Map(d?.configs.map((c) => [c.name, c.value]));
       };
-      let configs = await describe();
-      assert.equal(configs.get('retention.bytes'), String(DLQ_RETENTION.bytes));
-      assert.equal(configs.get('retention.ms'), String(DLQ_RETENTION.ms));
+      // A broker answers describeConfigs from its metadata image, which may trail the controller for a moment.
+      const settles = async (bytes: number, ms: number): Promise<void> => {
+        let configs = new Map<string, string | null | undefined>();
+        await waitFor(
+          `retention.bytes=${bytes} retention.ms=${ms}`,
+          async () => {
+            configs = await describe();
+            return configs.get('retention.bytes') === String(bytes) && configs.get('retention.ms') === String(ms);
+          },
+          10_000,
+        ).catch(() => undefined);
+        assert.deepEqual([configs.get('retention.bytes'), configs.get('retention.ms')], [String(bytes), String(ms)]);
+      };
+      await settles(DLQ_RETENTION.bytes, DLQ_RETENTION.ms);
       // An installation whose DLQ was created without a size limit gets the configured one at the next start.
       await opened.log.createTopics([{ ...spec, retentionBytes: 5 * 1024 * 1024, retentionMs: 3_600_000 }]);
-      configs = await describe();
-      assert.equal(configs.get('retention.bytes'), String(5 * 1024 * 1024));
-      assert.equal(configs.get('retention.ms'), '3600000');
+      await settles(5 * 1024 * 1024, 3_600_000);
     } finally {
       await admin.close();
       await opened.dispose();
