@@ -59,8 +59,10 @@ export interface EmbeddedLog extends Log {
 }
 
 /**
- * Opens (or creates) the embedded log in `dir`: Kafka's model in one process, durable on disk. Recovers torn
- * segment tails left by a crash and takes over the lock of a dead previous owner.
+ * Opens (or creates) the embedded log in `dir`: Kafka's model in one process, durable on disk (an append resolves
+ * after its fsync). Truncates a torn tail left by a crash (an incomplete last frame); moves any other damage to
+ * `<dir>/quarantine` keeping every valid record (see `docs/ARCHITECTURE.md#embedded-log-integrity`); raises each
+ * partition's next offset to the highest committed position; takes over the lock of a dead previous owner.
  *
  * @example
  * const log = await createEmbeddedLog({ dir: join(dataDir, 'log'), logger });
