@@ -58,7 +58,7 @@ export const logVerifyCommand: Command = {
   async run(ctx) {
     const dir = embeddedLogDir(ctx);
     try {
-      const report = await verifyLogDir(dir);
+      const report = await verifyLogDir(dir, { signal: ctx.signal });
       const corrupt = report.problems.filter((p) => p.kind === 'corruption');
       ctx.stdout.write(
         `${dir}: ${report.topics} topics, ${report.partitions} partitions, ${report.segments} segments, ${report.records} records, ${report.bytes} bytes` +

@@ -1,6 +1,6 @@
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ioError } from '../errors.ts';
+import { LogError, ioError, throwLogErrorIfAborted } from '../errors.ts';
 import { hasErrno } from './fs-util.ts';
 import { listQuarantine } from './quarantine.ts';
 import type { QuarantineReport } from './quarantine.ts';
@@ -40,7 +40,10 @@ export interface VerifyReport {
  * segment and across segments. Ranges already quarantined are skipped. The last frame of a partition's active
  * segment may be an append in progress, so an incomplete frame there is reported as a torn tail, not as corruption.
  */
-export async function verifyLogDir(logDir: string): Promise<VerifyReport> {
+export async function verifyLogDir(
+  logDir: string,
+  options: { readonly signal?: AbortSignal } = {},
+): Promise<VerifyReport> {
   const topicsDir = join(logDir, 'topics');
   const problems: VerifyProblem[] = [];
   let topics = 0;
@@ -73,7 +76,8 @@ export async function verifyLogDir(logDir: string): Promise<VerifyReport> {
           });
         }
         last = Math.max(last, base - 1);
-        const result = await verifySegment(join(dir, name), last, i === files.length - 1);
+        throwLogErrorIfAborted(options.signal, 'verify');
+        const result = await verifySegment(join(dir, name), last, i === files.length - 1, options.signal);
         records += result.records;
         bytes += result.bytes;
         quarantinedBytes += result.quarantinedBytes;
@@ -90,6 +94,7 @@ async function verifySegment(
   path: string,
   after: number,
   active: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<{
   records: number;
   bytes: number;
@@ -122,7 +127,7 @@ async function verifySegment(
       const limit = Math.min(size, holes.find((h) => h.start > pos)?.start ?? size);
       const { check } = cursor.peek(pos, limit, true) ?? (await cursor.inspect(pos, limit, true));
       if (check.kind === 'frame' && check.offset > last) {
-        records++;
+        if (++records % 65_536 === 0) throwLogErrorIfAborted(signal, 'verify');
         last = check.offset;
         pos += check.size;
         continue;
@@ -146,7 +151,7 @@ async function verifySegment(
     }
     return { records, bytes: size, quarantinedBytes, last, problems };
   } catch (error) {
-    throw ioError(`could not verify ${path}`, error);
+    throw error instanceof LogError ? error : ioError(`could not verify ${path}`, error);
   } finally {
     await handle.close();
   }
