@@ -6,6 +6,7 @@ import type { Benchmark, Figure } from './figure.ts';
 import { apiBenchmark } from './api.ts';
 import { entsoeParseBenchmark } from './entsoe-parse.ts';
 import { ingestBenchmark } from './ingest.ts';
+import { logFsyncBenchmark } from './log-fsync.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
 import { mqttIngestBenchmark } from './mqtt-ingest.ts';
 import { processingBenchmark } from './processing.ts';
@@ -15,6 +16,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   entsoeParseBenchmark,
   processingBenchmark,
   logThroughputBenchmark,
+  logFsyncBenchmark,
   storageSinkBenchmark,
   ingestBenchmark,
   mqttIngestBenchmark,

@@ -9,6 +9,7 @@ import { dlqListCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq
 import { exportCommand } from './commands/export.ts';
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { LOG_COMMANDS } from './commands/log.ts';
 import { openBackfillRuntime } from '../runtime/index.ts';
 
 export { runCli } from './run-cli.ts';
@@ -30,5 +31,6 @@ export const COMMANDS: readonly Command[] = [
   keysCreateCommand,
   keysListCommand,
   keysRevokeCommand,
+  ...LOG_COMMANDS,
   asyncapiCommand,
 ];

@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   ),
   'log.corrupt': code(false, 'A file of the embedded log failed its integrity check (not a torn tail).', 'corrupt'),
   'log.locked': code(false, "Another live process owns the embedded log's directory.", 'locked'),
+  'log.quarantine_pending': code(
+    false,
+    'Corrupt records of the embedded log were quarantined and await an operator (`gridstream log quarantine ack`); the process is not ready until then.',
+  ),
   // Apache Kafka.
   'kafka.broker_unavailable': code(true, 'No Kafka broker could be reached.', 'broker_unavailable'),
   'kafka.timeout': code(true, 'The broker did not answer in time.', 'timeout'),

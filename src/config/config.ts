@@ -55,6 +55,15 @@ export interface Config {
   readonly databaseUrl: Secret | null;
   /** `KAFKA_BROKERS`: comma-separated `host:port` list; unset means the embedded log. */
   readonly kafkaBrokers: readonly string[] | null;
+  /**
+   * `GRIDSTREAM_LOG_ON_CORRUPTION`: what quarantined corruption in the embedded log does until an operator
+   * acknowledges it: `halt-readiness` (/readyz 503) or `continue`. @default `halt-readiness`
+   */
+  readonly logOnCorruption: 'halt-readiness' | 'continue';
+  /** `GRIDSTREAM_DLQ_RETENTION_BYTES`: most bytes a dead-letter topic keeps per partition. @default 1 GiB */
+  readonly dlqRetentionBytes: number;
+  /** `GRIDSTREAM_DLQ_RETENTION_MS`: how long dead letters are kept. @default 30 days */
+  readonly dlqRetentionMs: number;
   readonly entsoe: {
     /** `ENTSOE_TOKEN`: Transparency Platform security token; unset means offline replay of bundled documents. */
     readonly token: Secret | null;
@@ -321,6 +330,33 @@ export const VARIABLES = {
     shown: 'embedded log',
     description: 'Comma-separated Kafka bootstrap servers, e.g. `127.0.0.1:9092`.',
   }),
+  logOnCorruption: variable<'halt-readiness' | 'continue'>({
+    name: 'GRIDSTREAM_LOG_ON_CORRUPTION',
+    schema: z.enum(['halt-readiness', 'continue'], { message: 'expected halt-readiness or continue' }),
+    fallback: 'halt-readiness',
+    shown: 'halt-readiness',
+    description:
+      'Corruption found in the embedded log is quarantined (valid records kept); until `gridstream log quarantine ack`, `halt-readiness` answers /readyz 503, `continue` only logs and counts it.',
+  }),
+  dlqRetentionBytes: variable({
+    name: 'GRIDSTREAM_DLQ_RETENTION_BYTES',
+    schema: z.coerce
+      .number({ message: 'expected bytes' })
+      .int('expected whole bytes')
+      .min(1_048_576)
+      .max(2 ** 50),
+    fallback: 1_073_741_824,
+    shown: '1073741824',
+    description:
+      'Most bytes each dead-letter topic keeps per partition (1 GiB); the oldest whole segments beyond it are deleted (Kafka `retention.bytes`).',
+  }),
+  dlqRetentionMs: variable({
+    name: 'GRIDSTREAM_DLQ_RETENTION_MS',
+    schema: milliseconds.min(60_000),
+    fallback: 2_592_000_000,
+    shown: '2592000000',
+    description: 'How long dead letters are kept (30 days; Kafka `retention.ms`).',
+  }),
   entsoeToken: secret('ENTSOE_TOKEN', token, 'offline replay', 'ENTSO-E Transparency Platform security token.'),
   entsoeBaseUrl: variable({
     name: 'ENTSOE_BASE_URL',
@@ -392,6 +428,9 @@ export function loadConfig(env: Env): Config {
     mqttTopic: read(V.mqttTopic),
     databaseUrl: read(V.databaseUrl),
     kafkaBrokers: read(V.kafkaBrokers),
+    logOnCorruption: read(V.logOnCorruption),
+    dlqRetentionBytes: read(V.dlqRetentionBytes),
+    dlqRetentionMs: read(V.dlqRetentionMs),
     entsoe: { token: read(V.entsoeToken), baseUrl: read(V.entsoeBaseUrl) },
     electricityMaps: { token: read(V.electricityMapsToken), baseUrl: read(V.electricityMapsBaseUrl) },
   };

@@ -41,6 +41,7 @@ export function asyncApiDocument(topics: readonly DescribedTopic[], version: str
     const topicConfiguration: Record<string, number> = {};
     if (topic.maxMessageBytes !== undefined) topicConfiguration['max.message.bytes'] = topic.maxMessageBytes;
     if (topic.retentionMs !== undefined) topicConfiguration['retention.ms'] = topic.retentionMs ?? -1;
+    if (topic.retentionBytes !== undefined) topicConfiguration['retention.bytes'] = topic.retentionBytes ?? -1;
     channels[id] = {
       address: topic.name,
       description: `${topic.description} Failures go to ${topic.stage === 'ingestion' ? 'dlq-ingestion' : topic.stage === 'processing' ? 'dlq-processing' : 'dlq-storage'}.${

@@ -45,6 +45,7 @@ export {
   dlqProcessingTopic,
   dlqStorageTopic,
   DLQ_TOPIC_HANDLES,
+  DLQ_RETENTION,
   ALL_TOPICS,
 } from './topics.ts';
 export { asyncApiDocument } from './asyncapi.ts';

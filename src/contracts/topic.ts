@@ -26,6 +26,8 @@ export interface Topic<T> {
   readonly exactlyOnce?: boolean;
   /** Retention; `null` keeps records forever (DLQs). @default 7 days */
   readonly retentionMs?: number | null;
+  /** Most bytes kept per partition (Kafka `retention.bytes`); `null` or unset: no size limit. */
+  readonly retentionBytes?: number | null;
 }
 
 export function defineTopic<T>(topic: Topic<T>): Topic<T> {

@@ -86,6 +86,13 @@ export const alertsTopic: Topic<Alert> = defineTopic({
   description: 'Anomalies and operational alerts.',
 });
 
+/**
+ * Retention of the dead-letter topics unless configured otherwise (`GRIDSTREAM_DLQ_RETENTION_MS`,
+ * `GRIDSTREAM_DLQ_RETENTION_BYTES`): dead letters are kept 30 days and at most 1 GiB per partition, the oldest
+ * going first, so that a flood of bad input cannot fill the disk.
+ */
+export const DLQ_RETENTION = { ms: 30 * 24 * 3600 * 1000, bytes: 1024 * MiB } as const;
+
 function dlq(stage: keyof typeof DLQ_TOPICS, description: string): Topic<DeadLetter> {
   return defineTopic({
     name: DLQ_TOPICS[stage],
@@ -95,7 +102,8 @@ function dlq(stage: keyof typeof DLQ_TOPICS, description: string): Topic<DeadLet
     stage,
     description,
     maxMessageBytes: 32 * MiB,
-    retentionMs: null,
+    retentionMs: DLQ_RETENTION.ms,
+    retentionBytes: DLQ_RETENTION.bytes,
   });
 }
 

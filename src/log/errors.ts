@@ -26,6 +26,8 @@ export const LOG_ERROR_CODES = [
   'log.corrupt',
   /** Another live process owns the embedded log's data directory. */
   'log.locked',
+  /** Quarantined corruption awaits an operator's acknowledgement (`gridstream log quarantine ack`). */
+  'log.quarantine_pending',
   /** No Kafka broker could be reached. */
   'kafka.broker_unavailable',
   /** The broker did not answer in time. */

@@ -15,7 +15,19 @@ export type {
 } from './log.ts';
 export { LogError, LOG_ERROR_CODES, type LogErrorCode, isLogError } from './errors.ts';
 export { murmur2, toPositive, partitionForKey, createPartitioner, type Partitioner } from './partitioner.ts';
-export { createEmbeddedLog, type EmbeddedLog, type EmbeddedLogOptions } from './embedded/index.ts';
+export {
+  createEmbeddedLog,
+  type EmbeddedLog,
+  type EmbeddedLogOptions,
+  listQuarantine,
+  pendingCorruption,
+  acknowledgeQuarantine,
+  quarantineDir,
+  type QuarantineReport,
+  verifyLogDir,
+  type VerifyReport,
+  type VerifyProblem,
+} from './embedded/index.ts';
 export {
   produceValues,
   decodeRecord,

@@ -46,6 +46,11 @@ export interface TopicSpec {
   readonly maxMessageBytes?: number;
   /** How long records are kept; `null` = forever. @default 7 days */
   readonly retentionMs?: number | null;
+  /**
+   * Most bytes kept per partition: the oldest whole segments beyond it are deleted (Kafka `retention.bytes`);
+   * `null` = no size limit. @default null
+   */
+  readonly retentionBytes?: number | null;
 }
 
 export interface ConsumerOptions {
@@ -92,7 +97,10 @@ export interface LogConsumer {
 
 export interface Log {
   readonly kind: 'kafka' | 'embedded';
-  /** Creates the topics that do not exist yet (idempotent; existing topics are left as they are). */
+  /**
+   * Creates the topics that do not exist yet (idempotent). An existing topic keeps its partitions and size limit but
+   * takes the retention its spec names (`retentionMs`, `retentionBytes`), so that a changed policy reaches it.
+   */
   createTopics(specs: readonly TopicSpec[], options?: { readonly signal?: AbortSignal }): Promise<void>;
   /**
    * Appends records and resolves once they are durable (Kafka: acknowledged by the in-sync replicas with an

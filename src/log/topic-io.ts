@@ -99,12 +99,14 @@ export function topicSpecOf(topic: {
   readonly partitions: number;
   readonly maxMessageBytes?: number;
   readonly retentionMs?: number | null;
+  readonly retentionBytes?: number | null;
 }): TopicSpec {
   return {
     name: topic.name,
     partitions: topic.partitions,
     ...(topic.maxMessageBytes === undefined ? {} : { maxMessageBytes: topic.maxMessageBytes }),
     ...(topic.retentionMs === undefined ? {} : { retentionMs: topic.retentionMs }),
+    ...(topic.retentionBytes === undefined ? {} : { retentionBytes: topic.retentionBytes }),
   };
 }
 

@@ -25,6 +25,8 @@ export interface Metrics {
   authFailure(server: string): void;
   /** A request refused with 429 because its client address failed authentication too often. */
   authThrottled(server: string): void;
+  /** Damaged bytes of the embedded log moved to its quarantine: `corruption` or `torn-tail`. */
+  logQuarantined(topic: string, kind: string): void;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
@@ -122,6 +124,12 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['server'],
     registers: [registry],
   });
+  const quarantined = new Counter({
+    name: 'gridstream_log_quarantined_total',
+    help: 'Ranges of damaged bytes the embedded log moved to its quarantine (corruption holds up readiness until acknowledged)',
+    labelNames: ['topic', 'kind'],
+    registers: [registry],
+  });
   return {
     registry,
     recordsIn: (stage, topic, count) => {
@@ -162,6 +170,9 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     },
     authThrottled: (server) => {
       authThrottled.inc({ server });
+    },
+    logQuarantined: (topic, kind) => {
+      quarantined.inc({ topic, kind });
     },
   };
 }

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { configSecrets } from '../config/index.ts';
-import { ALL_TOPICS } from '../contracts/index.ts';
-import type { Log } from '../log/index.ts';
-import { createEmbeddedLog, createKafkaLog, namespacedLog, topicSpecOf } from '../log/index.ts';
+import { ALL_TOPICS, DLQ_TOPIC_HANDLES } from '../contracts/index.ts';
+import type { Log, QuarantineReport, TopicSpec } from '../log/index.ts';
+import { createEmbeddedLog, createKafkaLog, namespacedLog, pendingCorruption, topicSpecOf } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { redactUrl, secretScrubber } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
@@ -23,6 +23,8 @@ export interface Infrastructure {
   readonly mode: 'embedded' | 'distributed';
   /** Scrubs the configured secrets out of text (dead letters, error messages). */
   readonly scrub: (text: string) => string;
+  /** Corruption the embedded log quarantined that no operator has acknowledged yet (none with Kafka). */
+  readonly pendingLogCorruption: () => Promise<readonly QuarantineReport[]>;
   /** Closes the log and the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -35,9 +37,16 @@ export interface Infrastructure {
 export async function openInfrastructure(config: Config, logger: Logger, metrics: Metrics): Promise<Infrastructure> {
   const scrubSecrets = secretScrubber(configSecrets(config));
   const scrub = (text: string): string => redactUrl(scrubSecrets(text));
+  const logDir = join(config.dataDir, 'log');
   const base: Log =
     config.kafkaBrokers === null
-      ? await createEmbeddedLog({ dir: join(config.dataDir, 'log'), logger: logger.child({ component: 'log' }) })
+      ? await createEmbeddedLog({
+          dir: logDir,
+          logger: logger.child({ component: 'log' }),
+          onQuarantine: (report) => {
+            metrics.logQuarantined(report.topic, report.kind);
+          },
+        })
       : await createKafkaLog({
           brokers: config.kafkaBrokers,
           clientId: `gridstream-${process.pid}`,
@@ -46,7 +55,7 @@ export async function openInfrastructure(config: Config, logger: Logger, metrics
   const log = config.namespace === null ? base : namespacedLog(base, config.namespace);
   let db: Db | undefined;
   try {
-    await log.createTopics(ALL_TOPICS.map((t) => topicSpecOf(t)));
+    await log.createTopics(ALL_TOPICS.map((t) => withConfiguredRetention(topicSpecOf(t), config)));
     db = await openDb({
       url: config.databaseUrl,
       dataDir: config.dataDir,
@@ -81,6 +90,7 @@ export async function openInfrastructure(config: Config, logger: Logger, metrics
     db: opened,
     mode: config.kafkaBrokers === null && config.databaseUrl === null ? 'embedded' : 'distributed',
     scrub,
+    pendingLogCorruption: () => (config.kafkaBrokers === null ? pendingCorruption(logDir) : Promise.resolve([])),
     close: () =>
       (closing ??= (async () => {
         await log.close().catch((error: unknown) => {
@@ -91,4 +101,13 @@ export async function openInfrastructure(config: Config, logger: Logger, metrics
         });
       })()),
   };
+}
+
+const DLQ_NAMES: ReadonlySet<string> = new Set(Object.values(DLQ_TOPIC_HANDLES).map((t) => t.name));
+
+/** The dead-letter topics take the configured retention (`GRIDSTREAM_DLQ_RETENTION_MS`, `…_BYTES`). */
+function withConfiguredRetention(spec: TopicSpec, config: Config): TopicSpec {
+  return DLQ_NAMES.has(spec.name)
+    ? { ...spec, retentionMs: config.dlqRetentionMs, retentionBytes: config.dlqRetentionBytes }
+    : spec;
 }

@@ -12,6 +12,7 @@ import { storeRole } from '../storage/index.ts';
 import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { openInfrastructure } from './infrastructure.ts';
+import { withLogIntegrity } from './log-integrity.ts';
 import { metricsMonitor } from './metrics-monitor.ts';
 import { metricsServer } from './metrics-server.ts';
 import type { Role } from './roles.ts';
@@ -54,7 +55,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const metrics = options.metrics ?? createMetrics();
   const infra = await openInfrastructure(config, logger, metrics);
   const supervisor = new Supervisor(logger);
-  const readiness = processReadiness(infra, () => supervisor.readiness());
+  const readiness = withLogIntegrity(
+    processReadiness(infra, () => supervisor.readiness()),
+    infra,
+  );
   try {
     const scheduler =
       roles.includes('scheduler') || roles.includes('api') ? await buildSchedulerRole(infra) : undefined;

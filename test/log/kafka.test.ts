@@ -11,7 +11,8 @@ import {
   TimeoutError,
   UserError,
 } from '@platformatic/kafka';
-import { LogError, namespacedLog, type Log } from '../../src/log/index.ts';
+import { DLQ_RETENTION, dlqIngestionTopic } from '../../src/contracts/index.ts';
+import { LogError, namespacedLog, topicSpecOf, type Log } from '../../src/log/index.ts';
 import { createKafkaLog, KAFKA_COMPRESSIONS, type KafkaLogOptions } from '../../src/log/kafka/index.ts';
 import { toLogError } from '../../src/log/kafka/errors.ts';
 import { silentLogger } from '../../src/observability/index.ts';
@@ -136,6 +137,50 @@ describe('Kafka log specifics', () => {
         (await opened.log.offsets(weekly)).map((o) => o.partition),
         [0, 1, 2],
       );
+    } finally {
+      await admin.close();
+      await opened.dispose();
+    }
+  });
+
+  it('creates the dead-letter topics with their size and time retention, and applies a changed policy to an existing topic', async (t) => {
+    const opened = await openKafka(t);
+    if (opened === undefined) return;
+    const admin = new Admin({ clientId: 'gridstream-test-dlq-retention', bootstrapBrokers: opened.brokers });
+    try {
+      const dlq = uniqueName('dlq-ingestion');
+      const spec = { ...topicSpecOf(dlqIngestionTopic), name: dlq };
+      assert.equal(spec.retentionBytes, DLQ_RETENTION.bytes);
+      await opened.log.createTopics([spec]);
+      const describe = async (): Promise<Map<string, string | null | undefined>> => {
+        const [d] = await admin.describeConfigs({
+          resources: [
+            {
+              resourceType: ConfigResourceTypes.TOPIC,
+              resourceName: dlq,
+              configurationKeys: ['retention.ms', 'retention.bytes'],
+            },
+          ],
+        });
+        return new Map(d?.configs.map((c) => [c.name, c.value]));
+      };
+      // A broker answers describeConfigs from its metadata image, which may trail the controller for a moment.
+      const settles = async (bytes: number, ms: number): Promise<void> => {
+        let configs = new Map<string, string | null | undefined>();
+        await waitFor(
+          `retention.bytes=${bytes} retention.ms=${ms}`,
+          async () => {
+            configs = await describe();
+            return configs.get('retention.bytes') === String(bytes) && configs.get('retention.ms') === String(ms);
+          },
+          10_000,
+        ).catch(() => undefined);
+        assert.deepEqual([configs.get('retention.bytes'), configs.get('retention.ms')], [String(bytes), String(ms)]);
+      };
+      await settles(DLQ_RETENTION.bytes, DLQ_RETENTION.ms);
+      // An installation whose DLQ was created without a size limit gets the configured one at the next start.
+      await opened.log.createTopics([{ ...spec, retentionBytes: 5 * 1024 * 1024, retentionMs: 3_600_000 }]);
+      await settles(5 * 1024 * 1024, 3_600_000);
     } finally {
       await admin.close();
       await opened.dispose();

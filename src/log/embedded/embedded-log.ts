@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DirLock } from '../../common/index.ts';
 import { LockHeldError, acquireDirLock } from '../../common/index.ts';
 import type { Logger } from '../../observability/index.ts';
@@ -17,10 +17,14 @@ import { LogError, ioError, throwLogErrorIfAborted } from '../errors.ts';
 import { createPartitioner } from '../partitioner.ts';
 import { EmbeddedConsumer } from './embedded-consumer.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
+import { syncDir } from './fs-util.ts';
 import { OffsetStore } from './offset-store.ts';
+import type { QuarantineReport } from './quarantine.ts';
+import { pendingCorruption, quarantineId, writeQuarantine } from './quarantine.ts';
 import { recordBytes } from './record-codec.ts';
+import type { SegmentDamage } from './segment.ts';
 import type { PartitionSettings, TopicState } from './topic-store.ts';
-import { createTopic, openTopics, resolveTopicSpec } from './topic-store.ts';
+import { createTopic, openTopics, resolveTopicSpec, updateTopicSpec } from './topic-store.ts';
 
 export interface EmbeddedLogOptions {
   /** Data directory, owned by one process at a time (gridstream passes `<GRIDSTREAM_DATA_DIR>/log`). */
@@ -32,19 +36,33 @@ export interface EmbeddedLogOptions {
   readonly retentionCheckIntervalMs?: number;
   /** Most value bytes in one consumer batch or `read()` (at least one record is always returned). @default 16 MiB */
   readonly fetchMaxBytes?: number;
+  /** Told of every range of damaged bytes moved to the quarantine (metrics). */
+  readonly onQuarantine?: (report: QuarantineReport) => void;
+  /**
+   * fsync every append before acknowledging it. Only for benchmarks (their baseline): without it an acknowledged
+   * record can be lost on power loss. @default true
+   */
+  readonly fsync?: boolean;
 }
 
 /** The embedded log, with what only it has. */
 export interface EmbeddedLog extends Log {
   readonly kind: 'embedded';
   readonly dir: string;
-  /** Deletes whole segments past their topic's retention now (also runs on a timer); returns how many. */
+  /**
+   * Deletes whole segments past their topic's retention (time, then size) now (also runs on a timer); returns how
+   * many.
+   */
   enforceRetention(now?: number): Promise<number>;
+  /** Quarantined corruption no operator has acknowledged yet (`gridstream log quarantine ack`). */
+  pendingCorruption(): Promise<readonly QuarantineReport[]>;
 }
 
 /**
- * Opens (or creates) the embedded log in `dir`: Kafka's model in one process, durable on disk. Recovers torn
- * segment tails left by a crash and takes over the lock of a dead previous owner.
+ * Opens (or creates) the embedded log in `dir`: Kafka's model in one process, durable on disk (an append resolves
+ * after its fsync). Truncates a torn tail left by a crash (an incomplete last frame); moves any other damage to
+ * `<dir>/quarantine` keeping every valid record (see `docs/ARCHITECTURE.md#embedded-log-integrity`); raises each
+ * partition's next offset to the highest committed position; takes over the lock of a dead previous owner.
  *
  * @example
  * const log = await createEmbeddedLog({ dir: join(dataDir, 'log'), logger });
@@ -55,6 +73,8 @@ export async function createEmbeddedLog(options: EmbeddedLogOptions): Promise<Em
   await mkdir(options.dir, { recursive: true }).catch((error: unknown) => {
     throw ioError(`could not create ${options.dir}`, error);
   });
+  // Directory entries of a new log must survive a power loss like its records (best effort: a read-only parent).
+  await syncDir(dirname(options.dir)).catch(() => undefined);
   const lock = await lockDir(options.dir, logger);
   try {
     const offsets = await OffsetStore.open(join(options.dir, 'groups'), logger);
@@ -102,6 +122,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
   #topics = new Map<string, TopicState>();
   readonly #offsets: OffsetStore;
   #creating: Promise<void> = Promise.resolve();
+  readonly #onQuarantine: ((report: QuarantineReport) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
@@ -112,13 +133,44 @@ class EmbeddedLogImpl implements EmbeddedLog {
     this.#lock = lock;
     this.#fetchMaxBytes = options.fetchMaxBytes ?? 16 * 1024 * 1024;
     this.#retentionIntervalMs = options.retentionCheckIntervalMs ?? 300_000;
+    this.#onQuarantine = options.onQuarantine;
     this.#settings = {
       segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
       logger,
       onAppend: (topic) => {
         for (const wake of this.#listeners.get(topic) ?? []) wake();
       },
+      onDamage: (topic, partition, damage) => this.#quarantine(topic, partition, damage),
+      minNext: (topic, partition) => offsets.maxCommitted(topic, partition),
+      fsync: options.fsync ?? true,
     };
+  }
+
+  /** Moves damaged bytes to the quarantine with their report; corruption is logged as an error and counted. */
+  async #quarantine(topic: string, partition: number, damage: SegmentDamage): Promise<void> {
+    const { bytes, ...where } = damage;
+    const report: QuarantineReport = {
+      id: quarantineId(topic, partition, damage.segment, damage.byteStart),
+      topic,
+      partition,
+      ...where,
+      detectedAt: new Date().toISOString(),
+      // A torn tail was never acknowledged to anyone: kept for inspection, it holds nothing up.
+      acknowledgedAt: damage.kind === 'torn-tail' ? new Date().toISOString() : null,
+    };
+    await writeQuarantine(this.dir, report, bytes);
+    if (damage.kind === 'corruption') {
+      const error = new LogError(
+        'log.corrupt',
+        `corrupt records in ${topic}/${partition} (${damage.segment}, bytes ${damage.byteStart}-${damage.byteEnd}): moved to the quarantine, valid records kept`,
+        { details: { ...where, topic, partition, id: report.id } },
+      );
+      this.#logger.error(
+        { err: error, quarantine: report.id, dir: this.dir },
+        'log corruption quarantined: check it, then acknowledge it with `gridstream log quarantine ack`',
+      );
+    }
+    this.#onQuarantine?.(report);
   }
 
   async open(): Promise<void> {
@@ -139,7 +191,11 @@ class EmbeddedLogImpl implements EmbeddedLog {
     // Serialised so that two concurrent calls for the same topic do not both create it.
     const run = this.#creating.then(async () => {
       for (const spec of resolved) {
-        if (this.#topics.has(spec.name)) continue;
+        const existing = this.#topics.get(spec.name);
+        if (existing !== undefined) {
+          await this.#updateRetention(existing, spec);
+          continue;
+        }
         this.#topics.set(spec.name, await createTopic(join(this.dir, 'topics'), spec, this.#settings));
         this.#logger.info({ topic: spec.name, partitions: spec.partitions }, 'topic created');
       }
@@ -147,6 +203,19 @@ class EmbeddedLogImpl implements EmbeddedLog {
     });
     this.#creating = run.catch(() => undefined);
     await run;
+  }
+
+  /** An existing topic takes the retention a new release (or the configuration) gives it; nothing else changes. */
+  async #updateRetention(existing: TopicState, spec: TopicSpec & { retentionMs: number | null }): Promise<void> {
+    const retentionBytes = spec.retentionBytes ?? null;
+    if (existing.spec.retentionMs === spec.retentionMs && existing.spec.retentionBytes === retentionBytes) return;
+    const updated = { ...existing.spec, retentionMs: spec.retentionMs, retentionBytes };
+    await updateTopicSpec(join(this.dir, 'topics'), updated);
+    this.#topics.set(spec.name, { spec: updated, partitions: existing.partitions });
+    this.#logger.info(
+      { topic: spec.name, retentionMs: updated.retentionMs, retentionBytes },
+      'topic retention changed',
+    );
   }
 
   async produce(
@@ -275,11 +344,18 @@ class EmbeddedLogImpl implements EmbeddedLog {
   async enforceRetention(now = Date.now()): Promise<number> {
     let deleted = 0;
     for (const topic of this.#topics.values()) {
-      if (topic.spec.retentionMs === null) continue;
-      for (const p of topic.partitions) deleted += await p.deleteOlderThan(now - topic.spec.retentionMs);
+      const { retentionMs, retentionBytes } = topic.spec;
+      for (const p of topic.partitions) {
+        if (retentionMs !== null) deleted += await p.deleteOlderThan(now - retentionMs);
+        if (retentionBytes !== null) deleted += await p.deleteBeyondBytes(retentionBytes);
+      }
     }
     if (deleted > 0) this.#logger.info({ segments: deleted }, 'retention deleted old segments');
     return deleted;
+  }
+
+  pendingCorruption(): Promise<readonly QuarantineReport[]> {
+    return pendingCorruption(this.dir);
   }
 
   close(): Promise<void> {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../../observability/index.ts';
 import type { PartitionOffset } from '../log.ts';
 import { ioError } from '../errors.ts';
-import { writeFileAtomic } from './fs-util.ts';
+import { syncDir, writeFileAtomic } from './fs-util.ts';
 
 /** File content: the group id (file names are encoded) and next-offsets by topic and partition. */
 interface GroupFile {
@@ -36,6 +36,7 @@ export class OffsetStore {
     const store = new OffsetStore(dir, logger);
     try {
       await mkdir(dir, { recursive: true });
+      await syncDir(dirname(dir));
       for (const name of await readdir(dir)) {
         if (name.endsWith('.tmp')) {
           // Left by a crash in the middle of a commit; the .json beside it is intact.
@@ -60,6 +61,13 @@ export class OffsetStore {
   /** The committed next-offset, or undefined when the group never committed for that partition. */
   get(groupId: string, topic: string, partition: number): number | undefined {
     return this.#groups.get(groupId)?.offsets.get(topic)?.get(partition);
+  }
+
+  /** The highest position any group committed for a partition (0 when none did). */
+  maxCommitted(topic: string, partition: number): number {
+    let max = 0;
+    for (const state of this.#groups.values()) max = Math.max(max, state.offsets.get(topic)?.get(partition) ?? 0);
+    return max;
   }
 
   /** Records next-offsets and resolves once they are on disk. */

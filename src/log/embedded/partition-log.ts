@@ -6,6 +6,7 @@ import { LogError, ioError } from '../errors.ts';
 import type { EncodedBatch } from './record-codec.ts';
 import { encodeRecords } from './record-codec.ts';
 import { syncDir } from './fs-util.ts';
+import type { DamageHandler } from './segment.ts';
 import { Segment, lastAtOrBefore, segmentFileName } from './segment.ts';
 
 interface PendingAppend {
@@ -20,6 +21,15 @@ export interface PartitionLogOptions {
   readonly logger: Logger;
   /** Called after records became durable (wakes consumers waiting for data). */
   readonly onAppend: () => void;
+  /** Quarantines damage found in a segment of this partition. */
+  readonly onDamage: DamageHandler;
+  /**
+   * The next offset is at least this (the highest committed position of any group): offsets a consumer has been
+   * told about are never handed out again, even when the records behind them were lost (a file cut short).
+   */
+  readonly minNext?: number;
+  /** fsync every append before acknowledging it. Only benchmarks turn it off (for their baseline). @default true */
+  readonly fsync?: boolean;
 }
 
 /**
@@ -73,12 +83,22 @@ export class PartitionLog {
       const segments: Segment[] = [];
       for (const [i, name] of names.entries()) {
         const base = Number(name.slice(0, 20));
-        segments.push(await Segment.open(join(dir, name), base, i === names.length - 1, options.logger));
+        segments.push(
+          await Segment.open(join(dir, name), base, i === names.length - 1, options.onDamage, options.logger),
+        );
       }
       let active = segments.pop();
       if (active === undefined) {
-        active = await Segment.create(join(dir, segmentFileName(0)), 0);
+        active = await Segment.create(join(dir, segmentFileName(0)), 0, options.onDamage);
         await syncDir(dir);
+      }
+      const minNext = options.minNext ?? 0;
+      if (active.nextOffset < minNext) {
+        options.logger.warn(
+          { topic, partition, next: active.nextOffset, committed: minNext },
+          'the log ends before a committed position (records were lost, e.g. a file cut short): new records start at the committed position, so that no consumer skips them',
+        );
+        active.nextOffset = minNext;
       }
       return new PartitionLog(topic, partition, dir, segments, active, options);
     } catch (error) {
@@ -136,7 +156,7 @@ export class PartitionLog {
         if (bytesWritten === 0) throw new Error('write made no progress');
         written += bytesWritten;
       }
-      await segment.handle.datasync();
+      if (this.#options.fsync !== false) await segment.handle.datasync();
       let pos = position;
       for (const b of batch) {
         segment.appended(b.firstOffset, pos, b.encoded.frameSizes, b.encoded.maxTimestamp);
@@ -162,7 +182,11 @@ export class PartitionLog {
     this.#rollRequested = false;
     if (active.nextOffset === active.baseOffset) return;
     if (!requested && active.size < this.#options.segmentBytes) return;
-    const segment = await Segment.create(join(this.#dir, segmentFileName(active.nextOffset)), active.nextOffset);
+    const segment = await Segment.create(
+      join(this.#dir, segmentFileName(active.nextOffset)),
+      active.nextOffset,
+      this.#options.onDamage,
+    );
     await syncDir(this.#dir);
     this.#sealed.push(active);
     this.#active = segment;
@@ -222,6 +246,36 @@ export class PartitionLog {
     }
     if (deleted > 0) await syncDir(this.#dir).catch(() => undefined);
     return deleted;
+  }
+
+  /** Bytes of all segment files of this partition. */
+  get bytes(): number {
+    return this.#segments().reduce((n, s) => n + s.size, 0);
+  }
+
+  /**
+   * Deletes the oldest sealed segments while the partition holds more than `maxBytes` (the active segment is never
+   * deleted, so a partition may hold up to one segment more than its budget). Returns how many.
+   */
+  async deleteBeyondBytes(maxBytes: number): Promise<number> {
+    let deleted = 0;
+    let total = this.bytes;
+    for (let oldest = this.#sealed[0]; oldest !== undefined && total > maxBytes; oldest = this.#sealed[0]) {
+      this.#sealed.shift();
+      total -= oldest.size;
+      const path = oldest.path;
+      await oldest.delete().catch((error: unknown) => {
+        this.#options.logger.warn({ err: error, segment: path }, 'could not delete segment beyond the size budget');
+      });
+      deleted++;
+    }
+    if (deleted > 0) await syncDir(this.#dir).catch(() => undefined);
+    return deleted;
+  }
+
+  /** Every segment, oldest first (verification). */
+  segments(): readonly Segment[] {
+    return this.#segments();
   }
 
   /** Waits for queued appends, then closes the files. */

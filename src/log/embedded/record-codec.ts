@@ -17,6 +17,8 @@ import { LogError } from '../errors.ts';
 export const FRAME_HEADER_BYTES = 8;
 const MAGIC = 1;
 const FIXED_BODY_BYTES = 1 + 8 + 8 + 4 + 2 + 4;
+/** Smallest possible frame: header and the fixed part of the body. */
+export const MIN_FRAME_BYTES = FRAME_HEADER_BYTES + FIXED_BODY_BYTES;
 /** Larger than any record a topic can accept: a length above it can only be garbage from a torn write. */
 export const MAX_FRAME_BODY_BYTES = 1024 * 1024 * 1024;
 const TWO_32 = 0x1_0000_0000;
@@ -119,7 +121,11 @@ export function encodeRecords(
 export type FrameCheck =
   | { readonly kind: 'frame'; readonly offset: number; readonly timestamp: number; readonly size: number }
   | { readonly kind: 'incomplete'; readonly needed: number }
-  | { readonly kind: 'invalid'; readonly reason: string };
+  /**
+   * `complete`: length and magic byte are plausible and the whole frame is there, but its CRC (or offset) is wrong —
+   * a damaged record, never a write cut short.
+   */
+  | { readonly kind: 'invalid'; readonly reason: string; readonly complete: boolean };
 
 /**
  * Looks at the frame starting at `pos` in `buf` without decoding key, headers or value. With `verify`, also
@@ -129,17 +135,38 @@ export function inspectFrame(buf: Buffer, pos: number, end: number, verify: bool
   if (end - pos < FRAME_HEADER_BYTES) return { kind: 'incomplete', needed: FRAME_HEADER_BYTES };
   const bodyLength = buf.readUInt32BE(pos);
   if (bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_FRAME_BODY_BYTES) {
-    return { kind: 'invalid', reason: `frame length ${bodyLength}` };
+    return { kind: 'invalid', reason: `frame length ${bodyLength}`, complete: false };
   }
   const size = FRAME_HEADER_BYTES + bodyLength;
   if (end - pos < size) return { kind: 'incomplete', needed: size };
   const body = pos + FRAME_HEADER_BYTES;
-  if (buf[body] !== MAGIC) return { kind: 'invalid', reason: `magic byte ${buf[body]}` };
+  if (buf[body] !== MAGIC) return { kind: 'invalid', reason: `magic byte ${buf[body]}`, complete: false };
   if (verify && crc32(buf.subarray(body, body + bodyLength)) !== buf.readUInt32BE(pos + 4)) {
-    return { kind: 'invalid', reason: 'CRC mismatch' };
+    return { kind: 'invalid', reason: 'CRC mismatch', complete: true };
   }
   const offset = buf.readUInt32BE(body + 1) * TWO_32 + buf.readUInt32BE(body + 5);
   return { kind: 'frame', offset, timestamp: buf.readDoubleBE(body + 9), size };
+}
+
+/**
+ * What the header of a would-be frame at `pos` says, when it is plausible (length in bounds, magic byte): used to
+ * find the next valid frame after damage without trusting anything before it. Needs {@link MIN_FRAME_BYTES}.
+ */
+export function probeFrame(
+  buf: Buffer,
+  pos: number,
+  end: number,
+): { readonly bodyLength: number; readonly crc: number; readonly offset: number } | undefined {
+  if (end - pos < MIN_FRAME_BYTES) return undefined;
+  const bodyLength = buf.readUInt32BE(pos);
+  if (bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_FRAME_BODY_BYTES) return undefined;
+  const body = pos + FRAME_HEADER_BYTES;
+  if (buf[body] !== MAGIC) return undefined;
+  return {
+    bodyLength,
+    crc: buf.readUInt32BE(pos + 4),
+    offset: buf.readUInt32BE(body + 1) * TWO_32 + buf.readUInt32BE(body + 5),
+  };
 }
 
 /** Decodes the complete frame at `pos`. The value is a view on `buf` (no copy). */

@@ -1,10 +1,11 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../../observability/index.ts';
 import type { TopicSpec } from '../log.ts';
 import { LogError, ioError } from '../errors.ts';
-import { hasErrno, writeFileAtomic } from './fs-util.ts';
+import { hasErrno, syncDir, writeFileAtomic } from './fs-util.ts';
 import { PartitionLog } from './partition-log.ts';
+import type { SegmentDamage } from './segment.ts';
 
 const META_FILE = 'topic.json';
 /** Kafka's rule for topic names, so that a name valid here is valid on a broker too. */
@@ -16,6 +17,7 @@ export interface ResolvedTopicSpec {
   readonly partitions: number;
   readonly maxMessageBytes: number;
   readonly retentionMs: number | null;
+  readonly retentionBytes: number | null;
 }
 
 /** An open topic: settings and partitions. */
@@ -29,6 +31,10 @@ export interface PartitionSettings {
   readonly segmentBytes: number;
   readonly logger: Logger;
   readonly onAppend: (topic: string) => void;
+  readonly onDamage: (topic: string, partition: number, damage: SegmentDamage) => Promise<void>;
+  /** The highest committed position of any group for a partition (its next offset is never below it). */
+  readonly minNext: (topic: string, partition: number) => number;
+  readonly fsync: boolean;
 }
 
 /** Checks a spec and fills in the defaults (1 MiB records, 7 days of retention). */
@@ -56,7 +62,18 @@ export function resolveTopicSpec(spec: TopicSpec): ResolvedTopicSpec {
       details: { topic: name },
     });
   }
-  return { name, partitions, maxMessageBytes, retentionMs };
+  const retentionBytes = spec.retentionBytes ?? null;
+  if (retentionBytes !== null && (!Number.isSafeInteger(retentionBytes) || retentionBytes <= 0)) {
+    throw new LogError('log.invalid_argument', `invalid retentionBytes ${retentionBytes} for ${name}`, {
+      details: { topic: name },
+    });
+  }
+  return { name, partitions, maxMessageBytes, retentionMs, retentionBytes };
+}
+
+/** Rewrites the metadata of an existing topic (retention changed); partitions are never changed. */
+export async function updateTopicSpec(dir: string, spec: ResolvedTopicSpec): Promise<void> {
+  await writeFileAtomic(join(dir, spec.name, META_FILE), JSON.stringify(spec));
 }
 
 /** Opens every topic under `dir` (a topic directory without its metadata file is a creation cut short: skipped). */
@@ -64,6 +81,7 @@ export async function openTopics(dir: string, settings: PartitionSettings): Prom
   const topics = new Map<string, TopicState>();
   try {
     await mkdir(dir, { recursive: true });
+    await syncDir(dirname(dir));
     const names = await readdir(dir);
     const opened = await Promise.all(
       names.map(async (name) => {
@@ -96,6 +114,10 @@ export async function createTopic(
   });
   const topic = await openTopic(topicDir, spec, settings);
   await writeFileAtomic(join(topicDir, META_FILE), JSON.stringify(spec));
+  // The topic's directory entry must survive a power loss too, or its acknowledged records would go with it.
+  await syncDir(dir).catch((error: unknown) => {
+    throw ioError(`could not sync ${dir}`, error);
+  });
   return topic;
 }
 
@@ -108,6 +130,9 @@ async function openTopic(topicDir: string, spec: ResolvedTopicSpec, settings: Pa
         onAppend: () => {
           settings.onAppend(spec.name);
         },
+        onDamage: (damage) => settings.onDamage(spec.name, p, damage),
+        minNext: settings.minNext(spec.name, p),
+        fsync: settings.fsync,
       }),
     ),
   );

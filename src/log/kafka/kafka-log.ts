@@ -77,7 +77,12 @@ class KafkaLog implements Log {
     this.#checkOpen();
     if (specs.length === 0) return;
     await withDeadline('create topics', this.#options.operationTimeoutMs, options.signal, (deadline) =>
-      createTopics(this.#admin, specs, this.#options.replicationFactor, deadline),
+      createTopics(this.#admin, specs, this.#options.replicationFactor, deadline, (error, topic) => {
+        this.#logger.warn(
+          { err: error, topic },
+          'could not apply the retention of an existing topic (set retention.ms/retention.bytes on the broker)',
+        );
+      }),
     );
     for (const spec of specs) this.#catalog.invalidate(spec.name);
   }

@@ -1,4 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
+import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
 import { LogError } from '../errors.ts';
 import type { TopicSpec } from '../log.ts';
 import { backoffDelay, sleep } from '../../common/index.ts';
@@ -8,15 +9,17 @@ import { findKafkaError, toLogError } from './errors.ts';
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /**
- * Topic-level configuration for a spec. `max.message.bytes` and `retention.ms` are set only when the spec says
- * so, leaving the broker's defaults (1 MiB, 7 days — the Log's documented defaults) otherwise; `null` retention
- * is Kafka's `-1`, keep forever.
+ * Topic-level configuration for a spec. `max.message.bytes`, `retention.ms` and `retention.bytes` are set only
+ * when the spec says so, leaving the broker's defaults (1 MiB, 7 days, no size limit — the Log's documented
+ * defaults) otherwise; `null` retention is Kafka's `-1`, no limit.
  */
 export function topicConfigs(spec: TopicSpec): { name: string; value: string }[] {
   const configs: { name: string; value: string }[] = [];
   if (spec.maxMessageBytes !== undefined)
     configs.push({ name: 'max.message.bytes', value: String(spec.maxMessageBytes) });
   if (spec.retentionMs !== undefined) configs.push({ name: 'retention.ms', value: String(spec.retentionMs ?? -1) });
+  if (spec.retentionBytes !== undefined)
+    configs.push({ name: 'retention.bytes', value: String(spec.retentionBytes ?? -1) });
   return configs;
 }
 
@@ -40,7 +43,11 @@ function validate(spec: TopicSpec): void {
 }
 
 /**
- * Creates the topics that do not exist yet; existing ones are left untouched (TOPIC_ALREADY_EXISTS is success).
+ * Creates the topics that do not exist yet. An existing topic keeps its partitions and size limit
+ * (TOPIC_ALREADY_EXISTS is success) but takes the retention of its spec, when the spec names one: a release or a
+ * setting that changes a retention policy (the dead-letter topics') applies it to existing installations. That
+ * update is best effort: a broker that refuses it (no ALTER_CONFIGS permission) is reported to `onRetentionError`
+ * and the topic keeps the retention it has.
  * Resolves only once every new partition has a leader: Kafka creates topics asynchronously, and a produce right
  * after creation would otherwise meet a transient "unknown topic".
  */
@@ -49,6 +56,7 @@ export async function createTopics(
   specs: readonly TopicSpec[],
   replicationFactor: number,
   signal: AbortSignal,
+  onRetentionError: (error: unknown, topic: string) => void = () => undefined,
 ): Promise<void> {
   for (const spec of specs) validate(spec);
   await Promise.all(
@@ -59,8 +67,11 @@ export async function createTopics(
           configs: topicConfigs(spec),
         });
       } catch (error) {
-        if (findKafkaError(error, 'apiId', 'TOPIC_ALREADY_EXISTS')) return;
-        throw toLogError(error, `create topic ${spec.name}`, { topic: spec.name });
+        if (!findKafkaError(error, 'apiId', 'TOPIC_ALREADY_EXISTS'))
+          throw toLogError(error, `create topic ${spec.name}`, { topic: spec.name });
+        await updateRetention(admin, spec).catch((failure: unknown) => {
+          onRetentionError(failure, spec.name);
+        });
       }
     }),
   );
@@ -69,6 +80,24 @@ export async function createTopics(
     specs.map((s) => s.name),
     signal,
   );
+}
+
+async function updateRetention(admin: Admin, spec: TopicSpec): Promise<void> {
+  const configs = topicConfigs(spec).filter((c) => c.name.startsWith('retention.'));
+  if (configs.length === 0) return;
+  try {
+    await admin.incrementalAlterConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: spec.name,
+          configs: configs.map((c) => ({ ...c, configOperation: IncrementalAlterConfigOperationTypes.SET })),
+        },
+      ],
+    });
+  } catch (error) {
+    throw toLogError(error, `set the retention of topic ${spec.name}`, { topic: spec.name });
+  }
 }
 
 async function waitForLeaders(admin: Admin, topics: readonly string[], signal: AbortSignal): Promise<void> {
