@@ -3,7 +3,7 @@ import { DEFAULT_MAX_STEPS_PER_DOCUMENT, parseEntsoeDocumentAsync } from '../con
 import type { Component } from '../common/index.ts';
 import type { GridSeriesChunk, RawElectricityMaps, RawEntsoeDocument } from '../contracts/index.ts';
 import { gridCarbonTopic, gridObservationsTopic, rawElectricityMapsTopic, rawEntsoeTopic } from '../contracts/index.ts';
-import type { HandleResult, Log, ProcessorItem, ProcessorReject } from '../log/index.ts';
+import type { HandleResult, Log, ProcessorItem, ProcessorOutput, ProcessorReject } from '../log/index.ts';
 import { createProcessor, output, processorMetrics } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
@@ -85,7 +85,7 @@ export function processRole(deps: ProcessRoleDeps): Component[] {
       const { chunks: carbonOut } = carbon.flush(
         first === undefined ? 'carbon' : `carbon:${first.topic}/${first.partition}/${first.offset}`,
       );
-      return { outputs: [output(gridObservationsTopic, observations), output(gridCarbonTopic, carbonOut)], rejects };
+      return { outputs: [...outputsOf(observations), output(gridCarbonTopic, carbonOut)], rejects };
     },
   });
 
@@ -109,11 +109,22 @@ export function processRole(deps: ProcessRoleDeps): Component[] {
         });
         collect(item, result, observations, rejects);
       }
-      return Promise.resolve({ outputs: [output(gridObservationsTopic, observations)], rejects });
+      return Promise.resolve({ outputs: outputsOf(observations), rejects });
     },
   });
 
   return [entsoe, electricityMaps];
+}
+
+/** Chunks produced per call: each produce is awaited, so a document of 2 M observations is encoded in slices. */
+const CHUNKS_PER_OUTPUT = 20;
+
+function outputsOf(chunks: readonly GridSeriesChunk[]): ProcessorOutput[] {
+  const outputs: ProcessorOutput[] = [];
+  for (let i = 0; i < chunks.length; i += CHUNKS_PER_OUTPUT) {
+    outputs.push(output(gridObservationsTopic, chunks.slice(i, i + CHUNKS_PER_OUTPUT)));
+  }
+  return outputs;
 }
 
 function collect<T extends { id: string; fileName?: string | undefined }>(
