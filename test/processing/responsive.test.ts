@@ -45,6 +45,6 @@ describe('process role: a big document does not hold the event loop', () => {
     );
     const ends = await infra.log.offsets(gridObservationsTopic.name);
     assert.ok(ends.reduce((n, e) => n + e.next, 0) >= 990, 'the observations were produced');
-    assert.ok(maxMs < 1000, `event loop held for ${Math.round(maxMs)} ms at most (bound 1000 ms)`);
+    assert.ok(maxMs < 2000, `event loop held for ${Math.round(maxMs)} ms at most (bound 2000 ms)`);
   });
 });

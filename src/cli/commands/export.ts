@@ -19,7 +19,7 @@ import {
   writeParquet,
 } from '../../storage/index.ts';
 import type { Command, CommandContext, ParsedArgs } from '../command.ts';
-import { EXIT, UsageError, choiceOption, listOption, stringOption } from '../command.ts';
+import { Checkpoint, EXIT, UsageError, choiceOption, listOption, stringOption } from '../command.ts';
 import { commandLogger, withDb } from '../data.ts';
 import { LineWriter } from '../output.ts';
 
@@ -134,7 +134,7 @@ export const exportCommand: Command = {
         },
       );
     } catch (error) {
-      if (error instanceof UsageError) throw error;
+      if (error instanceof UsageError || ctx.signal.aborted) throw error; // a stop is reported by the CLI
       const hint = isRetryable(error)
         ? ' (the database is unreachable or busy; try again)'
         : sqlStateOf(error) === '42P01'
@@ -154,10 +154,12 @@ async function textTo(
 ): Promise<number> {
   const file = out === undefined ? undefined : createWriteStream(out);
   const writer = new LineWriter(file ?? ctx.stdout);
+  const checkpoint = new Checkpoint(ctx.signal);
   let count = 0;
   if (format === 'csv') await writer.line(EXPORT_CSV_HEADER);
   for await (const r of rows) {
     if (!writer.open) break;
+    await checkpoint.pass();
     await writer.line(format === 'csv' ? exportCsvLine(r) : exportJsonLine(r));
     count++;
   }
