@@ -54,7 +54,9 @@ function interrupt(
         clearInterval(poll);
         onOutput();
       }, 20);
-      child.once('close', () => { clearInterval(poll); });
+      child.once('close', () => {
+        clearInterval(poll);
+      });
     }
     child.stderr.on('data', (d: Buffer) => {
       err.push(d);
