@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
+import { configSecrets, loadConfig } from '../../config/index.ts';
 import { METRICS } from '../../contracts/index.ts';
+import { secretScrubber } from '../../observability/index.ts';
 import type { ReferenceData } from '../../reference/index.ts';
 import { loadReference } from '../../reference/index.ts';
 import type { ExportFormat } from '../../storage/index.ts';
@@ -127,7 +129,8 @@ export const exportCommand: Command = {
         ctx,
         { schema: stringOption(args, 'schema') ?? null, logger: commandLogger(ctx) },
         async (db) => {
-          const rows = exportObservations(db, query, { signal: ctx.signal });
+          const scrub = secretScrubber(configSecrets(loadConfig(ctx.env)));
+          const rows = exportObservations(db, query, { signal: ctx.signal, scrub });
           const count = format === 'parquet' ? await parquetTo(rows, out, ctx) : await textTo(rows, format, out, ctx);
           ctx.stderr.write(`exported ${count} observations\n`);
           return EXIT.ok;
