@@ -154,7 +154,7 @@ async function untilStopped(
       return stopExitCode(ctx.signal.reason);
     }
     if ('error' in outcome) {
-      if (!ctx.signal.aborted) throw outcome.error;
+      if (!ctx.signal.aborted || supervised) throw outcome.error;
       // Whatever a command throws once it was asked to stop (an abort, a closed connection) is the stop.
       fail(stopped());
       return stopExitCode(ctx.signal.reason);
