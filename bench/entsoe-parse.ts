@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SaxesParser } from 'saxes';
-import { parseEntsoeDocument } from '../src/connectors/entsoe/index.ts';
+import { parseEntsoeDocument, parseEntsoeDocumentAsync } from '../src/connectors/entsoe/index.ts';
+import { hostileEntsoeDocument } from '../test/helpers/hostile-entsoe.ts';
 import type { Benchmark } from './figure.ts';
 import { figure, interleavedMedians } from './figure.ts';
 
@@ -116,6 +117,38 @@ export const entsoeParseBenchmark: Benchmark = {
         name: 'saxes tokenising only, points/s',
         value: points / (tokenMs / 1000),
       }),
+    );
+    // What giving the event loop a turn every 20 ms costs (the process role and the CLI parse this way).
+    const [cooperativeMs, syncMs] = await interleavedMedians(
+      () => parseEntsoeDocumentAsync(bytes, { maxBytes: 512 * 1024 * 1024 }),
+      () => parseEntsoeDocument(bytes, { maxBytes: 512 * 1024 * 1024 }),
+      5,
+    );
+    emit(
+      figure('entsoe-parse', 'cooperative throughput', mb / (cooperativeMs / 1000), 'MB/s', {
+        name: 'the same parse in one go (no turns of the event loop)',
+        value: mb / (syncMs / 1000),
+      }),
+    );
+    // A few dozen KB that would expand to 150 M steps: refused from the Periods' intervals before expanding.
+    const hostile = hostileEntsoeDocument(150, 1_000_000);
+    const [refuseMs, hostileTokenMs] = await interleavedMedians(
+      () => {
+        const outcome = parseEntsoeDocument(hostile);
+        if (outcome.kind !== 'invalid') throw new Error(`150 M steps not refused: ${outcome.kind}`);
+      },
+      () => tokenizeOnly(hostile),
+      5,
+    );
+    emit(
+      figure(
+        'entsoe-parse',
+        'refusal of a 150 M-step document',
+        refuseMs,
+        'ms',
+        { name: 'saxes tokenising the same bytes', value: hostileTokenMs, lowerIsBetter: true },
+        `${(hostile.byteLength / 1e3).toFixed(0)} KB, 150 Periods of 1 000 000 PT1M steps (before the cap: ~10 s and 2 GB to parse)`,
+      ),
     );
   },
 };

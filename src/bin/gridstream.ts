@@ -3,7 +3,7 @@
  * The `gridstream` entry point: the only place that reads `process.env` and installs signal handlers. It hands the
  * environment to the CLI, which builds a typed config from it.
  */
-import { COMMANDS, runCli } from '../cli/index.ts';
+import { COMMANDS, StopSignal, runCli, stopExitCode } from '../cli/index.ts';
 
 const controller = new AbortController();
 let signals = 0;
@@ -12,9 +12,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     signals++;
     if (signals > 1) {
       process.stderr.write(`gridstream: second ${signal}, exiting now\n`);
-      process.exit(130);
+      process.exit(stopExitCode(new StopSignal(signal)));
     }
-    controller.abort(new Error(`received ${signal}`));
+    controller.abort(new StopSignal(signal));
   });
 }
 
@@ -32,3 +32,6 @@ try {
   );
   process.exitCode = 1;
 }
+
+// Once stopped by a signal, do not wait for work the command gave up on (runCli has already said so): exit.
+if (controller.signal.aborted) setTimeout(() => process.exit(), 200).unref();

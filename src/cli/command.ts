@@ -71,3 +71,46 @@ export function listOption(args: ParsedArgs, name: string): string[] | undefined
         .map((s) => s.trim())
         .filter((s) => s !== '');
 }
+
+/** The reason the entry point aborts `CommandContext.signal` with: which signal asked the command to stop. */
+export class StopSignal extends Error {
+  readonly signalName: 'SIGINT' | 'SIGTERM';
+  constructor(signalName: 'SIGINT' | 'SIGTERM') {
+    super(`received ${signalName}`);
+    this.name = 'StopSignal';
+    this.signalName = signalName;
+  }
+}
+
+/** Exit code of a command stopped by a signal: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
+export function stopExitCode(reason: unknown): number {
+  return reason instanceof StopSignal && reason.signalName === 'SIGTERM' ? 143 : 130;
+}
+
+/** How a stop request is named in messages (`SIGTERM`, or `a stop request` when not from a signal). */
+export function stopName(reason: unknown): string {
+  return reason instanceof StopSignal ? reason.signalName : 'a stop request';
+}
+
+/**
+ * Lets a long loop (printing millions of rows, reading a big document) give the event loop a turn every `sliceMs`
+ * of work — writes to a pipe are synchronous on Linux, so `await out.line()` alone never lets a signal in — and
+ * stop once `signal` is aborted (throwing its reason).
+ */
+export class Checkpoint {
+  readonly #signal: AbortSignal;
+  readonly #sliceMs: number;
+  #sliceStart = performance.now();
+
+  constructor(signal: AbortSignal, sliceMs = 20) {
+    this.#signal = signal;
+    this.#sliceMs = sliceMs;
+  }
+
+  async pass(): Promise<void> {
+    if (performance.now() - this.#sliceStart < this.#sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.#signal.throwIfAborted();
+    this.#sliceStart = performance.now();
+  }
+}

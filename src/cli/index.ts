@@ -13,7 +13,7 @@ import { LOG_COMMANDS } from './commands/log.ts';
 import { openBackfillRuntime } from '../runtime/index.ts';
 
 export { runCli } from './run-cli.ts';
-export { type Command, type CommandContext, EXIT, UsageError } from './command.ts';
+export { type Command, type CommandContext, EXIT, UsageError, StopSignal, stopExitCode } from './command.ts';
 
 /** Every `gridstream` command, in help order. */
 export const COMMANDS: readonly Command[] = [

@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { codedError, errorCode, errorMessage, isRetryable } from '../common/index.ts';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../config/index.ts';
+import type { Config } from '../config/index.ts';
 import type { Command, CommandContext } from './command.ts';
-import { EXIT, UsageError } from './command.ts';
+import { EXIT, UsageError, stopExitCode, stopName } from './command.ts';
 import { ownsDataDir, runInInstance } from './instance.ts';
 
 const PROGRAM = 'gridstream';
@@ -73,14 +74,16 @@ export async function runCli(
       fail(`${PROGRAM} ${command.name}: does not run through a running instance`);
       return EXIT.usage;
     }
-    if (command.usesData === true && ctx.instance === undefined) {
-      const config = loadConfig(ctx.env);
-      if (ownsDataDir(config)) {
-        const code = await runInInstance(config, rest, ctx);
-        if (code !== undefined) return code;
+    return await untilStopped(command, ctx, fail, async () => {
+      if (command.usesData === true && ctx.instance === undefined) {
+        const config = loadConfig(ctx.env);
+        if (ownsDataDir(config)) {
+          const code = await runInInstance(config, rest, ctx);
+          if (code !== undefined) return code;
+        }
       }
-    }
-    return await command.run({ ...ctx, commands }, parsed);
+      return await command.run({ ...ctx, commands }, parsed);
+    });
   } catch (error) {
     if (error instanceof UsageError) {
       fail(`${PROGRAM} ${command.name}: ${error.message}\nusage: ${PROGRAM} ${command.usage}`);
@@ -105,6 +108,76 @@ export async function runCli(
     }
     throw error;
   }
+}
+
+/** Commands that stop their own components within `GRIDSTREAM_SHUTDOWN_GRACE_MS` and choose their exit code. */
+const SUPERVISED = new Set(['start', 'run']);
+/** How long any other command may take to stop once asked before the CLI gives up on it. */
+export const CLI_STOP_GRACE_MS = 1500;
+
+/**
+ * Runs a command so that SIGTERM/SIGINT (`ctx.signal`) always ends it: a command that stops (returns or throws)
+ * after the signal exits 130/143 with one line saying so; one that has not stopped `CLI_STOP_GRACE_MS` later is
+ * given up on (the entry point then exits the process). `start` and `run` stop their components within
+ * GRIDSTREAM_SHUTDOWN_GRACE_MS and keep their own exit code; they are given up on 5 s after that.
+ */
+async function untilStopped(
+  command: Command,
+  ctx: CommandContext,
+  fail: (text: string) => void,
+  run: () => Promise<number>,
+): Promise<number> {
+  const supervised = SUPERVISED.has(command.name);
+  const graceMs = supervised ? shutdownGraceOf(ctx) + 5000 : CLI_STOP_GRACE_MS;
+  const stopped = (): string => `${PROGRAM} ${command.name}: stopped by ${stopName(ctx.signal.reason)}`;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const late = new Promise<{ late: true }>((resolve) => {
+    onAbort = () => {
+      timer = setTimeout(() => {
+        resolve({ late: true });
+      }, graceMs);
+    };
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const outcome = await Promise.race([
+      run().then(
+        (code) => ({ code }),
+        (error: unknown) => ({ error }),
+      ),
+      late,
+    ]);
+    if ('late' in outcome) {
+      fail(`${stopped()} (it did not finish stopping within ${graceMs} ms; exiting)`);
+      return stopExitCode(ctx.signal.reason);
+    }
+    if ('error' in outcome) {
+      if (!ctx.signal.aborted || supervised) throw outcome.error;
+      // Whatever a command throws once it was asked to stop (an abort, a closed connection) is the stop.
+      fail(stopped());
+      return stopExitCode(ctx.signal.reason);
+    }
+    if (ctx.signal.aborted && !supervised) {
+      fail(stopped());
+      return stopExitCode(ctx.signal.reason);
+    }
+    return outcome.code;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function shutdownGraceOf(ctx: CommandContext): number {
+  let config: Config;
+  try {
+    config = loadConfig(ctx.env);
+  } catch {
+    return 30_000;
+  }
+  return config.shutdownGraceMs;
 }
 
 function findCommand(argv: readonly string[], commands: readonly Command[]): Command | undefined {

@@ -125,6 +125,10 @@ export const ERROR_CODES = {
   'entsoe.unsupported_encoding': code(false, 'A text encoding gridstream does not read.', 'unsupported_encoding'),
   'entsoe.malformed_xml': code(false, 'XML that does not parse.', 'malformed_xml'),
   'entsoe.doctype_refused': code(false, 'A DOCTYPE (refused: entity expansion attacks).', 'doctype_refused'),
+  'entsoe.too_many_steps': code(
+    false,
+    'A document whose Periods expand to more steps (or quarter hours) than ENTSOE_MAX_STEPS_PER_DOCUMENT; refused before expanding.',
+  ),
   'entsoe.http_error': code(false, 'An HTTP status the service should not answer (retryable for 5xx).', 'http_error'),
   'entsoe.unauthorized': code(false, 'The security token is refused.', 'unauthorized'),
   'entsoe.rate_limited': code(true, 'The service asks to slow down.', 'rate_limited'),
@@ -178,6 +182,10 @@ export const ERROR_CODES = {
     'invalid_interval',
   ),
   'processing.period_too_long': code(false, 'A period longer than gridstream expands.', 'period_too_long'),
+  'processing.too_many_steps': code(
+    false,
+    'A whole document refused: its Periods expand to more steps (or quarter hours) than ENTSOE_MAX_STEPS_PER_DOCUMENT, or one series spans more quarter hours than that.',
+  ),
   'processing.unsupported_curve_type': code(false, 'A curve type gridstream does not read.', 'unsupported_curve_type'),
   'processing.unsupported_document': code(false, 'A document type gridstream does not model.', 'unsupported_document'),
 

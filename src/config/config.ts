@@ -69,6 +69,8 @@ export interface Config {
     readonly token: Secret | null;
     /** `ENTSOE_BASE_URL`. @default `https://web-api.tp.entsoe.eu/api` */
     readonly baseUrl: string;
+    /** `ENTSOE_MAX_STEPS_PER_DOCUMENT`: steps (or quarter hours) one document may expand to. @default 2 000 000 */
+    readonly maxStepsPerDocument: number;
   };
   readonly electricityMaps: {
     /** `ELECTRICITYMAPS_TOKEN`. */
@@ -365,6 +367,14 @@ export const VARIABLES = {
     shown: 'https://web-api.tp.entsoe.eu/api',
     description: 'ENTSO-E API base URL (a mirror or a test server).',
   }),
+  entsoeMaxStepsPerDocument: variable({
+    name: 'ENTSOE_MAX_STEPS_PER_DOCUMENT',
+    schema: z.coerce.number({ message: 'expected a number' }).int('expected a whole number').min(1).max(100_000_000),
+    fallback: 2_000_000,
+    shown: '2000000',
+    description:
+      'Most steps (or quarter hours, whichever is more) an ENTSO-E document may expand to, counted from its Periods before expanding; a bigger one is dead-lettered as `processing.too_many_steps`.',
+  }),
   electricityMapsToken: secret('ELECTRICITYMAPS_TOKEN', token, 'disabled', 'Electricity Maps API token.'),
   electricityMapsTokensFile: variable<string | null>({
     name: 'ELECTRICITYMAPS_TOKENS_FILE',
@@ -431,7 +441,11 @@ export function loadConfig(env: Env): Config {
     logOnCorruption: read(V.logOnCorruption),
     dlqRetentionBytes: read(V.dlqRetentionBytes),
     dlqRetentionMs: read(V.dlqRetentionMs),
-    entsoe: { token: read(V.entsoeToken), baseUrl: read(V.entsoeBaseUrl) },
+    entsoe: {
+      token: read(V.entsoeToken),
+      baseUrl: read(V.entsoeBaseUrl),
+      maxStepsPerDocument: read(V.entsoeMaxStepsPerDocument),
+    },
     electricityMaps: { token: read(V.electricityMapsToken), baseUrl: read(V.electricityMapsBaseUrl) },
   };
   if (problems.length > 0) throw new ConfigError(problems);

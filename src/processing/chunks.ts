@@ -1,4 +1,6 @@
 import type { GridSeriesChunk, Metric, ObservationPoint, Source, Unit } from '../contracts/index.ts';
+import type { Steps } from '../connectors/entsoe/index.ts';
+import { runSync } from '../connectors/entsoe/index.ts';
 import { SLOT_MS } from '../time/index.ts';
 import type { SlotSeries } from './slot-series.ts';
 import { flagList } from './slot-series.ts';
@@ -24,6 +26,11 @@ export interface ChunkHeader {
 
 /** Cuts the present slots of a series into chunks of at most {@link MAX_POINTS_PER_CHUNK} points, in time order. */
 export function chunksOf(header: ChunkHeader, series: SlotSeries): GridSeriesChunk[] {
+  return runSync(chunkSteps(header, series));
+}
+
+/** {@link chunksOf} as {@link Steps}: pauses after every chunk. */
+export function* chunkSteps(header: ChunkHeader, series: SlotSeries): Steps<GridSeriesChunk[]> {
   const chunks: GridSeriesChunk[] = [];
   let points: ObservationPoint[] = [];
   const flush = (): void => {
@@ -41,7 +48,10 @@ export function chunksOf(header: ChunkHeader, series: SlotSeries): GridSeriesChu
     const t = slotIso(series.firstSlot + i * SLOT_MS);
     const v = series.values[i] ?? 0;
     points.push(f === undefined ? { t, v } : { t, v, f: [...f] });
-    if (points.length === MAX_POINTS_PER_CHUNK) flush();
+    if (points.length === MAX_POINTS_PER_CHUNK) {
+      flush();
+      yield;
+    } else if ((i & 0xffff) === 0xffff) yield; // long empty stretches
   }
   flush();
   return chunks;

@@ -13,7 +13,15 @@ export interface ElectricityMapsContext {
   readonly documentId: string;
   /** When the response was fetched (UTC ISO): the issue time of what it says. */
   readonly issuedAt?: string;
+  /** Most quarter hours one series may span (gaps included); past it the series is rejected. @default 2 000 000 */
+  readonly maxSlots?: number;
 }
+
+/** Hours outside this range are not Electricity Maps data but a damaged answer (`processing.invalid_interval`). */
+const EARLIEST_HOUR = Date.UTC(2000, 0, 1);
+const LATEST_HOUR = Date.UTC(2100, 0, 1);
+/** A production mode as Electricity Maps names them (`nuclear`, `hydro discharge`), before spaces become `_`. */
+const MODE = /^[a-z][a-z_ ]*$/;
 
 interface Draft {
   readonly header: ChunkHeader;
@@ -115,11 +123,34 @@ export function observationsFromElectricityMaps(
     return found;
   };
 
+  /** The hour of an entry, or `undefined` (rejected with its values) when it is not a plausible hour. */
+  const hourOf = (datetime: string, values: number): number | undefined => {
+    const t = Date.parse(datetime);
+    if (Number.isFinite(t) && t >= EARLIEST_HOUR && t < LATEST_HOUR && t % SLOT_MS === 0) return t;
+    stepsRejected += values;
+    rejects.push({
+      code: 'processing.invalid_interval',
+      message: `datetime ${JSON.stringify(datetime.slice(0, 40))} is not a quarter hour between 2000 and 2100`,
+      position: { zone: outcome.zone, datetime: datetime.slice(0, 40) },
+    });
+    return undefined;
+  };
+
   if (outcome.kind === 'power_breakdown') {
     for (const e of outcome.entries) {
-      const t = Date.parse(e.datetime);
+      const t = hourOf(e.datetime, entrySteps(e));
+      if (t === undefined) continue;
       const est = e.isEstimated === true;
       for (const [mode, mw] of Object.entries(e.powerProductionBreakdown)) {
+        if (!MODE.test(mode)) {
+          if (mw !== null) stepsRejected++;
+          rejects.push({
+            code: 'processing.unknown_production_type',
+            message: `unknown Electricity Maps production mode ${JSON.stringify(mode.slice(0, 40))}`,
+            position: { zone: outcome.zone, datetime: e.datetime, mode: mode.slice(0, 40) },
+          });
+          continue;
+        }
         add('generation_actual', 'MW', t, mw, est, { productionType: mode.replaceAll(' ', '_') });
       }
       for (const [key, mw] of Object.entries(e.powerImportBreakdown ?? {})) {
@@ -135,7 +166,12 @@ export function observationsFromElectricityMaps(
     }
   } else {
     for (const e of outcome.entries) {
-      const t = Date.parse(e.datetime);
+      const t = hourOf(
+        e.datetime,
+        (e.carbonIntensity === null ? 0 : 1) +
+          (e.fossilFreePercentage === null || e.fossilFreePercentage === undefined ? 0 : 1),
+      );
+      if (t === undefined) continue;
       const est = e.isEstimated === true;
       add('carbon_intensity_consumption', 'gCO2eq/kWh', t, e.carbonIntensity, est, {
         factors: e.emissionFactorType ?? 'lifecycle',
@@ -145,11 +181,26 @@ export function observationsFromElectricityMaps(
   }
 
   const chunks: GridSeriesChunk[] = [];
+  const maxSlots = ctx.maxSlots ?? 2_000_000;
   for (const draft of drafts.values()) {
-    const first = Math.min(...draft.values.map((x) => x.t));
-    const last = Math.max(...draft.values.map((x) => x.t)) + HOUR_MS;
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const x of draft.values) {
+      first = Math.min(first, x.t);
+      last = Math.max(last, x.t + HOUR_MS);
+    }
     const firstSlot = Math.floor(first / SLOT_MS) * SLOT_MS;
-    const slots = new SlotSeries(firstSlot, Math.ceil((last - firstSlot) / SLOT_MS));
+    const count = Math.ceil((last - firstSlot) / SLOT_MS);
+    if (count > maxSlots) {
+      stepsRejected += draft.values.length;
+      rejects.push({
+        code: 'processing.too_many_steps',
+        message: `series ${draft.header.zone} ${draft.header.metric} spans ${count} quarter hours, more than ${maxSlots}`,
+        position: { zone: draft.header.zone, metric: draft.header.metric },
+      });
+      continue;
+    }
+    const slots = new SlotSeries(firstSlot, count);
     for (const x of draft.values) {
       slots.addStep(
         x.t,
@@ -163,6 +214,17 @@ export function observationsFromElectricityMaps(
     chunks.push(...chunksOf(draft.header, slots.finish('intensive')));
   }
   return done(chunks, stepsIn, stepsRejected);
+}
+
+/** Source values of one power-breakdown entry. */
+function entrySteps(e: Extract<ElectricityMapsOutcome, { kind: 'power_breakdown' }>['entries'][number]): number {
+  let n = 0;
+  for (const r of [e.powerProductionBreakdown, e.powerImportBreakdown, e.powerExportBreakdown]) {
+    for (const v of Object.values(r ?? {})) if (v !== null) n++;
+  }
+  if (e.renewablePercentage !== null && e.renewablePercentage !== undefined) n++;
+  if (e.fossilFreePercentage !== null && e.fossilFreePercentage !== undefined) n++;
+  return n;
 }
 
 /** Source values in a response: every non-null number the conversion looks at. */

@@ -1,10 +1,11 @@
 import type { EntsoeParseOutcome, EntsoeReject, EntsoeSeries } from '../connectors/entsoe/index.ts';
-import { stepStart } from '../connectors/entsoe/index.ts';
+import type { CooperativeOptions, Steps } from '../connectors/entsoe/index.ts';
+import { DEFAULT_MAX_STEPS_PER_DOCUMENT, runCooperatively, runSync, stepStart } from '../connectors/entsoe/index.ts';
 import type { EntsoeRequest, GridSeriesChunk, Unit } from '../contracts/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import { SLOT_MS, formatUtc, parseResolution } from '../time/index.ts';
 import type { ChunkHeader } from './chunks.ts';
-import { chunksOf } from './chunks.ts';
+import { chunkSteps } from './chunks.ts';
 import type { ProcessingReject } from './errors.ts';
 import type { MetricRule } from './metric-registry.ts';
 import { matchMetric } from './metric-registry.ts';
@@ -37,7 +38,15 @@ export interface EntsoeProcessingContext {
   readonly request?: EntsoeRequest | null;
   /** When the document was fetched (UTC ISO): its issue time when it carries no `createdDateTime`. */
   readonly receivedAt?: string;
+  /**
+   * Most quarter hours one series (zone, metric, type…) may span, gaps between its Periods included: past it the
+   * series is rejected (`processing.too_many_steps`) instead of allocating its grid. @default 2 000 000
+   */
+  readonly maxSlots?: number;
 }
+
+/** Steps between two checkpoints of the cooperative processing. */
+const CHECKPOINT_STEPS = 16_384;
 
 interface KeyGroup {
   readonly header: ChunkHeader;
@@ -53,6 +62,26 @@ interface KeyGroup {
  * while the rest of the document goes through.
  */
 export function observationsFromEntsoe(outcome: EntsoeParseOutcome, ctx: EntsoeProcessingContext): ProcessingResult {
+  return runSync(entsoeObservationSteps(outcome, ctx));
+}
+
+/**
+ * {@link observationsFromEntsoe} that gives the event loop a turn every few milliseconds of work and stops when
+ * `options.signal` is aborted (rejecting with its reason).
+ */
+export function observationsFromEntsoeAsync(
+  outcome: EntsoeParseOutcome,
+  ctx: EntsoeProcessingContext,
+  options: CooperativeOptions = {},
+): Promise<ProcessingResult> {
+  return runCooperatively(entsoeObservationSteps(outcome, ctx), options);
+}
+
+/** {@link observationsFromEntsoe} as {@link Steps}. */
+export function* entsoeObservationSteps(
+  outcome: EntsoeParseOutcome,
+  ctx: EntsoeProcessingContext,
+): Steps<ProcessingResult> {
   const rejects: ProcessingReject[] = [];
   const empty = (stepsRejected = 0): ProcessingResult => ({
     chunks: [],
@@ -70,6 +99,14 @@ export function observationsFromEntsoe(outcome: EntsoeParseOutcome, ctx: EntsoeP
       });
       return empty();
     case 'invalid':
+      if (outcome.error.code === 'entsoe.too_many_steps') {
+        rejects.push({
+          code: 'processing.too_many_steps',
+          message: outcome.error.message,
+          position: { document: ctx.fallbackDocumentId, ...numbersOf(outcome.error.details) },
+        });
+        return empty();
+      }
       rejects.push({
         code: 'processing.invalid_document',
         message: `${outcome.error.code}: ${outcome.error.message}`,
@@ -109,14 +146,32 @@ export function observationsFromEntsoe(outcome: EntsoeParseOutcome, ctx: EntsoeP
   const chunks: GridSeriesChunk[] = [];
   let overlaps = 0;
   let observations = 0;
+  const maxSlots = ctx.maxSlots ?? DEFAULT_MAX_STEPS_PER_DOCUMENT;
   for (const group of groups.values()) {
-    const slots = standardise(group);
+    const span = spanOf(group);
+    if (span.count > maxSlots) {
+      const first = group.series[0];
+      rejects.push({
+        code: 'processing.too_many_steps',
+        message: `series ${group.header.zone} ${group.header.metric} spans ${span.count} quarter hours, more than ${maxSlots}`,
+        position: {
+          documentIndex: first?.document.index ?? null,
+          seriesIndex: first?.index ?? null,
+          zone: group.header.zone,
+          metric: group.header.metric,
+        },
+      });
+      const steps = group.series.reduce((n, s) => n + s.periods.reduce((m, p) => m + p.positions.length, 0), 0);
+      stepsRejected += steps;
+      continue;
+    }
+    const slots = yield* standardise(group, span);
     overlaps += slots.overlaps;
     const header = {
       ...group.header,
       attributes: { ...group.header.attributes, sourceResolution: [...group.resolutions].join(',') },
     };
-    for (const chunk of chunksOf(header, slots)) {
+    for (const chunk of yield* chunkSteps(header, slots)) {
       observations += chunk.points.length;
       chunks.push(chunk);
     }
@@ -222,8 +277,8 @@ function headerOf(series: EntsoeSeries, mapped: MappedSeries, ctx: EntsoeProcess
   };
 }
 
-/** All series of one key on one dense slot grid. */
-function standardise(group: KeyGroup): SlotSeries {
+/** The dense slot grid that holds every Period of a group. */
+function spanOf(group: KeyGroup): { firstSlot: number; count: number } {
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   for (const s of group.series) {
@@ -232,9 +287,15 @@ function standardise(group: KeyGroup): SlotSeries {
       last = Math.max(last, p.end);
     }
   }
+  if (first > last) return { firstSlot: 0, count: 0 };
   const firstSlot = Math.floor(first / SLOT_MS) * SLOT_MS;
-  const count = Math.max(0, Math.ceil((last - firstSlot) / SLOT_MS));
-  const slots = new SlotSeries(firstSlot, count);
+  return { firstSlot, count: Math.max(0, Math.ceil((last - firstSlot) / SLOT_MS)) };
+}
+
+/** All series of one key on one dense slot grid. */
+function* standardise(group: KeyGroup, span: { firstSlot: number; count: number }): Steps<SlotSeries> {
+  const slots = new SlotSeries(span.firstSlot, span.count);
+  let sinceCheckpoint = 0;
   for (const s of group.series) {
     const revision = s.document.revision ?? 0;
     for (const p of s.periods) {
@@ -253,6 +314,10 @@ function standardise(group: KeyGroup): SlotSeries {
           isFilled ? FLAG_BITS.filled : 0,
           isFilled ? filledRank : givenRank,
         );
+        if (++sinceCheckpoint === CHECKPOINT_STEPS) {
+          sinceCheckpoint = 0;
+          yield;
+        }
       }
     }
   }
@@ -276,4 +341,10 @@ function fromParseReject(r: EntsoeReject): ProcessingReject {
 function lineOf(details: Readonly<Record<string, unknown>>): Record<string, number> {
   const line = details['line'];
   return typeof line === 'number' ? { line } : {};
+}
+
+function numbersOf(details: Readonly<Record<string, unknown>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(details)) if (typeof v === 'number') out[k] = v;
+  return out;
 }

@@ -17,6 +17,7 @@ export const PROCESSING_REJECT_CODES = [
   'processing.invalid_resolution',
   'processing.invalid_interval',
   'processing.period_too_long',
+  'processing.too_many_steps',
   'processing.unsupported_curve_type',
   'processing.unsupported_document',
 ] as const satisfies readonly ErrorCode[];

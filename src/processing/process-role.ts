@@ -1,16 +1,16 @@
 import { parseElectricityMaps } from '../connectors/electricitymaps/index.ts';
-import { parseEntsoeDocument } from '../connectors/entsoe/index.ts';
+import { DEFAULT_MAX_STEPS_PER_DOCUMENT, parseEntsoeDocumentAsync } from '../connectors/entsoe/index.ts';
 import type { Component } from '../common/index.ts';
 import type { GridSeriesChunk, RawElectricityMaps, RawEntsoeDocument } from '../contracts/index.ts';
 import { gridCarbonTopic, gridObservationsTopic, rawElectricityMapsTopic, rawEntsoeTopic } from '../contracts/index.ts';
-import type { HandleResult, Log, ProcessorItem, ProcessorReject } from '../log/index.ts';
+import type { HandleResult, Log, ProcessorItem, ProcessorOutput, ProcessorReject } from '../log/index.ts';
 import { createProcessor, output, processorMetrics } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import { CarbonWindow } from './carbon/carbon-window.ts';
 import { observationsFromElectricityMaps } from './electricitymaps-observations.ts';
 import type { ProcessingResult } from './entsoe-observations.ts';
-import { observationsFromEntsoe } from './entsoe-observations.ts';
+import { observationsFromEntsoeAsync } from './entsoe-observations.ts';
 
 /** Consumer group of the process role's processors (one per input topic). */
 export const PROCESS_GROUPS = {
@@ -26,6 +26,8 @@ export interface ProcessRoleDeps {
   readonly reference: ReferenceData;
   /** Scrubs secrets out of dead-letter messages. */
   readonly scrub: (text: string) => string;
+  /** The settings the role reads (the runtime's `Config`). @default a document expands to at most 2 000 000 steps */
+  readonly config?: { readonly entsoe: { readonly maxStepsPerDocument: number } };
 }
 
 /**
@@ -35,6 +37,7 @@ export interface ProcessRoleDeps {
  */
 export function processRole(deps: ProcessRoleDeps): Component[] {
   const { log, logger, reference, metrics, scrub } = deps;
+  const maxSteps = deps.config?.entsoe.maxStepsPerDocument ?? DEFAULT_MAX_STEPS_PER_DOCUMENT;
   const carbon = new CarbonWindow(reference);
   let bootstrapped = false;
 
@@ -56,13 +59,25 @@ export function processRole(deps: ProcessRoleDeps): Component[] {
       }
       const observations: GridSeriesChunk[] = [];
       const rejects: ProcessorReject[] = [];
+      // Cooperatively: a document of millions of steps gives the event loop a turn every few milliseconds (the
+      // embedded process answers HTTP meanwhile) and stops when the processor's signal aborts.
+      const cooperative = { signal: ctx.signal };
       for (const item of items) {
-        const result = observationsFromEntsoe(parseEntsoeDocument(item.value.body), {
-          reference,
-          fallbackDocumentId: item.value.fileName ?? item.value.id,
-          request: item.value.request,
-          receivedAt: item.value.fetchedAt,
+        const parsed = await parseEntsoeDocumentAsync(item.value.body, {
+          ...cooperative,
+          maxStepsPerDocument: maxSteps,
         });
+        const result = await observationsFromEntsoeAsync(
+          parsed,
+          {
+            reference,
+            fallbackDocumentId: item.value.fileName ?? item.value.id,
+            request: item.value.request,
+            receivedAt: item.value.fetchedAt,
+            maxSlots: maxSteps,
+          },
+          cooperative,
+        );
         collect(item, result, observations, rejects);
         carbon.add(result.chunks);
       }
@@ -70,7 +85,7 @@ export function processRole(deps: ProcessRoleDeps): Component[] {
       const { chunks: carbonOut } = carbon.flush(
         first === undefined ? 'carbon' : `carbon:${first.topic}/${first.partition}/${first.offset}`,
       );
-      return { outputs: [output(gridObservationsTopic, observations), output(gridCarbonTopic, carbonOut)], rejects };
+      return { outputs: [...outputsOf(observations), output(gridCarbonTopic, carbonOut)], rejects };
     },
   });
 
@@ -94,11 +109,22 @@ export function processRole(deps: ProcessRoleDeps): Component[] {
         });
         collect(item, result, observations, rejects);
       }
-      return Promise.resolve({ outputs: [output(gridObservationsTopic, observations)], rejects });
+      return Promise.resolve({ outputs: outputsOf(observations), rejects });
     },
   });
 
   return [entsoe, electricityMaps];
+}
+
+/** Chunks produced per call: each produce is awaited, so a document of 2 M observations is encoded in slices. */
+const CHUNKS_PER_OUTPUT = 20;
+
+function outputsOf(chunks: readonly GridSeriesChunk[]): ProcessorOutput[] {
+  const outputs: ProcessorOutput[] = [];
+  for (let i = 0; i < chunks.length; i += CHUNKS_PER_OUTPUT) {
+    outputs.push(output(gridObservationsTopic, chunks.slice(i, i + CHUNKS_PER_OUTPUT)));
+  }
+  return outputs;
 }
 
 function collect<T extends { id: string; fileName?: string | undefined }>(

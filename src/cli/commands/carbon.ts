@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
-import { CARBON_CSV_HEADER, CarbonState, carbonCsvRow, processFileBody, slotIso } from '../../processing/index.ts';
+import { loadConfig } from '../../config/index.ts';
+import { CARBON_CSV_HEADER, CarbonState, carbonCsvRow, processFileBodyAsync, slotIso } from '../../processing/index.ts';
 import { loadReference } from '../../reference/index.ts';
 import type { Command } from '../command.ts';
-import { EXIT, choiceOption } from '../command.ts';
+import { Checkpoint, EXIT, choiceOption } from '../command.ts';
 import { LineWriter } from '../output.ts';
 import { readInput, reportRejects } from './process.ts';
 
@@ -22,19 +23,28 @@ export const carbonCommand: Command = {
   async run(ctx, args) {
     const format = choiceOption(args, 'format', ['csv', 'ndjson'] as const, 'csv');
     const reference = loadReference();
+    const { maxStepsPerDocument } = loadConfig(ctx.env).entsoe;
     const state = new CarbonState(reference);
+    const checkpoint = new Checkpoint(ctx.signal);
     let failed = false;
     for (const file of args.positionals) {
       const body = await readInput(ctx, file);
       if (body === undefined) return EXIT.usage;
-      const result = processFileBody(body, basename(file), reference);
-      for (const chunk of result.chunks) state.add(chunk);
+      const result = await processFileBodyAsync(body, basename(file), reference, {
+        signal: ctx.signal,
+        maxStepsPerDocument,
+      });
+      for (const chunk of result.chunks) {
+        state.add(chunk);
+        await checkpoint.pass();
+      }
       failed = reportRejects(ctx, file, result.rejects) || failed;
     }
     const out = new LineWriter(ctx.stdout);
     if (format === 'csv') await out.line(CARBON_CSV_HEADER);
     for (const r of state.compute()) {
       if (!out.open) break;
+      await checkpoint.pass();
       await out.line(format === 'csv' ? carbonCsvRow(r) : JSON.stringify({ ...r, slot: slotIso(r.slot) }));
     }
     await out.flush();

@@ -5,10 +5,11 @@ import {
   entsoeCsvRow,
   entsoeJsonRow,
   entsoeSteps,
-  parseEntsoeDocument,
+  parseEntsoeDocumentAsync,
 } from '../../connectors/entsoe/index.ts';
+import { loadConfig } from '../../config/index.ts';
 import type { Command } from '../command.ts';
-import { EXIT, choiceOption } from '../command.ts';
+import { Checkpoint, EXIT, choiceOption } from '../command.ts';
 import { LineWriter } from '../output.ts';
 
 export const entsoeParseCommand: Command = {
@@ -22,12 +23,14 @@ export const entsoeParseCommand: Command = {
     'An acknowledgement ("no matching data") prints no rows, its reason on stderr, and exits 0.',
     'A document type gridstream does not model prints its type on stderr and exits 0.',
     'Rejected points or periods are reported on stderr (the rest is printed) and exit 1.',
-    'An unreadable body (HTML, not XML, malformed, DOCTYPE, too large) exits 2.',
+    'An unreadable body (HTML, not XML, malformed, DOCTYPE, too large, more steps than',
+    'ENTSOE_MAX_STEPS_PER_DOCUMENT) exits 2. SIGTERM/SIGINT stop it at once (exit 143/130).',
   ].join('\n'),
   options: { format: { type: 'string', short: 'f' } },
   positionals: [1, 1],
   async run(ctx, args) {
     const format = choiceOption(args, 'format', ['csv', 'ndjson'] as const, 'csv');
+    const { maxStepsPerDocument } = loadConfig(ctx.env).entsoe;
     const file = resolve(ctx.cwd, args.positionals[0] ?? '');
     let body: Buffer;
     try {
@@ -38,7 +41,7 @@ export const entsoeParseCommand: Command = {
       );
       return EXIT.usage;
     }
-    const outcome = parseEntsoeDocument(body);
+    const outcome = await parseEntsoeDocumentAsync(body, { signal: ctx.signal, maxStepsPerDocument });
     switch (outcome.kind) {
       case 'invalid':
         ctx.stderr.write(`gridstream entsoe parse: ${file}: ${outcome.error.code}: ${outcome.error.message}\n`);
@@ -53,9 +56,11 @@ export const entsoeParseCommand: Command = {
         return EXIT.ok;
       case 'series': {
         const out = new LineWriter(ctx.stdout);
+        const checkpoint = new Checkpoint(ctx.signal);
         if (format === 'csv') await out.line(ENTSOE_CSV_HEADER);
         for (const [s, p, step] of entsoeSteps(outcome.series)) {
           if (!out.open) break;
+          await checkpoint.pass();
           await out.line(format === 'csv' ? entsoeCsvRow(s, p, step) : JSON.stringify(entsoeJsonRow(s, p, step)));
         }
         await out.flush();

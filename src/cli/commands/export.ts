@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
+import { configSecrets, loadConfig } from '../../config/index.ts';
 import { METRICS } from '../../contracts/index.ts';
+import { secretScrubber } from '../../observability/index.ts';
 import type { ReferenceData } from '../../reference/index.ts';
 import { loadReference } from '../../reference/index.ts';
 import type { ExportFormat } from '../../storage/index.ts';
@@ -19,7 +21,7 @@ import {
   writeParquet,
 } from '../../storage/index.ts';
 import type { Command, CommandContext, ParsedArgs } from '../command.ts';
-import { EXIT, UsageError, choiceOption, listOption, stringOption } from '../command.ts';
+import { Checkpoint, EXIT, UsageError, choiceOption, listOption, stringOption } from '../command.ts';
 import { commandLogger, withDb } from '../data.ts';
 import { LineWriter } from '../output.ts';
 
@@ -127,14 +129,15 @@ export const exportCommand: Command = {
         ctx,
         { schema: stringOption(args, 'schema') ?? null, logger: commandLogger(ctx) },
         async (db) => {
-          const rows = exportObservations(db, query, { signal: ctx.signal });
+          const scrub = secretScrubber(configSecrets(loadConfig(ctx.env)));
+          const rows = exportObservations(db, query, { signal: ctx.signal, scrub });
           const count = format === 'parquet' ? await parquetTo(rows, out, ctx) : await textTo(rows, format, out, ctx);
           ctx.stderr.write(`exported ${count} observations\n`);
           return EXIT.ok;
         },
       );
     } catch (error) {
-      if (error instanceof UsageError) throw error;
+      if (error instanceof UsageError || ctx.signal.aborted) throw error; // a stop is reported by the CLI
       const hint = isRetryable(error)
         ? ' (the database is unreachable or busy; try again)'
         : sqlStateOf(error) === '42P01'
@@ -154,10 +157,12 @@ async function textTo(
 ): Promise<number> {
   const file = out === undefined ? undefined : createWriteStream(out);
   const writer = new LineWriter(file ?? ctx.stdout);
+  const checkpoint = new Checkpoint(ctx.signal);
   let count = 0;
   if (format === 'csv') await writer.line(EXPORT_CSV_HEADER);
   for await (const r of rows) {
     if (!writer.open) break;
+    await checkpoint.pass();
     await writer.line(format === 'csv' ? exportCsvLine(r) : exportJsonLine(r));
     count++;
   }

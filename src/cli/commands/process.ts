@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { csvField } from '../../common/index.ts';
 import type { GridSeriesChunk } from '../../contracts/index.ts';
-import { processFileBody } from '../../processing/index.ts';
+import { loadConfig } from '../../config/index.ts';
+import { processFileBodyAsync } from '../../processing/index.ts';
 import type { ProcessingReject } from '../../processing/index.ts';
 import { loadReference } from '../../reference/index.ts';
 import type { Command, CommandContext } from '../command.ts';
-import { EXIT, choiceOption } from '../command.ts';
+import { Checkpoint, EXIT, choiceOption } from '../command.ts';
 import { LineWriter } from '../output.ts';
 
 /** The CSV header of `gridstream process`. */
@@ -23,22 +24,29 @@ export const processCommand: Command = {
     `  ${OBSERVATION_CSV_HEADER}`,
     'Rejected parts (unknown areas, unmodelled document types…) are reported on stderr with their source',
     'position; everything else is printed. Exit 0 when nothing was rejected (documents gridstream does not',
-    'model only warn), 1 when something was, 2 when a file cannot be read.',
+    'model only warn), 1 when something was, 2 when a file cannot be read; 143/130 when stopped by',
+    'SIGTERM/SIGINT (at once, also in the middle of a big document).',
   ].join('\n'),
   options: { format: { type: 'string', short: 'f' } },
   positionals: [1, Number.MAX_SAFE_INTEGER],
   async run(ctx, args) {
     const format = choiceOption(args, 'format', ['csv', 'ndjson'] as const, 'csv');
     const reference = loadReference();
+    const { maxStepsPerDocument } = loadConfig(ctx.env).entsoe;
     const out = new LineWriter(ctx.stdout);
+    const checkpoint = new Checkpoint(ctx.signal);
     if (format === 'csv') await out.line(OBSERVATION_CSV_HEADER);
     let failed = false;
     for (const file of args.positionals) {
       const body = await readInput(ctx, file);
       if (body === undefined) return EXIT.usage;
-      const result = processFileBody(body, basename(file), reference);
+      const result = await processFileBodyAsync(body, basename(file), reference, {
+        signal: ctx.signal,
+        maxStepsPerDocument,
+      });
       for (const chunk of result.chunks) {
         if (!out.open) break;
+        await checkpoint.pass();
         await writeChunk(out, chunk, format);
       }
       failed = reportRejects(ctx, file, result.rejects) || failed;

@@ -174,7 +174,8 @@ export class ElectricityMapsClient {
     }
     let body: unknown;
     try {
-      body = JSON.parse(new TextDecoder().decode(response.body));
+      // Scrubbed before it is read: an echoed auth-token never reaches raw.electricitymaps or messages.
+      body = JSON.parse(this.#scrub(new TextDecoder().decode(response.body)));
     } catch {
       throw new ElectricityMapsError(
         'electricitymaps.invalid_body',

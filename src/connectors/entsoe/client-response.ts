@@ -76,12 +76,18 @@ function acknowledgementText(body: string): string | null {
 
 /**
  * Interprets one HTTP answer. Returns data or an empty result; throws an {@link EntsoeError} (with an
- * {@link HttpError} cause carrying the status, and for bans the end of the ban) for everything else.
+ * {@link HttpError} cause carrying the status, and for bans the end of the ban) for everything else. `scrub`
+ * removes secrets from the text before anything reads it: a service (or a proxy) that echoes the request puts the
+ * security token in documents and acknowledgements, which would otherwise be stored, hashed into ids and quoted.
  */
-export function readEntsoeAnswer(response: HttpResponse, where: string): EntsoeAnswer {
+export function readEntsoeAnswer(
+  response: HttpResponse,
+  where: string,
+  scrub: (text: string) => string = (text) => text,
+): EntsoeAnswer {
   const { status } = response;
   const zip = isZip(response);
-  const text = zip ? '' : decoder.decode(response.body);
+  const text = zip ? '' : scrub(decoder.decode(response.body));
   const http = (
     code: 'http.status' | 'http.banned',
     extra: { retryable?: boolean; bannedUntil?: number | null } = {},
@@ -113,7 +119,7 @@ export function readEntsoeAnswer(response: HttpResponse, where: string): EntsoeA
   }
   if (zip) {
     if (status !== 200) throw httpError(status, where, http('http.status'));
-    return unzipAnswer(response.body, where);
+    return unzipAnswer(response.body, where, scrub);
   }
   const ack = acknowledgementText(text);
   if (ack !== null) {
@@ -155,7 +161,7 @@ function httpError(status: number, where: string, cause: HttpError): EntsoeError
   return new EntsoeError(code, `GET ${where}: HTTP ${status}`, { retryable, cause, details: { status } });
 }
 
-function unzipAnswer(bytes: Uint8Array, where: string): EntsoeAnswer {
+function unzipAnswer(bytes: Uint8Array, where: string, scrub: (text: string) => string): EntsoeAnswer {
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes);
@@ -169,7 +175,7 @@ function unzipAnswer(bytes: Uint8Array, where: string): EntsoeAnswer {
   const bodies = Object.entries(files)
     .filter(([name]) => name.toLowerCase().endsWith('.xml'))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([entry, data]) => ({ text: decoder.decode(data), entry }));
+    .map(([entry, data]) => ({ text: scrub(decoder.decode(data)), entry }));
   // An empty archive is what the service sends when `offset` is past the last document.
   if (bodies.length === 0) return { kind: 'no_data', reason: 'empty ZIP archive' };
   const documents = bodies.filter((b) => {

@@ -223,7 +223,8 @@ export class EntsoeClient {
       timeoutMs: this.#options.timeoutMs ?? 120_000,
       scrub: this.#scrub,
     });
-    const answer = readEntsoeAnswer(response, where);
+    // Scrubbed before anything reads it: an echoed token never reaches raw.entsoe, document ids or messages.
+    const answer = readEntsoeAnswer(response, where, this.#scrub);
     const log = {
       ...describe(request),
       status: response.status,

@@ -11,6 +11,7 @@ export const ENTSOE_ERROR_CODES = [
   'entsoe.unsupported_encoding',
   'entsoe.malformed_xml',
   'entsoe.doctype_refused',
+  'entsoe.too_many_steps',
   // talking to the service (connector client)
   'entsoe.http_error',
   'entsoe.unauthorized',

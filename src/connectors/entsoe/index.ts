@@ -1,4 +1,11 @@
-export { parseEntsoeDocument, type EntsoeParseOptions } from './parse.ts';
+export {
+  parseEntsoeDocument,
+  parseEntsoeDocumentAsync,
+  parseEntsoeSteps,
+  DEFAULT_MAX_STEPS_PER_DOCUMENT,
+  type EntsoeParseOptions,
+} from './parse.ts';
+export { runSync, runCooperatively, type Steps, type CooperativeOptions } from './cooperative.ts';
 export {
   type EntsoeParseOutcome,
   type EntsoeSeries,

@@ -19,7 +19,9 @@
 import type { Decimal } from '../../common/index.ts';
 import { normaliseDecimal } from '../../common/index.ts';
 import type { TimeZone } from '../../time/index.ts';
-import { parseResolution, parseUtc } from '../../time/index.ts';
+import { SLOT_MS, parseResolution, parseUtc } from '../../time/index.ts';
+import type { Resolution } from '../../time/index.ts';
+import type { Steps } from './cooperative.ts';
 import type {
   CurveType,
   EntsoeDocumentHeader,
@@ -28,6 +30,7 @@ import type {
   EntsoeRejectCode,
   EntsoeSeries,
 } from './document.ts';
+import { EntsoeError } from './errors.ts';
 import { expandPeriod } from './expand.ts';
 import type { XmlHandler } from './xml-body.ts';
 
@@ -37,6 +40,12 @@ export interface MarketDocumentOptions {
   readonly timeZoneOf: (eic: string) => TimeZone | undefined;
   readonly defaultTimeZone: TimeZone;
   readonly maxStepsPerPeriod: number;
+  /**
+   * Steps the whole body may expand to, shared by its concatenated documents: each Period counts its steps or its
+   * quarter hours, whichever is more, from its timeInterval and resolution as soon as it closes — before anything is
+   * expanded — and reading stops with `entsoe.too_many_steps` once the sum passes `max`.
+   */
+  readonly budget: { planned: number; readonly max: number };
 }
 
 interface SeriesDraft {
@@ -118,6 +127,10 @@ export class MarketDocumentReader implements XmlHandler {
   #pointPosition: string | null = null;
   #pointValue: string | null = null;
   #pointLine = 0;
+  /** TimeSeries read but not yet expanded (expanded by {@link finish}, once the budget is known to hold). */
+  #pending: SeriesDraft[] = [];
+  /** Index (within this document) of the series that rejects are attributed to. */
+  #seriesCursor = 0;
 
   constructor(options: MarketDocumentOptions) {
     this.#options = options;
@@ -203,6 +216,7 @@ export class MarketDocumentReader implements XmlHandler {
         if (name === 'Point') this.#closePoint(period);
         else if (name === 'resolution') period.resolution = text;
       } else if (depth === 3 && name === 'Period') {
+        this.#plan(period);
         this.#series?.periods.push(period);
         this.#period = undefined;
       }
@@ -213,7 +227,8 @@ export class MarketDocumentReader implements XmlHandler {
       if (depth === 3) this.#seriesField(series, name, text.trim());
       else if (depth === 4 && name === 'psrType') series.psrType = text.trim();
       else if (depth === 2 && name === 'TimeSeries') {
-        this.#finishSeries(series);
+        this.#pending.push(series);
+        this.#seriesCursor++;
         this.#series = undefined;
       }
       return;
@@ -225,6 +240,40 @@ export class MarketDocumentReader implements XmlHandler {
         if (name === 'start') this.#header.start = text.trim();
         else if (name === 'end') this.#header.end = text.trim();
       } else if (parent === 'docStatus' && name === 'value') this.#header.docStatus = text.trim();
+    }
+  }
+
+  /** Expands the series read (call once the document has been read); pauses between Periods. */
+  *finish(): Steps<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const [i, draft] of pending.entries()) {
+      this.#seriesCursor = i;
+      yield* this.#finishSeries(draft);
+    }
+  }
+
+  /** Adds a closed Period's cost to the body's budget; throws `entsoe.too_many_steps` past it. */
+  #plan(draft: PeriodDraft): void {
+    const start = draft.start === null ? undefined : parseUtc(draft.start);
+    const end = draft.end === null ? undefined : parseUtc(draft.end);
+    const resolution = draft.resolution === null ? undefined : parseResolution(draft.resolution.trim());
+    if (start === undefined || end === undefined || end <= start || resolution === undefined) return; // rejected later
+    const budget = this.#options.budget;
+    budget.planned += periodCost(start, end, resolution);
+    if (budget.planned > budget.max) {
+      throw new EntsoeError(
+        'entsoe.too_many_steps',
+        `the document expands to more than ${budget.max} steps (steps or quarter hours of its Periods, counted from their timeInterval and resolution); refused before expanding`,
+        {
+          details: {
+            documentIndex: this.#options.documentIndex,
+            seriesIndex: this.#options.firstSeriesIndex + this.#seriesCursor,
+            line: draft.line,
+            maxSteps: budget.max,
+          },
+        },
+      );
     }
   }
 
@@ -364,14 +413,14 @@ export class MarketDocumentReader implements XmlHandler {
       code,
       message,
       documentIndex: this.#options.documentIndex,
-      seriesIndex: this.#options.firstSeriesIndex + this.series.length,
+      seriesIndex: this.#options.firstSeriesIndex + this.#seriesCursor,
       periodIndex: where.period ?? null,
       position: where.position ?? null,
       line: where.line ?? null,
     });
   }
 
-  #finishSeries(draft: SeriesDraft): void {
+  *#finishSeries(draft: SeriesDraft): Steps<void> {
     const curveText = draft.curveType ?? 'A01'; // documents written before curveType existed are A01
     if (curveText !== 'A01' && curveText !== 'A03') {
       this.#reject('unsupported_curve_type', `curveType ${curveText} is not supported (only A01 and A03)`, {
@@ -384,10 +433,11 @@ export class MarketDocumentReader implements XmlHandler {
       (areaEic === null ? undefined : this.#options.timeZoneOf(areaEic)) ?? this.#options.defaultTimeZone;
     const periods: EntsoePeriod[] = [];
     if (curveText === 'A01' || curveText === 'A03') {
-      draft.periods.forEach((p, index) => {
+      for (const [index, p] of draft.periods.entries()) {
         const period = this.#finishPeriod(p, index, curveType, timeZone);
         if (period !== undefined) periods.push(period);
-      });
+        yield;
+      }
     }
     let unit: string | null = draft.quantityUnit;
     if (draft.measure === 'price') {
@@ -521,4 +571,10 @@ function fastDecimal(text: string): Decimal | undefined {
     if (plain) return text as Decimal;
   }
   return normaliseDecimal(text);
+}
+
+/** What a Period costs: its steps or its quarter hours (the 15-minute grid it becomes), whichever is more. */
+export function periodCost(start: number, end: number, resolution: Resolution): number {
+  const quarterHours = Math.ceil((end - start) / SLOT_MS);
+  return resolution.kind === 'fixed' ? Math.max(quarterHours, Math.floor((end - start) / resolution.ms)) : quarterHours;
 }

@@ -11,7 +11,9 @@ import { EntsoeError } from './errors.ts';
 import { ACKNOWLEDGEMENT_ROOT, AcknowledgementReader } from './acknowledgement-document.ts';
 import { MarketDocumentReader, isMarketDocumentRoot } from './market-document.ts';
 import type { XmlHandler } from './xml-body.ts';
-import { DEFAULT_MAX_BODY_BYTES, StopReading, readXml, xmlTextOf } from './xml-body.ts';
+import { DEFAULT_MAX_BODY_BYTES, StopReading, readXml, readXmlSteps, xmlTextOf } from './xml-body.ts';
+import type { CooperativeOptions, Steps } from './cooperative.ts';
+import { runCooperatively, runSync } from './cooperative.ts';
 
 export interface EntsoeParseOptions {
   /** Refuse bodies larger than this. @default 128 MiB */
@@ -22,7 +24,16 @@ export interface EntsoeParseOptions {
   readonly defaultTimeZone?: TimeZone;
   /** Largest number of steps one Period may expand to. @default 1 000 000 */
   readonly maxStepsPerPeriod?: number;
+  /**
+   * Largest number of steps the body may expand to (each Period counts its steps or its quarter hours, whichever is
+   * more, from its timeInterval and resolution); past it the body is refused as `entsoe.too_many_steps` before
+   * anything is expanded. @default 2 000 000 ({@link DEFAULT_MAX_STEPS_PER_DOCUMENT})
+   */
+  readonly maxStepsPerDocument?: number;
 }
+
+/** Default of {@link EntsoeParseOptions.maxStepsPerDocument}. */
+export const DEFAULT_MAX_STEPS_PER_DOCUMENT = 2_000_000;
 
 function referenceTimeZone(eic: string): TimeZone | undefined {
   const reference = loadReference();
@@ -39,6 +50,25 @@ function referenceTimeZone(eic: string): TimeZone | undefined {
  * if (outcome.kind === 'series') for (const s of outcome.series) console.log(s.psrType, s.periods.length);
  */
 export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoeParseOptions = {}): EntsoeParseOutcome {
+  return runSync(parseEntsoeSteps(body, options));
+}
+
+/**
+ * {@link parseEntsoeDocument} that gives the event loop a turn every few milliseconds of work (see
+ * {@link runCooperatively}) and stops when `signal` is aborted (rejecting with its reason).
+ */
+export function parseEntsoeDocumentAsync(
+  body: Uint8Array | string,
+  options: EntsoeParseOptions & CooperativeOptions = {},
+): Promise<EntsoeParseOutcome> {
+  return runCooperatively(parseEntsoeSteps(body, options), options);
+}
+
+/** {@link parseEntsoeDocument} as {@link Steps}. */
+export function* parseEntsoeSteps(
+  body: Uint8Array | string,
+  options: EntsoeParseOptions = {},
+): Steps<EntsoeParseOutcome> {
   let text: string;
   try {
     text = xmlTextOf(body, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES);
@@ -53,6 +83,7 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
   let points = 0;
   let steps = 0;
   let from: number | undefined = 0;
+  const budget = { planned: 0, max: options.maxStepsPerDocument ?? DEFAULT_MAX_STEPS_PER_DOCUMENT };
   try {
     while (from !== undefined) {
       if (text[from] !== '<') {
@@ -69,8 +100,10 @@ export function parseEntsoeDocument(body: Uint8Array | string, options: EntsoePa
           timeZoneOf: options.timeZoneOf ?? referenceTimeZone,
           defaultTimeZone: options.defaultTimeZone ?? 'Europe/Brussels',
           maxStepsPerPeriod: options.maxStepsPerPeriod ?? 1_000_000,
+          budget,
         });
-        from = readXml(text, reader, from);
+        from = yield* readXmlSteps(text, reader, from);
+        yield* reader.finish();
         documents.push(reader.header);
         series.push(...reader.series);
         rejects.push(...reader.rejects);

@@ -1,4 +1,6 @@
 import { SaxesParser } from 'saxes';
+import type { Steps } from './cooperative.ts';
+import { runSync } from './cooperative.ts';
 import { EntsoeError } from './errors.ts';
 
 /** Default maximum response body size: a year of 15-minute data for every production type of one zone is ~60 MB. */
@@ -74,6 +76,14 @@ export function refuseDeclarations(text: string, from: number): void {
  * `undefined` when the text ends with this document. A truncated or malformed document throws `malformed_xml`.
  */
 export function readXml(text: string, handler: XmlHandler, from = 0): number | undefined {
+  return runSync(readXmlSteps(text, handler, from));
+}
+
+/** Characters given to the XML tokenizer between two checkpoints of {@link readXmlSteps}. */
+const XML_SLICE_CHARS = 256 * 1024;
+
+/** {@link readXml} as {@link Steps}: pauses every 256 K characters, so a 100 MB body does not hold the event loop. */
+export function* readXmlSteps(text: string, handler: XmlHandler, from = 0): Steps<number | undefined> {
   refuseDeclarations(text, from);
   const parser = new SaxesParser({ position: true });
   let depth = 0;
@@ -91,22 +101,36 @@ export function readXml(text: string, handler: XmlHandler, from = 0): number | u
     handler.close(localName(tag.name));
     if (--depth === 0) rootEnd = parser.position;
   });
-  try {
-    parser.write(from === 0 ? text : text.slice(from)).close();
-    return undefined;
-  } catch (error) {
-    if (error instanceof StopReading || error instanceof EntsoeError) throw error;
-    if (rootEnd !== undefined) {
-      // The root element closed and something followed: another document, or junk (reported when read).
-      const next = firstNonSpace(text, from + rootEnd);
-      if (next !== -1) return next;
+  let failure: unknown;
+  let failed = false;
+  for (let at = from; at < text.length && !failed; at += XML_SLICE_CHARS) {
+    try {
+      parser.write(text.slice(at, Math.min(text.length, at + XML_SLICE_CHARS)));
+    } catch (error) {
+      failure = error;
+      failed = true;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    throw new EntsoeError('entsoe.malformed_xml', `malformed XML: ${message}`, {
-      cause: error,
-      details: { line: parser.line },
-    });
+    if (!failed && at + XML_SLICE_CHARS < text.length) yield;
   }
+  if (!failed) {
+    try {
+      parser.close();
+      return undefined;
+    } catch (error) {
+      failure = error;
+    }
+  }
+  if (failure instanceof StopReading || failure instanceof EntsoeError) throw failure;
+  if (rootEnd !== undefined) {
+    // The root element closed and something followed: another document, or junk (reported when read).
+    const next = firstNonSpace(text, from + rootEnd);
+    if (next !== -1) return next;
+  }
+  const message = failure instanceof Error ? failure.message : String(failure);
+  throw new EntsoeError('entsoe.malformed_xml', `malformed XML: ${message}`, {
+    cause: failure,
+    details: { line: parser.line },
+  });
 }
 
 function localName(name: string): string {

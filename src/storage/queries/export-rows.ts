@@ -62,10 +62,18 @@ interface ObservationRow {
 export async function* exportObservations(
   db: Queryable,
   q: ExportQuery,
-  options: DbCallOptions & { readonly pageSize?: number } = {},
+  options: DbCallOptions & {
+    readonly pageSize?: number;
+    /**
+     * Applied to the texts that come from upstream documents (document id, qualifier): removes configured secrets
+     * an upstream echoed into a document before this was scrubbed at ingestion.
+     */
+    readonly scrub?: (text: string) => string;
+  } = {},
 ): AsyncGenerator<ExportRow> {
   const [from, to] = isoRange(q.from, q.to);
   const pageSize = options.pageSize ?? 10_000;
+  const scrub = options.scrub ?? ((text: string) => text);
   const o = options.signal === undefined ? {} : { signal: options.signal };
   const { rows: series } = await db.query<SeriesRow>(
     `SELECT zone, metric, production_type, counterpart_zone, qualifier FROM grid_series
@@ -93,12 +101,12 @@ export async function* exportObservations(
           metric: s.metric,
           productionType: s.production_type,
           counterpartZone: s.counterpart_zone,
-          qualifier: s.qualifier,
+          qualifier: scrub(s.qualifier),
           slotStart: utc(r.slot_start),
           value: r.value,
           unit: r.unit,
           source: r.source,
-          documentId: r.document_id,
+          documentId: scrub(r.document_id),
           revision: r.revision,
           issuedAt: r.issued_at === null ? null : r.issued_at.toISOString(),
           flags: r.flags ?? [],

@@ -157,6 +157,18 @@ describe('Electricity Maps client', () => {
     assert.equal(published.values[2]!.zone, 'FR');
   });
 
+  it('an auth-token the API echoes in its answer is scrubbed before the answer is published', async (t) => {
+    const echoing = FILES['power-breakdown/history']!.replace('{', `{"request":{"auth-token":"${DE_TOKEN}"},`);
+    fake.faults.push({ status: 200, body: echoing });
+    const published = new MemoryPublisher<RawElectricityMaps>();
+    const report = await ingestor(undefined, published).poll(['DE'], ['power-breakdown/history']);
+    assert.equal(report.responses, 1);
+    const stored = JSON.stringify(published.values);
+    t.diagnostic(`occurrences of the token in raw.electricitymaps: ${stored.split(DE_TOKEN).length - 1}`);
+    assert.match(stored, /"auth-token":"\[redacted\]"/);
+    assert.equal(stored.split(DE_TOKEN).length - 1, 0);
+  });
+
   it('retries a 401 once after a pause (throttling can look like a bad token), then gives up', async () => {
     fake.faults.push({ status: 401 });
     const ok = await ingestor().ingest({ source: 'electricitymaps', endpoint: 'power-breakdown/latest', zone: 'DE' });
