@@ -3,6 +3,14 @@ import { STAGES } from './topic.ts';
 
 const isoInstant = z.iso.datetime({ offset: false });
 
+/** A line of a device-input body that was refused: its 1-based number in the body, reason code and why. */
+export const RejectedLineSchema = z.object({
+  line: z.number().int().positive(),
+  reason: z.string().min(1).max(100),
+  message: z.string().max(300),
+});
+export type RejectedLine = z.infer<typeof RejectedLineSchema>;
+
 /**
  * One envelope for every dead-letter topic: what failed, why, where it came from and the payload, so that it can
  * be inspected and replayed. Secrets never go in here: messages are scrubbed and requests carry no tokens.
@@ -37,6 +45,12 @@ export const DeadLetterSchema = z.object({
   httpStatus: z.number().int().nullable().optional(),
   /** How many times this dead letter has been replayed already. */
   replays: z.number().int().nonnegative().default(0),
+  /**
+   * For a request or message whose lines were refused (device input): one entry per line of `payload`, in order —
+   * its 1-based line number in the body as sent, its reason code and why. `payload` holds the lines verbatim,
+   * joined by `\n` (base64 when one of them is not UTF-8).
+   */
+  lines: z.array(RejectedLineSchema).optional(),
 });
 export type DeadLetter = z.infer<typeof DeadLetterSchema>;
 

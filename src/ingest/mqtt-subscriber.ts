@@ -14,11 +14,11 @@ import {
   sleep,
 } from '../common/index.ts';
 import type { Secret } from '../config/index.ts';
-import type { DeadLetter, MeterReading } from '../contracts/index.ts';
-import { rawMetersTopic } from '../contracts/index.ts';
+import type { DeadLetter, MeterReading, ReadingRules, RejectedLine } from '../contracts/index.ts';
+import { DEFAULT_READING_RULES, rawMetersTopic } from '../contracts/index.ts';
 import { buildDeadLetter } from '../log/index.ts';
 import type { IngestDeps, ParsedReadings } from './readings.ts';
-import { parseReadingLines, storeReadings } from './readings.ts';
+import { parseReadingBody, storeReadings } from './readings.ts';
 
 /** Largest MQTT message the subscriber parses; a larger one is dead-lettered whole (truncated) as `too_large`. */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -36,6 +36,8 @@ export interface MqttIngestOptions {
   readonly group: string;
   /** Broker connections of this worker, all in the group. @default 16 */
   readonly connections?: number;
+  /** What a reading must meet to be taken in unaltered. @default {@link DEFAULT_READING_RULES} */
+  readonly rules?: ReadingRules;
 }
 
 /** One broker connection. `epoch` changes whenever the connection closes: an acknowledgement belongs to one epoch. */
@@ -69,11 +71,13 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   const sessions: Session[] = [];
   // Messages are taken while starting (the first connections already receive) and running, not once stopping.
   const accepting = (): boolean => life.state === 'starting' || life.state === 'running';
-  const pending: { readings: MeterReading[]; letters: DeadLetter[]; messages: number } = {
+  const pending: { readings: MeterReading[]; rejects: RejectedLine[]; letters: DeadLetter[]; messages: number } = {
     readings: [],
+    rejects: [],
     letters: [],
     messages: 0,
   };
+  const rules = options.rules ?? DEFAULT_READING_RULES;
   let flushing: Promise<void> | undefined;
   let refusedQos0 = 0;
 
@@ -84,7 +88,8 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
 
   function parse(topic: string, message: Buffer): ParsedReadings {
     const position = { mqttTopic: topic };
-    if (message.byteLength <= MAX_MESSAGE_BYTES) return parseReadingLines(message.toString('utf8'), position, scrub);
+    if (message.byteLength <= MAX_MESSAGE_BYTES)
+      return parseReadingBody(message, position, { rules, receivedAt: Date.now(), scrub });
     const letter = buildDeadLetter(
       {
         stage: 'ingestion',
@@ -97,7 +102,11 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
       },
       { scrub },
     );
-    return { readings: [], letters: [letter] };
+    return {
+      readings: [],
+      rejects: [{ line: 1, reason: letter.reason, message: letter.message.slice(0, 300) }],
+      letters: [letter],
+    };
   }
 
   /** Writes readings and dead letters to the log, waiting out an unavailable log until `signal` aborts. */
@@ -145,6 +154,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     const parsed = parse(topic, message);
     for (const r of parsed.readings) pending.readings.push(r);
     for (const l of parsed.letters) pending.letters.push(l);
+    for (const l of parsed.rejects) pending.rejects.push(l);
     pending.messages++;
     flushing ??= flush();
   }
@@ -152,7 +162,11 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   async function flush(): Promise<void> {
     try {
       while (pending.messages > 0 && life.state !== 'failed') {
-        const batch = { readings: pending.readings.splice(0), letters: pending.letters.splice(0) };
+        const batch = {
+          readings: pending.readings.splice(0),
+          rejects: pending.rejects.splice(0),
+          letters: pending.letters.splice(0),
+        };
         pending.messages = 0;
         await write(batch, abort.signal);
       }

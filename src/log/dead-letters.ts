@@ -111,6 +111,91 @@ export function buildDeadLetter(input: DeadLetterInput, options: DeadLetterOptio
   return parsed.data;
 }
 
+/** A refused line of a device-input body: where it was, why, and its bytes as sent (without the newline). */
+export interface RefusedLine {
+  /** 1-based line number in the body. */
+  readonly line: number;
+  readonly reason: ErrorCode;
+  readonly message: string;
+  readonly bytes: Uint8Array;
+}
+
+/** Largest payload of one line dead letter: JSON-escaped (at worst 6×) it stays under the DLQ's 32 MiB records. */
+const MAX_LINES_PAYLOAD_BYTES = 4 * 1024 * 1024;
+const MAX_LINE_MESSAGE_CHARS = 300;
+
+/**
+ * The dead letters of the refused lines of one body (an HTTP request or an MQTT message): one letter holding every
+ * refused line verbatim (joined by `\n`; base64 if one is not UTF-8) and, in `lines`, each one's line number,
+ * reason and message — not one letter per line. Only a body whose refused lines pass 4 MiB is split over several
+ * letters; a single line longer than that is kept truncated (and says so).
+ */
+export function buildLineDeadLetters(
+  refused: readonly RefusedLine[],
+  input: {
+    readonly position: Readonly<Record<string, string | number | null>>;
+    readonly request?: Readonly<Record<string, unknown>>;
+    readonly replays?: number;
+  },
+  options: DeadLetterOptions = {},
+): DeadLetter[] {
+  const letters: DeadLetter[] = [];
+  let group: RefusedLine[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (group.length === 0) return;
+    const reasons = new Map<string, number>();
+    for (const r of group) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+    const first = group[0];
+    const reason: ErrorCode = reasons.size === 1 && first !== undefined ? first.reason : 'ingest.rejected_lines';
+    const parts: Uint8Array[] = [];
+    for (const [i, r] of group.entries()) {
+      if (i > 0) parts.push(NEWLINE);
+      parts.push(r.bytes);
+    }
+    letters.push(
+      buildDeadLetter(
+        {
+          stage: 'ingestion',
+          reason,
+          message: `${group.length} line(s) refused: ${[...reasons].map(([k, n]) => `${k} ×${n}`).join(', ')}`,
+          retryable: false,
+          source: null,
+          position: { ...input.position, line: first?.line ?? 1, lines: group.length },
+          payload: Buffer.concat(parts),
+          ...(input.request === undefined ? {} : { request: input.request }),
+          ...(input.replays === undefined ? {} : { replays: input.replays }),
+        },
+        { ...options, maxPayloadBytes: MAX_LINES_PAYLOAD_BYTES },
+      ),
+    );
+    const letter = letters[letters.length - 1];
+    if (letter !== undefined) {
+      const scrub = (t: string): string =>
+        options.scrub === undefined ? scrubCredentials(t) : options.scrub(scrubCredentials(t));
+      letters[letters.length - 1] = {
+        ...letter,
+        lines: group.map((r) => ({
+          line: r.line,
+          reason: r.reason,
+          message: scrub(r.message).slice(0, MAX_LINE_MESSAGE_CHARS),
+        })),
+      };
+    }
+    group = [];
+    bytes = 0;
+  };
+  for (const r of refused) {
+    if (group.length > 0 && bytes + r.bytes.byteLength + 1 > MAX_LINES_PAYLOAD_BYTES) flush();
+    group.push(r);
+    bytes += r.bytes.byteLength + 1;
+  }
+  flush();
+  return letters;
+}
+
+const NEWLINE = new Uint8Array([0x0a]);
+
 /** A dead letter for a consumed record that failed with `error` (reason = the error's code, message scrubbed). */
 export function deadLetterFromRecord(
   stage: Stage,

@@ -27,6 +27,8 @@ export {
 } from './topic-io.ts';
 export {
   buildDeadLetter,
+  buildLineDeadLetters,
+  type RefusedLine,
   deadLetterFromRecord,
   deadLetterRecord,
   produceDeadLetters,
