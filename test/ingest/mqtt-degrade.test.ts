@@ -132,6 +132,41 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
     }
   });
 
+  it('a broker lost after start: sixteen reconnecting connections warn a few times, not every second each', async (t) => {
+    const broker = testMqttUrl();
+    if (broker === undefined) {
+      testMqttUrl(t);
+      return;
+    }
+    const target = new URL(broker);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = tcpConnect(Number(target.port || 1883), target.hostname);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const { port } = proxy.address() as AddressInfo;
+    const { logger, warnings } = countingLogger();
+    const input = mqttIngest(
+      { ...infra, logger },
+      { url: new Secret(`mqtt://127.0.0.1:${port}`), topic: `gridstream-test/${randomUUID()}/#`, group: 'glost' },
+    );
+    try {
+      await input.start();
+      assert.equal(input.degraded, undefined);
+      proxy.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.match(String(input.degraded), /MQTT broker is down/);
+      assert.ok(warnings().length <= 6, `${warnings().length} warnings in 8 s`);
+    } finally {
+      await input.stop();
+    }
+  });
+
   it('gridstream start with an unreachable broker: the API answers, /readyz is 503 naming the MQTT input, few warnings', async (t) => {
     const dir = await tempDir();
     const [apiPort, ingestPort] = [await freePort(), await freePort()];
