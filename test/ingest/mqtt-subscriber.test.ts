@@ -96,6 +96,52 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
     for (const w of workers) await w.stop(); // idempotent
   });
 
+  it('refuses readings that would be altered on the way in, like the HTTP gateway: one dead letter per message', async (t) => {
+    if (url === undefined) {
+      testMqttUrl(t);
+      return;
+    }
+    const base = `gridstream-test/${randomUUID()}`;
+    const worker = mqttIngest(infra, {
+      url: new Secret(url),
+      topic: `${base}/#`,
+      group: `g${randomUUID().slice(0, 8)}`,
+    });
+    await worker.start();
+    const device = await connectAsync(url, { protocolVersion: 5 });
+    try {
+      const ok = { ...reading(1), deviceId: `ok-${base}` };
+      const message = Buffer.concat([
+        Buffer.from(`${JSON.stringify(ok)}\n`),
+        Buffer.from(`${JSON.stringify({ ...reading(2), value: 7 }).replace('"value":7', '"value":1e-400')}\n`),
+        Buffer.from(`${JSON.stringify({ ...reading(3), ts: '0000-01-01T00:00:00Z' })}\n`),
+        Buffer.from(JSON.stringify({ ...reading(4), deviceId: 'm-X' }).replace('m-X', 'm-\xff'), 'latin1'),
+      ]);
+      await device.publishAsync(`${base}/concentrator-2`, message, { qos: 1 });
+      const letterOf = async () =>
+        (await readAll(infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v))).filter(
+          (l) => l.position?.['mqttTopic'] === `${base}/concentrator-2`,
+        );
+      await until('the dead letter', async () => (await letterOf()).length > 0);
+      const letters = await letterOf();
+      assert.equal(letters.length, 1);
+      assert.deepEqual(
+        letters[0]?.lines?.map((l) => [l.line, l.reason]),
+        [
+          [2, 'ingest.number_out_of_range'],
+          [3, 'ingest.timestamp_out_of_range'],
+          [4, 'ingest.invalid_text'],
+        ],
+      );
+      const readings = await readAll(infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
+      assert.ok(readings.some((r) => r.deviceId === ok.deviceId));
+      assert.ok(!readings.some((r) => r.deviceId === 'meter-2' && r.value === 0), 'an underflow was stored as 0');
+    } finally {
+      await device.endAsync();
+      await worker.stop();
+    }
+  });
+
   it('a message over 8 MiB is dead-lettered as too_large and acknowledged; the worker goes on', async (t) => {
     if (url === undefined) {
       testMqttUrl(t);
