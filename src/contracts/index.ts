@@ -36,7 +36,15 @@ export {
   AlertSchema,
   type Alert,
 } from './raw.ts';
-export { DeadLetterSchema, type DeadLetter, type RejectedLine, DLQ_HEADERS } from './dead-letter.ts';
+export {
+  DeadLetterSchema,
+  type DeadLetter,
+  RefusedLinesSchema,
+  type RefusedLines,
+  groupRefusedLines,
+  expandRefusedLines,
+  DLQ_HEADERS,
+} from './dead-letter.ts';
 export { type Publisher, type DeadLetterSink, MemoryPublisher } from './ports.ts';
 export {
   rawEntsoeTopic,

@@ -3,6 +3,7 @@ import {
   DEFAULT_READING_RULES,
   DLQ_TOPICS,
   DeadLetterSchema,
+  expandRefusedLines,
   parseReadingLine,
   rawMetersTopic,
 } from '../contracts/index.ts';
@@ -164,7 +165,7 @@ export async function replayDeadLetters(
     const where = { topic: entry.topic, partition: entry.partition, offset: entry.offset };
     try {
       if (letter === null) throw new Error(`not a valid dead letter: ${entry.invalid ?? ''}`);
-      if (letter.stage === 'ingestion' && letter.source === null && letter.lines !== undefined) {
+      if (letter.stage === 'ingestion' && letter.source === null && letter.refused !== undefined) {
         await replayRefusedLines(log, entry, letter, options.readingRules ?? DEFAULT_READING_RULES, options.signal);
       } else if (letter.source !== null) {
         const value =
@@ -212,7 +213,7 @@ async function replayRefusedLines(
   rules: ReadingRules,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const lines = letter.lines ?? [];
+  const lines = expandRefusedLines(letter.refused ?? []);
   const bytes = Buffer.from(letter.payload, letter.payloadEncoding === 'base64' ? 'base64' : 'utf8');
   const parts: Buffer[] = [];
   for (let start = 0; start <= bytes.byteLength;) {

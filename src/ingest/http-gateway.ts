@@ -99,7 +99,8 @@ function refusal(c: Context, e: BodyRefused): Response {
  * is decompressed up to its own limit (a gzip bomb stops there, 413), other encodings are refused (415). Valid
  * lines go to raw.meters; the refused ones (not UTF-8, not JSON, not a reading, or a reading that would be
  * altered) go, verbatim and together, into one dead letter of dlq-ingestion with their line numbers, and the
- * answer lists each (`rejects`: line, reason, message) — the rest of the body still goes through. Answers once
+ * answer names each (`rejects`: by reason, with why and the line numbers, runs as `[first, last]`) — the rest of
+ * the body still goes through. Answers once
  * everything is durable. At most `concurrency` bodies are read and parsed at once, which bounds their memory.
  * `/healthz` and `/readyz` answer like on every gridstream server.
  */
@@ -125,10 +126,10 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
       const body = await readBody(c.req.raw, limits);
       const parsed = parseReadingBody(body, { endpoint: '/ingest/meters' }, { rules, receivedAt: Date.now(), scrub });
       await storeReadings(deps, parsed, signal);
-      const { readings, rejects } = parsed;
+      const { readings, rejected, rejects } = parsed;
       return c.json(
-        { accepted: readings.length, rejected: rejects.length, rejects },
-        rejects.length > 0 && readings.length === 0 ? 400 : 200,
+        { accepted: readings.length, rejected, rejects },
+        rejected > 0 && readings.length === 0 ? 400 : 200,
       );
     } finally {
       release();

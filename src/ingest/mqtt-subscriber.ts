@@ -15,7 +15,7 @@ import {
   sleep,
 } from '../common/index.ts';
 import type { Secret } from '../config/index.ts';
-import type { DeadLetter, MeterReading, ReadingRules, RejectedLine } from '../contracts/index.ts';
+import type { DeadLetter, MeterReading, ReadingRules, RefusedLines } from '../contracts/index.ts';
 import { DEFAULT_READING_RULES, rawMetersTopic } from '../contracts/index.ts';
 import { buildDeadLetter } from '../log/index.ts';
 import type { IngestDeps, ParsedReadings } from './readings.ts';
@@ -79,9 +79,16 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   const sessions: Session[] = [];
   // Messages are taken while starting (the first connections already receive) and running, not once stopping.
   const accepting = (): boolean => life.state === 'starting' || life.state === 'running';
-  const pending: { readings: MeterReading[]; rejects: RejectedLine[]; letters: DeadLetter[]; messages: number } = {
+  const pending: {
+    readings: MeterReading[];
+    rejects: RefusedLines[];
+    rejected: number;
+    letters: DeadLetter[];
+    messages: number;
+  } = {
     readings: [],
     rejects: [],
+    rejected: 0,
     letters: [],
     messages: 0,
   };
@@ -113,7 +120,8 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     );
     return {
       readings: [],
-      rejects: [{ line: 1, reason: letter.reason, message: letter.message.slice(0, 300) }],
+      rejects: [{ reason: letter.reason, message: letter.message.slice(0, 300), count: 1, lines: [1] }],
+      rejected: 1,
       letters: [letter],
     };
   }
@@ -164,6 +172,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     for (const r of parsed.readings) pending.readings.push(r);
     for (const l of parsed.letters) pending.letters.push(l);
     for (const l of parsed.rejects) pending.rejects.push(l);
+    pending.rejected += parsed.rejected;
     pending.messages++;
     flushing ??= flush();
   }
@@ -174,8 +183,10 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
         const batch = {
           readings: pending.readings.splice(0),
           rejects: pending.rejects.splice(0),
+          rejected: pending.rejected,
           letters: pending.letters.splice(0),
         };
+        pending.rejected = 0;
         pending.messages = 0;
         await write(batch, abort.signal);
       }

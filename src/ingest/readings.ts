@@ -1,5 +1,5 @@
-import type { DeadLetter, MeterReading, ReadingRules, RejectedLine } from '../contracts/index.ts';
-import { parseReadingLine, rawMetersTopic } from '../contracts/index.ts';
+import type { DeadLetter, MeterReading, ReadingRules, RefusedLines } from '../contracts/index.ts';
+import { groupRefusedLines, parseReadingLine, rawMetersTopic } from '../contracts/index.ts';
 import type { Log, RefusedLine } from '../log/index.ts';
 import { buildLineDeadLetters, produceDeadLetters, produceValues } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -19,8 +19,10 @@ export interface IngestDeps {
 /** Device readings of one body (HTTP request or MQTT message), and the lines that were refused. */
 export interface ParsedReadings {
   readonly readings: MeterReading[];
-  /** Every refused line: its 1-based number, reason code and why (what the HTTP answer lists). */
-  readonly rejects: RejectedLine[];
+  /** The refused lines by reason: code, why, how many, their 1-based numbers (what the HTTP answer lists). */
+  readonly rejects: RefusedLines[];
+  /** How many lines were refused. */
+  readonly rejected: number;
   /** The refused lines' dead letters: one per body (split only past 4 MiB of refused lines). */
   readonly letters: DeadLetter[];
 }
@@ -56,8 +58,8 @@ export function parseReadingBody(
     else refused.push({ line: n, reason: verdict.reason, message: verdict.message, bytes: line });
   }
   const letters = buildLineDeadLetters(refused, { position }, { scrub: options.scrub });
-  const rejects = letters.flatMap((l) => l.lines ?? []);
-  return { readings, rejects, letters };
+  const rejects = groupRefusedLines(refused).map((g) => ({ ...g, message: options.scrub(g.message).slice(0, 300) }));
+  return { readings, rejects, rejected: refused.length, letters };
 }
 
 /** Writes parsed readings to raw.meters and their dead letters to dlq-ingestion, then counts them. */
@@ -66,6 +68,6 @@ export async function storeReadings(deps: IngestDeps, parsed: ParsedReadings, si
   await produceDeadLetters(deps.log, parsed.letters, { signal });
   deps.metrics.recordsIn('ingestion', rawMetersTopic.name, parsed.readings.length);
   const byReason = new Map<string, number>();
-  for (const l of parsed.rejects) byReason.set(l.reason, (byReason.get(l.reason) ?? 0) + 1);
+  for (const g of parsed.rejects) byReason.set(g.reason, (byReason.get(g.reason) ?? 0) + g.count);
   for (const [reason, n] of byReason) deps.metrics.recordsRejected('ingestion', rawMetersTopic.name, reason, n);
 }

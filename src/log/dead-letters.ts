@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import type { ErrorCode } from '../common/index.ts';
 import { errorCode, errorMessage, isRetryable } from '../common/index.ts';
 import type { DeadLetter, Stage, Topic } from '../contracts/index.ts';
-import { DLQ_HEADERS, DLQ_TOPIC_HANDLES, DeadLetterSchema } from '../contracts/index.ts';
+import { DLQ_HEADERS, DLQ_TOPIC_HANDLES, DeadLetterSchema, groupRefusedLines } from '../contracts/index.ts';
 import { redactUrl } from '../observability/index.ts';
 import type { ConsumedRecord, Log, LogRecord, RecordPosition } from './log.ts';
 import { LogError } from './errors.ts';
@@ -120,15 +120,28 @@ export interface RefusedLine {
   readonly bytes: Uint8Array;
 }
 
-/** Largest payload of one line dead letter: JSON-escaped (at worst 6×) it stays under the DLQ's 32 MiB records. */
-const MAX_LINES_PAYLOAD_BYTES = 4 * 1024 * 1024;
-const MAX_LINE_MESSAGE_CHARS = 300;
+/**
+ * What one line dead letter may hold, as serialised (escaped payload plus line numbers): under the DLQ topics'
+ * 32 MiB records with room for the envelope. A body within the 8 MiB body limit fits one letter unless its lines
+ * are mostly characters JSON must escape.
+ */
+const MAX_LINES_RECORD_BYTES = 28 * 1024 * 1024;
+/** Bytes a refused line costs in a line dead letter: its escaped text (or base64), the newline, a new run's number. */
+function lineCost(line: Uint8Array, startsRun: boolean): number {
+  let escaped: number;
+  try {
+    escaped = Buffer.byteLength(JSON.stringify(strictUtf8.decode(line))) - 2;
+  } catch {
+    escaped = Math.ceil((line.byteLength * 4) / 3);
+  }
+  return Math.max(escaped, Math.ceil((line.byteLength * 4) / 3)) + 2 + (startsRun ? 20 : 0);
+}
 
 /**
  * The dead letters of the refused lines of one body (an HTTP request or an MQTT message): one letter holding every
- * refused line verbatim (joined by `\n`; base64 if one is not UTF-8) and, in `lines`, each one's line number,
- * reason and message — not one letter per line. Only a body whose refused lines pass 4 MiB is split over several
- * letters; a single line longer than that is kept truncated (and says so).
+ * refused line verbatim (joined by `\n`; base64 if one is not UTF-8) and, in `refused`, their line numbers by reason
+ * (runs of lines cost one entry) — not one letter per line. Only refused lines that would not fit one DLQ record
+ * are split over several letters; a single line longer than half of that is kept truncated (and says so).
  */
 export function buildLineDeadLetters(
   refused: readonly RefusedLine[],
@@ -166,7 +179,7 @@ export function buildLineDeadLetters(
           ...(input.request === undefined ? {} : { request: input.request }),
           ...(input.replays === undefined ? {} : { replays: input.replays }),
         },
-        { ...options, maxPayloadBytes: MAX_LINES_PAYLOAD_BYTES },
+        { ...options, maxPayloadBytes: MAX_LINES_RECORD_BYTES / 2 },
       ),
     );
     const letter = letters[letters.length - 1];
@@ -175,20 +188,19 @@ export function buildLineDeadLetters(
         options.scrub === undefined ? scrubCredentials(t) : options.scrub(scrubCredentials(t));
       letters[letters.length - 1] = {
         ...letter,
-        lines: group.map((r) => ({
-          line: r.line,
-          reason: r.reason,
-          message: scrub(r.message).slice(0, MAX_LINE_MESSAGE_CHARS),
-        })),
+        refused: groupRefusedLines(group).map((g) => ({ ...g, message: scrub(g.message).slice(0, 300) })),
       };
     }
     group = [];
     bytes = 0;
   };
+  let previous = -1;
   for (const r of refused) {
-    if (group.length > 0 && bytes + r.bytes.byteLength + 1 > MAX_LINES_PAYLOAD_BYTES) flush();
+    const cost = lineCost(r.bytes, r.line !== previous + 1);
+    previous = r.line;
+    if (group.length > 0 && bytes + cost > MAX_LINES_RECORD_BYTES) flush();
     group.push(r);
-    bytes += r.bytes.byteLength + 1;
+    bytes += cost;
   }
   flush();
   return letters;

@@ -4,7 +4,8 @@ import { gzipSync } from 'node:zlib';
 import type { HttpServer } from '../../src/api/index.ts';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
 import { isErrorCode } from '../../src/common/index.ts';
-import { DeadLetterSchema } from '../../src/contracts/index.ts';
+import type { RefusedLines } from '../../src/contracts/index.ts';
+import { DeadLetterSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
@@ -213,7 +214,7 @@ describe('ingest gateway fuzz: mutated readings never crash it, never hang, and 
       const answer = JSON.parse(text) as {
         accepted?: number;
         rejected?: number;
-        rejects?: { line: number; reason: string; message: string }[];
+        rejects?: RefusedLines[];
         code?: string;
       };
       const letters = (await infra.log.read('dlq-ingestion', 0, dlqAt, 1000)).map((x) =>
@@ -234,16 +235,23 @@ describe('ingest gateway fuzz: mutated readings never crash it, never hang, and 
       const lines = nonBlankLines(decoded);
       const rejects = answer.rejects ?? [];
       assert.equal((answer.accepted ?? -1) + (answer.rejected ?? -1), lines, `${where}: accepted + rejected ≠ lines`);
-      assert.equal(rejects.length, answer.rejected, where);
-      for (const x of rejects) {
-        assert.ok(isErrorCode(x.reason), `${where}: unregistered reason ${x.reason}`);
-        assert.ok(x.line >= 1 && x.message.length > 0, `${where}: reject without line or message`);
+      const refused = expandRefusedLines(rejects);
+      assert.equal(refused.length, answer.rejected, `${where}: the answer does not name every refused line`);
+      assert.equal(new Set(refused.map((x) => x.line)).size, refused.length, `${where}: a line named twice`);
+      for (const g of rejects) {
+        assert.ok(isErrorCode(g.reason), `${where}: unregistered reason ${g.reason}`);
+        assert.ok(g.message.length > 0, `${where}: a reason without a message`);
+        assert.equal(expandRefusedLines([g]).length, g.count, where);
       }
+      assert.ok(
+        refused.every((x) => x.line >= 1 && x.line <= decoded.toString('latin1').split('\n').length),
+        where,
+      );
       assert.equal(meters - metersAt, answer.accepted, `${where}: raw.meters grew by other than the accepted count`);
       metersAt = meters;
       assert.deepEqual(
-        letters.flatMap((l) => (l.lines ?? []).map((x) => [x.line, x.reason])),
-        rejects.map((x) => [x.line, x.reason]),
+        letters.flatMap((l) => expandRefusedLines(l.refused ?? []).map((x) => [x.line, x.reason])),
+        refused.map((x) => [x.line, x.reason]),
         `${where}: the dead letters do not hold exactly the refused lines`,
       );
       assert.ok(letters.length <= 1, `${where}: ${letters.length} dead letters for one request`);

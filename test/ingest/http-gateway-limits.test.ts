@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { HttpServer } from '../../src/api/index.ts';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
-import type { DeadLetter, MeterReading } from '../../src/contracts/index.ts';
-import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
+import type { DeadLetter, MeterReading, RefusedLines } from '../../src/contracts/index.ts';
+import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import { listDeadLetters, replayDeadLetters } from '../../src/dlq/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
@@ -57,7 +57,7 @@ async function bytesUnder(dir: string, match: string): Promise<number> {
 interface Answer {
   accepted: number;
   rejected: number;
-  rejects: { line: number; reason: string }[];
+  rejects: RefusedLines[];
 }
 
 function defined<T>(value: T | undefined): T {
@@ -145,7 +145,7 @@ describe('ingest gateway: bounded bodies, gzip, one dead letter per request, rea
     assert.equal(answer.accepted, 2);
     assert.equal(answer.rejected, 3);
     assert.deepEqual(
-      answer.rejects.map((x) => [x.line, x.reason]),
+      expandRefusedLines(answer.rejects).map((x) => [x.line, x.reason]),
       [
         [2, 'ingest.not_json'],
         [4, 'ingest.invalid_reading'],
@@ -157,21 +157,27 @@ describe('ingest gateway: bounded bodies, gzip, one dead letter per request, rea
     const letter = defined(added[0]);
     assert.equal(letter.payload, ['not json', line(2, { value: 'lots' }), '{"deviceId":'].join('\n'));
     assert.deepEqual(
-      letter.lines?.map((x) => [x.line, x.reason]),
-      answer.rejects.map((x) => [x.line, x.reason]),
+      expandRefusedLines(letter.refused ?? []).map((x) => [x.line, x.reason]),
+      expandRefusedLines(answer.rejects).map((x) => [x.line, x.reason]),
     );
   });
 
   it('keeps the dead-letter topic within a few times the size of the bad lines it holds', async () => {
     const dir = infra.config.dataDir;
-    const bad = Array.from({ length: 10_000 }, (_, i) => line(i, { value: `v${i}` }));
-    const body = bad.join('\n');
-    assert.ok(body.length > 1.2e6);
-    const sizeBefore = await bytesUnder(dir, 'dlq-ingestion');
-    const r = await fetch(url, { method: 'POST', body, headers: auth });
-    assert.equal(r.status, 400);
-    const growth = (await bytesUnder(dir, 'dlq-ingestion')) - sizeBefore;
-    assert.ok(growth < 4 * body.length, `the DLQ grew by ${growth} bytes for ${body.length} bytes of bad lines`);
+    const readingLines = Array.from({ length: 10_000 }, (_, i) => line(i, { value: `v${i}` })).join('\n');
+    const tinyLines = Array.from({ length: 600_000 }, (_, i) => (i % 1000 === 999 ? '{}' : 'x')).join('\n');
+    for (const body of [readingLines, tinyLines]) {
+      assert.ok(body.length > 1.2e6);
+      const sizeBefore = await bytesUnder(dir, 'dlq-ingestion');
+      const lettersBefore = (await letters(infra)).length;
+      const r = await fetch(url, { method: 'POST', body, headers: auth });
+      assert.equal(r.status, 400);
+      const answer = await r.text();
+      const growth = (await bytesUnder(dir, 'dlq-ingestion')) - sizeBefore;
+      assert.ok(growth < 4 * body.length, `the DLQ grew by ${growth} bytes for ${body.length} bytes of bad lines`);
+      assert.ok(answer.length < 2 * body.length, `an answer of ${answer.length} bytes`);
+      assert.equal((await letters(infra)).length, lettersBefore + 1, 'one dead letter for the request');
+    }
   });
 
   it('refuses readings whose values would be altered on the way in, each with its reason', async () => {
@@ -197,7 +203,7 @@ describe('ingest gateway: bounded bodies, gzip, one dead letter per request, rea
     assert.equal(r.status, 200);
     const answer = (await r.json()) as Answer;
     assert.deepEqual(
-      answer.rejects.map((x) => [x.line, x.reason]),
+      expandRefusedLines(answer.rejects).map((x) => [x.line, x.reason]),
       [
         [3, 'ingest.invalid_text'],
         [4, 'ingest.control_character'],
@@ -240,7 +246,7 @@ describe('ingest gateway: bounded bodies, gzip, one dead letter per request, rea
           headers: { authorization: `Bearer ${key}` },
         });
         assert.deepEqual(
-          ((await r.json()) as Answer).rejects.map((x) => x.line),
+          expandRefusedLines(((await r.json()) as Answer).rejects).map((x) => x.line),
           [2, 3, 4],
         );
       } finally {
@@ -256,7 +262,7 @@ describe('ingest gateway: bounded bodies, gzip, one dead letter per request, rea
       assert.equal(after.length, 2);
       assert.equal(defined(after[1]).payload, 'not json');
       assert.deepEqual(
-        defined(after[1]).lines?.map((x) => [x.line, x.reason]),
+        expandRefusedLines(defined(after[1]).refused ?? []).map((x) => [x.line, x.reason]),
         [[3, 'ingest.not_json']],
       );
       assert.equal(defined(after[1]).replays, 1);

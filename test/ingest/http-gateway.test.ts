@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
-import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
+import type { RefusedLines } from '../../src/contracts/index.ts';
+import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import type { HttpServer } from '../../src/api/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
@@ -44,11 +45,11 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
     );
     const r = await fetch(url, { method: 'POST', body, headers: { authorization: `Bearer ${key}` } });
     assert.equal(r.status, 200);
-    const answer = (await r.json()) as { accepted: number; rejected: number; rejects: { line: number }[] };
+    const answer = (await r.json()) as { accepted: number; rejected: number; rejects: RefusedLines[] };
     assert.equal(answer.accepted, 1);
     assert.equal(answer.rejected, 2);
     assert.deepEqual(
-      answer.rejects.map((x) => x.line),
+      expandRefusedLines(answer.rejects).map((x) => x.line),
       [2, 3],
     );
     const meters = await infra.log.offsets('raw.meters');
@@ -65,7 +66,7 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
     // One dead letter for the request, holding both refused lines with their numbers and reasons.
     assert.equal(letters.length, 1);
     assert.deepEqual(
-      letters.at(0)?.lines?.map((l) => [l.reason, l.line]),
+      expandRefusedLines(letters.at(0)?.refused ?? []).map((l) => [l.reason, l.line]),
       [
         ['ingest.invalid_reading', 2],
         ['ingest.not_json', 3],

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { Secret } from '../../src/config/index.ts';
 import type { DeadLetter, MeterReading } from '../../src/contracts/index.ts';
-import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
+import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
@@ -126,7 +126,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       const letters = await letterOf();
       assert.equal(letters.length, 1);
       assert.deepEqual(
-        letters[0]?.lines?.map((l) => [l.line, l.reason]),
+        expandRefusedLines(letters[0]?.refused ?? []).map((l) => [l.line, l.reason]),
         [
           [2, 'ingest.number_out_of_range'],
           [3, 'ingest.timestamp_out_of_range'],
