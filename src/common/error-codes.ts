@@ -245,6 +245,10 @@ export const ERROR_CODES = {
   ),
   'ingest.rejected_lines': code(false, 'A dead letter holding lines rejected for several reasons (each in `lines`).'),
   'ingest.body_too_large': code(false, 'A request body (or its decoded gzip) over the limit (413, not read further).'),
+  'ingest.body_timeout': code(
+    false,
+    'A request body that did not arrive within 60 s (408): it held a slot of the gateway.',
+  ),
   'ingest.unsupported_encoding': code(false, 'A Content-Encoding other than gzip or identity (415).'),
   'ingest.bad_encoding': code(false, 'A body that is not valid gzip although it says so (400).'),
   'mqtt.unavailable': code(true, 'The MQTT broker cannot be reached.', 'mqtt_unavailable'),

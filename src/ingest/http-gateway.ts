@@ -4,7 +4,7 @@ import type { HttpServer, ReadinessCheck } from '../api/index.ts';
 import { ApiError, KeyVerifier, healthRoutes, httpServer, problem, roleAtLeast } from '../api/index.ts';
 import type { ReadingRules } from '../contracts/index.ts';
 import { DEFAULT_READING_RULES } from '../contracts/index.ts';
-import { BodyRefused, readBody } from './body.ts';
+import { BodyRefused, checkHeaders, readBody } from './body.ts';
 import type { IngestDeps } from './readings.ts';
 import { parseReadingBody, storeReadings } from './readings.ts';
 
@@ -121,6 +121,7 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
     if (!roleAtLeast(principal.role, 'operator'))
       throw new ApiError('api.forbidden', 'ingesting needs the operator role');
     const signal = c.req.raw.signal;
+    checkHeaders(c.req.raw, limits);
     const release = await gate.enter(signal);
     try {
       const body = await readBody(c.req.raw, limits);
