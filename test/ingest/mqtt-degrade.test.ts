@@ -205,6 +205,13 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
       assert.equal(readyz.status, 503);
       const body = (await readyz.json()) as { components: { name: string; degraded: string | null }[] };
       assert.match(body.components.find((c) => c.name === 'ingest-mqtt')?.degraded ?? '', /MQTT broker/);
+      // The connectors status (API and dashboard) shows the MQTT input degraded too.
+      const connectors = await fetch(`http://127.0.0.1:${apiPort}/api/v1/admin/connectors`, {
+        headers: { authorization: 'Bearer gs_test_admin_key_0123456789abcdef0123456789' },
+      });
+      assert.equal(connectors.status, 200);
+      const inputs = ((await connectors.json()) as { inputs: { name: string; degraded: string | null }[] }).inputs;
+      assert.match(inputs.find((x) => x.name === 'ingest-mqtt')?.degraded ?? '', /MQTT broker/);
       const warningsBefore = output
         .join('')
         .split('\n')

@@ -19,6 +19,7 @@ import { positiveInt, zoneCode } from '../params.ts';
 import type { ApiEnv, Permissions } from '../permissions.ts';
 import type { RouteContract } from '../route.ts';
 import { defineRoute, handle } from '../route.ts';
+import type { ReadinessCheck } from '../health.ts';
 import type { ConnectorLive } from '../schemas.ts';
 import {
   ApiKeysSchema,
@@ -44,6 +45,8 @@ export interface AdminDeps {
   readonly refetch?: Refetcher;
   /** Live status of in-process connectors (replay or polling), if this process runs the scheduler. */
   readonly connectorStatus?: () => ConnectorLive;
+  /** The process's readiness: its device inputs (`ingest-…` components) are listed with the connectors. */
+  readonly readiness?: ReadinessCheck;
   readonly version?: string;
   /** Anonymous callers may read (GRIDSTREAM_PUBLIC_READ). */
   readonly publicRead?: boolean;
@@ -322,7 +325,7 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
     return { runs: rows };
   });
 
-  handle(app, connectorsRoute, async () => {
+  handle(app, connectorsRoute, async (c) => {
     const [jobs, limits, leases] = await Promise.all([
       db.query(
         `SELECT DISTINCT ON (job) job, status, started_at, finished_at, documents, points, errors, error
@@ -338,6 +341,12 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       rate_limits: limits.rows,
       leases: leases.rows,
       live: deps.connectorStatus?.() ?? null,
+      inputs:
+        deps.readiness === undefined
+          ? []
+          : (await deps.readiness({ signal: c.req.raw.signal })).components
+              .filter((x) => x.name.startsWith('ingest-'))
+              .map((x) => ({ name: x.name, state: x.state, degraded: x.degraded })),
     };
   });
 
