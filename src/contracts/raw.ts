@@ -109,6 +109,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** C0 and C1 control characters and DEL: never part of an id, and a way to forge log lines or labels. */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Text that may hold a number JSON.parse would alter: a digit then an exponent, or a run of 300 digits. */
+const RISKY_NUMBER = /\d[eE]|\d{300}/;
 /** A JSON number literal with a non-zero digit in its mantissa (so it is not 0, whatever its exponent says). */
 const NONZERO_MANTISSA = /^-?(?:0*\.0*[1-9]|0*[1-9])/;
 
@@ -128,14 +130,17 @@ export function parseReadingLine(line: Uint8Array, rules: ReadingRules, received
   let altered: string | undefined;
   let json: unknown;
   try {
-    json = JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
-      if (typeof value === 'number' && altered === undefined) {
-        if (!Number.isFinite(value)) altered = `${key}: ${context?.source ?? 'number'} is not a finite number`;
-        else if (value === 0 && context?.source !== undefined && NONZERO_MANTISSA.test(context.source))
-          altered = `${key}: ${context.source} underflows to 0`;
-      }
-      return value;
-    });
+    // A number can only overflow or underflow with an exponent or hundreds of digits: other lines skip the reviver.
+    json = !RISKY_NUMBER.test(text)
+      ? JSON.parse(text)
+      : JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
+          if (typeof value === 'number' && altered === undefined) {
+            if (!Number.isFinite(value)) altered = `${key}: ${context?.source ?? 'number'} is not a finite number`;
+            else if (value === 0 && context?.source !== undefined && NONZERO_MANTISSA.test(context.source))
+              altered = `${key}: ${context.source} underflows to 0`;
+          }
+          return value;
+        });
   } catch (error) {
     return { ok: false, reason: 'ingest.not_json', message: error instanceof Error ? error.message : String(error) };
   }
