@@ -74,6 +74,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     publicRead: deps.permissions.publicRead,
     ...(deps.refetch === undefined ? {} : { refetch: deps.refetch }),
     ...(deps.connectorStatus === undefined ? {} : { connectorStatus: deps.connectorStatus }),
+    readiness: deps.readiness,
   });
   app.route('/', v1);
   deps.staticFiles?.(app);

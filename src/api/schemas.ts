@@ -210,6 +210,15 @@ export const ConnectorsSchema = z.object({
   live: ConnectorLiveSchema.nullable().meta({
     description: 'In-process connectors: replay or polling (null where this process runs no scheduler)',
   }),
+  inputs: z
+    .array(
+      z.object({
+        name: z.string().meta({ description: 'The input component (`ingest-mqtt`: the MQTT subscriber)' }),
+        state: z.string(),
+        degraded: z.string().nullable().meta({ description: 'Why it cannot work right now (broker unreachable…)' }),
+      }),
+    )
+    .meta({ description: 'Device inputs running in the process answering (empty where it runs none)' }),
 });
 
 export const LagSchema = z.object({

@@ -242,6 +242,27 @@ export const ERROR_CODES = {
   'ingest.invalid_reading': code(false, 'A JSON line that is not a reading.', 'invalid_message'),
   'ingest.too_large': code(false, 'A message larger than the limit (kept truncated in its dead letter).', 'too_large'),
   'ingest.overload': code(true, 'A QoS 0 message refused while the log is behind.', 'overload'),
+  'ingest.invalid_text': code(false, 'A line that is not valid UTF-8 (refused, never repaired).'),
+  'ingest.control_character': code(
+    false,
+    'A reading whose ids (device, kind, quantity, unit, group) hold control characters.',
+  ),
+  'ingest.number_out_of_range': code(
+    false,
+    'A reading with a number that is not finite or that underflows to 0 (e.g. 1e-400): it would be altered.',
+  ),
+  'ingest.timestamp_out_of_range': code(
+    false,
+    'A reading timed before the earliest accepted time (2000-01-01) or more than the allowed time after receipt.',
+  ),
+  'ingest.rejected_lines': code(false, 'A dead letter holding lines rejected for several reasons (each in `lines`).'),
+  'ingest.body_too_large': code(false, 'A request body (or its decoded gzip) over the limit (413, not read further).'),
+  'ingest.body_timeout': code(
+    false,
+    'A request body that did not arrive within 60 s (408): it held a slot of the gateway.',
+  ),
+  'ingest.unsupported_encoding': code(false, 'A Content-Encoding other than gzip or identity (415).'),
+  'ingest.bad_encoding': code(false, 'A body that is not valid gzip although it says so (400).'),
   'mqtt.unavailable': code(true, 'The MQTT broker cannot be reached.', 'mqtt_unavailable'),
   'mqtt.subscription_refused': code(
     false,

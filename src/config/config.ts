@@ -51,6 +51,19 @@ export interface Config {
   readonly mqttUrl: Secret | null;
   /** `GRIDSTREAM_MQTT_TOPIC`: topic filter devices publish readings to. @default `gridstream/meters/#` */
   readonly mqttTopic: string;
+  /** Device input limits and the rules a reading must meet to be taken in unaltered. */
+  readonly ingest: {
+    /** `GRIDSTREAM_INGEST_MAX_BODY_BYTES`: largest request body read (as sent). @default 8 MiB */
+    readonly maxBodyBytes: number;
+    /** `GRIDSTREAM_INGEST_GZIP_MAX_BYTES`: largest gzip body once decompressed. @default 64 MiB */
+    readonly maxDecodedBytes: number;
+    /** `GRIDSTREAM_INGEST_CONCURRENCY`: request bodies read and parsed at once; others wait. @default 4 */
+    readonly concurrency: number;
+    /** `GRIDSTREAM_READINGS_EARLIEST`: readings timed before this are refused. @default `2000-01-01T00:00:00Z` */
+    readonly earliestReading: string;
+    /** `GRIDSTREAM_READINGS_MAX_AHEAD_MS`: readings timed further after receipt are refused. @default 86 400 000 */
+    readonly maxAheadMs: number;
+  };
   /** `DATABASE_URL`: PostgreSQL connection string; unset means embedded PGlite. */
   readonly databaseUrl: Secret | null;
   /** `KAFKA_BROKERS`: comma-separated `host:port` list; unset means the embedded log. */
@@ -189,6 +202,11 @@ const path = z
   .min(1)
   .refine((s) => !s.includes(String.fromCharCode(0)), 'expected a path (no NUL characters)');
 const milliseconds = z.coerce.number({ message: 'expected milliseconds' }).int('expected whole milliseconds');
+const bytes = z.coerce
+  .number({ message: 'expected a number of bytes' })
+  .int('expected whole bytes')
+  .min(1024)
+  .max(4 * 1024 * 1024 * 1024);
 
 /** Every environment variable gridstream reads, in the order `--help` and the README list them. */
 export const VARIABLES = {
@@ -296,6 +314,43 @@ export const VARIABLES = {
     shown: 'gridstream/meters/#',
     description:
       'Topic filter devices publish to; each message one JSON reading or NDJSON lines. Workers share it (`$share/gridstream/…`).',
+  }),
+  ingestMaxBodyBytes: variable({
+    name: 'GRIDSTREAM_INGEST_MAX_BODY_BYTES',
+    schema: bytes,
+    fallback: 8 * 1024 * 1024,
+    shown: '8388608',
+    description:
+      'Largest ingest request body, as sent: a longer declared length is refused at once (413), a chunked body as soon as it passes it.',
+  }),
+  ingestMaxDecodedBytes: variable({
+    name: 'GRIDSTREAM_INGEST_GZIP_MAX_BYTES',
+    schema: bytes,
+    fallback: 64 * 1024 * 1024,
+    shown: '67108864',
+    description: 'Largest ingest body once decompressed (`Content-Encoding: gzip`); decompression stops past it (413).',
+  }),
+  ingestConcurrency: variable({
+    name: 'GRIDSTREAM_INGEST_CONCURRENCY',
+    schema: z.coerce.number({ message: 'expected a number' }).int('expected a whole number').min(1).max(1024),
+    fallback: 4,
+    shown: '4',
+    description:
+      'Ingest request bodies read and parsed at once (bounds their memory); further requests wait their turn.',
+  }),
+  readingsEarliest: variable({
+    name: 'GRIDSTREAM_READINGS_EARLIEST',
+    schema: z.iso.datetime({ offset: false }),
+    fallback: '2000-01-01T00:00:00Z',
+    shown: '2000-01-01T00:00:00Z',
+    description: 'Device readings timed before this instant are refused (dead-lettered with their reason).',
+  }),
+  readingsMaxAheadMs: variable({
+    name: 'GRIDSTREAM_READINGS_MAX_AHEAD_MS',
+    schema: milliseconds.min(0).max(366 * 86_400_000),
+    fallback: 86_400_000,
+    shown: '86400000',
+    description: 'Device readings timed more than this after their receipt are refused (clock errors).',
   }),
   replayIntervalMs: variable<number | null>({
     name: 'GRIDSTREAM_REPLAY_INTERVAL_MS',
@@ -436,6 +491,13 @@ export function loadConfig(env: Env): Config {
     shutdownGraceMs: read(V.shutdownGraceMs),
     mqttUrl: read(V.mqttUrl),
     mqttTopic: read(V.mqttTopic),
+    ingest: {
+      maxBodyBytes: read(V.ingestMaxBodyBytes),
+      maxDecodedBytes: read(V.ingestMaxDecodedBytes),
+      concurrency: read(V.ingestConcurrency),
+      earliestReading: read(V.readingsEarliest),
+      maxAheadMs: read(V.readingsMaxAheadMs),
+    },
     databaseUrl: read(V.databaseUrl),
     kafkaBrokers: read(V.kafkaBrokers),
     logOnCorruption: read(V.logOnCorruption),

@@ -26,12 +26,25 @@ export {
   type RawElectricityMaps,
   MeterReadingSchema,
   type MeterReading,
+  type ReadingRules,
+  DEFAULT_READING_RULES,
+  type ReadingRejectReason,
+  type ReadingVerdict,
+  parseReadingLine,
   MeterAggregateSchema,
   type MeterAggregate,
   AlertSchema,
   type Alert,
 } from './raw.ts';
-export { DeadLetterSchema, type DeadLetter, DLQ_HEADERS } from './dead-letter.ts';
+export {
+  DeadLetterSchema,
+  type DeadLetter,
+  RefusedLinesSchema,
+  type RefusedLines,
+  groupRefusedLines,
+  expandRefusedLines,
+  DLQ_HEADERS,
+} from './dead-letter.ts';
 export { type Publisher, type DeadLetterSink, MemoryPublisher } from './ports.ts';
 export {
   rawEntsoeTopic,

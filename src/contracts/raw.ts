@@ -80,6 +80,97 @@ export const MeterReadingSchema = z.object({
 });
 export type MeterReading = z.infer<typeof MeterReadingSchema>;
 
+/** What a reading must meet besides its schema, so that what is stored is what the device sent. */
+export interface ReadingRules {
+  /** Readings timed before this instant (ISO 8601, UTC) are refused. */
+  readonly earliest: string;
+  /** Readings timed more than this many ms after their receipt are refused. */
+  readonly maxAheadMs: number;
+}
+
+/** `GRIDSTREAM_READINGS_EARLIEST` and `GRIDSTREAM_READINGS_MAX_AHEAD_MS` as documented. */
+export const DEFAULT_READING_RULES: ReadingRules = { earliest: '2000-01-01T00:00:00Z', maxAheadMs: 86_400_000 };
+
+/** Why a line is not taken in (registered codes of `dlq-ingestion`). */
+export type ReadingRejectReason =
+  | 'ingest.invalid_text'
+  | 'ingest.not_json'
+  | 'ingest.invalid_reading'
+  | 'ingest.control_character'
+  | 'ingest.number_out_of_range'
+  | 'ingest.timestamp_out_of_range';
+
+/** One line read as a reading, or why it was refused. */
+export type ReadingVerdict =
+  | { readonly ok: true; readonly reading: MeterReading }
+  | { readonly ok: false; readonly reason: ReadingRejectReason; readonly message: string };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** C0 and C1 control characters and DEL: never part of an id, and a way to forge log lines or labels. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Text that may hold a number JSON.parse would alter: a digit then an exponent, or a run of 300 digits. */
+const RISKY_NUMBER = /\d[eE]|\d{300}/;
+/** A JSON number literal with a non-zero digit in its mantissa (so it is not 0, whatever its exponent says). */
+const NONZERO_MANTISSA = /^-?(?:0*\.0*[1-9]|0*[1-9])/;
+
+/**
+ * Reads one line (bytes, without its newline) as a device reading, refusing instead of altering: bytes that are
+ * not UTF-8 (never replaced by U+FFFD), numbers that are not finite or that underflow to 0 (`1e-400`; told from a
+ * literal 0 by the number's source text), control characters in ids, and timestamps before `rules.earliest` or
+ * more than `rules.maxAheadMs` after `receivedAt` (epoch ms).
+ */
+export function parseReadingLine(line: Uint8Array, rules: ReadingRules, receivedAt: number): ReadingVerdict {
+  let text: string;
+  try {
+    text = strictUtf8.decode(line);
+  } catch {
+    return { ok: false, reason: 'ingest.invalid_text', message: 'the line is not valid UTF-8' };
+  }
+  let altered: string | undefined;
+  let json: unknown;
+  try {
+    // A number can only overflow or underflow with an exponent or hundreds of digits: other lines skip the reviver.
+    json = !RISKY_NUMBER.test(text)
+      ? JSON.parse(text)
+      : JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
+          if (typeof value === 'number' && altered === undefined) {
+            if (!Number.isFinite(value)) altered = `${key}: ${context?.source ?? 'number'} is not a finite number`;
+            else if (value === 0 && context?.source !== undefined && NONZERO_MANTISSA.test(context.source))
+              altered = `${key}: ${context.source} underflows to 0`;
+          }
+          return value;
+        });
+  } catch (error) {
+    return { ok: false, reason: 'ingest.not_json', message: error instanceof Error ? error.message : String(error) };
+  }
+  if (altered !== undefined) return { ok: false, reason: 'ingest.number_out_of_range', message: altered };
+  const parsed = MeterReadingSchema.safeParse(json);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      reason: 'ingest.invalid_reading',
+      message: parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '),
+    };
+  }
+  const reading = parsed.data;
+  for (const field of ['deviceId', 'kind', 'quantity', 'unit', 'group'] as const) {
+    const value = reading[field];
+    if (value !== undefined && CONTROL.test(value))
+      return { ok: false, reason: 'ingest.control_character', message: `${field} holds a control character` };
+  }
+  const ts = Date.parse(reading.ts);
+  if (!(ts >= Date.parse(rules.earliest)))
+    return { ok: false, reason: 'ingest.timestamp_out_of_range', message: `ts is before ${rules.earliest}` };
+  if (ts > receivedAt + rules.maxAheadMs)
+    return {
+      ok: false,
+      reason: 'ingest.timestamp_out_of_range',
+      message: `ts is more than ${rules.maxAheadMs} ms after receipt (${new Date(receivedAt).toISOString()})`,
+    };
+  return { ok: true, reading };
+}
+
 /** A windowed aggregate of device readings; settlement relies on these, so their topic is exactly-once. */
 export const MeterAggregateSchema = z.object({
   group: z.string().min(1).max(100),

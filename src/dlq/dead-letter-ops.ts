@@ -1,7 +1,15 @@
-import type { DeadLetter } from '../contracts/index.ts';
-import { DLQ_TOPICS, DeadLetterSchema } from '../contracts/index.ts';
+import type { DeadLetter, MeterReading, ReadingRules } from '../contracts/index.ts';
+import {
+  DEFAULT_READING_RULES,
+  DLQ_TOPICS,
+  DeadLetterSchema,
+  expandRefusedLines,
+  parseReadingLine,
+  rawMetersTopic,
+} from '../contracts/index.ts';
 import { codeMatches, errorMessage } from '../common/index.ts';
-import type { Log } from '../log/index.ts';
+import type { Log, RefusedLine } from '../log/index.ts';
+import { buildLineDeadLetters, produceDeadLetters } from '../log/index.ts';
 
 export const DLQ_TOPIC_NAMES = Object.values(DLQ_TOPICS);
 
@@ -187,6 +195,8 @@ export async function replayDeadLetters(
     readonly refetch?: Refetcher;
     readonly record?: (entry: DlqEntry) => Promise<void>;
     readonly signal?: AbortSignal;
+    /** What refused device readings are checked against again. @default DEFAULT_READING_RULES */
+    readonly readingRules?: ReadingRules;
   } = {},
 ): Promise<ReplayResult> {
   let replayed = 0;
@@ -196,7 +206,9 @@ export async function replayDeadLetters(
     const where = { topic: entry.topic, partition: entry.partition, offset: entry.offset };
     try {
       if (letter === null) throw new Error(`not a valid dead letter: ${entry.invalid ?? ''}`);
-      if (letter.source !== null) {
+      if (letter.stage === 'ingestion' && letter.source === null && letter.refused !== undefined) {
+        await replayRefusedLines(log, entry, letter, options.readingRules ?? DEFAULT_READING_RULES, options.signal);
+      } else if (letter.source !== null) {
         const value =
           letter.payloadEncoding === 'base64'
             ? Buffer.from(letter.payload, 'base64')
@@ -228,4 +240,53 @@ export async function replayDeadLetters(
     }
   }
   return { replayed, failed };
+}
+
+/**
+ * Replays the refused lines of a device-input request or message: each line is read again as a reading; those
+ * valid now go to raw.meters (header `x-gridstream-replay-of` names the dead letter and the line's number in the
+ * body as sent), the others go back to dlq-ingestion in one new dead letter with their original line numbers.
+ */
+async function replayRefusedLines(
+  log: Log,
+  entry: DlqEntry,
+  letter: DeadLetter,
+  rules: ReadingRules,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const lines = expandRefusedLines(letter.refused ?? []);
+  const bytes = Buffer.from(letter.payload, letter.payloadEncoding === 'base64' ? 'base64' : 'utf8');
+  const parts: Buffer[] = [];
+  for (let start = 0; start <= bytes.byteLength;) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end === -1) end = bytes.byteLength;
+    parts.push(bytes.subarray(start, end));
+    start = end + 1;
+  }
+  if (parts.length !== lines.length)
+    throw new Error(`the payload holds ${parts.length} line(s) for ${lines.length} refused (truncated?)`);
+  const replayOf = `${entry.topic}/${entry.partition}/${entry.offset}`;
+  const readings: { reading: MeterReading; line: number }[] = [];
+  const refused: RefusedLine[] = [];
+  const now = Date.now();
+  for (const [i, part] of parts.entries()) {
+    const line = lines[i]?.line ?? i + 1;
+    const verdict = parseReadingLine(part, rules, now);
+    if (verdict.ok) readings.push({ reading: verdict.reading, line });
+    else refused.push({ line, reason: verdict.reason, message: verdict.message, bytes: part });
+  }
+  const o = signal === undefined ? {} : { signal };
+  if (readings.length > 0) {
+    await log.produce(
+      rawMetersTopic.name,
+      readings.map(({ reading, line }) => ({
+        key: rawMetersTopic.key(reading),
+        value: Buffer.from(JSON.stringify(reading), 'utf8'),
+        headers: { 'x-gridstream-replay-of': `${replayOf}#line=${line}` },
+      })),
+      o,
+    );
+  }
+  const { line: _line, lines: _lines, ...position } = letter.position ?? {};
+  await produceDeadLetters(log, buildLineDeadLetters(refused, { position, replays: letter.replays + 1 }), o);
 }

@@ -1,11 +1,34 @@
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { HttpServer, ReadinessCheck } from '../api/index.ts';
 import { ApiError, Authenticator, healthRoutes, httpServer, problem, roleAtLeast } from '../api/index.ts';
+import type { ReadingRules } from '../contracts/index.ts';
+import { DEFAULT_READING_RULES } from '../contracts/index.ts';
+import { BodyRefused, checkHeaders, readBody } from './body.ts';
 import type { IngestDeps } from './readings.ts';
-import { parseReadingLines, storeReadings } from './readings.ts';
+import { parseReadingBody, storeReadings } from './readings.ts';
 
-/** Largest request body the gateway reads (NDJSON lines of device readings). */
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Body limits, concurrency and reading rules of the gateway (`GRIDSTREAM_INGEST_*`, `GRIDSTREAM_READINGS_*`). */
+export interface IngestLimits {
+  /** Largest body as sent. @default 8 MiB */
+  readonly maxBodyBytes: number;
+  /** Largest gzip body once decompressed. @default 64 MiB */
+  readonly maxDecodedBytes: number;
+  /** Bodies read and parsed at once; further requests wait. @default 4 */
+  readonly concurrency: number;
+  /** Readings timed before this are refused. @default 2000-01-01T00:00:00Z */
+  readonly earliestReading: string;
+  /** Readings timed more than this many ms after receipt are refused. @default one day */
+  readonly maxAheadMs: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = {
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxDecodedBytes: 64 * 1024 * 1024,
+  concurrency: 4,
+  earliestReading: DEFAULT_READING_RULES.earliest,
+  maxAheadMs: DEFAULT_READING_RULES.maxAheadMs,
+};
 
 export interface IngestGatewayOptions {
   readonly host: string;
@@ -13,19 +36,82 @@ export interface IngestGatewayOptions {
   readonly port: number;
   /** What `/readyz` answers (the process's readiness). */
   readonly readiness: ReadinessCheck;
+  /** @default {@link DEFAULT_INGEST_LIMITS} */
+  readonly limits?: Partial<IngestLimits>;
+}
+
+/** Admits `n` holders at a time, in arrival order; a waiter whose request is gone leaves the queue. */
+class Gate {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.#free = n;
+  }
+  async enter(signal: AbortSignal): Promise<() => void> {
+    if (this.#free > 0) this.#free--;
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const admit = (): void => {
+          signal.removeEventListener('abort', gone);
+          resolve();
+        };
+        const gone = (): void => {
+          const i = this.#waiting.indexOf(admit);
+          if (i >= 0) this.#waiting.splice(i, 1);
+          reject(new Error('the client went away'));
+        };
+        this.#waiting.push(admit);
+        signal.addEventListener('abort', gone, { once: true });
+      });
+    }
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      const next = this.#waiting.shift();
+      if (next === undefined) this.#free++;
+      else next();
+    };
+  }
+}
+
+/** A problem document (like the API's) for what the gateway refuses before reading lines. */
+function refusal(c: Context, e: BodyRefused): Response {
+  const body = {
+    type: `https://gridstream.dev/problems/${e.code.slice('ingest.'.length)}`,
+    code: e.code,
+    title: e.title,
+    status: e.status,
+    detail: e.message,
+    instance: c.req.path,
+  };
+  return new Response(JSON.stringify(body), {
+    status: e.status,
+    // An unread body is not worth keeping the connection for.
+    headers: { 'content-type': 'application/problem+json', ...(e.status === 413 ? { connection: 'close' } : {}) },
+  });
 }
 
 /**
  * The `ingest` role's input gateway: `POST /ingest/meters` with newline-delimited JSON readings (smart meters,
- * SCADA, PMU) and an API key of role operator or admin. Valid lines go to raw.meters; a line that is not JSON or
- * not a reading goes to dlq-ingestion with its line number — the rest of the body still goes through. Answers
- * with the counts once everything is durable. `/healthz` and `/readyz` answer like on every gridstream server.
+ * SCADA, PMU) and an API key of role operator or admin. The body is read as it arrives and never past its limit
+ * (a longer declared length: 413 at once; a chunked body: 413 as soon as it passes it); `Content-Encoding: gzip`
+ * is decompressed up to its own limit (a gzip bomb stops there, 413), other encodings are refused (415). Valid
+ * lines go to raw.meters; the refused ones (not UTF-8, not JSON, not a reading, or a reading that would be
+ * altered) go, verbatim and together, into one dead letter of dlq-ingestion with their line numbers, and the
+ * answer names each (`rejects`: by reason, with why and the line numbers, runs as `[first, last]`) — the rest of
+ * the body still goes through. Answers once
+ * everything is durable. At most `concurrency` bodies are read and parsed at once, which bounds their memory.
+ * `/healthz` and `/readyz` answer like on every gridstream server.
  */
 export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): HttpServer {
   const { db, logger, scrub } = deps;
+  const limits: IngestLimits = { ...DEFAULT_INGEST_LIMITS, ...options.limits };
+  const rules: ReadingRules = { earliest: limits.earliestReading, maxAheadMs: limits.maxAheadMs };
+  const gate = new Gate(limits.concurrency);
   const auth = new Authenticator(db, { server: 'ingest', metrics: deps.metrics });
   const app = new Hono();
-  app.onError((error, c) => problem(c, error));
+  app.onError((error, c) => (error instanceof BodyRefused ? refusal(c, error) : problem(c, error)));
   healthRoutes(app, options.readiness);
   app.post('/ingest/meters', async (c) => {
     // The same rule, throttle and checks as the API port (src/api/authenticate.ts).
@@ -33,16 +119,21 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
     if (principal === undefined) throw new ApiError('api.unauthorized', 'an API key with role operator is required');
     if (!roleAtLeast(principal.role, 'operator'))
       throw new ApiError('api.forbidden', 'ingesting needs the operator role');
-    const body = await c.req.arrayBuffer();
-    if (body.byteLength > MAX_BODY_BYTES)
-      throw new ApiError('api.bad_request', `body larger than ${MAX_BODY_BYTES} bytes`, { param: 'body' });
-    const parsed = parseReadingLines(Buffer.from(body).toString('utf8'), { endpoint: '/ingest/meters' }, scrub);
-    await storeReadings(deps, parsed, c.req.raw.signal);
-    const { readings, letters } = parsed;
-    return c.json(
-      { accepted: readings.length, rejected: letters.length },
-      letters.length > 0 && readings.length === 0 ? 400 : 200,
-    );
+    const signal = c.req.raw.signal;
+    checkHeaders(c.req.raw, limits);
+    const release = await gate.enter(signal);
+    try {
+      const body = await readBody(c.req.raw, limits);
+      const parsed = parseReadingBody(body, { endpoint: '/ingest/meters' }, { rules, receivedAt: Date.now(), scrub });
+      await storeReadings(deps, parsed, signal);
+      const { readings, rejected, rejects } = parsed;
+      return c.json(
+        { accepted: readings.length, rejected, rejects },
+        rejected > 0 && readings.length === 0 ? 400 : 200,
+      );
+    } finally {
+      release();
+    }
   });
   return httpServer({
     name: 'ingest',
@@ -51,6 +142,8 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
     port: options.port,
     portVariable: 'GRIDSTREAM_INGEST_PORT',
     logger,
+    // Stop following key changes (the verifier's LISTEN connection) once requests ended.
+    afterClose: () => auth.stop(),
     onListening: (port) => {
       logger.info({ port }, `ingest gateway on http://${options.host}:${port}/ingest/meters`);
     },

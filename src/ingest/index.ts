@@ -3,6 +3,6 @@
  * subscription), parsed from their wire formats into the reading contract and written to `raw.meters`; lines that
  * are not readings go to `dlq-ingestion` with their position. Acknowledged only once durable in the log.
  */
-export { ingestGateway, type IngestGatewayOptions } from './http-gateway.ts';
+export { ingestGateway, DEFAULT_INGEST_LIMITS, type IngestGatewayOptions, type IngestLimits } from './http-gateway.ts';
 export { mqttIngest, type MqttIngestOptions } from './mqtt-subscriber.ts';
-export { parseReadingLines, storeReadings, type ParsedReadings, type IngestDeps } from './readings.ts';
+export { parseReadingBody, storeReadings, type ParsedReadings, type IngestDeps } from './readings.ts';

@@ -8,17 +8,18 @@ import {
   backoffDelay,
   errorCode,
   errorMessage,
+  isAborted,
   isRetryable,
   problemLogger,
   settlesWithin,
   sleep,
 } from '../common/index.ts';
 import type { Secret } from '../config/index.ts';
-import type { DeadLetter, MeterReading } from '../contracts/index.ts';
-import { rawMetersTopic } from '../contracts/index.ts';
+import type { DeadLetter, MeterReading, ReadingRules, RefusedLines } from '../contracts/index.ts';
+import { DEFAULT_READING_RULES, rawMetersTopic } from '../contracts/index.ts';
 import { buildDeadLetter } from '../log/index.ts';
 import type { IngestDeps, ParsedReadings } from './readings.ts';
-import { parseReadingLines, storeReadings } from './readings.ts';
+import { parseReadingBody, storeReadings } from './readings.ts';
 
 /** Largest MQTT message the subscriber parses; a larger one is dead-lettered whole (truncated) as `too_large`. */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -26,6 +27,9 @@ const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 const DEFAULT_CONNECTIONS = 16;
 /** QoS 0 messages waiting for the log, beyond which new ones are refused (counted, logged), not held in memory. */
 const MAX_PENDING_QOS0 = 50_000;
+/** Reconnection of an established connection: 1 s, doubling while the broker stays away, up to 60 s. */
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 60_000;
 
 export interface MqttIngestOptions {
   /** Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), credentials included when the broker needs them. */
@@ -36,6 +40,8 @@ export interface MqttIngestOptions {
   readonly group: string;
   /** Broker connections of this worker, all in the group. @default 16 */
   readonly connections?: number;
+  /** What a reading must meet to be taken in unaltered. @default {@link DEFAULT_READING_RULES} */
+  readonly rules?: ReadingRules;
 }
 
 /** One broker connection. `epoch` changes whenever the connection closes: an acknowledgement belongs to one epoch. */
@@ -60,6 +66,10 @@ interface Session {
  * publishes with QoS 0 asked for at-most-once: its messages are batched to the log as they come. Shared
  * subscriptions give no order between messages, which event time makes harmless: every reading has its timestamp.
  *
+ * A broker that cannot be reached (at start or later) does not stop the process: the input runs degraded
+ * (`/readyz` 503 naming `ingest-mqtt`), reconnects in the background with backoff (1 s doubling to 60 s) and
+ * warns at most once per backoff step. Every line goes through the same reading rules as the HTTP gateway.
+ *
  * The log being unavailable is waited out (the message stays unacknowledged); any other write failure fails the
  * component, which stops the process rather than leaving it half-working.
  */
@@ -69,12 +79,22 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   const sessions: Session[] = [];
   // Messages are taken while starting (the first connections already receive) and running, not once stopping.
   const accepting = (): boolean => life.state === 'starting' || life.state === 'running';
-  const pending: { readings: MeterReading[]; letters: DeadLetter[]; messages: number } = {
+  const pending: {
+    readings: MeterReading[];
+    rejects: RefusedLines[];
+    rejected: number;
+    letters: DeadLetter[];
+    messages: number;
+  } = {
     readings: [],
+    rejects: [],
+    rejected: 0,
     letters: [],
     messages: 0,
   };
+  const rules = options.rules ?? DEFAULT_READING_RULES;
   let flushing: Promise<void> | undefined;
+  let connecting: Promise<void> | undefined;
   let refusedQos0 = 0;
 
   /** A write failure that waiting cannot fix: the component fails (logged by the lifecycle, secrets scrubbed). */
@@ -84,7 +104,8 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
 
   function parse(topic: string, message: Buffer): ParsedReadings {
     const position = { mqttTopic: topic };
-    if (message.byteLength <= MAX_MESSAGE_BYTES) return parseReadingLines(message.toString('utf8'), position, scrub);
+    if (message.byteLength <= MAX_MESSAGE_BYTES)
+      return parseReadingBody(message, position, { rules, receivedAt: Date.now(), scrub });
     const letter = buildDeadLetter(
       {
         stage: 'ingestion',
@@ -97,7 +118,12 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
       },
       { scrub },
     );
-    return { readings: [], letters: [letter] };
+    return {
+      readings: [],
+      rejects: [{ reason: letter.reason, message: letter.message.slice(0, 300), count: 1, lines: [1] }],
+      rejected: 1,
+      letters: [letter],
+    };
   }
 
   /** Writes readings and dead letters to the log, waiting out an unavailable log until `signal` aborts. */
@@ -145,6 +171,8 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     const parsed = parse(topic, message);
     for (const r of parsed.readings) pending.readings.push(r);
     for (const l of parsed.letters) pending.letters.push(l);
+    for (const l of parsed.rejects) pending.rejects.push(l);
+    pending.rejected += parsed.rejected;
     pending.messages++;
     flushing ??= flush();
   }
@@ -152,7 +180,13 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   async function flush(): Promise<void> {
     try {
       while (pending.messages > 0 && life.state !== 'failed') {
-        const batch = { readings: pending.readings.splice(0), letters: pending.letters.splice(0) };
+        const batch = {
+          readings: pending.readings.splice(0),
+          rejects: pending.rejects.splice(0),
+          rejected: pending.rejected,
+          letters: pending.letters.splice(0),
+        };
+        pending.rejected = 0;
         pending.messages = 0;
         await write(batch, abort.signal);
       }
@@ -163,38 +197,74 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     }
   }
 
+  /**
+   * Warnings about the broker, at most one per step of a growing interval (1 s, 2 s, 4 s … 60 s) while it stays
+   * unreachable, with how many were left out; reset once connected. Sixteen reconnecting connections log as one.
+   */
+  const warnLimit = { next: 0, step: 0, suppressed: 0 };
+  function warnBroker(fields: Record<string, unknown>, message: string): void {
+    const now = Date.now();
+    if (now < warnLimit.next) {
+      warnLimit.suppressed++;
+      return;
+    }
+    logger.warn({ ...fields, suppressed: warnLimit.suppressed }, message);
+    warnLimit.suppressed = 0;
+    warnLimit.next = now + Math.min(60_000, 1000 * 2 ** warnLimit.step++);
+  }
+  function brokerBack(): void {
+    warnLimit.next = 0;
+    warnLimit.step = 0;
+    warnLimit.suppressed = 0;
+  }
+
   async function connect(session: Session): Promise<MqttClient> {
     let client: MqttClient;
     try {
-      client = await connectAsync(options.url.reveal(), {
-        protocolVersion: 5,
-        clientId: `gridstream-ingest-${randomUUID().slice(0, 8)}`,
-        clean: true,
-        reconnectPeriod: 1000,
-        connectTimeout: 10_000,
-        customHandleAcks: (topic, message, _packet, done) => {
-          onQos1(session, topic, message, done);
+      // No retries of its own while connecting: the component retries with backoff (see `establish`).
+      client = await connectAsync(
+        options.url.reveal(),
+        {
+          protocolVersion: 5,
+          clientId: `gridstream-ingest-${randomUUID().slice(0, 8)}`,
+          clean: true,
+          reconnectPeriod: 0,
+          connectTimeout: 10_000,
+          customHandleAcks: (topic, message, _packet, done) => {
+            onQos1(session, topic, message, done);
+          },
         },
-      });
+        false,
+      );
     } catch (error) {
       // Not the error itself as cause: its text may carry the URL, credentials included.
       throw new GridstreamError('mqtt.unavailable', `cannot connect to the MQTT broker: ${scrub(String(error))}`, {
         retryable: true,
       });
     }
+    // Connected once: mqtt.js reconnects this connection from now on, backing off while the broker stays away.
+    client.options.reconnectPeriod = RECONNECT_MIN_MS;
     client.on('message', (topic, message, packet) => {
       if (packet.qos === 0) onQos0(topic, message);
     });
     client.on('close', () => {
       session.epoch++;
       session.current?.abort();
+      client.options.reconnectPeriod = Math.min(
+        RECONNECT_MAX_MS,
+        2 * (client.options.reconnectPeriod ?? 0) || RECONNECT_MIN_MS,
+      );
       if (accepting()) life.degrade('a connection to the MQTT broker is down; reconnecting');
     });
     client.on('connect', () => {
-      if (sessions.every((s) => s.client === undefined || s.client.connected)) life.recover();
+      client.options.reconnectPeriod = RECONNECT_MIN_MS;
+      if (sessions.every((s) => s.client === undefined || s.client.connected)) {
+        life.recover();
+        brokerBack();
+      }
     });
     client.on('error', (error) => {
-      logger.warn({ err: scrub(String(error)) }, 'mqtt ingest: broker error');
+      warnBroker({ err: scrub(String(error)) }, 'mqtt ingest: broker error');
     });
     return client;
   }
@@ -203,7 +273,8 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     await Promise.all(sessions.map((s) => s.client?.endAsync(true) ?? Promise.resolve()));
   }
 
-  async function start(): Promise<void> {
+  /** Opens every connection and subscribes it; on failure closes what was opened and throws. */
+  async function establish(): Promise<void> {
     const subscription = `$share/${options.group}/${options.topic}`;
     try {
       for (let i = 0; i < (options.connections ?? DEFAULT_CONNECTIONS); i++) {
@@ -219,17 +290,63 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
           );
       }
     } catch (error) {
-      abort.abort();
       await closeAll();
+      sessions.length = 0;
       throw error;
     }
     logger.info({ topic: subscription, connections: sessions.length }, 'mqtt ingest subscribed');
+  }
+
+  /**
+   * Connects in the background until it works, backing off (1 s doubling to 60 s): an unreachable broker leaves
+   * the input degraded (`/readyz` 503 naming it) and the rest of the process working. A broker that refuses the
+   * subscription is a configuration error: the component fails.
+   */
+  async function keepConnecting(firstAttempt: number): Promise<void> {
+    for (let attempt = firstAttempt; !abort.signal.aborted; attempt++) {
+      try {
+        await establish();
+        life.recover();
+        brokerBack();
+        return;
+      } catch (error) {
+        if (isAborted(abort.signal)) return;
+        if (!isRetryable(error)) {
+          fail(error);
+          return;
+        }
+        const delay = backoffDelay(attempt + 1, { baseMs: 1000, maxMs: 60_000, jitter: 0.2 });
+        life.degrade(`the MQTT broker is unreachable (${errorCode(error)}); retrying in ${Math.round(delay / 1000)} s`);
+        warnBroker(
+          { err: scrub(errorMessage(error)), attempt, retryInMs: delay },
+          'mqtt ingest: cannot reach the MQTT broker; retrying in the background',
+        );
+        if (!(await sleep(delay, { signal: abort.signal }))) return;
+      }
+    }
+  }
+
+  /** Tries once; if the broker cannot be reached, starts anyway (degraded) and keeps trying in the background. */
+  async function start(): Promise<void> {
+    try {
+      await establish();
+      return;
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+      life.degrade(`the MQTT broker is unreachable (${errorCode(error)}); retrying`);
+      warnBroker(
+        { err: scrub(errorMessage(error)) },
+        'mqtt ingest: cannot reach the MQTT broker at start; the input starts degraded and retries in the background',
+      );
+    }
+    connecting = keepConnecting(0);
   }
 
   /** No new message; those in flight get the grace time to become durable and be acknowledged. */
   async function stop(graceMs: number): Promise<void> {
     await settlesWithin(Promise.all([...sessions.map((s) => s.inFlight), flushing]), graceMs);
     abort.abort();
+    await connecting;
     await closeAll();
   }
 

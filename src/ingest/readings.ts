@@ -1,8 +1,7 @@
-import type { ErrorCode } from '../common/index.ts';
-import type { DeadLetter, MeterReading } from '../contracts/index.ts';
-import { MeterReadingSchema, rawMetersTopic } from '../contracts/index.ts';
-import type { Log } from '../log/index.ts';
-import { buildDeadLetter, produceDeadLetters, produceValues } from '../log/index.ts';
+import type { DeadLetter, MeterReading, ReadingRules, RefusedLines } from '../contracts/index.ts';
+import { groupRefusedLines, parseReadingLine, rawMetersTopic } from '../contracts/index.ts';
+import type { Log, RefusedLine } from '../log/index.ts';
+import { buildLineDeadLetters, produceDeadLetters, produceValues } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Db } from '../storage/index.ts';
 
@@ -17,55 +16,50 @@ export interface IngestDeps {
   readonly scrub: (text: string) => string;
 }
 
-/** Device readings of one body (HTTP request or MQTT message), and the lines that were not readings. */
+/** Device readings of one body (HTTP request or MQTT message), and the lines that were refused. */
 export interface ParsedReadings {
   readonly readings: MeterReading[];
+  /** The refused lines by reason: code, why, how many, their 1-based numbers (what the HTTP answer lists). */
+  readonly rejects: RefusedLines[];
+  /** How many lines were refused. */
+  readonly rejected: number;
+  /** The refused lines' dead letters: one per body (split only past 4 MiB of refused lines). */
   readonly letters: DeadLetter[];
 }
 
+const NEWLINE = 0x0a;
+
+function isBlank(line: Uint8Array): boolean {
+  for (const b of line) if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  return true;
+}
+
 /**
- * Parses newline-delimited JSON readings. A line that is not JSON or not a reading becomes a dead letter of stage
- * ingestion with `position` plus its 1-based line number; the other lines still go through. Blank lines are skipped.
+ * Parses newline-delimited JSON readings from bytes, line by line ({@link parseReadingLine}: refused, never
+ * altered). Blank lines are skipped; the refused lines go, verbatim, into one dead letter of stage ingestion with
+ * `position` plus each line's 1-based number; the other lines still go through.
  */
-export function parseReadingLines(
-  text: string,
+export function parseReadingBody(
+  body: Uint8Array,
   position: Readonly<Record<string, string | number>>,
-  scrub: (text: string) => string,
+  options: { readonly rules: ReadingRules; readonly receivedAt: number; readonly scrub: (text: string) => string },
 ): ParsedReadings {
   const readings: MeterReading[] = [];
-  const letters: DeadLetter[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    let reason: ErrorCode = 'ingest.invalid_reading';
-    let message: string;
-    try {
-      const parsed = MeterReadingSchema.safeParse(JSON.parse(line));
-      if (parsed.success) {
-        readings.push(parsed.data);
-        return;
-      }
-      message = parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
-    } catch (error) {
-      reason = 'ingest.not_json';
-      message = error instanceof Error ? error.message : String(error);
-    }
-    letters.push(
-      buildDeadLetter(
-        {
-          stage: 'ingestion',
-          reason,
-          message,
-          retryable: false,
-          source: null,
-          position: { ...position, line: i + 1 },
-          payload: line,
-        },
-        { scrub },
-      ),
-    );
-  });
-  return { readings, letters };
+  const refused: RefusedLine[] = [];
+  let start = 0;
+  for (let n = 1; start <= body.byteLength; n++) {
+    let end = body.indexOf(NEWLINE, start);
+    if (end === -1) end = body.byteLength;
+    const line = body.subarray(start, end);
+    start = end + 1;
+    if (isBlank(line)) continue;
+    const verdict = parseReadingLine(line, options.rules, options.receivedAt);
+    if (verdict.ok) readings.push(verdict.reading);
+    else refused.push({ line: n, reason: verdict.reason, message: verdict.message, bytes: line });
+  }
+  const letters = buildLineDeadLetters(refused, { position }, { scrub: options.scrub });
+  const rejects = groupRefusedLines(refused).map((g) => ({ ...g, message: options.scrub(g.message).slice(0, 300) }));
+  return { readings, rejects, rejected: refused.length, letters };
 }
 
 /** Writes parsed readings to raw.meters and their dead letters to dlq-ingestion, then counts them. */
@@ -74,6 +68,6 @@ export async function storeReadings(deps: IngestDeps, parsed: ParsedReadings, si
   await produceDeadLetters(deps.log, parsed.letters, { signal });
   deps.metrics.recordsIn('ingestion', rawMetersTopic.name, parsed.readings.length);
   const byReason = new Map<string, number>();
-  for (const l of parsed.letters) byReason.set(l.reason, (byReason.get(l.reason) ?? 0) + 1);
+  for (const g of parsed.rejects) byReason.set(g.reason, (byReason.get(g.reason) ?? 0) + g.count);
   for (const [reason, n] of byReason) deps.metrics.recordsRejected('ingestion', rawMetersTopic.name, reason, n);
 }

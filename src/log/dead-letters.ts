@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import type { ErrorCode } from '../common/index.ts';
 import { errorCode, errorMessage, isRetryable } from '../common/index.ts';
 import type { DeadLetter, Stage, Topic } from '../contracts/index.ts';
-import { DLQ_HEADERS, DLQ_TOPIC_HANDLES, DeadLetterSchema } from '../contracts/index.ts';
+import { DLQ_HEADERS, DLQ_TOPIC_HANDLES, DeadLetterSchema, groupRefusedLines } from '../contracts/index.ts';
 import { redactUrl } from '../observability/index.ts';
 import type { ConsumedRecord, Log, LogRecord, RecordPosition } from './log.ts';
 import { LogError } from './errors.ts';
@@ -110,6 +110,103 @@ export function buildDeadLetter(input: DeadLetterInput, options: DeadLetterOptio
   }
   return parsed.data;
 }
+
+/** A refused line of a device-input body: where it was, why, and its bytes as sent (without the newline). */
+export interface RefusedLine {
+  /** 1-based line number in the body. */
+  readonly line: number;
+  readonly reason: ErrorCode;
+  readonly message: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * What one line dead letter may hold, as serialised (escaped payload plus line numbers): under the DLQ topics'
+ * 32 MiB records with room for the envelope. A body within the 8 MiB body limit fits one letter unless its lines
+ * are mostly characters JSON must escape.
+ */
+const MAX_LINES_RECORD_BYTES = 28 * 1024 * 1024;
+/** Bytes a refused line costs in a line dead letter: its escaped text (or base64), the newline, a new run's number. */
+function lineCost(line: Uint8Array, startsRun: boolean): number {
+  let escaped: number;
+  try {
+    escaped = Buffer.byteLength(JSON.stringify(strictUtf8.decode(line))) - 2;
+  } catch {
+    escaped = Math.ceil((line.byteLength * 4) / 3);
+  }
+  return Math.max(escaped, Math.ceil((line.byteLength * 4) / 3)) + 2 + (startsRun ? 20 : 0);
+}
+
+/**
+ * The dead letters of the refused lines of one body (an HTTP request or an MQTT message): one letter holding every
+ * refused line verbatim (joined by `\n`; base64 if one is not UTF-8) and, in `refused`, their line numbers by reason
+ * (runs of lines cost one entry) — not one letter per line. Only refused lines that would not fit one DLQ record
+ * are split over several letters; a single line longer than half of that is kept truncated (and says so).
+ */
+export function buildLineDeadLetters(
+  refused: readonly RefusedLine[],
+  input: {
+    readonly position: Readonly<Record<string, string | number | null>>;
+    readonly request?: Readonly<Record<string, unknown>>;
+    readonly replays?: number;
+  },
+  options: DeadLetterOptions = {},
+): DeadLetter[] {
+  const letters: DeadLetter[] = [];
+  let group: RefusedLine[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (group.length === 0) return;
+    const reasons = new Map<string, number>();
+    for (const r of group) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+    const first = group[0];
+    const reason: ErrorCode = reasons.size === 1 && first !== undefined ? first.reason : 'ingest.rejected_lines';
+    const parts: Uint8Array[] = [];
+    for (const [i, r] of group.entries()) {
+      if (i > 0) parts.push(NEWLINE);
+      parts.push(r.bytes);
+    }
+    letters.push(
+      buildDeadLetter(
+        {
+          stage: 'ingestion',
+          reason,
+          message: `${group.length} line(s) refused: ${[...reasons].map(([k, n]) => `${k} ×${n}`).join(', ')}`,
+          retryable: false,
+          source: null,
+          position: { ...input.position, line: first?.line ?? 1, lines: group.length },
+          payload: Buffer.concat(parts),
+          ...(input.request === undefined ? {} : { request: input.request }),
+          ...(input.replays === undefined ? {} : { replays: input.replays }),
+        },
+        { ...options, maxPayloadBytes: MAX_LINES_RECORD_BYTES / 2 },
+      ),
+    );
+    const letter = letters[letters.length - 1];
+    if (letter !== undefined) {
+      const scrub = (t: string): string =>
+        options.scrub === undefined ? scrubCredentials(t) : options.scrub(scrubCredentials(t));
+      letters[letters.length - 1] = {
+        ...letter,
+        refused: groupRefusedLines(group).map((g) => ({ ...g, message: scrub(g.message).slice(0, 300) })),
+      };
+    }
+    group = [];
+    bytes = 0;
+  };
+  let previous = -1;
+  for (const r of refused) {
+    const cost = lineCost(r.bytes, r.line !== previous + 1);
+    previous = r.line;
+    if (group.length > 0 && bytes + cost > MAX_LINES_RECORD_BYTES) flush();
+    group.push(r);
+    bytes += cost;
+  }
+  flush();
+  return letters;
+}
+
+const NEWLINE = new Uint8Array([0x0a]);
 
 /** A dead letter for a consumed record that failed with `error` (reason = the error's code, message scrubbed). */
 export function deadLetterFromRecord(

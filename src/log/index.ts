@@ -39,6 +39,8 @@ export {
 } from './topic-io.ts';
 export {
   buildDeadLetter,
+  buildLineDeadLetters,
+  type RefusedLine,
   deadLetterFromRecord,
   deadLetterRecord,
   produceDeadLetters,

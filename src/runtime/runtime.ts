@@ -115,7 +115,7 @@ function componentsOf(
       return [scheduler];
     case 'ingest':
       return [
-        ingestGateway(infra, { host: config.host, port: config.ingestPort, readiness }),
+        ingestGateway(infra, { host: config.host, port: config.ingestPort, readiness, limits: config.ingest }),
         ...(config.mqttUrl === null
           ? []
           : [
@@ -123,6 +123,7 @@ function componentsOf(
                 url: config.mqttUrl,
                 topic: config.mqttTopic,
                 group: config.namespace === null ? 'gridstream' : `gridstream_${config.namespace}`,
+                rules: { earliest: config.ingest.earliestReading, maxAheadMs: config.ingest.maxAheadMs },
               }),
             ]),
       ];

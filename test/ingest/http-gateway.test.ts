@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
-import { DeadLetterSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
+import type { RefusedLines } from '../../src/contracts/index.ts';
+import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import type { HttpServer } from '../../src/api/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
@@ -44,7 +45,13 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
     );
     const r = await fetch(url, { method: 'POST', body, headers: { authorization: `Bearer ${key}` } });
     assert.equal(r.status, 200);
-    assert.deepEqual(await r.json(), { accepted: 1, rejected: 2 });
+    const answer = (await r.json()) as { accepted: number; rejected: number; rejects: RefusedLines[] };
+    assert.equal(answer.accepted, 1);
+    assert.equal(answer.rejected, 2);
+    assert.deepEqual(
+      expandRefusedLines(answer.rejects).map((x) => x.line),
+      [2, 3],
+    );
     const meters = await infra.log.offsets('raw.meters');
     const records = (
       await Promise.all(meters.map((p) => infra.log.read('raw.meters', p.partition, p.earliest, 10)))
@@ -56,13 +63,17 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
     const letters = (await infra.log.read('dlq-ingestion', 0, 0, 10)).map((x) =>
       DeadLetterSchema.parse(JSON.parse(Buffer.from(x.value).toString('utf8'))),
     );
+    // One dead letter for the request, holding both refused lines with their numbers and reasons.
+    assert.equal(letters.length, 1);
     assert.deepEqual(
-      letters.map((l) => [l.reason, l.position?.['line']]),
+      expandRefusedLines(letters.at(0)?.refused ?? []).map((l) => [l.reason, l.line]),
       [
         ['ingest.invalid_reading', 2],
         ['ingest.not_json', 3],
       ],
     );
-    assert.ok(letters.every((l) => l.payload.length > 0 && l.stage === 'ingestion'));
+    assert.equal(letters.at(0)?.reason, 'ingest.rejected_lines');
+    assert.equal(letters.at(0)?.payload, '{"deviceId": "meter-2", "value": "lots"}\nnot json');
+    assert.ok(letters.every((l) => l.stage === 'ingestion'));
   });
 });

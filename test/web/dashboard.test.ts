@@ -314,7 +314,18 @@ test(
         body: 'this is not json\n',
       });
       // 400 when no line was a reading; the bad line is dead-lettered either way.
-      assert.deepEqual(await ingest.json(), { accepted: 0, rejected: 1 });
+      assert.deepEqual(await ingest.json(), {
+        accepted: 0,
+        rejected: 1,
+        rejects: [
+          {
+            reason: 'ingest.not_json',
+            message: `Unexpected token 'h', "this is not json" is not valid JSON`,
+            count: 1,
+            lines: [1],
+          },
+        ],
+      });
 
       await page.waitForFunction(() => document.documentElement.dataset['role'] === 'admin');
       await page.getByRole('link', { name: 'Operations' }).click();

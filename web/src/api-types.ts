@@ -177,6 +177,8 @@ export interface ConnectorStatus {
   readonly leases: readonly Row[];
   /** `null` where the answering process runs no scheduler. */
   readonly live: ConnectorLive | null;
+  /** Device inputs of the answering process (the MQTT subscriber), with why one is degraded. */
+  readonly inputs: readonly { readonly name: string; readonly state: string; readonly degraded: string | null }[];
 }
 
 /** `live` of the connectors answer: the in-process connectors of the process answering. */
@@ -208,6 +210,19 @@ export const decodeConnectors: Decoder<ConnectorStatus> = (value, at) => {
     rateLimits: field(o, 'rate_limits', array(record), at),
     leases: field(o, 'leases', array(record), at),
     live: field(o, 'live', nullable(decodeConnectorLive), at),
+    inputs: field(
+      o,
+      'inputs',
+      array((v, a) => {
+        const x = record(v, a);
+        return {
+          name: field(x, 'name', str, a),
+          state: field(x, 'state', str, a),
+          degraded: field(x, 'degraded', nullable(str), a),
+        };
+      }),
+      at,
+    ),
   };
 };
 

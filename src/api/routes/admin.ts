@@ -23,6 +23,7 @@ import { positiveInt, zoneCode } from '../params.ts';
 import type { ApiEnv, Permissions } from '../permissions.ts';
 import type { RouteContract } from '../route.ts';
 import { defineRoute, handle } from '../route.ts';
+import type { ReadinessCheck } from '../health.ts';
 import type { ConnectorLive } from '../schemas.ts';
 import {
   ApiKeysSchema,
@@ -48,6 +49,8 @@ export interface AdminDeps {
   readonly refetch?: Refetcher;
   /** Live status of in-process connectors (replay or polling), if this process runs the scheduler. */
   readonly connectorStatus?: () => ConnectorLive;
+  /** The process's readiness: its device inputs (`ingest-…` components) are listed with the connectors. */
+  readonly readiness?: ReadinessCheck;
   readonly version?: string;
   /** Anonymous callers may read (GRIDSTREAM_PUBLIC_READ). */
   readonly publicRead?: boolean;
@@ -405,6 +408,12 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       rate_limits: platform ? limits.rows : [],
       leases: platform ? leases.rows : [],
       live: platform ? (deps.connectorStatus?.() ?? null) : null,
+      inputs:
+        platform && deps.readiness !== undefined
+          ? (await deps.readiness({ signal: c.req.raw.signal })).components
+              .filter((x) => x.name.startsWith('ingest-'))
+              .map((x) => ({ name: x.name, state: x.state, degraded: x.degraded }))
+          : [],
     };
   });
 

@@ -100,6 +100,19 @@ export function connectorsView(ctx: PageContext): AdminView {
           ],
           'Shared token buckets of the upstream clients; a ban is set when the service answers 429 or blocks the token.',
         ),
+        connectors.inputs.length === 0
+          ? null
+          : section('Device inputs', [
+              table(
+                'Device inputs',
+                ['Input', 'State', 'Degraded'],
+                connectors.inputs.map((x) => [
+                  x.name,
+                  statusBadge(x.degraded === null ? x.state : 'degraded'),
+                  x.degraded ?? '',
+                ]),
+              ),
+            ]),
         section('Leases', [
           connectors.leases.length === 0
             ? emptyNote('No lease held (one scheduler leader is elected through a PostgreSQL lease).')
