@@ -169,10 +169,7 @@ test(
           timeout: DATA_TIMEOUT_MS,
         },
       );
-      assert.equal(
-        await page.evaluate(() => localStorage.getItem('gridstream.apiKey')),
-        'browser-test-admin-key-Ns5Kq9Vx3Lz7Pw2Rm8Ty4Hj',
-      );
+      assert.equal(await page.evaluate(() => localStorage.getItem('gridstream.apiKey')), ADMIN_KEY);
       const options = await page.locator('#main select option').allTextContents();
       t.diagnostic(`zones at sign-in: ${options.join(' | ')}`);
       assert.ok(options.length > 0);
