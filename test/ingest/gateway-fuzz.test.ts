@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import type { HttpServer } from '../../src/api/index.ts';
-import { createApiKey, pingReadiness } from '../../src/api/index.ts';
 import { isErrorCode } from '../../src/common/index.ts';
 import type { RefusedLines } from '../../src/contracts/index.ts';
 import { DeadLetterSchema, expandRefusedLines } from '../../src/contracts/index.ts';
-import { ingestGateway } from '../../src/ingest/index.ts';
-import type { Infrastructure } from '../../src/runtime/index.ts';
-import { embeddedInfra } from '../helpers/infra.ts';
+import type { Random } from '../helpers/fuzz.ts';
+import { fuzzCases, fuzzSeed, prng, int as randomInt, pick as randomPick } from '../helpers/fuzz.ts';
+import { useIngestGateway } from '../helpers/ingest.ts';
 
 /** `GRIDSTREAM_FUZZ_SEED` replays a failing run; `GRIDSTREAM_FUZZ_CASES` runs more (or fewer) cases. */
-const SEED = Number(process.env['GRIDSTREAM_FUZZ_SEED'] ?? 20261204);
-const CASES = Number(process.env['GRIDSTREAM_FUZZ_CASES'] ?? 400);
+const SEED = fuzzSeed(20261204);
+const CASES = fuzzCases(400);
 const MAX_BODY = 256 * 1024;
 const MAX_DECODED = 1024 * 1024;
-
-/** mulberry32: a small seeded PRNG, so a run is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   readonly name: string;
@@ -36,9 +22,9 @@ interface Case {
   readonly decoded: Buffer | undefined;
 }
 
-function generator(random: () => number) {
-  const int = (n: number): number => Math.floor(random() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
+function generator(random: Random) {
+  const int = (n: number): number => randomInt(random, n);
+  const pick = <T>(xs: readonly T[]): T => randomPick(random, xs);
   const kinds = ['smart_meter', 'scada', 'pmu'];
   const reading = (): string =>
     JSON.stringify({
@@ -167,31 +153,13 @@ function nonBlankLines(body: Buffer): number {
 }
 
 describe('ingest gateway fuzz: mutated readings never crash it, never hang, and every refusal is explained', () => {
-  let embedded: Awaited<ReturnType<typeof embeddedInfra>>;
-  let infra: Infrastructure;
-  let gateway: HttpServer;
-  let url: string;
-  let auth: Record<string, string>;
-  before(async () => {
-    embedded = await embeddedInfra();
-    infra = embedded.infra;
-    gateway = ingestGateway(infra, {
-      host: '127.0.0.1',
-      port: 0,
-      readiness: pingReadiness(infra.db, infra.log),
-      limits: { maxBodyBytes: MAX_BODY, maxDecodedBytes: MAX_DECODED },
-    });
-    await gateway.start();
-    url = `http://127.0.0.1:${gateway.port}/ingest/meters`;
-    const { key } = await createApiKey(infra.db, { name: 'fuzz', role: 'operator' });
-    auth = { authorization: `Bearer ${key}` };
-  });
-  after(async () => {
-    await gateway.stop();
-    await embedded.remove();
+  const fixture = useIngestGateway({
+    keyName: 'fuzz',
+    limits: { maxBodyBytes: MAX_BODY, maxDecodedBytes: MAX_DECODED },
   });
 
   it(`runs ${CASES} seeded cases`, async (t) => {
+    const { infra, gateway, url, auth } = fixture;
     t.diagnostic(`seed ${SEED} (GRIDSTREAM_FUZZ_SEED=${SEED} replays this run)`);
     const next = generator(prng(SEED));
     let dlqAt = 0;

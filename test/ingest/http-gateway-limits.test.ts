@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import type { HttpServer } from '../../src/api/index.ts';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
 import type { DeadLetter, MeterReading, RefusedLines } from '../../src/contracts/index.ts';
 import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
@@ -11,35 +10,18 @@ import { listDeadLetters, replayDeadLetters } from '../../src/dlq/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
+import { meterReading, readTopic, useIngestGateway } from '../helpers/ingest.ts';
 import { postStreamed } from './post.ts';
 
 const MiB = 1024 * 1024;
 
 const reading = (i: number, over: Partial<Record<keyof MeterReading, unknown>> = {}): Record<string, unknown> => ({
-  deviceId: `meter-${i}`,
-  kind: 'smart_meter',
-  ts: '2026-11-22T10:00:00Z',
-  quantity: 'energy_import',
-  value: i + 0.25,
-  unit: 'kWh',
+  ...meterReading(i),
   ...over,
 });
 const line = (i: number, over: Partial<Record<keyof MeterReading, unknown>> = {}): string =>
   JSON.stringify(reading(i, over));
 
-async function readTopic(infra: Infrastructure, topic: string): Promise<Buffer[]> {
-  const partitions = await infra.log.offsets(topic);
-  const out: Buffer[] = [];
-  for (const p of partitions) {
-    for (let at = p.earliest; at < p.next;) {
-      const batch = await infra.log.read(topic, p.partition, at, 1000);
-      if (batch.length === 0) break;
-      for (const r of batch) out.push(Buffer.from(r.value));
-      at = (batch.at(-1)?.offset ?? at) + 1;
-    }
-  }
-  return out;
-}
 const letters = async (infra: Infrastructure): Promise<DeadLetter[]> =>
   (await readTopic(infra, 'dlq-ingestion')).map((v) => DeadLetterSchema.parse(JSON.parse(v.toString('utf8'))));
 const readings = async (infra: Infrastructure): Promise<MeterReading[]> =>
@@ -66,23 +48,12 @@ function defined<T>(value: T | undefined): T {
 }
 
 describe('ingest gateway: bounded bodies, gzip, one dead letter per request, readings kept as sent', () => {
-  let embedded: Awaited<ReturnType<typeof embeddedInfra>>;
+  const fixture = useIngestGateway({ keyName: 'meters' });
   let infra: Infrastructure;
-  let gateway: HttpServer;
   let url: string;
   let auth: Record<string, string>;
-  before(async () => {
-    embedded = await embeddedInfra();
-    infra = embedded.infra;
-    gateway = ingestGateway(infra, { host: '127.0.0.1', port: 0, readiness: pingReadiness(infra.db, infra.log) });
-    await gateway.start();
-    url = `http://127.0.0.1:${gateway.port}/ingest/meters`;
-    const { key } = await createApiKey(infra.db, { name: 'meters', role: 'operator' });
-    auth = { authorization: `Bearer ${key}` };
-  });
-  after(async () => {
-    await gateway.stop();
-    await embedded.remove();
+  before(() => {
+    ({ infra, url, auth } = fixture);
   });
 
   it('answers 413 at once to a declared length over the limit, without reading the body', async () => {

@@ -14,22 +14,31 @@ import { createLogger } from '../../src/observability/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
-import { tempDir, testMqttUrl } from '../helpers/services.ts';
+import { readTopic, until } from '../helpers/ingest.ts';
+import { freePort, tempDir, testMqttUrl } from '../helpers/services.ts';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** A TCP proxy to the real broker `target` (so a test can make "the broker" vanish); `close` cuts every connection. */
+function brokerProxy(target: URL): { readonly server: Server; close(): Promise<void> } {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = tcpConnect(Number(target.port || 1883), target.hostname);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  return {
+    server,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        if (!server.listening) r();
+        else
+          server.close(() => {
+            r();
+          });
+      }),
+  };
 }
 
 /** A logger whose warnings are counted. */
@@ -72,8 +81,7 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
       { ...infra, logger },
       { url: new Secret(`mqtt://127.0.0.1:${port}`), topic: `${base}/#`, group: `g${randomUUID().slice(0, 8)}` },
     );
-    let proxy: Server | undefined;
-    const sockets = new Set<Socket>();
+    let proxy: ReturnType<typeof brokerProxy> | undefined;
     try {
       await input.start();
       assert.equal(input.state, 'running');
@@ -84,14 +92,9 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
       assert.ok(warnings().every((w) => !w.includes(`127.0.0.1:${port}`) || !w.includes('@')));
 
       // The broker becomes reachable (a proxy to the real Mosquitto on the configured port).
-      proxy = createServer((client) => {
-        const upstream = tcpConnect(Number(target.port || 1883), target.hostname);
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        client.on('error', () => upstream.destroy());
-        upstream.on('error', () => client.destroy());
-      });
-      await new Promise<void>((r) => proxy?.listen(port, '127.0.0.1', r));
+      const reachable = brokerProxy(target);
+      proxy = reachable;
+      await new Promise<void>((r) => reachable.server.listen(port, '127.0.0.1', r));
       await until('the input to recover', () => input.degraded === undefined, 70_000);
 
       const device = await connectAsync(broker, { protocolVersion: 5 });
@@ -105,30 +108,20 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
           unit: 'kWh',
         };
         await device.publishAsync(`${base}/meter-1`, JSON.stringify(reading), { qos: 1 });
-        await until('the reading in raw.meters', async () => {
-          const parts = await infra.log.offsets('raw.meters');
-          const records = (
-            await Promise.all(parts.map((p) => infra.log.read('raw.meters', p.partition, p.earliest, 1000)))
-          ).flat();
-          return records.some(
-            (r) =>
-              MeterReadingSchema.parse(JSON.parse(Buffer.from(r.value).toString('utf8'))).deviceId ===
-              'meter-recovered',
-          );
-        });
+        await until(
+          'the reading in raw.meters',
+          async () =>
+            (await readTopic(infra, 'raw.meters')).some(
+              (v) => MeterReadingSchema.parse(JSON.parse(v.toString('utf8'))).deviceId === 'meter-recovered',
+            ),
+          30_000,
+        );
       } finally {
         await device.endAsync(true);
       }
     } finally {
       await input.stop();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => {
-        if (proxy === undefined) r();
-        else
-          proxy.close(() => {
-            r();
-          });
-      });
+      await proxy?.close();
     }
   });
 
@@ -139,16 +132,9 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
       return;
     }
     const target = new URL(broker);
-    const sockets = new Set<Socket>();
-    const proxy = createServer((client) => {
-      const upstream = tcpConnect(Number(target.port || 1883), target.hostname);
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const { port } = proxy.address() as AddressInfo;
+    const proxy = brokerProxy(target);
+    await new Promise<void>((r) => proxy.server.listen(0, '127.0.0.1', r));
+    const { port } = proxy.server.address() as AddressInfo;
     const { logger, warnings } = countingLogger();
     const input = mqttIngest(
       { ...infra, logger },
@@ -157,8 +143,7 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
     try {
       await input.start();
       assert.equal(input.degraded, undefined);
-      proxy.close();
-      for (const s of sockets) s.destroy();
+      await proxy.close();
       await new Promise((r) => setTimeout(r, 8000));
       assert.match(String(input.degraded), /MQTT broker is down/);
       assert.ok(warnings().length <= 6, `${warnings().length} warnings in 8 s`);

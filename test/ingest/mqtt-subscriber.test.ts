@@ -8,32 +8,25 @@ import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
+import { meterReading, readTopic, until } from '../helpers/ingest.ts';
 import { testMqttUrl } from '../helpers/services.ts';
 
-const reading = (i: number): MeterReading => ({
-  deviceId: `meter-${i}`,
-  kind: 'smart_meter',
-  ts: '2026-11-22T10:00:00Z',
-  quantity: 'energy_import',
-  value: i + 0.25,
-  unit: 'kWh',
-  group: 'feeder-7',
-});
+const reading = (i: number): MeterReading => ({ ...meterReading(i), group: 'feeder-7' });
 
-async function readAll<T>(infra: Infrastructure, topic: string, parse: (v: unknown) => T): Promise<T[]> {
-  const partitions = await infra.log.offsets(topic);
-  const records = (
-    await Promise.all(partitions.map((p) => infra.log.read(topic, p.partition, p.earliest, 10_000)))
-  ).flat();
-  return records.map((r) => parse(JSON.parse(Buffer.from(r.value).toString('utf8'))));
-}
+const readAll = async <T>(infra: Infrastructure, topic: string, parse: (v: unknown) => T): Promise<T[]> =>
+  (await readTopic(infra, topic)).map((v) => parse(JSON.parse(v.toString('utf8'))));
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** A started worker on a fresh topic tree `base/#` (its own group) and a device connected to the broker. */
+async function workerAndDevice(infra: Infrastructure, url: string) {
+  const base = `gridstream-test/${randomUUID()}`;
+  const worker = mqttIngest(infra, {
+    url: new Secret(url),
+    topic: `${base}/#`,
+    group: `g${randomUUID().slice(0, 8)}`,
+  });
+  await worker.start();
+  const device = await connectAsync(url, { protocolVersion: 5 });
+  return { base, worker, device };
 }
 
 describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.meters, bad lines → dlq-ingestion', () => {
@@ -101,14 +94,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       testMqttUrl(t);
       return;
     }
-    const base = `gridstream-test/${randomUUID()}`;
-    const worker = mqttIngest(infra, {
-      url: new Secret(url),
-      topic: `${base}/#`,
-      group: `g${randomUUID().slice(0, 8)}`,
-    });
-    await worker.start();
-    const device = await connectAsync(url, { protocolVersion: 5 });
+    const { base, worker, device } = await workerAndDevice(infra, url);
     try {
       const ok = { ...reading(1), deviceId: `ok-${base}` };
       const message = Buffer.concat([
@@ -147,14 +133,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       testMqttUrl(t);
       return;
     }
-    const base = `gridstream-test/${randomUUID()}`;
-    const worker = mqttIngest(infra, {
-      url: new Secret(url),
-      topic: `${base}/#`,
-      group: `g${randomUUID().slice(0, 8)}`,
-    });
-    await worker.start();
-    const device = await connectAsync(url, { protocolVersion: 5 });
+    const { base, worker, device } = await workerAndDevice(infra, url);
     try {
       const line = `${JSON.stringify(reading(1))}\n`;
       const huge = line.repeat(Math.ceil((8 * 1024 * 1024 + 1) / line.length));

@@ -16,29 +16,15 @@ import type { ProcessedFile } from '../../src/processing/index.ts';
 import { PROCESSING_REJECT_CODES, processFileBody } from '../../src/processing/index.ts';
 import { loadReference } from '../../src/reference/index.ts';
 import { DATA } from '../helpers/fixtures.ts';
+import type { Random } from '../helpers/fuzz.ts';
+import { fuzzCases, fuzzSeed, int, pick, prng } from '../helpers/fuzz.ts';
 
-const SEED = Number(process.env['GRIDSTREAM_FUZZ_SEED'] ?? 0x5eed_2026);
-const CASES_PER_DOCUMENT = Number(process.env['GRIDSTREAM_FUZZ_CASES'] ?? 40);
+const SEED = fuzzSeed(0x5eed_2026);
+const CASES_PER_DOCUMENT = fuzzCases(40);
 /** Hang guard per document (not a performance claim): the slowest real document takes a few ms. */
 const MAX_MS_PER_DOCUMENT = 5_000;
 
 const reference = loadReference();
-
-/** mulberry32: a small, fast, seedable PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-type Random = () => number;
-const pick = <T>(random: Random, list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
-const int = (random: Random, n: number): number => Math.floor(random() * n);
 
 const HUGE_NUMBERS = [
   '1e309',
