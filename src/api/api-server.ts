@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   readonly consumerGroups: ApiAppDeps['consumerGroups'];
   readonly refetch?: ApiAppDeps['refetch'];
   readonly connectorStatus?: ApiAppDeps['connectorStatus'];
+  /** What replayed refused device readings are checked against: the ingest rules of this deployment. */
+  readonly readingRules?: ApiAppDeps['readingRules'];
   readonly staticFiles?: ApiAppDeps['staticFiles'];
   /** Called once with a generated first admin key (print it; it is never shown again). */
   readonly onGeneratedAdminKey?: (key: string) => void;
@@ -124,6 +126,7 @@ export class ApiServer implements Component {
       readiness: o.readiness ?? pingReadiness(o.db, o.log),
       ...(o.refetch === undefined ? {} : { refetch: o.refetch }),
       ...(o.connectorStatus === undefined ? {} : { connectorStatus: o.connectorStatus }),
+      ...(o.readingRules === undefined ? {} : { readingRules: o.readingRules }),
       ...(o.staticFiles === undefined ? {} : { staticFiles: o.staticFiles }),
     });
     this.#server = httpServer({

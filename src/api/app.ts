@@ -31,6 +31,7 @@ export interface ApiAppDeps {
   readonly consumerGroups: AdminDeps['consumerGroups'];
   readonly refetch?: AdminDeps['refetch'];
   readonly connectorStatus?: AdminDeps['connectorStatus'];
+  readonly readingRules?: AdminDeps['readingRules'];
   /** What `/readyz` answers. */
   readonly readiness: ReadinessCheck;
   /** Aborted when the server stops (ends live streams). */
@@ -74,6 +75,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     publicRead: deps.permissions.publicRead,
     ...(deps.refetch === undefined ? {} : { refetch: deps.refetch }),
     ...(deps.connectorStatus === undefined ? {} : { connectorStatus: deps.connectorStatus }),
+    ...(deps.readingRules === undefined ? {} : { readingRules: deps.readingRules }),
     readiness: deps.readiness,
   });
   app.route('/', v1);

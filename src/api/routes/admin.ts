@@ -11,6 +11,7 @@ import {
   showDeadLetter,
   summarizeDeadLetters,
 } from '../../dlq/index.ts';
+import type { ReadingRules } from '../../contracts/index.ts';
 import type { Log } from '../../log/index.ts';
 import { consumerLag } from '../../log/index.ts';
 import type { Db } from '../../storage/index.ts';
@@ -51,6 +52,8 @@ export interface AdminDeps {
   readonly connectorStatus?: () => ConnectorLive;
   /** The process's readiness: its device inputs (`ingest-…` components) are listed with the connectors. */
   readonly readiness?: ReadinessCheck;
+  /** What replayed refused readings are checked against (the ingest rules). @default DEFAULT_READING_RULES */
+  readonly readingRules?: ReadingRules;
   readonly version?: string;
   /** Anonymous callers may read (GRIDSTREAM_PUBLIC_READ). */
   readonly publicRead?: boolean;
@@ -371,6 +374,7 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       ...(deps.refetch === undefined ? {} : { refetch: deps.refetch }),
       record: (e) => recordReplay(db, e),
       signal: c.req.raw.signal,
+      ...(deps.readingRules === undefined ? {} : { readingRules: deps.readingRules }),
     });
     return { topic, selected: entries.length, replayed: result.replayed, failed: [...result.failed] };
   });

@@ -125,6 +125,8 @@ export const dlqReplayCommand: Command = {
       const result = await replayDeadLetters(infra.log, entries, {
         ...(refetch === undefined ? {} : { refetch }),
         record: (e) => recordReplay(infra.db, e),
+        // Refused readings are checked again against this deployment's rules, like at ingest.
+        readingRules: { earliest: infra.config.ingest.earliestReading, maxAheadMs: infra.config.ingest.maxAheadMs },
       });
       ctx.stdout.write(`selected ${entries.length}, replayed ${result.replayed}, failed ${result.failed.length}\n`);
       for (const f of result.failed) ctx.stderr.write(`  ${f.topic}/${f.partition}/${f.offset}: ${f.reason}\n`);
