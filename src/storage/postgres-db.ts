@@ -182,6 +182,11 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
         handlers,
         options.logger,
       );
+      // Closed while the LISTEN connection was being made: close() did not see it, so it must not stay open.
+      if (closed) {
+        await subscription.close();
+        throw new StorageError('db.closed', 'the database has been closed');
+      }
       subscriptions.add(subscription);
       return {
         get live() {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pg from 'pg';
 import { DB_KINDS, openTestDb } from './helpers.ts';
 
 /** Waits (15 s hang guard) until `check()` holds. */
@@ -59,5 +60,35 @@ describe('Db.listen', () => {
     assert.equal(gaps, 2, 'told when lost and again when back');
     await db.query('SELECT pg_notify($1, $2)', [channel, 'again']);
     await until(() => got.includes('again'), 'a notification after the reconnection');
+  });
+
+  it('postgres: a listen still connecting when the database is closed leaves no connection behind', async (t) => {
+    const test = await openTestDb(t, 'postgres', { migrate: false });
+    if (test === undefined || test.url === null) return;
+    const { db } = test;
+    assert.ok(db.listen !== undefined);
+    const channel = `gs_listen_${test.schema}`;
+    const pending = db.listen(channel, { onNotify: () => undefined });
+    await db.close();
+    const sub = await pending.catch(() => undefined);
+    assert.equal(sub?.live ?? false, false, 'a subscription of a closed database is not live');
+    const admin = new pg.Client({ connectionString: test.url });
+    await admin.connect();
+    try {
+      let left = -1;
+      const deadline = Date.now() + 5000;
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const { rowCount } = await admin.query(
+          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'gridstream-listen' AND query ILIKE $1`,
+          [`%${channel}%`],
+        );
+        left = rowCount ?? 0;
+      } while (left > 0 && Date.now() < deadline);
+      assert.equal(left, 0, 'the LISTEN connection outlived the closed database');
+    } finally {
+      await admin.end();
+      await sub?.close();
+    }
   });
 });
