@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { HttpServer, ReadinessCheck } from '../api/index.ts';
 import { ApiError, Authenticator, healthRoutes, httpServer, problem, roleAtLeast } from '../api/index.ts';
+import { isRetryable } from '../common/index.ts';
 import type { ReadingRules } from '../contracts/index.ts';
 import { DEFAULT_READING_RULES } from '../contracts/index.ts';
 import { BodyRefused, checkHeaders, readBody } from './body.ts';
@@ -111,7 +112,14 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
   const gate = new Gate(limits.concurrency);
   const auth = new Authenticator(db, { server: 'ingest', metrics: deps.metrics });
   const app = new Hono();
-  app.onError((error, c) => (error instanceof BodyRefused ? refusal(c, error) : problem(c, error)));
+  app.onError((error, c) => {
+    if (error instanceof BodyRefused) return refusal(c, error);
+    // Like the API, what is not a client error is logged (the answer says no more). Not news: a client gone, or a
+    // retryable outage (answered 503, and reported by /readyz) — one line per request would flood the log.
+    if (!(error instanceof ApiError) && !isRetryable(error) && !c.req.raw.signal.aborted)
+      logger.error({ err: error, path: c.req.path }, 'ingest request failed');
+    return problem(c, error);
+  });
   healthRoutes(app, options.readiness);
   app.post('/ingest/meters', async (c) => {
     // The same rule, throttle and checks as the API port (src/api/authenticate.ts).

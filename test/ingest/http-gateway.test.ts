@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
 import type { RefusedLines } from '../../src/contracts/index.ts';
 import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import type { HttpServer } from '../../src/api/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
+import { createLogger } from '../../src/observability/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
 
@@ -75,5 +77,55 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
     assert.equal(letters.at(0)?.reason, 'ingest.rejected_lines');
     assert.equal(letters.at(0)?.payload, '{"deviceId": "meter-2", "value": "lots"}\nnot json');
     assert.ok(letters.every((l) => l.stage === 'ingestion'));
+  });
+});
+
+describe('ingest gateway: an unexpected failure is answered 500 and logged, never silent', () => {
+  it('logs what failed (the API does the same), answers a problem without the detail', async () => {
+    const embedded = await embeddedInfra();
+    const infra = embedded.infra;
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    // A log whose writes fail with a plain (non-retryable, uncoded) error: a bug or an unforeseen fault.
+    const log = new Proxy(infra.log, {
+      get: (target, prop, receiver): unknown =>
+        prop === 'produce'
+          ? () => Promise.reject(new Error('disk exploded in an unforeseen way'))
+          : Reflect.get(target, prop, receiver),
+    });
+    const gateway = ingestGateway(
+      { ...infra, log, logger: createLogger({ level: 'info', format: 'json', destination }) },
+      { host: '127.0.0.1', port: 0, readiness: pingReadiness(infra.db, infra.log) },
+    );
+    await gateway.start();
+    try {
+      const { key } = await createApiKey(infra.db, { name: 'meters', role: 'operator' });
+      const r = await fetch(`http://127.0.0.1:${gateway.port}/ingest/meters`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}` },
+        body: JSON.stringify({
+          deviceId: 'meter-1',
+          kind: 'smart_meter',
+          ts: '2026-11-22T10:00:00Z',
+          quantity: 'energy_import',
+          value: 1.25,
+          unit: 'kWh',
+        }),
+      });
+      assert.equal(r.status, 500);
+      assert.doesNotMatch(await r.text(), /disk exploded/);
+      assert.ok(
+        lines.some((l) => l.includes('"level":"error"') && l.includes('disk exploded')),
+        `nothing logged:\n${lines.join('')}`,
+      );
+    } finally {
+      await gateway.stop();
+      await embedded.remove();
+    }
   });
 });
