@@ -151,3 +151,22 @@ export async function loadHoles(segmentPath: string): Promise<Hole[]> {
 export async function saveHoles(segmentPath: string, holes: readonly Hole[]): Promise<void> {
   await writeFileAtomic(holesPath(segmentPath), JSON.stringify(holes));
 }
+
+/** Whether `check` is a whole frame (valid or not): not an incomplete one, which at the end is a torn tail. */
+export function isCompleteFrame(check: FrameCheck): boolean {
+  return check.kind === 'frame' || (check.kind === 'invalid' && check.complete);
+}
+
+/** Why a frame after offset `last` is not the next valid record (the reason quarantine and verify reports give). */
+export function describeFrameProblem(check: FrameCheck, last: number): string {
+  switch (check.kind) {
+    case 'frame':
+      return `offset ${check.offset} does not follow ${last}`;
+    case 'incomplete':
+      return 'incomplete frame';
+    case 'invalid':
+      return check.reason;
+    default:
+      return check satisfies never;
+  }
+}

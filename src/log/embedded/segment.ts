@@ -7,7 +7,17 @@ import { LogError, ioError } from '../errors.ts';
 import type { FrameCheck } from './record-codec.ts';
 import { decodeFrame } from './record-codec.ts';
 import type { Hole } from './segment-scan.ts';
-import { FrameCursor, countFrames, findNextFrame, holesPath, loadHoles, readRange, saveHoles } from './segment-scan.ts';
+import {
+  FrameCursor,
+  countFrames,
+  describeFrameProblem,
+  findNextFrame,
+  holesPath,
+  isCompleteFrame,
+  loadHoles,
+  readRange,
+  saveHoles,
+} from './segment-scan.ts';
 
 /** One sparse-index entry per this many bytes: a read scans at most this much before its first record. */
 const INDEX_INTERVAL_BYTES = 4096;
@@ -125,11 +135,18 @@ export class Segment {
         const found = await findNextFrame(handle, pos + 1, limit, last);
         const tail = found === undefined && limit === fileSize;
         if (tail && active && !isCompleteFrame(check)) {
-          await segment.#tornTail(pos, fileSize, last, describe(check, last), logger);
+          await segment.#tornTail(pos, fileSize, last, describeFrameProblem(check, last), logger);
           pos = fileSize;
           break;
         }
-        pos = await segment.#quarantine(pos, found?.pos ?? limit, last, found?.offset, describe(check, last), 'open');
+        pos = await segment.#quarantine(
+          pos,
+          found?.pos ?? limit,
+          last,
+          found?.offset,
+          describeFrameProblem(check, last),
+          'open',
+        );
       }
       segment.size = pos;
       return segment;
@@ -283,7 +300,7 @@ export class Segment {
     const run = this.#repairing.then(async () => {
       if (this.#holeAt(pos) !== undefined) return;
       const found = await findNextFrame(this.handle, pos + 1, limit, last);
-      await this.#quarantine(pos, found?.pos ?? limit, last, found?.offset, describe(check, last), 'read');
+      await this.#quarantine(pos, found?.pos ?? limit, last, found?.offset, describeFrameProblem(check, last), 'read');
     });
     this.#repairing = run.catch(() => undefined);
     await run;
@@ -328,21 +345,4 @@ export function lastAtOrBefore<X>(items: readonly X[], value: number, get: (item
     } else hi = mid - 1;
   }
   return found;
-}
-
-function isCompleteFrame(check: FrameCheck): boolean {
-  return check.kind === 'frame' || (check.kind === 'invalid' && check.complete);
-}
-
-function describe(check: FrameCheck, last: number): string {
-  switch (check.kind) {
-    case 'frame':
-      return `offset ${check.offset} does not follow ${last}`;
-    case 'incomplete':
-      return 'incomplete frame';
-    case 'invalid':
-      return check.reason;
-    default:
-      return check satisfies never;
-  }
 }

@@ -4,7 +4,7 @@ import { LogError, ioError, throwLogErrorIfAborted } from '../errors.ts';
 import { hasErrno } from './fs-util.ts';
 import { listQuarantine } from './quarantine.ts';
 import type { QuarantineReport } from './quarantine.ts';
-import { FrameCursor, findNextFrame, loadHoles } from './segment-scan.ts';
+import { FrameCursor, describeFrameProblem, findNextFrame, isCompleteFrame, loadHoles } from './segment-scan.ts';
 
 /** One problem `verifyLogDir` found. */
 export interface VerifyProblem {
@@ -134,18 +134,13 @@ async function verifySegment(
       }
       const found = await findNextFrame(handle, pos + 1, limit, last);
       const end = found?.pos ?? limit;
-      const torn = active && found === undefined && limit === size && check.kind !== 'frame' && !isComplete(check);
+      const torn = active && found === undefined && limit === size && !isCompleteFrame(check);
       problems.push({
         kind: torn ? 'torn-tail' : 'corruption',
         byteStart: pos,
         byteEnd: end,
         afterOffset: last < 0 ? null : last,
-        reason:
-          check.kind === 'frame'
-            ? `offset ${check.offset} does not follow ${last}`
-            : check.kind === 'incomplete'
-              ? 'incomplete frame'
-              : check.reason,
+        reason: describeFrameProblem(check, last),
       });
       pos = end;
     }
@@ -155,10 +150,6 @@ async function verifySegment(
   } finally {
     await handle.close();
   }
-}
-
-function isComplete(check: { kind: 'incomplete' } | { kind: 'invalid'; complete: boolean }): boolean {
-  return check.kind === 'invalid' && check.complete;
 }
 
 async function list(dir: string): Promise<string[]> {
