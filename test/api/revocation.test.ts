@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
 import { createApiKey, revokeApiKey } from '../../src/api/index.ts';
 import { migrate } from '../../src/storage/index.ts';
@@ -39,15 +40,23 @@ function verifierProcess(args: { url: string; schema: string; key: string }): {
   };
 }
 
+/** A migrated test database, an operator key in it, and another process verifying that key (killed after `t`). */
+async function keyAndOtherProcess(t: TestContext) {
+  const test = await openTestDb(t, 'postgres');
+  if (test === undefined || test.url === null) return undefined;
+  await migrate(test.db);
+  const { key, record } = await createApiKey(test.db, { name: 'meters', role: 'operator' });
+  const other = verifierProcess({ url: test.url, schema: test.schema, key });
+  t.after(() => other.child.kill('SIGKILL'));
+  return { test, record, other };
+}
+
 /** Revocation reaches every process within a second (PostgreSQL LISTEN/NOTIFY), with a short fallback freshness. */
 describe('key revocation across processes (PostgreSQL)', () => {
   it('a key revoked in one process is refused by another within a second', async (t) => {
-    const test = await openTestDb(t, 'postgres');
-    if (test === undefined || test.url === null) return;
-    await migrate(test.db);
-    const { key, record } = await createApiKey(test.db, { name: 'meters', role: 'operator' });
-    const other = verifierProcess({ url: test.url, schema: test.schema, key });
-    t.after(() => other.child.kill('SIGKILL'));
+    const started = await keyAndOtherProcess(t);
+    if (started === undefined) return;
+    const { test, record, other } = started;
     await other.next(/^accepted /);
     assert.equal(await other.next(/^listening /), 'listening true', 'the other process follows key changes');
     // The other process has the key's row cached now; revoke it here.
@@ -60,12 +69,9 @@ describe('key revocation across processes (PostgreSQL)', () => {
   });
 
   it('when the notification connection is lost, revocation still takes effect within about a second', async (t) => {
-    const test = await openTestDb(t, 'postgres');
-    if (test === undefined || test.url === null) return;
-    await migrate(test.db);
-    const { key, record } = await createApiKey(test.db, { name: 'meters', role: 'operator' });
-    const other = verifierProcess({ url: test.url, schema: test.schema, key });
-    t.after(() => other.child.kill('SIGKILL'));
+    const started = await keyAndOtherProcess(t);
+    if (started === undefined) return;
+    const { test, record, other } = started;
     await other.next(/^listening true/);
     // Cut every listening connection of this schema's channel; the revocation's NOTIFY is then lost.
     const { rowCount } = await test.db.query(

@@ -9,6 +9,7 @@ import { ingestGateway } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
+import { meterReading } from '../helpers/ingest.ts';
 
 describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → dlq-ingestion', () => {
   let embedded: Awaited<ReturnType<typeof embeddedInfra>>;
@@ -108,14 +109,7 @@ describe('ingest gateway: an unexpected failure is answered 500 and logged, neve
       const r = await fetch(`http://127.0.0.1:${gateway.port}/ingest/meters`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}` },
-        body: JSON.stringify({
-          deviceId: 'meter-1',
-          kind: 'smart_meter',
-          ts: '2026-11-22T10:00:00Z',
-          quantity: 'energy_import',
-          value: 1.25,
-          unit: 'kWh',
-        }),
+        body: JSON.stringify(meterReading(1)),
       });
       assert.equal(r.status, 500);
       assert.doesNotMatch(await r.text(), /disk exploded/);
