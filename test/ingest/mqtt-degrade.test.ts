@@ -5,15 +5,14 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { Secret } from '../../src/config/index.ts';
 import { MeterReadingSchema } from '../../src/contracts/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
-import type { Infrastructure } from '../../src/runtime/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
-import { embeddedInfra } from '../helpers/infra.ts';
+import { useEmbeddedInfra } from '../helpers/infra.ts';
 import { readTopic, until } from '../helpers/ingest.ts';
 import { freePort, tempDir, testMqttUrl } from '../helpers/services.ts';
 
@@ -57,15 +56,7 @@ function countingLogger(): { logger: ReturnType<typeof createLogger>; warnings: 
 }
 
 describe('MQTT ingest degrades instead of dying when the broker is unreachable', () => {
-  let embedded: Awaited<ReturnType<typeof embeddedInfra>>;
-  let infra: Infrastructure;
-  before(async () => {
-    embedded = await embeddedInfra();
-    infra = embedded.infra;
-  });
-  after(async () => {
-    await embedded.remove();
-  });
+  const embedded = useEmbeddedInfra();
 
   it('starts anyway, reports degraded, warns at a bounded rate, and recovers once the broker is reachable', async (t) => {
     const broker = testMqttUrl();
@@ -78,7 +69,7 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
     const { logger, warnings } = countingLogger();
     const base = `gridstream-test/${randomUUID()}`;
     const input = mqttIngest(
-      { ...infra, logger },
+      { ...embedded.infra, logger },
       { url: new Secret(`mqtt://127.0.0.1:${port}`), topic: `${base}/#`, group: `g${randomUUID().slice(0, 8)}` },
     );
     let proxy: ReturnType<typeof brokerProxy> | undefined;
@@ -111,7 +102,7 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
         await until(
           'the reading in raw.meters',
           async () =>
-            (await readTopic(infra, 'raw.meters')).some(
+            (await readTopic(embedded.infra, 'raw.meters')).some(
               (v) => MeterReadingSchema.parse(JSON.parse(v.toString('utf8'))).deviceId === 'meter-recovered',
             ),
           30_000,
@@ -137,7 +128,7 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
     const { port } = proxy.server.address() as AddressInfo;
     const { logger, warnings } = countingLogger();
     const input = mqttIngest(
-      { ...infra, logger },
+      { ...embedded.infra, logger },
       { url: new Secret(`mqtt://127.0.0.1:${port}`), topic: `gridstream-test/${randomUUID()}/#`, group: 'glost' },
     );
     try {

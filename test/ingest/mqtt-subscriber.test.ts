@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { Secret } from '../../src/config/index.ts';
 import type { DeadLetter, MeterReading } from '../../src/contracts/index.ts';
 import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
-import { embeddedInfra } from '../helpers/infra.ts';
+import { embeddedInfra, useEmbeddedInfra } from '../helpers/infra.ts';
 import { meterReading, readTopic, until } from '../helpers/ingest.ts';
 import { testMqttUrl } from '../helpers/services.ts';
 
@@ -31,15 +31,7 @@ async function workerAndDevice(infra: Infrastructure, url: string) {
 
 describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.meters, bad lines → dlq-ingestion', () => {
   const url = testMqttUrl();
-  let embedded: Awaited<ReturnType<typeof embeddedInfra>>;
-  let infra: Infrastructure;
-  before(async () => {
-    embedded = await embeddedInfra();
-    infra = embedded.infra;
-  });
-  after(async () => {
-    await embedded.remove();
-  });
+  const embedded = useEmbeddedInfra();
 
   it('takes JSON and NDJSON messages, dead-letters bad lines with topic and line; two workers share the work', async (t) => {
     if (url === undefined) {
@@ -49,7 +41,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
     const base = `gridstream-test/${randomUUID()}`;
     const group = `g${randomUUID().slice(0, 8)}`;
     const options = { url: new Secret(url), topic: `${base}/#`, group };
-    const workers = [mqttIngest(infra, options), mqttIngest(infra, options)];
+    const workers = [mqttIngest(embedded.infra, options), mqttIngest(embedded.infra, options)];
     for (const w of workers) await w.start();
     const device = await connectAsync(url, { protocolVersion: 5 });
     try {
@@ -64,8 +56,8 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       let readings: MeterReading[] = [];
       let letters: DeadLetter[] = [];
       await until('43 readings and 2 dead letters', async () => {
-        readings = await readAll(infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
-        letters = await readAll(infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v));
+        readings = await readAll(embedded.infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
+        letters = await readAll(embedded.infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v));
         return readings.length >= 43 && letters.length >= 2;
       });
       assert.deepEqual(
@@ -94,7 +86,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       testMqttUrl(t);
       return;
     }
-    const { base, worker, device } = await workerAndDevice(infra, url);
+    const { base, worker, device } = await workerAndDevice(embedded.infra, url);
     try {
       const ok = { ...reading(1), deviceId: `ok-${base}` };
       const message = Buffer.concat([
@@ -105,7 +97,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       ]);
       await device.publishAsync(`${base}/concentrator-2`, message, { qos: 1 });
       const letterOf = async () =>
-        (await readAll(infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v))).filter(
+        (await readAll(embedded.infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v))).filter(
           (l) => l.position?.['mqttTopic'] === `${base}/concentrator-2`,
         );
       await until('the dead letter', async () => (await letterOf()).length > 0);
@@ -119,7 +111,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
           [4, 'ingest.invalid_text'],
         ],
       );
-      const readings = await readAll(infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
+      const readings = await readAll(embedded.infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
       assert.ok(readings.some((r) => r.deviceId === ok.deviceId));
       assert.ok(!readings.some((r) => r.deviceId === 'meter-2' && r.value === 0), 'an underflow was stored as 0');
     } finally {
@@ -133,7 +125,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       testMqttUrl(t);
       return;
     }
-    const { base, worker, device } = await workerAndDevice(infra, url);
+    const { base, worker, device } = await workerAndDevice(embedded.infra, url);
     try {
       const line = `${JSON.stringify(reading(1))}\n`;
       const huge = line.repeat(Math.ceil((8 * 1024 * 1024 + 1) / line.length));
@@ -144,11 +136,11 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
         qos: 1,
       });
       const letterOf = async () =>
-        (await readAll(infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v))).find(
+        (await readAll(embedded.infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v))).find(
           (l) => l.position?.['mqttTopic'] === `${base}/concentrator-9`,
         );
       await until('the too_large dead letter and the next reading', async () => {
-        const readings = await readAll(infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
+        const readings = await readAll(embedded.infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
         return (await letterOf()) !== undefined && readings.some((r) => r.deviceId === `after-${base}`);
       });
       const letter = await letterOf();
@@ -187,7 +179,7 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
   });
 
   it('an unreachable broker: start resolves, the input is degraded, and nothing reveals the password', async () => {
-    const worker = mqttIngest(infra, {
+    const worker = mqttIngest(embedded.infra, {
       url: new Secret('mqtt://meter-user:pa55-w0rd-secret@127.0.0.1:1'),
       topic: 'x/#',
       group: 'g',
