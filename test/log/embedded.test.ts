@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -313,5 +313,30 @@ describe('embedded log', () => {
       log.topics(),
       (e: unknown) => e instanceof LogError && e.code === 'log.closed' && !e.retryable,
     );
+  });
+});
+
+describe('embedded log: retention of an existing topic', () => {
+  it('takes the retention a spec names, and keeps what a spec leaves out (like on Kafka)', async (t) => {
+    const dir = await tempDir('gridstream-log-');
+    t.after(() => dir.remove());
+    const log = await createEmbeddedLog({ dir: dir.path });
+    t.after(() => log.close());
+    const specOf = async (): Promise<{ retentionMs: number | null; retentionBytes: number | null }> =>
+      JSON.parse(await readFile(join(dir.path, 'topics', 't', 'topic.json'), 'utf8')) as {
+        retentionMs: number | null;
+        retentionBytes: number | null;
+      };
+    await log.createTopics([{ name: 't', partitions: 1, retentionMs: 60_000, retentionBytes: 1_048_576 }]);
+    await log.createTopics([{ name: 't', partitions: 1, retentionMs: 120_000 }]);
+    assert.deepEqual(await specOf(), { ...(await specOf()), retentionMs: 120_000, retentionBytes: 1_048_576 });
+    await log.createTopics([{ name: 't', partitions: 1 }]);
+    const kept = await specOf();
+    assert.equal(kept.retentionMs, 120_000, 'a spec without retention reset it to the default');
+    assert.equal(kept.retentionBytes, 1_048_576);
+    await log.createTopics([{ name: 't', partitions: 1, retentionMs: null, retentionBytes: null }]);
+    const cleared = await specOf();
+    assert.equal(cleared.retentionMs, null);
+    assert.equal(cleared.retentionBytes, null);
   });
 });

@@ -23,7 +23,7 @@ import type { QuarantineReport } from './quarantine.ts';
 import { pendingCorruption, quarantineId, writeQuarantine } from './quarantine.ts';
 import { recordBytes } from './record-codec.ts';
 import type { SegmentDamage } from './segment.ts';
-import type { PartitionSettings, TopicState } from './topic-store.ts';
+import type { PartitionSettings, ResolvedTopicSpec, TopicState } from './topic-store.ts';
 import { createTopic, openTopics, resolveTopicSpec, updateTopicSpec } from './topic-store.ts';
 
 export interface EmbeddedLogOptions {
@@ -190,10 +190,10 @@ class EmbeddedLogImpl implements EmbeddedLog {
     const resolved = specs.map(resolveTopicSpec);
     // Serialised so that two concurrent calls for the same topic do not both create it.
     const run = this.#creating.then(async () => {
-      for (const spec of resolved) {
+      for (const [i, spec] of resolved.entries()) {
         const existing = this.#topics.get(spec.name);
         if (existing !== undefined) {
-          await this.#updateRetention(existing, spec);
+          await this.#updateRetention(existing, spec, specs[i] ?? spec);
           continue;
         }
         this.#topics.set(spec.name, await createTopic(join(this.dir, 'topics'), spec, this.#settings));
@@ -205,11 +205,15 @@ class EmbeddedLogImpl implements EmbeddedLog {
     await run;
   }
 
-  /** An existing topic takes the retention a new release (or the configuration) gives it; nothing else changes. */
-  async #updateRetention(existing: TopicState, spec: TopicSpec & { retentionMs: number | null }): Promise<void> {
-    const retentionBytes = spec.retentionBytes ?? null;
-    if (existing.spec.retentionMs === spec.retentionMs && existing.spec.retentionBytes === retentionBytes) return;
-    const updated = { ...existing.spec, retentionMs: spec.retentionMs, retentionBytes };
+  /**
+   * An existing topic takes the retention a new release (or the configuration) gives it — what `asked` names; what it
+   * leaves out is kept, like on Kafka (not reset to the defaults `spec` was resolved with). Nothing else changes.
+   */
+  async #updateRetention(existing: TopicState, spec: ResolvedTopicSpec, asked: TopicSpec): Promise<void> {
+    const retentionMs = asked.retentionMs === undefined ? existing.spec.retentionMs : spec.retentionMs;
+    const retentionBytes = asked.retentionBytes === undefined ? existing.spec.retentionBytes : spec.retentionBytes;
+    if (existing.spec.retentionMs === retentionMs && existing.spec.retentionBytes === retentionBytes) return;
+    const updated = { ...existing.spec, retentionMs, retentionBytes };
     await updateTopicSpec(join(this.dir, 'topics'), updated);
     this.#topics.set(spec.name, { spec: updated, partitions: existing.partitions });
     this.#logger.info(
