@@ -10,6 +10,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
+import { Secret } from '../../src/config/index.ts';
+import { EntsoeClient, EntsoeIngestor } from '../../src/connectors/entsoe/index.ts';
+import { MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import type { DeadLetter, MemoryPublisher, RawEntsoeDocument } from '../../src/contracts/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import type { Logger } from '../../src/observability/index.ts';
 import { DATA } from './fixtures.ts';
@@ -330,4 +334,29 @@ export class FakeEntsoe {
 /** The body the R3 service sends a banned token, as reported in BerriJ/entsoe-apy#99 (2025-11-25). */
 function banPage(until: number): string {
   return `<html><body><p>Requester banned until '${new Date(until).toISOString()}'.</p></body></html>`;
+}
+
+/**
+ * An ingestor fetching from a {@link FakeEntsoe} at `url` with {@link TEST_TOKEN}, no rate limit to speak of and fast
+ * retries (two attempts), publishing to `published` and `deadLetters`.
+ */
+export function fakeEntsoeIngestor(
+  url: string,
+  logger: Logger,
+  published: MemoryPublisher<RawEntsoeDocument>,
+  deadLetters: MemoryPublisher<DeadLetter>,
+): EntsoeIngestor {
+  return new EntsoeIngestor({
+    client: new EntsoeClient({
+      baseUrl: url,
+      token: new Secret(TEST_TOKEN),
+      logger,
+      rateLimits: new MemoryRateLimitStore(),
+      limit: { requestsPerMinute: 60_000 },
+      retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 },
+    }),
+    publisher: published,
+    deadLetters,
+    logger,
+  });
 }

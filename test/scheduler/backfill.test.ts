@@ -3,10 +3,8 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createBackfillCommand } from '../../src/cli/commands/backfill.ts';
 import { runCli } from '../../src/cli/index.ts';
-import { Secret } from '../../src/config/index.ts';
 import type { DeadLetter, RawEntsoeDocument } from '../../src/contracts/index.ts';
-import { EntsoeClient, EntsoeIngestor, planRequest } from '../../src/connectors/entsoe/index.ts';
-import { MemoryRateLimitStore } from '../../src/connectors/http/index.ts';
+import { planRequest } from '../../src/connectors/entsoe/index.ts';
 import { MemoryPublisher } from '../../src/contracts/index.ts';
 import { loadReference } from '../../src/reference/index.ts';
 import type { BackfillProgress } from '../../src/scheduler/index.ts';
@@ -19,7 +17,7 @@ import {
   planBackfill,
   runBackfill,
 } from '../../src/scheduler/index.ts';
-import { FakeEntsoe, TEST_TOKEN, captureLogger } from '../helpers/fake-entsoe.ts';
+import { FakeEntsoe, TEST_TOKEN, captureLogger, fakeEntsoeIngestor } from '../helpers/fake-entsoe.ts';
 
 const reference = loadReference();
 const scope = { zones: ['SE_4'], borders: DEFAULT_BORDERS, documents: ['A75', 'A65'] };
@@ -35,19 +33,7 @@ describe('backfill', () => {
     for (const line of capture.lines) assert.ok(!line.includes(TEST_TOKEN));
   });
   const ingestor = (published = new MemoryPublisher<RawEntsoeDocument>(), dlq = new MemoryPublisher<DeadLetter>()) =>
-    new EntsoeIngestor({
-      client: new EntsoeClient({
-        baseUrl: fake.url,
-        token: new Secret(TEST_TOKEN),
-        logger: capture.logger,
-        rateLimits: new MemoryRateLimitStore(),
-        limit: { requestsPerMinute: 60_000 },
-        retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 },
-      }),
-      publisher: published,
-      deadLetters: dlq,
-      logger: capture.logger,
-    });
+    fakeEntsoeIngestor(fake.url, capture.logger, published, dlq);
 
   it('plans chunks to the service limits, borders included, in time order with stable ids', () => {
     const from = parseBackfillDate('2025-08-01', 'Europe/Stockholm');

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Secret } from '../../../src/config/index.ts';
 import type { DeadLetter, RawEntsoeDocument } from '../../../src/contracts/index.ts';
 import { MemoryPublisher } from '../../../src/contracts/index.ts';
-import {
-  EntsoeClient,
-  EntsoeIngestor,
-  entsoeRequest,
-  parseEntsoeDocument,
-} from '../../../src/connectors/entsoe/index.ts';
-import { MemoryRateLimitStore } from '../../../src/connectors/http/index.ts';
+import { entsoeRequest, parseEntsoeDocument } from '../../../src/connectors/entsoe/index.ts';
 import { observationsFromEntsoe } from '../../../src/processing/index.ts';
 import { loadReference } from '../../../src/reference/index.ts';
-import { FakeEntsoe, TEST_TOKEN, captureLogger } from '../../helpers/fake-entsoe.ts';
+import { FakeEntsoe, TEST_TOKEN, captureLogger, fakeEntsoeIngestor } from '../../helpers/fake-entsoe.ts';
 import { entsoeFixtureText } from '../../helpers/fixtures.ts';
 
 const reference = loadReference();
@@ -36,19 +29,7 @@ describe('a token the upstream echoes in its answer is never stored', () => {
   after(() => fake.close());
 
   const ingestor = (raw: MemoryPublisher<RawEntsoeDocument>, dlq: MemoryPublisher<DeadLetter>) =>
-    new EntsoeIngestor({
-      client: new EntsoeClient({
-        baseUrl: fake.url,
-        token: new Secret(TEST_TOKEN),
-        logger: capture.logger,
-        rateLimits: new MemoryRateLimitStore(),
-        limit: { requestsPerMinute: 60_000 },
-        retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 },
-      }),
-      publisher: raw,
-      deadLetters: dlq,
-      logger: capture.logger,
-    });
+    fakeEntsoeIngestor(fake.url, capture.logger, raw, dlq);
   const request = () =>
     entsoeRequest(
       'A75',
