@@ -29,6 +29,8 @@ export interface ApiServerOptions {
   readonly defaultRatePerMinute: number;
   /** Backoff of client addresses that present wrong keys. @default 10 failures, then 1 s doubling to 15 min */
   readonly authThrottle?: AuthThrottleOptions;
+  /** `GRIDSTREAM_TRUSTED_PROXIES`. @default none */
+  readonly trustedProxies?: readonly string[];
   readonly version: string;
   readonly consumerGroups: ApiAppDeps['consumerGroups'];
   readonly refetch?: ApiAppDeps['refetch'];
@@ -110,6 +112,7 @@ export class ApiServer implements Component {
       defaultRatePerMinute: o.defaultRatePerMinute,
       metrics: o.metrics,
       ...(o.authThrottle === undefined ? {} : { authThrottle: o.authThrottle }),
+      ...(o.trustedProxies === undefined ? {} : { trustedProxies: o.trustedProxies }),
     });
     this.#feed = new LiveFeed(o.db, o.logger.child({ component: 'live-feed' }), o.feedIntervalMs ?? 1000);
     this.#app = createApiApp({

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import type { Metrics } from '../observability/index.ts';
 import type { Db } from '../storage/index.ts';
@@ -106,11 +107,39 @@ function unauthorized(detail: string): ApiError {
   return new ApiError('api.unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
 }
 
-/** The client address of a request served by @hono/node-server (the socket's peer; forwarded headers are not trusted). */
-export function clientAddress(c: Context): string {
+/**
+ * The client address of a request served by @hono/node-server: the socket's peer, unless the peer is one of
+ * `trustedProxies` — then the last `X-Forwarded-For` address that is not a trusted proxy (the entries left of it
+ * were written by the client and prove nothing).
+ */
+export function clientAddress(c: Context, trustedProxies: ReadonlySet<string> = NO_PROXIES): string {
   const env: unknown = c.env;
   const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return incoming?.socket.remoteAddress ?? 'unknown';
+  return resolveClientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'), trustedProxies);
+}
+
+const NO_PROXIES: ReadonlySet<string> = new Set();
+
+/** {@link clientAddress} from the socket's peer and the `X-Forwarded-For` header. */
+export function resolveClientAddress(
+  peer: string | undefined,
+  forwardedFor: string | undefined,
+  trustedProxies: ReadonlySet<string>,
+): string {
+  const from = normalizeAddress(peer ?? 'unknown');
+  if (!trustedProxies.has(from) || forwardedFor === undefined) return from;
+  const hops = forwardedFor.split(',').map((x) => normalizeAddress(x.trim()));
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i];
+    if (hop === undefined || trustedProxies.has(hop)) continue;
+    return isIP(hop) === 0 ? from : hop;
+  }
+  return from;
+}
+
+/** `::ffff:10.0.0.1` (an IPv4 peer on a dual-stack socket) is `10.0.0.1`. */
+function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
 export interface AuthenticatorOptions {
@@ -118,6 +147,8 @@ export interface AuthenticatorOptions {
   readonly server: string;
   readonly metrics?: Metrics;
   readonly throttle?: AuthThrottleOptions;
+  /** Reverse proxies whose `X-Forwarded-For` is believed ({@link clientAddress}). @default none */
+  readonly trustedProxies?: readonly string[];
 }
 
 /**
@@ -128,11 +159,18 @@ export class Authenticator {
   readonly verifier: KeyVerifier;
   readonly #throttle: AuthThrottle;
   readonly #options: AuthenticatorOptions;
+  readonly #proxies: ReadonlySet<string>;
 
   constructor(db: Db, options: AuthenticatorOptions) {
     this.verifier = new KeyVerifier(db);
     this.#throttle = new AuthThrottle(options.throttle);
     this.#options = options;
+    this.#proxies = new Set(options.trustedProxies ?? []);
+  }
+
+  /** The request's client address ({@link clientAddress} with this port's trusted proxies). */
+  clientAddress(c: Context): string {
+    return clientAddress(c, this.#proxies);
   }
 
   /**
@@ -141,7 +179,7 @@ export class Authenticator {
    * is a 429 with Retry-After.
    */
   async authenticate(c: Context): Promise<Principal | undefined> {
-    const address = clientAddress(c);
+    const address = this.clientAddress(c);
     let presented: string | undefined;
     try {
       presented = presentedKey(c.req);

@@ -24,6 +24,7 @@ export {
   AuthThrottle,
   presentedKey,
   clientAddress,
+  resolveClientAddress,
   type AuthenticatorOptions,
   type AuthThrottleOptions,
 } from './authenticate.ts';

@@ -16,6 +16,8 @@ export interface PermissionOptions {
   readonly metrics?: Metrics;
   /** Backoff of addresses that present wrong keys. @default {@link AuthThrottle}'s */
   readonly authThrottle?: AuthThrottleOptions;
+  /** Reverse proxies whose `X-Forwarded-For` names the client. @default none */
+  readonly trustedProxies?: readonly string[];
 }
 
 /** Token buckets per key (or per address for anonymous callers); per process. */
@@ -101,6 +103,7 @@ export class Permissions {
       server: 'api',
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.authThrottle === undefined ? {} : { throttle: options.authThrottle }),
+      ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
     });
     this.usage = new UsageCounter(db);
     this.#options = options;
@@ -118,7 +121,8 @@ export class Permissions {
           );
         principal = { keyId: null, name: 'anonymous', role: 'reader', zones: null, rateLimitPerMinute: null };
       }
-      const bucket = principal.keyId ?? `anon:${c.req.header('x-forwarded-for') ?? 'local'}`;
+      // Anonymous callers per client address (a forwarded header only from a trusted proxy: never spoofable).
+      const bucket = principal.keyId ?? `anon:${this.auth.clientAddress(c)}`;
       const wait = this.#limiter.take(bucket, principal.rateLimitPerMinute ?? this.#options.defaultRatePerMinute);
       if (wait > 0)
         throw new ApiError(

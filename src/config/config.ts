@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { Secret } from './secret.ts';
@@ -35,6 +36,11 @@ export interface Config {
   readonly publicRead: boolean;
   /** `GRIDSTREAM_RATE_LIMIT_PER_MINUTE`: requests per minute of an API key without its own limit. @default 600 */
   readonly rateLimitPerMinute: number;
+  /**
+   * `GRIDSTREAM_TRUSTED_PROXIES`: addresses of reverse proxies whose `X-Forwarded-For` names the client (for the
+   * failed-key throttle and anonymous rate limits). @default none: the socket's peer is the client
+   */
+  readonly trustedProxies: readonly string[];
   /** `GRIDSTREAM_METRICS_PORT`: /metrics for processes without the api role. @default none */
   readonly metricsPort: number | null;
   /** `GRIDSTREAM_INGEST_PORT`: HTTP port of the ingest role's input gateway. @default 8081 */
@@ -285,6 +291,22 @@ export const VARIABLES = {
     shown: '600',
     description: 'Requests per minute of an API key without its own limit; beyond it 429 with `Retry-After`.',
   }),
+  trustedProxies: variable<readonly string[]>({
+    name: 'GRIDSTREAM_TRUSTED_PROXIES',
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x !== ''),
+      )
+      .refine((list) => list.every((x) => isIP(x) !== 0), 'expected IP addresses separated by commas'),
+    fallback: [],
+    shown: 'none',
+    description:
+      "IP addresses of reverse proxies in front of gridstream, separated by commas: from them, the client is the last `X-Forwarded-For` address that is not a trusted proxy (failed-key throttle, anonymous rate limits). Without it forwarded headers are ignored and the socket's peer is the client.",
+  }),
   metricsPort: variable<number | null>({
     name: 'GRIDSTREAM_METRICS_PORT',
     schema: port,
@@ -483,6 +505,7 @@ export function loadConfig(env: Env): Config {
     namespace: read(V.namespace),
     publicRead: read(V.publicRead),
     rateLimitPerMinute: read(V.rateLimitPerMinute),
+    trustedProxies: read(V.trustedProxies),
     metricsPort: read(V.metricsPort),
     ingestPort: read(V.ingestPort),
     replayIntervalMs: read(V.replayIntervalMs),

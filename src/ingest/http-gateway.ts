@@ -39,6 +39,8 @@ export interface IngestGatewayOptions {
   readonly readiness: ReadinessCheck;
   /** @default {@link DEFAULT_INGEST_LIMITS} */
   readonly limits?: Partial<IngestLimits>;
+  /** `GRIDSTREAM_TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client (failed-key throttle). @default none */
+  readonly trustedProxies?: readonly string[];
 }
 
 /** Admits `n` holders at a time, in arrival order; a waiter whose request is gone leaves the queue. */
@@ -110,7 +112,11 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
   const limits: IngestLimits = { ...DEFAULT_INGEST_LIMITS, ...options.limits };
   const rules: ReadingRules = { earliest: limits.earliestReading, maxAheadMs: limits.maxAheadMs };
   const gate = new Gate(limits.concurrency);
-  const auth = new Authenticator(db, { server: 'ingest', metrics: deps.metrics });
+  const auth = new Authenticator(db, {
+    server: 'ingest',
+    metrics: deps.metrics,
+    ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
+  });
   const app = new Hono();
   app.onError((error, c) => {
     if (error instanceof BodyRefused) return refusal(c, error);

@@ -38,6 +38,7 @@ export function apiComponent(
     adminKey: config.adminKey?.reveal() ?? null,
     publicRead: config.publicRead,
     defaultRatePerMinute: config.rateLimitPerMinute,
+    trustedProxies: config.trustedProxies,
     readingRules: { earliest: config.ingest.earliestReading, maxAheadMs: config.ingest.maxAheadMs },
     version: '0.1.0',
     consumerGroups: CONSUMER_GROUPS,

@@ -115,7 +115,13 @@ function componentsOf(
       return [scheduler];
     case 'ingest':
       return [
-        ingestGateway(infra, { host: config.host, port: config.ingestPort, readiness, limits: config.ingest }),
+        ingestGateway(infra, {
+          host: config.host,
+          port: config.ingestPort,
+          readiness,
+          limits: config.ingest,
+          trustedProxies: config.trustedProxies,
+        }),
         ...(config.mqttUrl === null
           ? []
           : [
