@@ -10,6 +10,7 @@ import { exportCommand } from './commands/export.ts';
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { LOG_COMMANDS } from './commands/log.ts';
+import { simulateMetersCommand } from './commands/simulate.ts';
 import { openBackfillRuntime } from '../runtime/index.ts';
 
 export { runCli } from './run-cli.ts';
@@ -32,5 +33,6 @@ export const COMMANDS: readonly Command[] = [
   keysListCommand,
   keysRevokeCommand,
   ...LOG_COMMANDS,
+  simulateMetersCommand,
   asyncapiCommand,
 ];

@@ -1,0 +1,84 @@
+/**
+ * Faults the simulator puts into the stream it sends (never into its ground truth), each with a rate per reading:
+ * - `gaps`: the reading is not sent at all (dropped by design);
+ * - `late`: sent 1–96 intervals (up to a day) after its time, or at the end of the run;
+ * - `duplicates`: sent twice;
+ * - `spikes`: the value is multiplied by 10–100 (a register read jumps ahead by as much);
+ * - `frozen`: the meter repeats the value it sent before (0 if it has sent none);
+ * - `negative`: the value is sent negated;
+ * - `clock-skew`: the timestamp is shifted by 1–120 minutes, either way.
+ * `rollover` takes a share of register meters (all when no rate is given) rather than of readings: those start
+ * just below the counter's capacity so that their counter wraps to 0 during the run.
+ * A reading gets at most one fault: one uniform draw is compared against the cumulative rates.
+ */
+export const READING_FAULTS = ['gaps', 'late', 'duplicates', 'spikes', 'frozen', 'negative', 'clock-skew'] as const;
+export type ReadingFault = (typeof READING_FAULTS)[number];
+
+export interface FaultRates {
+  readonly reading: Readonly<Record<ReadingFault, number>>;
+  /** Share of register meters whose counter wraps during the run. */
+  readonly rollover: number;
+}
+
+export const NO_FAULTS: FaultRates = {
+  reading: { gaps: 0, late: 0, duplicates: 0, spikes: 0, frozen: 0, negative: 0, 'clock-skew': 0 },
+  rollover: 0,
+};
+
+/** The rates the issue names as a realistic mix (`--faults default`). */
+export const DEFAULT_FAULTS: FaultRates = {
+  reading: {
+    gaps: 0.005,
+    late: 0.02,
+    duplicates: 0.01,
+    spikes: 0.001,
+    frozen: 0.001,
+    negative: 0.0005,
+    'clock-skew': 0.0005,
+  },
+  rollover: 1,
+};
+
+/** A malformed `--faults` value. */
+export class FaultSpecError extends Error {}
+
+function rate(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim());
+  if (m === null) throw new FaultSpecError(`fault ${name}: "${text}" is not a rate (e.g. 0.5% or 0.005)`);
+  const value = Number(m[1]) / (m[2] === '%' ? 100 : 1);
+  if (value > 1) throw new FaultSpecError(`fault ${name}: ${text} is more than 100 %`);
+  return value;
+}
+
+/**
+ * Parses `gaps=0.5%,late=2%,duplicates=1%,spikes=0.1%,frozen=0.1%,negative=0.05%,clock-skew=0.05%,rollover`
+ * (rates as percentages or fractions; any subset; `default` for {@link DEFAULT_FAULTS}; `none` for none).
+ */
+export function parseFaults(spec: string): FaultRates {
+  const text = spec.trim();
+  if (text === 'default') return DEFAULT_FAULTS;
+  if (text === 'none' || text === '') return NO_FAULTS;
+  const reading: Record<ReadingFault, number> = { ...NO_FAULTS.reading };
+  let rollover = 0;
+  for (const part of text.split(',')) {
+    const [name = '', value] = part.split('=', 2).map((s) => s.trim());
+    if (name === 'rollover') rollover = value === undefined ? 1 : rate(name, value);
+    else if ((READING_FAULTS as readonly string[]).includes(name)) {
+      if (value === undefined) throw new FaultSpecError(`fault ${name} needs a rate (${name}=1%)`);
+      reading[name as ReadingFault] = rate(name, value);
+    } else throw new FaultSpecError(`unknown fault "${name}" (known: ${[...READING_FAULTS, 'rollover'].join(', ')})`);
+  }
+  const total = Object.values(reading).reduce((a, b) => a + b, 0);
+  if (total > 1) throw new FaultSpecError(`the reading fault rates add up to more than 100 %`);
+  return { reading, rollover };
+}
+
+/** The fault (or none) for a uniform draw `u` in [0, 1). */
+export function pickFault(rates: FaultRates, u: number): ReadingFault | undefined {
+  let acc = 0;
+  for (const fault of READING_FAULTS) {
+    acc += rates.reading[fault];
+    if (u < acc) return fault;
+  }
+  return undefined;
+}

@@ -1,0 +1,199 @@
+import type { TimeZone } from '../time/index.ts';
+import { MINUTE_MS, SLOT_MS, formatUtc } from '../time/index.ts';
+import type { BdewProfiles, HolidayCalendar } from './bdew-profile.ts';
+import { profileQuarter } from './bdew-profile.ts';
+import type { FaultRates, ReadingFault } from './faults.ts';
+import { READING_FAULTS, pickFault } from './faults.ts';
+import type { SimulatedMeter } from './fleet.ts';
+import { Prng, mixSeed, seedOf } from './prng.ts';
+import type { SimReading } from './wire.ts';
+import { VALUE_SCALE, formatUnits } from './wire.ts';
+
+/** Options of {@link simulate}. */
+export interface SimulationOptions {
+  readonly meters: readonly SimulatedMeter[];
+  readonly profiles: BdewProfiles;
+  /** First interval start, UTC ms (rounded down to a quarter hour). */
+  readonly from: number;
+  /** End (exclusive), UTC ms. */
+  readonly to: number;
+  readonly seed: number;
+  /** The meters' time zone: the profile is read by local wall-clock quarter hour. @default Europe/Berlin */
+  readonly timeZone?: TimeZone;
+  /** Local dates counted as Sundays. @default none */
+  readonly holidays?: HolidayCalendar;
+  /** Standard deviation of the multiplicative noise (a factor 1 + σ·N(0,1), cut to [0, 2]). @default 0.1 */
+  readonly noise?: number;
+  readonly faults: FaultRates;
+  /** Filled in while the run goes (see {@link emptyStats}). */
+  readonly stats?: SimulationStats;
+}
+
+/** One line of the ground truth: the exact intended interval energy of a meter in one quarter hour. */
+export interface TruthInterval {
+  readonly meterId: string;
+  readonly group: string;
+  /** Interval start, UTC (`YYYY-MM-DDTHH:MM:SSZ`); the interval is [ts, ts + 15 min). */
+  readonly ts: string;
+  readonly quantity: 'energy_import';
+  /** kWh, exact decimal text with 4 decimals. */
+  readonly value: string;
+  /** Register meters: the true counter at the interval END (after wrapping), kWh, 4 decimals. */
+  readonly register?: string;
+}
+
+/** What one quarter hour of simulation produced. */
+export interface SimulationStep {
+  readonly ts: number;
+  readonly truth: readonly TruthInterval[];
+  /** What is sent now, faults applied (late readings of earlier steps included, dropped ones left out). */
+  readonly send: readonly SimReading[];
+}
+
+/** Counts of a run. */
+export interface SimulationStats {
+  intervals: number;
+  /** Readings put on the wire (duplicates count twice). */
+  sent: number;
+  readonly faults: Record<ReadingFault, number>;
+  /** Register meters whose counter wrapped. */
+  rollovers: number;
+}
+
+export function emptyStats(): SimulationStats {
+  return {
+    intervals: 0,
+    sent: 0,
+    faults: Object.fromEntries(READING_FAULTS.map((f) => [f, 0])) as Record<ReadingFault, number>,
+    rollovers: 0,
+  };
+}
+
+/**
+ * The energy of one quarter hour in 1e-4 kWh: profile watts × 0.25 h / 1000 × annual kWh / 1000 × noise, rounded
+ * half away from zero to 4 decimals (the profile is normalised to 1,000 kWh a year; no dynamisation factor).
+ */
+export function quarterUnits(watts: number, annualKwh: number, noise: number): number {
+  return Math.round(((watts * 0.25) / 1000) * (annualKwh / 1000) * noise * VALUE_SCALE);
+}
+
+/** The seeded noise factor of one meter in one interval: the same for a (meter, seed, interval) in every run. */
+export function noiseFactor(meterSeed: number, ts: number, sigma: number): number {
+  const rng = new Prng(mixSeed(meterSeed, Math.floor(ts / SLOT_MS)));
+  return Math.min(2, Math.max(0, 1 + sigma * rng.normal()));
+}
+
+interface MeterState {
+  readonly meter: SimulatedMeter;
+  readonly noiseSeed: number;
+  readonly faults: Prng;
+  /** True register counter, 1e-4 kWh, already wrapped. */
+  counter: number;
+  /** Last value sent, for `frozen`. */
+  lastSent: number | undefined;
+}
+
+/**
+ * Runs the simulation one quarter hour at a time (all meters per step, in time order), yielding the ground truth
+ * and what to send. Interval meters send `energy_import` for [ts, ts + 15 min); register meters send their counter
+ * (`register_import`) at `from` and at the end of every interval. Deterministic for a seed; the truth of a (meter,
+ * interval) does not depend on the range simulated or on the faults.
+ */
+export function* simulate(options: SimulationOptions): Generator<SimulationStep> {
+  const tz = options.timeZone ?? 'Europe/Berlin';
+  const sigma = options.noise ?? 0.1;
+  const states: MeterState[] = options.meters.map((meter) => ({
+    meter,
+    noiseSeed: seedOf(`noise:${meter.meterId}`, options.seed),
+    faults: new Prng(seedOf(`faults:${meter.meterId}`, options.seed)),
+    counter: meter.registerStartUnits,
+    lastSent: undefined,
+  }));
+  const stats = options.stats ?? emptyStats();
+  const late = new Map<number, SimReading[]>();
+  const from = Math.floor(options.from / SLOT_MS) * SLOT_MS;
+  const capacity = (m: SimulatedMeter): number => (m.registerCapacityKwh ?? Infinity) * VALUE_SCALE;
+  for (let ts = from; ts < options.to; ts += SLOT_MS) {
+    const q = profileQuarter(ts, tz, options.holidays);
+    const send: SimReading[] = [];
+    const truth: TruthInterval[] = [];
+    const emit = (s: MeterState, reading: SimReading): void => {
+      const fault = pickFault(options.faults, s.faults.next());
+      let r = reading;
+      if (fault !== undefined) {
+        stats.faults[fault]++;
+        switch (fault) {
+          case 'gaps':
+            return;
+          case 'late': {
+            const at = ts + s.faults.int(1, 96) * SLOT_MS;
+            late.set(at, [...(late.get(at) ?? []), r]);
+            s.lastSent = r.units;
+            stats.sent++;
+            return;
+          }
+          case 'duplicates':
+            send.push(r);
+            stats.sent++;
+            break;
+          case 'spikes':
+            r = { ...r, units: r.units * s.faults.int(10, 100) };
+            break;
+          case 'frozen':
+            r = { ...r, units: s.lastSent ?? 0 };
+            break;
+          case 'negative':
+            r = { ...r, units: -r.units };
+            break;
+          case 'clock-skew':
+            r = { ...r, ts: r.ts + (s.faults.next() < 0.5 ? -1 : 1) * s.faults.int(1, 120) * MINUTE_MS };
+            break;
+          default:
+            fault satisfies never;
+        }
+      }
+      s.lastSent = r.units;
+      send.push(r);
+      stats.sent++;
+    };
+    for (const s of states) {
+      const m = s.meter;
+      if (m.mode === 'register' && ts === from) {
+        emit(s, { meterId: m.meterId, group: m.group, ts, quantity: 'register_import', units: s.counter });
+      }
+      const watts = options.profiles.watts(m.profile, q.period, q.dayType, q.quarter);
+      const units = quarterUnits(watts, m.annualKwh, noiseFactor(s.noiseSeed, ts, sigma));
+      const value = formatUnits(units);
+      stats.intervals++;
+      if (m.mode === 'interval') {
+        truth.push({ meterId: m.meterId, group: m.group, ts: formatUtc(ts), quantity: 'energy_import', value });
+        emit(s, { meterId: m.meterId, group: m.group, ts, quantity: 'energy_import', units });
+      } else {
+        let counter = s.counter + units;
+        if (counter >= capacity(m)) {
+          counter -= capacity(m);
+          stats.rollovers++;
+        }
+        s.counter = counter;
+        const register = formatUnits(counter);
+        truth.push({
+          meterId: m.meterId,
+          group: m.group,
+          ts: formatUtc(ts),
+          quantity: 'energy_import',
+          value,
+          register,
+        });
+        emit(s, { meterId: m.meterId, group: m.group, ts: ts + SLOT_MS, quantity: 'register_import', units: counter });
+      }
+    }
+    const due = late.get(ts);
+    if (due !== undefined) {
+      late.delete(ts);
+      send.push(...due);
+    }
+    yield { ts, truth, send };
+  }
+  const rest = [...late.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, readings]) => readings);
+  if (rest.length > 0) yield { ts: options.to, truth: [], send: rest };
+}
