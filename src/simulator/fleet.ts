@@ -75,9 +75,9 @@ export function generateFleet(options: FleetOptions): SimulatedMeter[] {
     const annualKwh = rng.int(min, max);
     const mode: MeterMode = rng.next() < registerShare ? 'register' : 'interval';
     const wraps = mode === 'register' && rng.next() < rolloverShare;
-    // A wrapping counter starts within ~a day's consumption of the capacity, so that any run of a day or more wraps.
+    // A wrapping counter starts 2–10 % of an average day's consumption below the capacity: a run of a workday wraps.
     const startKwh = wraps
-      ? REGISTER_CAPACITY_KWH - rng.between(0.5, 1) * Math.max(1, annualKwh / 365)
+      ? REGISTER_CAPACITY_KWH - rng.between(0.02, 0.1) * (annualKwh / 365)
       : rng.between(0, 50_000);
     const group = `sim-feeder-${String(((i - 1) % groups) + 1).padStart(3, '0')}`;
     meters.push({
