@@ -53,8 +53,8 @@ export interface SimulationStep {
 /** Counts of a run. */
 export interface SimulationStats {
   intervals: number;
-  /** Readings put on the wire (duplicates count twice). */
-  sent: number;
+  /** Readings handed out to send (duplicates count twice; late ones when generated, gaps never). */
+  emitted: number;
   readonly faults: Record<ReadingFault, number>;
   /** Register meters whose counter wrapped. */
   rollovers: number;
@@ -63,7 +63,7 @@ export interface SimulationStats {
 export function emptyStats(): SimulationStats {
   return {
     intervals: 0,
-    sent: 0,
+    emitted: 0,
     faults: Object.fromEntries(READING_FAULTS.map((f) => [f, 0])) as Record<ReadingFault, number>,
     rollovers: 0,
   };
@@ -129,12 +129,12 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
             const at = ts + s.faults.int(1, 96) * SLOT_MS;
             late.set(at, [...(late.get(at) ?? []), r]);
             s.lastSent = r.units;
-            stats.sent++;
+            stats.emitted++;
             return;
           }
           case 'duplicates':
             send.push(r);
-            stats.sent++;
+            stats.emitted++;
             break;
           case 'spikes':
             r = { ...r, units: r.units * s.faults.int(10, 100) };
@@ -154,7 +154,7 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
       }
       s.lastSent = r.units;
       send.push(r);
-      stats.sent++;
+      stats.emitted++;
     };
     for (const s of states) {
       const m = s.meter;

@@ -80,7 +80,7 @@ describe('fleet simulator', () => {
     // 100 quarters on 25 October; a register meter also sends its counter at the start.
     assert.equal(truth.length, 30 * 100);
     assert.equal(send.length, 30 * 100 + registers);
-    assert.equal(stats.sent, send.length);
+    assert.equal(stats.emitted, send.length);
     const wanted = new Map(truth.map((t) => [`${t.meterId} ${t.ts}`, t]));
     for (const r of send) {
       const wire = MeterReadingSchema.parse(toWireReading(r));
@@ -126,7 +126,7 @@ describe('fleet simulator', () => {
     }
     // Sent = generated − gaps + duplicates; late ones are sent too (after their time or at the end).
     assert.equal(send.length, readings - stats.faults.gaps + stats.faults.duplicates);
-    assert.equal(stats.sent, send.length);
+    assert.equal(stats.emitted, send.length);
     assert.ok(send.some((r) => r.units < 0));
   });
 

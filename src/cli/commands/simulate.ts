@@ -5,6 +5,7 @@ import type { ReadingSink, SimulationStats } from '../../simulator/index.ts';
 import {
   FaultSpecError,
   NO_FAULTS,
+  SendError,
   emptyStats,
   fleetCsv,
   generateFleet,
@@ -81,7 +82,7 @@ export const simulateMetersCommand: Command = {
     '  --truth             file for the ground truth: one NDJSON line per meter and quarter hour',
     '                      {meterId, group, ts, quantity, value, register?}, whatever the faults did to the stream',
     '  --fleet             file for the fleet as CSV (meter_id,zone,group,time_zone,…,profile,mode)',
-    'A JSON summary (counts of intervals, sent, accepted, rejected, faults) goes to stderr at the end.',
+    'A JSON summary (counts of intervals, emitted, accepted, rejected, faults) goes to stderr at the end.',
     'Stops cleanly on SIGINT/SIGTERM (the truth file then holds what was generated so far).',
   ].join('\n'),
   options: {
@@ -174,6 +175,7 @@ export const simulateMetersCommand: Command = {
         accepted += lines.length;
       }
     };
+    let failure: string | undefined;
     try {
       for (const step of simulate({ meters, profiles, from, to, seed, timeZone, faults, stats })) {
         await truth?.write(step.truth.map((t) => JSON.stringify(t)));
@@ -184,6 +186,9 @@ export const simulateMetersCommand: Command = {
         await checkpoint.pass();
       }
       await flush();
+    } catch (error) {
+      if (!(error instanceof SendError)) throw error;
+      failure = error.message;
     } finally {
       await stdout?.flush();
       await truth?.close();
@@ -191,7 +196,7 @@ export const simulateMetersCommand: Command = {
       const summary = {
         meters: count,
         intervals: stats.intervals,
-        sent: stats.sent,
+        emitted: stats.emitted,
         accepted,
         rejected,
         droppedByDesign: stats.faults.gaps,
@@ -201,6 +206,7 @@ export const simulateMetersCommand: Command = {
       };
       ctx.stderr.write(`${JSON.stringify(summary)}\n`);
     }
-    return rejected > 0 ? EXIT.failure : EXIT.ok;
+    if (failure !== undefined) ctx.stderr.write(`gridstream simulate meters: ${failure}\n`);
+    return failure !== undefined || rejected > 0 ? EXIT.failure : EXIT.ok;
   },
 };
