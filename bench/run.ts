@@ -10,6 +10,7 @@ import { logFsyncBenchmark } from './log-fsync.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
 import { mqttIngestBenchmark } from './mqtt-ingest.ts';
 import { processingBenchmark } from './processing.ts';
+import { simulatorBenchmark } from './simulator.ts';
 import { storageSinkBenchmark } from './storage-sink.ts';
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -21,6 +22,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   ingestBenchmark,
   mqttIngestBenchmark,
   apiBenchmark,
+  simulatorBenchmark,
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
