@@ -13,7 +13,7 @@ export interface SimulatedMeter {
   /** Annual consumption the profile is scaled to, kWh. */
   readonly annualKwh: number;
   readonly mode: MeterMode;
-  /** Register meters: the counter (kWh, 4 decimals as integer 1e-4 kWh units) when the simulation starts. */
+  /** Register meters: the counter in 1e-4 kWh when the simulation starts (0 for interval meters). */
   readonly registerStartUnits: number;
   /** Register meters: the counter wraps to 0 at this value (kWh); `undefined` = never wraps. */
   readonly registerCapacityKwh?: number;
@@ -86,7 +86,7 @@ export function generateFleet(options: FleetOptions): SimulatedMeter[] {
       profile,
       annualKwh,
       mode,
-      registerStartUnits: Math.round(startKwh * 10_000),
+      registerStartUnits: mode === 'register' ? Math.round(startKwh * 10_000) : 0,
       ...(mode === 'register' ? { registerCapacityKwh: REGISTER_CAPACITY_KWH } : {}),
     });
   }

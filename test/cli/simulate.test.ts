@@ -124,6 +124,51 @@ describe('gridstream simulate meters', () => {
     }
   });
 
+  it('paces to --rate, takes holidays, writes the fleet CSV', async () => {
+    const fleetFile = join(dir, 'fleet.csv');
+    const started = performance.now();
+    // 2 meters × 96 quarters of Friday 25 December 2026 in batches of 50 at 400 readings/s: the last batch waits
+    // until 150/400 s have passed.
+    const paced = await gridstream([
+      'simulate',
+      'meters',
+      '--count',
+      '2',
+      '--from',
+      '2026-12-25',
+      '--to',
+      '2026-12-26',
+      '--rate',
+      '400',
+      '--batch',
+      '50',
+      '--fleet',
+      fleetFile,
+    ]);
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(paced.code, 0, paced.stderr);
+    assert.ok(seconds >= 0.35, `${seconds} s`);
+    const fleet = readFileSync(fleetFile, 'utf8').trim().split('\n');
+    assert.equal(fleet[0], 'meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile,mode');
+    assert.equal(fleet.length, 3);
+    // The same day as a holiday takes the Sunday profile: other values.
+    const holiday = await gridstream([
+      'simulate',
+      'meters',
+      '--count',
+      '2',
+      '--from',
+      '2026-12-25',
+      '--to',
+      '2026-12-26',
+      '--holidays',
+      '2026-12-25',
+    ]);
+    assert.equal(holiday.code, 0, holiday.stderr);
+    assert.notEqual(holiday.stdout, paced.stdout);
+    assert.equal(lines(holiday.stdout).length, lines(paced.stdout).length);
+  });
+
   it('stops on SIGTERM (the abort signal) and keeps the truth written so far', async () => {
     const controller = new AbortController();
     const truthFile = join(dir, 'stopped.ndjson');

@@ -19,7 +19,7 @@ import {
 import { sleep } from '../../common/index.ts';
 import { fromLocal, isValidTimeZone } from '../../time/index.ts';
 import type { Command, ParsedArgs } from '../command.ts';
-import { Checkpoint, EXIT, UsageError, stringOption } from '../command.ts';
+import { Checkpoint, EXIT, UsageError, listOption, stringOption } from '../command.ts';
 import { LineWriter } from '../output.ts';
 
 function intOption(args: ParsedArgs, name: string, fallback: number, min: number): number {
@@ -66,7 +66,7 @@ export const simulateMetersCommand: Command = {
     'Meters sim-000001… with BDEW 1999 standard load profiles (mostly H0, some G0–G6 and L0–L2), annual',
     'consumption drawn per profile (H0 1,500–6,000 kWh), groups sim-feeder-001… (100 meters each), 10 % register',
     'meters. Energy of a quarter hour = profile watts × 0.25 h / 1000 × annual kWh / 1000 × seeded noise, no',
-    'dynamisation, no holidays; rounded to 4 decimals (kWh), the same in the wire value and the ground truth.',
+    'dynamisation, holidays only with --holidays; rounded to 4 decimals (kWh), the same in the wire value and the ground truth.',
     'Readings are in the raw.meters schema: interval meters send energy_import for [ts, ts + 15 min), register',
     'meters send register_import (their counter) at --from and at every interval end.',
     '  --from, --to        a local date (midnight in --time-zone) or a timestamp with Z or an offset; --to exclusive',
@@ -78,6 +78,7 @@ export const simulateMetersCommand: Command = {
     '  --batch             readings per request or message (default 1000)',
     '  --faults            gaps=0.5%,late=2%,duplicates=1%,spikes=0.1%,frozen=0.1%,negative=0.05%,clock-skew=0.05%,',
     '                      rollover (any subset; "default" for these rates; default none)',
+    '  --holidays          local dates counted as Sundays, e.g. 2026-12-25,2026-12-26 (default none)',
     '  --seed              integer seed: the same seed gives the same fleet, truth and faults (default 1)',
     '  --truth             file for the ground truth: one NDJSON line per meter and quarter hour',
     '                      {meterId, group, ts, quantity, value, register?}, whatever the faults did to the stream',
@@ -96,6 +97,7 @@ export const simulateMetersCommand: Command = {
     batch: { type: 'string' },
     faults: { type: 'string' },
     seed: { type: 'string' },
+    holidays: { type: 'string' },
     truth: { type: 'string' },
     fleet: { type: 'string' },
   },
@@ -108,6 +110,10 @@ export const simulateMetersCommand: Command = {
     const to = timeOption(args, 'to', timeZone);
     if (!(to > from)) throw new UsageError('--to must be after --from');
     const seed = intOption(args, 'seed', 1, 0);
+    const holidayList = listOption(args, 'holidays') ?? [];
+    for (const d of holidayList)
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new UsageError(`--holidays: "${d}" is not a date (YYYY-MM-DD)`);
+    const holidays = new Set(holidayList);
     const batchSize = intOption(args, 'batch', 1000, 1);
     const rate = intOption(args, 'rate', 0, 1);
     let faults = NO_FAULTS;
@@ -177,7 +183,7 @@ export const simulateMetersCommand: Command = {
     };
     let failure: string | undefined;
     try {
-      for (const step of simulate({ meters, profiles, from, to, seed, timeZone, faults, stats })) {
+      for (const step of simulate({ meters, profiles, from, to, seed, timeZone, holidays, faults, stats })) {
         await truth?.write(step.truth.map((t) => JSON.stringify(t)));
         for (const r of step.send) {
           pending.push(JSON.stringify(toWireReading(r)));
