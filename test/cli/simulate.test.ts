@@ -54,7 +54,7 @@ describe('gridstream simulate meters', () => {
       String(count),
       ...RANGE,
       '--target',
-      gateway.url,
+      gateway.url.replace('/ingest/meters', ''),
       '--key',
       key,
       '--faults',

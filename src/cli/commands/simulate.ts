@@ -71,7 +71,7 @@ export const simulateMetersCommand: Command = {
     'meters send register_import (their counter) at --from and at every interval end.',
     '  --from, --to        a local date (midnight in --time-zone) or a timestamp with Z or an offset; --to exclusive',
     "  --time-zone         the meters' time zone (profiles follow local wall-clock time) (default Europe/Berlin)",
-    '  --target            http(s)://host:port/ingest/meters (gzip NDJSON POSTs) or mqtt://host:port/<topic>',
+    '  --target            http(s)://host:port[/ingest/meters] (gzip NDJSON POSTs) or mqtt://host:port/<topic>',
     '                      (default topic gridstream/meters/simulated); without it NDJSON goes to stdout',
     '  --key               API key (operator) for the HTTP gateway',
     '  --rate              readings per second at most (default: as fast as the target takes them)',
@@ -130,6 +130,8 @@ export const simulateMetersCommand: Command = {
       if (!URL.canParse(target) || !/^(https?|mqtts?):$/.test(new URL(target).protocol))
         throw new UsageError('--target must be an http(s):// or mqtt(s):// URL');
       targetUrl = new URL(target);
+      // A bare gateway address means its readings endpoint.
+      if (targetUrl.protocol.startsWith('http') && targetUrl.pathname === '/') targetUrl.pathname = '/ingest/meters';
     }
 
     const profiles = loadBdewProfiles();
