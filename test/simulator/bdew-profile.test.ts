@@ -3,6 +3,7 @@ import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { SimulatedMeter } from '../../src/simulator/index.ts';
 import {
   BDEW_PROFILES,
@@ -138,5 +139,37 @@ describe('BDEW standard load profiles', () => {
         `${profile}: ${kwh} kWh for 4,000 kWh/a`,
       );
     }
+  });
+});
+
+describe('local days by wall-clock quarter (property)', () => {
+  /** Noon UTC of the last Sunday of March or October of a year: the EU's DST change days. */
+  const dstSunday = fc
+    .record({ year: fc.integer({ min: 2000, max: 2040 }), month: fc.constantFrom(2, 9) })
+    .map(({ year, month }) => {
+      const last = new Date(Date.UTC(year, month + 1, 0, 12));
+      return last.getTime() - last.getUTCDay() * 86_400_000;
+    });
+  it('every local day in Europe/Berlin 2000–2040 has 92, 96 or 100 quarters with the right profile indices', () => {
+    const all = Array.from({ length: 96 }, (_, i) => i);
+    const skipped = all.filter((i) => i < 8 || i > 11);
+    const repeated = [...all.slice(0, 12), 8, 9, 10, 11, ...all.slice(12)];
+    const seen = new Set<number>();
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }), dstSunday), (t) => {
+        const day = localDayQuarters(t, TZ);
+        const quarters = day.map((q) => q.quarter);
+        const expected = day.length === 92 ? skipped : day.length === 100 ? repeated : all;
+        seen.add(day.length);
+        assert.deepEqual(quarters, expected);
+        for (let i = 1; i < day.length; i++) assert.equal((day[i]?.ts ?? 0) - (day[i - 1]?.ts ?? 0), 900_000);
+        assert.ok(day.every((q) => q.localDate === day[0]?.localDate));
+      }),
+      { numRuns: 300 },
+    );
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [92, 96, 100],
+    );
   });
 });
