@@ -18,6 +18,7 @@ export {
   MeterInputSchema,
   type MeterInput,
   type ParsedMeterInput,
+  MeterChangesSchema,
   MeterPatchSchema,
   type MeterPatch,
   MeterSchema,

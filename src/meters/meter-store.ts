@@ -1,7 +1,7 @@
 import type { Db, DbTransaction, Queryable } from '../storage/index.ts';
 import { sqlStateOf } from '../storage/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
-import { findError, normaliseDecimal } from '../common/index.ts';
+import { normaliseDecimal } from '../common/index.ts';
 import { isValidTimeZone } from '../time/index.ts';
 import { MeterError } from './errors.ts';
 import type { Meter, MeterPatch, ParsedMeterInput } from './types.ts';
@@ -179,16 +179,27 @@ export async function upsertMeter(q: Queryable, m: Meter): Promise<UpsertOutcome
   return 'updated';
 }
 
-/** Runs `fn` in a transaction; a {@link MeterError} it throws comes out as itself (not wrapped by the Db). */
+/**
+ * Runs `fn` in a transaction; what `fn` throws (a {@link MeterError}, a caller's access check) comes out as itself,
+ * rolled back, not wrapped by the Db.
+ */
 export async function meterTransaction<T>(
   db: Db,
   fn: (tx: DbTransaction) => Promise<T>,
   options: { readonly signal?: AbortSignal } = {},
 ): Promise<T> {
+  let thrown: { readonly error: unknown } | undefined;
   try {
-    return await db.transaction(fn, options);
+    return await db.transaction(async (tx) => {
+      try {
+        return await fn(tx);
+      } catch (error) {
+        thrown = { error };
+        throw error;
+      }
+    }, options);
   } catch (error) {
-    throw findError(error, (e): e is MeterError => e instanceof MeterError) ?? error;
+    throw thrown === undefined ? error : thrown.error;
   }
 }
 

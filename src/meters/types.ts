@@ -86,11 +86,16 @@ export const MeterInputSchema = z.object({
 export type MeterInput = z.input<typeof MeterInputSchema>;
 export type ParsedMeterInput = z.output<typeof MeterInputSchema>;
 
-/** Fields a PATCH may change (the meter id and the start of validity identify the row). */
-export const MeterPatchSchema = MeterInputSchema.omit({ meter_id: true, valid_from: true })
+/** Fields a change may set (the meter id and the start of validity identify the row); absent: kept. */
+export const MeterChangesSchema = MeterInputSchema.omit({ meter_id: true, valid_from: true })
   .extend({ interval: z.enum(METER_INTERVALS).optional() })
-  .partial()
-  .refine((p) => Object.keys(p).length > 0, 'give at least one field to change');
+  .partial();
+
+/** A PATCH of one validity: at least one field. */
+export const MeterPatchSchema = MeterChangesSchema.refine(
+  (p) => Object.keys(p).length > 0,
+  'give at least one field to change',
+);
 export type MeterPatch = z.output<typeof MeterPatchSchema>;
 
 /** One validity row of the registry, as stored and answered. */
