@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as wait } from 'node:timers/promises';
 import type { Meter } from '../../src/meters/index.ts';
 import {
   MeterError,
@@ -131,12 +132,19 @@ for (const kind of DB_KINDS) {
         insertMeter(h.db, meter({ meter_id: 'o-1', valid_from: '2025-12-01T00:00:00.000Z' })),
         (e: unknown) => e instanceof MeterError && e.code === 'meters.overlap',
       );
-      // Two writers at once: exactly one of two overlapping rows gets in.
-      const results = await Promise.allSettled([
-        insertMeter(h.db, meter({ meter_id: 'race', valid_from: '2026-01-01T00:00:00.000Z' })),
-        insertMeter(h.db, meter({ meter_id: 'race', valid_from: '2026-02-01T00:00:00.000Z' })),
-      ]);
-      assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+      // Two writers at once: the second transaction writes while the first has inserted but not committed (neither
+      // sees the other's row); exactly one of the two overlapping rows gets in.
+      let second: Promise<void> | undefined;
+      await h.db.transaction(async (tx) => {
+        await insertMeter(tx, meter({ meter_id: 'race', valid_from: '2026-01-01T00:00:00.000Z' }));
+        second = insertMeter(h.db, meter({ meter_id: 'race', valid_from: '2026-02-01T00:00:00.000Z' }));
+        second.catch(() => undefined);
+        await wait(300);
+      });
+      await assert.rejects(
+        second ?? Promise.resolve(),
+        (e: unknown) => e instanceof MeterError && e.code === 'meters.overlap',
+      );
       assert.equal((await meterHistory(h.db, 'race')).length, 1);
     });
 
