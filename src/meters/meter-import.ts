@@ -5,7 +5,11 @@ import type { Db } from '../storage/index.ts';
 import { MeterError } from './errors.ts';
 import type { UpsertOutcome } from './meter-store.ts';
 import { meterTransaction, resolveMeter, upsertMeter } from './meter-store.ts';
+import type { Meter } from './types.ts';
 import { MeterInputSchema } from './types.ts';
+
+/** Lines written per transaction. */
+const IMPORT_BATCH_LINES = 500;
 
 /** The columns a registry CSV must have, in any order. */
 export const METER_CSV_REQUIRED = [
@@ -56,7 +60,7 @@ function issueText(error: z.ZodError): string {
  * Imports a registry CSV (header `meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,
  * profile`, optionally `lat,lon,valid_from,valid_to`; empty optional cells mean "not given"). Rows are identified
  * by (meter_id, valid_from): a new row is inserted, a changed one updated, an equal one left alone — importing a
- * file twice changes nothing. Each line is written on its own (a savepoint), in file order, in one transaction:
+ * file twice changes nothing. Lines are written in file order, 500 to a transaction, each on its own (a savepoint):
  * a refused line is reported with its line number and reason and the others are still imported.
  * @throws MeterError `meters.invalid` when the header lacks a required column (nothing is imported).
  */
@@ -79,55 +83,73 @@ export async function importMeters(
   const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0 };
   const rejects: MeterImportReject[] = [];
   const seen = new Map<string, number>();
-  await meterTransaction(
-    db,
-    async (tx) => {
-      // Line numbers follow the physical lines (a quoted field may span several; parseCsvRows does not say, so a
-      // row is numbered by counting the records before it: exact for files without line breaks inside fields).
-      for (let i = 1; i < rows.length; i++) {
-        options.signal?.throwIfAborted();
-        const cells = rows[i] ?? [];
-        const line = i + 1;
-        if (cells.length === 1 && (cells[0] ?? '').trim() === '') continue;
-        const record: Record<string, string> = {};
-        header.forEach((name, c) => {
-          const v = (cells[c] ?? '').trim();
-          if (v !== '') record[name] = v;
-        });
-        const meterId = record['meter_id'] ?? null;
-        if (cells.length !== header.length) {
-          rejects.push({ line, meterId, reason: `expected ${header.length} fields, found ${cells.length}` });
-          continue;
-        }
-        const parsed = CsvRowSchema.safeParse(record);
-        if (!parsed.success) {
-          rejects.push({ line, meterId, reason: issueText(parsed.error) });
-          continue;
-        }
-        const key = `${parsed.data.meter_id}\u0000${parsed.data.valid_from ?? ''}`;
-        const earlier = seen.get(key);
-        if (earlier !== undefined) {
-          rejects.push({ line, meterId, reason: `repeats the meter and valid_from of line ${earlier}` });
-          continue;
-        }
-        seen.set(key, line);
-        try {
-          const meter = resolveMeter(parsed.data, reference);
+  const valid: { readonly line: number; readonly meter: Meter }[] = [];
+  // Line numbers count records (a quoted field spanning lines is not counted twice): exact for registry files,
+  // which have no line breaks inside fields.
+  for (let i = 1; i < rows.length; i++) {
+    const cells = rows[i] ?? [];
+    const line = i + 1;
+    if (cells.length === 1 && (cells[0] ?? '').trim() === '') continue;
+    const record: Record<string, string> = {};
+    header.forEach((name, c) => {
+      const v = (cells[c] ?? '').trim();
+      if (v !== '') record[name] = v;
+    });
+    const meterId = record['meter_id'] ?? null;
+    if (cells.length !== header.length) {
+      rejects.push({ line, meterId, reason: `expected ${header.length} fields, found ${cells.length}` });
+      continue;
+    }
+    const parsed = CsvRowSchema.safeParse(record);
+    if (!parsed.success) {
+      rejects.push({ line, meterId, reason: issueText(parsed.error) });
+      continue;
+    }
+    const key = `${parsed.data.meter_id}\u0000${parsed.data.valid_from ?? ''}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      rejects.push({ line, meterId, reason: `repeats the meter and valid_from of line ${earlier}` });
+      continue;
+    }
+    seen.set(key, line);
+    try {
+      valid.push({ line, meter: resolveMeter(parsed.data, reference) });
+    } catch (error) {
+      if (!(error instanceof MeterError)) throw error;
+      rejects.push({ line, meterId, reason: `${error.code}: ${error.message}` });
+    }
+  }
+  // One transaction per batch of lines: a writer locks each meter id it writes until it commits (the overlap
+  // check), and PostgreSQL's lock table is small (out of shared memory at ~10 000 in one transaction). A line of
+  // its own (a savepoint) so that a refused line leaves the others of its batch in. An interrupted import is
+  // completed by running it again (rows already written are unchanged).
+  for (let b = 0; b < valid.length; b += IMPORT_BATCH_LINES) {
+    options.signal?.throwIfAborted();
+    const batch = valid.slice(b, b + IMPORT_BATCH_LINES);
+    const done = await meterTransaction(
+      db,
+      async (tx) => {
+        const outcomes: (UpsertOutcome | MeterImportReject)[] = [];
+        for (const { line, meter } of batch) {
           await tx.exec('SAVEPOINT meter_line');
           try {
-            counts[await upsertMeter(tx, meter)]++;
+            outcomes.push(await upsertMeter(tx, meter));
             await tx.exec('RELEASE SAVEPOINT meter_line');
           } catch (error) {
             await tx.exec('ROLLBACK TO SAVEPOINT meter_line');
-            throw error;
+            if (!(error instanceof MeterError)) throw error;
+            outcomes.push({ line, meterId: meter.meter_id, reason: `${error.code}: ${error.message}` });
           }
-        } catch (error) {
-          if (!(error instanceof MeterError)) throw error;
-          rejects.push({ line, meterId, reason: `${error.code}: ${error.message}` });
         }
-      }
-    },
-    options,
-  );
+        return outcomes;
+      },
+      options,
+    );
+    for (const outcome of done) {
+      if (typeof outcome === 'string') counts[outcome]++;
+      else rejects.push(outcome);
+    }
+  }
+  rejects.sort((a, b) => a.line - b.line);
   return { ...counts, rejects };
 }

@@ -113,6 +113,19 @@ for (const kind of DB_KINDS) {
       assert.equal((await listMeters(h.db, { meterId: 'm-1' }))[0]?.annual_consumption_kwh, '3600');
     });
 
+    it('imports a file of more meters than the lock table holds in one transaction', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      // Each written meter id is locked until commit; PostgreSQL's default lock table (64 × 100 connections)
+      // overflowed with one transaction for the whole file ("out of shared memory").
+      const count = kind === 'postgres' ? 15_000 : 600;
+      const lines = [HEADER];
+      for (let i = 0; i < count; i++) lines.push(`big-${i},DE_LU,g${i % 50},,import,,${1000 + i},H0`);
+      const result = await importMeters(h.db, reference, lines.join('\n'));
+      assert.deepEqual([result.inserted, result.rejects.length], [count, 0]);
+      assert.equal((await listMeters(h.db, { group: 'g7' })).length, count / 50);
+    });
+
     it('refuses overlapping validities of one meter, in a file and through the store', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
