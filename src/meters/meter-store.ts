@@ -306,21 +306,25 @@ export interface MeterFilter {
   readonly zones?: readonly string[] | null;
   /** Only validities open now (valid_to NULL or in the future). */
   readonly current?: boolean;
-  /** Rows after this meter id (paging). */
+  /** Only meters after this meter id (the next page). */
   readonly after?: string;
+  /** Most meters, each with every matching validity. @default all */
   readonly limit?: number;
 }
 
 /** Registry rows by meter id and validity. */
 export async function listMeters(q: Queryable, filter: MeterFilter = {}): Promise<Meter[]> {
+  const matches = `($1::text IS NULL OR group_id = $1) AND ($2::text IS NULL OR zone = $2)
+    AND ($3::text IS NULL OR meter_id = $3) AND ($4::text[] IS NULL OR zone = ANY($4::text[]))
+    AND (NOT $5::boolean OR ((valid_to IS NULL OR valid_to > now()) AND (valid_from IS NULL OR valid_from <= now())))`;
+  // A page holds whole meters (every matching validity of each), so that paging by meter id loses none.
   const { rows } = await q.query(
-    `SELECT ${COLUMNS} FROM meters
-     WHERE ($1::text IS NULL OR group_id = $1) AND ($2::text IS NULL OR zone = $2)
-       AND ($3::text IS NULL OR meter_id = $3) AND ($4::text[] IS NULL OR zone = ANY($4::text[]))
-       AND (NOT $5::boolean OR ((valid_to IS NULL OR valid_to > now()) AND (valid_from IS NULL OR valid_from <= now())))
-       AND ($6::text IS NULL OR meter_id > $6)
-     ORDER BY meter_id, valid_from NULLS FIRST
-     LIMIT $7`,
+    `WITH page AS (
+       SELECT DISTINCT meter_id FROM meters WHERE ${matches} AND ($6::text IS NULL OR meter_id > $6)
+       ORDER BY meter_id LIMIT $7
+     )
+     SELECT ${COLUMNS} FROM meters WHERE meter_id IN (SELECT meter_id FROM page) AND ${matches}
+     ORDER BY meter_id, valid_from NULLS FIRST`,
     [
       filter.group ?? null,
       filter.zone ?? null,
@@ -328,7 +332,7 @@ export async function listMeters(q: Queryable, filter: MeterFilter = {}): Promis
       filter.zones === undefined || filter.zones === null ? null : [...filter.zones],
       filter.current ?? false,
       filter.after ?? null,
-      filter.limit ?? 1_000_000,
+      filter.limit ?? null,
     ],
   );
   return rows.map(toMeter);

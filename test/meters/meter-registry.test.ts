@@ -195,6 +195,17 @@ for (const kind of DB_KINDS) {
         ['e-1'],
       );
       assert.deepEqual(await listMeters(h.db, { zones: ['DE_LU'], current: true }), []);
+      // A page holds whole meters: e-1's two validities count as one meter.
+      await insertMeter(h.db, meter({ meter_id: 'e-2' }));
+      const page = await listMeters(h.db, { limit: 1 });
+      assert.deepEqual(
+        page.map((m) => m.meter_id),
+        ['e-1', 'e-1'],
+      );
+      assert.deepEqual(
+        (await listMeters(h.db, { limit: 1, after: 'e-1' })).map((m) => m.meter_id),
+        ['e-2'],
+      );
     });
   });
 }

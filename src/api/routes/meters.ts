@@ -47,7 +47,7 @@ export const listMetersRoute = defineRoute({
     meter_id: MeterIdSchema.optional().meta({ description: 'Only this meter (all its validities)' }),
     current: z.enum(['true', 'false']).optional().meta({ description: 'Only validities open now' }),
     after: MeterIdSchema.optional().meta({ description: 'Only meters after this meter id (the next page)' }),
-    limit: positiveInt(10_000).default(1000).meta({ description: 'Most rows' }),
+    limit: positiveInt(10_000).default(1000).meta({ description: 'Most meters (each with all its validities)' }),
   },
   response: MetersSchema,
 });

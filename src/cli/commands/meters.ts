@@ -52,6 +52,8 @@ export const metersImportCommand: Command = {
 export const METERS_CSV_HEADER =
   'meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile,lat,lon,valid_from,valid_to';
 
+const LIST_PAGE_METERS = 10_000;
+
 export const metersListCommand: Command = {
   name: 'meters list',
   summary: 'List the meter registry as CSV (every validity)',
@@ -63,15 +65,25 @@ export const metersListCommand: Command = {
     const zone = stringOption(args, 'zone');
     if (zone !== undefined && !loadReference().hasZone(zone)) throw new UsageError(`unknown zone ${zone}`);
     return withDb(ctx, { migrate: true }, async (db) => {
-      const rows = await listMeters(db, {
-        ...(group === undefined ? {} : { group }),
-        ...(zone === undefined ? {} : { zone }),
-      });
       ctx.stdout.write(`${METERS_CSV_HEADER}\n`);
-      for (const m of rows)
-        ctx.stdout.write(
-          `${[m.meter_id, m.zone, m.group, m.time_zone, m.register_type, m.interval, m.annual_consumption_kwh, m.profile, m.lat, m.lon, m.valid_from, m.valid_to].map(csvField).join(',')}\n`,
-        );
+      // Page by meter id: a registry of millions of meters is never held in memory at once.
+      let after: string | undefined;
+      for (;;) {
+        const rows = await listMeters(db, {
+          ...(group === undefined ? {} : { group }),
+          ...(zone === undefined ? {} : { zone }),
+          ...(after === undefined ? {} : { after }),
+          limit: LIST_PAGE_METERS,
+        });
+        for (const m of rows)
+          ctx.stdout.write(
+            `${[m.meter_id, m.zone, m.group, m.time_zone, m.register_type, m.interval, m.annual_consumption_kwh, m.profile, m.lat, m.lon, m.valid_from, m.valid_to].map(csvField).join(',')}\n`,
+          );
+        const last = rows.at(-1);
+        if (last === undefined) break;
+        after = last.meter_id;
+        ctx.signal.throwIfAborted();
+      }
       return EXIT.ok;
     });
   },
