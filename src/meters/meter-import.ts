@@ -60,7 +60,7 @@ function issueText(error: z.ZodError): string {
  * Imports a registry CSV (header `meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,
  * profile`, optionally `lat,lon,valid_from,valid_to`; empty optional cells mean "not given"). Rows are identified
  * by (meter_id, valid_from): a new row is inserted, a changed one updated, an equal one left alone — importing a
- * file twice changes nothing. Lines are written in file order, 500 to a transaction, each on its own (a savepoint):
+ * file twice changes nothing. Lines are written by meter id and valid_from, 500 to a transaction, each on its own (a savepoint):
  * a refused line is reported with its line number and reason and the others are still imported.
  * @throws MeterError `meters.invalid` when the header lacks a required column (nothing is imported).
  */
@@ -123,6 +123,16 @@ export async function importMeters(
   // check), and PostgreSQL's lock table is small (out of shared memory at ~10 000 in one transaction). A line of
   // its own (a savepoint) so that a refused line leaves the others of its batch in. An interrupted import is
   // completed by running it again (rows already written are unchanged).
+  // Each meter's validities oldest first, whatever the file's order: an exchange in a file (the old row closed, the
+  // new one opened) then closes before it opens.
+  valid.sort((a, b) =>
+    a.meter.meter_id === b.meter.meter_id
+      ? (a.meter.valid_from === null ? -Infinity : Date.parse(a.meter.valid_from)) -
+        (b.meter.valid_from === null ? -Infinity : Date.parse(b.meter.valid_from))
+      : a.meter.meter_id < b.meter.meter_id
+        ? -1
+        : 1,
+  );
   for (let b = 0; b < valid.length; b += IMPORT_BATCH_LINES) {
     options.signal?.throwIfAborted();
     const batch = valid.slice(b, b + IMPORT_BATCH_LINES);

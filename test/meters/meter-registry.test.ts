@@ -126,6 +126,26 @@ for (const kind of DB_KINDS) {
       assert.equal((await listMeters(h.db, { group: 'g7' })).length, count / 50);
     });
 
+    it('a meter exchange in a file: the old validity closed, the new one opened, in either order', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      await importMeters(h.db, reference, `${HEADER}\nx-9,DE_LU,g,,import,,1000,H0\n`);
+      const exchange = [
+        `${HEADER},valid_from,valid_to`,
+        'x-9,DE_LU,g,,import,,1200,G0,2026-06-01T00:00Z,', // the new device first in the file
+        'x-9,DE_LU,g,,import,,1000,H0,,2026-06-01T00:00Z',
+      ].join('\n');
+      const result = await importMeters(h.db, reference, exchange);
+      assert.deepEqual([result.inserted, result.updated, result.rejects], [1, 1, []]);
+      assert.deepEqual(
+        (await meterHistory(h.db, 'x-9')).map((m) => [m.valid_from, m.valid_to, m.profile]),
+        [
+          [null, '2026-06-01T00:00:00.000Z', 'H0'],
+          ['2026-06-01T00:00:00.000Z', null, 'G0'],
+        ],
+      );
+    });
+
     it('refuses overlapping validities of one meter, in a file and through the store', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
