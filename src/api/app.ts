@@ -13,11 +13,18 @@ import type { AdminDeps } from './routes/admin.ts';
 import type { RouteContract } from './route.ts';
 import { ADMIN_ROUTES, adminRoutes } from './routes/admin.ts';
 import { DATA_ROUTES, dataRoutes } from './routes/data.ts';
+import { METER_ROUTES, meterRoutes } from './routes/meters.ts';
 import { streamRoute, streamRoutes } from './routes/stream.ts';
 import { SYSTEM_ROUTES, systemRoutes } from './routes/system.ts';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
-export const API_ROUTES: readonly RouteContract[] = [...DATA_ROUTES, streamRoute, ...ADMIN_ROUTES, ...SYSTEM_ROUTES];
+export const API_ROUTES: readonly RouteContract[] = [
+  ...DATA_ROUTES,
+  streamRoute,
+  ...ADMIN_ROUTES,
+  ...METER_ROUTES,
+  ...SYSTEM_ROUTES,
+];
 
 export interface ApiAppDeps {
   readonly db: Db;
@@ -78,6 +85,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     ...(deps.readingRules === undefined ? {} : { readingRules: deps.readingRules }),
     readiness: deps.readiness,
   });
+  meterRoutes(v1, { db: deps.db, reference: deps.reference });
   app.route('/', v1);
   deps.staticFiles?.(app);
   return app;

@@ -208,6 +208,11 @@ export const ERROR_CODES = {
   'reference.unknown_code': code(false, 'A code that is not in its code list.', 'unknown_code'),
   'reference.data_invalid': code(false, 'A shipped reference table that does not validate.', 'reference_data_invalid'),
 
+  // The meter registry.
+  'meters.invalid': code(false, 'A meter registry row with a missing or invalid field (named in the message).'),
+  'meters.overlap': code(false, 'A validity of a meter that would overlap another validity of the same meter id.'),
+  'meters.not_found': code(false, 'No registry row for that meter id (and start of validity).'),
+
   // The scheduler.
   'scheduler.invalid_cron': code(false, 'A cron expression that cannot be read.', 'invalid_cron'),
   'scheduler.invalid_config': code(

@@ -139,6 +139,18 @@ describe('OpenAPI: one source for the HTTP contract', () => {
       record: { id: string };
     };
     await ok(`/api/v1/admin/keys/${created.record.id}`, { method: 'DELETE' });
+    const meter = {
+      meter_id: 'oa-1',
+      zone: 'FI',
+      group: 'g',
+      register_type: 'import',
+      annual_consumption_kwh: '2000',
+      profile: 'H0',
+    };
+    await ok('/api/v1/admin/meters', { method: 'POST', body: meter });
+    await ok('/api/v1/admin/meters/oa-1', { method: 'PATCH', body: { profile: 'G0' } });
+    await ok('/api/v1/admin/meters/oa-1/exchange', { method: 'POST', body: { at: '2026-06-01T00:00:00Z' } });
+    await ok('/api/v1/admin/meters?zone=FI');
     await ok('/healthz', { key: null });
     await ok('/readyz', { key: null });
     await ok('/metrics', { key: null });

@@ -1,0 +1,188 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { Meter } from '../../meters/index.ts';
+import {
+  InstantSchema,
+  MeterError,
+  MeterChangesSchema,
+  MeterGroupSchema,
+  MeterIdSchema,
+  MeterInputSchema,
+  MeterPatchSchema,
+  MeterSchema,
+  exchangeMeter,
+  insertMeter,
+  listMeters,
+  resolveMeter,
+  updateMeter,
+} from '../../meters/index.ts';
+import type { ReferenceData } from '../../reference/index.ts';
+import type { Db } from '../../storage/index.ts';
+import { requireAccess } from '../access-scope.ts';
+import type { Principal } from '../api-keys.ts';
+import { ApiError } from '../errors.ts';
+import { positiveInt, zoneCode } from '../params.ts';
+import type { ApiEnv } from '../permissions.ts';
+import type { RouteContract } from '../route.ts';
+import { defineRoute, handle } from '../route.ts';
+
+export interface MeterRouteDeps {
+  readonly db: Db;
+  readonly reference: ReferenceData;
+}
+
+const MetersSchema = z.object({ meters: z.array(MeterSchema) });
+const ExchangeSchema = z.object({ closed: MeterSchema, opened: MeterSchema });
+const meterIdParam = { id: MeterIdSchema.meta({ description: 'The meter id' }) };
+
+export const listMetersRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/admin/meters',
+  operationId: 'listMeters',
+  summary: "The meter registry: every validity of every meter in the key's zones, by meter id",
+  access: 'operator',
+  query: {
+    group: MeterGroupSchema.optional().meta({ description: 'Only meters of this group' }),
+    zone: zoneCode.optional().meta({ description: 'Only meters of this zone' }),
+    meter_id: MeterIdSchema.optional().meta({ description: 'Only this meter (all its validities)' }),
+    current: z.enum(['true', 'false']).optional().meta({ description: 'Only validities open now' }),
+    after: MeterIdSchema.optional().meta({ description: 'Only meters after this meter id (the next page)' }),
+    limit: positiveInt(10_000).default(1000).meta({ description: 'Most meters (each with all its validities)' }),
+  },
+  response: MetersSchema,
+});
+
+export const createMeterRoute = defineRoute({
+  method: 'post',
+  path: '/api/v1/admin/meters',
+  operationId: 'createMeter',
+  summary: "Register a meter (one validity); the time zone defaults to the zone's, the interval to PT15M",
+  access: 'admin',
+  query: {},
+  body: MeterInputSchema,
+  response: MeterSchema,
+  status: 201,
+  errors: [409],
+});
+
+export const updateMeterRoute = defineRoute({
+  method: 'patch',
+  path: '/api/v1/admin/meters/{id}',
+  operationId: 'updateMeter',
+  summary: 'Change fields of a validity of a meter (the latest unless valid_from names another); valid_to closes it',
+  access: 'admin',
+  params: meterIdParam,
+  query: {
+    valid_from: InstantSchema.optional().meta({ description: 'The validity to change (by its start)' }),
+  },
+  body: MeterPatchSchema,
+  response: MeterSchema,
+  errors: [404, 409],
+});
+
+export const exchangeMeterRoute = defineRoute({
+  method: 'post',
+  path: '/api/v1/admin/meters/{id}/exchange',
+  operationId: 'exchangeMeter',
+  summary: 'Meter exchange: close the validity open at `at` and open the next from `at` (fields given change)',
+  access: 'admin',
+  params: meterIdParam,
+  query: {},
+  body: MeterChangesSchema.extend({ at: InstantSchema.meta({ description: 'When the new device took over' }) }),
+  response: ExchangeSchema,
+  status: 201,
+  errors: [404, 409],
+});
+
+export const METER_ROUTES: readonly RouteContract[] = [
+  listMetersRoute,
+  createMeterRoute,
+  updateMeterRoute,
+  exchangeMeterRoute,
+];
+
+/** A registry refusal as the API answers it: 400 naming the field, 409 for an overlap, 404 for no such row. */
+function asApiError(error: unknown): unknown {
+  if (!(error instanceof MeterError)) return error;
+  switch (error.code) {
+    case 'meters.invalid':
+      return new ApiError('api.bad_request', error.message, {
+        ...(error.field === undefined ? {} : { param: error.field }),
+        cause: error,
+      });
+    case 'meters.overlap':
+      return new ApiError('api.conflict', error.message, { cause: error });
+    case 'meters.not_found':
+      return new ApiError('api.not_found', error.message, { cause: error });
+    default:
+      return error.code satisfies never;
+  }
+}
+
+async function answer<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw asApiError(error);
+  }
+}
+
+/** A meter belongs to its zone: a key limited to zones reads and changes only meters of those zones. */
+function requireMeterAccess(principal: Principal, meter: Pick<Meter, 'zone' | 'meter_id'>): void {
+  requireAccess(principal, { zones: [meter.zone] }, `meter ${meter.meter_id} (zone ${meter.zone})`);
+}
+
+/** Admin endpoints of the meter registry: list (operator), create, update and exchange (admin). */
+export function meterRoutes(app: Hono<ApiEnv>, deps: MeterRouteDeps): void {
+  const { db, reference } = deps;
+
+  handle(app, listMetersRoute, async (c, { query: q }) => {
+    const principal = c.get('principal');
+    const meters = await listMeters(db, {
+      ...(q.group === undefined ? {} : { group: q.group }),
+      ...(q.zone === undefined ? {} : { zone: q.zone }),
+      ...(q.meter_id === undefined ? {} : { meterId: q.meter_id }),
+      ...(q.after === undefined ? {} : { after: q.after }),
+      zones: principal.zones === null ? null : [...principal.zones],
+      current: q.current === 'true',
+      limit: q.limit,
+    });
+    return { meters };
+  });
+
+  handle(app, createMeterRoute, (c, { body }) =>
+    answer(async () => {
+      const meter = resolveMeter(body, reference);
+      requireMeterAccess(c.get('principal'), meter);
+      await insertMeter(db, meter);
+      return meter;
+    }),
+  );
+
+  handle(app, updateMeterRoute, (c, { params: { id }, query: q, body }) =>
+    answer(async () => {
+      const principal = c.get('principal');
+      if (body.zone !== undefined) requireMeterAccess(principal, { meter_id: id, zone: body.zone });
+      const { after } = await updateMeter(db, reference, id, body, {
+        ...(q.valid_from === undefined ? {} : { validFrom: q.valid_from }),
+        check: (before) => {
+          requireMeterAccess(principal, before);
+        },
+      });
+      return after;
+    }),
+  );
+
+  handle(app, exchangeMeterRoute, (c, { params: { id }, body }) =>
+    answer(async () => {
+      const principal = c.get('principal');
+      const { at, ...changes } = body;
+      return exchangeMeter(db, reference, id, at, changes, {
+        check: (current, next) => {
+          requireMeterAccess(principal, current);
+          requireMeterAccess(principal, next);
+        },
+      });
+    }),
+  );
+}
