@@ -26,9 +26,7 @@ export {
   type RawElectricityMaps,
   MeterReadingSchema,
   type MeterReading,
-  type ReadingRules,
   DEFAULT_READING_RULES,
-  type ReadingRejectReason,
   type ReadingVerdict,
   parseReadingLine,
   MeterAggregateSchema,
@@ -36,6 +34,33 @@ export {
   AlertSchema,
   type Alert,
 } from './raw.ts';
+export {
+  type QuantityKind,
+  QUANTITIES,
+  type Quantity,
+  QuantitySchema,
+  DEVICE_KINDS,
+  type DeviceKind,
+  READING_SCHEMA_VERSION,
+  DEFAULT_READING_INTERVAL,
+  CanonicalReadingSchema,
+  type CanonicalReading,
+  quantityUnit,
+  toUtcText,
+  formatUtcText,
+  VALUE_DIGITS,
+  toExactDecimal,
+  normaliseInterval,
+  intervalMs,
+} from './reading.ts';
+export {
+  type ReadingRules,
+  type ReadingRejectReason,
+  type CanonicalVerdict,
+  LEGACY_QUANTITIES,
+  LEGACY_UNITS,
+  readingFromRecord,
+} from './reading-inputs.ts';
 export {
   DeadLetterSchema,
   type DeadLetter,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ReadingRejectReason, ReadingRules } from './reading-inputs.ts';
 
 const isoInstant = z.iso.datetime({ offset: false });
 
@@ -80,25 +81,8 @@ export const MeterReadingSchema = z.object({
 });
 export type MeterReading = z.infer<typeof MeterReadingSchema>;
 
-/** What a reading must meet besides its schema, so that what is stored is what the device sent. */
-export interface ReadingRules {
-  /** Readings timed before this instant (ISO 8601, UTC) are refused. */
-  readonly earliest: string;
-  /** Readings timed more than this many ms after their receipt are refused. */
-  readonly maxAheadMs: number;
-}
-
 /** `GRIDSTREAM_READINGS_EARLIEST` and `GRIDSTREAM_READINGS_MAX_AHEAD_MS` as documented. */
 export const DEFAULT_READING_RULES: ReadingRules = { earliest: '2000-01-01T00:00:00Z', maxAheadMs: 86_400_000 };
-
-/** Why a line is not taken in (registered codes of `dlq-ingestion`). */
-export type ReadingRejectReason =
-  | 'ingest.invalid_text'
-  | 'ingest.not_json'
-  | 'ingest.invalid_reading'
-  | 'ingest.control_character'
-  | 'ingest.number_out_of_range'
-  | 'ingest.timestamp_out_of_range';
 
 /** One line read as a reading, or why it was refused. */
 export type ReadingVerdict =
