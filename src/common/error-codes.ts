@@ -269,6 +269,10 @@ export const ERROR_CODES = {
     false,
     'A request body that did not arrive within 60 s (408): it held a slot of the gateway.',
   ),
+  'ingest.unsupported_content_type': code(
+    false,
+    'A request body whose Content-Type is not NDJSON, a JSON array or CSV (415).',
+  ),
   'ingest.unsupported_encoding': code(false, 'A Content-Encoding other than gzip or identity (415).'),
   'ingest.bad_encoding': code(false, 'A body that is not valid gzip although it says so (400).'),
   'mqtt.unavailable': code(true, 'The MQTT broker cannot be reached.', 'mqtt_unavailable'),

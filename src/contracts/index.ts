@@ -29,6 +29,10 @@ export {
   DEFAULT_READING_RULES,
   type ReadingVerdict,
   parseReadingLine,
+  parseReadingJson,
+  RawMeterRecordSchema,
+  type RawMeterRecord,
+  canonicalOfRaw,
   MeterAggregateSchema,
   type MeterAggregate,
   AlertSchema,
@@ -60,6 +64,8 @@ export {
   LEGACY_QUANTITIES,
   LEGACY_UNITS,
   readingFromRecord,
+  readingCsvHeader,
+  parseReadingCsvRow,
 } from './reading-inputs.ts';
 export {
   DeadLetterSchema,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Decimal } from '../common/index.ts';
+import { parseCsvRows } from '../common/index.ts';
 import type { CanonicalReading, DeviceKind, Quantity } from './reading.ts';
 import {
   CanonicalReadingSchema,
@@ -255,3 +256,48 @@ const timeReason = (text: string): ReadingRejectReason =>
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)
     ? 'ingest.timestamp_without_offset'
     : 'ingest.invalid_reading';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The columns of a CSV header line, or why it cannot head readings (it names no meter). */
+export function readingCsvHeader(line: Uint8Array): { readonly columns: string[] } | { readonly error: string } {
+  let text: string;
+  try {
+    text = strictUtf8.decode(line).replace(/\r$/, '');
+  } catch {
+    return { error: 'the CSV header is not valid UTF-8' };
+  }
+  const columns = (parseCsvRows(text)[0] ?? []).map((c) => c.trim());
+  if (!columns.includes('deviceId') && !columns.includes('meter_id'))
+    return { error: 'the CSV header names neither a meter_id nor a deviceId column' };
+  return { columns };
+}
+
+/**
+ * Reads one CSV line (bytes, without its newline; one row per line, quoted fields without newlines) under its
+ * header's columns as a reading ({@link readingFromRecord}; empty fields are absent fields, values are read
+ * exactly from their text).
+ */
+export function parseReadingCsvRow(
+  line: Uint8Array,
+  columns: readonly string[],
+  rules: ReadingRules,
+  receivedAt: number,
+): CanonicalVerdict {
+  let text: string;
+  try {
+    text = strictUtf8.decode(line).replace(/\r$/, '');
+  } catch {
+    return refuse('ingest.invalid_text', 'the line is not valid UTF-8');
+  }
+  const rows = parseCsvRows(text);
+  const fields = rows[0] ?? [];
+  if (rows.length !== 1 || fields.length !== columns.length)
+    return refuse('ingest.invalid_reading', `${fields.length} field(s) where the header has ${columns.length}`);
+  const record: Record<string, string> = {};
+  columns.forEach((name, i) => {
+    const value = fields[i] ?? '';
+    if (value !== '') record[name] = value;
+  });
+  return readingFromRecord(record, rules, receivedAt);
+}

@@ -110,8 +110,11 @@ export function toUtcText(text: string): { readonly utc: string } | { readonly e
   const frac = m[7] ?? '';
   if (/[1-9]/.test(frac.slice(3))) return { error: `${text} is finer than a millisecond` };
   const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
-  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  const check = new Date(local);
+  // Date.UTC reads years 0–99 as 1900–1999: set the year on its own.
+  const check = new Date(0);
+  check.setUTCFullYear(y, mo - 1, d);
+  check.setUTCHours(h, mi, s, ms);
+  const local = check.getTime();
   if (
     check.getUTCFullYear() !== y ||
     check.getUTCMonth() !== mo - 1 ||
