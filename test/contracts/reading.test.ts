@@ -4,6 +4,9 @@ import type { CanonicalVerdict } from '../../src/contracts/index.ts';
 import {
   CanonicalReadingSchema,
   DEFAULT_READING_RULES,
+  RawMeterRecordSchema,
+  canonicalOfRaw,
+  rawMetersTopic,
   normaliseInterval,
   readingFromRecord,
   toExactDecimal,
@@ -162,5 +165,37 @@ describe('input shapes → canonical reading', () => {
     assert.equal(CanonicalReadingSchema.safeParse({ ...v.reading, value: 3 }).success, false);
     assert.equal(CanonicalReadingSchema.safeParse({ ...v.reading, value: '3.0' }).success, false);
     assert.equal(CanonicalReadingSchema.safeParse({ ...v.reading, ts: '2026-10-25T00:45:00+01:00' }).success, false);
+  });
+});
+
+describe('raw.meters records', () => {
+  it('decode both versions: a version-1 record (the old schema) is read as the canonical reading', () => {
+    const v1 = {
+      deviceId: 'meter-7',
+      kind: 'smart_meter',
+      ts: '2026-11-22T10:00:00Z',
+      quantity: 'energy_import',
+      value: 7.25,
+      unit: 'kWh',
+      group: 'feeder-7',
+    };
+    const record = RawMeterRecordSchema.parse(v1);
+    assert.equal(rawMetersTopic.key(record), 'meter-7');
+    assert.deepEqual(canonicalOfRaw(record), {
+      ok: true,
+      reading: {
+        v: 2,
+        meter_id: 'meter-7',
+        kind: 'smart_meter',
+        quantity: 'energy_import',
+        ts: '2026-11-22T10:00:00Z',
+        value: '7.25',
+        interval: 'PT15M',
+        group: 'feeder-7',
+      },
+    });
+    const v2 = RawMeterRecordSchema.parse({ ...(canonicalOfRaw(record) as { reading: object }).reading });
+    assert.equal(rawMetersTopic.key(v2), 'meter-7');
+    assert.deepEqual(canonicalOfRaw(v2), canonicalOfRaw(record));
   });
 });
