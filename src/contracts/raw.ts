@@ -110,6 +110,19 @@ const VALUE_KEYS = new Set(['value', 'consumption']);
 /** A JSON number literal with a non-zero digit in its mantissa (so it is not 0, whatever its exponent says). */
 const NONZERO_MANTISSA = /^-?(?:0*\.0*[1-9]|0*[1-9])/;
 
+/** Text that may hold a number JSON.parse would alter: a digit then an exponent, or a run of 300 digits. */
+const RISKY_NUMBER = /\d[eE]|\d{300}/;
+
+/** `"value"` occurs once in `text`, as `needle` followed by the end of a JSON value (so `needle` is the key's). */
+function exactlyOnce(text: string, needle: string): boolean {
+  const key = text.indexOf('"value"');
+  if (key === -1 || text.indexOf('"value"', key + 1) !== -1) return false;
+  const at = text.indexOf(needle);
+  if (at !== key) return false;
+  const next = text.charAt(at + needle.length);
+  return next === ',' || next === '}' || next === ' ' || next === '\t' || next === '\r' || next === '';
+}
+
 /** Bytes as JSON, refusing instead of altering (see {@link parseReadingLine}); values stay their source text. */
 export function parseReadingJson(
   bytes: Uint8Array,
@@ -119,6 +132,22 @@ export function parseReadingJson(
     text = strictUtf8.decode(bytes);
   } catch {
     return { reason: 'ingest.invalid_text', message: 'the line is not valid UTF-8' };
+  }
+  // Fast path: one object whose only `value` number is written in its shortest form (what a float prints back
+  // exactly), and no number that could overflow or underflow. Anything else goes through the reviver.
+  if (!RISKY_NUMBER.test(text)) {
+    try {
+      const plain: unknown = JSON.parse(text);
+      if (typeof plain === 'object' && plain !== null && !Array.isArray(plain)) {
+        const o = plain as Record<string, unknown>;
+        const v = o['value'];
+        if (typeof v !== 'number' && !('consumption' in o)) return { json: plain };
+        if (typeof v === 'number' && !('consumption' in o) && exactlyOnce(text, `"value":${String(v)}`))
+          return { json: { ...o, value: String(v) } };
+      }
+    } catch (error) {
+      return { reason: 'ingest.not_json', message: error instanceof Error ? error.message : String(error) };
+    }
   }
   let altered: string | undefined;
   let json: unknown;

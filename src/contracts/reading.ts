@@ -159,7 +159,7 @@ export function toExactDecimal(
   if (Math.abs(exponent) > 100) return { error: `${text.slice(0, 40)} is out of range`, range: true };
   const plain = normaliseDecimal(m[1] ?? '');
   if (plain === undefined) return { error: `${text.slice(0, 40)} is not a decimal number`, range: false };
-  const value = shiftDecimal(plain, exponent);
+  const value = exponent === 0 ? plain : shiftDecimal(plain, exponent);
   const [int = '', frac = ''] = value.replace('-', '').split('.');
   if (int.length > VALUE_DIGITS.integer || frac.length > VALUE_DIGITS.fraction)
     return {

@@ -19,7 +19,6 @@ import type { CanonicalReading, DeadLetter, ReadingRules, RefusedLines } from '.
 import { DEFAULT_READING_RULES, rawMetersTopic } from '../contracts/index.ts';
 import { buildDeadLetter } from '../log/index.ts';
 import type { IngestDeps, ParsedReadings } from './readings.ts';
-import type { ReadingFormat } from './readings.ts';
 import { parseReadingBody, storeReadings } from './readings.ts';
 
 /** Largest MQTT message the subscriber parses; a larger one is dead-lettered whole (truncated) as `too_large`. */
@@ -106,7 +105,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   function parse(topic: string, message: Buffer): ParsedReadings {
     const position = { mqttTopic: topic };
     if (message.byteLength <= MAX_MESSAGE_BYTES)
-      return parseReadingBody(message, position, { rules, receivedAt: Date.now(), scrub, format: mqttFormat(message) });
+      return parseReadingBody(message, position, { rules, receivedAt: Date.now(), scrub, format: 'json' });
     const letter = buildDeadLetter(
       {
         stage: 'ingestion',
@@ -357,13 +356,4 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     { graceMs: 10_000, onProblem: problemLogger(logger) },
   );
   return life;
-}
-
-/** An MQTT message has no Content-Type: one whose first non-blank byte is `[` is a JSON array, any other NDJSON. */
-function mqttFormat(message: Uint8Array): ReadingFormat {
-  for (const b of message) {
-    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
-    return b === 0x5b ? 'json' : 'ndjson';
-  }
-  return 'ndjson';
 }

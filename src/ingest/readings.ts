@@ -41,7 +41,8 @@ const NEWLINE = 0x0a;
 export type ReadingFormat = 'ndjson' | 'json' | 'csv';
 
 /**
- * The format a `Content-Type` names: `application/json` → a JSON array; `text/csv` → CSV; none,
+ * The format a `Content-Type` names: `application/json` → a JSON array (a body not starting with `[` is read as
+ * NDJSON); `text/csv` → CSV; none,
  * `application/x-ndjson`, `application/jsonl` or `text/plain` → NDJSON. `undefined` for any other type (415).
  */
 export function readingFormatOf(contentType: string | null | undefined): ReadingFormat | undefined {
@@ -61,6 +62,15 @@ export function readingFormatOf(contentType: string | null | undefined): Reading
     default:
       return undefined;
   }
+}
+
+/** The first non-blank byte is `[`: the body is a JSON array. */
+export function startsWithBracket(body: Uint8Array): boolean {
+  for (const b of body) {
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
+    return b === 0x5b;
+  }
+  return false;
 }
 
 function isBlank(line: Uint8Array): boolean {
@@ -84,8 +94,8 @@ function* linesOf(body: Uint8Array): Generator<{ n: number; line: Uint8Array }> 
  * Parses device readings from bytes in `format` (default NDJSON), each record on its own into the canonical reading
  * (refused, never altered). NDJSON and CSV: blank lines are skipped, a record's number is its 1-based line (the CSV
  * header is line 1; a header that names no meter refuses every row). A JSON array: a record's number is its 1-based
- * place in the array, and its dead letter holds the element re-serialised as one JSON line; a body that is not
- * JSON is refused whole as record 1. The refused records go into one dead letter of stage ingestion with `position`
+ * place in the array, and its dead letter holds the element re-serialised as one JSON line; a `json` body that is
+ * not one JSON array is read as NDJSON. The refused records go into one dead letter of stage ingestion with `position`
  * (plus `format`, and `csvHeader` for CSV, so that `dlq replay` can read them again); the others still go through.
  */
 export function parseReadingBody(
@@ -95,13 +105,22 @@ export function parseReadingBody(
     readonly rules: ReadingRules;
     readonly receivedAt: number;
     readonly scrub: (text: string) => string;
+    /** @default 'ndjson'; `json` with a body that is not one JSON array is read as NDJSON. */
     readonly format?: ReadingFormat;
   },
 ): ParsedReadings {
   const readings: CanonicalReading[] = [];
   const refused: RefusedLine[] = [];
   const { rules, receivedAt } = options;
-  const format = options.format ?? 'ndjson';
+  // A JSON body that is not one JSON array is read as NDJSON (one object, or NDJSON labelled application/json):
+  // its lines are then answered one by one.
+  let format = options.format ?? 'ndjson';
+  let array: unknown[] | undefined;
+  if (format === 'json') {
+    const parsed = startsWithBracket(body) ? parseReadingJson(body) : undefined;
+    if (parsed !== undefined && 'json' in parsed && Array.isArray(parsed.json)) array = parsed.json as unknown[];
+    else format = 'ndjson';
+  }
   const take = (n: number, bytes: Uint8Array, verdict: ReadingVerdict): void => {
     if (verdict.ok) readings.push(verdict.reading);
     else refused.push({ line: n, reason: verdict.reason, message: verdict.message, bytes });
@@ -122,15 +141,10 @@ export function parseReadingBody(
       else take(n, line, parseReadingCsvRow(line, columns, rules, receivedAt));
     }
   } else {
-    const parsed = parseReadingJson(body);
-    if ('reason' in parsed) take(1, body, { ok: false, reason: parsed.reason, message: parsed.message });
-    else {
-      const elements = Array.isArray(parsed.json) ? (parsed.json as unknown[]) : [parsed.json];
-      elements.forEach((element, i) => {
-        const verdict = readingFromRecord(element, rules, receivedAt);
-        take(i + 1, verdict.ok ? new Uint8Array() : Buffer.from(JSON.stringify(element), 'utf8'), verdict);
-      });
-    }
+    (array ?? []).forEach((element, i) => {
+      const verdict = readingFromRecord(element, rules, receivedAt);
+      take(i + 1, verdict.ok ? new Uint8Array() : Buffer.from(JSON.stringify(element), 'utf8'), verdict);
+    });
   }
   const letters = buildLineDeadLetters(refused, { position: where }, { scrub: options.scrub });
   const rejects = groupRefusedLines(refused).map((g) => ({ ...g, message: options.scrub(g.message).slice(0, 300) }));

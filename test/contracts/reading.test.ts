@@ -8,6 +8,7 @@ import {
   canonicalOfRaw,
   rawMetersTopic,
   normaliseInterval,
+  parseReadingLine,
   readingFromRecord,
   toExactDecimal,
   toUtcText,
@@ -197,5 +198,25 @@ describe('raw.meters records', () => {
     const v2 = RawMeterRecordSchema.parse({ ...(canonicalOfRaw(record) as { reading: object }).reading });
     assert.equal(rawMetersTopic.key(v2), 'meter-7');
     assert.deepEqual(canonicalOfRaw(v2), canonicalOfRaw(record));
+  });
+});
+
+describe('parseReadingLine: values from their source text', () => {
+  const line = (value: string, extra = ''): Uint8Array =>
+    Buffer.from(
+      `{"deviceId":"m-1","kind":"smart_meter","ts":"2026-11-22T10:00:00Z","quantity":"energy","unit":"kWh"${extra},"value":${value}}`,
+    );
+  const valueOf = (bytes: Uint8Array): string => {
+    const v = parseReadingLine(bytes, DEFAULT_READING_RULES, NOW);
+    return v.ok ? v.reading.value : v.reason;
+  };
+  it('keeps digits a float would lose, with or without spaces, and refuses what would be altered', () => {
+    assert.equal(valueOf(line('12345678901234567.25')), '12345678901234567.25');
+    assert.equal(valueOf(line(' 0.30000000000')), '0.3');
+    assert.equal(valueOf(line('1.25')), '1.25');
+    assert.equal(valueOf(line('2.5E2')), '250');
+    assert.equal(valueOf(line('1e-400')), 'ingest.number_out_of_range');
+    // A nested "value" must not be taken for the reading's.
+    assert.equal(valueOf(line('9007199254740993', ',"meta":{"value":9007199254740992}')), '9007199254740993');
   });
 });
