@@ -99,6 +99,26 @@ const OFFSET_TIME =
  * finer than a millisecond.
  */
 export function toUtcText(text: string): { readonly utc: string } | { readonly error: string } {
+  // Readings of one body mostly share their time: the last answer is kept.
+  if (text === lastTime.text) return lastTime.answer;
+  const answer = utcTextOf(text);
+  lastTime = { text, answer };
+  return answer;
+}
+
+let lastTime: { text: string; answer: { readonly utc: string } | { readonly error: string } } = {
+  text: '',
+  answer: { error: '"" is not an ISO 8601 time with Z or an offset' },
+};
+
+/** A UTC time already written canonically (whole seconds, `Z`), checked with one Date instead of a parse. */
+const CANONICAL_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+function utcTextOf(text: string): { readonly utc: string } | { readonly error: string } {
+  if (CANONICAL_SECONDS.test(text) && !text.startsWith('00')) {
+    const ms = Date.parse(text);
+    if (Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 19) === text.slice(0, 19)) return { utc: text };
+  }
   const m = OFFSET_TIME.exec(text);
   if (m === null) {
     return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)
