@@ -23,3 +23,64 @@ export function normaliseDecimal(text: string): Decimal | undefined {
   const negative = sign === '-' && body !== '0';
   return (negative ? `-${body}` : body) as Decimal;
 }
+
+/** A decimal as an exact scaled integer: `units / 10^scale` (`"12.50"` → `{ units: 125n, scale: 1 }`). */
+export interface ScaledDecimal {
+  readonly units: bigint;
+  readonly scale: number;
+}
+
+/** The exact scaled integer of a normalised decimal. */
+export function toScaled(value: Decimal): ScaledDecimal {
+  const negative = value.startsWith('-');
+  const body = negative ? value.slice(1) : value;
+  const [int = '0', frac = ''] = body.split('.');
+  const units = BigInt(`${int}${frac}`);
+  return { units: negative ? -units : units, scale: frac.length };
+}
+
+/** The normalised decimal of `units / 10^scale`. */
+export function fromScaled(units: bigint, scale: number): Decimal {
+  const negative = units < 0n;
+  const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return normaliseDecimal(negative ? `-${text}` : text) as Decimal;
+}
+
+/** `value` with `units` rescaled to `scale` (never fewer digits than it has: only ever adds zeros). */
+export function rescale(value: ScaledDecimal, scale: number): bigint {
+  if (scale < value.scale) throw new RangeError(`cannot rescale ${value.scale} digits to ${scale}`);
+  return value.units * 10n ** BigInt(scale - value.scale);
+}
+
+/** Exact `a + b`. */
+export function addDecimals(a: Decimal, b: Decimal): Decimal {
+  const x = toScaled(a);
+  const y = toScaled(b);
+  const scale = Math.max(x.scale, y.scale);
+  return fromScaled(rescale(x, scale) + rescale(y, scale), scale);
+}
+
+/** Exact `a - b`. */
+export function subtractDecimals(a: Decimal, b: Decimal): Decimal {
+  const x = toScaled(a);
+  const y = toScaled(b);
+  const scale = Math.max(x.scale, y.scale);
+  return fromScaled(rescale(x, scale) - rescale(y, scale), scale);
+}
+
+/** -1, 0 or 1 as `a` is less than, equal to or greater than `b` (exactly). */
+export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1 {
+  const x = toScaled(a);
+  const y = toScaled(b);
+  const scale = Math.max(x.scale, y.scale);
+  const d = rescale(x, scale) - rescale(y, scale);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+/** `value × 10^shift`, exactly (unit changes: Wh → kWh is `shift = -3`). */
+export function shiftDecimal(value: Decimal, shift: number): Decimal {
+  const x = toScaled(value);
+  if (shift >= 0) return fromScaled(x.units * 10n ** BigInt(shift), x.scale);
+  return fromScaled(x.units, x.scale - shift);
+}

@@ -260,11 +260,23 @@ export const ERROR_CODES = {
     false,
     'A reading timed before the earliest accepted time (2000-01-01) or more than the allowed time after receipt.',
   ),
+  'ingest.timestamp_without_offset': code(
+    false,
+    "A reading time without `Z` or an offset (it would be read in some server's zone, so it is refused).",
+  ),
+  'ingest.unmapped_quantity': code(
+    false,
+    'A reading whose quantity or unit has no canonical quantity (see the mapping table in the README).',
+  ),
   'ingest.rejected_lines': code(false, 'A dead letter holding lines rejected for several reasons (each in `lines`).'),
   'ingest.body_too_large': code(false, 'A request body (or its decoded gzip) over the limit (413, not read further).'),
   'ingest.body_timeout': code(
     false,
     'A request body that did not arrive within 60 s (408): it held a slot of the gateway.',
+  ),
+  'ingest.unsupported_content_type': code(
+    false,
+    'A request body whose Content-Type is not NDJSON, a JSON array or CSV (415).',
   ),
   'ingest.unsupported_encoding': code(false, 'A Content-Encoding other than gzip or identity (415).'),
   'ingest.bad_encoding': code(false, 'A body that is not valid gzip although it says so (400).'),

@@ -11,7 +11,18 @@ export {
 } from './error-codes.ts';
 export type { Brand } from './brand.ts';
 export { parseCsv, parseCsvRows, csvField } from './csv.ts';
-export { normaliseDecimal, type Decimal } from './decimal.ts';
+export {
+  normaliseDecimal,
+  type Decimal,
+  type ScaledDecimal,
+  toScaled,
+  fromScaled,
+  rescale,
+  addDecimals,
+  subtractDecimals,
+  compareDecimals,
+  shiftDecimal,
+} from './decimal.ts';
 export {
   sleep,
   backoffDelay,

@@ -321,7 +321,7 @@ export const VARIABLES = {
     fallback: 8081,
     shown: '8081',
     description:
-      "HTTP port of the ingest role's input gateway (device readings as NDJSON; also `/healthz`, `/readyz`).",
+      "HTTP port of the ingest role's input gateway (device readings as NDJSON, a JSON array or CSV; also `/healthz`, `/readyz`).",
   }),
   mqttUrl: secret(
     'GRIDSTREAM_MQTT_URL',
@@ -335,7 +335,7 @@ export const VARIABLES = {
     fallback: 'gridstream/meters/#',
     shown: 'gridstream/meters/#',
     description:
-      'Topic filter devices publish to; each message one JSON reading or NDJSON lines. Workers share it (`$share/gridstream/…`).',
+      'Topic filter devices publish to; each message NDJSON lines or a JSON array of readings. Workers share it (`$share/gridstream/…`).',
   }),
   ingestMaxBodyBytes: variable({
     name: 'GRIDSTREAM_INGEST_MAX_BODY_BYTES',

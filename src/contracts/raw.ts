@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { CanonicalVerdict, ReadingRejectReason, ReadingRules } from './reading-inputs.ts';
+import { readingFromRecord } from './reading-inputs.ts';
+import { CanonicalReadingSchema } from './reading.ts';
 
 const isoInstant = z.iso.datetime({ offset: false });
 
@@ -66,7 +69,7 @@ export const RawElectricityMapsSchema = z.object({
 });
 export type RawElectricityMaps = z.infer<typeof RawElectricityMapsSchema>;
 
-/** One device reading (smart meter, SCADA, PMU) as taken in by the input gateway. */
+/** One device reading (smart meter, SCADA, PMU) in the old device schema (input, and `raw.meters` version 1). */
 export const MeterReadingSchema = z.object({
   deviceId: z.string().min(1).max(100),
   kind: z.enum(['smart_meter', 'scada', 'pmu']),
@@ -80,95 +83,103 @@ export const MeterReadingSchema = z.object({
 });
 export type MeterReading = z.infer<typeof MeterReadingSchema>;
 
-/** What a reading must meet besides its schema, so that what is stored is what the device sent. */
-export interface ReadingRules {
-  /** Readings timed before this instant (ISO 8601, UTC) are refused. */
-  readonly earliest: string;
-  /** Readings timed more than this many ms after their receipt are refused. */
-  readonly maxAheadMs: number;
-}
-
 /** `GRIDSTREAM_READINGS_EARLIEST` and `GRIDSTREAM_READINGS_MAX_AHEAD_MS` as documented. */
 export const DEFAULT_READING_RULES: ReadingRules = { earliest: '2000-01-01T00:00:00Z', maxAheadMs: 86_400_000 };
 
-/** Why a line is not taken in (registered codes of `dlq-ingestion`). */
-export type ReadingRejectReason =
-  | 'ingest.invalid_text'
-  | 'ingest.not_json'
-  | 'ingest.invalid_reading'
-  | 'ingest.control_character'
-  | 'ingest.number_out_of_range'
-  | 'ingest.timestamp_out_of_range';
+/** One line read as a canonical reading, or why it was refused. */
+export type ReadingVerdict = CanonicalVerdict;
 
-/** One line read as a reading, or why it was refused. */
-export type ReadingVerdict =
-  | { readonly ok: true; readonly reading: MeterReading }
-  | { readonly ok: false; readonly reason: ReadingRejectReason; readonly message: string };
+/**
+ * What `raw.meters` holds: canonical readings (schema version 2, `v: 2`) and, from before, readings of the old
+ * device schema (version 1, no `v`), which still decode; {@link canonicalOfRaw} reads both as canonical.
+ */
+export const RawMeterRecordSchema = z.union([CanonicalReadingSchema, MeterReadingSchema]);
+export type RawMeterRecord = z.infer<typeof RawMeterRecordSchema>;
+
+const ANY_TIME: ReadingRules = { earliest: '0000-01-01T00:00:00Z', maxAheadMs: Number.POSITIVE_INFINITY };
+
+/** A `raw.meters` record as a canonical reading (a version-1 record is mapped as at ingest, without time bounds). */
+export function canonicalOfRaw(record: RawMeterRecord): CanonicalVerdict {
+  if ('v' in record) return { ok: true, reading: record };
+  return readingFromRecord({ ...record, value: String(record.value) }, ANY_TIME, 0);
+}
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-/** C0 and C1 control characters and DEL: never part of an id, and a way to forge log lines or labels. */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-/** Text that may hold a number JSON.parse would alter: a digit then an exponent, or a run of 300 digits. */
-const RISKY_NUMBER = /\d[eE]|\d{300}/;
+/** Keys whose number is a reading's value: kept as the exact text the source wrote, never as a float. */
+const VALUE_KEYS = new Set(['value', 'consumption']);
 /** A JSON number literal with a non-zero digit in its mantissa (so it is not 0, whatever its exponent says). */
 const NONZERO_MANTISSA = /^-?(?:0*\.0*[1-9]|0*[1-9])/;
 
-/**
- * Reads one line (bytes, without its newline) as a device reading, refusing instead of altering: bytes that are
- * not UTF-8 (never replaced by U+FFFD), numbers that are not finite or that underflow to 0 (`1e-400`; told from a
- * literal 0 by the number's source text), control characters in ids, and timestamps before `rules.earliest` or
- * more than `rules.maxAheadMs` after `receivedAt` (epoch ms).
- */
-export function parseReadingLine(line: Uint8Array, rules: ReadingRules, receivedAt: number): ReadingVerdict {
+/** Text that may hold a number JSON.parse would alter: a digit then an exponent, or a run of 300 digits. */
+const RISKY_NUMBER = /\d[eE]|\d{300}/;
+
+/** `"value"` occurs once in `text`, as `needle` followed by the end of a JSON value (so `needle` is the key's). */
+function exactlyOnce(text: string, needle: string): boolean {
+  const key = text.indexOf('"value"');
+  if (key === -1 || text.indexOf('"value"', key + 1) !== -1) return false;
+  const at = text.indexOf(needle);
+  if (at !== key) return false;
+  const next = text.charAt(at + needle.length);
+  return next === ',' || next === '}' || next === ' ' || next === '\t' || next === '\r' || next === '';
+}
+
+/** Bytes as JSON, refusing instead of altering (see {@link parseReadingLine}); values stay their source text. */
+export function parseReadingJson(
+  bytes: Uint8Array,
+): { readonly json: unknown } | { readonly reason: ReadingRejectReason; readonly message: string } {
   let text: string;
   try {
-    text = strictUtf8.decode(line);
+    text = strictUtf8.decode(bytes);
   } catch {
-    return { ok: false, reason: 'ingest.invalid_text', message: 'the line is not valid UTF-8' };
+    return { reason: 'ingest.invalid_text', message: 'the line is not valid UTF-8' };
+  }
+  // Fast path: one object whose only `value` number is written in its shortest form (what a float prints back
+  // exactly), and no number that could overflow or underflow. Anything else goes through the reviver.
+  if (!RISKY_NUMBER.test(text)) {
+    try {
+      const plain: unknown = JSON.parse(text);
+      if (typeof plain === 'object' && plain !== null && !Array.isArray(plain)) {
+        const o = plain as Record<string, unknown>;
+        const v = o['value'];
+        if (typeof v !== 'number' && !('consumption' in o)) return { json: plain };
+        if (typeof v === 'number' && !('consumption' in o) && exactlyOnce(text, `"value":${String(v)}`))
+          return { json: { ...o, value: String(v) } };
+      }
+    } catch (error) {
+      return { reason: 'ingest.not_json', message: error instanceof Error ? error.message : String(error) };
+    }
   }
   let altered: string | undefined;
   let json: unknown;
   try {
-    // A number can only overflow or underflow with an exponent or hundreds of digits: other lines skip the reviver.
-    json = !RISKY_NUMBER.test(text)
-      ? JSON.parse(text)
-      : JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
-          if (typeof value === 'number' && altered === undefined) {
-            if (!Number.isFinite(value)) altered = `${key}: ${context?.source ?? 'number'} is not a finite number`;
-            else if (value === 0 && context?.source !== undefined && NONZERO_MANTISSA.test(context.source))
-              altered = `${key}: ${context.source} underflows to 0`;
-          }
-          return value;
-        });
+    json = JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
+      if (typeof value !== 'number') return value;
+      if (VALUE_KEYS.has(key) && context?.source !== undefined) return context.source;
+      if (altered === undefined) {
+        if (!Number.isFinite(value)) altered = `${key}: ${context?.source ?? 'number'} is not a finite number`;
+        else if (value === 0 && context?.source !== undefined && NONZERO_MANTISSA.test(context.source))
+          altered = `${key}: ${context.source} underflows to 0`;
+      }
+      return value;
+    });
   } catch (error) {
-    return { ok: false, reason: 'ingest.not_json', message: error instanceof Error ? error.message : String(error) };
+    return { reason: 'ingest.not_json', message: error instanceof Error ? error.message : String(error) };
   }
-  if (altered !== undefined) return { ok: false, reason: 'ingest.number_out_of_range', message: altered };
-  const parsed = MeterReadingSchema.safeParse(json);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      reason: 'ingest.invalid_reading',
-      message: parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '),
-    };
-  }
-  const reading = parsed.data;
-  for (const field of ['deviceId', 'kind', 'quantity', 'unit', 'group'] as const) {
-    const value = reading[field];
-    if (value !== undefined && CONTROL.test(value))
-      return { ok: false, reason: 'ingest.control_character', message: `${field} holds a control character` };
-  }
-  const ts = Date.parse(reading.ts);
-  if (!(ts >= Date.parse(rules.earliest)))
-    return { ok: false, reason: 'ingest.timestamp_out_of_range', message: `ts is before ${rules.earliest}` };
-  if (ts > receivedAt + rules.maxAheadMs)
-    return {
-      ok: false,
-      reason: 'ingest.timestamp_out_of_range',
-      message: `ts is more than ${rules.maxAheadMs} ms after receipt (${new Date(receivedAt).toISOString()})`,
-    };
-  return { ok: true, reading };
+  if (altered !== undefined) return { reason: 'ingest.number_out_of_range', message: altered };
+  return { json };
+}
+
+/**
+ * Reads one line (bytes, without its newline) as a reading in any JSON input shape ({@link readingFromRecord}),
+ * refusing instead of altering: bytes that are not UTF-8 (never replaced by U+FFFD), numbers that are not finite or
+ * that underflow to 0 (`1e-400`), values read exactly from their source text (never through a float), control
+ * characters in ids, times without an offset, and timestamps before `rules.earliest` or more than
+ * `rules.maxAheadMs` after `receivedAt` (epoch ms).
+ */
+export function parseReadingLine(line: Uint8Array, rules: ReadingRules, receivedAt: number): ReadingVerdict {
+  const parsed = parseReadingJson(line);
+  if ('reason' in parsed) return { ok: false, reason: parsed.reason, message: parsed.message };
+  return readingFromRecord(parsed.json, rules, receivedAt);
 }
 
 /** A windowed aggregate of device readings; settlement relies on these, so their topic is exactly-once. */

@@ -1,8 +1,8 @@
-import type { Alert, MeterAggregate, MeterReading, RawElectricityMaps, RawEntsoeDocument } from './raw.ts';
+import type { Alert, MeterAggregate, RawElectricityMaps, RawEntsoeDocument, RawMeterRecord } from './raw.ts';
 import {
   AlertSchema,
   MeterAggregateSchema,
-  MeterReadingSchema,
+  RawMeterRecordSchema,
   RawElectricityMapsSchema,
   RawEntsoeDocumentSchema,
 } from './raw.ts';
@@ -38,13 +38,14 @@ export const rawElectricityMapsTopic: Topic<RawElectricityMaps> = defineTopic({
   maxMessageBytes: 4 * MiB,
 });
 
-export const rawMetersTopic: Topic<MeterReading> = defineTopic({
+export const rawMetersTopic: Topic<RawMeterRecord> = defineTopic({
   name: 'raw.meters',
-  schema: MeterReadingSchema,
-  key: (r) => r.deviceId,
+  schema: RawMeterRecordSchema,
+  key: (r) => ('v' in r ? r.meter_id : r.deviceId),
   partitions: 6,
   stage: 'ingestion',
-  description: 'Device readings (smart meters, SCADA, PMU) from the HTTP and MQTT input gateways.',
+  description:
+    'Device readings (smart meters, SCADA, PMU) from the HTTP and MQTT input gateways: canonical readings (v 2), keyed by meter.',
 });
 
 export const gridObservationsTopic: Topic<GridSeriesChunk> = defineTopic({

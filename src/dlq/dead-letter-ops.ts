@@ -1,9 +1,10 @@
-import type { DeadLetter, MeterReading, ReadingRules } from '../contracts/index.ts';
+import type { CanonicalReading, DeadLetter, ReadingRules } from '../contracts/index.ts';
 import {
   DEFAULT_READING_RULES,
   DLQ_TOPICS,
   DeadLetterSchema,
   expandRefusedLines,
+  parseReadingCsvRow,
   parseReadingLine,
   rawMetersTopic,
 } from '../contracts/index.ts';
@@ -266,12 +267,16 @@ async function replayRefusedLines(
   if (parts.length !== lines.length)
     throw new Error(`the payload holds ${parts.length} line(s) for ${lines.length} refused (truncated?)`);
   const replayOf = `${entry.topic}/${entry.partition}/${entry.offset}`;
-  const readings: { reading: MeterReading; line: number }[] = [];
+  const readings: { reading: CanonicalReading; line: number }[] = [];
   const refused: RefusedLine[] = [];
   const now = Date.now();
+  // Rows of a CSV request are read under the header the gateway kept in the position; other lines are JSON.
+  const csvHeader = letter.position?.['format'] === 'csv' ? letter.position['csvHeader'] : undefined;
+  const columns = typeof csvHeader === 'string' ? csvHeader.split(',') : undefined;
   for (const [i, part] of parts.entries()) {
     const line = lines[i]?.line ?? i + 1;
-    const verdict = parseReadingLine(part, rules, now);
+    const verdict =
+      columns === undefined ? parseReadingLine(part, rules, now) : parseReadingCsvRow(part, columns, rules, now);
     if (verdict.ok) readings.push({ reading: verdict.reading, line });
     else refused.push({ line, reason: verdict.reason, message: verdict.message, bytes: part });
   }

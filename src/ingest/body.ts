@@ -5,10 +5,15 @@ import { GridstreamError } from '../common/index.ts';
 const gunzipAsync = promisify(gunzip);
 
 type RefusalCode =
-  'ingest.body_too_large' | 'ingest.unsupported_encoding' | 'ingest.bad_encoding' | 'ingest.body_timeout';
+  | 'ingest.body_too_large'
+  | 'ingest.unsupported_encoding'
+  | 'ingest.unsupported_content_type'
+  | 'ingest.bad_encoding'
+  | 'ingest.body_timeout';
 const STATUS: Readonly<Record<RefusalCode, { status: number; title: string }>> = {
   'ingest.body_too_large': { status: 413, title: 'Content too large' },
   'ingest.unsupported_encoding': { status: 415, title: 'Unsupported media type' },
+  'ingest.unsupported_content_type': { status: 415, title: 'Unsupported media type' },
   'ingest.bad_encoding': { status: 400, title: 'Bad request' },
   'ingest.body_timeout': { status: 408, title: 'Request timeout' },
 };

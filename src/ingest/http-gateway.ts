@@ -7,7 +7,7 @@ import type { ReadingRules } from '../contracts/index.ts';
 import { DEFAULT_READING_RULES } from '../contracts/index.ts';
 import { BodyRefused, checkHeaders, readBody } from './body.ts';
 import type { IngestDeps } from './readings.ts';
-import { parseReadingBody, storeReadings } from './readings.ts';
+import { parseReadingBody, readingFormatOf, storeReadings } from './readings.ts';
 
 /** Body limits, concurrency and reading rules of the gateway (`GRIDSTREAM_INGEST_*`, `GRIDSTREAM_READINGS_*`). */
 export interface IngestLimits {
@@ -96,8 +96,10 @@ function refusal(c: Context, e: BodyRefused): Response {
 }
 
 /**
- * The `ingest` role's input gateway: `POST /ingest/meters` with newline-delimited JSON readings (smart meters,
- * SCADA, PMU) and an API key of role operator or admin. The body is read as it arrives and never past its limit
+ * The `ingest` role's input gateway: `POST /ingest/meters` with readings (smart meters, SCADA, PMU) as NDJSON (no
+ * Content-Type, `application/x-ndjson`, `text/plain`), a JSON array (`application/json`) or CSV with a header
+ * (`text/csv`) — other types 415 — in any input shape of the reading contract, and an API key of role operator or
+ * admin. Each record becomes a canonical reading (`src/contracts/reading.ts`). The body is read as it arrives and never past its limit
  * (a longer declared length: 413 at once; a chunked body: 413 as soon as it passes it); `Content-Encoding: gzip`
  * is decompressed up to its own limit (a gzip bomb stops there, 413), other encodings are refused (415). Valid
  * lines go to raw.meters; the refused ones (not UTF-8, not JSON, not a reading, or a reading that would be
@@ -135,10 +137,20 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
       throw new ApiError('api.forbidden', 'ingesting needs the operator role');
     const signal = c.req.raw.signal;
     checkHeaders(c.req.raw, limits);
+    const format = readingFormatOf(c.req.header('content-type'));
+    if (format === undefined)
+      throw new BodyRefused(
+        'ingest.unsupported_content_type',
+        'send application/x-ndjson (or none), application/json (an array) or text/csv',
+      );
     const release = await gate.enter(signal);
     try {
       const body = await readBody(c.req.raw, limits);
-      const parsed = parseReadingBody(body, { endpoint: '/ingest/meters' }, { rules, receivedAt: Date.now(), scrub });
+      const parsed = parseReadingBody(
+        body,
+        { endpoint: '/ingest/meters' },
+        { rules, receivedAt: Date.now(), scrub, format },
+      );
       await storeReadings(deps, parsed, signal);
       const { readings, rejected, rejects } = parsed;
       return c.json(

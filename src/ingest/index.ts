@@ -5,4 +5,11 @@
  */
 export { ingestGateway, DEFAULT_INGEST_LIMITS, type IngestGatewayOptions, type IngestLimits } from './http-gateway.ts';
 export { mqttIngest, type MqttIngestOptions } from './mqtt-subscriber.ts';
-export { parseReadingBody, storeReadings, type ParsedReadings, type IngestDeps } from './readings.ts';
+export {
+  parseReadingBody,
+  storeReadings,
+  readingFormatOf,
+  type ReadingFormat,
+  type ParsedReadings,
+  type IngestDeps,
+} from './readings.ts';

@@ -15,7 +15,7 @@ import {
   sleep,
 } from '../common/index.ts';
 import type { Secret } from '../config/index.ts';
-import type { DeadLetter, MeterReading, ReadingRules, RefusedLines } from '../contracts/index.ts';
+import type { CanonicalReading, DeadLetter, ReadingRules, RefusedLines } from '../contracts/index.ts';
 import { DEFAULT_READING_RULES, rawMetersTopic } from '../contracts/index.ts';
 import { buildDeadLetter } from '../log/index.ts';
 import type { IngestDeps, ParsedReadings } from './readings.ts';
@@ -80,7 +80,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   // Messages are taken while starting (the first connections already receive) and running, not once stopping.
   const accepting = (): boolean => life.state === 'starting' || life.state === 'running';
   const pending: {
-    readings: MeterReading[];
+    readings: CanonicalReading[];
     rejects: RefusedLines[];
     rejected: number;
     letters: DeadLetter[];
@@ -105,7 +105,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   function parse(topic: string, message: Buffer): ParsedReadings {
     const position = { mqttTopic: topic };
     if (message.byteLength <= MAX_MESSAGE_BYTES)
-      return parseReadingBody(message, position, { rules, receivedAt: Date.now(), scrub });
+      return parseReadingBody(message, position, { rules, receivedAt: Date.now(), scrub, format: 'json' });
     const letter = buildDeadLetter(
       {
         stage: 'ingestion',

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
-import type { DeadLetter, MeterReading, RefusedLines } from '../../src/contracts/index.ts';
-import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
+import type { CanonicalReading, DeadLetter, MeterReading, RefusedLines } from '../../src/contracts/index.ts';
+import { CanonicalReadingSchema, DeadLetterSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import { listDeadLetters, replayDeadLetters } from '../../src/dlq/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
@@ -24,8 +24,8 @@ const line = (i: number, over: Partial<Record<keyof MeterReading, unknown>> = {}
 
 const letters = async (infra: Infrastructure): Promise<DeadLetter[]> =>
   (await readTopic(infra, 'dlq-ingestion')).map((v) => DeadLetterSchema.parse(JSON.parse(v.toString('utf8'))));
-const readings = async (infra: Infrastructure): Promise<MeterReading[]> =>
-  (await readTopic(infra, 'raw.meters')).map((v) => MeterReadingSchema.parse(JSON.parse(v.toString('utf8'))));
+const readings = async (infra: Infrastructure): Promise<CanonicalReading[]> =>
+  (await readTopic(infra, 'raw.meters')).map((v) => CanonicalReadingSchema.parse(JSON.parse(v.toString('utf8'))));
 
 async function bytesUnder(dir: string, match: string): Promise<number> {
   let total = 0;
@@ -84,7 +84,7 @@ describe('ingest gateway: bounded bodies, gzip, one dead letter per request, rea
     assert.equal(ok.status, 200);
     assert.equal(((await ok.json()) as Answer).accepted, 3);
     assert.equal((await letters(infra)).length, before);
-    assert.ok((await readings(infra)).some((x) => x.deviceId === 'meter-102'));
+    assert.ok((await readings(infra)).some((x) => x.meter_id === 'meter-102'));
 
     // 1 GiB of newlines compresses to about 1 MiB: past the 64 MiB decoded cap it is refused, cheaply.
     const bomb = gzipSync(Buffer.alloc(256 * MiB, 0x0a), { level: 9 });
@@ -228,7 +228,7 @@ describe('ingest gateway: bounded bodies, gzip, one dead letter per request, rea
       assert.equal(entries.length, 1);
       const result = await replayDeadLetters(fresh.infra.log, entries);
       assert.deepEqual(result.failed, []);
-      assert.deepEqual((await readings(fresh.infra)).map((x) => x.deviceId).sort(), ['meter-1', 'meter-2', 'meter-4']);
+      assert.deepEqual((await readings(fresh.infra)).map((x) => x.meter_id).sort(), ['meter-1', 'meter-2', 'meter-4']);
       const after = await letters(fresh.infra);
       assert.equal(after.length, 2);
       assert.equal(defined(after[1]).payload, 'not json');

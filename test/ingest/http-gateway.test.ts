@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
 import type { RefusedLines } from '../../src/contracts/index.ts';
-import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
+import { CanonicalReadingSchema, DeadLetterSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import type { HttpServer } from '../../src/api/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
@@ -60,8 +60,20 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
       await Promise.all(meters.map((p) => infra.log.read('raw.meters', p.partition, p.earliest, 10)))
     ).flat();
     assert.deepEqual(
-      records.map((x) => MeterReadingSchema.parse(JSON.parse(Buffer.from(x.value).toString('utf8')))),
-      [good],
+      records.map((x) => CanonicalReadingSchema.parse(JSON.parse(Buffer.from(x.value).toString('utf8')))),
+      // The canonical reading of the old schema's line (kWh, interval start, PT15M by default).
+      [
+        {
+          v: 2,
+          meter_id: 'meter-1',
+          kind: 'smart_meter',
+          quantity: 'energy_import',
+          ts: '2026-11-22T10:00:00Z',
+          value: '1.25',
+          interval: 'PT15M',
+          group: 'feeder-7',
+        },
+      ],
     );
     const letters = (await infra.log.read('dlq-ingestion', 0, 0, 10)).map((x) =>
       DeadLetterSchema.parse(JSON.parse(Buffer.from(x.value).toString('utf8'))),

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { Secret } from '../../src/config/index.ts';
-import { MeterReadingSchema } from '../../src/contracts/index.ts';
+import { CanonicalReadingSchema } from '../../src/contracts/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
@@ -103,7 +103,7 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
           'the reading in raw.meters',
           async () =>
             (await readTopic(embedded.infra, 'raw.meters')).some(
-              (v) => MeterReadingSchema.parse(JSON.parse(v.toString('utf8'))).deviceId === 'meter-recovered',
+              (v) => CanonicalReadingSchema.parse(JSON.parse(v.toString('utf8'))).meter_id === 'meter-recovered',
             ),
           30_000,
         );

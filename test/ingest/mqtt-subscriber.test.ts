@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { Secret } from '../../src/config/index.ts';
-import type { DeadLetter, MeterReading } from '../../src/contracts/index.ts';
-import { DeadLetterSchema, MeterReadingSchema, expandRefusedLines } from '../../src/contracts/index.ts';
+import type { CanonicalReading, DeadLetter, MeterReading } from '../../src/contracts/index.ts';
+import { CanonicalReadingSchema, DeadLetterSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
 import { embeddedInfra, useEmbeddedInfra } from '../helpers/infra.ts';
@@ -53,21 +53,30 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       // A device publishing at QoS 0 (at-most-once by its choice) is taken too.
       await device.publishAsync(`${base}/meter-42`, JSON.stringify(reading(42)), { qos: 0 });
 
-      let readings: MeterReading[] = [];
+      let readings: CanonicalReading[] = [];
       let letters: DeadLetter[] = [];
       await until('43 readings and 2 dead letters', async () => {
-        readings = await readAll(embedded.infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
+        readings = await readAll(embedded.infra, 'raw.meters', (v) => CanonicalReadingSchema.parse(v));
         letters = await readAll(embedded.infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v));
         return readings.length >= 43 && letters.length >= 2;
       });
       assert.deepEqual(
-        readings.map((r) => r.deviceId).sort(),
+        readings.map((r) => r.meter_id).sort(),
         Array.from({ length: 43 }, (_, i) => `meter-${i}`).sort(),
         'every reading exactly once, though two workers subscribed',
       );
       assert.deepEqual(
-        readings.find((r) => r.deviceId === 'meter-41'),
-        reading(41),
+        readings.find((r) => r.meter_id === 'meter-41'),
+        {
+          v: 2,
+          meter_id: 'meter-41',
+          kind: 'smart_meter',
+          quantity: 'energy_import',
+          ts: '2026-11-22T10:00:00Z',
+          value: '41.25',
+          interval: 'PT15M',
+          group: 'feeder-7',
+        },
       );
       assert.deepEqual(letters.map((l) => [l.reason, l.position?.['mqttTopic'], l.position?.['line']]).sort(), [
         ['ingest.invalid_reading', `${base}/concentrator-1`, 2],
@@ -111,9 +120,9 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
           [4, 'ingest.invalid_text'],
         ],
       );
-      const readings = await readAll(embedded.infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
-      assert.ok(readings.some((r) => r.deviceId === ok.deviceId));
-      assert.ok(!readings.some((r) => r.deviceId === 'meter-2' && r.value === 0), 'an underflow was stored as 0');
+      const readings = await readAll(embedded.infra, 'raw.meters', (v) => CanonicalReadingSchema.parse(v));
+      assert.ok(readings.some((r) => r.meter_id === ok.deviceId));
+      assert.ok(!readings.some((r) => r.meter_id === 'meter-2' && r.value === '0'), 'an underflow was stored as 0');
     } finally {
       await device.endAsync();
       await worker.stop();
@@ -140,8 +149,8 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
           (l) => l.position?.['mqttTopic'] === `${base}/concentrator-9`,
         );
       await until('the too_large dead letter and the next reading', async () => {
-        const readings = await readAll(embedded.infra, 'raw.meters', (v) => MeterReadingSchema.parse(v));
-        return (await letterOf()) !== undefined && readings.some((r) => r.deviceId === `after-${base}`);
+        const readings = await readAll(embedded.infra, 'raw.meters', (v) => CanonicalReadingSchema.parse(v));
+        return (await letterOf()) !== undefined && readings.some((r) => r.meter_id === `after-${base}`);
       });
       const letter = await letterOf();
       assert.ok(letter !== undefined);
