@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Secret } from '../../src/config/index.ts';
-import type { MeterReading } from '../../src/contracts/index.ts';
-import { MeterReadingSchema } from '../../src/contracts/index.ts';
+import { CanonicalReadingSchema, MeterReadingSchema } from '../../src/contracts/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
 import { generateFleet } from '../../src/simulator/index.ts';
 import { gridstream } from '../helpers/cli.ts';
@@ -76,17 +75,21 @@ describe('gridstream simulate meters', () => {
     assert.equal(summary.accepted, summary.emitted);
     assert.equal(summary.rejected, 0);
 
+    // raw.meters holds canonical readings (src/contracts/reading.ts): exact decimal values as text.
     const stored = (await readTopic(gateway.infra, 'raw.meters')).map((b) =>
-      MeterReadingSchema.parse(JSON.parse(b.toString('utf8'))),
+      CanonicalReadingSchema.parse(JSON.parse(b.toString('utf8'))),
     );
     assert.equal(stored.length, summary.emitted);
     const truth = lines(readFileSync(truthFile, 'utf8')) as { meterId: string; ts: string; value: string }[];
     assert.equal(truth.length, count * QUARTERS);
     const byKey = new Map(truth.map((t) => [`${t.meterId} ${t.ts}`, t.value]));
-    const intervals = stored.filter((r: MeterReading) => r.quantity === 'energy_import');
+    const intervals = stored.filter((r) => r.quantity === 'energy_import');
     assert.ok(intervals.length > 0);
-    for (const r of intervals) assert.equal(r.value, Number(byKey.get(`${r.deviceId} ${r.ts}`)));
-    assert.ok(stored.every((r) => r.kind === 'smart_meter' && r.unit === 'kWh' && r.group?.startsWith('sim-feeder-')));
+    for (const r of intervals) {
+      assert.equal(r.interval, 'PT15M');
+      assert.equal(Number(r.value), Number(byKey.get(`${r.meter_id} ${r.ts}`)), `${r.meter_id} ${r.ts}`);
+    }
+    assert.ok(stored.every((r) => r.kind === 'smart_meter' && r.group?.startsWith('sim-feeder-')));
   });
 
   it('refuses a bad key with the HTTP status and exit 1', async () => {
