@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -45,6 +45,9 @@ describe('gridstream simulate meters', () => {
   it('posts to a real ingest gateway: raw.meters holds every reading sent (gaps dropped by design), values = truth', async () => {
     const truthFile = join(dir, 'truth.ndjson');
     const key = gateway.auth['authorization']?.replace('Bearer ', '') ?? '';
+    // The key from a file (a key given with --key shows in the process list).
+    const keyFile = join(dir, 'key');
+    writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
     const count = 25;
     const result = await gridstream([
       'simulate',
@@ -54,8 +57,8 @@ describe('gridstream simulate meters', () => {
       ...RANGE,
       '--target',
       gateway.url.replace('/ingest/meters', ''),
-      '--key',
-      key,
+      '--key-file',
+      keyFile,
       '--faults',
       'gaps=3%,duplicates=2%',
       '--seed',
@@ -102,11 +105,14 @@ describe('gridstream simulate meters', () => {
       '--target',
       gateway.url,
       '--key',
-      'wrong',
+      'k3y-n0t-valid-zz',
     ]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /HTTP 401/);
     assert.doesNotMatch(result.stderr, /k3y-n0t-valid-zz/);
+    const both = await gridstream(['simulate', 'meters', '--count', '1', ...RANGE, '--key', 'a', '--key-file', 'b']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--key-file or --key, not both/);
   });
 
   it('prints NDJSON without a target, the same for the same seed; usage errors exit 2', async () => {

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { ReadingSink, SimulationStats } from '../../simulator/index.ts';
@@ -57,23 +58,45 @@ class FileLines {
   }
 }
 
+/**
+ * The API key from `--key-file` (the file's first line) or `--key`. A key on the command line is
+ * visible to other users in the process list, hence the file.
+ */
+async function apiKeyOption(args: ParsedArgs, ctx: { readonly cwd: string }): Promise<string | undefined> {
+  const file = stringOption(args, 'key-file');
+  const inline = stringOption(args, 'key');
+  if (file !== undefined && inline !== undefined) throw new UsageError('give --key-file or --key, not both');
+  if (file === undefined) return inline;
+  let text: string;
+  try {
+    text = await readFile(resolve(ctx.cwd, file), 'utf8');
+  } catch (error) {
+    throw new UsageError(`--key-file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const key = text.split(/\r?\n/)[0]?.trim() ?? '';
+  if (key === '') throw new UsageError(`--key-file: ${file} holds no key`);
+  return key;
+}
+
 export const simulateMetersCommand: Command = {
   name: 'simulate meters',
   summary: 'A simulated smart-meter fleet (BDEW load profiles, faults, ground truth) sent to the ingest gateway',
   usage:
-    'simulate meters --count N --from <date|ts> --to <date|ts> [--target http://…|mqtt://…] [--key <api key>] [--rate readings/s] [--faults …] [--seed N] [--truth <file>] [--fleet <file.csv>]',
+    'simulate meters --count N --from <date|ts> --to <date|ts> [--target http://…|mqtt://…] [--key-file <file> | --key <api key>] [--rate readings/s] [--faults …] [--seed N] [--truth <file>] [--fleet <file.csv>]',
   details: [
     'Meters sim-000001… with BDEW 1999 standard load profiles (mostly H0, some G0–G6 and L0–L2), annual',
     'consumption drawn per profile (H0 1,500–6,000 kWh), groups sim-feeder-001… (100 meters each), 10 % register',
     'meters. Energy of a quarter hour = profile watts × 0.25 h / 1000 × annual kWh / 1000 × seeded noise, no',
     'dynamisation, holidays only with --holidays; rounded to 4 decimals (kWh), the same in the wire value and the ground truth.',
-    'Readings are in the raw.meters schema: interval meters send energy_import for [ts, ts + 15 min), register',
+    'Readings are in the device input schema (the gateway maps them to canonical readings): interval meters send',
+    'energy_import for [ts, ts + 15 min), register',
     'meters send register_import (their counter) at --from and at every interval end.',
     '  --from, --to        a local date (midnight in --time-zone) or a timestamp with Z or an offset; --to exclusive',
     "  --time-zone         the meters' time zone (profiles follow local wall-clock time) (default Europe/Berlin)",
     '  --target            http(s)://host:port[/ingest/meters] (gzip NDJSON POSTs) or mqtt://host:port/<topic>',
     '                      (default topic gridstream/meters/simulated); without it NDJSON goes to stdout',
-    '  --key               API key (operator) for the HTTP gateway',
+    '  --key-file          file holding the API key (operator) for the HTTP gateway (its first line)',
+    '  --key               the key itself (visible to other users in the process list: prefer --key-file)',
     '  --rate              readings per second at most (default: as fast as the target takes them)',
     '  --batch             readings per request or message (default 1000)',
     '  --faults            gaps=0.5%,late=2%,duplicates=1%,spikes=0.1%,frozen=0.1%,negative=0.05%,clock-skew=0.05%,',
@@ -93,6 +116,7 @@ export const simulateMetersCommand: Command = {
     'time-zone': { type: 'string' },
     target: { type: 'string' },
     key: { type: 'string' },
+    'key-file': { type: 'string' },
     rate: { type: 'string' },
     batch: { type: 'string' },
     faults: { type: 'string' },
@@ -144,9 +168,9 @@ export const simulateMetersCommand: Command = {
     }
     const truthFile = stringOption(args, 'truth');
     const truth = truthFile === undefined ? undefined : new FileLines(resolve(ctx.cwd, truthFile));
+    const key = await apiKeyOption(args, ctx);
     let sink: ReadingSink | undefined;
     if (targetUrl?.protocol.startsWith('http') === true) {
-      const key = stringOption(args, 'key');
       sink = httpSink(targetUrl.href, key === undefined ? {} : { key });
     } else if (targetUrl !== undefined) {
       const topic = targetUrl.pathname.replace(/^\//, '') || 'gridstream/meters/simulated';
