@@ -6,6 +6,12 @@ export interface StreamedAnswer {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
   readonly sent: number;
+  /**
+   * The server closed the connection while the body was still being sent (EPIPE/ECONNRESET) and its answer was
+   * lost with it: a server that stops reading a refused body may reset the connection before the client has read
+   * the 413 (then `status` is 0).
+   */
+  readonly reset: boolean;
 }
 
 /**
@@ -42,15 +48,23 @@ export function postStreamed(
       res.on('data', (d: Buffer) => parts.push(d));
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString(), sent });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(parts).toString(),
+          sent,
+          reset: false,
+        });
         req.destroy();
       });
       res.on('error', () => undefined);
     });
-    req.on('error', (error) => {
+    req.on('error', (error: NodeJS.ErrnoException) => {
       if (answered) return;
       clearTimeout(timer);
-      reject(error);
+      if (error.code === 'EPIPE' || error.code === 'ECONNRESET')
+        resolve({ status: 0, headers: {}, body: '', sent, reset: true });
+      else reject(error);
     });
     let i = 0;
     const pump = (): void => {
