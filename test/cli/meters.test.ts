@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import { silentLogger } from '../../src/observability/index.ts';
-import { controlSocketPath } from '../../src/runtime/index.ts';
 import { openDb } from '../../src/storage/index.ts';
-import type { CliResult } from '../helpers/cli.ts';
-import { gridstream } from '../helpers/cli.ts';
+import type { RunningInstance } from '../helpers/cli.ts';
+import { gridstream, startInstance } from '../helpers/cli.ts';
 import { tempDir, testDatabaseUrl, uniqueName } from '../helpers/services.ts';
 
 const HEADER = 'meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile';
@@ -83,51 +80,18 @@ describe('gridstream meters import / list', () => {
 });
 
 describe('gridstream meters import while an embedded instance runs', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let env: Record<string, string>;
-  let stopInstance: AbortController;
-  let instance: Promise<CliResult>;
-
+  let instance: RunningInstance;
   before(async () => {
-    dir = await tempDir();
-    env = {
-      GRIDSTREAM_DATA_DIR: join(dir.path, 'data'),
-      GRIDSTREAM_PORT: '0',
-      GRIDSTREAM_INGEST_PORT: '0',
-      GRIDSTREAM_LOG_LEVEL: 'error',
-      GRIDSTREAM_REPLAY_INTERVAL_MS: '60000',
-      GRIDSTREAM_ADMIN_KEY: 'gs_test_admin_key_Qm7Xv3Lp9Kz2Wr6Tn4Hy8',
-    };
-    stopInstance = new AbortController();
-    instance = gridstream(['start'], { env, signal: stopInstance.signal });
-    const socket = controlSocketPath(env['GRIDSTREAM_DATA_DIR'] ?? '');
-    let ended: CliResult | undefined;
-    void instance.then((r) => (ended = r));
-    for (let i = 0; i < 600 && !(await reachable(socket)); i++) {
-      if (ended !== undefined) throw new Error(`gridstream start ended (${ended.code}): ${ended.stderr}`);
-      await wait(100);
-    }
+    instance = await startInstance();
   });
-  after(async () => {
-    stopInstance.abort();
-    await instance;
-    await dir.remove();
-  });
+  after(() => instance.close());
 
   it('imports and lists through the control socket, with the same answers', async () => {
-    await importScenario(dir.path, env);
+    const dir = await tempDir();
+    try {
+      await importScenario(dir.path, instance.env);
+    } finally {
+      await dir.remove();
+    }
   });
 });
-
-function reachable(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      resolve(false);
-    });
-  });
-}

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { setTimeout as wait } from 'node:timers/promises';
 import type { Command } from '../../src/cli/index.ts';
 import { COMMANDS, runCli } from '../../src/cli/index.ts';
+import { controlSocketPath } from '../../src/runtime/index.ts';
 import { ROOT } from './fixtures.ts';
+import { tempDir } from './services.ts';
 
 export interface CliResult {
   readonly code: number;
@@ -70,6 +74,64 @@ export function spawnGridstream(
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });
+    });
+  });
+}
+
+/** An embedded `gridstream start` running in this process, for commands that go through its control socket. */
+export interface RunningInstance {
+  /** The environment it runs with (pass it to commands meant for it). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Stops it (idempotent) and gives its result. */
+  stop(): Promise<CliResult>;
+  /** Stops it and removes its data directory. */
+  close(): Promise<void>;
+}
+
+/** Starts `gridstream start` on a fresh data directory and waits until its control socket answers. */
+export async function startInstance(): Promise<RunningInstance> {
+  const dir = await tempDir();
+  const env = {
+    GRIDSTREAM_DATA_DIR: join(dir.path, 'data'),
+    GRIDSTREAM_PORT: '0',
+    GRIDSTREAM_INGEST_PORT: '0',
+    GRIDSTREAM_LOG_LEVEL: 'error',
+    GRIDSTREAM_REPLAY_INTERVAL_MS: '60000',
+    GRIDSTREAM_ADMIN_KEY: 'gs_test_admin_key_Qm7Xv3Lp9Kz2Wr6Tn4Hy8',
+  };
+  const stopper = new AbortController();
+  const instance = gridstream(['start'], { env, signal: stopper.signal });
+  const socket = controlSocketPath(env.GRIDSTREAM_DATA_DIR);
+  let ended: CliResult | undefined;
+  void instance.then((r) => (ended = r));
+  for (let i = 0; i < 600 && !(await socketReachable(socket)); i++) {
+    if (ended !== undefined) throw new Error(`gridstream start ended (${ended.code}): ${ended.stderr}`);
+    await wait(100);
+  }
+  const stop = (): Promise<CliResult> => {
+    stopper.abort();
+    return instance;
+  };
+  return {
+    env,
+    stop,
+    close: async () => {
+      await stop();
+      await dir.remove();
+    },
+  };
+}
+
+/** True when something listens on the Unix socket `path`. */
+export function socketReachable(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
     });
   });
 }

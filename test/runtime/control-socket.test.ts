@@ -4,22 +4,18 @@ import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import { controlSocketPath } from '../../src/runtime/index.ts';
-import type { CliResult } from '../helpers/cli.ts';
-import { gridstream } from '../helpers/cli.ts';
+import type { CliResult, RunningInstance } from '../helpers/cli.ts';
+import { gridstream, startInstance } from '../helpers/cli.ts';
 import { FakeEntsoe, TEST_TOKEN } from '../helpers/fake-entsoe.ts';
-import { tempDir } from '../helpers/services.ts';
 
 /**
  * While `gridstream start` runs (embedded: it holds PGlite and the embedded log), every command that needs the
  * data directory runs inside it through the control socket — with the same output as when it is stopped.
  */
 describe('commands while an embedded instance runs (control socket)', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let env: Record<string, string>;
-  let stopInstance: AbortController;
-  let instance: Promise<CliResult>;
+  let instance: RunningInstance;
+  let env: Readonly<Record<string, string>>;
   let idle: Socket | undefined;
 
   /** Output without the parts that legitimately differ between two runs (timings). */
@@ -30,30 +26,10 @@ describe('commands while an embedded instance runs (control socket)', () => {
   });
 
   before(async () => {
-    dir = await tempDir();
-    env = {
-      GRIDSTREAM_DATA_DIR: join(dir.path, 'data'),
-      GRIDSTREAM_PORT: '0',
-      GRIDSTREAM_INGEST_PORT: '0',
-      GRIDSTREAM_LOG_LEVEL: 'error',
-      GRIDSTREAM_REPLAY_INTERVAL_MS: '60000',
-      GRIDSTREAM_ADMIN_KEY: 'gs_test_admin_key_Qm7Xv3Lp9Kz2Wr6Tn4Hy8',
-    };
-    stopInstance = new AbortController();
-    instance = gridstream(['start'], { env, signal: stopInstance.signal });
-    const socket = controlSocketPath(env['GRIDSTREAM_DATA_DIR'] ?? '');
-    let ended: CliResult | undefined;
-    void instance.then((r) => (ended = r));
-    for (let i = 0; i < 600 && !(await reachable(socket)); i++) {
-      if (ended !== undefined) throw new Error(`gridstream start ended (${ended.code}): ${ended.stderr}`);
-      await wait(100);
-    }
+    instance = await startInstance();
+    env = instance.env;
   });
-  after(async () => {
-    stopInstance.abort();
-    await instance;
-    await dir.remove();
-  });
+  after(() => instance.close());
 
   it('the socket is the owner’s only (directory 0700, socket 0600)', async () => {
     const socket = controlSocketPath(env['GRIDSTREAM_DATA_DIR'] ?? '');
@@ -140,8 +116,7 @@ describe('commands while an embedded instance runs (control socket)', () => {
     ];
     const running = [];
     for (const argv of commands) running.push(stable(await gridstream(argv, { env })));
-    stopInstance.abort();
-    const result = await instance;
+    const result = await instance.stop();
     assert.equal(result.code, 0, result.stderr);
     // The server cut the idle client when it stopped (else this waits until the test times out).
     const waiting = idle;
@@ -163,19 +138,5 @@ function rawRequest(path: string, text: string): Promise<string> {
       resolve(answer);
     });
     socket.write(text);
-  });
-}
-
-/** True when something listens on the Unix socket `path`. */
-function reachable(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
   });
 }
