@@ -2,7 +2,7 @@ import type { Db, DbCallOptions } from './db.ts';
 import { StorageError } from './errors.ts';
 
 /** Tables gridstream partitions by time (rows of `storage_partitioning`). */
-export const PARTITIONED_TABLES = ['meter_readings', 'meter_aggregates'] as const;
+export const PARTITIONED_TABLES = ['meter_intervals', 'meter_register_reads', 'device_readings'] as const;
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
 
 // What each Db is known to have partitions for, so that a steady stream of batches for the current day does not
