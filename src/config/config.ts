@@ -1,7 +1,11 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import type { MeterSettings } from './meter-variables.ts';
+import { METER_VARIABLES, readMeterSettings } from './meter-variables.ts';
 import { Secret } from './secret.ts';
+import type { Variable } from './variable.ts';
+import { milliseconds, variable } from './variable.ts';
 
 /** The environment as handed over by an entry point (only `src/bin/` reads `process.env`). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -83,6 +87,8 @@ export interface Config {
   readonly dlqRetentionBytes: number;
   /** `GRIDSTREAM_DLQ_RETENTION_MS`: how long dead letters are kept. @default 30 days */
   readonly dlqRetentionMs: number;
+  /** The `meters` role and the embedded demo fleet. */
+  readonly meters: MeterSettings;
   readonly entsoe: {
     /** `ENTSOE_TOKEN`: Transparency Platform security token; unset means offline replay of bundled documents. */
     readonly token: Secret | null;
@@ -157,24 +163,6 @@ const brokerList = z
 
 const token = z.string().min(8, 'expected a token of at least 8 characters').regex(/^\S+$/, 'must not contain spaces');
 
-/**
- * One declaration per environment variable: its name, how its text is read, its default, and what it means. The
- * loader reads exactly these, `gridstream --help` lists them, and a test checks the README's table against them.
- */
-export interface Variable<T> {
-  readonly name: string;
-  /** Reads the (trimmed, non-empty) text. */
-  readonly schema: z.ZodType<T>;
-  /** The value when the variable is unset or empty. */
-  readonly fallback: T;
-  /** The default as documented (`8080`, `embedded PGlite`, `generated`). */
-  readonly shown: string;
-  readonly description: string;
-  /** Never echoed, not even in an error about its own value. */
-  readonly secret?: boolean;
-}
-
-const variable = <T>(spec: Variable<T>): Variable<T> => spec;
 const secret = (name: string, schema: z.ZodType<string>, shown: string, description: string): Variable<Secret | null> =>
   variable<Secret | null>({
     name,
@@ -207,7 +195,6 @@ const path = z
   .string()
   .min(1)
   .refine((s) => !s.includes(String.fromCharCode(0)), 'expected a path (no NUL characters)');
-const milliseconds = z.coerce.number({ message: 'expected milliseconds' }).int('expected whole milliseconds');
 const bytes = z.coerce
   .number({ message: 'expected a number of bytes' })
   .int('expected whole bytes')
@@ -468,6 +455,7 @@ export const VARIABLES = {
     shown: 'https://api.electricitymap.org',
     description: 'Electricity Maps API base URL.',
   }),
+  ...METER_VARIABLES,
 } as const;
 
 /** The declared variables as `[name, default as documented, meaning]`, for `--help` and the README. */
@@ -526,6 +514,7 @@ export function loadConfig(env: Env): Config {
     logOnCorruption: read(V.logOnCorruption),
     dlqRetentionBytes: read(V.dlqRetentionBytes),
     dlqRetentionMs: read(V.dlqRetentionMs),
+    meters: readMeterSettings(read),
     entsoe: {
       token: read(V.entsoeToken),
       baseUrl: read(V.entsoeBaseUrl),

@@ -6,7 +6,6 @@ export {
   LOG_FORMATS,
   VARIABLES,
   configTableMarkdown,
-  type Variable,
   type LogFormat,
   type Config,
   type Env,
@@ -14,3 +13,5 @@ export {
 } from './config.ts';
 export { ConfigError, CONFIG_ERROR_CODES, type ConfigErrorCode } from './errors.ts';
 export { Secret } from './secret.ts';
+export { type MeterSettings, type UnknownMeterPolicy, type LateDataPolicy } from './meter-variables.ts';
+export { type Variable } from './variable.ts';

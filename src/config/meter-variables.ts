@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import type { Variable } from './variable.ts';
+import { milliseconds, variable } from './variable.ts';
+
+/** What the `meters` role does with a smart-meter reading whose meter is not in the registry. */
+export type UnknownMeterPolicy = 'dead-letter' | 'register';
+/** What happens to input later than the allowed lateness: see `src/streams`. */
+export type LateDataPolicy = 'restate' | 'dead-letter' | 'count-and-drop';
+
+/** The `meters` role's event-time settings (the `meters` job of the stream engine) and the embedded demo fleet. */
+export interface MeterSettings {
+  /** `GRIDSTREAM_METERS_UNKNOWN`: readings of meters not in the registry. @default `dead-letter` */
+  readonly unknownMeter: UnknownMeterPolicy;
+  /** `GRIDSTREAM_METERS_WATERMARK_BOUND_MS`: a partition's watermark is its greatest event time minus this. @default 15 min */
+  readonly watermarkBoundMs: number;
+  /** `GRIDSTREAM_METERS_IDLE_PARTITION_MS`: a partition without input this long stops holding the watermark back. @default 60 s */
+  readonly idlePartitionMs: number;
+  /** `GRIDSTREAM_METERS_CLOCK_TOLERANCE_MS`: event times are clamped to receipt plus this. @default 5 min */
+  readonly clockToleranceMs: number;
+  /** `GRIDSTREAM_METERS_ALLOWED_LATENESS_MS`: how long after a window's end input still restates it. @default 7 days */
+  readonly allowedLatenessMs: number;
+  /** `GRIDSTREAM_METERS_LATE_POLICY`: input later than the allowed lateness. @default `dead-letter` */
+  readonly latePolicy: LateDataPolicy;
+  /** `GRIDSTREAM_SIMULATED_METERS`: size of the labelled simulated fleet `gridstream start` runs in the embedded default. @default 300 */
+  readonly simulatedMeters: number;
+}
+
+const duration = milliseconds.min(0).max(366 * 86_400_000);
+
+/** The meter settings' declarations (part of `VARIABLES`, in this order). */
+export const METER_VARIABLES = {
+  metersUnknown: variable<UnknownMeterPolicy>({
+    name: 'GRIDSTREAM_METERS_UNKNOWN',
+    schema: z.enum(['dead-letter', 'register'], { message: 'expected dead-letter or register' }),
+    fallback: 'dead-letter',
+    shown: 'dead-letter',
+    description:
+      'Smart-meter readings of a meter not in the registry: `dead-letter` (dlq-processing, reason `meters.unknown_meter`) or `register` (stored, and the meter registered in group `unassigned` for an admin to complete).',
+  }),
+  metersWatermarkBoundMs: variable({
+    name: 'GRIDSTREAM_METERS_WATERMARK_BOUND_MS',
+    schema: duration,
+    fallback: 900_000,
+    shown: '900000',
+    description:
+      "Event-time watermark of a `raw.meters` partition: its greatest event time minus this; the job's watermark is the minimum over partitions. Window results (day rows, group aggregates) are final once it passes their end.",
+  }),
+  metersIdlePartitionMs: variable({
+    name: 'GRIDSTREAM_METERS_IDLE_PARTITION_MS',
+    schema: duration.min(1000),
+    fallback: 60_000,
+    shown: '60000',
+    description: 'A `raw.meters` partition without input for this long stops holding the watermark back.',
+  }),
+  metersClockToleranceMs: variable({
+    name: 'GRIDSTREAM_METERS_CLOCK_TOLERANCE_MS',
+    schema: duration,
+    fallback: 300_000,
+    shown: '300000',
+    description:
+      'Event times are clamped to the record’s receipt plus this for the watermark, so that one meter with a clock ahead cannot make every other meter late.',
+  }),
+  metersAllowedLatenessMs: variable({
+    name: 'GRIDSTREAM_METERS_ALLOWED_LATENESS_MS',
+    schema: duration,
+    fallback: 7 * 86_400_000,
+    shown: '604800000',
+    description:
+      'How long after the watermark passed a window’s end a reading still restates it (the old result kept as a revision). Later readings follow `GRIDSTREAM_METERS_LATE_POLICY`.',
+  }),
+  metersLatePolicy: variable<LateDataPolicy>({
+    name: 'GRIDSTREAM_METERS_LATE_POLICY',
+    schema: z.enum(['restate', 'dead-letter', 'count-and-drop'], {
+      message: 'expected restate, dead-letter or count-and-drop',
+    }),
+    fallback: 'dead-letter',
+    shown: 'dead-letter',
+    description:
+      'Readings later than the allowed lateness: `restate` (stored, results restated), `dead-letter` (dlq-processing, reason `meters.late`) or `count-and-drop` (counted in `gridstream_meters_late_total`, not stored).',
+  }),
+  simulatedMeters: variable({
+    name: 'GRIDSTREAM_SIMULATED_METERS',
+    schema: z.coerce.number({ message: 'expected a number' }).int('expected a whole number').min(0).max(100_000),
+    fallback: 300,
+    shown: '300',
+    description:
+      'Embedded default only (neither `DATABASE_URL` nor `KAFKA_BROKERS` set): meters of the labelled simulated fleet `gridstream start` feeds through the ingest gateway so that the meter pages are alive; 0 turns it off.',
+  }),
+} as const;
+
+/** Reads the meter settings with the loader's `read`. */
+export function readMeterSettings(read: <T>(v: Variable<T>) => T): MeterSettings {
+  const V = METER_VARIABLES;
+  return {
+    unknownMeter: read(V.metersUnknown),
+    watermarkBoundMs: read(V.metersWatermarkBoundMs),
+    idlePartitionMs: read(V.metersIdlePartitionMs),
+    clockToleranceMs: read(V.metersClockToleranceMs),
+    allowedLatenessMs: read(V.metersAllowedLatenessMs),
+    latePolicy: read(V.metersLatePolicy),
+    simulatedMeters: read(V.simulatedMeters),
+  };
+}
