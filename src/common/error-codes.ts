@@ -212,6 +212,16 @@ export const ERROR_CODES = {
   'meters.invalid': code(false, 'A meter registry row with a missing or invalid field (named in the message).'),
   'meters.overlap': code(false, 'A validity of a meter that would overlap another validity of the same meter id.'),
   'meters.not_found': code(false, 'No registry row for that meter id (and start of validity).'),
+  'meters.unknown_meter': code(
+    false,
+    'A smart-meter reading of a meter the registry does not know at its time (unknown-meter policy `dead-letter`); register the meter and replay the dead letter.',
+  ),
+  'meters.interval_mismatch': code(false, "An interval reading whose interval differs from its meter's registry interval."),
+  'meters.misaligned': code(false, "An interval reading whose start is not on its meter's interval grid (UTC-aligned)."),
+  'meters.late': code(
+    false,
+    'A reading later than the allowed lateness after its local day was emitted (late policy `dead-letter`); replaying it later still dead-letters it unless the policy is `restate`.',
+  ),
 
   // The scheduler.
   'scheduler.invalid_cron': code(false, 'A cron expression that cannot be read.', 'invalid_cron'),

@@ -34,6 +34,8 @@ export {
   updateMeter,
   exchangeMeter,
   listMeters,
+  metersByIds,
+  meterAt,
   type MeterFilter,
   type UpsertOutcome,
 } from './meter-store.ts';
@@ -44,3 +46,12 @@ export {
   type MeterImportReject,
   type MeterImportResult,
 } from './meter-import.ts';
+export { metersRole, METERS_JOB, METERS_GROUP, type MetersRoleDeps } from './meters-role.ts';
+export { planReadings, UNASSIGNED, type ReadingPlan, type PlanItem, type PlanContext } from './reading-plan.ts';
+export {
+  pendingWindowsOf,
+  emitDueWindows,
+  METER_WINDOW_KINDS,
+  type MeterWindowKind,
+  type ChangedInterval,
+} from './meter-emission.ts';

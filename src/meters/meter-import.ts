@@ -23,7 +23,7 @@ export const METER_CSV_REQUIRED = [
   'profile',
 ] as const;
 /** Columns a registry CSV may add. */
-export const METER_CSV_OPTIONAL = ['lat', 'lon', 'valid_from', 'valid_to'] as const;
+export const METER_CSV_OPTIONAL = ['lat', 'lon', 'register_capacity_kwh', 'valid_from', 'valid_to'] as const;
 
 /** A line the import refused: its 1-based line number in the file, and why. */
 export interface MeterImportReject {
@@ -58,7 +58,7 @@ function issueText(error: z.ZodError): string {
 
 /**
  * Imports a registry CSV (header `meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,
- * profile`, optionally `lat,lon,valid_from,valid_to`; empty optional cells mean "not given"). Rows are identified
+ * profile`, optionally `lat,lon,register_capacity_kwh,valid_from,valid_to`; empty optional cells mean "not given"). Rows are identified
  * by (meter_id, valid_from): a new row is inserted, a changed one updated, an equal one left alone — importing a
  * file twice changes nothing. Lines are written by meter id and valid_from, 500 to a transaction, each on its own (a savepoint):
  * a refused line is reported with its line number and reason and the others are still imported.

@@ -1,4 +1,4 @@
-import type { Db, DbTransaction, Queryable } from '../storage/index.ts';
+import type { Db, DbCallOptions, DbTransaction, Queryable } from '../storage/index.ts';
 import { sqlStateOf } from '../storage/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import { normaliseDecimal } from '../common/index.ts';
@@ -14,11 +14,17 @@ const ISO = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', '
 
 const COLUMNS = `meter_id, zone, group_id AS "group", time_zone, register_type, interval,
   annual_consumption_kwh::text AS annual_consumption_kwh, profile, lat, lon,
+  register_capacity_kwh::text AS register_capacity_kwh, simulated,
   ${ISO('valid_from')} AS valid_from, ${ISO('valid_to')} AS valid_to`;
 
 function toMeter(row: Record<string, unknown>): Meter {
   const m = MeterSchema.parse(row);
-  return { ...m, annual_consumption_kwh: normaliseDecimal(m.annual_consumption_kwh) ?? m.annual_consumption_kwh };
+  const capacity = m.register_capacity_kwh;
+  return {
+    ...m,
+    annual_consumption_kwh: normaliseDecimal(m.annual_consumption_kwh) ?? m.annual_consumption_kwh,
+    register_capacity_kwh: capacity === null ? null : (normaliseDecimal(capacity) ?? capacity),
+  };
 }
 
 /**
@@ -60,6 +66,8 @@ export function resolveMeter(input: ParsedMeterInput, reference: ReferenceData):
     profile: input.profile,
     lat,
     lon,
+    register_capacity_kwh: input.register_capacity_kwh ?? null,
+    simulated: false,
     valid_from: validFrom,
     valid_to: validTo,
   };
@@ -92,6 +100,8 @@ function rowParams(m: Meter): unknown[] {
     m.lon,
     m.valid_from,
     m.valid_to,
+    m.register_capacity_kwh,
+    m.simulated,
   ];
 }
 
@@ -140,8 +150,8 @@ export async function insertMeter(q: Queryable, m: Meter): Promise<void> {
   try {
     await q.query(
       `INSERT INTO meters (meter_id, zone, group_id, time_zone, register_type, interval, annual_consumption_kwh,
-         profile, lat, lon, valid_from, valid_to)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9, $10, $11::timestamptz, $12::timestamptz)`,
+         profile, lat, lon, valid_from, valid_to, register_capacity_kwh, simulated)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9, $10, $11::timestamptz, $12::timestamptz, $13::numeric, $14)`,
       rowParams(m),
     );
   } catch (error) {
@@ -155,7 +165,7 @@ async function replaceMeter(q: Queryable, m: Meter): Promise<void> {
     await q.query(
       `UPDATE meters SET zone = $2, group_id = $3, time_zone = $4, register_type = $5, interval = $6,
          annual_consumption_kwh = $7::numeric, profile = $8, lat = $9, lon = $10, valid_to = $12::timestamptz,
-         updated_at = now()
+         register_capacity_kwh = $13::numeric, simulated = $14, updated_at = now()
        WHERE meter_id = $1 AND valid_from IS NOT DISTINCT FROM $11::timestamptz`,
       rowParams(m),
     );
@@ -232,7 +242,7 @@ export async function updateMeter(
     const before = await targetRow(tx, meterId, options.validFrom);
     options.check?.(before);
     const zoneChanged = patch.zone !== undefined && patch.zone !== before.zone;
-    const after = resolveMeter(
+    const resolved = resolveMeter(
       checkedInput({
         ...before,
         ...patch,
@@ -245,6 +255,8 @@ export async function updateMeter(
       }),
       reference,
     );
+    // Whether a meter is simulated is not an input: it stays what it was.
+    const after: Meter = { ...resolved, simulated: before.simulated };
     if (!sameMeter(before, after)) await replaceMeter(tx, after);
     return { before, after };
   });
@@ -276,7 +288,7 @@ export async function exchangeMeter(
         field: 'at',
       });
     const zoneChanged = changes.zone !== undefined && changes.zone !== current.zone;
-    const opened = resolveMeter(
+    const next = resolveMeter(
       checkedInput({
         ...current,
         ...changes,
@@ -289,6 +301,7 @@ export async function exchangeMeter(
       }),
       reference,
     );
+    const opened: Meter = { ...next, simulated: current.simulated };
     const closed: Meter = { ...current, valid_to: at };
     options.check?.(current, opened);
     await replaceMeter(tx, closed);
@@ -336,4 +349,35 @@ export async function listMeters(q: Queryable, filter: MeterFilter = {}): Promis
     ],
   );
   return rows.map(toMeter);
+}
+
+/** Every validity of each of `meterIds` (one query, for a batch of readings), oldest first per meter. */
+export async function metersByIds(
+  q: Queryable,
+  meterIds: readonly string[],
+  options: DbCallOptions = {},
+): Promise<Map<string, Meter[]>> {
+  const out = new Map<string, Meter[]>();
+  if (meterIds.length === 0) return out;
+  const { rows } = await q.query(
+    `SELECT ${COLUMNS} FROM meters WHERE meter_id = ANY($1::text[]) ORDER BY meter_id, valid_from NULLS FIRST`,
+    [meterIds],
+    options,
+  );
+  for (const row of rows) {
+    const m = toMeter(row);
+    const list = out.get(m.meter_id);
+    if (list === undefined) out.set(m.meter_id, [m]);
+    else list.push(m);
+  }
+  return out;
+}
+
+/** The validity of a meter's history in force at `tsMs` (valid_from ≤ ts < valid_to), if any. */
+export function meterAt(history: readonly Meter[] | undefined, tsMs: number): Meter | undefined {
+  return history?.find(
+    (m) =>
+      (m.valid_from === null || Date.parse(m.valid_from) <= tsMs) &&
+      (m.valid_to === null || tsMs < Date.parse(m.valid_to)),
+  );
 }

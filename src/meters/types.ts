@@ -80,6 +80,13 @@ export const MeterInputSchema = z.object({
   profile: z.enum(LOAD_PROFILES).meta({ description: 'BDEW standard load profile class' }),
   lat: z.number().min(-90).max(90).nullable().optional(),
   lon: z.number().min(-180).max(180).nullable().optional(),
+  register_capacity_kwh: KwhSchema.nullable()
+    .optional()
+    .meta({
+      description:
+        'Register meters: the largest value the counter shows (99999.9); past it the counter wraps (a rollover). Absent: a counter going back is a reset.',
+      example: '99999.9',
+    }),
   valid_from: InstantSchema.nullable().optional().meta({ description: 'Start of validity; absent: since ever' }),
   valid_to: InstantSchema.nullable().optional().meta({ description: 'End of validity (exclusive); absent: open' }),
 });
@@ -110,6 +117,8 @@ export const MeterSchema = z.object({
   profile: z.enum(LOAD_PROFILES),
   lat: z.number().nullable(),
   lon: z.number().nullable(),
+  register_capacity_kwh: z.string().nullable(),
+  simulated: z.boolean().meta({ description: 'A meter of the simulated demo fleet, not a real device' }),
   valid_from: z.string().nullable().meta({ description: 'null: since ever' }),
   valid_to: z.string().nullable().meta({ description: 'null: open (the current row)' }),
 });

@@ -27,6 +27,16 @@ export interface Metrics {
   authThrottled(server: string): void;
   /** Damaged bytes of the embedded log moved to its quarantine: `corruption` or `torn-tail`. */
   logQuarantined(topic: string, kind: string): void;
+  /** An event-time job's watermark lag: now minus its watermark, in seconds. */
+  streamWatermarkLag(job: string, seconds: number): void;
+  /** Input after its window was emitted: `restated` (within the allowed lateness or by policy), `dead-lettered`, `dropped`. */
+  streamLate(job: string, outcome: 'restated' | 'dead-lettered' | 'dropped', count: number): void;
+  /** Event times clamped to receipt plus the clock tolerance (a device clock ahead). */
+  streamClamped(job: string, count: number): void;
+  /** Window results emitted, per kind (`meter_day`, `group_day`, `group_month`) and outcome (`written`, `unchanged`, `restated`). */
+  streamWindows(job: string, kind: string, outcome: 'written' | 'unchanged' | 'restated', count: number): void;
+  /** Meter values stored: per what (`interval`, `register`, `device`) and outcome (`inserted`, `updated`, `unchanged`, `kept`). */
+  meterValuesStored(what: string, outcome: string, count: number): void;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
@@ -130,8 +140,53 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['topic', 'kind'],
     registers: [registry],
   });
+  const streamLag = new Gauge({
+    name: 'gridstream_stream_watermark_lag_seconds',
+    help: "Now minus an event-time job's watermark, per job",
+    labelNames: ['job'],
+    registers: [registry],
+  });
+  const streamLate = new Counter({
+    name: 'gridstream_stream_late_total',
+    help: 'Input that arrived after its window was emitted, per job and outcome (restated, dead-lettered, dropped)',
+    labelNames: ['job', 'outcome'],
+    registers: [registry],
+  });
+  const streamClamped = new Counter({
+    name: 'gridstream_stream_clamped_total',
+    help: 'Event times clamped to receipt plus the clock tolerance, per job',
+    labelNames: ['job'],
+    registers: [registry],
+  });
+  const streamWindows = new Counter({
+    name: 'gridstream_stream_windows_total',
+    help: 'Window results emitted, per job, kind and outcome (written, unchanged, restated)',
+    labelNames: ['job', 'kind', 'outcome'],
+    registers: [registry],
+  });
+  const meterValues = new Counter({
+    name: 'gridstream_meter_values_stored_total',
+    help: 'Meter values stored, per what (interval, register, device) and outcome (inserted, updated, unchanged, kept)',
+    labelNames: ['what', 'outcome'],
+    registers: [registry],
+  });
   return {
     registry,
+    streamWatermarkLag: (job, seconds) => {
+      streamLag.set({ job }, seconds);
+    },
+    streamLate: (job, outcome, count) => {
+      streamLate.inc({ job, outcome }, count);
+    },
+    streamClamped: (job, count) => {
+      streamClamped.inc({ job }, count);
+    },
+    streamWindows: (job, kind, outcome, count) => {
+      streamWindows.inc({ job, kind, outcome }, count);
+    },
+    meterValuesStored: (what, outcome, count) => {
+      meterValues.inc({ what, outcome }, count);
+    },
     recordsIn: (stage, topic, count) => {
       recordsIn.inc({ stage, topic }, count);
     },

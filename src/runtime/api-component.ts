@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { ReadinessCheck } from '../api/index.ts';
 import { ApiServer, dashboardFiles } from '../api/index.ts';
 import { PROCESS_GROUPS } from '../processing/index.ts';
+import { METERS_GROUP } from '../meters/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
 import { STORE_GROUP } from '../storage/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -14,6 +15,7 @@ export const CONSUMER_GROUPS = [
   { group: PROCESS_GROUPS.entsoe, topics: ['raw.entsoe'] },
   { group: PROCESS_GROUPS.electricitymaps, topics: ['raw.electricitymaps'] },
   { group: STORE_GROUP, topics: ['grid.observations', 'grid.carbon'] },
+  { group: METERS_GROUP, topics: ['raw.meters'] },
 ] as const;
 
 /** The `api` role: REST API, live feed, dashboard, admin and /metrics on GRIDSTREAM_PORT. */

@@ -3,11 +3,13 @@
  * `gridstream run <role[,role…]>` runs the given ones (any number of processes per role: they share the work
  * through consumer groups, and the scheduler elects one leader).
  */
-export const ROLES = ['store', 'process', 'scheduler', 'ingest', 'api'] as const;
+export const ROLES = ['store', 'meters', 'process', 'scheduler', 'ingest', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
   store: 'database sink: grid.observations and grid.carbon → PostgreSQL/PGlite (idempotent upserts, revisions)',
+  meters:
+    'meter stream engine: raw.meters → stored intervals (which value wins, revisions), register reads, device readings; day rows and group aggregates when the event-time watermark passes (exactly once)',
   process: 'stream processors: raw.entsoe / raw.electricitymaps → grid.observations + grid.carbon',
   scheduler: 'cron jobs with lookbacks and backfills (one leader per deployment), or the offline replay',
   ingest: 'input gateways for device readings (HTTP NDJSON; MQTT when GRIDSTREAM_MQTT_URL is set) → raw.meters',

@@ -9,6 +9,7 @@ import { createMetrics } from '../observability/index.ts';
 import { processRole } from '../processing/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
 import { storeRole } from '../storage/index.ts';
+import { metersRole } from '../meters/index.ts';
 import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { openInfrastructure } from './infrastructure.ts';
@@ -47,7 +48,7 @@ export interface RuntimeOptions {
 
 /**
  * Builds and starts the components of the given roles on one infrastructure. Start order follows the data flow
- * backwards (store, process, scheduler, ingest, api) so that consumers are ready before producers; stop order is
+ * backwards (store, meters, process, scheduler, ingest, api) so that consumers are ready before producers; stop order is
  * the reverse.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -108,6 +109,8 @@ function componentsOf(
   switch (role) {
     case 'store':
       return storeRole(infra);
+    case 'meters':
+      return metersRole({ ...infra, settings: config.meters });
     case 'process':
       return processRole(infra);
     case 'scheduler':

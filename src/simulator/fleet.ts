@@ -93,10 +93,26 @@ export function generateFleet(options: FleetOptions): SimulatedMeter[] {
   return meters;
 }
 
-/** The fleet as CSV in the header of the planned `gridstream meters import` (time zone and zone as given). */
+/** The fleet as CSV for `gridstream meters import` (time zone and zone as given; register meters with their capacity). */
 export function fleetCsv(meters: readonly SimulatedMeter[], zone: string, timeZone: string): string {
-  const lines = ['meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile,mode'];
+  const lines = [
+    'meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile,register_capacity_kwh',
+  ];
+  // The largest value a simulated counter shows: one 4-decimal step below the modulus it wraps at.
+  const largest = `${REGISTER_CAPACITY_KWH - 1}.9999`;
   for (const m of meters)
-    lines.push([m.meterId, zone, m.group, timeZone, 'import', 'PT15M', m.annualKwh, m.profile, m.mode].join(','));
+    lines.push(
+      [
+        m.meterId,
+        zone,
+        m.group,
+        timeZone,
+        'import',
+        'PT15M',
+        m.annualKwh,
+        m.profile,
+        m.mode === 'register' ? largest : '',
+      ].join(','),
+    );
   return `${lines.join('\n')}\n`;
 }

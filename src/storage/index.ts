@@ -35,7 +35,7 @@ export {
   type ObservationStore,
   type ChunkRejection,
 } from './observation-store.ts';
-export { loadOffsets, saveOffsets, lockOffsets, type StoredOffset } from './offsets.ts';
+export { loadOffsets, saveOffsets, lockOffsets, offsetKey, type StoredOffset } from './offsets.ts';
 export { writeAggregatesExactlyOnce, type PositionedAggregate, type ExactlyOnceResult } from './meter-aggregates.ts';
 export { ensurePartitions, ensurePartitionsAhead, PARTITIONED_TABLES, type PartitionedTable } from './partitions.ts';
 export * from './queries/index.ts';

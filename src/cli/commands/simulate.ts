@@ -105,7 +105,7 @@ export const simulateMetersCommand: Command = {
     '  --seed              integer seed: the same seed gives the same fleet, truth and faults (default 1)',
     '  --truth             file for the ground truth: one NDJSON line per meter and quarter hour',
     '                      {meterId, group, ts, quantity, value, register?}, whatever the faults did to the stream',
-    '  --fleet             file for the fleet as CSV (meter_id,zone,group,time_zone,…,profile,mode)',
+    '  --fleet             file for the fleet as CSV, ready for `gridstream meters import` (…,profile,register_capacity_kwh)',
     'A JSON summary (counts of intervals, emitted, accepted, rejected, faults) goes to stderr at the end.',
     'Stops cleanly on SIGINT/SIGTERM (the truth file then holds what was generated so far).',
   ].join('\n'),

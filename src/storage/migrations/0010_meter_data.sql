@@ -213,6 +213,12 @@ CREATE TABLE meter_read_audit (
 CREATE INDEX meter_read_audit_meter ON meter_read_audit (meter_id, at);
 CREATE INDEX meter_read_audit_at ON meter_read_audit (at);
 
+-- Register meters: the largest value the counter shows; past it the counter wraps (a rollover, not a reset).
+ALTER TABLE meters ADD COLUMN register_capacity_kwh numeric CHECK (register_capacity_kwh > 0);
+
+-- Meters of the embedded demo fleet (`gridstream start` without servers): labelled as simulated in the API and UI.
+ALTER TABLE meters ADD COLUMN simulated boolean NOT NULL DEFAULT false;
+
 -- API keys limited to meter groups (NULL: every group), the second dimension of access next to zones.
 ALTER TABLE api_keys ADD COLUMN groups text[];
 

@@ -1,0 +1,131 @@
+import type { DbTransaction, PendingWindow } from '../storage/index.ts';
+import { emitGroupWindows, emitMeterDays, takeDuePending } from '../storage/index.ts';
+import { localDayOf, windowOf } from '../streams/index.ts';
+import { intervalMs } from '../contracts/index.ts';
+import { UNASSIGNED } from './reading-plan.ts';
+import { meterAt, metersByIds } from './meter-store.ts';
+
+/** Window kinds of the meters job: a meter's local day (its day row), a group's local day and local month. */
+export const METER_WINDOW_KINDS = ['meter_day', 'group_day', 'group_month'] as const;
+export type MeterWindowKind = (typeof METER_WINDOW_KINDS)[number];
+
+/** An interval whose stored value was inserted or changed by a batch. */
+export interface ChangedInterval {
+  readonly meterId: string;
+  readonly quantity: string;
+  readonly ts: string;
+  readonly groupId: string | null;
+}
+
+/**
+ * The windows a batch's changed intervals fall in, deduplicated: the meter's local day, and its group's local day
+ * and month (a group's calendar is its meters' time zone: the groups of one deployment are assumed to lie in one
+ * time zone each). A window whose end the watermark had passed before the batch was emitted already: it is marked
+ * to be restated (`restated` counts those).
+ */
+export function pendingWindowsOf(
+  changed: readonly ChangedInterval[],
+  timeZoneOf: (meterId: string, tsMs: number) => string,
+  watermarkMs: number | undefined,
+): { readonly windows: PendingWindow[]; readonly restated: number } {
+  const windows = new Map<string, PendingWindow>();
+  let restated = 0;
+  const add = (kind: MeterWindowKind, key: string, w: { start: number; end: number }, timeZone: string): void => {
+    const id = `${kind} ${key} ${w.start}`;
+    if (windows.has(id)) return;
+    const restate = watermarkMs !== undefined && w.end <= watermarkMs;
+    if (restate) restated++;
+    windows.set(id, {
+      kind,
+      key,
+      windowStart: new Date(w.start).toISOString(),
+      windowEnd: new Date(w.end).toISOString(),
+      timeZone,
+      restate,
+    });
+  };
+  for (const c of changed) {
+    const ts = Date.parse(c.ts);
+    const tz = timeZoneOf(c.meterId, ts);
+    const day = windowOf(ts, 'P1D', tz);
+    add('meter_day', JSON.stringify([c.meterId, c.quantity]), day, tz);
+    if (c.groupId === null || c.groupId === UNASSIGNED) continue;
+    const group = JSON.stringify([c.groupId, c.quantity]);
+    add('group_day', group, day, tz);
+    add('group_month', group, windowOf(ts, 'P1M', tz), tz);
+  }
+  return { windows: [...windows.values()], restated };
+}
+
+/** What {@link emitDueWindows} did, per window kind. */
+export interface EmitResult {
+  readonly byKind: Record<MeterWindowKind, { written: number; unchanged: number; restated: number }>;
+  /** More windows were due than the limit: call again. */
+  readonly remaining: boolean;
+}
+
+/**
+ * Emits (at most `limit`) pending windows whose end the watermark has passed, in the caller's transaction: each
+ * result is recomputed from the stored intervals it covers. Windows are taken with SKIP LOCKED, so workers never
+ * emit one window at once, and deleted from the pending set in the same transaction.
+ */
+export async function emitDueWindows(
+  tx: DbTransaction,
+  job: string,
+  watermarkMs: number,
+  limit: number,
+): Promise<EmitResult> {
+  const due = await takeDuePending(tx, job, new Date(watermarkMs).toISOString(), limit);
+  const byKind: EmitResult['byKind'] = {
+    meter_day: { written: 0, unchanged: 0, restated: 0 },
+    group_day: { written: 0, unchanged: 0, restated: 0 },
+    group_month: { written: 0, unchanged: 0, restated: 0 },
+  };
+  const days = due.filter((w) => w.kind === 'meter_day');
+  if (days.length > 0) {
+    const keys = days.map((w) => JSON.parse(w.key) as [string, string]);
+    const meters = await metersByIds(tx, [...new Set(keys.map(([id]) => id))]);
+    const r = await emitMeterDays(
+      tx,
+      days.map((w, i) => {
+        const [meterId, quantity] = keys[i] ?? ['', ''];
+        const start = Date.parse(w.windowStart);
+        const meter = meterAt(meters.get(meterId), start);
+        const interval = meter === undefined ? 'PT15M' : meter.interval === 'PT60M' ? 'PT1H' : meter.interval;
+        return {
+          meterId,
+          quantity,
+          localDay: localDayOf(start, w.timeZone),
+          timeZone: w.timeZone,
+          dayStart: w.windowStart,
+          dayEnd: w.windowEnd,
+          intervalS: intervalMs(interval) / 1000,
+          groupId: meter === undefined || meter.group === UNASSIGNED ? null : meter.group,
+          restate: w.restate,
+        };
+      }),
+    );
+    byKind.meter_day = { written: r.written, unchanged: r.unchanged, restated: r.restated };
+  }
+  for (const kind of ['group_day', 'group_month'] as const) {
+    const windows = due.filter((w) => w.kind === kind);
+    if (windows.length === 0) continue;
+    const r = await emitGroupWindows(
+      tx,
+      windows.map((w) => {
+        const [groupId, quantity] = JSON.parse(w.key) as [string, string];
+        return {
+          groupId,
+          quantity,
+          resolution: kind === 'group_day' ? ('P1D' as const) : ('P1M' as const),
+          start: w.windowStart,
+          end: w.windowEnd,
+          timeZone: w.timeZone,
+          restate: w.restate,
+        };
+      }),
+    );
+    byKind[kind] = { written: r.written, unchanged: r.unchanged, restated: r.restated };
+  }
+  return { byKind, remaining: due.length >= limit };
+}
