@@ -84,7 +84,7 @@ export const METER_VARIABLES = {
     fallback: 300,
     shown: '300',
     description:
-      'Embedded default only (neither `DATABASE_URL` nor `KAFKA_BROKERS` set): meters of the labelled simulated fleet `gridstream start` feeds through the ingest gateway so that the meter pages are alive; 0 turns it off.',
+      'Embedded default only (neither `DATABASE_URL` nor `KAFKA_BROKERS` set): meters of the labelled simulated fleet (`simulated: true`, ids `sim-…`) whose quarter hours `gridstream start` writes into raw.meters as the ingest gateway would, so that the meter pages are alive; 0 turns it off.',
   }),
 } as const;
 

@@ -12,6 +12,7 @@ import {
   instanceMismatch,
   parseRoles,
   startRuntime,
+  simulatedFleet,
 } from '../../runtime/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { EXIT, UsageError } from '../command.ts';
@@ -78,7 +79,16 @@ export async function runRoles(ctx: CommandContext, roles: readonly Role[]): Pro
       logger,
       roles,
       signal: ctx.signal,
-      ...(ownsDataDir(config) ? { extra: (infra: Infrastructure) => [controlSocket(ctx, config, infra)] } : {}),
+      extra: (infra: Infrastructure) => [
+        ...(ownsDataDir(config) ? [controlSocket(ctx, config, infra)] : []),
+        // The embedded default without servers: a labelled simulated fleet keeps the meter pages alive.
+        ...(roles.includes('ingest') &&
+        config.databaseUrl === null &&
+        config.kafkaBrokers === null &&
+        config.meters.simulatedMeters > 0
+          ? [simulatedFleet(infra, config.meters.simulatedMeters)]
+          : []),
+      ],
       onGeneratedAdminKey: (key) => {
         const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
         ctx.stderr.write(
