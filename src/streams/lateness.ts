@@ -65,7 +65,9 @@ const ms = (max: number) => z.number().int().nonnegative().max(max);
 export const StreamJobSettingsSchema = z
   .object({
     boundMs: ms(DAY_MS).default(15 * MINUTE_MS),
-    idleTimeoutMs: ms(DAY_MS).positive().default(15 * MINUTE_MS),
+    idleTimeoutMs: ms(DAY_MS)
+      .positive()
+      .default(15 * MINUTE_MS),
     clockToleranceMs: ms(DAY_MS).default(5 * MINUTE_MS),
     allowedLatenessMs: ms(366 * DAY_MS).default(7 * DAY_MS),
     latePolicy: z.enum(LATE_POLICIES).default('dead-letter'),

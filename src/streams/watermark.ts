@@ -57,7 +57,8 @@ export class WatermarkTracker {
       requireFinite(name, value);
       if (value < 0) throw new StreamsError('streams.invalid_argument', `${name} must not be negative`);
     }
-    if (options.idleTimeoutMs <= 0) throw new StreamsError('streams.invalid_argument', 'idleTimeoutMs must be positive');
+    if (options.idleTimeoutMs <= 0)
+      throw new StreamsError('streams.invalid_argument', 'idleTimeoutMs must be positive');
     this.#options = { ...options };
   }
 
@@ -90,7 +91,8 @@ export class WatermarkTracker {
    */
   assign(partitionKey: string, nowMs: number): void {
     requireFinite('nowMs', nowMs);
-    if (!this.#partitions.has(partitionKey)) this.#partitions.set(partitionKey, { maxEventMs: undefined, seenAtMs: nowMs });
+    if (!this.#partitions.has(partitionKey))
+      this.#partitions.set(partitionKey, { maxEventMs: undefined, seenAtMs: nowMs });
   }
 
   /** Lets a partition go (a rebalance took it away): it no longer holds the watermark back. */
@@ -147,7 +149,8 @@ export class WatermarkTracker {
   snapshot(): PartitionWatermarkRow[] {
     const rows: PartitionWatermarkRow[] = [];
     for (const [partitionKey, state] of this.#partitions) {
-      if (state.maxEventMs !== undefined) rows.push({ partitionKey, maxEventMs: state.maxEventMs, seenAtMs: state.seenAtMs });
+      if (state.maxEventMs !== undefined)
+        rows.push({ partitionKey, maxEventMs: state.maxEventMs, seenAtMs: state.seenAtMs });
     }
     return rows;
   }

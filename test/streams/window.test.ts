@@ -21,9 +21,18 @@ const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
 
 describe('windowOf: UTC-aligned quarters and hours', () => {
   it('puts an instant in the quarter and hour holding it, start inclusive, end exclusive', () => {
-    assert.equal(show(windowOf(t('2026-06-01T10:14:59.999Z'), 'PT15M', 'UTC')), '2026-06-01T10:00:00Z/2026-06-01T10:15:00Z');
-    assert.equal(show(windowOf(t('2026-06-01T10:15:00Z'), 'PT15M', 'UTC')), '2026-06-01T10:15:00Z/2026-06-01T10:30:00Z');
-    assert.equal(show(windowOf(t('2026-06-01T10:59:59Z'), 'PT1H', 'Europe/Berlin')), '2026-06-01T10:00:00Z/2026-06-01T11:00:00Z');
+    assert.equal(
+      show(windowOf(t('2026-06-01T10:14:59.999Z'), 'PT15M', 'UTC')),
+      '2026-06-01T10:00:00Z/2026-06-01T10:15:00Z',
+    );
+    assert.equal(
+      show(windowOf(t('2026-06-01T10:15:00Z'), 'PT15M', 'UTC')),
+      '2026-06-01T10:15:00Z/2026-06-01T10:30:00Z',
+    );
+    assert.equal(
+      show(windowOf(t('2026-06-01T10:59:59Z'), 'PT1H', 'Europe/Berlin')),
+      '2026-06-01T10:00:00Z/2026-06-01T11:00:00Z',
+    );
     assert.equal(show(windowOf(-1, 'PT15M', 'UTC')), '1969-12-31T23:45:00Z/1970-01-01T00:00:00Z');
   });
   it('gives the same quarters in every zone, because every offset in use is a multiple of 15 minutes', () => {
@@ -106,10 +115,21 @@ describe('windowOf: local days and months', () => {
     const october = windowOf(t('2026-10-31T22:59Z'), 'P1M', 'Europe/Berlin'); // 23:59 CET on the 31st
     assert.equal(show(october), '2026-09-30T22:00:00Z/2026-10-31T23:00:00Z');
     assert.equal(show(windowOf(t('2026-12-31T23:30Z'), 'P1M', 'UTC')), '2026-12-01T00:00:00Z/2027-01-01T00:00:00Z');
-    assert.equal(show(windowOf(t('2026-12-31T23:30Z'), 'P1M', 'Europe/Berlin')), '2026-12-31T23:00:00Z/2027-01-31T23:00:00Z');
+    assert.equal(
+      show(windowOf(t('2026-12-31T23:30Z'), 'P1M', 'Europe/Berlin')),
+      '2026-12-31T23:00:00Z/2027-01-31T23:00:00Z',
+    );
   });
   it('always holds the instant and tiles the line (property over zones, resolutions and instants)', () => {
-    const zones = ['UTC', 'Europe/Berlin', 'Asia/Kolkata', 'America/St_Johns', 'America/Santiago', 'America/Sao_Paulo', 'Australia/Lord_Howe'];
+    const zones = [
+      'UTC',
+      'Europe/Berlin',
+      'Asia/Kolkata',
+      'America/St_Johns',
+      'America/Santiago',
+      'America/Sao_Paulo',
+      'Australia/Lord_Howe',
+    ];
     fc.assert(
       fc.property(
         fc.integer({ min: t('2000-01-01T00:00Z'), max: t('2040-01-01T00:00Z') }),
