@@ -132,7 +132,11 @@ export function windowsBetween(
   return out;
 }
 
-/** The local calendar date (`YYYY-MM-DD`) of the instant `tsMs` in `timeZone`. */
+/**
+ * The local calendar date (`YYYY-MM-DD`) of the instant `tsMs` in `timeZone`. Label a `P1D` window by the date of
+ * its start: where a fall-back crossed midnight (St John's before 2011) the repeated evening belongs to the next
+ * day's window although its own date reads the day before.
+ */
 export function localDayOf(tsMs: number, timeZone: TimeZone): string {
   requireFinite('tsMs', tsMs);
   requireZone(timeZone);

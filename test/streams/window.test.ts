@@ -108,6 +108,21 @@ describe('windowOf: local days and months', () => {
     assert.equal(slotsInWindow(w, Q), 100);
     assert.equal(windowOf(t('2018-02-18T03:00Z'), 'P1D', 'America/Sao_Paulo').start, w.end);
   });
+  it('keeps days tiling where a fall-back crosses midnight (St John’s until 2011, Antarctica/Casey 2010)', () => {
+    // St John's fell back at 00:01 NDT on 2010-11-07 to 23:01 NST on the 6th. The 7th starts at its first
+    // midnight, so the repeated late evening of the 6th lies inside the 7th's window (the window must hold its
+    // instant and days must not overlap); label a day window by localDayOf(window.start), not by an instant in it.
+    const repeated = t('2010-11-07T03:00Z'); // 23:30 NST on the 6th, the second time
+    assert.equal(localDayOf(repeated, 'America/St_Johns'), '2010-11-06');
+    const w = windowOf(repeated, 'P1D', 'America/St_Johns');
+    assert.equal(show(w), '2010-11-07T02:30:00Z/2010-11-08T03:30:00Z');
+    assert.equal(localDayOf(w.start, 'America/St_Johns'), '2010-11-07');
+    assert.equal(windowOf(t('2010-11-07T02:29Z'), 'P1D', 'America/St_Johns').end, w.start);
+    // Casey went from +11 to +8 at 02:00 on 2010-03-05: back to 23:00 on the 4th, a 27-hour 5th of March.
+    const casey = windowOf(t('2010-03-04T15:30Z'), 'P1D', 'Antarctica/Casey');
+    assert.equal(show(casey), '2010-03-04T13:00:00Z/2010-03-05T16:00:00Z');
+    assert.equal(slotsInWindow(casey, Q), 108);
+  });
   it('gives local months, including the ones with a DST change', () => {
     const march = windowOf(t('2026-03-15T00:00Z'), 'P1M', 'Europe/Berlin');
     assert.equal(show(march), '2026-02-28T23:00:00Z/2026-03-31T22:00:00Z');
