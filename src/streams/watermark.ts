@@ -52,14 +52,15 @@ export class WatermarkTracker {
   readonly #partitions = new Map<string, PartitionState>();
   #last: number | undefined;
 
+  /** Takes the three options from any object that has them, such as a job's `StreamJobSettings`. */
   constructor(options: WatermarkOptions) {
-    for (const [name, value] of Object.entries(options) as [string, number][]) {
+    const { boundMs, idleTimeoutMs, clockToleranceMs } = options;
+    for (const [name, value] of Object.entries({ boundMs, idleTimeoutMs, clockToleranceMs })) {
       requireFinite(name, value);
       if (value < 0) throw new StreamsError('streams.invalid_argument', `${name} must not be negative`);
     }
-    if (options.idleTimeoutMs <= 0)
-      throw new StreamsError('streams.invalid_argument', 'idleTimeoutMs must be positive');
-    this.#options = { ...options };
+    if (idleTimeoutMs <= 0) throw new StreamsError('streams.invalid_argument', 'idleTimeoutMs must be positive');
+    this.#options = { boundMs, idleTimeoutMs, clockToleranceMs };
   }
 
   /**

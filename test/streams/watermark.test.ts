@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { WatermarkTracker } from '../../src/streams/index.ts';
+import { DEFAULT_STREAM_JOB_SETTINGS, WatermarkTracker } from '../../src/streams/index.ts';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-10-25T10:00Z');
@@ -201,6 +201,7 @@ describe('WatermarkTracker: bad input', () => {
       () => new WatermarkTracker({ boundMs: 0, idleTimeoutMs: 0, clockToleranceMs: 0 }),
       code('streams.invalid_argument'),
     );
+    assert.doesNotThrow(() => new WatermarkTracker(DEFAULT_STREAM_JOB_SETTINGS), 'a job settings object will do');
     const w = tracker();
     assert.throws(() => w.observe('p', Number.NaN, T0, T0), code('streams.invalid_argument'));
     assert.throws(() => w.observe('p', T0, T0, Infinity), code('streams.invalid_argument'));
