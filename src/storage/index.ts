@@ -52,6 +52,18 @@ export {
   type ChangedInterval,
   type RegisterResetSpan,
 } from './meter-data.ts';
+export {
+  saveWatermarks,
+  loadWatermarks,
+  saveJobWatermark,
+  loadJobWatermark,
+  markPending,
+  takeDuePending,
+  countPending,
+  type PartitionWatermark,
+  type StoredPartitionWatermark,
+  type PendingWindow,
+} from './stream-state.ts';
 export { ensurePartitions, ensurePartitionsAhead, PARTITIONED_TABLES, type PartitionedTable } from './partitions.ts';
 export * from './queries/index.ts';
 export {
