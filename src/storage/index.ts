@@ -53,6 +53,13 @@ export {
   type RegisterResetSpan,
 } from './meter-data.ts';
 export {
+  emitMeterDays,
+  emitGroupWindows,
+  type MeterDayWindow,
+  type GroupWindow,
+  type EmitResult,
+} from './meter-windows.ts';
+export {
   saveWatermarks,
   loadWatermarks,
   saveJobWatermark,
