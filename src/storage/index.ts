@@ -84,4 +84,5 @@ export {
 } from './export-format.ts';
 export { refreshRollups, ROLLUP_TABLES, type RefreshResult } from './rollups.ts';
 export { rollupRefresher } from './rollup-refresher.ts';
+export { dropExpiredPartitions, partitionMaintainer, type DroppedPartition } from './partition-maintainer.ts';
 export { storeRole, STORE_GROUP, type StoredListener, type StoreRoleDeps } from './store-role.ts';
