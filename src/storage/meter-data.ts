@@ -260,13 +260,12 @@ export async function writeMeterData(
     recordedAt: r.recordedAt,
     position: BigInt(r.position.offset),
   }));
-  const intervals = await upsertWithRevisions<{ meter_id: string; quantity: EnergyQuantity; ts: Date; group_id: string | null }>(
-    tx,
-    INTERVALS,
-    [...intervalRows, ...derived.rows],
-    ['group_id'],
-    o,
-  );
+  const intervals = await upsertWithRevisions<{
+    meter_id: string;
+    quantity: EnergyQuantity;
+    ts: Date;
+    group_id: string | null;
+  }>(tx, INTERVALS, [...intervalRows, ...derived.rows], ['group_id'], o);
   const removed = await removeUnderivable(tx, derived.spans, derived.rows, o);
   const devices = await upsertWithRevisions(
     tx,
@@ -367,13 +366,19 @@ async function deriveIntervals(
     const s = settings.get(keyOf(p.meterId, p.quantity));
     if (first === undefined || last === undefined || s === undefined) return;
     const quantity = energyOf(p.quantity);
-    spans.push({ meterId: p.meterId, quantity, from: formatUtcText(first.ts.getTime()), to: formatUtcText(last.ts.getTime()) });
+    spans.push({
+      meterId: p.meterId,
+      quantity,
+      from: formatUtcText(first.ts.getTime()),
+      to: formatUtcText(last.ts.getTime()),
+    });
     if (reads.length < 2) return;
     const result = registerToIntervals(
       reads.map((r): RegisterRead => ({ ts: formatUtcText(r.ts.getTime()), value: r.value as Decimal })),
       { intervalMs: s.intervalS * 1000, ...(s.capacity === undefined ? {} : { capacity: s.capacity }) },
     );
-    for (const reset of result.resets) resets.push({ meterId: p.meterId, quantity: p.quantity, from: reset.from, to: reset.to });
+    for (const reset of result.resets)
+      resets.push({ meterId: p.meterId, quantity: p.quantity, from: reset.from, to: reset.to });
     for (const iv of result.intervals) {
       // The interval's value comes from the reads around it: it carries the later one's recorded_at and position.
       const endMs = ms(iv.end);

@@ -81,7 +81,7 @@ export async function upsertWithRevisions<Changed>(
   tx: DbTransaction,
   spec: UpsertSpec,
   rows: readonly UpsertRow[],
-  returning: readonly string[],
+  returning: readonly (keyof Changed & string)[],
   o: DbCallOptions,
 ): Promise<{ counts: UpsertCounts; changed: (Changed & { inserted: boolean })[] }> {
   if (rows.length === 0) return { counts: { inserted: 0, updated: 0, unchanged: 0, kept: 0 }, changed: [] };

@@ -144,8 +144,15 @@ export async function emitGroupWindows(
   windows: readonly GroupWindow[],
   options: DbCallOptions = {},
 ): Promise<EmitResult> {
-  const rows: { groupId: string; quantity: string; resolution: Resolution; start: string; end: string; tz: string; restate: boolean }[] =
-    [];
+  const rows: {
+    groupId: string;
+    quantity: string;
+    resolution: Resolution;
+    start: string;
+    end: string;
+    tz: string;
+    restate: boolean;
+  }[] = [];
   for (const w of windows) {
     const start = Date.parse(w.start);
     const end = Date.parse(w.end);
@@ -172,7 +179,9 @@ export async function emitGroupWindows(
     }
     add(w.resolution, start, end);
   }
-  const unique = [...new Map(rows.map((r) => [`${r.groupId}\u0000${r.quantity}\u0000${r.resolution}\u0000${r.start}`, r])).values()];
+  const unique = [
+    ...new Map(rows.map((r) => [`${r.groupId}\u0000${r.quantity}\u0000${r.resolution}\u0000${r.start}`, r])).values(),
+  ];
   if (unique.length === 0) return { written: 0, unchanged: 0, restated: 0 };
   const { rows: result } = await tx.query<{ written: number; restated: number }>(
     `WITH w AS (

@@ -53,7 +53,10 @@ const DAY_MS = 86_400_000;
  * and drops those past their retention. Run it in one role (the scheduler or the store role); more than one is
  * harmless (both functions are idempotent and safe concurrently).
  */
-export function partitionMaintainer(deps: { readonly db: Db; readonly logger: Logger }, intervalMs = DAY_MS): PeriodicTask {
+export function partitionMaintainer(
+  deps: { readonly db: Db; readonly logger: Logger },
+  intervalMs = DAY_MS,
+): PeriodicTask {
   return periodic({
     name: 'partition-maintainer',
     logger: deps.logger,

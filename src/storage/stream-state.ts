@@ -92,11 +92,7 @@ export async function saveJobWatermark(
 }
 
 /** The job's stored combined watermark; `null` when it has none (or never stored one). */
-export async function loadJobWatermark(
-  q: Queryable,
-  job: string,
-  options: DbCallOptions = {},
-): Promise<string | null> {
+export async function loadJobWatermark(q: Queryable, job: string, options: DbCallOptions = {}): Promise<string | null> {
   const { rows } = await q.query<{ watermark: Date | null }>(
     'SELECT watermark FROM stream_jobs WHERE job = $1',
     [job],
@@ -182,7 +178,9 @@ export async function takeDuePending(
       timeZone: r.time_zone,
       restate: r.restate,
     }))
-    .sort((a, b) => a.windowEnd.localeCompare(b.windowEnd) || a.kind.localeCompare(b.kind) || a.key.localeCompare(b.key));
+    .sort(
+      (a, b) => a.windowEnd.localeCompare(b.windowEnd) || a.kind.localeCompare(b.kind) || a.key.localeCompare(b.key),
+    );
 }
 
 /** How many windows the job has pending (a gauge for the engine's backlog). */

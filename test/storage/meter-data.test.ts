@@ -14,11 +14,7 @@ import { DB_KINDS, count, openTestDb } from './helpers.ts';
 
 const TOPIC = 'raw.meters';
 
-function interval(
-  offset: number,
-  value: string,
-  extra: Partial<Omit<IntervalInput, 'position'>> = {},
-): IntervalInput {
+function interval(offset: number, value: string, extra: Partial<Omit<IntervalInput, 'position'>> = {}): IntervalInput {
   return {
     meterId: 'm1',
     quantity: 'energy_import',
@@ -98,7 +94,9 @@ for (const kind of DB_KINDS) {
       await write(h.db, batch({ intervals: [{ ...older, meterId: 'm2' }] }));
       r = await write(h.db, batch({ intervals: [{ ...newer, meterId: 'm2' }] }));
       assert.deepEqual(r.intervals, { inserted: 0, updated: 1, unchanged: 0, kept: 0 });
-      assert.deepEqual(r.changed, [{ meterId: 'm2', quantity: 'energy_import', ts: '2026-10-25T00:00:00Z', groupId: 'g1' }]);
+      assert.deepEqual(r.changed, [
+        { meterId: 'm2', quantity: 'energy_import', ts: '2026-10-25T00:00:00Z', groupId: 'g1' },
+      ]);
       assert.deepEqual(await stored(h.db, 'm2'), ['00:00 energy_import 2 interval']);
       assert.deepEqual(await revisions(h.db, 'm2'), ['1']);
     });

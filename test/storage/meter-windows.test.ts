@@ -68,7 +68,11 @@ for (const kind of DB_KINDS) {
       );
       // An interval of the next day does not belong to this one.
       await store(h.db, [iv('m1', Date.parse(BERLIN_25.dayEnd), '7')]);
-      assert.deepEqual(await h.db.transaction((tx) => emitMeterDays(tx, [])), { written: 0, unchanged: 0, restated: 0 });
+      assert.deepEqual(await h.db.transaction((tx) => emitMeterDays(tx, [])), {
+        written: 0,
+        unchanged: 0,
+        restated: 0,
+      });
       let r = await h.db.transaction((tx) => emitMeterDays(tx, [BERLIN_25]));
       assert.deepEqual(r, { written: 1, unchanged: 0, restated: 0 });
       let row = await dayRow(h.db);
@@ -86,7 +90,10 @@ for (const kind of DB_KINDS) {
       r = await h.db.transaction((tx) => emitMeterDays(tx, [BERLIN_25]));
       assert.deepEqual(r, { written: 1, unchanged: 0, restated: 1 });
       row = await dayRow(h.db);
-      assert.deepEqual([row?.sum, row?.count, row?.restated, row?.revision, row?.values[9]], ['17.75', 100, true, 1, '0.5']);
+      assert.deepEqual(
+        [row?.sum, row?.count, row?.restated, row?.revision, row?.values[9]],
+        ['17.75', 100, true, 1, '0.5'],
+      );
       const rev = await h.db.query<{ sum: string; revision: number }>(
         'SELECT sum::text AS sum, revision FROM meter_day_revisions',
       );
@@ -118,27 +125,59 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(r, { written: 96 + 24 + 1, unchanged: 0, restated: 0 });
       const agg = async (resolution: string, ws: string) =>
         (
-          await h.db.query<{ count: number; sum: string; min: string; max: string; restated: boolean; revision: number }>(
+          await h.db.query<{
+            count: number;
+            sum: string;
+            min: string;
+            max: string;
+            restated: boolean;
+            revision: number;
+          }>(
             `SELECT count, sum::text AS sum, min::text AS min, max::text AS max, restated, revision
              FROM group_aggregates WHERE group_id = 'g1' AND resolution = $1 AND window_start = $2`,
             [resolution, ws],
           )
         ).rows[0];
       assert.deepEqual(await agg('PT15M', '2026-10-25T23:00:00Z'), {
-        count: 3, sum: '2.0', min: '0.1', max: '1.7', restated: false, revision: 0,
+        count: 3,
+        sum: '2.0',
+        min: '0.1',
+        max: '1.7',
+        restated: false,
+        revision: 0,
       });
       assert.deepEqual(await agg('PT15M', '2026-10-26T10:15:00Z'), {
-        count: 3, sum: '0.6', min: '0.1', max: '0.3', restated: false, revision: 0,
+        count: 3,
+        sum: '0.6',
+        min: '0.1',
+        max: '0.3',
+        restated: false,
+        revision: 0,
       });
       // Per-meter sums of the hour: a 0.4, b 0.8, c 1.7 + 0.9 = 2.6.
       assert.deepEqual(await agg('PT1H', '2026-10-25T23:00:00Z'), {
-        count: 12, sum: '3.8', min: '0.4', max: '2.6', restated: false, revision: 0,
+        count: 12,
+        sum: '3.8',
+        min: '0.4',
+        max: '2.6',
+        restated: false,
+        revision: 0,
       });
       // The day: a 9.6, b 19.2, c 28.8 − 0.3 + 1.7 = 30.2.
       assert.deepEqual(await agg('P1D', '2026-10-25T23:00:00Z'), {
-        count: 288, sum: '59.0', min: '9.6', max: '30.2', restated: false, revision: 0,
+        count: 288,
+        sum: '59.0',
+        min: '9.6',
+        max: '30.2',
+        restated: false,
+        revision: 0,
       });
-      const month: GroupWindow = { ...day, resolution: 'P1M', start: '2026-09-30T22:00:00Z', end: '2026-10-31T23:00:00Z' };
+      const month: GroupWindow = {
+        ...day,
+        resolution: 'P1M',
+        start: '2026-09-30T22:00:00Z',
+        end: '2026-10-31T23:00:00Z',
+      };
       r = await h.db.transaction((tx) => emitGroupWindows(tx, [month, day]));
       assert.deepEqual(r, { written: 1, unchanged: 121, restated: 0 });
       assert.equal((await agg('P1M', '2026-09-30T22:00:00Z'))?.sum, '59.0');
@@ -147,7 +186,12 @@ for (const kind of DB_KINDS) {
       r = await h.db.transaction((tx) => emitGroupWindows(tx, [day]));
       assert.deepEqual(r, { written: 3, unchanged: 118, restated: 3 });
       assert.deepEqual(await agg('PT1H', '2026-10-26T00:00:00Z'), {
-        count: 12, sum: '2.45', min: '0.4', max: '1.2', restated: true, revision: 1,
+        count: 12,
+        sum: '2.45',
+        min: '0.4',
+        max: '1.2',
+        restated: true,
+        revision: 1,
       });
       assert.equal(await count(h.db, 'group_aggregate_revisions'), 3);
     });

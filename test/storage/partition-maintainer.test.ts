@@ -13,8 +13,18 @@ for (const kind of DB_KINDS) {
     it('drops only partitions entirely older than the retention, and none of a table without one', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
-      await ensurePartitions(h.db, 'meter_intervals', new Date('2019-01-01T00:00:00Z'), new Date('2019-01-03T00:00:00Z'));
-      await ensurePartitions(h.db, 'device_readings', new Date('2019-01-01T00:00:00Z'), new Date('2019-01-03T00:00:00Z'));
+      await ensurePartitions(
+        h.db,
+        'meter_intervals',
+        new Date('2019-01-01T00:00:00Z'),
+        new Date('2019-01-03T00:00:00Z'),
+      );
+      await ensurePartitions(
+        h.db,
+        'device_readings',
+        new Date('2019-01-01T00:00:00Z'),
+        new Date('2019-01-03T00:00:00Z'),
+      );
       const intervals = await partitionsOf(h.db, 'meter_intervals');
       const devices = await partitionsOf(h.db, 'device_readings');
       // No retention anywhere (the default): nothing goes.
