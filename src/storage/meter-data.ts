@@ -121,6 +121,9 @@ const INTERVALS: UpsertSpec = {
   // Intervals derived from register reads are a function of the stored reads: a recomputation always replaces
   // what an earlier one derived (its log position may be older, when a late read split a span).
   forceWin: `s.source = 'register' AND t.source = 'register'`,
+  // ...and one whose value did not change is a no-op, whichever read it now takes its recorded_at from.
+  alsoSame: `s.source = 'register' AND t.source = 'register' AND s.value = t.value AND s.flags = t.flags
+    AND s.quality = t.quality AND s.interval_s = t.interval_s`,
 };
 
 const REGISTERS: UpsertSpec = {
@@ -160,6 +163,13 @@ const DEVICES: UpsertSpec = {
   revisionSame: ['value', 'recorded_at', 'kind'],
 };
 
+/**
+ * Consecutive register reads farther apart than this are not differenced: the energy between them is not spread
+ * over the (tens of thousands of) intervals in between, and no partitions are created for them.
+ */
+const MAX_READ_GAP = '400 days';
+const MAX_READ_GAP_MS = 400 * 86_400_000;
+
 const pos = (p: LogPosition): CopyValue[] => [p.topic, p.partition, String(p.offset)];
 const keyOf = (...parts: readonly string[]): string => parts.join('\u0000');
 const ms = (ts: string): number => Date.parse(ts);
@@ -182,14 +192,14 @@ export async function ensureMeterPartitions(db: Db, input: MeterDataInput, optio
     const { rows } = await db.query<{ prev: Date | null }>(
       `SELECT min(p.ts) AS prev FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(m, q, lo)
        CROSS JOIN LATERAL (SELECT max(r.ts) AS ts FROM meter_register_reads r
-         WHERE r.meter_id = u.m AND r.quantity = u.q AND r.ts < u.lo) p`,
-      pairMinima(input.registerReads),
+         WHERE r.meter_id = u.m AND r.quantity = u.q AND r.ts < u.lo AND r.ts >= u.lo - $4::interval) p`,
+      [...pairMinima(input.registerReads), MAX_READ_GAP],
       options,
     );
     const prev = rows[0]?.prev;
     const hi = Math.max(...regTs);
     // Farther back than ~8 years is not derived in one go (the partition function refuses such ranges).
-    if (prev instanceof Date) intervalTs.push(Math.max(prev.getTime(), hi - 3000 * 86_400_000));
+    if (prev instanceof Date) intervalTs.push(prev.getTime());
     intervalTs.push(Math.min(...regTs), hi);
   }
   await range('meter_intervals', intervalTs);
@@ -294,6 +304,32 @@ export async function writeMeterData(
   };
 }
 
+/** A stored register read, as the derivation reads it. */
+interface StoredRead {
+  readonly ts: Date;
+  readonly value: string;
+  readonly recorded_at: Date | null;
+  readonly log_topic: string;
+  readonly log_partition: number;
+  readonly log_offset: string;
+}
+
+/** Reads in time order, cut where two consecutive ones are more than {@link MAX_READ_GAP} apart. */
+function chains(reads: readonly StoredRead[]): StoredRead[][] {
+  const out: StoredRead[][] = [];
+  let chain: StoredRead[] = [];
+  for (const r of reads) {
+    const prev = chain.at(-1);
+    if (prev !== undefined && r.ts.getTime() - prev.ts.getTime() > MAX_READ_GAP_MS) {
+      out.push(chain);
+      chain = [];
+    }
+    chain.push(r);
+  }
+  if (chain.length > 0) out.push(chain);
+  return out;
+}
+
 interface Span {
   readonly meterId: string;
   readonly quantity: EnergyQuantity;
@@ -328,23 +364,17 @@ async function deriveIntervals(
     if (s === undefined || ms(r.ts) >= ms(s.ts)) settings.set(k, r);
   }
   const list = [...pairs.values()];
-  const { rows } = await tx.query<{
-    i: number;
-    ts: Date;
-    value: string;
-    recorded_at: Date | null;
-    log_topic: string;
-    log_partition: number;
-    log_offset: string;
-  }>(
+  const { rows } = await tx.query<StoredRead & { i: number }>(
     `SELECT u.i::integer AS i, r.ts, r.value::text AS value, r.recorded_at, r.log_topic, r.log_partition,
        r.log_offset::text AS log_offset
      FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS u(m, q, lo, hi, i)
      CROSS JOIN LATERAL (
        SELECT coalesce((SELECT max(p.ts) FROM meter_register_reads p
-                        WHERE p.meter_id = u.m AND p.quantity = u.q AND p.ts < u.lo), u.lo) AS lo,
+                        WHERE p.meter_id = u.m AND p.quantity = u.q AND p.ts < u.lo
+                          AND p.ts >= u.lo - $5::interval), u.lo) AS lo,
               coalesce((SELECT min(n.ts) FROM meter_register_reads n
-                        WHERE n.meter_id = u.m AND n.quantity = u.q AND n.ts > u.hi), u.hi) AS hi
+                        WHERE n.meter_id = u.m AND n.quantity = u.q AND n.ts > u.hi
+                          AND n.ts <= u.hi + $5::interval), u.hi) AS hi
      ) b
      JOIN meter_register_reads r ON r.meter_id = u.m AND r.quantity = u.q AND r.ts BETWEEN b.lo AND b.hi
      ORDER BY u.i, r.ts`,
@@ -353,57 +383,68 @@ async function deriveIntervals(
       list.map((p) => p.quantity),
       list.map((p) => new Date(p.lo).toISOString()),
       list.map((p) => new Date(p.hi).toISOString()),
+      MAX_READ_GAP,
     ],
     o,
   );
+  const byPair = new Map<number, StoredRead[]>();
+  for (const r of rows) {
+    const l = byPair.get(r.i);
+    if (l === undefined) byPair.set(r.i, [r]);
+    else l.push(r);
+  }
   const out: UpsertRow[] = [];
   const spans: Span[] = [];
   const resets: RegisterResetSpan[] = [];
   list.forEach((p, index) => {
-    const reads = rows.filter((r) => r.i === index + 1);
-    const first = reads[0];
-    const last = reads.at(-1);
     const s = settings.get(keyOf(p.meterId, p.quantity));
-    if (first === undefined || last === undefined || s === undefined) return;
-    const quantity = energyOf(p.quantity);
-    spans.push({
-      meterId: p.meterId,
-      quantity,
-      from: formatUtcText(first.ts.getTime()),
-      to: formatUtcText(last.ts.getTime()),
-    });
-    if (reads.length < 2) return;
-    const result = registerToIntervals(
-      reads.map((r): RegisterRead => ({ ts: formatUtcText(r.ts.getTime()), value: r.value as Decimal })),
-      { intervalMs: s.intervalS * 1000, ...(s.capacity === undefined ? {} : { capacity: s.capacity }) },
-    );
-    for (const reset of result.resets)
-      resets.push({ meterId: p.meterId, quantity: p.quantity, from: reset.from, to: reset.to });
-    for (const iv of result.intervals) {
-      // The interval's value comes from the reads around it: it carries the later one's recorded_at and position.
-      const endMs = ms(iv.end);
-      const later = reads.find((r) => r.ts.getTime() >= endMs) ?? last;
-      const recordedAt = later.recorded_at === null ? null : formatUtcText(later.recorded_at.getTime());
-      out.push({
-        key: keyOf(p.meterId, quantity, String(ms(iv.start))),
-        values: [
-          p.meterId,
-          quantity,
-          iv.start,
-          s.intervalS,
-          iv.value,
-          'measured',
-          [...iv.flags],
-          'register',
-          s.groupId,
-          recordedAt,
-          later.log_topic,
-          later.log_partition,
-          later.log_offset,
-        ],
-        recordedAt,
-        position: BigInt(later.log_offset),
+    if (s === undefined) return;
+    for (const reads of chains(byPair.get(index + 1) ?? [])) {
+      const first = reads[0];
+      const last = reads.at(-1);
+      if (first === undefined || last === undefined) continue;
+      const quantity = energyOf(p.quantity);
+      spans.push({
+        meterId: p.meterId,
+        quantity,
+        from: formatUtcText(first.ts.getTime()),
+        to: formatUtcText(last.ts.getTime()),
       });
+      if (reads.length < 2) continue;
+      const result = registerToIntervals(
+        reads.map((r): RegisterRead => ({ ts: formatUtcText(r.ts.getTime()), value: r.value as Decimal })),
+        { intervalMs: s.intervalS * 1000, ...(s.capacity === undefined ? {} : { capacity: s.capacity }) },
+      );
+      for (const reset of result.resets)
+        resets.push({ meterId: p.meterId, quantity: p.quantity, from: reset.from, to: reset.to });
+      let k = 0;
+      for (const iv of result.intervals) {
+        // The interval's value comes from the reads around it: it carries the later one's recorded_at and position.
+        const endMs = ms(iv.end);
+        while (k < reads.length - 1 && (reads[k] as StoredRead).ts.getTime() < endMs) k++;
+        const later = reads[k] as StoredRead;
+        const recordedAt = later.recorded_at === null ? null : formatUtcText(later.recorded_at.getTime());
+        out.push({
+          key: keyOf(p.meterId, quantity, String(ms(iv.start))),
+          values: [
+            p.meterId,
+            quantity,
+            iv.start,
+            s.intervalS,
+            iv.value,
+            'measured',
+            [...iv.flags],
+            'register',
+            s.groupId,
+            recordedAt,
+            later.log_topic,
+            later.log_partition,
+            later.log_offset,
+          ],
+          recordedAt,
+          position: BigInt(later.log_offset),
+        });
+      }
     }
   });
   return { rows: out, spans, resets };

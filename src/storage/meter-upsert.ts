@@ -19,6 +19,8 @@ export interface UpsertSpec {
   readonly columns: readonly (readonly [name: string, type: string])[];
   /** Columns that make two rows "the same value" (compared with IS NOT DISTINCT FROM). */
   readonly same: readonly string[];
+  /** A further SQL condition over staged `s` and stored `t` under which the two are the same value too. */
+  readonly alsoSame?: string;
   /** Columns copied to the revisions table, besides `received_at`; the revision's content is `revisionSame`. */
   readonly revisionColumns: readonly string[];
   readonly revisionSame: readonly string[];
@@ -111,6 +113,9 @@ const keyJoin = (spec: UpsertSpec, a: string, b: string): string =>
   spec.key.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
 const sameAs = (cols: readonly string[], a: string, b: string): string =>
   cols.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
+/** Staged `s` holds the same value as stored `t`. */
+const sameRow = (spec: UpsertSpec): string =>
+  `(${sameAs(spec.same, 's', 't')})${spec.alsoSame === undefined ? '' : ` OR (${spec.alsoSame})`}`;
 
 /**
  * Applies the batch's winners: a new key is inserted; a stored row with another value is replaced when the staged
@@ -125,7 +130,7 @@ function applySql(spec: UpsertSpec, returning: readonly string[]): string {
   const rev = spec.revisionColumns;
   return `
 WITH cur AS (
-  SELECT s.seq, (${sameAs(spec.same, 's', 't')}) AS same, (${wins}) AS wins,
+  SELECT s.seq, (${sameRow(spec)}) AS same, (${wins}) AS wins,
     ${rev.map((c) => `t.${c} AS old_${c}`).join(', ')}, t.received_at AS old_received_at
   FROM ${spec.staging} s JOIN ${spec.table} t ON ${keyJoin(spec, 's', 't')}
   WHERE s.winner
@@ -163,7 +168,7 @@ function keepLosersSql(spec: UpsertSpec): string {
 INSERT INTO ${spec.revisions} (${rev.join(', ')}, received_at)
 SELECT DISTINCT ON (${distinct}) ${rev.map((c) => `s.${c}`).join(', ')}, now()
 FROM ${spec.staging} s JOIN ${spec.table} t ON ${keyJoin(spec, 's', 't')}
-WHERE NOT (${sameAs(spec.same, 's', 't')})
+WHERE NOT (${sameRow(spec)})
   AND NOT EXISTS (SELECT 1 FROM ${spec.revisions} r WHERE ${keyJoin(spec, 'r', 's')}
     AND ${sameAs(spec.revisionSame, 'r', 's')})
 ORDER BY ${distinct}, s.seq`;

@@ -148,6 +148,39 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(await stored(h.db), ['00:00 energy_import 0.25 interval', '00:15 energy_import 0.75 interval']);
     });
 
+    it('a re-issued register read with the same value changes no derived interval; reads a year apart are not spread', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const r3 = { meterId: 'r3', recordedAt: '2026-10-25T01:00:00Z' };
+      await write(
+        h.db,
+        batch({
+          registerReads: [read(1, '2026-10-25T00:00:00Z', '10', r3), read(2, '2026-10-25T00:30:00Z', '12', r3)],
+        }),
+      );
+      const r = await write(
+        h.db,
+        batch({
+          registerReads: [read(3, '2026-10-25T00:30:00Z', '12', { ...r3, recordedAt: '2026-10-25T02:00:00Z' })],
+        }),
+      );
+      assert.deepEqual(r.registers, { inserted: 0, updated: 1, unchanged: 0, kept: 0 });
+      assert.deepEqual(r.intervals, { inserted: 0, updated: 0, unchanged: 2, kept: 0 });
+      assert.deepEqual(r.changed, []);
+      assert.equal(await count(h.db, 'meter_interval_revisions'), 0);
+      assert.equal(await count(h.db, 'meter_register_read_revisions'), 1);
+      // A read 401 days after the last one starts a new chain: no energy is spread over the gap.
+      const late = await write(
+        h.db,
+        batch({ registerReads: [read(4, '2027-11-30T00:30:00Z', '500', { meterId: 'r3' })] }),
+      );
+      assert.deepEqual(late.changed, []);
+      assert.deepEqual(await stored(h.db, 'r3'), [
+        '00:00 energy_import 1 register split',
+        '00:15 energy_import 1 register split',
+      ]);
+    });
+
     it('register reads: split, rollover, reset, and a late read in the middle re-derives the intervals', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
