@@ -86,7 +86,9 @@ export interface MeterWriteResult {
   readonly intervals: UpsertCounts;
   readonly registers: UpsertCounts;
   readonly devices: UpsertCounts;
+  /** Intervals inserted, changed or removed (register-derived ones included): mark their windows pending. */
   readonly changed: readonly ChangedInterval[];
+  /** Reset spans found in the re-derived spans (again each time a span around one is re-derived). */
   readonly resets: readonly RegisterResetSpan[];
 }
 
@@ -230,8 +232,13 @@ function pairMinima(reads: readonly RegisterReadInput[]): [string[], string[], s
  * - for each (meter, register) with a changed read, the intervals between the read before the earliest changed
  *   read and the read after the latest one are derived again from the stored reads (`registerToIntervals`) and
  *   upserted as `energy_import`/`energy_export` with source `register` by the same rule; a derived interval no
- *   longer derivable there (a late read revealed a reset) is removed and kept as a revision.
- * The same batch twice changes nothing the second time and reports everything unchanged.
+ *   longer derivable there (a late read revealed a reset) is removed and kept as a revision. A recomputed derived
+ *   interval always replaces an earlier derived one (it is a function of the stored reads), unless its value,
+ *   flags and quality are unchanged (a no-op). Derived intervals take the group, interval and capacity of the
+ *   meter's latest read in the batch, and the recorded_at and log position of the read that ends them. Reads more
+ *   than 400 days apart are not differenced.
+ * The same batch twice changes nothing the second time and reports everything unchanged. Log offsets are compared
+ * as numbers whatever their partition: one meter's readings share a partition.
  */
 export async function writeMeterData(
   tx: DbTransaction,
