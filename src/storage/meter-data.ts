@@ -4,7 +4,7 @@ import type { RegisterRead } from '../readings/index.ts';
 import { registerToIntervals } from '../readings/index.ts';
 import type { CopyValue, Db, DbCallOptions, DbTransaction } from './db.ts';
 import type { UpsertCounts, UpsertRow, UpsertSpec } from './meter-upsert.ts';
-import { upsertWithRevisions } from './meter-upsert.ts';
+import { extent, upsertWithRevisions } from './meter-upsert.ts';
 import { ensurePartitions } from './partitions.ts';
 
 /** Where a reading sits in the log: its offset orders readings of one meter (one meter, one partition). */
@@ -185,7 +185,8 @@ const energyOf = (q: RegisterQuantity): EnergyQuantity => (q === 'register_impor
 export async function ensureMeterPartitions(db: Db, input: MeterDataInput, options: DbCallOptions = {}): Promise<void> {
   const range = async (table: 'meter_intervals' | 'meter_register_reads' | 'device_readings', ts: number[]) => {
     if (ts.length === 0) return;
-    await ensurePartitions(db, table, new Date(Math.min(...ts)), new Date(Math.max(...ts)), options);
+    const [lo, hi] = extent(ts);
+    await ensurePartitions(db, table, new Date(lo), new Date(hi), options);
   };
   const regTs = input.registerReads.map((r) => ms(r.ts));
   const intervalTs = input.intervals.map((r) => ms(r.ts));
@@ -199,10 +200,9 @@ export async function ensureMeterPartitions(db: Db, input: MeterDataInput, optio
       options,
     );
     const prev = rows[0]?.prev;
-    const hi = Math.max(...regTs);
-    // Farther back than ~8 years is not derived in one go (the partition function refuses such ranges).
+    const [lo, hi] = extent(regTs);
     if (prev instanceof Date) intervalTs.push(prev.getTime());
-    intervalTs.push(Math.min(...regTs), hi);
+    intervalTs.push(lo, hi);
   }
   await range('meter_intervals', intervalTs);
   await range('meter_register_reads', regTs);

@@ -105,14 +105,25 @@ export async function upsertWithRevisions<Changed>(
   // partitions the batch touches, instead of guessing the staging table's size.
   await tx.exec(`ANALYZE ${spec.staging}`, o);
   const tsAt = names.indexOf('ts');
-  const times = rows.map((r) => Date.parse(String(r.values[tsAt])));
-  const range = [new Date(Math.min(...times)).toISOString(), new Date(Math.max(...times)).toISOString()];
+  const [lo, hi] = extent(rows.map((r) => Date.parse(String(r.values[tsAt]))));
+  const range = [new Date(lo).toISOString(), new Date(hi).toISOString()];
   const { rows: changed } = await tx.query<Changed & { inserted: boolean }>(applySql(spec, returning), range, o);
   const lost = await tx.query(keepLosersSql(spec), range, o);
   const inserted = changed.filter((c) => c.inserted).length;
   const updated = changed.length - inserted;
   const kept = lost.rowCount;
   return { counts: { inserted, updated, kept, unchanged: rows.length - inserted - updated - kept }, changed };
+}
+
+/** The smallest and largest of `values` (a loop: spreading 10⁵ arguments overflows the stack). */
+export function extent(values: readonly number[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
 }
 
 const keyJoin = (spec: UpsertSpec, a: string, b: string): string =>
