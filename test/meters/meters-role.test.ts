@@ -66,17 +66,18 @@ describe('meters role (embedded log, PGlite)', () => {
       ...[...DAY_24, ...EARLY_25].map((ts) => interval('M1', ts, '0.25')),
       ...[...DAY_24, ...EARLY_25].map((ts) => interval('M2', ts, '0.125')),
       interval('M1', DAY_24[0] ?? '', '0.25'), // an exact duplicate
-      interval('GHOST', DAY_24[0] ?? '', '1'), // not in the registry
+      interval('GHOST', EARLY_25[3] ?? '', '1'), // not in the registry
       interval('M1', '2026-10-24T10:05:00Z', '1'), // off the quarter-hour grid
       {
         v: READING_SCHEMA_VERSION,
         meter_id: 'PMU-7',
         kind: 'pmu',
         quantity: 'frequency',
-        ts: '2026-10-24T10:00:00.020Z',
+        ts: '2026-10-24T22:45:00.020Z',
         value: '49.987',
       },
     ];
+    // Every partition with input reaches the 25th, so the watermark passes the 24th without waiting for idleness.
     await produceValues(infra.log, rawMetersTopic, readings);
     const role = await run(infra);
     t.after(() => role.stop());
