@@ -143,9 +143,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
       // restatement, never loses one: emission compares with the stored result.
       const stored0 = await loadJobWatermark(db, METERS_JOB, o);
       const watermarkMs = stored0 === null ? undefined : Date.parse(stored0);
-      const smartIds = [
-        ...new Set(all.filter((i) => i.reading.kind === 'smart_meter').map((i) => i.reading.meter_id)),
-      ];
+      const smartIds = [...new Set(all.filter((i) => i.reading.kind === 'smart_meter').map((i) => i.reading.meter_id))];
       const meters = await metersByIds(db, smartIds, o);
       const plan = planReadings(all, {
         meters,
@@ -257,11 +255,14 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
     logger,
     intervalMs: TICK_MS,
     run: async (signal) => {
-      const more = await db.transaction(async (tx) => {
-        const before = await loadJobWatermark(tx, METERS_JOB);
-        const after = await advanceWatermark(tx, before === null ? undefined : Date.parse(before));
-        return emit(tx, after);
-      }, { signal });
+      const more = await db.transaction(
+        async (tx) => {
+          const before = await loadJobWatermark(tx, METERS_JOB);
+          const after = await advanceWatermark(tx, before === null ? undefined : Date.parse(before));
+          return emit(tx, after);
+        },
+        { signal },
+      );
       return more ? 0 : TICK_MS;
     },
   });
@@ -270,6 +271,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
 
 function uniquePartitions(records: readonly ConsumedRecord[]): PartitionOffset[] {
   const seen = new Map<string, PartitionOffset>();
-  for (const r of records) seen.set(offsetKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: 0 });
+  for (const r of records)
+    seen.set(offsetKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: 0 });
   return [...seen.values()];
 }

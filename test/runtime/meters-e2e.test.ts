@@ -46,11 +46,15 @@ function launch(args: readonly string[], env: Record<string, string>): Proc {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);
   });
-  child.stdout?.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+  });
   return { child, exited, stderr: () => err };
 }
 
@@ -88,7 +92,12 @@ async function waitReady(base: string, proc: Proc, timeoutMs = 120_000): Promise
 }
 
 interface LagAnswer {
-  groups: { group: string; topic: string; lag: number; partitions: { partition: number; end: number; committed: number | null }[] }[];
+  groups: {
+    group: string;
+    topic: string;
+    lag: number;
+    partitions: { partition: number; end: number; committed: number | null }[];
+  }[];
 }
 
 /** The meters group's progress on raw.meters: records in the log and records it has committed. */
@@ -158,9 +167,7 @@ async function checkAgainstTruth(base: string, truthFile: string): Promise<void>
       `/api/v1/meters/${encodeURIComponent(meterId)}/readings?${range}&resolution=P1D`,
     );
     const wantDays = DAYS.map((d) => {
-      const units = rows
-        .filter((r) => r.ts >= d.start && r.ts < d.end)
-        .reduce((n, r) => addDecimal(n, r.value), 0n);
+      const units = rows.filter((r) => r.ts >= d.start && r.ts < d.end).reduce((n, r) => addDecimal(n, r.value), 0n);
       const key = `${rows[0]?.group ?? ''} ${d.start}`;
       groupDays.set(key, (groupDays.get(key) ?? 0n) + units);
       return [d.start, fromUnits(units)];
@@ -173,7 +180,10 @@ async function checkAgainstTruth(base: string, truthFile: string): Promise<void>
   }
   const groups = [...new Set(truth.map((t) => t.group))];
   for (const group of groups) {
-    const load = await api<ReadingsAnswer>(base, `/api/v1/groups/${encodeURIComponent(group)}/load?${range}&resolution=P1D`);
+    const load = await api<ReadingsAnswer>(
+      base,
+      `/api/v1/groups/${encodeURIComponent(group)}/load?${range}&resolution=P1D`,
+    );
     assert.deepEqual(
       load.points.map((p) => [p.ts.replace('.000Z', 'Z'), norm(p.value)]),
       DAYS.map((d) => [d.start, fromUnits(groupDays.get(`${group} ${d.start}`) ?? 0n)]),
@@ -186,7 +196,11 @@ async function checkAgainstTruth(base: string, truthFile: string): Promise<void>
  * Sends the fleet through the gateway of `sender` (a process with the ingest and api roles), returns the ground
  * truth file and how many readings the gateway acknowledged.
  */
-async function sendFleet(dir: string, env: Record<string, string>, ingest: string): Promise<{ truth: string; accepted: number }> {
+async function sendFleet(
+  dir: string,
+  env: Record<string, string>,
+  ingest: string,
+): Promise<{ truth: string; accepted: number }> {
   const fleet = join(dir, 'fleet.csv');
   const truth = join(dir, 'truth.ndjson');
   const keyFile = join(dir, 'key');
@@ -265,7 +279,9 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
   t.after(() => dir.remove());
   const port = await freePort();
   const ingestPort = await freePort();
-  const namespace = uniqueName('e2e').replace(/[^a-z0-9_]/g, '_').toLowerCase();
+  const namespace = uniqueName('e2e')
+    .replace(/[^a-z0-9_]/g, '_')
+    .toLowerCase();
   const env = {
     GRIDSTREAM_DATA_DIR: join(dir.path, 'data'),
     GRIDSTREAM_PORT: String(port),
