@@ -155,8 +155,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
       await ensureMeterPartitions(db, plan, o);
       for (const m of plan.register) meters.set(m.meter_id, [m]);
 
-      let remaining = false;
-      await db.transaction(async (tx) => {
+      const remaining = await db.transaction(async (tx) => {
         const offsets = await lockOffsets(tx, METERS_GROUP, uniquePartitions(items.map((i) => i.record)), o);
         // Below the stored offset: applied by an earlier transaction (a redelivery after a crash).
         const fresh = (p: { readonly topic: string; readonly partition: number; readonly offset: number }): boolean =>
@@ -224,7 +223,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
         await saveOffsets(tx, METERS_GROUP, ctx.nextOffsets, o);
         const before = await loadJobWatermark(tx, METERS_JOB, o);
         const after = await advanceWatermark(tx, before === null ? undefined : Date.parse(before));
-        remaining = await emit(tx, after);
+        return emit(tx, after);
       }, o);
       if (remaining) ticker.wake();
       return undefined;
