@@ -14,7 +14,7 @@ import { registerToIntervals, resolveValues } from '../../src/readings/index.ts'
  * pure rules, and its expected files against each other. The end-to-end comparison (gateway → API) is elsewhere.
  */
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'meters-berlin-2026-10');
-/** M3's register capacity: not in meters.csv (the registry has no such column yet), see the README. */
+/** M3's register capacity, as in meters.csv (`register_capacity_kwh`). */
 const M3_CAPACITY = '99999.9' as Decimal;
 const QUARTER_MS = 900_000;
 const FIRST = Date.parse('2026-10-23T22:00:00Z');
