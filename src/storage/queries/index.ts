@@ -29,4 +29,6 @@ export {
   recordMeterRead,
   type MeterReadAuditRow,
   listMeterReads,
+  type MeterGroupValidity,
+  meterGroupValidities,
 } from './meter-readings.ts';

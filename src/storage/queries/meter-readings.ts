@@ -393,3 +393,30 @@ export async function listMeterReads(
   );
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
+
+/** One validity of a meter's group: [from, to) in ms, `null` = open. */
+export interface MeterGroupValidity {
+  readonly group: string;
+  readonly from: number | null;
+  readonly to: number | null;
+}
+
+/** Every validity's group of each of `meterIds` (a meter absent from the map is not in the registry). */
+export async function meterGroupValidities(
+  q: Queryable,
+  meterIds: readonly string[],
+): Promise<Map<string, MeterGroupValidity[]>> {
+  const out = new Map<string, MeterGroupValidity[]>();
+  if (meterIds.length === 0) return out;
+  const { rows } = await q.query<{ meter_id: string; group_id: string; valid_from: Date | null; valid_to: Date | null }>(
+    `SELECT meter_id, group_id, valid_from, valid_to FROM meters WHERE meter_id = ANY($1::text[])
+     ORDER BY meter_id, valid_from NULLS FIRST`,
+    [[...meterIds]],
+  );
+  for (const r of rows) {
+    const list = out.get(r.meter_id) ?? [];
+    list.push({ group: r.group_id, from: r.valid_from?.getTime() ?? null, to: r.valid_to?.getTime() ?? null });
+    out.set(r.meter_id, list);
+  }
+  return out;
+}
