@@ -163,7 +163,13 @@ describe('meter read API', () => {
     const long = await readings('from=2025-01-01&to=2026-10-01&resolution=P1D');
     assert.equal(long.status, 400);
     assert.equal(long.body['code'], 'api.range_too_large');
-    await insertMeter(api.db, { id: 'hourly', zone: 'DE_LU', group: 'feeder-a', tz: 'Europe/Berlin', interval: 'PT60M' });
+    await insertMeter(api.db, {
+      id: 'hourly',
+      zone: 'DE_LU',
+      group: 'feeder-a',
+      tz: 'Europe/Berlin',
+      interval: 'PT60M',
+    });
     const fine = await api.json('/api/v1/meters/hourly/readings?from=2026-10-25T00:00:00Z&to=2026-10-25T01:00:00Z');
     assert.equal(fine.status, 400);
     assert.equal(fine.body['param'], 'resolution');
@@ -182,7 +188,10 @@ describe('meter read API', () => {
       ['de-1', 'hourly'],
     );
     const all = await api.json('/api/v1/meters?group=feeder-b');
-    assert.deepEqual((all.body['meters'] as { meter_id: string }[]).map((m) => m.meter_id), ['de-2']);
+    assert.deepEqual(
+      (all.body['meters'] as { meter_id: string }[]).map((m) => m.meter_id),
+      ['de-2'],
+    );
     const one = await api.json('/api/v1/meters/de-1', { key: groupA });
     assert.equal(one.body['group'], 'feeder-a');
     assert.equal(one.body['time_zone'], 'Europe/Berlin');
@@ -218,10 +227,9 @@ describe('meter read API', () => {
       // A meter that sent nothing does not make a group window missing: count says how many values it sums.
       { ts: '2026-10-25T00:00:00Z', value: '0.3', quality: 'measured', final: true, count: 3 },
     ]);
-    const later = await api.json(
-      '/api/v1/groups/feeder-a/load?from=2026-10-26&to=2026-10-27&resolution=P1D',
-      { key: groupA },
-    );
+    const later = await api.json('/api/v1/groups/feeder-a/load?from=2026-10-26&to=2026-10-27&resolution=P1D', {
+      key: groupA,
+    });
     assert.deepEqual(later.body['points'], [
       { ts: '2026-10-25T23:00:00Z', value: null, quality: 'missing', final: false, count: 0 },
     ]);
@@ -286,7 +294,10 @@ describe('meter read API', () => {
     const seen = await api.json('/api/v1/admin/keys', { key: adminA });
     const names = (seen.body['keys'] as { name: string }[]).map((k) => k.name);
     assert.ok(names.includes('device') && names.includes('feeder a'));
-    assert.ok(!names.includes('feeder b') && !names.includes('ops'), 'keys of other groups and unlimited keys stay hidden');
+    assert.ok(
+      !names.includes('feeder b') && !names.includes('ops'),
+      'keys of other groups and unlimited keys stay hidden',
+    );
     // The admin registry too: a group-limited admin sees and changes only its group's meters.
     const registry = await api.json('/api/v1/admin/meters', { key: adminA });
     assert.deepEqual(

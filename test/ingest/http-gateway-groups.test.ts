@@ -43,7 +43,10 @@ describe('ingest gateway: a key limited to groups sends only readings of its gro
       body,
       headers: { authorization: `Bearer ${key}`, ...(type === undefined ? {} : { 'content-type': type }) },
     });
-    return { status: r.status, body: (await r.json()) as { accepted: number; rejected: number; rejects: RefusedLines[] } };
+    return {
+      status: r.status,
+      body: (await r.json()) as { accepted: number; rejected: number; rejects: RefusedLines[] },
+    };
   };
 
   it('refuses other groups and unknown meters per line, in the one dead letter; keeps the rest', async () => {

@@ -79,7 +79,7 @@ const rangeQuery = {
   }),
   to: dateOrInstant.meta({ description: 'End of the range (exclusive); must end a window', examples: DATE_EXAMPLES }),
   resolution: z.enum(METER_RESOLUTIONS).default('PT15M').meta({
-    description: "Window: PT15M and PT1H on the UTC line; P1D and P1M on the local calendar (25 h days in autumn)",
+    description: 'Window: PT15M and PT1H on the UTC line; P1D and P1M on the local calendar (25 h days in autumn)',
   }),
   quantity: z.enum(METER_QUANTITIES).default('energy_import').meta({ description: 'Which energy' }),
 };
@@ -170,7 +170,9 @@ export const METER_READ_ROUTES: readonly RouteContract[] = [
  */
 function requireKey(principal: Principal): void {
   if (principal.keyId === null)
-    throw new ApiError('api.unauthorized', 'meter data needs an API key', { headers: { 'www-authenticate': 'Bearer' } });
+    throw new ApiError('api.unauthorized', 'meter data needs an API key', {
+      headers: { 'www-authenticate': 'Bearer' },
+    });
 }
 
 /** A meter is the key's iff its zone and its group pass {@link mayAccess}. */
@@ -230,8 +232,7 @@ export function meterReadRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db }): v
     requireKey(principal);
     const validities = await meterValidities(db, id);
     const latest = validities.at(-1);
-    if (latest === undefined || !meterVisible(principal, latest))
-      throw new ApiError('api.not_found', `no meter ${id}`);
+    if (latest === undefined || !meterVisible(principal, latest)) throw new ApiError('api.not_found', `no meter ${id}`);
     return validities;
   };
 
@@ -265,15 +266,23 @@ export function meterReadRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db }): v
     // group's past.
     const touched = validities.filter(
       (v) =>
-        (v.valid_from === null || Date.parse(v.valid_from) < to) && (v.valid_to === null || Date.parse(v.valid_to) > from),
+        (v.valid_from === null || Date.parse(v.valid_from) < to) &&
+        (v.valid_to === null || Date.parse(v.valid_to) > from),
     );
     if (!touched.every((v) => meterVisible(principal, v)))
-      throw new ApiError('api.forbidden', `part of the range of meter ${id} belongs to a zone or group the key may not read`);
+      throw new ApiError(
+        'api.forbidden',
+        `part of the range of meter ${id} belongs to a zone or group the key may not read`,
+      );
     const finest = Math.max(...touched.map((v) => intervalMinutes(v.interval)), 0);
     if (RESOLUTION_MINUTES[q.resolution] < finest)
-      throw new ApiError('api.bad_request', `meter ${id} reports every ${finest} minutes: ask for a coarser resolution`, {
-        param: 'resolution',
-      });
+      throw new ApiError(
+        'api.bad_request',
+        `meter ${id} reports every ${finest} minutes: ask for a coarser resolution`,
+        {
+          param: 'resolution',
+        },
+      );
     const points = await meterReadings(db, { meterId: id, quantity: q.quantity, resolution: q.resolution, windows });
     const watermark = await meterWatermark(db);
     // Audited before answering: a read whose audit row cannot be written is not answered.

@@ -150,7 +150,8 @@ export function meterWindows(
   const windows: MeterWindow[] = [];
   if (resolution === 'PT15M' || resolution === 'PT1H') {
     const ms = FIXED_MS[resolution];
-    if (from % ms !== 0) return { refused: { param: 'from', message: `from must be a multiple of ${resolution} (UTC)` } };
+    if (from % ms !== 0)
+      return { refused: { param: 'from', message: `from must be a multiple of ${resolution} (UTC)` } };
     if (to % ms !== 0) return { refused: { param: 'to', message: `to must be a multiple of ${resolution} (UTC)` } };
     if ((to - from) / ms > maxWindows) return { refused: tooMany(maxWindows) };
     for (let t = from; t < to; t += ms) windows.push({ start: t, end: t + ms, cells: [[t, t + ms]] });
@@ -165,7 +166,7 @@ export function meterWindows(
     if (windows.length >= maxWindows) return { refused: tooMany(maxWindows) };
     const end = resolution === 'P1D' ? addLocalDays(from, timeZone, k) : addLocalMonths(from, timeZone, k);
     const cells: [number, number][] = [];
-    for (let d = start; d < end; ) {
+    for (let d = start; d < end;) {
       const next = addLocalDays(d, timeZone, 1);
       cells.push([d, next]);
       d = next;
@@ -408,7 +409,12 @@ export async function meterGroupValidities(
 ): Promise<Map<string, MeterGroupValidity[]>> {
   const out = new Map<string, MeterGroupValidity[]>();
   if (meterIds.length === 0) return out;
-  const { rows } = await q.query<{ meter_id: string; group_id: string; valid_from: Date | null; valid_to: Date | null }>(
+  const { rows } = await q.query<{
+    meter_id: string;
+    group_id: string;
+    valid_from: Date | null;
+    valid_to: Date | null;
+  }>(
     `SELECT meter_id, group_id, valid_from, valid_to FROM meters WHERE meter_id = ANY($1::text[])
      ORDER BY meter_id, valid_from NULLS FIRST`,
     [[...meterIds]],
