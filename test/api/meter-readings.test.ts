@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey } from '../../src/api/index.ts';
 import type { Db } from '../../src/storage/index.ts';
-import { ensurePartitions } from '../../src/storage/index.ts';
+import {
+  ensurePartitions,
+  groupLoad,
+  listMeterReads,
+  listReadableMeters,
+  meterGroupValidities,
+  meterReadings,
+  meterWindows,
+  recordMeterRead,
+} from '../../src/storage/index.ts';
+import { DB_KINDS, openTestDb } from '../storage/helpers.ts';
 import type { TestApi } from '../helpers/api.ts';
 import { ADMIN, startTestApi } from '../helpers/api.ts';
 
@@ -311,4 +321,79 @@ describe('meter read API', () => {
     });
     assert.equal(move.status, 403);
   });
+});
+
+describe('meter read queries on PostgreSQL and PGlite', () => {
+  for (const kind of DB_KINDS) {
+    it(`${kind}: windows, day rows, group sums, registry filters, audit rows`, async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const db = h.db;
+      await seed(db);
+      const windowsOf = (from: string, to: string, resolution: 'PT1H' | 'P1D') => {
+        const w = meterWindows(Date.parse(from), Date.parse(to), resolution, 'Europe/Berlin', 1000);
+        assert.ok('windows' in w);
+        return w.windows;
+      };
+      const days = await meterReadings(db, {
+        meterId: 'de-1',
+        quantity: 'energy_import',
+        resolution: 'P1D',
+        windows: windowsOf('2026-10-23T22:00:00Z', '2026-10-26T23:00:00Z', 'P1D'),
+      });
+      assert.deepEqual(
+        days.map((p) => [p.ts, p.value, p.quality]),
+        [
+          ['2026-10-23T22:00:00Z', null, 'missing'],
+          ['2026-10-24T22:00:00Z', '9.9', 'missing'],
+          ['2026-10-25T23:00:00Z', '10.5', 'measured'],
+        ],
+      );
+      const hours = await meterReadings(db, {
+        meterId: 'de-1',
+        quantity: 'energy_import',
+        resolution: 'PT1H',
+        windows: windowsOf('2026-10-24T23:00:00Z', '2026-10-25T01:00:00Z', 'PT1H'),
+      });
+      assert.deepEqual(
+        hours.map((p) => [p.value, p.quality]),
+        [
+          ['0.4', 'estimated'],
+          ['0.3', 'missing'],
+        ],
+      );
+      const load = await groupLoad(db, {
+        group: 'feeder-b',
+        quantity: 'energy_import',
+        resolution: 'PT1H',
+        windows: windowsOf('2026-10-24T22:00:00Z', '2026-10-24T23:00:00Z', 'PT1H'),
+      });
+      assert.deepEqual(
+        load.map((p) => [p.value, p.count, p.quality]),
+        [['7', 1, 'measured']],
+      );
+      const visible = await listReadableMeters(db, { zones: null, groups: ['feeder-b'], limit: 10 });
+      assert.deepEqual(
+        visible.map((m) => m.meter_id),
+        ['de-2'],
+      );
+      const none = await listReadableMeters(db, { zones: ['FI'], groups: null, limit: 10 });
+      assert.deepEqual(none, []);
+      const groups = await meterGroupValidities(db, ['de-1', 'nobody']);
+      assert.deepEqual([...groups.entries()], [['de-1', [{ group: 'feeder-a', from: null, to: null }]]]);
+      await recordMeterRead(db, {
+        principal: 'key:abc',
+        path: 'api',
+        meterId: 'de-1',
+        from: Date.parse('2026-10-25T00:00:00Z'),
+        to: null,
+        detail: null,
+      });
+      const audit = await listMeterReads(db, { meterId: 'de-1', limit: 10 });
+      assert.deepEqual(
+        audit.map((r) => [r.principal, r.path, r.from, r.to]),
+        [['key:abc', 'api', '2026-10-25T00:00:00Z', null]],
+      );
+    });
+  }
 });
