@@ -202,6 +202,8 @@ describe('meter read API', () => {
       (all.body['meters'] as { meter_id: string }[]).map((m) => m.meter_id),
       ['de-2'],
     );
+    const me = await api.json('/api/v1/me', { key: groupA });
+    assert.deepEqual(me.body['groups'], ['feeder-a']);
     const one = await api.json('/api/v1/meters/de-1', { key: groupA });
     assert.equal(one.body['group'], 'feeder-a');
     assert.equal(one.body['time_zone'], 'Europe/Berlin');
