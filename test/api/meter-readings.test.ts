@@ -316,6 +316,12 @@ describe('meter read API', () => {
       (registry.body['meters'] as { meter_id: string }[]).map((m) => m.meter_id),
       ['de-1', 'hourly'],
     );
+    // Paged one meter at a time, feeder-b's de-2 (between de-1 and hourly) is skipped, not an empty page.
+    const second = await api.json('/api/v1/admin/meters?limit=1&after=de-1', { key: adminA });
+    assert.deepEqual(
+      (second.body['meters'] as { meter_id: string }[]).map((m) => m.meter_id),
+      ['hourly'],
+    );
     const move = await api.json('/api/v1/admin/meters/de-1', {
       method: 'PATCH',
       key: adminA,
