@@ -150,6 +150,10 @@ export const MeSchema = z.object({
   name: z.string(),
   role: z.enum(['reader', 'operator', 'admin']),
   zones: z.array(z.string()).nullable(),
+  groups: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'The meter groups the key is limited to; absent: every group' }),
 });
 
 export const DlqSummarySchema = z.object({
@@ -244,6 +248,7 @@ export const ApiKeySchema = z.object({
   name: z.string(),
   role: z.enum(['reader', 'operator', 'admin']),
   zones: z.array(z.string()).nullable(),
+  groups: z.array(z.string()).nullable().meta({ description: 'Meter groups the key is limited to; null: all' }),
   rateLimitPerMinute: z.number().int().nullable(),
   createdAt: z.string(),
   revokedAt: nullableString,

@@ -18,7 +18,7 @@ import {
 } from '../../meters/index.ts';
 import type { ReferenceData } from '../../reference/index.ts';
 import type { Db } from '../../storage/index.ts';
-import { requireAccess } from '../access-scope.ts';
+import { accessible, requireAccess } from '../access-scope.ts';
 import type { Principal } from '../api-keys.ts';
 import { ApiError } from '../errors.ts';
 import { positiveInt, zoneCode } from '../params.ts';
@@ -127,9 +127,26 @@ async function answer<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A meter belongs to its zone: a key limited to zones reads and changes only meters of those zones. */
-function requireMeterAccess(principal: Principal, meter: Pick<Meter, 'zone' | 'meter_id'>): void {
-  requireAccess(principal, { zones: [meter.zone] }, `meter ${meter.meter_id} (zone ${meter.zone})`);
+/**
+ * A meter belongs to its zone and its group: a key limited to zones or groups reads and changes only meters of
+ * those. A change that leaves a field out keeps the row's value, which the check of the row before covers.
+ */
+function requireMeterAccess(principal: Principal, meter: Pick<Meter, 'zone' | 'meter_id'> & { group?: string }): void {
+  requireAccess(
+    principal,
+    { zones: [meter.zone], ...(meter.group === undefined ? {} : { groups: [meter.group] }) },
+    `meter ${meter.meter_id} (zone ${meter.zone}${meter.group === undefined ? '' : `, group ${meter.group}`})`,
+  );
+}
+
+/** The zone or group a change moves a meter into must be the key's too (the one left out is checked on the row). */
+function requireZoneAndGroup(principal: Principal, id: string, zone?: string, group?: string): void {
+  if (zone !== undefined && principal.zones !== null && !principal.zones.has(zone))
+    throw new ApiError('api.forbidden', `the API key may not move meter ${id} to zone ${zone}`, { param: 'zone' });
+  if (group !== undefined && principal.groups !== null && !principal.groups.has(group))
+    throw new ApiError('api.forbidden', `the API key may not move meter ${id} to group ${group}`, {
+      param: 'group',
+    });
 }
 
 /** Admin endpoints of the meter registry: list (operator), create, update and exchange (admin). */
@@ -138,16 +155,33 @@ export function meterRoutes(app: Hono<ApiEnv>, deps: MeterRouteDeps): void {
 
   handle(app, listMetersRoute, async (c, { query: q }) => {
     const principal = c.get('principal');
-    const meters = await listMeters(db, {
-      ...(q.group === undefined ? {} : { group: q.group }),
-      ...(q.zone === undefined ? {} : { zone: q.zone }),
-      ...(q.meter_id === undefined ? {} : { meterId: q.meter_id }),
-      ...(q.after === undefined ? {} : { after: q.after }),
-      zones: principal.zones === null ? null : [...principal.zones],
-      current: q.current === 'true',
-      limit: q.limit,
-    });
-    return { meters };
+    const page = (after: string | undefined): Promise<Meter[]> =>
+      listMeters(db, {
+        ...(q.group === undefined ? {} : { group: q.group }),
+        ...(q.zone === undefined ? {} : { zone: q.zone }),
+        ...(q.meter_id === undefined ? {} : { meterId: q.meter_id }),
+        ...(after === undefined ? {} : { after }),
+        zones: principal.zones === null ? null : [...principal.zones],
+        current: q.current === 'true',
+        limit: q.limit,
+      });
+    if (principal.groups === null) return { meters: await page(q.after) };
+    // The registry's filter knows zones only: for a key limited to groups, pages are read on until `limit` meters
+    // of its groups are found (or the registry ends), so that a short page still means the end.
+    const out: Meter[] = [];
+    const ids = new Set<string>();
+    for (let after = q.after; ;) {
+      const rows = await page(after);
+      for (const m of accessible(principal, rows, (r) => ({ zones: [r.zone], groups: [r.group] }))) {
+        if (!ids.has(m.meter_id) && ids.size === q.limit) break;
+        ids.add(m.meter_id);
+        out.push(m);
+      }
+      after = rows.at(-1)?.meter_id;
+      if (ids.size >= q.limit || after === undefined || new Set(rows.map((r) => r.meter_id)).size < q.limit) break;
+      c.req.raw.signal.throwIfAborted();
+    }
+    return { meters: out };
   });
 
   handle(app, createMeterRoute, (c, { body }) =>
@@ -162,7 +196,8 @@ export function meterRoutes(app: Hono<ApiEnv>, deps: MeterRouteDeps): void {
   handle(app, updateMeterRoute, (c, { params: { id }, query: q, body }) =>
     answer(async () => {
       const principal = c.get('principal');
-      if (body.zone !== undefined) requireMeterAccess(principal, { meter_id: id, zone: body.zone });
+      if (body.zone !== undefined || body.group !== undefined)
+        requireZoneAndGroup(principal, id, body.zone, body.group);
       const { after } = await updateMeter(db, reference, id, body, {
         ...(q.valid_from === undefined ? {} : { validFrom: q.valid_from }),
         check: (before) => {
