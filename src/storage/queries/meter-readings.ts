@@ -39,16 +39,26 @@ export interface MeterRegistryRow {
   readonly profile: string;
   readonly lat: number | null;
   readonly lon: number | null;
+  /** Register meters: the largest value the counter shows (null: unknown). */
+  readonly register_capacity_kwh: string | null;
+  /** A meter of the simulated demo fleet. */
+  readonly simulated: boolean;
   readonly valid_from: string | null;
   readonly valid_to: string | null;
 }
 
 const REGISTRY_COLUMNS = `meter_id, zone, group_id AS "group", time_zone, register_type, interval,
   annual_consumption_kwh::text AS annual_consumption_kwh, profile, lat, lon,
+  register_capacity_kwh::text AS register_capacity_kwh, simulated,
   ${ISO('valid_from')} AS valid_from, ${ISO('valid_to')} AS valid_to`;
 
 function registryRow(r: MeterRegistryRow): MeterRegistryRow {
-  return { ...r, annual_consumption_kwh: normaliseDecimal(r.annual_consumption_kwh) ?? r.annual_consumption_kwh };
+  const capacity = r.register_capacity_kwh;
+  return {
+    ...r,
+    annual_consumption_kwh: normaliseDecimal(r.annual_consumption_kwh) ?? r.annual_consumption_kwh,
+    register_capacity_kwh: capacity === null ? null : (normaliseDecimal(capacity) ?? capacity),
+  };
 }
 
 /** Filters of {@link listReadableMeters}: what the caller asks, and what its key is limited to (`null`: all). */
