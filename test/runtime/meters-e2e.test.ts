@@ -144,7 +144,10 @@ interface ReadingsAnswer {
 }
 
 /** Compares what the API answers for every meter and group with the ground truth. */
-async function checkAgainstTruth(base: string, truthFile: string): Promise<void> {
+async function checkAgainstTruth(
+  base: string,
+  truthFile: string,
+): Promise<{ meters: number; quarters: number; groups: number }> {
   const truth = readFileSync(truthFile, 'utf8')
     .trim()
     .split('\n')
@@ -190,6 +193,7 @@ async function checkAgainstTruth(base: string, truthFile: string): Promise<void>
       `daily load of ${group}`,
     );
   }
+  return { meters: byMeter.size, quarters: truth.length, groups: groups.length };
 }
 
 /**
@@ -225,7 +229,7 @@ async function sendFleet(
 }
 
 /** Kills `meters` with SIGKILL once it has committed part of the backlog, and checks it was mid-load. */
-async function killMidLoad(base: string, meters: Proc): Promise<void> {
+async function killMidLoad(base: string, meters: Proc): Promise<{ end: number; committed: number }> {
   const deadline = Date.now() + 300_000;
   for (;;) {
     const p = await metersProgress(base);
@@ -233,7 +237,7 @@ async function killMidLoad(base: string, meters: Proc): Promise<void> {
       assert.ok(p.committed < p.end, `the meters role had finished before the kill: ${JSON.stringify(p)}`);
       meters.child.kill('SIGKILL');
       await meters.exited;
-      return;
+      return p;
     }
     assert.ok(Date.now() < deadline, 'the meters role made no progress');
     await new Promise((r) => setTimeout(r, 50));
@@ -264,13 +268,17 @@ async function embedded(t: TestContext): Promise<void> {
   const first = launch(['start'], env);
   t.after(() => first.child.kill('SIGKILL'));
   await waitReady(base, first);
-  await killMidLoad(base, first);
+  const killed = await killMidLoad(base, first);
+  t.diagnostic(`acknowledged ${accepted} readings; SIGKILL after ${killed.committed} of ${killed.end} were committed`);
   // 3. Started again: it resumes from the offsets stored with its output.
   const second = launch(['start'], env);
   t.after(() => second.child.kill('SIGKILL'));
   await waitReady(base, second);
   await committedAll(base, accepted);
-  await checkAgainstTruth(base, truth);
+  const checked = await checkAgainstTruth(base, truth);
+  t.diagnostic(
+    `equal to the truth: ${checked.quarters} quarter hours of ${checked.meters} meters, ${checked.groups} groups`,
+  );
   await stopGracefully(second);
 }
 
@@ -298,11 +306,15 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
   const { truth, accepted } = await sendFleet(dir.path, env, `http://127.0.0.1:${ingestPort}/ingest/meters`);
   const meters = launch(['run', 'meters'], env);
   t.after(() => meters.child.kill('SIGKILL'));
-  await killMidLoad(base, meters);
+  const killed = await killMidLoad(base, meters);
+  t.diagnostic(`acknowledged ${accepted} readings; SIGKILL after ${killed.committed} of ${killed.end} were committed`);
   const again = launch(['run', 'meters'], env);
   t.after(() => again.child.kill('SIGKILL'));
   await committedAll(base, accepted);
-  await checkAgainstTruth(base, truth);
+  const checked = await checkAgainstTruth(base, truth);
+  t.diagnostic(
+    `equal to the truth: ${checked.quarters} quarter hours of ${checked.meters} meters, ${checked.groups} groups`,
+  );
   await stopGracefully(again);
   await stopGracefully(front);
 }
