@@ -13,6 +13,7 @@ import type { AdminDeps } from './routes/admin.ts';
 import type { RouteContract } from './route.ts';
 import { ADMIN_ROUTES, adminRoutes } from './routes/admin.ts';
 import { DATA_ROUTES, dataRoutes } from './routes/data.ts';
+import { DEVICE_READ_ROUTES, deviceReadRoutes } from './routes/device-readings.ts';
 import { METER_READ_ROUTES, meterReadRoutes } from './routes/meter-readings.ts';
 import { METER_ROUTES, meterRoutes } from './routes/meters.ts';
 import { streamRoute, streamRoutes } from './routes/stream.ts';
@@ -25,6 +26,7 @@ export const API_ROUTES: readonly RouteContract[] = [
   ...ADMIN_ROUTES,
   ...METER_ROUTES,
   ...METER_READ_ROUTES,
+  ...DEVICE_READ_ROUTES,
   ...SYSTEM_ROUTES,
 ];
 
@@ -89,6 +91,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   });
   meterRoutes(v1, { db: deps.db, reference: deps.reference });
   meterReadRoutes(v1, { db: deps.db });
+  deviceReadRoutes(v1, { db: deps.db });
   app.route('/', v1);
   deps.staticFiles?.(app);
   return app;

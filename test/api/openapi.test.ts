@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConnectorLive } from '../../src/api/index.ts';
 import { buildDeadLetter, produceDeadLetters } from '../../src/log/index.ts';
-import { writeObservations } from '../../src/storage/index.ts';
+import { ensurePartitions, writeObservations } from '../../src/storage/index.ts';
 import * as web from '../../web/src/api-types.ts';
 import type { TestApi } from '../helpers/api.ts';
 import { liveLoadChunk, sseReader, startTestApi } from '../helpers/api.ts';
@@ -156,6 +156,17 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     await ok('/api/v1/meters/oa-1/readings?from=2026-06-01T00:00:00Z&to=2026-06-01T01:00:00Z&resolution=PT1H');
     await ok('/api/v1/groups/g/load?from=2026-06-01&to=2026-06-02&resolution=P1D');
     await ok('/api/v1/admin/audit/meter-reads?meter=oa-1');
+    await ensurePartitions(
+      api.db,
+      'device_readings',
+      new Date('2026-06-01T00:00:00Z'),
+      new Date('2026-06-01T00:00:00Z'),
+    );
+    await api.db.query(
+      `INSERT INTO device_readings (device_id, kind, quantity, ts, value, log_topic, log_partition, log_offset)
+       VALUES ('pmu-1', 'pmu', 'frequency', '2026-06-01T00:00:00.020Z', 49.98, 'raw.meters', 0, 1)`,
+    );
+    await ok('/api/v1/devices/pmu-1/readings?quantity=frequency&from=2026-06-01&to=2026-06-02');
     await ok('/healthz', { key: null });
     await ok('/readyz', { key: null });
     await ok('/metrics', { key: null });

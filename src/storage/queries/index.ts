@@ -32,3 +32,9 @@ export {
   type MeterGroupValidity,
   meterGroupValidities,
 } from './meter-readings.ts';
+export {
+  type DeviceReadingPoint,
+  type StoredDevice,
+  storedDevice,
+  deviceReadings,
+} from './device-readings.ts';
