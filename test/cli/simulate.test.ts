@@ -158,7 +158,10 @@ describe('gridstream simulate meters', () => {
     assert.equal(paced.code, 0, paced.stderr);
     assert.ok(seconds >= 0.35, `${seconds} s`);
     const fleet = readFileSync(fleetFile, 'utf8').trim().split('\n');
-    assert.equal(fleet[0], 'meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile,register_capacity_kwh');
+    assert.equal(
+      fleet[0],
+      'meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile,register_capacity_kwh',
+    );
     assert.equal(fleet.length, 3);
     // The same day as a holiday takes the Sunday profile: other values.
     const holiday = await gridstream([

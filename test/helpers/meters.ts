@@ -48,7 +48,7 @@ export function interval(
     value,
     interval: 'PT15M',
     ...extra,
-  } as CanonicalReading;
+  };
 }
 
 /** The quarter-hour starts of [from, to) as canonical UTC texts. */

@@ -52,9 +52,13 @@ describe('meters role on the hand-checked fixture (embedded log, PGlite)', () =>
     });
     await metersDrained(infra.log, infra.db);
 
-    const { rows } = await infra.db.query<{ meter_id: string; ts: Date; value: string; quality: string; flags: string[] }>(
-      `SELECT meter_id, ts, value::text AS value, quality, flags FROM meter_intervals ORDER BY meter_id, ts`,
-    );
+    const { rows } = await infra.db.query<{
+      meter_id: string;
+      ts: Date;
+      value: string;
+      quality: string;
+      flags: string[];
+    }>(`SELECT meter_id, ts, value::text AS value, quality, flags FROM meter_intervals ORDER BY meter_id, ts`);
     const got = rows.map((r) => [
       r.meter_id,
       r.ts.toISOString().replace('.000Z', 'Z'),
@@ -81,7 +85,13 @@ describe('meters role on the hand-checked fixture (embedded log, PGlite)', () =>
       days.rows.map((d) => [d.meter_id, d.day, norm(d.sum), d.count]),
       expectedDaily.map((e) => [e['meter_id'], e['local_day'], norm(e['sum'] ?? ''), Number(e['count'])]),
     );
-    const dayRows = await infra.db.query<{ meter_id: string; day: string; sum: string; count: number; expected: number }>(
+    const dayRows = await infra.db.query<{
+      meter_id: string;
+      day: string;
+      sum: string;
+      count: number;
+      expected: number;
+    }>(
       `SELECT meter_id, to_char(local_day, 'YYYY-MM-DD') AS day, sum::text AS sum, count, expected
        FROM meter_days ORDER BY 1, 2`,
     );
@@ -89,7 +99,13 @@ describe('meters role on the hand-checked fixture (embedded log, PGlite)', () =>
       dayRows.rows.map((d) => [d.meter_id, d.day, norm(d.sum), d.count, d.expected]),
       expectedDaily
         .filter((e) => e['local_day'] !== '2026-10-26')
-        .map((e) => [e['meter_id'], e['local_day'], norm(e['sum'] ?? ''), Number(e['count']), Number(e['expected_slots'])]),
+        .map((e) => [
+          e['meter_id'],
+          e['local_day'],
+          norm(e['sum'] ?? ''),
+          Number(e['count']),
+          Number(e['expected_slots']),
+        ]),
     );
   });
 });

@@ -32,9 +32,4 @@ export {
   type MeterGroupValidity,
   meterGroupValidities,
 } from './meter-readings.ts';
-export {
-  type DeviceReadingPoint,
-  type StoredDevice,
-  storedDevice,
-  deviceReadings,
-} from './device-readings.ts';
+export { type DeviceReadingPoint, type StoredDevice, storedDevice, deviceReadings } from './device-readings.ts';
