@@ -1,5 +1,5 @@
 import type { Component } from '../common/index.ts';
-import { periodic } from '../common/index.ts';
+import { normaliseDecimal, periodic } from '../common/index.ts';
 import type { CanonicalReading } from '../contracts/index.ts';
 import { READING_SCHEMA_VERSION, rawMetersTopic } from '../contracts/index.ts';
 import { produceValues } from '../log/index.ts';
@@ -70,7 +70,12 @@ export function simulatedFleet(infra: Infrastructure, count: number): Component 
       let batch: CanonicalReading[] = [];
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
-        await produceValues(log, rawMetersTopic, batch, { scrub, signal });
+        const produced = await produceValues(log, rawMetersTopic, batch, { scrub, signal });
+        if (produced.rejected.length > 0)
+          logger.error(
+            { rejected: produced.rejected.length, first: produced.rejected[0]?.error.message },
+            'simulated fleet: readings refused by the raw.meters schema',
+          );
         batch = [];
       };
       if (end > sentUntil) {
@@ -90,7 +95,7 @@ export function simulatedFleet(infra: Infrastructure, count: number): Component 
               kind: 'smart_meter',
               quantity: 'energy_import',
               ts: formatUtc(r.ts),
-              value: formatUnits(r.units),
+              value: normaliseDecimal(formatUnits(r.units)) ?? '0',
               interval: 'PT15M',
             });
           if (batch.length >= CHUNK) await flush();
