@@ -223,6 +223,15 @@ export const ERROR_CODES = {
     'A reading later than the allowed lateness after its local day was emitted (late policy `dead-letter`); replaying it later still dead-letters it unless the policy is `restate`.',
   ),
 
+  // The event-time windowing engine (src/streams).
+  'streams.invalid_argument': code(
+    false,
+    'A time, interval or range the windowing engine refuses (not finite, not positive, or ending before it starts).',
+  ),
+  'streams.invalid_time_zone': code(false, 'A time zone name the runtime does not know (IANA names only).'),
+  'streams.too_many_windows': code(false, 'A range that would list more windows than the limit (100 000 by default).'),
+  'streams.invalid_settings': code(false, "A stream job's settings that do not validate (each field named)."),
+
   // The scheduler.
   'scheduler.invalid_cron': code(false, 'A cron expression that cannot be read.', 'invalid_cron'),
   'scheduler.invalid_config': code(

@@ -59,29 +59,45 @@ const TICK_MS = 2000;
 export function metersRole(deps: MetersRoleDeps): Component[] {
   const { log, db, logger, metrics, scrub, settings } = deps;
   const now = deps.now ?? Date.now;
-  const tracker = (): WatermarkTracker =>
-    new WatermarkTracker({
+
+  /**
+   * Combines the stored per-partition state into the job's watermark (never below the stored one) and stores it.
+   * A partition counts as idle only when it is caught up (its stored offset is the log's end) and has had no input
+   * for the idle timeout: one with a backlog — after a restart, or while another worker owns it — always holds the
+   * watermark back, and a partition with input but no state yet stops it from advancing at all.
+   */
+  async function advanceWatermark(tx: DbTransaction, before: number | undefined): Promise<number | undefined> {
+    const [rows, stored, ends] = await Promise.all([
+      loadWatermarks(tx, METERS_JOB),
+      loadOffsets(tx, METERS_GROUP, rawMetersTopic.name),
+      log.offsets(rawMetersTopic.name),
+    ]);
+    const t = now();
+    const behind = new Set(
+      ends
+        .filter((e) => e.next > (stored.find((s) => s.partition === e.partition)?.offset ?? 0))
+        .map((e) => e.partition),
+    );
+    const known = new Set(rows.filter((r) => r.topic === rawMetersTopic.name).map((r) => r.partition));
+    if ([...behind].some((p) => !known.has(p))) return before;
+    if (rows.length === 0) return before;
+    const tracker = new WatermarkTracker({
       boundMs: settings.watermarkBoundMs,
       idleTimeoutMs: settings.idlePartitionMs,
       clockToleranceMs: settings.clockToleranceMs,
     });
-
-  /** Combines the stored per-partition state into the job's watermark (never below the stored one) and stores it. */
-  async function advanceWatermark(tx: DbTransaction, before: number | undefined): Promise<number | undefined> {
-    const rows = await loadWatermarks(tx, METERS_JOB);
-    if (rows.length === 0) return before;
-    const t = tracker();
-    t.restore(
+    tracker.restore(
       rows.map((r) => ({
         partitionKey: `${r.topic}/${r.partition}`,
         maxEventMs: Date.parse(r.maxEventTs),
-        seenAtMs: Date.parse(r.updatedAt),
+        seenAtMs: behind.has(r.partition) ? t : Date.parse(r.updatedAt),
       })),
+      before === undefined ? {} : { watermarkMs: before },
     );
-    const combined = t.watermark(now());
+    const combined = tracker.watermark(t);
     const next = before === undefined || (combined !== undefined && combined > before) ? combined : before;
     if (next !== undefined && next !== before) await saveJobWatermark(tx, METERS_JOB, new Date(next).toISOString());
-    if (next !== undefined) metrics.streamWatermarkLag(METERS_JOB, Math.max(0, (now() - next) / 1000));
+    if (next !== undefined) metrics.streamWatermarkLag(METERS_JOB, Math.max(0, (t - next) / 1000));
     return next;
   }
 
