@@ -3,25 +3,35 @@ import { roleAtLeast } from './api-keys.ts';
 import { ApiError } from './errors.ts';
 
 /**
- * What an item (a dead letter, a job run, a lease, an API key…) belongs to, per dimension a key can be limited in.
- * Today the one dimension is zones; groups of the meter platform become a second field here, in
- * {@link SCOPE_DIMENSIONS} and in {@link Principal} — every check below then covers them without route changes.
+ * What an item (a dead letter, a job run, a lease, an API key, a meter…) belongs to, per dimension a key can be
+ * limited in: zones, and the meter groups (feeder, substation, portfolio) of the meter platform.
+ *
+ * How a key limited to groups relates to items that are not about any group: it does not see them. Dead letters,
+ * job runs, leases, consumer lag and keys without groups name no group, so a group-limited key — a device's or a
+ * portfolio's key — never sees them, whatever its zones (fail closed: meter data that cannot be attributed to a
+ * group, such as a reading of an unknown meter, is not shown or taken either). Grid series are not items: they
+ * are public market data read by zone (`allowZone` in permissions.ts checks zones only), so a group-limited key
+ * reads the grid series of its zones (all zones when it is not limited in zones), as a utility's portfolio key is
+ * expected to see the prices and carbon intensity its meters are billed against.
  */
 export interface ItemScope {
   /** The zones the item is about; empty = platform-wide (not about any one zone). */
   readonly zones: readonly string[];
+  /** The meter groups the item is about; absent or empty = not about any group (only keys without groups). */
+  readonly groups?: readonly string[];
 }
 
 /** The dimensions a key can be limited in, and where a principal keeps its allow-list of each. */
-export const SCOPE_DIMENSIONS = ['zones'] as const satisfies readonly (keyof ItemScope)[];
+export const SCOPE_DIMENSIONS = ['zones', 'groups'] as const satisfies readonly (keyof ItemScope)[];
 
 /** A platform-wide item: only keys without limits see it. */
-export const PLATFORM_WIDE: ItemScope = { zones: [] };
+export const PLATFORM_WIDE: ItemScope = { zones: [], groups: [] };
 
 /** The principal's allow-list of each dimension (`null` = not limited in it). */
 function allowList(principal: Principal, dimension: (typeof SCOPE_DIMENSIONS)[number]): ReadonlySet<string> | null {
   const lists: Readonly<Record<(typeof SCOPE_DIMENSIONS)[number], ReadonlySet<string> | null>> = {
     zones: principal.zones,
+    groups: principal.groups,
   };
   return lists[dimension];
 }
@@ -36,7 +46,7 @@ export function mayAccess(principal: Principal, item: ItemScope): boolean {
   for (const dimension of SCOPE_DIMENSIONS) {
     const allowed = allowList(principal, dimension);
     if (allowed === null) continue;
-    const values = item[dimension];
+    const values = item[dimension] ?? [];
     if (values.length === 0 || !values.every((v) => allowed.has(v))) return false;
   }
   return true;
@@ -45,7 +55,10 @@ export function mayAccess(principal: Principal, item: ItemScope): boolean {
 /** 403 unless {@link mayAccess}; `what` names the item in the problem (never its content). */
 export function requireAccess(principal: Principal, item: ItemScope, what: string): void {
   if (!mayAccess(principal, item)) {
-    const limits = principal.zones === null ? '' : ` (the key is limited to zones ${[...principal.zones].join(', ')})`;
+    const limits = [
+      principal.zones === null ? '' : ` (the key is limited to zones ${[...principal.zones].join(', ')})`,
+      principal.groups === null ? '' : ` (the key is limited to groups ${[...principal.groups].join(', ')})`,
+    ].join('');
     throw new ApiError('api.forbidden', `the API key may not access ${what}${limits}`);
   }
 }
@@ -62,20 +75,31 @@ export function accessible<T>(principal: Principal, items: readonly T[], scopeOf
  */
 export function requireGrantable(
   principal: Principal,
-  wanted: { readonly role: ApiRole; readonly zones: readonly string[] | null },
+  wanted: {
+    readonly role: ApiRole;
+    readonly zones: readonly string[] | null;
+    readonly groups?: readonly string[] | null;
+  },
 ): void {
   if (!roleAtLeast(principal.role, wanted.role))
     throw new ApiError(
       'api.forbidden',
       `a key with role ${principal.role} cannot create a key with role ${wanted.role}`,
     );
-  const allowed = principal.zones;
-  if (allowed === null) return;
-  if (wanted.zones === null || wanted.zones.length === 0)
-    throw new ApiError('api.forbidden', 'a key limited to zones can only create keys limited to some of its zones', {
-      param: 'zones',
-    });
-  const outside = wanted.zones.filter((z) => !allowed.has(z));
-  if (outside.length > 0)
-    throw new ApiError('api.forbidden', `the API key may not grant zones ${outside.join(', ')}`, { param: 'zones' });
+  for (const dimension of SCOPE_DIMENSIONS) {
+    const allowed = allowList(principal, dimension);
+    if (allowed === null) continue;
+    const asked = wanted[dimension] ?? null;
+    if (asked === null || asked.length === 0)
+      throw new ApiError(
+        'api.forbidden',
+        `a key limited to ${dimension} can only create keys limited to some of its ${dimension}`,
+        { param: dimension },
+      );
+    const outside = asked.filter((v) => !allowed.has(v));
+    if (outside.length > 0)
+      throw new ApiError('api.forbidden', `the API key may not grant ${dimension} ${outside.join(', ')}`, {
+        param: dimension,
+      });
+  }
 }

@@ -17,6 +17,8 @@ export interface ApiKeyRecord {
   readonly role: ApiRole;
   /** Zones the key may read; `null` = all. */
   readonly zones: readonly string[] | null;
+  /** Meter groups the key may read and write; `null` = all. */
+  readonly groups: readonly string[] | null;
   readonly rateLimitPerMinute: number | null;
   readonly createdAt: string;
   readonly revokedAt: string | null;
@@ -41,6 +43,7 @@ interface KeyRow {
   name: string;
   role: ApiRole;
   zones: string[] | null;
+  groups: string[] | null;
   salt: string;
   hash: string;
   created_at: Date;
@@ -56,6 +59,7 @@ function toRecord(r: KeyRow): ApiKeyRecord {
     name: r.name,
     role: r.role,
     zones: r.zones,
+    groups: r.groups,
     rateLimitPerMinute: r.rate_limit_per_minute,
     createdAt: r.created_at.toISOString(),
     revokedAt: r.revoked_at?.toISOString() ?? null,
@@ -67,15 +71,30 @@ function toRecord(r: KeyRow): ApiKeyRecord {
 /** Creates a key; the returned `key` is shown once and never stored. */
 export async function createApiKey(
   db: Db,
-  spec: { name: string; role: ApiRole; zones?: readonly string[] | null; rateLimitPerMinute?: number | null },
+  spec: {
+    name: string;
+    role: ApiRole;
+    zones?: readonly string[] | null;
+    groups?: readonly string[] | null;
+    rateLimitPerMinute?: number | null;
+  },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const id = randomBytes(8).toString('hex').slice(0, 12);
   const secret = randomBytes(32).toString('base64url');
   const salt = randomBytes(16).toString('hex');
   const { rows } = await db.query<KeyRow>(
-    `INSERT INTO api_keys (id, name, role, zones, salt, hash, rate_limit_per_minute)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [id, spec.name, spec.role, spec.zones ?? null, salt, hashOf(salt, secret), spec.rateLimitPerMinute ?? null],
+    `INSERT INTO api_keys (id, name, role, zones, salt, hash, rate_limit_per_minute, groups)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    [
+      id,
+      spec.name,
+      spec.role,
+      spec.zones ?? null,
+      salt,
+      hashOf(salt, secret),
+      spec.rateLimitPerMinute ?? null,
+      spec.groups ?? null,
+    ],
   );
   const row = rows[0];
   if (row === undefined) throw new Error('api key insert returned nothing');
@@ -119,7 +138,7 @@ export async function ensureAdminKey(db: Db, envKey: string | null): Promise<Ens
     await db.query(
       `INSERT INTO api_keys (id, name, role, salt, hash) VALUES ($1, 'GRIDSTREAM_ADMIN_KEY', 'admin', $2, $3)
        ON CONFLICT (id) DO UPDATE SET salt = EXCLUDED.salt, hash = EXCLUDED.hash, revoked_at = NULL, role = 'admin',
-         zones = NULL`,
+         zones = NULL, groups = NULL`,
       [ENV_ADMIN_KEY_ID, salt, hashOf(salt, envKey)],
     );
     await announce(db, ENV_ADMIN_KEY_ID);
@@ -138,6 +157,8 @@ export interface Principal {
   readonly name: string;
   readonly role: ApiRole;
   readonly zones: ReadonlySet<string> | null;
+  /** The meter groups the key is limited to (`null`: every group) — see access-scope.ts. */
+  readonly groups: ReadonlySet<string> | null;
   readonly rateLimitPerMinute: number | null;
 }
 
@@ -193,6 +214,7 @@ export class KeyVerifier {
       name: row.name,
       role: row.role,
       zones: row.zones === null ? null : new Set(row.zones),
+      groups: row.groups === null ? null : new Set(row.groups),
       rateLimitPerMinute: row.rate_limit_per_minute,
     };
   }

@@ -13,6 +13,7 @@ import type { AdminDeps } from './routes/admin.ts';
 import type { RouteContract } from './route.ts';
 import { ADMIN_ROUTES, adminRoutes } from './routes/admin.ts';
 import { DATA_ROUTES, dataRoutes } from './routes/data.ts';
+import { METER_READ_ROUTES, meterReadRoutes } from './routes/meter-readings.ts';
 import { METER_ROUTES, meterRoutes } from './routes/meters.ts';
 import { streamRoute, streamRoutes } from './routes/stream.ts';
 import { SYSTEM_ROUTES, systemRoutes } from './routes/system.ts';
@@ -23,6 +24,7 @@ export const API_ROUTES: readonly RouteContract[] = [
   streamRoute,
   ...ADMIN_ROUTES,
   ...METER_ROUTES,
+  ...METER_READ_ROUTES,
   ...SYSTEM_ROUTES,
 ];
 
@@ -86,6 +88,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     readiness: deps.readiness,
   });
   meterRoutes(v1, { db: deps.db, reference: deps.reference });
+  meterReadRoutes(v1, { db: deps.db });
   app.route('/', v1);
   deps.staticFiles?.(app);
   return app;

@@ -4,6 +4,7 @@ import { GridstreamError, errorCode, isRetryable } from '../common/index.ts';
 
 export const API_ERROR_CODES = [
   'api.bad_request',
+  'api.range_too_large',
   'api.unauthorized',
   'api.forbidden',
   'api.not_found',
@@ -16,6 +17,7 @@ export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 const STATUS: Readonly<Record<ApiErrorCode, number>> = {
   'api.bad_request': 400,
+  'api.range_too_large': 400,
   'api.unauthorized': 401,
   'api.forbidden': 403,
   'api.not_found': 404,
@@ -26,6 +28,7 @@ const STATUS: Readonly<Record<ApiErrorCode, number>> = {
 };
 const TITLE: Readonly<Record<ApiErrorCode, string>> = {
   'api.bad_request': 'Bad request',
+  'api.range_too_large': 'Range too large',
   'api.unauthorized': 'Unauthorized',
   'api.forbidden': 'Forbidden',
   'api.not_found': 'Not found',

@@ -119,7 +119,14 @@ export class Permissions {
             'an API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
             { headers: { 'www-authenticate': 'Bearer' } },
           );
-        principal = { keyId: null, name: 'anonymous', role: 'reader', zones: null, rateLimitPerMinute: null };
+        principal = {
+          keyId: null,
+          name: 'anonymous',
+          role: 'reader',
+          zones: null,
+          groups: null,
+          rateLimitPerMinute: null,
+        };
       }
       // Anonymous callers per client address (a forwarded header only from a trusted proxy: never spoofable).
       const bucket = principal.keyId ?? `anon:${this.auth.clientAddress(c)}`;

@@ -244,6 +244,7 @@ export const ApiKeySchema = z.object({
   name: z.string(),
   role: z.enum(['reader', 'operator', 'admin']),
   zones: z.array(z.string()).nullable(),
+  groups: z.array(z.string()).nullable().meta({ description: 'Meter groups the key is limited to; null: all' }),
   rateLimitPerMinute: z.number().int().nullable(),
   createdAt: z.string(),
   revokedAt: nullableString,

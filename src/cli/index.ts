@@ -9,7 +9,7 @@ import { dlqListCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq
 import { exportCommand } from './commands/export.ts';
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
-import { metersImportCommand, metersListCommand } from './commands/meters.ts';
+import { metersImportCommand, metersListCommand, metersReadingsCommand } from './commands/meters.ts';
 import { LOG_COMMANDS } from './commands/log.ts';
 import { simulateMetersCommand } from './commands/simulate.ts';
 import { openBackfillRuntime } from '../runtime/index.ts';
@@ -35,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   keysRevokeCommand,
   metersImportCommand,
   metersListCommand,
+  metersReadingsCommand,
   ...LOG_COMMANDS,
   simulateMetersCommand,
   asyncapiCommand,

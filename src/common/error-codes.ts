@@ -287,6 +287,10 @@ export const ERROR_CODES = {
     false,
     'A reading whose quantity or unit has no canonical quantity (see the mapping table in the README).',
   ),
+  'ingest.group_forbidden': code(
+    false,
+    "A reading of a meter outside the key's groups, or of a meter the registry does not know, under a key limited to groups.",
+  ),
   'ingest.rejected_lines': code(false, 'A dead letter holding lines rejected for several reasons (each in `lines`).'),
   'ingest.body_too_large': code(false, 'A request body (or its decoded gzip) over the limit (413, not read further).'),
   'ingest.body_timeout': code(
@@ -308,6 +312,7 @@ export const ERROR_CODES = {
 
   // The HTTP API's answers (problem+json).
   'api.bad_request': code(false, 'A parameter or body the API refuses (400, naming it).', 'bad_request'),
+  'api.range_too_large': code(false, 'A range of meter data longer than the API answers at once (400, naming it).'),
   'api.unauthorized': code(false, 'No key, or a key that is not valid (401).', 'unauthorized'),
   'api.forbidden': code(false, "The key's role or zones do not allow it (403).", 'forbidden'),
   'api.not_found': code(false, 'No such route, zone or record (404; an unknown zone names the closest).', 'not_found'),

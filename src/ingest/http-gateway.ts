@@ -6,6 +6,7 @@ import { isRetryable } from '../common/index.ts';
 import type { ReadingRules } from '../contracts/index.ts';
 import { DEFAULT_READING_RULES } from '../contracts/index.ts';
 import { BodyRefused, checkHeaders, readBody } from './body.ts';
+import { MeterGroups } from './meter-groups.ts';
 import type { IngestDeps } from './readings.ts';
 import { parseReadingBody, readingFormatOf, storeReadings } from './readings.ts';
 
@@ -99,7 +100,8 @@ function refusal(c: Context, e: BodyRefused): Response {
  * The `ingest` role's input gateway: `POST /ingest/meters` with readings (smart meters, SCADA, PMU) as NDJSON (no
  * Content-Type, `application/x-ndjson`, `text/plain`), a JSON array (`application/json`) or CSV with a header
  * (`text/csv`) — other types 415 — in any input shape of the reading contract, and an API key of role operator or
- * admin. Each record becomes a canonical reading (`src/contracts/reading.ts`). The body is read as it arrives and never past its limit
+ * admin. A key limited to meter groups sends only readings of meters whose registry group at the reading's time is
+ * one of its groups; the others (and unknown meters) are refused per line (`ingest.group_forbidden`). Each record becomes a canonical reading (`src/contracts/reading.ts`). The body is read as it arrives and never past its limit
  * (a longer declared length: 413 at once; a chunked body: 413 as soon as it passes it); `Content-Encoding: gzip`
  * is decompressed up to its own limit (a gzip bomb stops there, 413), other encodings are refused (415). Valid
  * lines go to raw.meters; the refused ones (not UTF-8, not JSON, not a reading, or a reading that would be
@@ -119,6 +121,7 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
     metrics: deps.metrics,
     ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
   });
+  const meterGroups = new MeterGroups(db);
   const app = new Hono();
   app.onError((error, c) => {
     if (error instanceof BodyRefused) return refusal(c, error);
@@ -146,11 +149,15 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
     const release = await gate.enter(signal);
     try {
       const body = await readBody(c.req.raw, limits);
-      const parsed = parseReadingBody(
-        body,
-        { endpoint: '/ingest/meters' },
-        { rules, receivedAt: Date.now(), scrub, format },
-      );
+      const receivedAt = Date.now();
+      const position = { endpoint: '/ingest/meters' };
+      let parsed = parseReadingBody(body, position, { rules, receivedAt, scrub, format });
+      // A key limited to groups (a device's, a portfolio's) sends only readings of its groups' meters: the body is
+      // read again with the registry's verdict per reading, so that refused lines join the one dead letter.
+      if (principal.groups !== null && parsed.readings.length > 0) {
+        const admit = await meterGroups.admission(parsed.readings, principal.groups);
+        parsed = parseReadingBody(body, position, { rules, receivedAt, scrub, format, admit });
+      }
       await storeReadings(deps, parsed, signal);
       const { readings, rejected, rejects } = parsed;
       return c.json(

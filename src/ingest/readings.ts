@@ -8,6 +8,7 @@ import {
   readingCsvHeader,
   readingFromRecord,
 } from '../contracts/index.ts';
+import type { ErrorCode } from '../common/index.ts';
 import type { Log, RefusedLine } from '../log/index.ts';
 import { buildLineDeadLetters, produceDeadLetters, produceValues } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -22,6 +23,12 @@ export interface IngestDeps {
   readonly metrics: Metrics;
   /** Scrubs secrets out of dead-letter messages. */
   readonly scrub: (text: string) => string;
+}
+
+/** Why one valid reading is refused anyway (see `admit` of {@link parseReadingBody}). */
+export interface LineRefusal {
+  readonly reason: ErrorCode;
+  readonly message: string;
 }
 
 /** Device readings of one body (HTTP request or MQTT message), and the lines that were refused. */
@@ -107,6 +114,8 @@ export function parseReadingBody(
     readonly scrub: (text: string) => string;
     /** @default 'ndjson'; `json` with a body that is not one JSON array is read as NDJSON. */
     readonly format?: ReadingFormat;
+    /** Refuses a valid reading the caller may not send (a key limited to groups); `undefined` admits it. */
+    readonly admit?: (reading: CanonicalReading) => LineRefusal | undefined;
   },
 ): ParsedReadings {
   const readings: CanonicalReading[] = [];
@@ -121,9 +130,16 @@ export function parseReadingBody(
     if (parsed !== undefined && 'json' in parsed && Array.isArray(parsed.json)) array = parsed.json as unknown[];
     else format = 'ndjson';
   }
-  const take = (n: number, bytes: Uint8Array, verdict: ReadingVerdict): void => {
-    if (verdict.ok) readings.push(verdict.reading);
-    else refused.push({ line: n, reason: verdict.reason, message: verdict.message, bytes });
+  const take = (n: number, bytes: Uint8Array | (() => Uint8Array), verdict: ReadingVerdict): void => {
+    const refusal = verdict.ok ? options.admit?.(verdict.reading) : verdict;
+    if (verdict.ok && refusal === undefined) readings.push(verdict.reading);
+    else if (refusal !== undefined)
+      refused.push({
+        line: n,
+        reason: refusal.reason,
+        message: refusal.message,
+        bytes: typeof bytes === 'function' ? bytes() : bytes,
+      });
   };
   let where: Record<string, string | number> = format === 'ndjson' ? { ...position } : { ...position, format };
   if (format === 'ndjson') {
@@ -143,7 +159,7 @@ export function parseReadingBody(
   } else {
     (array ?? []).forEach((element, i) => {
       const verdict = readingFromRecord(element, rules, receivedAt);
-      take(i + 1, verdict.ok ? new Uint8Array() : Buffer.from(JSON.stringify(element), 'utf8'), verdict);
+      take(i + 1, () => Buffer.from(JSON.stringify(element), 'utf8'), verdict);
     });
   }
   const letters = buildLineDeadLetters(refused, { position: where }, { scrub: options.scrub });

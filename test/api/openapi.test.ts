@@ -151,6 +151,11 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     await ok('/api/v1/admin/meters/oa-1', { method: 'PATCH', body: { profile: 'G0' } });
     await ok('/api/v1/admin/meters/oa-1/exchange', { method: 'POST', body: { at: '2026-06-01T00:00:00Z' } });
     await ok('/api/v1/admin/meters?zone=FI');
+    await ok('/api/v1/meters?zone=FI');
+    await ok('/api/v1/meters/oa-1');
+    await ok('/api/v1/meters/oa-1/readings?from=2026-06-01T00:00:00Z&to=2026-06-01T01:00:00Z&resolution=PT1H');
+    await ok('/api/v1/groups/g/load?from=2026-06-01&to=2026-06-02&resolution=P1D');
+    await ok('/api/v1/admin/audit/meter-reads?meter=oa-1');
     await ok('/healthz', { key: null });
     await ok('/readyz', { key: null });
     await ok('/metrics', { key: null });

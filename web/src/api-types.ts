@@ -370,6 +370,8 @@ export interface ApiKey {
   readonly name: string;
   readonly role: string;
   readonly zones: readonly string[] | null;
+  /** Meter groups the key is limited to; null: all. */
+  readonly groups: readonly string[] | null;
   readonly rateLimitPerMinute: number | null;
   readonly createdAt: string;
   readonly revokedAt: string | null;
@@ -384,6 +386,7 @@ export const decodeApiKey: Decoder<ApiKey> = (value, at) => {
     name: field(o, 'name', str, at),
     role: field(o, 'role', str, at),
     zones: field(o, 'zones', nullable(array(str)), at),
+    groups: field(o, 'groups', nullable(array(str)), at),
     rateLimitPerMinute: field(o, 'rateLimitPerMinute', nullable(numeric), at),
     createdAt: field(o, 'createdAt', str, at),
     revokedAt: field(o, 'revokedAt', nullable(str), at),

@@ -15,6 +15,7 @@ import type { ReadingRules } from '../../contracts/index.ts';
 import type { Log } from '../../log/index.ts';
 import { consumerLag } from '../../log/index.ts';
 import type { Db } from '../../storage/index.ts';
+import { MeterGroupSchema } from '../../meters/index.ts';
 import type { ItemScope } from '../access-scope.ts';
 import { PLATFORM_WIDE, accessible, mayAccess, requireAccess, requireGrantable } from '../access-scope.ts';
 import type { ApiKeyRecord, Principal } from '../api-keys.ts';
@@ -207,6 +208,9 @@ export const createKeyRoute = defineRoute({
     name: z.string().min(1).max(200),
     role: z.enum(ROLES),
     zones: z.array(zoneCode).max(200).nullable().optional(),
+    groups: z.array(MeterGroupSchema).min(1).max(1000).nullable().optional().meta({
+      description: 'Meter groups the key may read and ingest (absent or null: every group)',
+    }),
     rate_limit_per_minute: z.number().int().positive().max(1_000_000).nullable().optional(),
   }),
   response: CreatedKeySchema,
@@ -263,9 +267,17 @@ function withoutDetails(row: JobRow): Record<string, unknown> {
   return rest;
 }
 
-/** A key belongs to its zones; an unlimited key is platform-wide (only unlimited admins see or revoke it). */
+/**
+ * A key belongs to its zones and groups; a dimension it is not limited in names none, so only keys unlimited in
+ * it see or revoke it (an unlimited key is platform-wide).
+ */
 function keyScope(key: ApiKeyRecord): ItemScope {
-  return key.zones === null ? PLATFORM_WIDE : { zones: key.zones };
+  return { zones: key.zones ?? [], groups: key.groups ?? [] };
+}
+
+/** A key as answered (arrays copied: the record's are read-only). */
+function keyBody(k: ApiKeyRecord): ApiKeyRecord & { zones: string[] | null; groups: string[] | null } {
+  return { ...k, zones: k.zones === null ? null : [...k.zones], groups: k.groups === null ? null : [...k.groups] };
 }
 
 /**
@@ -440,30 +452,28 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
   });
 
   handle(app, keysRoute, async (c) => ({
-    keys: accessible(c.get('principal'), await listApiKeys(db), keyScope).map((k) => ({
-      ...k,
-      zones: k.zones === null ? null : [...k.zones],
-    })),
+    keys: accessible(c.get('principal'), await listApiKeys(db), keyScope).map(keyBody),
   }));
 
   handle(app, createKeyRoute, async (c, { body }) => {
-    requireGrantable(c.get('principal'), { role: body.role, zones: body.zones ?? null });
+    requireGrantable(c.get('principal'), { role: body.role, zones: body.zones ?? null, groups: body.groups ?? null });
     const { key, record } = await createApiKey(db, {
       name: body.name,
       role: body.role,
       zones: body.zones ?? null,
+      groups: body.groups ?? null,
       rateLimitPerMinute: body.rate_limit_per_minute ?? null,
     });
     return {
       key,
-      record: { ...record, zones: record.zones === null ? null : [...record.zones] },
+      record: keyBody(record),
       note: 'the key is shown once; store it now',
     };
   });
 
   handle(app, revokeKeyRoute, async (c, { params: { id } }) => {
     const principal = c.get('principal');
-    if (principal.zones !== null) {
+    if (!mayAccess(principal, PLATFORM_WIDE)) {
       const target = (await listApiKeys(db)).find((k) => k.id === id && k.revokedAt === null);
       if (target === undefined) throw new ApiError('api.not_found', `no active key ${id}`);
       requireAccess(principal, keyScope(target), `the key ${id}`);

@@ -18,7 +18,7 @@ import {
 } from '../../meters/index.ts';
 import type { ReferenceData } from '../../reference/index.ts';
 import type { Db } from '../../storage/index.ts';
-import { requireAccess } from '../access-scope.ts';
+import { accessible, requireAccess } from '../access-scope.ts';
 import type { Principal } from '../api-keys.ts';
 import { ApiError } from '../errors.ts';
 import { positiveInt, zoneCode } from '../params.ts';
@@ -127,9 +127,26 @@ async function answer<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A meter belongs to its zone: a key limited to zones reads and changes only meters of those zones. */
-function requireMeterAccess(principal: Principal, meter: Pick<Meter, 'zone' | 'meter_id'>): void {
-  requireAccess(principal, { zones: [meter.zone] }, `meter ${meter.meter_id} (zone ${meter.zone})`);
+/**
+ * A meter belongs to its zone and its group: a key limited to zones or groups reads and changes only meters of
+ * those. A change that leaves a field out keeps the row's value, which the check of the row before covers.
+ */
+function requireMeterAccess(principal: Principal, meter: Pick<Meter, 'zone' | 'meter_id'> & { group?: string }): void {
+  requireAccess(
+    principal,
+    { zones: [meter.zone], ...(meter.group === undefined ? {} : { groups: [meter.group] }) },
+    `meter ${meter.meter_id} (zone ${meter.zone}${meter.group === undefined ? '' : `, group ${meter.group}`})`,
+  );
+}
+
+/** The zone or group a change moves a meter into must be the key's too (the one left out is checked on the row). */
+function requireZoneAndGroup(principal: Principal, id: string, zone?: string, group?: string): void {
+  if (zone !== undefined && principal.zones !== null && !principal.zones.has(zone))
+    throw new ApiError('api.forbidden', `the API key may not move meter ${id} to zone ${zone}`, { param: 'zone' });
+  if (group !== undefined && principal.groups !== null && !principal.groups.has(group))
+    throw new ApiError('api.forbidden', `the API key may not move meter ${id} to group ${group}`, {
+      param: 'group',
+    });
 }
 
 /** Admin endpoints of the meter registry: list (operator), create, update and exchange (admin). */
@@ -147,7 +164,9 @@ export function meterRoutes(app: Hono<ApiEnv>, deps: MeterRouteDeps): void {
       current: q.current === 'true',
       limit: q.limit,
     });
-    return { meters };
+    // The registry's filter knows zones only: a key limited to groups gets the rows of its groups (a page may then
+    // hold fewer meters than `limit`; `after` pages on as before).
+    return { meters: accessible(principal, meters, (m) => ({ zones: [m.zone], groups: [m.group] })) };
   });
 
   handle(app, createMeterRoute, (c, { body }) =>
@@ -162,7 +181,8 @@ export function meterRoutes(app: Hono<ApiEnv>, deps: MeterRouteDeps): void {
   handle(app, updateMeterRoute, (c, { params: { id }, query: q, body }) =>
     answer(async () => {
       const principal = c.get('principal');
-      if (body.zone !== undefined) requireMeterAccess(principal, { meter_id: id, zone: body.zone });
+      if (body.zone !== undefined || body.group !== undefined)
+        requireZoneAndGroup(principal, id, body.zone, body.group);
       const { after } = await updateMeter(db, reference, id, body, {
         ...(q.valid_from === undefined ? {} : { validFrom: q.valid_from }),
         check: (before) => {

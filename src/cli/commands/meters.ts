@@ -1,9 +1,21 @@
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { MeterError, importMeters, listMeters } from '../../meters/index.ts';
+import { MeterError, importMeters, listMeters, parseInstant } from '../../meters/index.ts';
 import { loadReference } from '../../reference/index.ts';
-import type { Command } from '../command.ts';
-import { EXIT, UsageError, stringOption } from '../command.ts';
+import type { MeterQuantity, MeterResolution } from '../../storage/index.ts';
+import {
+  METER_QUANTITIES,
+  METER_RESOLUTIONS,
+  meterReadings,
+  meterValidities,
+  meterWatermark,
+  meterWindows,
+  recordMeterRead,
+} from '../../storage/index.ts';
+import { fromLocal } from '../../time/index.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { EXIT, UsageError, choiceOption, stringOption } from '../command.ts';
 import { csvField } from '../../common/index.ts';
 import { withDb } from '../data.ts';
 
@@ -83,6 +95,95 @@ export const metersListCommand: Command = {
         if (last === undefined) break;
         after = last.meter_id;
         ctx.signal.throwIfAborted();
+      }
+      return EXIT.ok;
+    });
+  },
+};
+
+/** The longest range and most points one `meters readings` prints (as the API answers). */
+const MAX_READ_DAYS = 400;
+const MAX_READ_POINTS = 100_000;
+
+/** A bare date is 00:00 in the meter's time zone; else an instant with Z or an offset. */
+function placeTime(text: string, name: string, timeZone: string): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const local = Date.parse(`${text}T00:00:00Z`);
+    if (Number.isFinite(local)) return fromLocal(local, timeZone);
+  }
+  const ms = parseInstant(text);
+  if (ms === undefined) throw new UsageError(`--${name} must be a date (YYYY-MM-DD) or a time with Z or an offset`);
+  return ms;
+}
+
+/** Who reads, for the audit log: the OS user running the command (the control socket only serves that user). */
+function cliPrincipal(ctx: CommandContext): string {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = undefined;
+  }
+  return `cli:${user ?? ctx.env['USER'] ?? ctx.env['LOGNAME'] ?? 'unknown'}`;
+}
+
+export const metersReadingsCommand: Command = {
+  name: 'meters readings',
+  summary: "Print a meter's energy per window (exact decimals, quality, final); the read is audited",
+  usage:
+    'meters readings <meter-id> --from <date|time> --to <date|time> [--resolution PT15M|PT1H|P1D|P1M] ' +
+    '[--quantity energy_import|energy_export] [--format csv|ndjson]',
+  details:
+    "Bare dates are 00:00 in the meter's time zone; P1D and P1M follow its calendar. Every window of [from, to) " +
+    'is printed, a window without a value as an empty value with quality missing. The read is written to the ' +
+    'meter-read audit log as cli:<os user>. Exit 1 when there is no such meter.',
+  usesData: true,
+  positionals: [1, 1],
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    resolution: { type: 'string' },
+    quantity: { type: 'string' },
+    format: { type: 'string' },
+  },
+  run: (ctx, args) => {
+    const id = args.positionals[0] ?? '';
+    const fromText = stringOption(args, 'from');
+    const toText = stringOption(args, 'to');
+    if (fromText === undefined || toText === undefined) throw new UsageError('--from and --to are required');
+    const resolution = choiceOption<MeterResolution>(args, 'resolution', METER_RESOLUTIONS, 'PT15M');
+    const quantity = choiceOption<MeterQuantity>(args, 'quantity', METER_QUANTITIES, 'energy_import');
+    const format = choiceOption(args, 'format', ['csv', 'ndjson'] as const, 'csv');
+    return withDb(ctx, { migrate: true }, async (db) => {
+      const latest = (await meterValidities(db, id)).at(-1);
+      if (latest === undefined) {
+        ctx.stderr.write(`no meter ${id}\n`);
+        return EXIT.failure;
+      }
+      const from = placeTime(fromText, 'from', latest.time_zone);
+      const to = placeTime(toText, 'to', latest.time_zone);
+      if (to - from > MAX_READ_DAYS * 86_400_000)
+        throw new UsageError(`the range may span at most ${MAX_READ_DAYS} days`);
+      const result = meterWindows(from, to, resolution, latest.time_zone, MAX_READ_POINTS);
+      if ('refused' in result) throw new UsageError(`--${result.refused.param}: ${result.refused.message}`);
+      const points = await meterReadings(db, { meterId: id, quantity, resolution, windows: result.windows });
+      const watermark = await meterWatermark(db);
+      await recordMeterRead(db, {
+        principal: cliPrincipal(ctx),
+        path: 'cli',
+        meterId: id,
+        from,
+        to,
+        detail: `${quantity} ${resolution}`,
+      });
+      if (format === 'csv') ctx.stdout.write('meter_id,quantity,ts,value,quality,final\n');
+      for (const p of points) {
+        const final = watermark !== null && p.end <= watermark;
+        ctx.stdout.write(
+          format === 'csv'
+            ? `${[id, quantity, p.ts, p.value ?? '', p.quality, String(final)].map(csvField).join(',')}\n`
+            : `${JSON.stringify({ meter_id: id, quantity, ts: p.ts, value: p.value, quality: p.quality, final })}\n`,
+        );
       }
       return EXIT.ok;
     });

@@ -4,3 +4,31 @@ export { latestSlots, zoneCoverage, type LatestSlot, type ZoneCoverage } from '.
 export { generationMix, type GenerationMix, type MixEntry } from './mix.ts';
 export { completeness, type CompletenessQuery, type CompletenessRow } from './completeness.ts';
 export { exportObservations, type ExportQuery, type ExportRow } from './export-rows.ts';
+export {
+  METER_RESOLUTIONS,
+  type MeterResolution,
+  METER_QUANTITIES,
+  type MeterQuantity,
+  METER_QUALITIES,
+  type MeterQuality,
+  METER_JOB,
+  type MeterRegistryRow,
+  type ReadableMeterFilter,
+  listReadableMeters,
+  meterValidities,
+  meterGroupInfo,
+  type MeterWindow,
+  type WindowRefusal,
+  meterWindows,
+  type MeterPoint,
+  meterReadings,
+  type GroupLoadPoint,
+  groupLoad,
+  meterWatermark,
+  type MeterReadAudit,
+  recordMeterRead,
+  type MeterReadAuditRow,
+  listMeterReads,
+  type MeterGroupValidity,
+  meterGroupValidities,
+} from './meter-readings.ts';

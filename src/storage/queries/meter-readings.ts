@@ -1,0 +1,428 @@
+import type { Queryable } from '../db.ts';
+import { normaliseDecimal } from '../../common/index.ts';
+import { addLocalDays, addLocalMonths, startOfLocalDay, toLocal } from '../../time/index.ts';
+
+/** Resolutions of meter data: PT15M and PT1H on the UTC line, P1D and P1M on the meter's (group's) local calendar. */
+export const METER_RESOLUTIONS = ['PT15M', 'PT1H', 'P1D', 'P1M'] as const;
+export type MeterResolution = (typeof METER_RESOLUTIONS)[number];
+
+/** The stored interval quantities (register reads become intervals by difference). */
+export const METER_QUANTITIES = ['energy_import', 'energy_export'] as const;
+export type MeterQuantity = (typeof METER_QUANTITIES)[number];
+
+/**
+ * The quality of a value, best first: a window's value gets the worst quality of the slots it sums. A substituted
+ * value replaced a faulty one by a validated rule; an estimate is a guess that a reading may still replace; missing
+ * means at least one slot of the window has no value (the sum then covers only the slots that have one).
+ */
+export const METER_QUALITIES = ['measured', 'substituted', 'estimated', 'missing'] as const;
+export type MeterQuality = (typeof METER_QUALITIES)[number];
+
+/** The stream job whose watermark makes meter and group windows final. */
+export const METER_JOB = 'meters';
+
+/** SQL: the rank of a quality in {@link METER_QUALITIES} (unknown text ranks as missing: fail towards caution). */
+const rank = (q: string): string =>
+  `CASE ${q} WHEN 'measured' THEN 0 WHEN 'substituted' THEN 1 WHEN 'estimated' THEN 2 ELSE 3 END`;
+
+const ISO = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+
+/** A meter's registry row as the read API answers it (the latest validity unless a range asks for more). */
+export interface MeterRegistryRow {
+  readonly meter_id: string;
+  readonly zone: string;
+  readonly group: string;
+  readonly time_zone: string;
+  readonly register_type: string;
+  readonly interval: string;
+  readonly annual_consumption_kwh: string;
+  readonly profile: string;
+  readonly lat: number | null;
+  readonly lon: number | null;
+  readonly valid_from: string | null;
+  readonly valid_to: string | null;
+}
+
+const REGISTRY_COLUMNS = `meter_id, zone, group_id AS "group", time_zone, register_type, interval,
+  annual_consumption_kwh::text AS annual_consumption_kwh, profile, lat, lon,
+  ${ISO('valid_from')} AS valid_from, ${ISO('valid_to')} AS valid_to`;
+
+function registryRow(r: MeterRegistryRow): MeterRegistryRow {
+  return { ...r, annual_consumption_kwh: normaliseDecimal(r.annual_consumption_kwh) ?? r.annual_consumption_kwh };
+}
+
+/** Filters of {@link listReadableMeters}: what the caller asks, and what its key is limited to (`null`: all). */
+export interface ReadableMeterFilter {
+  readonly group?: string;
+  readonly zone?: string;
+  readonly zones: readonly string[] | null;
+  readonly groups: readonly string[] | null;
+  /** Only meters after this id (the next page). */
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/**
+ * The latest validity of each meter whose latest validity matches the filter, by meter id: the meters a key of
+ * those zones and groups may read.
+ */
+export async function listReadableMeters(q: Queryable, filter: ReadableMeterFilter): Promise<MeterRegistryRow[]> {
+  const { rows } = await q.query<MeterRegistryRow>(
+    `WITH latest AS (
+       SELECT DISTINCT ON (meter_id) * FROM meters
+       WHERE ($5::text IS NULL OR meter_id > $5)
+       ORDER BY meter_id, valid_from DESC NULLS LAST
+     )
+     SELECT ${REGISTRY_COLUMNS} FROM latest
+     WHERE ($1::text IS NULL OR group_id = $1) AND ($2::text IS NULL OR zone = $2)
+       AND ($3::text[] IS NULL OR zone = ANY($3::text[])) AND ($4::text[] IS NULL OR group_id = ANY($4::text[]))
+     ORDER BY meter_id LIMIT $6`,
+    [
+      filter.group ?? null,
+      filter.zone ?? null,
+      filter.zones === null ? null : [...filter.zones],
+      filter.groups === null ? null : [...filter.groups],
+      filter.after ?? null,
+      filter.limit,
+    ],
+  );
+  return rows.map(registryRow);
+}
+
+/** Every validity of `meterId`, oldest first (empty: no such meter). */
+export async function meterValidities(q: Queryable, meterId: string): Promise<MeterRegistryRow[]> {
+  const { rows } = await q.query<MeterRegistryRow>(
+    `SELECT ${REGISTRY_COLUMNS} FROM meters WHERE meter_id = $1 ORDER BY valid_from NULLS FIRST`,
+    [meterId],
+  );
+  return rows.map(registryRow);
+}
+
+/** The zones and the time zone of a group's meters (their latest validities); `undefined`: no meter has it. */
+export async function meterGroupInfo(
+  q: Queryable,
+  group: string,
+): Promise<{ readonly zones: string[]; readonly timeZone: string } | undefined> {
+  const { rows } = await q.query<{ zone: string; time_zone: string; n: number }>(
+    `WITH latest AS (
+       SELECT DISTINCT ON (meter_id) zone, time_zone, group_id FROM meters
+       WHERE meter_id IN (SELECT meter_id FROM meters WHERE group_id = $1)
+       ORDER BY meter_id, valid_from DESC NULLS LAST
+     )
+     SELECT zone, time_zone, count(*)::int AS n FROM latest WHERE group_id = $1 GROUP BY zone, time_zone
+     ORDER BY n DESC, time_zone, zone`,
+    [group],
+  );
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  // Meters of one group share a calendar in practice; when they do not, the most common time zone is the group's.
+  return { zones: [...new Set(rows.map((r) => r.zone))].sort(), timeZone: first.time_zone };
+}
+
+/** One window of a meter-data answer and the cells (local days of a P1M window; else itself) it is summed from. */
+export interface MeterWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly cells: readonly (readonly [number, number])[];
+}
+
+/** Why {@link meterWindows} refused a range. */
+export interface WindowRefusal {
+  readonly param: 'from' | 'to' | 'resolution';
+  readonly message: string;
+}
+
+const FIXED_MS: Readonly<Record<'PT15M' | 'PT1H', number>> = { PT15M: 900_000, PT1H: 3_600_000 };
+
+/**
+ * The windows of [from, to) at `resolution`: PT15M and PT1H are UTC-aligned; P1D and P1M follow `timeZone`'s
+ * calendar (a Berlin day in October lasts 25 hours). `from` and `to` must fall on window boundaries — a window
+ * partly outside the range would be a sum of part of its slots. At most `maxWindows` windows.
+ */
+export function meterWindows(
+  from: number,
+  to: number,
+  resolution: MeterResolution,
+  timeZone: string,
+  maxWindows: number,
+): { readonly windows: MeterWindow[] } | { readonly refused: WindowRefusal } {
+  if (to <= from) return { refused: { param: 'to', message: 'to must be after from' } };
+  const windows: MeterWindow[] = [];
+  if (resolution === 'PT15M' || resolution === 'PT1H') {
+    const ms = FIXED_MS[resolution];
+    if (from % ms !== 0)
+      return { refused: { param: 'from', message: `from must be a multiple of ${resolution} (UTC)` } };
+    if (to % ms !== 0) return { refused: { param: 'to', message: `to must be a multiple of ${resolution} (UTC)` } };
+    if ((to - from) / ms > maxWindows) return { refused: tooMany(maxWindows) };
+    for (let t = from; t < to; t += ms) windows.push({ start: t, end: t + ms, cells: [[t, t + ms]] });
+    return { windows };
+  }
+  const boundary = (t: number): boolean =>
+    startOfLocalDay(t, timeZone) === t && (resolution === 'P1D' || new Date(toLocal(t, timeZone)).getUTCDate() === 1);
+  const what = resolution === 'P1D' ? `a local midnight in ${timeZone}` : `the first of a month, 00:00 in ${timeZone}`;
+  if (!boundary(from)) return { refused: { param: 'from', message: `from must be ${what}` } };
+  if (!boundary(to)) return { refused: { param: 'to', message: `to must be ${what}` } };
+  for (let start = from, k = 1; start < to; k++) {
+    if (windows.length >= maxWindows) return { refused: tooMany(maxWindows) };
+    const end = resolution === 'P1D' ? addLocalDays(from, timeZone, k) : addLocalMonths(from, timeZone, k);
+    const cells: [number, number][] = [];
+    for (let d = start; d < end;) {
+      const next = addLocalDays(d, timeZone, 1);
+      cells.push([d, next]);
+      d = next;
+    }
+    windows.push({ start, end, cells });
+    start = end;
+  }
+  return { windows };
+}
+
+function tooMany(maxWindows: number): WindowRefusal {
+  return { param: 'to', message: `the range holds more than ${maxWindows} windows at this resolution` };
+}
+
+/** One window's value: the exact sum (null: no slot has a value) and the worst quality of its slots. */
+export interface MeterPoint {
+  /** Window start, UTC (`2026-10-24T22:00:00Z`). */
+  readonly ts: string;
+  readonly end: number;
+  readonly value: string | null;
+  readonly quality: MeterQuality;
+}
+
+function cellArrays(windows: readonly MeterWindow[]): [string[], string[], number[]] {
+  const starts: string[] = [];
+  const ends: string[] = [];
+  const index: number[] = [];
+  windows.forEach((w, i) => {
+    for (const [s, e] of w.cells) {
+      starts.push(new Date(s).toISOString());
+      ends.push(new Date(e).toISOString());
+      index.push(i);
+    }
+  });
+  return [starts, ends, index];
+}
+
+function utcText(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+function qualityOf(worst: number | null): MeterQuality {
+  return METER_QUALITIES[worst ?? 3] ?? 'missing';
+}
+
+/**
+ * A meter's values per window, summed in SQL numeric (exact). A day cell (P1D, and the days of P1M) is read from
+ * its meter_days row when the engine emitted one for exactly that local day, else from meter_intervals, like every
+ * PT15M and PT1H window. A cell whose stored intervals do not cover all of it (or whose day row lists a missing
+ * slot) is `missing`; a window with no value at all has value null.
+ */
+export async function meterReadings(
+  q: Queryable,
+  query: {
+    readonly meterId: string;
+    readonly quantity: MeterQuantity;
+    readonly resolution: MeterResolution;
+    readonly windows: readonly MeterWindow[];
+  },
+): Promise<MeterPoint[]> {
+  const [starts, ends, index] = cellArrays(query.windows);
+  const days = query.resolution === 'P1D' || query.resolution === 'P1M';
+  const { rows } = await q.query<{ wi: number; value: string | null; worst: number | null }>(
+    `WITH c AS (
+       SELECT * FROM unnest($3::timestamptz[], $4::timestamptz[], $5::int[]) AS c(cs, ce, wi)
+     ), d AS (
+       SELECT c.cs, md.sum,
+         CASE WHEN md.count < md.expected THEN 3
+              ELSE (SELECT max(${rank('u.q')}) FROM unnest(md.quality) AS u(q)) END AS worst
+       FROM c JOIN meter_days md
+         ON md.meter_id = $1 AND md.quantity = $2 AND md.day_start = c.cs AND md.day_end = c.ce
+       WHERE $6::boolean
+     ), i AS (
+       SELECT c.cs, sum(x.value) AS sum,
+         CASE WHEN coalesce(sum(x.interval_s), 0) < extract(epoch FROM c.ce - c.cs) THEN 3
+              ELSE max(${rank('x.quality')}) END AS worst
+       FROM c LEFT JOIN meter_intervals x ON x.meter_id = $1 AND x.quantity = $2 AND x.ts >= c.cs AND x.ts < c.ce
+       WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.cs = c.cs)
+       GROUP BY c.cs, c.ce
+     ), cells AS (
+       SELECT cs, sum, worst FROM d UNION ALL SELECT cs, sum, worst FROM i
+     )
+     SELECT c.wi, sum(cells.sum)::text AS value, max(coalesce(cells.worst, 3))::int AS worst
+     FROM c JOIN cells ON cells.cs = c.cs GROUP BY c.wi ORDER BY c.wi`,
+    [query.meterId, query.quantity, starts, ends, index, days],
+  );
+  return rows.map((r) => {
+    const w = query.windows[r.wi];
+    if (w === undefined) throw new Error(`meter readings: no window ${r.wi}`);
+    return {
+      ts: utcText(w.start),
+      end: w.end,
+      value: r.value === null ? null : (normaliseDecimal(r.value) ?? r.value),
+      quality: qualityOf(r.worst),
+    };
+  });
+}
+
+/** One window of a group's load: the sum of its meters' interval values and how many values it sums. */
+export interface GroupLoadPoint extends MeterPoint {
+  readonly count: number;
+}
+
+/**
+ * A group's sums per window: the emitted group_aggregates row of the window when there is one, otherwise summed
+ * now from meter_intervals of the group (provisional). The quality is the worst of the group's stored intervals
+ * in the window (`missing`: none). The group does not know how many meters it should have per window, so a meter
+ * that sent nothing does not make a window `missing`: `count` says how many values were summed.
+ */
+export async function groupLoad(
+  q: Queryable,
+  query: {
+    readonly group: string;
+    readonly quantity: MeterQuantity;
+    readonly resolution: MeterResolution;
+    readonly windows: readonly MeterWindow[];
+  },
+): Promise<GroupLoadPoint[]> {
+  const starts = query.windows.map((w) => new Date(w.start).toISOString());
+  const ends = query.windows.map((w) => new Date(w.end).toISOString());
+  const { rows } = await q.query<{ wi: number; value: string | null; count: number; worst: number | null }>(
+    `WITH w AS (
+       SELECT ws, we, (n - 1)::int AS wi FROM unnest($3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS w(ws, we, n)
+     ), i AS (
+       SELECT w.wi, w.ws, sum(x.value) AS sum, count(x.value)::bigint AS count, max(${rank('x.quality')}) AS worst
+       FROM w LEFT JOIN meter_intervals x ON x.group_id = $1 AND x.quantity = $2 AND x.ts >= w.ws AND x.ts < w.we
+       GROUP BY w.wi, w.ws
+     )
+     SELECT i.wi, coalesce(a.sum, i.sum)::text AS value, coalesce(a.count, i.count)::int AS count,
+       CASE WHEN coalesce(a.count, i.count) = 0 THEN 3 ELSE coalesce(i.worst, 0) END::int AS worst
+     FROM i LEFT JOIN group_aggregates a
+       ON a.group_id = $1 AND a.quantity = $2 AND a.resolution = $5 AND a.window_start = i.ws
+     ORDER BY i.wi`,
+    [query.group, query.quantity, starts, ends, query.resolution],
+  );
+  return rows.map((r) => {
+    const w = query.windows[r.wi];
+    if (w === undefined) throw new Error(`group load: no window ${r.wi}`);
+    return {
+      ts: utcText(w.start),
+      end: w.end,
+      value: r.value === null || r.count === 0 ? null : (normaliseDecimal(r.value) ?? r.value),
+      quality: qualityOf(r.worst),
+      count: r.count,
+    };
+  });
+}
+
+/**
+ * The combined event-time watermark of the meters job (ms), or `null` when the job has none yet: a window is
+ * final iff its end is at or before it.
+ */
+export async function meterWatermark(q: Queryable): Promise<number | null> {
+  const { rows } = await q.query<{ watermark: Date | null }>('SELECT watermark FROM stream_jobs WHERE job = $1', [
+    METER_JOB,
+  ]);
+  return rows[0]?.watermark?.getTime() ?? null;
+}
+
+/** One read of one meter's data, for the audit log (never a key's secret). */
+export interface MeterReadAudit {
+  /** `key:<id>` or `cli:<os user>`. */
+  readonly principal: string;
+  readonly path: 'api' | 'cli' | 'export';
+  readonly meterId: string;
+  readonly from: number | null;
+  readonly to: number | null;
+  /** What was read (resolution, quantity). */
+  readonly detail: string | null;
+}
+
+/** Writes one row of meter_read_audit. */
+export async function recordMeterRead(q: Queryable, entry: MeterReadAudit): Promise<void> {
+  await q.query(
+    `INSERT INTO meter_read_audit (principal, path, meter_id, from_ts, to_ts, detail)
+     VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6)`,
+    [
+      entry.principal,
+      entry.path,
+      entry.meterId,
+      entry.from === null ? null : new Date(entry.from).toISOString(),
+      entry.to === null ? null : new Date(entry.to).toISOString(),
+      entry.detail,
+    ],
+  );
+}
+
+/** A stored audit row. */
+export interface MeterReadAuditRow {
+  readonly id: number;
+  readonly at: string;
+  readonly principal: string;
+  readonly path: string;
+  readonly meter_id: string;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly detail: string | null;
+}
+
+/** Audit rows, newest first, filtered by meter, principal and time of the read ([from, to)). */
+export async function listMeterReads(
+  q: Queryable,
+  filter: {
+    readonly meterId?: string;
+    readonly principal?: string;
+    readonly from?: number;
+    readonly to?: number;
+    readonly limit: number;
+  },
+): Promise<MeterReadAuditRow[]> {
+  const { rows } = await q.query<Omit<MeterReadAuditRow, 'id'> & { id: string | number }>(
+    `SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, principal, path, meter_id,
+       ${ISO('from_ts')} AS "from", ${ISO('to_ts')} AS "to", detail
+     FROM meter_read_audit
+     WHERE ($1::text IS NULL OR meter_id = $1) AND ($2::text IS NULL OR principal = $2)
+       AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
+     ORDER BY at DESC, id DESC LIMIT $5`,
+    [
+      filter.meterId ?? null,
+      filter.principal ?? null,
+      filter.from === undefined ? null : new Date(filter.from).toISOString(),
+      filter.to === undefined ? null : new Date(filter.to).toISOString(),
+      filter.limit,
+    ],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/** One validity of a meter's group: [from, to) in ms, `null` = open. */
+export interface MeterGroupValidity {
+  readonly group: string;
+  readonly from: number | null;
+  readonly to: number | null;
+}
+
+/** Every validity's group of each of `meterIds` (a meter absent from the map is not in the registry). */
+export async function meterGroupValidities(
+  q: Queryable,
+  meterIds: readonly string[],
+): Promise<Map<string, MeterGroupValidity[]>> {
+  const out = new Map<string, MeterGroupValidity[]>();
+  if (meterIds.length === 0) return out;
+  const { rows } = await q.query<{
+    meter_id: string;
+    group_id: string;
+    valid_from: Date | null;
+    valid_to: Date | null;
+  }>(
+    `SELECT meter_id, group_id, valid_from, valid_to FROM meters WHERE meter_id = ANY($1::text[])
+     ORDER BY meter_id, valid_from NULLS FIRST`,
+    [[...meterIds]],
+  );
+  for (const r of rows) {
+    const list = out.get(r.meter_id) ?? [];
+    list.push({ group: r.group_id, from: r.valid_from?.getTime() ?? null, to: r.valid_to?.getTime() ?? null });
+    out.set(r.meter_id, list);
+  }
+  return out;
+}
