@@ -85,8 +85,14 @@ describe('meter load chart', () => {
     assert.deepEqual(qualityCounts(points), {
       total: 5,
       byQuality: { measured: 2, estimated: 1, substituted: 1, missing: 1 },
+      incomplete: 0,
       provisional: 1,
     });
+    // A day with a value but missing quarters: the API says missing, the page says incomplete.
+    const partial: LoadPoint = { ts: T0, value: '3', quality: 'missing', final: true };
+    assert.equal(barKind(partial), 'incomplete');
+    assert.deepEqual(qualityCounts([partial]).byQuality.missing, 0);
+    assert.equal(qualityCounts([partial]).incomplete, 1);
   });
 });
 

@@ -211,6 +211,7 @@ export class LoadPanel {
     const parts = (['measured', 'estimated', 'substituted', 'missing'] as const)
       .filter((q) => counts.byQuality[q] > 0)
       .map((q) => `${formatNumber(counts.byQuality[q])} ${q}`);
+    if (counts.incomplete > 0) parts.push(`${formatNumber(counts.incomplete)} incomplete (some windows missing)`);
     const notes: Child[] = [
       h('span', { class: 'load-total' }, [
         'Total ',
@@ -237,10 +238,7 @@ export class LoadPanel {
       const cells: Child[] = [
         time(p),
         p.value === null ? '–' : formatExact(p.value),
-        h('span', {
-          class: `quality quality-${p.value === null ? 'missing' : p.quality}`,
-          text: p.value === null ? 'missing' : p.quality,
-        }),
+        qualityCell(p),
         p.final ? 'final' : h('span', { class: 'badge badge-warn', text: 'provisional' }),
       ];
       if (withCount) cells.push(p.count === undefined ? '–' : formatNumber(p.count));
@@ -250,7 +248,7 @@ export class LoadPanel {
     el.querySelectorAll('tbody tr').forEach((tr, i) => {
       const p = series.points[i];
       if (p === undefined || !(tr instanceof HTMLElement)) return;
-      tr.dataset['quality'] = p.value === null ? 'missing' : p.quality;
+      tr.dataset['quality'] = p.quality;
       tr.dataset['final'] = String(p.final);
     });
     return h('details', { class: 'load-details' }, [
@@ -260,4 +258,10 @@ export class LoadPanel {
       el,
     ]);
   }
+}
+
+/** A window's quality as a word: a sum with a value whose windows are partly missing is "incomplete". */
+function qualityCell(p: LoadPoint): HTMLElement {
+  const word = p.value === null ? 'missing' : p.quality === 'missing' ? 'incomplete' : p.quality;
+  return h('span', { class: `quality quality-${word}`, text: word });
 }

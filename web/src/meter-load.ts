@@ -5,8 +5,11 @@
 import type { LoadPoint, LoadSeries, MeterQuality } from './meter-types.ts';
 import type { ChartLine, ChartSpec } from './time-chart.ts';
 
-/** How a window is drawn. `provisional`: it may still change; the qualities are those of final windows. */
-export const LOAD_KINDS = ['measured', 'provisional', 'estimated', 'substituted', 'missing'] as const;
+/**
+ * How a window is drawn. `provisional`: it may still change; the qualities are those of final windows;
+ * `incomplete`: a sum (day, group) with some of its windows missing — the API says `missing` with a value.
+ */
+export const LOAD_KINDS = ['measured', 'provisional', 'estimated', 'substituted', 'incomplete', 'missing'] as const;
 export type LoadKind = (typeof LOAD_KINDS)[number];
 
 export const KIND_LABELS: Readonly<Record<LoadKind, string>> = {
@@ -14,6 +17,7 @@ export const KIND_LABELS: Readonly<Record<LoadKind, string>> = {
   provisional: 'Provisional',
   estimated: 'Estimated',
   substituted: 'Substituted',
+  incomplete: 'Incomplete',
   missing: 'Missing',
 };
 
@@ -22,6 +26,7 @@ const COLORS: Readonly<Record<LoadKind, string>> = {
   provisional: '#64748b',
   estimated: '#d97706',
   substituted: '#7c3aed',
+  incomplete: '#f87171',
   missing: '#dc2626',
 };
 
@@ -42,7 +47,7 @@ function where(points: readonly LoadPoint[], keep: (p: LoadPoint) => boolean): (
 export function barKind(point: LoadPoint): LoadKind {
   if (point.value === null) return 'missing';
   if (!point.final) return 'provisional';
-  return point.quality === 'missing' ? 'measured' : point.quality;
+  return point.quality === 'missing' ? 'incomplete' : point.quality;
 }
 
 /**
@@ -111,21 +116,24 @@ export function loadChartSpec(series: LoadSeries, view: LoadView, end: number, d
   };
 }
 
-/** Windows per quality, and how many are provisional. */
+/** Windows per quality (`missing`: no value), how many have a value but some windows missing, and how many are provisional. */
 export interface QualityCounts {
   readonly total: number;
   readonly byQuality: Readonly<Record<MeterQuality, number>>;
+  readonly incomplete: number;
   readonly provisional: number;
 }
 
 export function qualityCounts(points: readonly LoadPoint[]): QualityCounts {
   const byQuality: Record<MeterQuality, number> = { measured: 0, estimated: 0, substituted: 0, missing: 0 };
   let provisional = 0;
+  let incomplete = 0;
   for (const p of points) {
-    byQuality[p.value === null ? 'missing' : p.quality] += 1;
+    if (p.value !== null && p.quality === 'missing') incomplete += 1;
+    else byQuality[p.value === null ? 'missing' : p.quality] += 1;
     if (!p.final) provisional += 1;
   }
-  return { total: points.length, byQuality, provisional };
+  return { total: points.length, byQuality, incomplete, provisional };
 }
 
 /**
