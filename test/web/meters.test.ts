@@ -6,7 +6,7 @@
  * a key limited to another group getting a clear message instead of a broken page.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
@@ -119,6 +119,7 @@ test(
     const feederB = (await createApiKey(api.db, { name: 'feeder b', role: 'reader', groups: ['feeder-b'] })).key;
     const base = `http://127.0.0.1:${api.server.port}`;
 
+    await mkdir(RESULTS, { recursive: true });
     const profiles = await tempDir('gridstream-web-meters-');
     t.after(() => profiles.remove());
     const contexts: BrowserContext[] = [];
@@ -153,11 +154,11 @@ test(
       assert.equal(await page.locator('tr[data-meter="de-3"]').count(), 1);
       assert.equal(await page.locator('tr[data-meter="de-sim-1"] .simulated-badge').count(), 1);
       await page.locator('[data-page="next"]').click();
-      await page.waitForFunction(() => new URL(location.href).searchParams.get('after') === 'fa-049', undefined, {
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('after') === 'fa-048', undefined, {
         timeout: UI_TIMEOUT_MS,
       });
       await page.waitForFunction(
-        () => document.querySelector<HTMLElement>('[data-meter-list]')?.dataset['count'] === '5',
+        () => document.querySelector<HTMLElement>('[data-meter-list]')?.dataset['count'] === '6',
         undefined,
         { timeout: UI_TIMEOUT_MS },
       );
@@ -232,11 +233,12 @@ test(
         assert.match(times[0] ?? '', /00:00/);
         assert.match(times[99] ?? '', /23:45/);
         assert.match(await page.locator('.quality-summary').innerText(), /1 estimated, 1 substituted, 1 missing/);
+        await page.screenshot({ path: join(RESULTS, 'meter-day.png'), fullPage: true });
       },
     );
 
     await t.test('the month view: a bar per day and the exact total; stepping and back', async () => {
-      await page.getByText('Month', { exact: true }).click();
+      await page.getByRole('radio', { name: 'Month' }).check();
       await waitPeriod(page, 'meter-load', '2026-10', 31);
       assert.equal(new URL(page.url()).searchParams.get('month'), '2026-10');
       const card = await loadCard(page, 'meter-load');
@@ -258,6 +260,7 @@ test(
       assert.equal(card['provisional'], String(31 - 24));
       assert.match(await page.locator('[data-card="meter-load"] .u-legend').innerText(), /Provisional/);
       assert.match(await page.locator('.load-total').innerText(), /10\.15 kWh/);
+      await page.screenshot({ path: join(RESULTS, 'meter-month.png'), fullPage: true });
       await page.getByRole('button', { name: 'Next period' }).click();
       await waitPeriod(page, 'meter-load', '2026-11', 30);
       await page.goBack();
@@ -280,7 +283,7 @@ test(
       await waitPeriod(page, 'group-load', '2026-10-25', 100);
       const card = await loadCard(page, 'group-load');
       assert.equal(card['total'], '9.9');
-      const headers = await page.locator('.load-details thead th').allInnerTexts();
+      const headers = await page.locator('.load-details thead th').allTextContents();
       assert.ok(headers.includes('Values summed'), headers.join(', '));
     });
 

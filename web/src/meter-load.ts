@@ -68,6 +68,7 @@ export function loadChartSpec(series: LoadSeries, view: LoadView, end: number, d
       color: COLORS.measured,
       values: pad(where(points, (p) => p.final)),
       step: true,
+      closeSteps: true,
     });
     if (points.some((p) => !p.final && p.value !== null))
       lines.push({
@@ -75,6 +76,7 @@ export function loadChartSpec(series: LoadSeries, view: LoadView, end: number, d
         color: COLORS.provisional,
         values: pad(where(points, (p) => !p.final)),
         step: true,
+        closeSteps: true,
         dash: [6, 4],
       });
     for (const quality of ['estimated', 'substituted'] as const) {

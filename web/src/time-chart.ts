@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import { timeAxisLabels, timeAxisSpace, valueAxisLabels } from './chart-axes.ts';
 import { formatDate, formatDateTime, formatValue } from './format.ts';
-import { countPoints, stackSeries } from './series-data.ts';
+import { closeSteps, countPoints, stackSeries } from './series-data.ts';
 
 export interface ChartLine {
   readonly label: string;
@@ -11,6 +11,8 @@ export interface ChartLine {
   readonly dash?: readonly number[];
   /** Draw as steps (prices hold for their whole slot). */
   readonly step?: boolean;
+  /** With `step`: a value before a gap, and the last one, are drawn over their whole slot, up to the next x. */
+  readonly closeSteps?: boolean;
   /** Draw each value as a bar over its slot (from its x to the next). */
   readonly bars?: boolean;
   /** Draw each value as a marker only, no line (qualities of single slots). */
@@ -149,7 +151,7 @@ export class TimeChart {
   }
 
   #data(spec: ChartSpec): uPlot.AlignedData {
-    const ys = spec.lines.map((l) => l.values);
+    const ys = spec.lines.map((l) => (l.step === true && l.closeSteps === true ? closeSteps(l.values) : l.values));
     const values = spec.stacked === true ? stackSeries(ys, this.#hidden).stacked : ys.map((v) => [...v]);
     return [[...spec.xs], ...values];
   }
@@ -175,6 +177,8 @@ export class TimeChart {
     const stacked = spec.stacked === true;
     const raw = (si: number, i: number): number | null => this.#spec?.lines[si - 1]?.values[i] ?? null;
     const stepped = uPlot.paths.stepped?.({ align: 1 });
+    // A value before a gap keeps its step up to the gap (the slot it holds for).
+    const closedSteps = uPlot.paths.stepped?.({ align: 1, alignGaps: 1 });
     const bars = uPlot.paths.bars?.({ align: 1, size: [0.8, Infinity] });
     const time = (v: number | null): string =>
       v === null
@@ -192,6 +196,7 @@ export class TimeChart {
         ...(line.bars === true ? { fill: withAlpha(line.color, 0.7) } : {}),
         ...(line.dash === undefined ? {} : { dash: [...line.dash] }),
         ...(line.step === true && stepped !== undefined ? { paths: stepped } : {}),
+        ...(line.step === true && line.closeSteps === true && closedSteps !== undefined ? { paths: closedSteps } : {}),
         ...(line.bars === true && bars !== undefined ? { paths: bars } : {}),
         ...(line.marker === true ? { paths: () => null } : {}),
         points:
