@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ApiProblem } from '../../web/src/api-client.ts';
 import {
   barKind,
+  describeMeterError,
   formatExact,
   loadChartSpec,
   loadTotal,
@@ -194,5 +196,23 @@ describe('meter answers', () => {
         [0, 'missing'],
       ],
     );
+  });
+});
+
+describe('meter errors', () => {
+  it('says what a 404, 403 and 401 mean for meter data', () => {
+    assert.match(
+      describeMeterError(new ApiProblem(404, 'Not Found', 'no meter x'), 'meter x'),
+      /^meter x was not found, or this API key may not read it/,
+    );
+    assert.match(
+      describeMeterError(new ApiProblem(403, 'Forbidden', 'part of the range belongs to another group'), 'meter x'),
+      /^This API key may not read meter x: part of the range belongs to another group/,
+    );
+    assert.match(
+      describeMeterError(new ApiProblem(401, 'Unauthorized', 'meter data needs an API key'), 'g'),
+      /needs an API key/,
+    );
+    assert.equal(describeMeterError(new Error('boom'), 'meter x'), 'boom');
   });
 });

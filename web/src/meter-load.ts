@@ -2,6 +2,7 @@
  * A meter's readings or a group's load as a chart with each window's quality visible, and the sums under it. Pure
  * (no DOM): the unit tests run it in Node.
  */
+import { ApiProblem, describeError } from './api-client.ts';
 import type { LoadPoint, LoadSeries, MeterQuality } from './meter-types.ts';
 import type { ChartLine, ChartSpec } from './time-chart.ts';
 
@@ -177,4 +178,18 @@ export function formatExact(value: string, locale?: string): string {
   const point = parts.find((p) => p.type === 'decimal')?.value ?? '.';
   const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, group);
   return `${negative ? '-' : ''}${grouped}${frac === undefined || frac === '' ? '' : `${point}${frac}`}`;
+}
+
+/**
+ * What a failed meter read means for the user: a 404 is also the answer for a meter or group the key may not see
+ * (the API hides them), a 403 a range that reaches into another group's past, a 401 a missing key.
+ */
+export function describeMeterError(error: unknown, what: string): string {
+  if (error instanceof ApiProblem) {
+    if (error.status === 404)
+      return `${what} was not found, or this API key may not read it (meters of other zones and groups are not shown).`;
+    if (error.status === 403) return `This API key may not read ${what}: ${error.detail}.`;
+    if (error.status === 401) return `Meter data needs an API key: sign in with one (${error.detail}).`;
+  }
+  return describeError(error);
 }

@@ -1,28 +1,14 @@
-import { ApiProblem, describeError, isAbort } from './api-client.ts';
+import { isAbort } from './api-client.ts';
 import type { Child } from './dom.ts';
 import { h, replace } from './dom.ts';
 import { formatInstant } from './format.ts';
 import { LoadPanel } from './load-panel.ts';
-import { formatExact } from './meter-load.ts';
+import { describeMeterError, formatExact } from './meter-load.ts';
 import type { LoadPeriod } from './meter-period.ts';
 import { periodFrom, periodSearch, todayIn } from './meter-period.ts';
 import type { Meter } from './meter-types.ts';
 import { decodeGroupLoad, decodeMeter, decodeMeterReadings } from './meter-types.ts';
 import type { Page, PageContext } from './page-context.ts';
-
-/**
- * What a failed meter read means for the user: a 404 is also the answer for a meter or group the key may not see
- * (the API hides them), a 403 a range that reaches into another group's past, a 401 a missing key.
- */
-export function describeMeterError(error: unknown, what: string): string {
-  if (error instanceof ApiProblem) {
-    if (error.status === 404)
-      return `${what} was not found, or this API key may not read it (meters of other zones and groups are not shown).`;
-    if (error.status === 403) return `This API key may not read ${what}: ${error.detail}.`;
-    if (error.status === 401) return `Meter data needs an API key: sign in with one (${error.detail}).`;
-  }
-  return describeError(error);
-}
 
 /** The path of a meter's page (ids may hold characters a path must escape). */
 export function meterPath(id: string): string {
@@ -118,7 +104,7 @@ export class MeterPage implements Page {
         onPeriod: (period) => {
           pushPeriod(path_, period);
         },
-        describe: (error) => describeMeterError(error, `the readings of ${what}`),
+        describe: (error) => describeMeterError(error, what),
       },
       periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)),
     );
