@@ -153,6 +153,7 @@ test(
       assert.equal(await page.locator('[data-meter-list] tbody tr').count(), 50);
       assert.equal(await page.locator('tr[data-meter="de-3"]').count(), 1);
       assert.equal(await page.locator('tr[data-meter="de-sim-1"] .simulated-badge').count(), 1);
+    await page.screenshot({ path: join(RESULTS, 'meter-list.png') });
       await page.locator('[data-page="next"]').click();
       await page.waitForFunction(() => new URL(location.href).searchParams.get('after') === 'fa-048', undefined, {
         timeout: UI_TIMEOUT_MS,
@@ -321,6 +322,24 @@ test(
         );
       },
     );
+
+    await t.test('on a phone the meter page fits the screen width', async () => {
+      const context = await newContext(executablePath, profiles.path, {
+        locale: 'en-GB',
+        viewport: { width: 390, height: 844 },
+      });
+      contexts.push(context);
+      const phone = context.pages()[0] ?? (await context.newPage());
+      watch(phone, browserLog, pageErrors);
+      await phone.goto(`${base}/meters/de-sim-1?date=2026-10-25#key=${ADMIN}`);
+      await waitPeriod(phone, 'meter-load', '2026-10-25', 100);
+      await phone.screenshot({ path: join(RESULTS, 'meter-phone.png'), fullPage: true });
+      const { scrollWidth, innerWidth } = await phone.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+      }));
+      assert.ok(scrollWidth <= innerWidth, `the page is ${scrollWidth} px wide on a ${innerWidth} px screen`);
+    });
 
     await t.test('no uncaught error in the pages', () => {
       assert.deepEqual(pageErrors, []);
