@@ -54,7 +54,7 @@ export class MetersPage implements Page {
     document.title = 'Meters · gridstream';
     const idId = uid('meter-id');
     const idInput = h('input', {
-      attrs: { id: idId, type: 'search', placeholder: 'e.g. DE-SIM-00001', spellcheck: 'false', required: true },
+      attrs: { id: idId, type: 'search', placeholder: 'e.g. sim-001', spellcheck: 'false', required: true },
     });
     const openForm = h(
       'form',
