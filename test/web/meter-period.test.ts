@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   addMonths,
+  dayResolutionFor,
   periodBounds,
   periodFrom,
   periodLabel,
@@ -74,6 +75,16 @@ describe('the period of a meter page', () => {
       to: '2026-01-01',
       resolution: 'P1D',
     });
+  });
+
+  it('a meter reporting less often than every quarter hour is shown by the hour', () => {
+    assert.equal(dayResolutionFor('PT5M'), 'PT15M');
+    assert.equal(dayResolutionFor('PT15M'), 'PT15M');
+    assert.equal(dayResolutionFor('PT30M'), 'PT1H');
+    assert.equal(dayResolutionFor('PT60M'), 'PT1H');
+    assert.equal(periodQuery({ view: 'day', date: '2025-10-26' }, 'PT1H').resolution, 'PT1H');
+    assert.equal(periodQuery({ view: 'month', month: '2025-10' }, 'PT1H').resolution, 'P1D');
+    assert.equal(periodWindows({ view: 'day', date: '2025-10-26' }, 'Europe/Berlin', 'PT1H'), 25);
   });
 
   it('a Berlin DST day has 25 (autumn) or 23 (spring) hours: 100 or 92 quarter hours', () => {

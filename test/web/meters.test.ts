@@ -28,18 +28,18 @@ const SUBSTITUTED = 20;
 const MISSING = 10;
 /** The meters job's watermark: quarters ending by then are final, the rest of the day provisional. */
 const WATERMARK = DST_DAY + 60 * QUARTER;
-/** Meters of feeder-a besides the simulated one: more than a page of the list (50). */
+/** Meters of feeder-a besides the simulated one: with feeder-b's two, more than a page of the list (50). */
 const FEEDER_A_METERS = 54;
 
 async function insertMeter(
   db: Db,
-  m: { id: string; group: string; simulated?: boolean; capacity?: string },
+  m: { id: string; group: string; simulated?: boolean; capacity?: string; interval?: string },
 ): Promise<void> {
   await db.query(
     `INSERT INTO meters (meter_id, zone, group_id, time_zone, register_type, interval, annual_consumption_kwh, profile,
        register_capacity_kwh, simulated)
-     VALUES ($1, 'DE_LU', $2, 'Europe/Berlin', 'import', 'PT15M', 3500, 'H0', $3::numeric, $4)`,
-    [m.id, m.group, m.capacity ?? null, m.simulated ?? false],
+     VALUES ($1, 'DE_LU', $2, 'Europe/Berlin', 'import', $5, 3500, 'H0', $3::numeric, $4)`,
+    [m.id, m.group, m.capacity ?? null, m.simulated ?? false, m.interval ?? 'PT15M'],
   );
 }
 
@@ -52,6 +52,7 @@ async function seed(db: Db): Promise<void> {
   for (let i = 1; i <= FEEDER_A_METERS; i++)
     await insertMeter(db, { id: `fa-${String(i).padStart(3, '0')}`, group: 'feeder-a' });
   await insertMeter(db, { id: 'de-3', group: 'feeder-b' });
+  await insertMeter(db, { id: 'de-hourly', group: 'feeder-b', interval: 'PT60M' });
   const rows: { ts: number; value: string; quality: string }[] = [];
   for (let i = 0; i < 100; i++) {
     if (i === MISSING) continue;
@@ -66,6 +67,13 @@ async function seed(db: Db): Promise<void> {
      SELECT 'de-sim-1', 'energy_import', t, 900, v, q, 'interval', 'feeder-a', 'raw.meters', 0, n
      FROM unnest($1::timestamptz[], $2::numeric[], $3::text[]) WITH ORDINALITY AS x(t, v, q, n)`,
     [rows.map((r) => new Date(r.ts).toISOString()), rows.map((r) => r.value), rows.map((r) => r.quality)],
+  );
+  await db.query(
+    `INSERT INTO meter_intervals (meter_id, quantity, ts, interval_s, value, quality, source, group_id, log_topic,
+       log_partition, log_offset)
+     VALUES ('de-hourly', 'energy_import', $1::timestamptz, 3600, 0.4, 'measured', 'interval', 'feeder-b', 'raw.meters',
+       0, 1000)`,
+    [new Date(DST_DAY).toISOString()],
   );
   await db.query(`INSERT INTO stream_jobs (job, watermark) VALUES ('meters', $1::timestamptz)`, [
     new Date(WATERMARK).toISOString(),
@@ -153,13 +161,13 @@ test(
       assert.equal(await page.locator('[data-meter-list] tbody tr').count(), 50);
       assert.equal(await page.locator('tr[data-meter="de-3"]').count(), 1);
       assert.equal(await page.locator('tr[data-meter="de-sim-1"] .simulated-badge').count(), 1);
-    await page.screenshot({ path: join(RESULTS, 'meter-list.png') });
+      await page.screenshot({ path: join(RESULTS, 'meter-list.png') });
       await page.locator('[data-page="next"]').click();
-      await page.waitForFunction(() => new URL(location.href).searchParams.get('after') === 'fa-048', undefined, {
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('after') === 'fa-047', undefined, {
         timeout: UI_TIMEOUT_MS,
       });
       await page.waitForFunction(
-        () => document.querySelector<HTMLElement>('[data-meter-list]')?.dataset['count'] === '6',
+        () => document.querySelector<HTMLElement>('[data-meter-list]')?.dataset['count'] === '7',
         undefined,
         { timeout: UI_TIMEOUT_MS },
       );
@@ -172,14 +180,14 @@ test(
       await page.getByLabel('Group').fill('feeder-b');
       await page.getByRole('button', { name: 'Filter' }).click();
       await page.waitForFunction(
-        () => document.querySelector<HTMLElement>('[data-meter-list]')?.dataset['count'] === '1',
+        () => document.querySelector<HTMLElement>('[data-meter-list]')?.dataset['count'] === '2',
       );
       assert.equal(new URL(page.url()).searchParams.get('group'), 'feeder-b');
       assert.deepEqual(
         await page
           .locator('[data-meter-list] tbody tr')
           .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['meter'])),
-        ['de-3'],
+        ['de-3', 'de-hourly'],
       );
     });
 
@@ -268,6 +276,16 @@ test(
       await waitPeriod(page, 'meter-load', '2026-10', 31);
     });
 
+    await t.test('a meter reporting hourly is shown by the hour: 25 on the DST day', async () => {
+      await page.goto(`${base}/meters/de-hourly?date=2026-10-25`);
+      await waitPeriod(page, 'meter-load', '2026-10-25', 25);
+      const card = await loadCard(page, 'meter-load');
+      assert.equal(card['state'], 'ready');
+      assert.equal(card['expected'], '25');
+      assert.equal(card['total'], '0.4');
+      assert.equal(card['missing'], '24');
+    });
+
     await t.test("the group link shows the group's load with the values summed per window", async () => {
       await page.goto(`${base}/meters/de-sim-1?date=2026-10-25`);
       await page.locator('.meter-facts a', { hasText: 'feeder-a' }).click();
@@ -314,7 +332,7 @@ test(
         // Its own meter reads fine.
         await other.goto(`${base}/meters`);
         await other.waitForFunction(
-          () => document.querySelector<HTMLElement>('[data-meter-list]')?.dataset['count'] === '1',
+          () => document.querySelector<HTMLElement>('[data-meter-list]')?.dataset['count'] === '2',
           undefined,
           {
             timeout: UI_TIMEOUT_MS,

@@ -5,7 +5,7 @@ import { h, replace, table, uid } from './dom.ts';
 import { formatDate, formatDateTime, formatNumber } from './format.ts';
 import type { LoadView } from './meter-load.ts';
 import { formatExact, loadChartSpec, loadTotal, qualityCounts } from './meter-load.ts';
-import type { LoadPeriod } from './meter-period.ts';
+import type { DayResolution, LoadPeriod } from './meter-period.ts';
 import {
   isIsoMonth,
   periodBounds,
@@ -48,6 +48,7 @@ export class LoadPanel {
   readonly #dateInput: HTMLInputElement;
   readonly #tableHost: HTMLElement;
   #timeZone: string | undefined;
+  #dayResolution: DayResolution = 'PT15M';
   #period: LoadPeriod;
   #controller = new AbortController();
 
@@ -113,6 +114,11 @@ export class LoadPanel {
     this.#timeZone = timeZone;
   }
 
+  /** The windows of the day view: hours for a meter that reports less often than every quarter hour. */
+  setDayResolution(resolution: DayResolution): void {
+    this.#dayResolution = resolution;
+  }
+
   /** Shows `period` (from the address) and loads it. */
   show(period: LoadPeriod): void {
     this.#period = period;
@@ -165,7 +171,7 @@ export class LoadPanel {
     const period = this.#period;
     this.#card.setLoading();
     try {
-      const series = await this.#options.load(periodQuery(period), controller.signal);
+      const series = await this.#options.load(periodQuery(period, this.#dayResolution), controller.signal);
       if (controller.signal.aborted) return;
       this.#timeZone = series.timeZone;
       this.#render(series, period);
@@ -188,13 +194,15 @@ export class LoadPanel {
         series,
         period.view,
         to,
-        `${this.#options.title}, ${label}, ${period.view === 'day' ? 'quarter hours' : 'days'} in ${series.unit}`,
+        `${this.#options.title}, ${label}, ${windowWord(series, true)} in ${series.unit}`,
       );
       this.#card.setChart(spec, this.#notes(series, period, counts, total));
     }
     const card = this.#card.el;
     card.dataset['windows'] = String(counts.total);
-    card.dataset['expected'] = String(periodWindows(period, series.timeZone));
+    card.dataset['expected'] = String(
+      periodWindows(period, series.timeZone, series.resolution === 'PT1H' ? 'PT1H' : 'PT15M'),
+    );
     card.dataset['missing'] = String(counts.byQuality.missing);
     card.dataset['provisional'] = String(counts.provisional);
     card.dataset['total'] = total ?? '';
@@ -207,7 +215,7 @@ export class LoadPanel {
     counts: ReturnType<typeof qualityCounts>,
     total: string | null,
   ): Child[] {
-    const windows = period.view === 'day' ? 'quarter hours' : 'days';
+    const windows = windowWord(series, true);
     const parts = (['measured', 'estimated', 'substituted', 'missing'] as const)
       .filter((q) => counts.byQuality[q] > 0)
       .map((q) => `${formatNumber(counts.byQuality[q])} ${q}`);
@@ -253,7 +261,7 @@ export class LoadPanel {
     });
     return h('details', { class: 'load-details' }, [
       h('summary', {
-        text: `Every ${period.view === 'day' ? 'quarter hour' : 'day'} (${formatNumber(series.points.length)})`,
+        text: `Every ${windowWord(series, false)} (${formatNumber(series.points.length)})`,
       }),
       el,
     ]);
@@ -264,4 +272,10 @@ export class LoadPanel {
 function qualityCell(p: LoadPoint): HTMLElement {
   const word = p.value === null ? 'missing' : p.quality === 'missing' ? 'incomplete' : p.quality;
   return h('span', { class: `quality quality-${word}`, text: word });
+}
+
+/** What a window of the series is called (`quarter hours`, `hour`, `days`). */
+function windowWord(series: LoadSeries, plural: boolean): string {
+  const word = { PT15M: 'quarter hour', PT1H: 'hour', P1D: 'day', P1M: 'month' }[series.resolution];
+  return plural ? `${word}s` : word;
 }

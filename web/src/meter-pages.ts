@@ -5,7 +5,7 @@ import { formatInstant } from './format.ts';
 import { LoadPanel } from './load-panel.ts';
 import { describeMeterError, formatExact } from './meter-load.ts';
 import type { LoadPeriod } from './meter-period.ts';
-import { periodFrom, periodSearch, todayIn } from './meter-period.ts';
+import { dayResolutionFor, periodFrom, periodSearch, todayIn } from './meter-period.ts';
 import type { Meter } from './meter-types.ts';
 import { decodeGroupLoad, decodeMeter, decodeMeterReadings } from './meter-types.ts';
 import type { Page, PageContext } from './page-context.ts';
@@ -131,6 +131,7 @@ export class MeterPage implements Page {
         ]);
         // The address says the period; without one "today" is the meter's today, not the browser's.
         panel.setTimeZone(meter.timeZone);
+        panel.setDayResolution(dayResolutionFor(meter.interval));
         panel.show(periodFrom(params, todayIn(meter.timeZone)));
       },
       (error: unknown) => {

@@ -54,12 +54,24 @@ export function switchView(period: LoadPeriod, view: LoadPeriod['view'], today: 
   return { view: 'day', date: today.startsWith(period.month) ? today : `${period.month}-01` };
 }
 
+/** Windows of a day view of a meter reporting every `interval` (PT5M … PT60M): quarter hours, or hours for a meter
+ * coarser than a quarter hour (the API refuses windows finer than the meter's interval). */
+export type DayResolution = 'PT15M' | 'PT1H';
+
+export function dayResolutionFor(interval: string): DayResolution {
+  const minutes = Number(/^PT(\d+)M$/.exec(interval)?.[1] ?? '15');
+  return minutes > 15 ? 'PT1H' : 'PT15M';
+}
+
 /**
  * What the API is asked: bare local dates (the API places them at 00:00 in the meter's or group's time zone) and
  * the resolution of the view.
  */
-export function periodQuery(period: LoadPeriod): { from: string; to: string; resolution: MeterResolution } {
-  if (period.view === 'day') return { from: period.date, to: addDays(period.date, 1), resolution: 'PT15M' };
+export function periodQuery(
+  period: LoadPeriod,
+  dayResolution: DayResolution = 'PT15M',
+): { from: string; to: string; resolution: MeterResolution } {
+  if (period.view === 'day') return { from: period.date, to: addDays(period.date, 1), resolution: dayResolution };
   return { from: `${period.month}-01`, to: `${addMonths(period.month, 1)}-01`, resolution: 'P1D' };
 }
 
@@ -69,10 +81,10 @@ export function periodBounds(period: LoadPeriod, timeZone: string): { from: numb
   return { from: zoneMidnight(q.from, timeZone), to: zoneMidnight(q.to, timeZone) };
 }
 
-/** Windows of the period: 92, 96 or 100 quarter hours in a day; 28–31 days in a month. */
-export function periodWindows(period: LoadPeriod, timeZone: string): number {
+/** Windows of the period: 92, 96 or 100 quarter hours (23, 24, 25 hours) in a day; 28–31 days in a month. */
+export function periodWindows(period: LoadPeriod, timeZone: string, dayResolution: DayResolution = 'PT15M'): number {
   const { from, to } = periodBounds(period, timeZone);
-  if (period.view === 'day') return Math.round((to - from) / 900_000);
+  if (period.view === 'day') return Math.round((to - from) / (dayResolution === 'PT1H' ? 3_600_000 : 900_000));
   const q = periodQuery(period);
   return Math.round((Date.parse(`${q.to}T00:00:00Z`) - Date.parse(`${q.from}T00:00:00Z`)) / 86_400_000);
 }
