@@ -8,6 +8,7 @@ import {
   loadChartSpec,
   loadTotal,
   qualityCounts,
+  stillFilling,
   sumDecimals,
 } from '../../web/src/meter-load.ts';
 import type { LoadPoint, LoadSeries } from '../../web/src/meter-types.ts';
@@ -81,6 +82,13 @@ describe('meter load chart', () => {
     assert.deepEqual(spec.lines[1]?.values, [null, null, null, 3, null]);
     assert.deepEqual(spec.lines[2]?.values, [null, 9, null, null, null]);
     assert.equal(spec.dateOnly, true);
+  });
+
+  it('a period is loaded again while it is not over or holds provisional windows', () => {
+    const end = T0 + 5 * Q;
+    assert.equal(stillFilling([point(0, '1', 'measured')], end, end - 1), true);
+    assert.equal(stillFilling([point(0, '1', 'measured', false)], end, end + 1), true);
+    assert.equal(stillFilling([point(0, '1', 'measured')], end, end), false);
   });
 
   it('counts windows per quality and the provisional ones', () => {

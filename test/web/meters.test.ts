@@ -103,8 +103,9 @@ async function waitPeriod(page: Page, name: string, period: string, windows: num
       const card = document.querySelector<HTMLElement>(`[data-card="${n}"]`);
       return (
         panel?.dataset['period'] === p &&
-        card?.dataset['state'] !== 'loading' &&
-        card?.dataset['windows'] === w &&
+        card?.dataset['period'] === p &&
+        card.dataset['state'] !== 'loading' &&
+        card.dataset['windows'] === w &&
         document.querySelectorAll('.load-details tbody tr').length === Number(w)
       );
     },

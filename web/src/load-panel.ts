@@ -4,7 +4,7 @@ import type { Child } from './dom.ts';
 import { h, replace, table, uid } from './dom.ts';
 import { formatDate, formatDateTime, formatNumber } from './format.ts';
 import type { LoadView } from './meter-load.ts';
-import { formatExact, loadChartSpec, loadTotal, qualityCounts } from './meter-load.ts';
+import { formatExact, loadChartSpec, loadTotal, qualityCounts, stillFilling } from './meter-load.ts';
 import type { DayResolution, LoadPeriod } from './meter-period.ts';
 import {
   isIsoMonth,
@@ -18,6 +18,13 @@ import {
 } from './meter-period.ts';
 import type { LoadPoint, LoadSeries } from './meter-types.ts';
 import { isIsoDate } from './time-range.ts';
+
+/** How often a period that is still filling is loaded again. */
+const REFRESH_MS = 5 * 60_000;
+
+function periodKey(period: LoadPeriod): string {
+  return period.view === 'day' ? period.date : period.month;
+}
 
 export interface LoadPanelOptions {
   /** `data-card` of the chart card (`meter-load`, `group-load`). */
@@ -50,7 +57,10 @@ export class LoadPanel {
   #timeZone: string | undefined;
   #dayResolution: DayResolution = 'PT15M';
   #period: LoadPeriod;
+  /** The period whose table is shown. */
+  #shown = '';
   #controller = new AbortController();
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: LoadPanelOptions, period: LoadPeriod, timeZone?: string) {
     this.#options = options;
@@ -129,12 +139,14 @@ export class LoadPanel {
   /** Nothing to load (the meter could not be read): the reason in the card. */
   showError(message: string): void {
     this.#controller.abort();
+    clearTimeout(this.#refreshTimer);
     this.#card.setError(message);
     this.#tableHost.replaceChildren();
   }
 
   destroy(): void {
     this.#controller.abort();
+    clearTimeout(this.#refreshTimer);
     this.#card.destroy();
   }
 
@@ -161,11 +173,12 @@ export class LoadPanel {
     this.#dateInput.value = period.view === 'day' ? period.date : period.month;
     this.#heading.textContent = periodLabel(period);
     this.el.dataset['view'] = period.view;
-    this.el.dataset['period'] = period.view === 'day' ? period.date : period.month;
+    this.el.dataset['period'] = periodKey(period);
   }
 
   async #load(): Promise<void> {
     this.#controller.abort();
+    clearTimeout(this.#refreshTimer);
     const controller = new AbortController();
     this.#controller = controller;
     const period = this.#period;
@@ -175,6 +188,7 @@ export class LoadPanel {
       if (controller.signal.aborted) return;
       this.#timeZone = series.timeZone;
       this.#render(series, period);
+      this.#scheduleRefresh(series, period);
     } catch (error) {
       if (isAbort(error) || controller.signal.aborted) return;
       this.showError((this.#options.describe ?? describeError)(error));
@@ -206,7 +220,13 @@ export class LoadPanel {
     card.dataset['missing'] = String(counts.byQuality.missing);
     card.dataset['provisional'] = String(counts.provisional);
     card.dataset['total'] = total ?? '';
-    replace(this.#tableHost, [this.#table(series, period)]);
+    card.dataset['period'] = periodKey(period);
+    // A reload of the same period keeps the table open if it was.
+    const open = this.#tableHost.querySelector('details')?.open === true && this.#shown === periodKey(period);
+    const details = this.#table(series, period);
+    details.open = open;
+    this.#shown = periodKey(period);
+    replace(this.#tableHost, [details]);
   }
 
   #notes(
@@ -236,7 +256,20 @@ export class LoadPanel {
     return notes;
   }
 
-  #table(series: LoadSeries, period: LoadPeriod): HTMLElement {
+  /**
+   * A period that is not over yet, or has provisional windows, gets new values as the meters job goes on: load it
+   * again every few minutes while the page is visible (in place: the chart stays, the table stays open).
+   */
+  #scheduleRefresh(series: LoadSeries, period: LoadPeriod): void {
+    const { to } = periodBounds(period, series.timeZone);
+    if (!stillFilling(series.points, to, Date.now())) return;
+    this.#refreshTimer = setTimeout(() => {
+      if (document.visibilityState === 'visible') void this.#load();
+      else this.#scheduleRefresh(series, period);
+    }, REFRESH_MS);
+  }
+
+  #table(series: LoadSeries, period: LoadPeriod): HTMLDetailsElement {
     const withCount = this.#options.withCount === true;
     const time = (p: LoadPoint): string =>
       period.view === 'day' ? formatDateTime(p.ts, series.timeZone) : formatDate(p.ts, series.timeZone);

@@ -160,6 +160,11 @@ export function sumDecimals(values: readonly string[]): string {
   return `${negative ? '-' : ''}${int}${frac === '' ? '' : `.${frac}`}`;
 }
 
+/** Whether a period ending at `to` may still get values: it is not over (`now`), or a window is provisional. */
+export function stillFilling(points: readonly LoadPoint[], to: number, now: number): boolean {
+  return to > now || points.some((p) => !p.final);
+}
+
 /** The sum of the windows with a value (null when none has one). */
 export function loadTotal(points: readonly LoadPoint[]): string | null {
   const values = points.flatMap((p) => (p.value === null ? [] : [p.value]));
