@@ -10,6 +10,7 @@ import { logFsyncBenchmark } from './log-fsync.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
 import { mqttIngestBenchmark } from './mqtt-ingest.ts';
 import { processingBenchmark } from './processing.ts';
+import { meterLayoutBenchmark } from './meter-layout.ts';
 import { simulatorBenchmark } from './simulator.ts';
 import { storageSinkBenchmark } from './storage-sink.ts';
 
@@ -23,6 +24,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   mqttIngestBenchmark,
   apiBenchmark,
   simulatorBenchmark,
+  meterLayoutBenchmark,
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

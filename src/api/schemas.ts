@@ -150,6 +150,10 @@ export const MeSchema = z.object({
   name: z.string(),
   role: z.enum(['reader', 'operator', 'admin']),
   zones: z.array(z.string()).nullable(),
+  groups: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'The meter groups the key is limited to; absent: every group' }),
 });
 
 export const DlqSummarySchema = z.object({

@@ -193,6 +193,7 @@ function findCommand(argv: readonly string[], commands: readonly Command[]): Com
 function overview(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+  const nameWidth = Math.max(...CONFIG_VARIABLES.map(([name]) => name.length)) + 2;
   return [
     `${PROGRAM} — real-time energy-grid data platform`,
     '',
@@ -204,7 +205,7 @@ function overview(commands: readonly Command[]): string {
     `Run "${PROGRAM} <command> --help" for a command's options.`,
     '',
     'environment (every variable gridstream reads; default in brackets):',
-    ...CONFIG_VARIABLES.map(([name, shown]) => `  ${name.padEnd(34)}[${shown}]`),
+    ...CONFIG_VARIABLES.map(([name, shown]) => `  ${name.padEnd(nameWidth)}[${shown}]`),
   ].join('\n');
 }
 

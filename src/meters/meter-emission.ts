@@ -1,4 +1,4 @@
-import type { DbTransaction, PendingWindow } from '../storage/index.ts';
+import type { DbTransaction, EnergyQuantity, PendingWindow } from '../storage/index.ts';
 import { emitGroupWindows, emitMeterDays, takeDuePending } from '../storage/index.ts';
 import { localDayOf, windowOf } from '../streams/index.ts';
 import { intervalMs } from '../contracts/index.ts';
@@ -83,12 +83,12 @@ export async function emitDueWindows(
   };
   const days = due.filter((w) => w.kind === 'meter_day');
   if (days.length > 0) {
-    const keys = days.map((w) => JSON.parse(w.key) as [string, string]);
+    const keys = days.map((w) => JSON.parse(w.key) as [string, EnergyQuantity]);
     const meters = await metersByIds(tx, [...new Set(keys.map(([id]) => id))]);
     const r = await emitMeterDays(
       tx,
       days.map((w, i) => {
-        const [meterId, quantity] = keys[i] ?? ['', ''];
+        const [meterId, quantity] = keys[i] ?? ['', 'energy_import'];
         const start = Date.parse(w.windowStart);
         const meter = meterAt(meters.get(meterId), start);
         const interval = meter === undefined ? 'PT15M' : meter.interval === 'PT60M' ? 'PT1H' : meter.interval;
@@ -113,7 +113,7 @@ export async function emitDueWindows(
     const r = await emitGroupWindows(
       tx,
       windows.map((w) => {
-        const [groupId, quantity] = JSON.parse(w.key) as [string, string];
+        const [groupId, quantity] = JSON.parse(w.key) as [string, EnergyQuantity];
         return {
           groupId,
           quantity,

@@ -6,7 +6,7 @@ import { canonicalOfRaw, rawMetersTopic } from '../contracts/index.ts';
 import type { ConsumedRecord, Log, PartitionOffset } from '../log/index.ts';
 import { buildDeadLetter, createProcessor, processorMetrics, produceDeadLetters } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
-import type { Db, DbTransaction } from '../storage/index.ts';
+import type { Db, DbTransaction, MeterWriteCounts } from '../storage/index.ts';
 import {
   ensureMeterPartitions,
   loadJobWatermark,
@@ -138,50 +138,53 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
           });
         else invalid.push({ record, reason: verdict.reason, message: verdict.message });
       }
-      // Partitions are created outside the writing transaction (creating one locks its parent until commit).
-      await ensureMeterPartitions(db, all.map((i) => i.reading.ts), o);
-      let remaining = false;
-      await db.transaction(async (tx) => {
-        const partitions = uniquePartitions(items.map((i) => i.record));
-        const stored = await lockOffsets(tx, METERS_GROUP, partitions, o);
+      // The plan is made outside the transaction: partitions must be created before it (creating one locks its
+      // parent until commit). A watermark read a moment early only makes a window's first emission count as a
+      // restatement, never loses one: emission compares with the stored result.
+      const stored0 = await loadJobWatermark(db, METERS_JOB, o);
+      const watermarkMs = stored0 === null ? undefined : Date.parse(stored0);
+      const smartIds = [...new Set(all.filter((i) => i.reading.kind === 'smart_meter').map((i) => i.reading.meter_id))];
+      const meters = await metersByIds(db, smartIds, o);
+      const plan = planReadings(all, {
+        meters,
+        watermarkMs,
+        allowedLatenessMs: settings.allowedLatenessMs,
+        latePolicy: settings.latePolicy,
+        unknownMeter: settings.unknownMeter,
+      });
+      await ensureMeterPartitions(db, plan, o);
+      for (const m of plan.register) meters.set(m.meter_id, [m]);
+
+      const remaining = await db.transaction(async (tx) => {
+        const offsets = await lockOffsets(tx, METERS_GROUP, uniquePartitions(items.map((i) => i.record)), o);
         // Below the stored offset: applied by an earlier transaction (a redelivery after a crash).
-        const fresh = all.filter((i) => i.position.offset >= (stored.get(offsetKey(i.record.topic, i.record.partition)) ?? 0));
-        const freshInvalid = invalid.filter(
-          (i) => i.record.offset >= (stored.get(offsetKey(i.record.topic, i.record.partition)) ?? 0),
+        const fresh = (p: { readonly topic: string; readonly partition: number; readonly offset: number }): boolean =>
+          p.offset >= (offsets.get(offsetKey(p.topic, p.partition)) ?? 0);
+        const input = {
+          intervals: plan.intervals.filter((i) => fresh(i.position)),
+          registerReads: plan.registerReads.filter((i) => fresh(i.position)),
+          deviceReadings: plan.deviceReadings.filter((i) => fresh(i.position)),
+        };
+        const registering = new Set(
+          [...input.intervals, ...input.registerReads, ...input.deviceReadings].map((i) =>
+            'meterId' in i ? i.meterId : i.deviceId,
+          ),
         );
-        const before = await loadJobWatermark(tx, METERS_JOB);
-        const watermarkMs = before === null ? undefined : Date.parse(before);
-        const smartIds = [...new Set(fresh.filter((i) => i.reading.kind === 'smart_meter').map((i) => i.reading.meter_id))];
-        const meters = await metersByIds(tx, smartIds, o);
-        const plan = planReadings(fresh, {
-          meters,
-          watermarkMs,
-          allowedLatenessMs: settings.allowedLatenessMs,
-          latePolicy: settings.latePolicy,
-          unknownMeter: settings.unknownMeter,
-        });
-        for (const m of plan.register) await insertMeter(tx, m);
+        for (const m of plan.register) if (registering.has(m.meter_id)) await insertMeter(tx, m);
         // Dead letters go out before the commit: a crash after it must not lose them (a crash before it may
-        // repeat them — dead letters are at least once).
+        // repeat them: dead letters are at least once).
         const letters: DeadLetter[] = [
-          ...freshInvalid.map((i) => letter(i.record, i.reason, i.message)),
-          ...plan.rejects.map((r) => letter((r.item as PlanItem & { record: ConsumedRecord }).record, r.reason, r.message)),
+          ...invalid.filter((i) => fresh(i.record)).map((i) => letter(i.record, i.reason, i.message)),
+          ...plan.rejects
+            .filter((r) => fresh(r.item.position))
+            .map((r) => letter((r.item as PlanItem & { record: ConsumedRecord }).record, r.reason, r.message)),
         ];
         if (letters.length > 0) await produceDeadLetters(log, letters, o);
 
-        const result = await writeMeterData(
-          tx,
-          { intervals: plan.intervals, registerReads: plan.registerReads, deviceReadings: plan.deviceReadings },
-          o,
-        );
-        const stored: Record<string, Readonly<Record<string, number>>> = {
-          interval: result.intervals,
-          register: result.registers,
-          device: result.devices,
-        };
-        for (const [what, counts] of Object.entries(stored))
-          for (const [outcome, n] of Object.entries(counts)) if (n > 0) metrics.meterValuesStored(what, outcome, n);
-        for (const m of plan.register) meters.set(m.meter_id, [m]);
+        const result = await writeMeterData(tx, input, o);
+        countStored('interval', result.intervals);
+        countStored('register', result.registers);
+        countStored('device', result.devices);
         const pending = pendingWindowsOf(
           result.changed,
           (meterId, tsMs) => meterAt(meters.get(meterId), tsMs)?.time_zone ?? 'UTC',
@@ -195,7 +198,8 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
         // Watermark: the greatest event time per partition, clamped to receipt plus the clock tolerance.
         const maxima = new Map<string, { topic: string; partition: number; max: number }>();
         let clamped = 0;
-        for (const i of fresh) {
+        for (const i of all) {
+          if (!fresh(i.position)) continue;
           const event = Date.parse(i.reading.ts);
           const limit = i.record.timestamp + settings.clockToleranceMs;
           if (event > limit) clamped++;
@@ -214,15 +218,22 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
             partition: m.partition,
             maxEventTs: new Date(m.max).toISOString(),
           })),
+          o,
         );
-        const after = await advanceWatermark(tx, watermarkMs);
-        remaining = await emit(tx, after);
         await saveOffsets(tx, METERS_GROUP, ctx.nextOffsets, o);
+        const before = await loadJobWatermark(tx, METERS_JOB, o);
+        const after = await advanceWatermark(tx, before === null ? undefined : Date.parse(before));
+        return emit(tx, after);
       }, o);
       if (remaining) ticker.wake();
       return undefined;
     },
   });
+
+  function countStored(what: string, counts: MeterWriteCounts): void {
+    for (const outcome of ['inserted', 'updated', 'unchanged', 'kept'] as const)
+      if (counts[outcome] > 0) metrics.meterValuesStored(what, outcome, counts[outcome]);
+  }
 
   function letter(record: ConsumedRecord, reason: ErrorCode, message: string): DeadLetter {
     return buildDeadLetter(
@@ -243,11 +254,14 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
     logger,
     intervalMs: TICK_MS,
     run: async (signal) => {
-      const more = await db.transaction(async (tx) => {
-        const before = await loadJobWatermark(tx, METERS_JOB);
-        const after = await advanceWatermark(tx, before === null ? undefined : Date.parse(before));
-        return emit(tx, after);
-      }, { signal });
+      const more = await db.transaction(
+        async (tx) => {
+          const before = await loadJobWatermark(tx, METERS_JOB);
+          const after = await advanceWatermark(tx, before === null ? undefined : Date.parse(before));
+          return emit(tx, after);
+        },
+        { signal },
+      );
       return more ? 0 : TICK_MS;
     },
   });
@@ -256,6 +270,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
 
 function uniquePartitions(records: readonly ConsumedRecord[]): PartitionOffset[] {
   const seen = new Map<string, PartitionOffset>();
-  for (const r of records) seen.set(offsetKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: 0 });
+  for (const r of records)
+    seen.set(offsetKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: 0 });
   return [...seen.values()];
 }

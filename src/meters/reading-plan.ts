@@ -1,4 +1,5 @@
-import type { ErrorCode } from '../common/index.ts';
+import type { Decimal, ErrorCode } from '../common/index.ts';
+import { normaliseDecimal } from '../common/index.ts';
 import type { LateDataPolicy, UnknownMeterPolicy } from '../config/index.ts';
 import type { CanonicalReading } from '../contracts/index.ts';
 import { QUANTITIES, intervalMs } from '../contracts/index.ts';
@@ -44,6 +45,9 @@ export interface ReadingPlan {
   readonly tooLate: { restated: number; deadLettered: number; dropped: number };
 }
 
+/** A value the contract has checked already (a normalised decimal text) as a {@link Decimal}. */
+const exact = (text: string): Decimal => normaliseDecimal(text) ?? (text as Decimal);
+
 /** The group (and zone) readings of meters registered by the `register` policy land in, for an admin to complete. */
 export const UNASSIGNED = 'unassigned';
 
@@ -80,7 +84,7 @@ export function planReadings(items: readonly PlanItem[], ctx: PlanContext): Read
         kind: r.kind,
         quantity: r.quantity,
         ts: r.ts,
-        value: r.value,
+        value: exact(r.value),
         recordedAt: r.recorded_at ?? null,
         position: item.position,
       });
@@ -114,7 +118,7 @@ export function planReadings(items: readonly PlanItem[], ctx: PlanContext): Read
         quantity: r.quantity === 'energy_export' ? 'energy_export' : 'energy_import',
         ts: r.ts,
         intervalS: meterMs / 1000,
-        value: r.value,
+        value: exact(r.value),
         groupId: group,
         recordedAt: r.recorded_at ?? null,
         position: item.position,
@@ -124,12 +128,12 @@ export function planReadings(items: readonly PlanItem[], ctx: PlanContext): Read
         meterId: r.meter_id,
         quantity: r.quantity === 'register_export' ? 'register_export' : 'register_import',
         ts: r.ts,
-        value: r.value,
+        value: exact(r.value),
         recordedAt: r.recorded_at ?? null,
         position: item.position,
         intervalS: meterMs / 1000,
         groupId: group,
-        ...(meter.register_capacity_kwh === null ? {} : { capacity: meter.register_capacity_kwh }),
+        ...(meter.register_capacity_kwh === null ? {} : { capacity: exact(meter.register_capacity_kwh) }),
       });
   }
   plan.register.push(...registered.values());

@@ -80,13 +80,11 @@ export const MeterInputSchema = z.object({
   profile: z.enum(LOAD_PROFILES).meta({ description: 'BDEW standard load profile class' }),
   lat: z.number().min(-90).max(90).nullable().optional(),
   lon: z.number().min(-180).max(180).nullable().optional(),
-  register_capacity_kwh: KwhSchema.nullable()
-    .optional()
-    .meta({
-      description:
-        'Register meters: the largest value the counter shows (99999.9); past it the counter wraps (a rollover). Absent: a counter going back is a reset.',
-      example: '99999.9',
-    }),
+  register_capacity_kwh: KwhSchema.nullable().optional().meta({
+    description:
+      'Register meters: the largest value the counter shows (99999.9); past it the counter wraps (a rollover). Absent: a counter going back is a reset.',
+    example: '99999.9',
+  }),
   valid_from: InstantSchema.nullable().optional().meta({ description: 'Start of validity; absent: since ever' }),
   valid_to: InstantSchema.nullable().optional().meta({ description: 'End of validity (exclusive); absent: open' }),
 });

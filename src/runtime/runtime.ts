@@ -8,7 +8,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import { createMetrics } from '../observability/index.ts';
 import { processRole } from '../processing/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
-import { storeRole } from '../storage/index.ts';
+import { partitionMaintainer, storeRole } from '../storage/index.ts';
 import { metersRole } from '../meters/index.ts';
 import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -115,7 +115,8 @@ function componentsOf(
       return processRole(infra);
     case 'scheduler':
       if (scheduler === undefined) throw new Error('scheduler role not built');
-      return [scheduler];
+      // Time partitions of meter data: created ahead at start and daily, expired ones dropped when a retention is set.
+      return [scheduler, partitionMaintainer({ db: infra.db, logger: infra.logger })];
     case 'ingest':
       return [
         ingestGateway(infra, {

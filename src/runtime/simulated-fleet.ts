@@ -74,7 +74,15 @@ export function simulatedFleet(infra: Infrastructure, count: number): Component 
         batch = [];
       };
       if (end > sentUntil) {
-        for (const step of simulate({ meters, profiles, from: sentUntil, to: end, seed: SEED, faults: NO_FAULTS, timeZone: TIME_ZONE })) {
+        for (const step of simulate({
+          meters,
+          profiles,
+          from: sentUntil,
+          to: end,
+          seed: SEED,
+          faults: NO_FAULTS,
+          timeZone: TIME_ZONE,
+        })) {
           for (const r of step.send)
             batch.push({
               v: READING_SCHEMA_VERSION,

@@ -1,6 +1,7 @@
 /**
  * Storage: PostgreSQL and PGlite behind one Db port, SQL migrations, the idempotent grid observation sink with
- * revisions, exactly-once meter aggregates with offsets stored alongside, queries for the API, and export.
+ * revisions, the meter data (intervals, register reads, device readings) with revisions, day rows and group
+ * aggregates recomputed from stored intervals, the event-time engine's state, queries for the API, and export.
  */
 export {
   type Db,
@@ -36,7 +37,40 @@ export {
   type ChunkRejection,
 } from './observation-store.ts';
 export { loadOffsets, saveOffsets, lockOffsets, offsetKey, type StoredOffset } from './offsets.ts';
-export { writeAggregatesExactlyOnce, type PositionedAggregate, type ExactlyOnceResult } from './meter-aggregates.ts';
+export {
+  ensureMeterPartitions,
+  writeMeterData,
+  type LogPosition,
+  type EnergyQuantity,
+  type RegisterQuantity,
+  type IntervalInput,
+  type RegisterReadInput,
+  type DeviceReadingInput,
+  type MeterDataInput,
+  type MeterWriteCounts,
+  type MeterWriteResult,
+  type ChangedInterval,
+  type RegisterResetSpan,
+} from './meter-data.ts';
+export {
+  emitMeterDays,
+  emitGroupWindows,
+  type MeterDayWindow,
+  type GroupWindow,
+  type EmitResult,
+} from './meter-windows.ts';
+export {
+  saveWatermarks,
+  loadWatermarks,
+  saveJobWatermark,
+  loadJobWatermark,
+  markPending,
+  takeDuePending,
+  countPending,
+  type PartitionWatermark,
+  type StoredPartitionWatermark,
+  type PendingWindow,
+} from './stream-state.ts';
 export { ensurePartitions, ensurePartitionsAhead, PARTITIONED_TABLES, type PartitionedTable } from './partitions.ts';
 export * from './queries/index.ts';
 export {
@@ -50,4 +84,5 @@ export {
 } from './export-format.ts';
 export { refreshRollups, ROLLUP_TABLES, type RefreshResult } from './rollups.ts';
 export { rollupRefresher } from './rollup-refresher.ts';
+export { dropExpiredPartitions, partitionMaintainer, type DroppedPartition } from './partition-maintainer.ts';
 export { storeRole, STORE_GROUP, type StoredListener, type StoreRoleDeps } from './store-role.ts';

@@ -55,7 +55,8 @@ export async function ensurePartitions(
 
 /**
  * Creates the partitions each partitioned table needs from one step ago to its configured `ahead` (a week of
- * daily reading partitions, three months of monthly aggregate partitions by default). Run at start and daily.
+ * daily interval and device reading partitions, two months of monthly register read partitions by default). Run at
+ * start and daily (`partitionMaintainer` does).
  */
 export async function ensurePartitionsAhead(db: Db, options: DbCallOptions = {}): Promise<number> {
   const { rows } = await db.query<{ created: number }>(

@@ -202,6 +202,8 @@ describe('meter read API', () => {
       (all.body['meters'] as { meter_id: string }[]).map((m) => m.meter_id),
       ['de-2'],
     );
+    const me = await api.json('/api/v1/me', { key: groupA });
+    assert.deepEqual(me.body['groups'], ['feeder-a']);
     const one = await api.json('/api/v1/meters/de-1', { key: groupA });
     assert.equal(one.body['group'], 'feeder-a');
     assert.equal(one.body['time_zone'], 'Europe/Berlin');
@@ -314,6 +316,12 @@ describe('meter read API', () => {
       (registry.body['meters'] as { meter_id: string }[]).map((m) => m.meter_id),
       ['de-1', 'hourly'],
     );
+    // Paged one meter at a time, feeder-b's de-2 (between de-1 and hourly) is skipped, not an empty page.
+    const second = await api.json('/api/v1/admin/meters?limit=1&after=de-1', { key: adminA });
+    assert.deepEqual(
+      (second.body['meters'] as { meter_id: string }[]).map((m) => m.meter_id),
+      ['hourly'],
+    );
     const move = await api.json('/api/v1/admin/meters/de-1', {
       method: 'PATCH',
       key: adminA,
@@ -330,6 +338,29 @@ describe('meter read queries on PostgreSQL and PGlite', () => {
       if (h === undefined) return;
       const db = h.db;
       await seed(db);
+      // A complete autumn day (100 quarters, 25 hours) and a complete spring day (92 quarters, 23 hours).
+      await insertMeter(db, { id: 'de-3', zone: 'DE_LU', group: 'feeder-c', tz: 'Europe/Berlin' });
+      const spring = Date.parse('2026-03-28T23:00:00Z');
+      await insertIntervals(db, 'de-3', 'feeder-c', [
+        ...Array.from({ length: 100 }, (_, i) => ({ ts: DST_DAY + i * QUARTER, value: '0.01' })),
+        ...Array.from({ length: 92 }, (_, i) => ({ ts: spring + i * QUARTER, value: '0.01' })),
+      ]);
+      const full = meterWindows(spring, DST_DAY + 100 * QUARTER, 'P1D', 'Europe/Berlin', 1000);
+      assert.ok('windows' in full);
+      const byDay = await meterReadings(db, {
+        meterId: 'de-3',
+        quantity: 'energy_import',
+        resolution: 'P1D',
+        windows: full.windows,
+      });
+      const complete = byDay.filter((p) => p.value !== null);
+      assert.deepEqual(
+        complete.map((p) => [p.ts, p.value, p.quality]),
+        [
+          ['2026-03-28T23:00:00Z', '0.92', 'measured'],
+          ['2026-10-24T22:00:00Z', '1', 'measured'],
+        ],
+      );
       const windowsOf = (from: string, to: string, resolution: 'PT1H' | 'P1D') => {
         const w = meterWindows(Date.parse(from), Date.parse(to), resolution, 'Europe/Berlin', 1000);
         assert.ok('windows' in w);

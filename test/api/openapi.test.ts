@@ -211,7 +211,19 @@ describe('OpenAPI: one source for the HTTP contract', () => {
       ['dlqEntries', '/api/v1/admin/dlq/dlq-processing', web.decodeDlqEntries],
       ['keys', '/api/v1/admin/keys', web.decodeApiKeys],
       ['jobs', '/api/v1/admin/jobs', web.decodeRows('runs')],
+      [
+        'meterReadings',
+        '/api/v1/meters/dec-1/readings?from=2026-06-01T00:00:00Z&to=2026-06-01T01:00:00Z',
+        web.decodeMeterSeries,
+      ],
+      ['groupLoad', '/api/v1/groups/dec/load?from=2026-06-01&to=2026-06-02&resolution=P1D', web.decodeMeterSeries],
     ];
+    const meter = { meter_id: 'dec-1', zone: 'FI', group: 'dec', register_type: 'import' };
+    const registered = await api.json('/api/v1/admin/meters', {
+      method: 'POST',
+      body: { ...meter, annual_consumption_kwh: '1000', profile: 'H0' },
+    });
+    assert.equal(registered.status, 201);
     for (const [operationId, path, decode] of cases) {
       const { status, body } = await api.json(path);
       assert.equal(status, 200, path);

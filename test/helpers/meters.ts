@@ -54,6 +54,7 @@ export function interval(
 /** The quarter-hour starts of [from, to) as canonical UTC texts. */
 export function quarters(from: string, to: string): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(from); t < Date.parse(to); t += 900_000) out.push(new Date(t).toISOString().replace('.000Z', 'Z'));
+  for (let t = Date.parse(from); t < Date.parse(to); t += 900_000)
+    out.push(new Date(t).toISOString().replace('.000Z', 'Z'));
   return out;
 }

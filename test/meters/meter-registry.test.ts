@@ -20,16 +20,16 @@ const reference = loadReference();
 
 const HEADER = 'meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile';
 const FILE = [
-  `${HEADER},lat,lon,valid_from,valid_to`,
-  'm-1,DE_LU,feeder-a,,import,,3500,H0,52.52,13.405,,',
-  'm-2,FR,feeder-b,Europe/Paris,net,PT30M,12000.50,G1,,,2026-01-01T00:00:00+01:00,',
-  'm-3,NOPE,feeder-a,,import,PT15M,1000,H0,,,,', // unknown zone
-  'm-4,DE_LU,feeder-a,,import,PT10M,1000,H0,,,,', // interval not allowed
-  'm-5,DE_LU,feeder-a,,import,PT15M,-1,H0,,,,', // negative consumption
-  'm-6,DE_LU,feeder-a,,import,PT15M,1000,X9,,,,', // unknown profile
-  'm-7,DE_LU,feeder-a,Mars/Olympus,import,PT15M,1000,H0,,,,', // unknown time zone
-  'm-8,DE_LU,feeder-a,,import,PT15M,1000,H0,,,2026-01-01T00:00:00,', // no offset
-  'm-9,DE_LU,feeder-a,,import,PT15M,1000,H0,,,', // a field short
+  `${HEADER},lat,lon,register_capacity_kwh,valid_from,valid_to`,
+  'm-1,DE_LU,feeder-a,,import,,3500,H0,52.52,13.405,,,',
+  'm-2,FR,feeder-b,Europe/Paris,net,PT30M,12000.50,G1,,,99999.9,2026-01-01T00:00:00+01:00,',
+  'm-3,NOPE,feeder-a,,import,PT15M,1000,H0,,,,,', // unknown zone
+  'm-4,DE_LU,feeder-a,,import,PT10M,1000,H0,,,,,', // interval not allowed
+  'm-5,DE_LU,feeder-a,,import,PT15M,-1,H0,,,,,', // negative consumption
+  'm-6,DE_LU,feeder-a,,import,PT15M,1000,X9,,,,,', // unknown profile
+  'm-7,DE_LU,feeder-a,Mars/Olympus,import,PT15M,1000,H0,,,,,', // unknown time zone
+  'm-8,DE_LU,feeder-a,,import,PT15M,1000,H0,,,,2026-01-01T00:00:00,', // no offset
+  'm-9,DE_LU,feeder-a,,import,PT15M,1000,H0,,,,', // a field short
   '',
 ].join('\n');
 
@@ -88,6 +88,8 @@ for (const kind of DB_KINDS) {
           profile: 'H0',
           lat: 52.52,
           lon: 13.405,
+          register_capacity_kwh: null,
+          simulated: false,
           valid_from: null,
           valid_to: null,
         },
@@ -102,6 +104,8 @@ for (const kind of DB_KINDS) {
           profile: 'G1',
           lat: null,
           lon: null,
+          register_capacity_kwh: '99999.9',
+          simulated: false,
           valid_from: '2025-12-31T23:00:00.000Z',
           valid_to: null,
         },

@@ -24,7 +24,12 @@ const SETTINGS: MeterSettings = {
 const DAY_24 = quarters('2026-10-23T22:00:00Z', '2026-10-24T22:00:00Z');
 const EARLY_25 = quarters('2026-10-24T22:00:00Z', '2026-10-24T23:00:00Z');
 
-async function register(infra: Infrastructure, id: string, group: string, extra: Record<string, unknown> = {}): Promise<void> {
+async function register(
+  infra: Infrastructure,
+  id: string,
+  group: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   await insertMeter(
     infra.db,
     resolveMeter(
@@ -53,30 +58,32 @@ async function run(infra: Infrastructure, settings: MeterSettings = SETTINGS): P
   };
 }
 
-const rows = async <T,>(infra: Infrastructure, sql: string, params: unknown[] = []): Promise<T[]> =>
+const rows = async <T>(infra: Infrastructure, sql: string, params: unknown[] = []): Promise<T[]> =>
   (await infra.db.query<T>(sql, params)).rows;
 
 describe('meters role (embedded log, PGlite)', () => {
   it('stores intervals, emits the day row and group windows once the watermark passes, dead-letters what it refuses', async (t) => {
-    const { infra, remove } = await embeddedInfra();
-    t.after(remove);
+    const opened = await embeddedInfra();
+    const { infra } = opened;
+    t.after(() => opened.remove());
     await register(infra, 'M1', 'feeder-1');
     await register(infra, 'M2', 'feeder-1');
     const readings: CanonicalReading[] = [
       ...[...DAY_24, ...EARLY_25].map((ts) => interval('M1', ts, '0.25')),
       ...[...DAY_24, ...EARLY_25].map((ts) => interval('M2', ts, '0.125')),
       interval('M1', DAY_24[0] ?? '', '0.25'), // an exact duplicate
-      interval('GHOST', DAY_24[0] ?? '', '1'), // not in the registry
+      interval('GHOST', EARLY_25[3] ?? '', '1'), // not in the registry
       interval('M1', '2026-10-24T10:05:00Z', '1'), // off the quarter-hour grid
       {
         v: READING_SCHEMA_VERSION,
         meter_id: 'PMU-7',
         kind: 'pmu',
         quantity: 'frequency',
-        ts: '2026-10-24T10:00:00.020Z',
+        ts: '2026-10-24T22:45:00.020Z',
         value: '49.987',
       },
     ];
+    // Every partition with input reaches the 25th, so the watermark passes the 24th without waiting for idleness.
     await produceValues(infra.log, rawMetersTopic, readings);
     const role = await run(infra);
     t.after(() => role.stop());
@@ -114,7 +121,10 @@ describe('meters role (embedded log, PGlite)', () => {
         ['PT1H', 24, 36],
       ],
     );
-    const pmu = await rows<{ value: string }>(infra, `SELECT value::text AS value FROM device_readings WHERE device_id = 'PMU-7'`);
+    const pmu = await rows<{ value: string }>(
+      infra,
+      `SELECT value::text AS value FROM device_readings WHERE device_id = 'PMU-7'`,
+    );
     assert.deepEqual(pmu, [{ value: '49.987' }]);
     const letters = await deadLetters(infra.log, 'dlq-processing');
     assert.deepEqual(letters.map((l) => l.reason).sort(), ['meters.misaligned', 'meters.unknown_meter']);
@@ -122,8 +132,9 @@ describe('meters role (embedded log, PGlite)', () => {
   });
 
   it('restates an emitted day on a correction within the allowed lateness, keeps revisions, dead-letters data past it', async (t) => {
-    const { infra, remove } = await embeddedInfra();
-    t.after(remove);
+    const opened = await embeddedInfra();
+    const { infra } = opened;
+    t.after(() => opened.remove());
     await register(infra, 'M1', 'feeder-1');
     await produceValues(
       infra.log,
@@ -185,8 +196,9 @@ describe('meters role (embedded log, PGlite)', () => {
   });
 
   it('an idle partition stops holding the watermark back after the idle timeout', async (t) => {
-    const { infra, remove } = await embeddedInfra();
-    t.after(remove);
+    const opened = await embeddedInfra();
+    const { infra } = opened;
+    t.after(() => opened.remove());
     // A2 stops early in the day and goes quiet; on its own partition it holds the watermark back until idle.
     for (const id of ['A1', 'A2']) await register(infra, id, 'feeder-2');
     await produceValues(infra.log, rawMetersTopic, [

@@ -46,11 +46,15 @@ function launch(args: readonly string[], env: Record<string, string>): Proc {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);
   });
-  child.stdout?.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+  });
   return { child, exited, stderr: () => err };
 }
 
@@ -88,7 +92,12 @@ async function waitReady(base: string, proc: Proc, timeoutMs = 120_000): Promise
 }
 
 interface LagAnswer {
-  groups: { group: string; topic: string; lag: number; partitions: { partition: number; end: number; committed: number | null }[] }[];
+  groups: {
+    group: string;
+    topic: string;
+    lag: number;
+    partitions: { partition: number; end: number; committed: number | null }[];
+  }[];
 }
 
 /** The meters group's progress on raw.meters: records in the log and records it has committed. */
@@ -135,7 +144,10 @@ interface ReadingsAnswer {
 }
 
 /** Compares what the API answers for every meter and group with the ground truth. */
-async function checkAgainstTruth(base: string, truthFile: string): Promise<void> {
+async function checkAgainstTruth(
+  base: string,
+  truthFile: string,
+): Promise<{ meters: number; quarters: number; groups: number }> {
   const truth = readFileSync(truthFile, 'utf8')
     .trim()
     .split('\n')
@@ -158,9 +170,7 @@ async function checkAgainstTruth(base: string, truthFile: string): Promise<void>
       `/api/v1/meters/${encodeURIComponent(meterId)}/readings?${range}&resolution=P1D`,
     );
     const wantDays = DAYS.map((d) => {
-      const units = rows
-        .filter((r) => r.ts >= d.start && r.ts < d.end)
-        .reduce((n, r) => addDecimal(n, r.value), 0n);
+      const units = rows.filter((r) => r.ts >= d.start && r.ts < d.end).reduce((n, r) => addDecimal(n, r.value), 0n);
       const key = `${rows[0]?.group ?? ''} ${d.start}`;
       groupDays.set(key, (groupDays.get(key) ?? 0n) + units);
       return [d.start, fromUnits(units)];
@@ -173,20 +183,28 @@ async function checkAgainstTruth(base: string, truthFile: string): Promise<void>
   }
   const groups = [...new Set(truth.map((t) => t.group))];
   for (const group of groups) {
-    const load = await api<ReadingsAnswer>(base, `/api/v1/groups/${encodeURIComponent(group)}/load?${range}&resolution=P1D`);
+    const load = await api<ReadingsAnswer>(
+      base,
+      `/api/v1/groups/${encodeURIComponent(group)}/load?${range}&resolution=P1D`,
+    );
     assert.deepEqual(
       load.points.map((p) => [p.ts.replace('.000Z', 'Z'), norm(p.value)]),
       DAYS.map((d) => [d.start, fromUnits(groupDays.get(`${group} ${d.start}`) ?? 0n)]),
       `daily load of ${group}`,
     );
   }
+  return { meters: byMeter.size, quarters: truth.length, groups: groups.length };
 }
 
 /**
  * Sends the fleet through the gateway of `sender` (a process with the ingest and api roles), returns the ground
  * truth file and how many readings the gateway acknowledged.
  */
-async function sendFleet(dir: string, env: Record<string, string>, ingest: string): Promise<{ truth: string; accepted: number }> {
+async function sendFleet(
+  dir: string,
+  env: Record<string, string>,
+  ingest: string,
+): Promise<{ truth: string; accepted: number }> {
   const fleet = join(dir, 'fleet.csv');
   const truth = join(dir, 'truth.ndjson');
   const keyFile = join(dir, 'key');
@@ -211,7 +229,7 @@ async function sendFleet(dir: string, env: Record<string, string>, ingest: strin
 }
 
 /** Kills `meters` with SIGKILL once it has committed part of the backlog, and checks it was mid-load. */
-async function killMidLoad(base: string, meters: Proc): Promise<void> {
+async function killMidLoad(base: string, meters: Proc): Promise<{ end: number; committed: number }> {
   const deadline = Date.now() + 300_000;
   for (;;) {
     const p = await metersProgress(base);
@@ -219,7 +237,7 @@ async function killMidLoad(base: string, meters: Proc): Promise<void> {
       assert.ok(p.committed < p.end, `the meters role had finished before the kill: ${JSON.stringify(p)}`);
       meters.child.kill('SIGKILL');
       await meters.exited;
-      return;
+      return p;
     }
     assert.ok(Date.now() < deadline, 'the meters role made no progress');
     await new Promise((r) => setTimeout(r, 50));
@@ -250,13 +268,17 @@ async function embedded(t: TestContext): Promise<void> {
   const first = launch(['start'], env);
   t.after(() => first.child.kill('SIGKILL'));
   await waitReady(base, first);
-  await killMidLoad(base, first);
+  const killed = await killMidLoad(base, first);
+  t.diagnostic(`acknowledged ${accepted} readings; SIGKILL after ${killed.committed} of ${killed.end} were committed`);
   // 3. Started again: it resumes from the offsets stored with its output.
   const second = launch(['start'], env);
   t.after(() => second.child.kill('SIGKILL'));
   await waitReady(base, second);
   await committedAll(base, accepted);
-  await checkAgainstTruth(base, truth);
+  const checked = await checkAgainstTruth(base, truth);
+  t.diagnostic(
+    `equal to the truth: ${checked.quarters} quarter hours of ${checked.meters} meters, ${checked.groups} groups`,
+  );
   await stopGracefully(second);
 }
 
@@ -265,7 +287,9 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
   t.after(() => dir.remove());
   const port = await freePort();
   const ingestPort = await freePort();
-  const namespace = uniqueName('e2e').replace(/[^a-z0-9_]/g, '_').toLowerCase();
+  const namespace = uniqueName('e2e')
+    .replace(/[^a-z0-9_]/g, '_')
+    .toLowerCase();
   const env = {
     GRIDSTREAM_DATA_DIR: join(dir.path, 'data'),
     GRIDSTREAM_PORT: String(port),
@@ -282,11 +306,15 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
   const { truth, accepted } = await sendFleet(dir.path, env, `http://127.0.0.1:${ingestPort}/ingest/meters`);
   const meters = launch(['run', 'meters'], env);
   t.after(() => meters.child.kill('SIGKILL'));
-  await killMidLoad(base, meters);
+  const killed = await killMidLoad(base, meters);
+  t.diagnostic(`acknowledged ${accepted} readings; SIGKILL after ${killed.committed} of ${killed.end} were committed`);
   const again = launch(['run', 'meters'], env);
   t.after(() => again.child.kill('SIGKILL'));
   await committedAll(base, accepted);
-  await checkAgainstTruth(base, truth);
+  const checked = await checkAgainstTruth(base, truth);
+  t.diagnostic(
+    `equal to the truth: ${checked.quarters} quarter hours of ${checked.meters} meters, ${checked.groups} groups`,
+  );
   await stopGracefully(again);
   await stopGracefully(front);
 }

@@ -65,8 +65,20 @@ for (const kind of DB_KINDS) {
         'grid_observations',
         'grid_observation_revisions',
         'grid_series',
-        'meter_readings',
-        'meter_aggregates',
+        'meter_intervals',
+        'meter_interval_revisions',
+        'meter_register_reads',
+        'meter_register_read_revisions',
+        'device_readings',
+        'device_reading_revisions',
+        'meter_days',
+        'meter_day_revisions',
+        'group_aggregates',
+        'group_aggregate_revisions',
+        'stream_watermarks',
+        'stream_jobs',
+        'stream_pending_windows',
+        'meter_read_audit',
         'consumer_offsets',
         'dead_letters',
         'job_runs',
@@ -94,27 +106,27 @@ for (const kind of DB_KINDS) {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
       const partitions = async (): Promise<number> =>
-        count(h.db, 'pg_inherits', `inhparent = 'meter_aggregates'::regclass`);
+        count(h.db, 'pg_inherits', `inhparent = 'meter_register_reads'::regclass`);
       const ahead = await partitions();
-      assert.ok(ahead >= 4, `monthly aggregate partitions ahead: ${ahead}`);
+      assert.ok(ahead >= 3, `monthly register read partitions ahead: ${ahead}`);
       const created = await ensurePartitions(
         h.db,
-        'meter_aggregates',
+        'meter_register_reads',
         new Date('2019-01-10T00:00:00Z'),
         new Date('2019-03-02T00:00:00Z'),
       );
       assert.equal(created, 3);
       assert.equal(await partitions(), ahead + 3);
       const again = await h.db.query<{ created: number }>(
-        `SELECT gridstream_ensure_partitions('meter_aggregates', '2019-01-10T00:00:00Z', '2019-03-02T00:00:00Z') AS created`,
+        `SELECT gridstream_ensure_partitions('meter_register_reads', '2019-01-10T00:00:00Z', '2019-03-02T00:00:00Z') AS created`,
       );
       assert.equal(again.rows[0]?.created, 0);
       await h.db.query(
-        `INSERT INTO meter_aggregates (group_id, quantity, window_start, window_end, unit, count, sum, min, max)
-         VALUES ('g', 'energy', '2019-02-01T00:00:00Z', '2019-02-01T00:15:00Z', 'kWh', 1, 1, 1, 1)`,
+        `INSERT INTO meter_register_reads (meter_id, quantity, ts, value, log_topic, log_partition, log_offset)
+         VALUES ('m', 'register_import', '2019-02-01T00:15:00Z', 1, 'raw.meters', 0, 0)`,
       );
       const { rows } = await h.db.query<{ created: number }>(
-        `SELECT gridstream_ensure_partitions('meter_readings', '2019-02-01T00:00:00Z', '2019-02-02T12:00:00Z') AS created`,
+        `SELECT gridstream_ensure_partitions('meter_intervals', '2019-02-01T00:00:00Z', '2019-02-02T12:00:00Z') AS created`,
       );
       assert.equal(rows[0]?.created, 2);
     });

@@ -402,3 +402,50 @@ export const decodeCreatedKey: Decoder<{ key: string; record: ApiKey }> = (value
   const o = record(value, at);
   return { key: field(o, 'key', str, at), record: field(o, 'record', decodeApiKey, at) };
 };
+
+/** A window of `GET /api/v1/meters/{id}/readings` or `GET /api/v1/groups/{group}/load`. */
+export interface MeterPoint {
+  /** Window start (ms). */
+  readonly ts: number;
+  /** The exact decimal kWh as sent (a string: never a float); null when no slot of the window has a value. */
+  readonly value: string | null;
+  /** measured < substituted < estimated < missing (the worst of the window's slots). */
+  readonly quality: string;
+  /** The window ended at or before the meters job's watermark. */
+  readonly final: boolean;
+  /** Group load only: how many interval values the sum holds. */
+  readonly count?: number;
+}
+
+/** `GET /api/v1/meters/{id}/readings` and `GET /api/v1/groups/{group}/load`. */
+export interface MeterSeries {
+  readonly quantity: string;
+  readonly unit: string;
+  readonly timeZone: string;
+  readonly resolution: string;
+  readonly watermark: number | null;
+  readonly points: readonly MeterPoint[];
+}
+
+const decodeMeterPoint: Decoder<MeterPoint> = (value, at) => {
+  const o = record(value, at);
+  const point = {
+    ts: field(o, 'ts', instant, at),
+    value: field(o, 'value', nullable(str), at),
+    quality: field(o, 'quality', str, at),
+    final: field(o, 'final', bool, at),
+  };
+  return 'count' in o ? { ...point, count: field(o, 'count', numeric, at) } : point;
+};
+
+export const decodeMeterSeries: Decoder<MeterSeries> = (value, at) => {
+  const o = record(value, at);
+  return {
+    quantity: field(o, 'quantity', str, at),
+    unit: field(o, 'unit', str, at),
+    timeZone: field(o, 'time_zone', str, at),
+    resolution: field(o, 'resolution', str, at),
+    watermark: field(o, 'watermark', nullable(instant), at),
+    points: field(o, 'points', array(decodeMeterPoint), at),
+  };
+};

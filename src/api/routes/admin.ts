@@ -331,7 +331,14 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
   // Who the key is: name, role and zones (the dashboard shows what the role allows).
   handle(app, meRoute, (c) => {
     const p = c.get('principal');
-    return { key_id: p.keyId, name: p.name, role: p.role, zones: p.zones === null ? null : [...p.zones].sort() };
+    return {
+      key_id: p.keyId,
+      name: p.name,
+      role: p.role,
+      zones: p.zones === null ? null : [...p.zones].sort(),
+      // Only for a key limited to groups (a key without them answers as before).
+      ...(p.groups === null ? {} : { groups: [...p.groups].sort() }),
+    };
   });
 
   handle(app, dlqSummaryRoute, async (c) => ({

@@ -205,8 +205,8 @@ function windowsOf(
     });
   const result = meterWindows(from, to, q.resolution, timeZone, MAX_METER_POINTS);
   if ('refused' in result) {
-    const code = result.refused.message.includes('more than') ? 'api.range_too_large' : 'api.bad_request';
-    throw new ApiError(code, result.refused.message, { param: result.refused.param });
+    const { tooLarge, message, param } = result.refused;
+    throw new ApiError(tooLarge ? 'api.range_too_large' : 'api.bad_request', message, { param });
   }
   return { from, to, windows: result.windows };
 }

@@ -155,18 +155,33 @@ export function meterRoutes(app: Hono<ApiEnv>, deps: MeterRouteDeps): void {
 
   handle(app, listMetersRoute, async (c, { query: q }) => {
     const principal = c.get('principal');
-    const meters = await listMeters(db, {
-      ...(q.group === undefined ? {} : { group: q.group }),
-      ...(q.zone === undefined ? {} : { zone: q.zone }),
-      ...(q.meter_id === undefined ? {} : { meterId: q.meter_id }),
-      ...(q.after === undefined ? {} : { after: q.after }),
-      zones: principal.zones === null ? null : [...principal.zones],
-      current: q.current === 'true',
-      limit: q.limit,
-    });
-    // The registry's filter knows zones only: a key limited to groups gets the rows of its groups (a page may then
-    // hold fewer meters than `limit`; `after` pages on as before).
-    return { meters: accessible(principal, meters, (m) => ({ zones: [m.zone], groups: [m.group] })) };
+    const page = (after: string | undefined): Promise<Meter[]> =>
+      listMeters(db, {
+        ...(q.group === undefined ? {} : { group: q.group }),
+        ...(q.zone === undefined ? {} : { zone: q.zone }),
+        ...(q.meter_id === undefined ? {} : { meterId: q.meter_id }),
+        ...(after === undefined ? {} : { after }),
+        zones: principal.zones === null ? null : [...principal.zones],
+        current: q.current === 'true',
+        limit: q.limit,
+      });
+    if (principal.groups === null) return { meters: await page(q.after) };
+    // The registry's filter knows zones only: for a key limited to groups, pages are read on until `limit` meters
+    // of its groups are found (or the registry ends), so that a short page still means the end.
+    const out: Meter[] = [];
+    const ids = new Set<string>();
+    for (let after = q.after; ;) {
+      const rows = await page(after);
+      for (const m of accessible(principal, rows, (r) => ({ zones: [r.zone], groups: [r.group] }))) {
+        if (!ids.has(m.meter_id) && ids.size === q.limit) break;
+        ids.add(m.meter_id);
+        out.push(m);
+      }
+      after = rows.at(-1)?.meter_id;
+      if (ids.size >= q.limit || after === undefined || new Set(rows.map((r) => r.meter_id)).size < q.limit) break;
+      c.req.raw.signal.throwIfAborted();
+    }
+    return { meters: out };
   });
 
   handle(app, createMeterRoute, (c, { body }) =>

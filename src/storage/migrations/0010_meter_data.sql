@@ -74,6 +74,21 @@ CREATE TABLE meter_register_reads (
   PRIMARY KEY (meter_id, quantity, ts)
 ) PARTITION BY RANGE (ts);
 
+-- Register reads that lost to another read of the same instant (or were replaced by one): nothing is lost.
+CREATE TABLE meter_register_read_revisions (
+  meter_id      text        NOT NULL,
+  quantity      text        NOT NULL,
+  ts            timestamptz NOT NULL,
+  value         numeric     NOT NULL,
+  recorded_at   timestamptz,
+  received_at   timestamptz NOT NULL,
+  log_topic     text        NOT NULL,
+  log_partition integer     NOT NULL,
+  log_offset    bigint      NOT NULL,
+  replaced_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX meter_register_read_revisions_key ON meter_register_read_revisions (meter_id, quantity, ts);
+
 -- Instant values (power, voltage, frequency) of any device, and every reading of SCADA and PMU devices: stored per
 -- device and quantity, without windows and without the meter registry.
 CREATE TABLE device_readings (
@@ -89,6 +104,22 @@ CREATE TABLE device_readings (
   log_offset    bigint      NOT NULL,
   PRIMARY KEY (device_id, quantity, ts)
 ) PARTITION BY RANGE (ts);
+
+-- Device readings that lost to another reading of the same (device, quantity, ts), or were replaced by one.
+CREATE TABLE device_reading_revisions (
+  device_id     text        NOT NULL,
+  quantity      text        NOT NULL,
+  ts            timestamptz NOT NULL,
+  kind          text        NOT NULL,
+  value         numeric     NOT NULL,
+  recorded_at   timestamptz,
+  received_at   timestamptz NOT NULL,
+  log_topic     text        NOT NULL,
+  log_partition integer     NOT NULL,
+  log_offset    bigint      NOT NULL,
+  replaced_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX device_reading_revisions_key ON device_reading_revisions (device_id, quantity, ts);
 
 -- One row per meter, quantity and LOCAL day (92, 96 or 100 quarters on DST days): the day's interval values in
 -- order (NULL where missing) with their quality, and the day sum. Written when the watermark passes the day's end;

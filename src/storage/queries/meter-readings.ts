@@ -39,16 +39,26 @@ export interface MeterRegistryRow {
   readonly profile: string;
   readonly lat: number | null;
   readonly lon: number | null;
+  /** Register meters: the largest value the counter shows (null: unknown). */
+  readonly register_capacity_kwh: string | null;
+  /** A meter of the simulated demo fleet. */
+  readonly simulated: boolean;
   readonly valid_from: string | null;
   readonly valid_to: string | null;
 }
 
 const REGISTRY_COLUMNS = `meter_id, zone, group_id AS "group", time_zone, register_type, interval,
   annual_consumption_kwh::text AS annual_consumption_kwh, profile, lat, lon,
+  register_capacity_kwh::text AS register_capacity_kwh, simulated,
   ${ISO('valid_from')} AS valid_from, ${ISO('valid_to')} AS valid_to`;
 
 function registryRow(r: MeterRegistryRow): MeterRegistryRow {
-  return { ...r, annual_consumption_kwh: normaliseDecimal(r.annual_consumption_kwh) ?? r.annual_consumption_kwh };
+  const capacity = r.register_capacity_kwh;
+  return {
+    ...r,
+    annual_consumption_kwh: normaliseDecimal(r.annual_consumption_kwh) ?? r.annual_consumption_kwh,
+    register_capacity_kwh: capacity === null ? null : (normaliseDecimal(capacity) ?? capacity),
+  };
 }
 
 /** Filters of {@link listReadableMeters}: what the caller asks, and what its key is limited to (`null`: all). */
@@ -130,6 +140,8 @@ export interface MeterWindow {
 export interface WindowRefusal {
   readonly param: 'from' | 'to' | 'resolution';
   readonly message: string;
+  /** The range is valid but holds more windows than allowed (not a malformed range). */
+  readonly tooLarge: boolean;
 }
 
 const FIXED_MS: Readonly<Record<'PT15M' | 'PT1H', number>> = { PT15M: 900_000, PT1H: 3_600_000 };
@@ -146,13 +158,15 @@ export function meterWindows(
   timeZone: string,
   maxWindows: number,
 ): { readonly windows: MeterWindow[] } | { readonly refused: WindowRefusal } {
-  if (to <= from) return { refused: { param: 'to', message: 'to must be after from' } };
+  const refuse = (param: 'from' | 'to', message: string): { readonly refused: WindowRefusal } => ({
+    refused: { param, message, tooLarge: false },
+  });
+  if (to <= from) return refuse('to', 'to must be after from');
   const windows: MeterWindow[] = [];
   if (resolution === 'PT15M' || resolution === 'PT1H') {
     const ms = FIXED_MS[resolution];
-    if (from % ms !== 0)
-      return { refused: { param: 'from', message: `from must be a multiple of ${resolution} (UTC)` } };
-    if (to % ms !== 0) return { refused: { param: 'to', message: `to must be a multiple of ${resolution} (UTC)` } };
+    if (from % ms !== 0) return refuse('from', `from must be a multiple of ${resolution} (UTC)`);
+    if (to % ms !== 0) return refuse('to', `to must be a multiple of ${resolution} (UTC)`);
     if ((to - from) / ms > maxWindows) return { refused: tooMany(maxWindows) };
     for (let t = from; t < to; t += ms) windows.push({ start: t, end: t + ms, cells: [[t, t + ms]] });
     return { windows };
@@ -160,8 +174,8 @@ export function meterWindows(
   const boundary = (t: number): boolean =>
     startOfLocalDay(t, timeZone) === t && (resolution === 'P1D' || new Date(toLocal(t, timeZone)).getUTCDate() === 1);
   const what = resolution === 'P1D' ? `a local midnight in ${timeZone}` : `the first of a month, 00:00 in ${timeZone}`;
-  if (!boundary(from)) return { refused: { param: 'from', message: `from must be ${what}` } };
-  if (!boundary(to)) return { refused: { param: 'to', message: `to must be ${what}` } };
+  if (!boundary(from)) return refuse('from', `from must be ${what}`);
+  if (!boundary(to)) return refuse('to', `to must be ${what}`);
   for (let start = from, k = 1; start < to; k++) {
     if (windows.length >= maxWindows) return { refused: tooMany(maxWindows) };
     const end = resolution === 'P1D' ? addLocalDays(from, timeZone, k) : addLocalMonths(from, timeZone, k);
@@ -178,7 +192,7 @@ export function meterWindows(
 }
 
 function tooMany(maxWindows: number): WindowRefusal {
-  return { param: 'to', message: `the range holds more than ${maxWindows} windows at this resolution` };
+  return { param: 'to', message: `the range holds more than ${maxWindows} windows at this resolution`, tooLarge: true };
 }
 
 /** One window's value: the exact sum (null: no slot has a value) and the worst quality of its slots. */

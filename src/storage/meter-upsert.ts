@@ -1,0 +1,192 @@
+import type { ReceivedReading } from '../readings/index.ts';
+import { isNewer } from '../readings/index.ts';
+import type { CopyValue, DbCallOptions, DbTransaction } from './db.ts';
+
+/**
+ * The compare-and-revise upsert shared by the meter tables (intervals, register reads, device readings): rows are
+ * COPYed into a temporary staging table, then one statement applies the winners (new keys inserted, changed values
+ * that win replaced, the replaced row copied to the revisions table) and a second keeps every incoming value that
+ * lost as a revision, once (a revision with the same content is not added again, so a replay adds nothing).
+ */
+export interface UpsertSpec {
+  /** The table, its revisions table, and the temporary staging table's name. */
+  readonly table: string;
+  readonly revisions: string;
+  readonly staging: string;
+  /** Primary-key columns. */
+  readonly key: readonly string[];
+  /** Every column the writer supplies (key included, log position last), with its SQL type for staging. */
+  readonly columns: readonly (readonly [name: string, type: string])[];
+  /** Columns that make two rows "the same value" (compared with IS NOT DISTINCT FROM). */
+  readonly same: readonly string[];
+  /** A further SQL condition over staged `s` and stored `t` under which the two are the same value too. */
+  readonly alsoSame?: string;
+  /** Columns copied to the revisions table, besides `received_at`; the revision's content is `revisionSame`. */
+  readonly revisionColumns: readonly string[];
+  readonly revisionSame: readonly string[];
+  /** An SQL condition over staged `s` and stored `t` under which the staged row always wins. */
+  readonly forceWin?: string;
+}
+
+/** A row to upsert: its values in {@link UpsertSpec.columns} order, and its place in the log for which-wins. */
+export interface UpsertRow {
+  readonly key: string;
+  readonly values: readonly CopyValue[];
+  readonly recordedAt: string | null;
+  readonly position: bigint;
+}
+
+/** What an upsert did with its input rows; each row is counted once. */
+export interface UpsertCounts {
+  /** New keys. */
+  readonly inserted: number;
+  /** Stored values replaced (the old one is now a revision). */
+  readonly updated: number;
+  /** The same value as stored, or a losing value already kept as a revision. */
+  readonly unchanged: number;
+  /** Values that lost (to the stored value or another in the batch), newly kept as revisions. */
+  readonly kept: number;
+}
+
+/** Received reading for {@link isNewer}, which reads only `recorded_at` and the position. */
+export function received(recordedAt: string | null, position: bigint): ReceivedReading {
+  return {
+    reading: {
+      v: 2,
+      meter_id: '-',
+      kind: 'smart_meter',
+      quantity: 'power',
+      ts: '1970-01-01T00:00:00Z',
+      value: '0',
+      ...(recordedAt === null ? {} : { recorded_at: recordedAt }),
+    },
+    position,
+  };
+}
+
+/** Marks the winner of each key in the batch (see `src/readings`: the latest recorded_at, else log order). */
+export function winners(rows: readonly UpsertRow[]): Set<UpsertRow> {
+  const best = new Map<string, UpsertRow>();
+  for (const r of rows) {
+    const w = best.get(r.key);
+    if (w === undefined || isNewer(received(w.recordedAt, w.position), received(r.recordedAt, r.position)))
+      best.set(r.key, r);
+  }
+  return new Set(best.values());
+}
+
+/**
+ * Upserts `rows` (several per key allowed) with the which-wins rule and revisions.
+ * @returns the counts and the key columns (plus `returning`) of every row inserted or changed
+ */
+export async function upsertWithRevisions<Changed>(
+  tx: DbTransaction,
+  spec: UpsertSpec,
+  rows: readonly UpsertRow[],
+  returning: readonly (keyof Changed & string)[],
+  o: DbCallOptions,
+): Promise<{ counts: UpsertCounts; changed: (Changed & { inserted: boolean })[] }> {
+  if (rows.length === 0) return { counts: { inserted: 0, updated: 0, unchanged: 0, kept: 0 }, changed: [] };
+  const win = winners(rows);
+  const names = spec.columns.map(([n]) => n);
+  await tx.exec(
+    `CREATE TEMP TABLE IF NOT EXISTS ${spec.staging} (seq integer NOT NULL, winner boolean NOT NULL,
+       ${spec.columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DELETE ROWS`,
+    o,
+  );
+  await tx.exec(`TRUNCATE ${spec.staging}`, o);
+  await tx.copyRows(
+    spec.staging,
+    ['seq', 'winner', ...names],
+    rows.map((r, i) => [i, win.has(r), ...r.values]),
+    o,
+  );
+  // Statistics of the staging table and the batch's time range let the planner use the key index of the few
+  // partitions the batch touches, instead of guessing the staging table's size.
+  await tx.exec(`ANALYZE ${spec.staging}`, o);
+  const tsAt = names.indexOf('ts');
+  const [lo, hi] = extent(rows.map((r) => Date.parse(String(r.values[tsAt]))));
+  const range = [new Date(lo).toISOString(), new Date(hi).toISOString()];
+  const { rows: changed } = await tx.query<Changed & { inserted: boolean }>(applySql(spec, returning), range, o);
+  const lost = await tx.query(keepLosersSql(spec), range, o);
+  const inserted = changed.filter((c) => c.inserted).length;
+  const updated = changed.length - inserted;
+  const kept = lost.rowCount;
+  return { counts: { inserted, updated, kept, unchanged: rows.length - inserted - updated - kept }, changed };
+}
+
+/** The smallest and largest of `values` (a loop: spreading 10⁵ arguments overflows the stack). */
+export function extent(values: readonly number[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+const keyJoin = (spec: UpsertSpec, a: string, b: string): string =>
+  spec.key.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
+const sameAs = (cols: readonly string[], a: string, b: string): string =>
+  cols.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
+/** Staged `s` holds the same value as stored `t`. */
+const sameRow = (spec: UpsertSpec): string =>
+  `(${sameAs(spec.same, 's', 't')})${spec.alsoSame === undefined ? '' : ` OR (${spec.alsoSame})`}`;
+
+/**
+ * Applies the batch's winners: a new key is inserted; a stored row with another value is replaced when the staged
+ * one wins (the later recorded_at when both carry one and they differ, else the later log offset), and the stored
+ * row goes to the revisions table in the same statement. Rows are locked in key order first.
+ */
+function applySql(spec: UpsertSpec, returning: readonly string[]): string {
+  const names = spec.columns.map(([n]) => n);
+  const wins = `${spec.forceWin === undefined ? '' : `(${spec.forceWin}) OR `}CASE
+    WHEN s.recorded_at IS NOT NULL AND t.recorded_at IS NOT NULL AND s.recorded_at <> t.recorded_at
+    THEN s.recorded_at > t.recorded_at ELSE s.log_offset > t.log_offset END`;
+  const rev = spec.revisionColumns;
+  return `
+WITH cur AS (
+  SELECT s.seq, (${sameRow(spec)}) AS same, (${wins}) AS wins,
+    ${rev.map((c) => `t.${c} AS old_${c}`).join(', ')}, t.received_at AS old_received_at
+  FROM ${spec.staging} s JOIN ${spec.table} t ON ${keyJoin(spec, 's', 't')}
+  WHERE s.winner AND t.ts BETWEEN $1::timestamptz AND $2::timestamptz
+  ORDER BY ${spec.key.map((k) => `t.${k}`).join(', ')}
+  FOR UPDATE OF t
+), replaced AS (
+  INSERT INTO ${spec.revisions} (${rev.join(', ')}, received_at)
+  SELECT ${rev.map((c) => `old_${c}`).join(', ')}, old_received_at FROM cur WHERE NOT same AND wins
+), up AS (
+  INSERT INTO ${spec.table} AS t (${names.join(', ')})
+  SELECT ${names.map((n) => `s.${n}`).join(', ')}
+  FROM ${spec.staging} s LEFT JOIN cur c ON c.seq = s.seq
+  WHERE s.winner AND (c.seq IS NULL OR (NOT c.same AND c.wins))
+  ORDER BY ${spec.key.map((k) => `s.${k}`).join(', ')}
+  ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET
+    ${names
+      .filter((n) => !spec.key.includes(n))
+      .map((n) => `${n} = EXCLUDED.${n}`)
+      .join(', ')}, received_at = now()
+  RETURNING ${[...spec.key, ...returning].map((c) => `t.${c}`).join(', ')}
+)
+-- xmax cannot tell an insert from an update on a partitioned table: a key that had a stored row was updated.
+SELECT up.*, NOT EXISTS (SELECT 1 FROM cur c WHERE ${spec.key.map((k) => `c.old_${k} = up.${k}`).join(' AND ')}) AS inserted
+FROM up`;
+}
+
+/**
+ * Keeps every staged value that is not the stored one now (it lost against the stored value or another of the
+ * batch) as a revision, unless a revision with the same content is kept already: a replay adds nothing.
+ */
+function keepLosersSql(spec: UpsertSpec): string {
+  const rev = spec.revisionColumns;
+  const distinct = [...spec.key, ...spec.revisionSame].map((c) => `s.${c}`).join(', ');
+  return `
+INSERT INTO ${spec.revisions} (${rev.join(', ')}, received_at)
+SELECT DISTINCT ON (${distinct}) ${rev.map((c) => `s.${c}`).join(', ')}, now()
+FROM ${spec.staging} s JOIN ${spec.table} t ON ${keyJoin(spec, 's', 't')}
+WHERE t.ts BETWEEN $1::timestamptz AND $2::timestamptz AND NOT (${sameRow(spec)})
+  AND NOT EXISTS (SELECT 1 FROM ${spec.revisions} r WHERE ${keyJoin(spec, 'r', 's')}
+    AND ${sameAs(spec.revisionSame, 'r', 's')})
+ORDER BY ${distinct}, s.seq`;
+}
