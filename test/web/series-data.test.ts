@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alignSeries, countPoints, stackSeries } from '../../web/src/series-data.ts';
+import { alignSeries, closeSteps, countPoints, stackSeries } from '../../web/src/series-data.ts';
 
 describe('chart data shaping', () => {
   it('aligns series on the union of their timestamps (epoch seconds), gaps as null', () => {
@@ -51,5 +51,12 @@ describe('chart data shaping', () => {
       [5, 5],
     ]);
     assert.deepEqual(bands, [[3, 1]]);
+  });
+
+  it('closes steps: the x after the last value holds it, so that its step covers its slot; inner gaps stay', () => {
+    assert.deepEqual(closeSteps([1, 2, null, 3, null, null]), [1, 2, null, 3, 3, null]);
+    assert.deepEqual(closeSteps([null, 1]), [null, 1]);
+    assert.deepEqual(closeSteps([null, null]), [null, null]);
+    assert.deepEqual(closeSteps([]), []);
   });
 });

@@ -5,14 +5,16 @@ import { field, record, str } from './decode.ts';
 import { h, replace } from './dom.ts';
 import { forgetKey, storeKey, storedKey, takeKeyFromFragment } from './key-store.ts';
 import { LiveHub } from './live-hub.ts';
+import { GroupPage, MeterPage } from './meter-pages.ts';
+import { MetersPage } from './meters-page.ts';
 import type { Page, PageContext, Role } from './page-context.ts';
 import { anonymousReadAllowed, signInView } from './sign-in.ts';
 import { ZonePage } from './zone-page.ts';
 
 /**
  * The dashboard's entry: takes the key (sign-in form, or a `#key=` link, also pasted into an open tab), or goes on
- * without one where the server lets anyone read, then runs the pages — the zone page at `/` and the operator pages
- * under `/admin` — with one live stream shared by all, and client-side navigation.
+ * without one where the server lets anyone read, then runs the pages — the zone page at `/`, the meter pages under
+ * `/meters` and `/groups`, and the operator pages under `/admin` — with one live stream shared by all, and client-side navigation.
  */
 class App {
   readonly #root: HTMLElement;
@@ -35,6 +37,7 @@ class App {
     this.#nav = h('nav', { class: 'nav', attrs: { 'aria-label': 'Main' } }, [
       h('ul', {}, [
         h('li', {}, [h('a', { attrs: { href: '/', 'data-nav': true }, text: 'Dashboard' })]),
+        h('li', {}, [h('a', { attrs: { href: '/meters', 'data-nav': true }, text: 'Meters' })]),
         this.#adminLink,
       ]),
     ]);
@@ -236,12 +239,17 @@ class App {
     let page: Page;
     if (path === '/' || path === '/index.html') page = new ZonePage(ctx, params);
     else if (path === '/admin' || path.startsWith('/admin/')) page = new AdminPage(ctx, path, params);
+    else if (path === '/meters') page = new MetersPage(ctx, params);
+    else if (path.startsWith('/meters/')) page = new MeterPage(ctx, path, params);
+    else if (path.startsWith('/groups/')) page = new GroupPage(ctx, path, params);
     else page = notFound(path);
     this.#page = { path, page };
     replace(this.#main, [page.el]);
     for (const a of this.#nav.querySelectorAll('a')) {
       const href = a.getAttribute('href') ?? '';
-      const active = href === '/' ? path === '/' : path.startsWith(href);
+      // A group's page belongs to the meters.
+      const active =
+        href === '/' ? path === '/' : path.startsWith(href) || (href === '/meters' && path.startsWith('/groups/'));
       if (active) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }

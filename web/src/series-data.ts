@@ -65,3 +65,16 @@ export function countPoints(ys: readonly (readonly (number | null)[])[]): number
   for (const values of ys) for (const v of values) if (v !== null) n++;
   return n;
 }
+
+/**
+ * Values of a stepped line whose last value holds until the next x: the x after it gets that value too, so that its
+ * step is drawn over its whole slot (uPlot ends a stepped line at the last value's x; the legend keeps reading the
+ * original values). Gaps inside the line are left to uPlot (`alignGaps: 1`).
+ */
+export function closeSteps(values: readonly (number | null)[]): (number | null)[] {
+  const closed = [...values];
+  let last = closed.length - 1;
+  while (last >= 0 && closed[last] === null) last--;
+  if (last >= 0 && last + 1 < closed.length) closed[last + 1] = closed[last] ?? null;
+  return closed;
+}

@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import { timeAxisLabels, timeAxisSpace, valueAxisLabels } from './chart-axes.ts';
-import { formatDateTime, formatValue } from './format.ts';
-import { countPoints, stackSeries } from './series-data.ts';
+import { formatDate, formatDateTime, formatValue } from './format.ts';
+import { closeSteps, countPoints, stackSeries } from './series-data.ts';
 
 export interface ChartLine {
   readonly label: string;
@@ -11,6 +11,14 @@ export interface ChartLine {
   readonly dash?: readonly number[];
   /** Draw as steps (prices hold for their whole slot). */
   readonly step?: boolean;
+  /** With `step`: a value before a gap, and the last one, are drawn over their whole slot, up to the next x. */
+  readonly closeSteps?: boolean;
+  /** Draw each value as a bar over its slot (from its x to the next). */
+  readonly bars?: boolean;
+  /** Draw each value as a marker only, no line (qualities of single slots). */
+  readonly marker?: boolean;
+  /** The legend's text for a value (default: the value with the chart's unit). */
+  readonly valueText?: (value: number | null) => string;
 }
 
 export interface ChartSpec {
@@ -25,6 +33,8 @@ export interface ChartSpec {
   readonly stacked?: boolean;
   /** Keep 0 on the y axis. */
   readonly fromZero?: boolean;
+  /** The legend shows dates without a time of day (daily values). */
+  readonly dateOnly?: boolean;
 }
 
 const HEIGHT_WIDE = 280;
@@ -141,7 +151,7 @@ export class TimeChart {
   }
 
   #data(spec: ChartSpec): uPlot.AlignedData {
-    const ys = spec.lines.map((l) => l.values);
+    const ys = spec.lines.map((l) => (l.step === true && l.closeSteps === true ? closeSteps(l.values) : l.values));
     const values = spec.stacked === true ? stackSeries(ys, this.#hidden).stacked : ys.map((v) => [...v]);
     return [[...spec.xs], ...values];
   }
@@ -167,17 +177,37 @@ export class TimeChart {
     const stacked = spec.stacked === true;
     const raw = (si: number, i: number): number | null => this.#spec?.lines[si - 1]?.values[i] ?? null;
     const stepped = uPlot.paths.stepped?.({ align: 1 });
+    // A value before a gap keeps its step up to the gap (the slot it holds for).
+    const closedSteps = uPlot.paths.stepped?.({ align: 1, alignGaps: 1 });
+    const bars = uPlot.paths.bars?.({ align: 1, size: [0.8, Infinity] });
+    const time = (v: number | null): string =>
+      v === null
+        ? '–'
+        : spec.dateOnly === true
+          ? formatDate(v * 1000, spec.timeZone)
+          : formatDateTime(v * 1000, spec.timeZone);
     const series: uPlot.Series[] = [
-      { label: 'Time', value: (_u, v: number | null) => (v === null ? '–' : formatDateTime(v * 1000, spec.timeZone)) },
+      { label: 'Time', value: (_u, v: number | null) => time(v) },
       ...spec.lines.map((line, i): uPlot.Series => ({
         label: line.label,
         stroke: stacked ? line.color : forScheme(line.color),
         width: stacked ? 1 : 2,
         ...(stacked ? { fill: withAlpha(line.color, 0.85) } : {}),
+        ...(line.bars === true ? { fill: withAlpha(line.color, 0.7) } : {}),
         ...(line.dash === undefined ? {} : { dash: [...line.dash] }),
         ...(line.step === true && stepped !== undefined ? { paths: stepped } : {}),
-        points: { show: false },
-        value: (_u, _v, si, idx) => (idx === null ? '–' : formatValue(raw(si, idx), spec.unit)),
+        ...(line.step === true && line.closeSteps === true && closedSteps !== undefined ? { paths: closedSteps } : {}),
+        ...(line.bars === true && bars !== undefined ? { paths: bars } : {}),
+        ...(line.marker === true ? { paths: () => null } : {}),
+        points:
+          line.marker === true
+            ? { show: true, size: 8, width: 2, stroke: forScheme(line.color), fill: forScheme(line.color) }
+            : { show: false },
+        value: (_u, _v, si, idx) => {
+          if (idx === null) return '–';
+          const value = raw(si, idx);
+          return line.valueText === undefined ? formatValue(value, spec.unit) : line.valueText(value);
+        },
         show: !this.#hidden.has(i),
       })),
     ];
