@@ -223,3 +223,29 @@ describe('meters role (embedded log, PGlite)', () => {
     assert.deepEqual(a2, [{ count: 40, expected: 96 }]);
   });
 });
+
+describe('meters role: unknown meters under policy register', () => {
+  it('stores the reading and registers the meter in group unassigned, once', async (t) => {
+    const opened = await embeddedInfra();
+    const { infra } = opened;
+    t.after(() => opened.remove());
+    await produceValues(infra.log, rawMetersTopic, [
+      interval('NEW-1', DAY_24[0] ?? '', '0.5'),
+      interval('NEW-1', DAY_24[1] ?? '', '0.75'),
+    ]);
+    const role = await run(infra, { ...SETTINGS, unknownMeter: 'register' });
+    t.after(() => role.stop());
+    await metersDrained(infra.log, infra.db);
+    const meters = await rows<{ meter_id: string; group_id: string; zone: string; interval: string }>(
+      infra,
+      `SELECT meter_id, group_id, zone, interval FROM meters`,
+    );
+    assert.deepEqual(meters, [{ meter_id: 'NEW-1', group_id: 'unassigned', zone: 'unassigned', interval: 'PT15M' }]);
+    const stored = await rows<{ n: number; groups: number }>(
+      infra,
+      `SELECT count(*)::int AS n, count(group_id)::int AS groups FROM meter_intervals WHERE meter_id = 'NEW-1'`,
+    );
+    assert.deepEqual(stored, [{ n: 2, groups: 0 }]);
+    assert.deepEqual(await deadLetters(infra.log, 'dlq-processing'), []);
+  });
+});
