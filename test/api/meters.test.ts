@@ -37,6 +37,8 @@ describe('meter registry API', () => {
       annual_consumption_kwh: '4200.5',
       time_zone: 'Europe/Helsinki',
       interval: 'PT15M',
+      register_capacity_kwh: null,
+      simulated: false,
       valid_from: null,
       valid_to: null,
     });
