@@ -69,7 +69,7 @@ export function asyncApiDocument(topics: readonly DescribedTopic[], version: str
       title: 'gridstream',
       version,
       description:
-        'Topics of the gridstream energy-grid data platform: raw upstream documents, clean 15-minute observations, carbon intensity, device readings and aggregates, alerts and dead letters. Values are JSON validated by these schemas when produced and when consumed.',
+        'Topics of the gridstream energy-grid data platform: raw upstream documents, clean 15-minute observations, carbon intensity, device readings, alerts and dead letters. Values are JSON validated by these schemas when produced and when consumed.',
       license: { name: 'Apache-2.0' },
     },
     defaultContentType: 'application/json',

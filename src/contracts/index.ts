@@ -33,8 +33,6 @@ export {
   RawMeterRecordSchema,
   type RawMeterRecord,
   canonicalOfRaw,
-  MeterAggregateSchema,
-  type MeterAggregate,
   AlertSchema,
   type Alert,
 } from './raw.ts';
@@ -83,7 +81,6 @@ export {
   rawMetersTopic,
   gridObservationsTopic,
   gridCarbonTopic,
-  meterAggregatesTopic,
   alertsTopic,
   dlqIngestionTopic,
   dlqProcessingTopic,

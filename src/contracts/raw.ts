@@ -78,7 +78,7 @@ export const MeterReadingSchema = z.object({
   quantity: z.string().min(1).max(60),
   value: z.number(),
   unit: z.string().min(1).max(20),
-  /** Aggregation group (feeder, substation, zone) for `meters.aggregates`. */
+  /** Aggregation group (feeder, substation, portfolio); the registry's group decides where a meter's values count. */
   group: z.string().max(100).optional(),
 });
 export type MeterReading = z.infer<typeof MeterReadingSchema>;
@@ -181,20 +181,6 @@ export function parseReadingLine(line: Uint8Array, rules: ReadingRules, received
   if ('reason' in parsed) return { ok: false, reason: parsed.reason, message: parsed.message };
   return readingFromRecord(parsed.json, rules, receivedAt);
 }
-
-/** A windowed aggregate of device readings; settlement relies on these, so their topic is exactly-once. */
-export const MeterAggregateSchema = z.object({
-  group: z.string().min(1).max(100),
-  quantity: z.string().min(1).max(60),
-  unit: z.string().min(1).max(20),
-  windowStart: isoInstant,
-  windowEnd: isoInstant,
-  count: z.number().int().nonnegative(),
-  sum: z.number(),
-  min: z.number(),
-  max: z.number(),
-});
-export type MeterAggregate = z.infer<typeof MeterAggregateSchema>;
 
 /** An anomaly or operational alert. */
 export const AlertSchema = z.object({

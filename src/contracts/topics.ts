@@ -1,7 +1,6 @@
-import type { Alert, MeterAggregate, RawElectricityMaps, RawEntsoeDocument, RawMeterRecord } from './raw.ts';
+import type { Alert, RawElectricityMaps, RawEntsoeDocument, RawMeterRecord } from './raw.ts';
 import {
   AlertSchema,
-  MeterAggregateSchema,
   RawMeterRecordSchema,
   RawElectricityMapsSchema,
   RawEntsoeDocumentSchema,
@@ -45,7 +44,8 @@ export const rawMetersTopic: Topic<RawMeterRecord> = defineTopic({
   partitions: 6,
   stage: 'ingestion',
   description:
-    'Device readings (smart meters, SCADA, PMU) from the HTTP and MQTT input gateways: canonical readings (v 2), keyed by meter.',
+    'Device readings (smart meters, SCADA, PMU) from the HTTP and MQTT input gateways: canonical readings (v 2), keyed by meter; the meters role stores them and their window results.',
+  exactlyOnce: true,
 });
 
 export const gridObservationsTopic: Topic<GridSeriesChunk> = defineTopic({
@@ -66,16 +66,6 @@ export const gridCarbonTopic: Topic<GridSeriesChunk> = defineTopic({
   stage: 'processing',
   description:
     'Carbon intensity (production and consumption based), renewable and fossil-free shares per zone and slot.',
-});
-
-export const meterAggregatesTopic: Topic<MeterAggregate> = defineTopic({
-  name: 'meters.aggregates',
-  schema: MeterAggregateSchema,
-  key: (a) => a.group,
-  partitions: 3,
-  stage: 'processing',
-  description: 'Windowed device aggregates (event time, watermarks); settlement data, consumed exactly once.',
-  exactlyOnce: true,
 });
 
 export const alertsTopic: Topic<Alert> = defineTopic({
@@ -131,7 +121,6 @@ export const ALL_TOPICS = [
   rawMetersTopic,
   gridObservationsTopic,
   gridCarbonTopic,
-  meterAggregatesTopic,
   alertsTopic,
   dlqIngestionTopic,
   dlqProcessingTopic,

@@ -28,6 +28,6 @@ describe('AsyncAPI document', () => {
     };
     assert.equal(doc.channels['gridObservations']?.bindings.kafka.partitions, 6);
     assert.match(doc.channels['rawEntsoe']?.description ?? '', /dlq-ingestion/);
-    assert.match(doc.channels['metersAggregates']?.description ?? '', /exactly once/);
+    assert.match(doc.channels['rawMeters']?.description ?? '', /exactly once/);
   });
 });
