@@ -44,7 +44,6 @@ export {
   DEVICE_KINDS,
   type DeviceKind,
   READING_SCHEMA_VERSION,
-  DEFAULT_READING_INTERVAL,
   CanonicalReadingSchema,
   type CanonicalReading,
   quantityUnit,

@@ -3,7 +3,6 @@ import type { Decimal } from '../common/index.ts';
 import { parseCsvRows } from '../common/index.ts';
 import type { CanonicalReading, DeviceKind, Quantity } from './reading.ts';
 import {
-  DEFAULT_READING_INTERVAL,
   DEVICE_KINDS,
   QUANTITIES,
   QuantitySchema,
@@ -76,7 +75,7 @@ const CanonicalInputSchema = z.object({
   group: optionalText,
 });
 
-/** The common shape: interval start, kWh consumed, the meter's interval (today: {@link DEFAULT_READING_INTERVAL}). */
+/** The common shape: interval start, kWh consumed; the interval is the meter's registry interval. */
 const CommonInputSchema = z.object({
   meter_id: z.string().min(1).max(100),
   timestamp: z.string().max(60),
@@ -157,8 +156,8 @@ function draftOf(record: Record<string, unknown>): Draft | CanonicalVerdict {
         'ingest.unmapped_quantity',
         `unit ${JSON.stringify(r.unit)} does not fit quantity ${JSON.stringify(r.quantity)} (${quantity}, ${unit})`,
       );
-    const interval = QUANTITIES[quantity].kind === 'interval' ? DEFAULT_READING_INTERVAL : undefined;
-    return { ...r, meter_id: r.deviceId, quantity, shift, interval, recorded_at: undefined };
+    // The interval is the meter's (from the registry, by the meters role): today's schema does not say it.
+    return { ...r, meter_id: r.deviceId, quantity, shift, interval: undefined, recorded_at: undefined };
   }
   if ('meter_id' in record && 'consumption' in record) {
     const p = CommonInputSchema.safeParse(record);
@@ -171,7 +170,7 @@ function draftOf(record: Record<string, unknown>): Draft | CanonicalVerdict {
       ts: r.timestamp,
       value: r.consumption,
       shift: 0,
-      interval: DEFAULT_READING_INTERVAL,
+      interval: undefined,
       recorded_at: undefined,
       group: r.group,
     };
@@ -229,11 +228,8 @@ export function readingFromRecord(record: unknown, rules: ReadingRules, received
     if (interval === undefined)
       return refuse('ingest.invalid_reading', `interval: ${draft.interval} is not PTnM/PTnH of 1 minute to 1 day`);
   }
-  if ((QUANTITIES[draft.quantity].kind === 'interval') !== (interval !== undefined))
-    return refuse(
-      'ingest.invalid_reading',
-      'interval: required for energy_import/energy_export and refused for other quantities',
-    );
+  if (interval !== undefined && QUANTITIES[draft.quantity].kind !== 'interval')
+    return refuse('ingest.invalid_reading', 'interval: only energy_import/energy_export readings have one');
   // Built field by field from checked parts, so it meets CanonicalReadingSchema (the topic checks it on produce).
   const reading: CanonicalReading = {
     v: READING_SCHEMA_VERSION,

@@ -12,7 +12,7 @@ import { normaliseDecimal, shiftDecimal } from '../common/index.ts';
 export type QuantityKind = 'interval' | 'register' | 'instant';
 
 /**
- * The fixed list of quantities, each with its one unit. Interval quantities carry `interval` and cover
+ * The fixed list of quantities, each with its one unit. Interval quantities cover
  * `[ts, ts + interval)`; register quantities are a counter read at `ts` (they become intervals by difference:
  * `src/readings`); instant quantities are a value at `ts`.
  */
@@ -34,12 +34,6 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** The version `raw.meters` records carry from the canonical reading on (records without `v` are version 1). */
 export const READING_SCHEMA_VERSION = 2;
-
-/**
- * The interval of an interval reading whose input does not say it (the old device schema, the common shape). The
- * meter registry, once it exists, will give each meter's own interval; until then every such reading is PT15M.
- */
-export const DEFAULT_READING_INTERVAL = 'PT15M';
 
 /** A UTC instant as the canonical reading writes it: seconds, or milliseconds when there are any, and `Z`. */
 const UTC_TEXT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
@@ -64,7 +58,8 @@ const idText = (max: number) =>
  * - `quantity`: one of {@link QUANTITIES}; its unit is fixed (kWh, kW, V, Hz) and not repeated in the reading.
  * - `ts`: event time in UTC (`2026-10-25T01:00:00Z`); for interval quantities the interval START.
  * - `value`: an exact decimal as normalised text (`"0.25"`, `"-3"`), never a float.
- * - `interval`: for `energy_import`/`energy_export` only, and required there: `PT15M`, `PT1H`…
+ * - `interval`: for `energy_import`/`energy_export` only: `PT15M`, `PT1H`…; absent: the meter's interval in the
+ *   registry (the common shape and the old device schema do not say it; the meters role reads the registry).
  * - `recorded_at`: optional, when the device or head-end measured or issued the value (UTC); decides which of two
  *   readings of one interval wins (`src/readings`).
  * - `group`: optional aggregation group (feeder, substation, portfolio).
@@ -81,8 +76,8 @@ export const CanonicalReadingSchema = z
     recorded_at: z.string().regex(UTC_TEXT).optional(),
     group: idText(100).optional(),
   })
-  .refine((r) => (QUANTITIES[r.quantity].kind === 'interval') === (r.interval !== undefined), {
-    message: 'interval is required for energy_import/energy_export and refused for other quantities',
+  .refine((r) => r.interval === undefined || QUANTITIES[r.quantity].kind === 'interval', {
+    message: 'only energy_import/energy_export readings have an interval',
     path: ['interval'],
   });
 export type CanonicalReading = z.infer<typeof CanonicalReadingSchema>;

@@ -94,11 +94,12 @@ export function planReadings(items: readonly PlanItem[], ctx: PlanContext): Read
     if (meter === undefined) continue;
     const ts = Date.parse(r.ts);
     const meterMs = intervalMs(canon(meter.interval));
-    if (kind === 'interval' && intervalMs(r.interval ?? '') !== meterMs) {
+    // A reading without an interval (the common shape, the old device schema) has its meter's.
+    if (kind === 'interval' && r.interval !== undefined && intervalMs(r.interval) !== meterMs) {
       plan.rejects.push({
         item,
         reason: 'meters.interval_mismatch',
-        message: `reading interval ${r.interval ?? '?'} differs from meter ${r.meter_id}'s interval ${meter.interval}`,
+        message: `reading interval ${r.interval} differs from meter ${r.meter_id}'s interval ${meter.interval}`,
       });
       continue;
     }

@@ -71,7 +71,7 @@ describe('times and intervals', () => {
 });
 
 describe('input shapes → canonical reading', () => {
-  it("maps today's device schema: energy in Wh → energy_import kWh, PT15M, ts as the interval start", () => {
+  it("maps today's device schema: energy in Wh → energy_import kWh, ts as the interval start, the meter's interval", () => {
     const v = read({
       deviceId: 'meter-1',
       kind: 'smart_meter',
@@ -90,7 +90,6 @@ describe('input shapes → canonical reading', () => {
         quantity: 'energy_import',
         ts: '2026-10-25T01:00:00Z',
         value: '1.25',
-        interval: 'PT15M',
         group: 'feeder-7',
       },
     });
@@ -128,14 +127,16 @@ describe('input shapes → canonical reading', () => {
       interval: 'PT1H',
       recorded_at: '2026-10-25T02:20:00Z',
     });
-    const missing = read({ meter_id: 'm', quantity: 'energy_import', ts: '2026-10-25T01:00:00Z', value: 1 });
-    assert.equal(!missing.ok && missing.reason, 'ingest.invalid_reading');
+    // Without an interval, an energy reading has its meter's registry interval (the meters role reads it).
+    const registry = read({ meter_id: 'm', quantity: 'energy_import', ts: '2026-10-25T01:00:00Z', value: 1 });
+    assert.equal(registry.ok && registry.reading.interval, undefined);
+    assert.equal(registry.ok, true);
     const stray = read({ meter_id: 'm', quantity: 'power', ts: '2026-10-25T01:00Z', value: 1, interval: 'PT15M' });
     assert.equal(!stray.ok && stray.reason, 'ingest.invalid_reading');
     const wrongUnit = read({ meter_id: 'm', quantity: 'power', ts: '2026-10-25T01:00Z', value: 1, unit: 'W' });
     assert.equal(!wrongUnit.ok && wrongUnit.reason, 'ingest.unmapped_quantity');
   });
-  it('takes the common shape {meter_id, timestamp, consumption} as energy_import kWh over PT15M', () => {
+  it("takes the common shape {meter_id, timestamp, consumption} as energy_import kWh over the meter's interval", () => {
     const v = read({ meter_id: 'MTR-1', timestamp: '2026-10-25T00:45:00Z', consumption: '0.337' });
     assert.deepEqual(v.ok && v.reading, {
       v: 2,
@@ -144,7 +145,6 @@ describe('input shapes → canonical reading', () => {
       quantity: 'energy_import',
       ts: '2026-10-25T00:45:00Z',
       value: '0.337',
-      interval: 'PT15M',
     });
   });
   it('refuses, with a reason each: no offset, out of bounds, control characters, out-of-range values', () => {
@@ -191,7 +191,6 @@ describe('raw.meters records', () => {
         quantity: 'energy_import',
         ts: '2026-11-22T10:00:00Z',
         value: '7.25',
-        interval: 'PT15M',
         group: 'feeder-7',
       },
     });

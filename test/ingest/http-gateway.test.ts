@@ -61,7 +61,7 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
     ).flat();
     assert.deepEqual(
       records.map((x) => CanonicalReadingSchema.parse(JSON.parse(Buffer.from(x.value).toString('utf8')))),
-      // The canonical reading of the old schema's line (kWh, interval start, PT15M by default).
+      // The canonical reading of the old schema's line (kWh, interval start; the interval is the meter's).
       [
         {
           v: 2,
@@ -70,7 +70,6 @@ describe('ingest gateway: NDJSON device readings → raw.meters, bad lines → d
           quantity: 'energy_import',
           ts: '2026-11-22T10:00:00Z',
           value: '1.25',
-          interval: 'PT15M',
           group: 'feeder-7',
         },
       ],

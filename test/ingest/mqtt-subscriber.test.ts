@@ -74,7 +74,6 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
           quantity: 'energy_import',
           ts: '2026-11-22T10:00:00Z',
           value: '41.25',
-          interval: 'PT15M',
           group: 'feeder-7',
         },
       );

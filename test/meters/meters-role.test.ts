@@ -249,3 +249,31 @@ describe('meters role: unknown meters under policy register', () => {
     assert.deepEqual(await deadLetters(infra.log, 'dlq-processing'), []);
   });
 });
+
+describe('meters role: the interval comes from the registry', () => {
+  it("stores a reading without an interval over its meter's interval, and refuses one that says another", async (t) => {
+    const opened = await embeddedInfra();
+    const { infra } = opened;
+    t.after(() => opened.remove());
+    await register(infra, 'H1', 'feeder-3', { interval: 'PT60M' });
+    const common = interval('H1', '2026-10-24T10:00:00Z', '1.5');
+    const { interval: _ignored, ...withoutInterval } = common;
+    await produceValues(infra.log, rawMetersTopic, [
+      withoutInterval as CanonicalReading,
+      interval('H1', '2026-10-24T11:00:00Z', '2'),
+    ]);
+    const role = await run(infra);
+    t.after(() => role.stop());
+    await metersDrained(infra.log, infra.db);
+    const stored = await rows<{ value: string; interval_s: number }>(
+      infra,
+      `SELECT value::text AS value, interval_s FROM meter_intervals WHERE meter_id = 'H1'`,
+    );
+    assert.deepEqual(stored, [{ value: '1.5', interval_s: 3600 }]);
+    const letters = await deadLetters(infra.log, 'dlq-processing');
+    assert.deepEqual(
+      letters.map((l) => l.reason),
+      ['meters.interval_mismatch'],
+    );
+  });
+});
