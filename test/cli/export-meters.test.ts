@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,8 +7,10 @@ import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { exportCommand } from '../../src/cli/commands/export.ts';
 import { runCli } from '../../src/cli/index.ts';
+import { silentLogger } from '../../src/observability/index.ts';
 import type { Db } from '../../src/storage/index.ts';
-import { ensurePartitions } from '../../src/storage/index.ts';
+import { ensurePartitions, openDb } from '../../src/storage/index.ts';
+import { gridstream as cli, startInstance } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/services.ts';
 import type { TestDb } from '../storage/helpers.ts';
 import { DB_KINDS, openTestDb } from '../storage/helpers.ts';
@@ -147,6 +149,22 @@ for (const kind of DB_KINDS) {
           detail: 'csv',
         },
       ]);
+      const utc = await gridstream(
+        h,
+        '/',
+        'export',
+        '--meters',
+        '--meter',
+        'ber-1',
+        '--from',
+        '2026-03-01',
+        '--to',
+        '2026-03-02',
+        '--tz',
+        'UTC',
+      );
+      assert.equal(utc.code, 0, utc.stderr);
+      assert.match(utc.stderr, /exported 2 meter intervals/, '--tz UTC: 12:00Z and 23:00Z of 2026-03-01');
     });
 
     it('exports a group as NDJSON with UTC dates (values as exact strings), one audit row per meter', async (t) => {
@@ -363,3 +381,54 @@ for (const kind of DB_KINDS) {
     });
   });
 }
+
+describe('gridstream export --meters while an embedded instance runs', () => {
+  it('exports through the control socket; the audit row is in the instance database', async () => {
+    const instance = await startInstance();
+    const dir = await tempDir();
+    try {
+      await writeFile(
+        join(dir.path, 'meters.csv'),
+        'meter_id,zone,group,time_zone,register_type,interval,annual_consumption_kwh,profile\n' +
+          'sock-1,DE_LU,feeder-s,Europe/Berlin,import,PT15M,3500,H0\n',
+      );
+      const imported = await cli(['meters', 'import', 'meters.csv'], { env: instance.env, cwd: dir.path });
+      assert.equal(imported.code, 0, imported.stderr);
+      const r = await cli(
+        ['export', '--meters', '--meter', 'sock-1', '--from', '2026-10-25', '--to', '2026-10-26', '--format', 'ndjson'],
+        { env: instance.env },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '', 'the meter has no stored intervals');
+      assert.match(r.stderr, /exported 0 meter intervals/);
+      const stopped = await instance.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+      const db = await openDb({
+        url: null,
+        dataDir: instance.env['GRIDSTREAM_DATA_DIR'] ?? '',
+        logger: silentLogger(),
+      });
+      try {
+        // Berlin's 2026-10-25 lasts 25 hours: 22:00Z the day before to 23:00Z.
+        assert.deepEqual(
+          (await auditRows(db)).filter((a) => a.meter_id === 'sock-1'),
+          [
+            {
+              principal: WHO,
+              path: 'export',
+              meter_id: 'sock-1',
+              from_ts: '2026-10-24T22:00:00Z',
+              to_ts: '2026-10-25T23:00:00Z',
+              detail: 'ndjson',
+            },
+          ],
+        );
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await dir.remove();
+      await instance.close();
+    }
+  });
+});
