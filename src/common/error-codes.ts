@@ -216,19 +216,12 @@ export const ERROR_CODES = {
     false,
     'A smart-meter reading of a meter the registry does not know at its time (unknown-meter policy `dead-letter`); register the meter and replay the dead letter.',
   ),
-  'meters.interval_mismatch': code(
-    false,
-    "An interval reading whose interval differs from its meter's registry interval.",
-  ),
-  'meters.misaligned': code(
-    false,
-    "An interval reading whose start is not on its meter's interval grid (UTC-aligned).",
-  ),
+  'meters.interval_mismatch': code(false, "An interval reading whose interval differs from its meter's registry interval."),
+  'meters.misaligned': code(false, "An interval reading whose start is not on its meter's interval grid (UTC-aligned)."),
   'meters.late': code(
     false,
     'A reading later than the allowed lateness after its local day was emitted (late policy `dead-letter`); replaying it later still dead-letters it unless the policy is `restate`.',
   ),
-
   'meters.unbounded_export': code(
     false,
     'A meter export (`gridstream export --meters`) without both --from and --to: meter data is personal data, so every export names the range it reads.',
