@@ -228,6 +228,10 @@ export const ERROR_CODES = {
     false,
     'A reading later than the allowed lateness after its local day was emitted (late policy `dead-letter`); replaying it later still dead-letters it unless the policy is `restate`.',
   ),
+  'meters.unbounded_export': code(
+    false,
+    'A meter export (`gridstream export --meters`) without both --from and --to: meter data is personal data, so every export names the range it reads.',
+  ),
 
   // The event-time windowing engine (src/streams).
   'streams.invalid_argument': code(

@@ -5,6 +5,7 @@ import { DuckDBInstance, DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { csvField } from '../common/index.ts';
 import type { ExportRow } from './queries/export-rows.ts';
+import type { MeterExportRow } from './queries/meter-export.ts';
 
 /** Formats `gridstream export` writes. */
 export const EXPORT_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
@@ -120,6 +121,99 @@ export async function writeParquet(rows: AsyncIterable<ExportRow>, path: string)
     const target = path.replaceAll("'", "''");
     await connection.run(
       `COPY (SELECT * REPLACE (CASE WHEN flags = '' THEN []::VARCHAR[] ELSE string_split(flags, ';') END AS flags)
+             FROM rows) TO '${target}' (FORMAT parquet, COMPRESSION zstd)`,
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return count;
+}
+
+/** Columns of every meter export format (`gridstream export --meters`), in order. */
+export const METER_EXPORT_COLUMNS = [
+  'meter_id',
+  'quantity',
+  'ts',
+  'interval_s',
+  'value',
+  'quality',
+  'flags',
+  'recorded_at',
+  'received_at',
+] as const;
+
+export const METER_EXPORT_CSV_HEADER = METER_EXPORT_COLUMNS.join(',');
+
+/** One CSV line of a meter export (no newline): the value as stored, exact; flags joined with `;`. */
+export function meterCsvLine(r: MeterExportRow): string {
+  return [
+    csvField(r.meterId),
+    r.quantity,
+    r.ts,
+    String(r.intervalS),
+    r.value,
+    r.quality,
+    r.flags.join(';'),
+    r.recordedAt ?? '',
+    r.receivedAt,
+  ].join(',');
+}
+
+/** One NDJSON line of a meter export (no newline): the value as a decimal string, never a JSON number. */
+export function meterJsonLine(r: MeterExportRow): string {
+  return JSON.stringify({
+    meter_id: r.meterId,
+    quantity: r.quantity,
+    ts: r.ts,
+    interval_s: r.intervalS,
+    value: r.value,
+    quality: r.quality,
+    flags: r.flags,
+    recorded_at: r.recordedAt,
+    received_at: r.receivedAt,
+  });
+}
+
+/**
+ * Writes meter intervals to a Parquet file through DuckDB, like {@link writeParquet}: times as UTC-adjusted
+ * TIMESTAMP (microseconds), flags as a list of strings, zstd-compressed. The value is a VARCHAR column holding the
+ * exact decimal text: PostgreSQL numeric has no fixed scale, and a Parquet DECIMAL would have to round some values.
+ * Returns the number of rows.
+ */
+export async function writeMeterParquet(rows: AsyncIterable<MeterExportRow>, path: string): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'gridstream-export-'));
+  const instance = await DuckDBInstance.create(join(dir, 'export.duckdb'));
+  const connection = await instance.connect();
+  let count = 0;
+  try {
+    // Times go in as text and are cast by DuckDB: that keeps their microseconds, which a JS Date would drop.
+    await connection.run(
+      `CREATE TABLE rows (meter_id VARCHAR, quantity VARCHAR, ts VARCHAR, interval_s INTEGER, value VARCHAR,
+         quality VARCHAR, flags VARCHAR, recorded_at VARCHAR, received_at VARCHAR)`,
+    );
+    const a = await connection.createAppender('rows');
+    for await (const r of rows) {
+      a.appendVarchar(r.meterId);
+      a.appendVarchar(r.quantity);
+      a.appendVarchar(r.ts);
+      a.appendInteger(r.intervalS);
+      a.appendVarchar(r.value);
+      a.appendVarchar(r.quality);
+      a.appendVarchar(r.flags.join(';'));
+      if (r.recordedAt === null) a.appendNull();
+      else a.appendVarchar(r.recordedAt);
+      a.appendVarchar(r.receivedAt);
+      a.endRow();
+      if (++count % 100_000 === 0) a.flushSync();
+    }
+    a.closeSync();
+    const target = path.replaceAll("'", "''");
+    await connection.run(
+      `COPY (SELECT meter_id, quantity, ts::TIMESTAMPTZ AS ts, interval_s, value, quality,
+               CASE WHEN flags = '' THEN []::VARCHAR[] ELSE string_split(flags, ';') END AS flags,
+               recorded_at::TIMESTAMPTZ AS recorded_at, received_at::TIMESTAMPTZ AS received_at
              FROM rows) TO '${target}' (FORMAT parquet, COMPRESSION zstd)`,
     );
   } finally {

@@ -81,6 +81,11 @@ export {
   exportCsvLine,
   exportJsonLine,
   writeParquet,
+  METER_EXPORT_COLUMNS,
+  METER_EXPORT_CSV_HEADER,
+  meterCsvLine,
+  meterJsonLine,
+  writeMeterParquet,
 } from './export-format.ts';
 export { refreshRollups, ROLLUP_TABLES, type RefreshResult } from './rollups.ts';
 export { rollupRefresher } from './rollup-refresher.ts';

@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
@@ -9,15 +9,22 @@ import { METRICS } from '../../contracts/index.ts';
 import { secretScrubber } from '../../observability/index.ts';
 import type { ReferenceData } from '../../reference/index.ts';
 import { loadReference } from '../../reference/index.ts';
-import type { ExportFormat } from '../../storage/index.ts';
+import type { Db, ExportFormat, MeterExportQuery } from '../../storage/index.ts';
 import { fromLocal, isValidTimeZone } from '../../time/index.ts';
 import {
   EXPORT_CSV_HEADER,
   EXPORT_FORMATS,
   exportCsvLine,
   exportJsonLine,
+  METER_EXPORT_CSV_HEADER,
+  exportMeterIds,
+  exportMeterIntervals,
   exportObservations,
+  meterCsvLine,
+  meterJsonLine,
+  meterValidities,
   sqlStateOf,
+  writeMeterParquet,
   writeParquet,
 } from '../../storage/index.ts';
 import type { Command, CommandContext, ParsedArgs } from '../command.ts';
@@ -81,9 +88,10 @@ function formatOf(args: ParsedArgs, out: string | undefined): ExportFormat {
 /** `gridstream export`: stored observations as CSV, NDJSON or Parquet. */
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Export stored grid observations as CSV, NDJSON or Parquet',
+  summary: 'Export stored grid observations, or meter intervals (--meters, audited), as CSV, NDJSON or Parquet',
   usage:
-    'export --from <date> --to <date> [--zones FI] [--tz Europe/Helsinki] [--metrics generation_actual] [--format csv|ndjson|parquet] [--out <file>]',
+    'export --from <date> --to <date> [--zones FI] [--tz Europe/Helsinki] [--metrics generation_actual] [--format csv|ndjson|parquet] [--out <file>]\n' +
+    '   or: gridstream export --meters [--meter id,...] [--group g] [--zone z] --from <date|time> --to <date|time> [--tz UTC] [--format csv|ndjson|parquet] [--out <file>]',
   details: [
     'Writes every stored observation of the zones and metrics with a slot start in [--from, --to), in key order',
     '(zone, metric, production type, counterpart zone, qualifier, slot). --from/--to take a date (00:00 in the time',
@@ -99,6 +107,16 @@ export const exportCommand: Command = {
     'The format defaults to the --out extension (.csv, .ndjson/.jsonl, .parquet), else CSV; without --out the',
     'rows go to stdout. Reads DATABASE_URL (PostgreSQL) or GRIDSTREAM_DATA_DIR (embedded PGlite).',
     'Exit 1 when the database fails; 2 for a usage error.',
+    '',
+    'With --meters: the stored meter intervals (meter_intervals) of the meters selected by --meter (ids), --group',
+    'and --zone (a registry validity in that group or zone overlapping the range; several filters intersect; none:',
+    'every meter), with an interval start in [--from, --to), in key order (meter, quantity, ts). --from and --to',
+    'are both required (meters.unbounded_export otherwise). A bare date is 00:00 in the time zone of the meter when',
+    'exactly one --meter is given, else UTC (--tz overrides both). Values are exact decimal text, never floats',
+    '(NDJSON: strings; Parquet: a VARCHAR column). Each exported meter is written to the meter-read audit log',
+    '(cli:<os user>, path export, the range, the format) before any of its rows is handed out.',
+    'CSV header:',
+    `  ${METER_EXPORT_CSV_HEADER}`,
   ].join('\n'),
   usesData: true,
   options: {
@@ -110,8 +128,15 @@ export const exportCommand: Command = {
     out: { type: 'string', short: 'o' },
     tz: { type: 'string' },
     schema: { type: 'string' },
+    meters: { type: 'boolean' },
+    meter: { type: 'string' },
+    group: { type: 'string' },
+    zone: { type: 'string' },
   },
   async run(ctx, args) {
+    if (args.values['meters'] === true) return exportMeters(ctx, args);
+    for (const name of ['meter', 'group', 'zone'])
+      if (stringOption(args, name) !== undefined) throw new UsageError(`--${name} selects meters: it needs --meters`);
     const reference = loadReference();
     const zones = listOption(args, 'zones') ?? [];
     const metrics = listOption(args, 'metrics') ?? [];
@@ -124,34 +149,143 @@ export const exportCommand: Command = {
     const out = outOption === undefined ? undefined : resolve(ctx.cwd, outOption);
     const format = formatOf(args, out);
     const query = { zones, metrics, from, to };
-    try {
-      return await withDb(
-        ctx,
-        { schema: stringOption(args, 'schema') ?? null, logger: commandLogger(ctx) },
-        async (db) => {
-          const scrub = secretScrubber(configSecrets(loadConfig(ctx.env)));
-          const rows = exportObservations(db, query, { signal: ctx.signal, scrub });
-          const count = format === 'parquet' ? await parquetTo(rows, out, ctx) : await textTo(rows, format, out, ctx);
-          ctx.stderr.write(`exported ${count} observations\n`);
-          return EXIT.ok;
-        },
-      );
-    } catch (error) {
-      if (error instanceof UsageError || ctx.signal.aborted) throw error; // a stop is reported by the CLI
-      const hint = isRetryable(error)
-        ? ' (the database is unreachable or busy; try again)'
-        : sqlStateOf(error) === '42P01'
-          ? ' (no gridstream tables here: run "gridstream migrate" first)'
-          : '';
-      ctx.stderr.write(`gridstream export: ${errorCode(error)}: ${errorMessage(error)}${hint}\n`);
-      return EXIT.failure;
-    }
+    return reportFailure(ctx, () =>
+      withDb(ctx, { schema: stringOption(args, 'schema') ?? null, logger: commandLogger(ctx) }, async (db) => {
+        const scrub = secretScrubber(configSecrets(loadConfig(ctx.env)));
+        const rows = exportObservations(db, query, { signal: ctx.signal, scrub });
+        const count =
+          format === 'parquet'
+            ? await parquetTo(rows, writeParquet, out, ctx)
+            : await textTo(
+                rows,
+                format === 'csv' ? EXPORT_CSV_HEADER : null,
+                format === 'csv' ? exportCsvLine : exportJsonLine,
+                out,
+                ctx,
+              );
+        ctx.stderr.write(`exported ${count} observations\n`);
+        return EXIT.ok;
+      }),
+    );
   },
 };
 
-async function textTo(
-  rows: AsyncIterable<Parameters<typeof exportCsvLine>[0]>,
-  format: 'csv' | 'ndjson',
+/** Runs an export; a database failure is a message and exit 1 (a usage error or a stop goes to the CLI). */
+async function reportFailure(ctx: CommandContext, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof UsageError || ctx.signal.aborted) throw error; // a stop is reported by the CLI
+    const hint = isRetryable(error)
+      ? ' (the database is unreachable or busy; try again)'
+      : sqlStateOf(error) === '42P01'
+        ? ' (no gridstream tables here: run "gridstream migrate" first)'
+        : '';
+    ctx.stderr.write(`gridstream export: ${errorCode(error)}: ${errorMessage(error)}${hint}\n`);
+    return EXIT.failure;
+  }
+}
+
+/**
+ * Who reads, for the audit log: the OS user running the command (the control socket only serves that user).
+ * The same rule as `gridstream meters readings`.
+ */
+function cliPrincipal(ctx: CommandContext): string {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = undefined;
+  }
+  return `cli:${user ?? ctx.env['USER'] ?? ctx.env['LOGNAME'] ?? 'unknown'}`;
+}
+
+/**
+ * The time zone of bare dates in a meter export: --tz, else that of the one meter asked for (its latest
+ * validity), else UTC — a selection of several meters may span time zones, and its range must mean one thing.
+ */
+async function meterTimeZone(db: Db, args: ParsedArgs, ids: readonly string[]): Promise<string> {
+  const tz = stringOption(args, 'tz');
+  if (tz !== undefined) {
+    if (!isValidTimeZone(tz))
+      throw new UsageError(`--tz must be an IANA time zone such as Europe/Paris or UTC (got "${tz}")`);
+    return tz;
+  }
+  const [only, ...others] = ids;
+  if (only === undefined || others.length > 0) return 'UTC';
+  const latest = (await meterValidities(db, only)).at(-1);
+  if (latest === undefined) throw new UsageError(`meters.not_found: no meter ${only}`);
+  return latest.time_zone;
+}
+
+/** `gridstream export --meters`: stored meter intervals, each exported meter audited first. */
+async function exportMeters(ctx: CommandContext, args: ParsedArgs): Promise<number> {
+  for (const name of ['zones', 'metrics'])
+    if (stringOption(args, name) !== undefined) throw new UsageError(`--${name} selects grid data: not with --meters`);
+  if (stringOption(args, 'from') === undefined || stringOption(args, 'to') === undefined)
+    throw new UsageError(
+      'meters.unbounded_export: --from and --to are both required with --meters (meter data is exported by range only)',
+    );
+  const ids = listOption(args, 'meter') ?? [];
+  const group = stringOption(args, 'group');
+  const zone = stringOption(args, 'zone');
+  if (zone !== undefined && !loadReference().hasZone(zone)) throw new UsageError(`unknown zone ${zone}`);
+  const outOption = stringOption(args, 'out');
+  const out = outOption === undefined ? undefined : resolve(ctx.cwd, outOption);
+  const format = formatOf(args, out);
+  return reportFailure(ctx, () =>
+    withDb(ctx, { schema: stringOption(args, 'schema') ?? null, logger: commandLogger(ctx) }, async (db) => {
+      const timeZone = await meterTimeZone(db, args, ids);
+      const from = Date.parse(instantOption(args, 'from', () => timeZone));
+      const to = Date.parse(instantOption(args, 'to', () => timeZone));
+      if (to <= from) throw new UsageError('--to must be after --from');
+      const query: MeterExportQuery = {
+        ...(ids.length === 0 ? {} : { meterIds: ids }),
+        ...(group === undefined ? {} : { group }),
+        ...(zone === undefined ? {} : { zone }),
+        from,
+        to,
+      };
+      await checkSelection(db, query, ids);
+      const rows = exportMeterIntervals(
+        db,
+        query,
+        { principal: cliPrincipal(ctx), detail: format },
+        { signal: ctx.signal },
+      );
+      const count =
+        format === 'parquet'
+          ? await parquetTo(rows, writeMeterParquet, out, ctx)
+          : await textTo(
+              rows,
+              format === 'csv' ? METER_EXPORT_CSV_HEADER : null,
+              format === 'csv' ? meterCsvLine : meterJsonLine,
+              out,
+              ctx,
+            );
+      ctx.stderr.write(`exported ${count} meter intervals\n`);
+      return EXIT.ok;
+    }),
+  );
+}
+
+/** Meter ids the registry does not know, or a selection that matches no meter: a usage error naming it. */
+async function checkSelection(db: Db, query: MeterExportQuery, ids: readonly string[]): Promise<void> {
+  if (ids.length > 0) {
+    const known = new Set(
+      await exportMeterIds(db, { meterIds: ids, from: query.from, to: query.to }, { after: null, limit: ids.length }),
+    );
+    const unknown = [...new Set(ids)].filter((id) => !known.has(id));
+    if (unknown.length > 0) throw new UsageError(`meters.not_found: no meter(s) ${unknown.join(', ')}`);
+  }
+  if ((await exportMeterIds(db, query, { after: null, limit: 1 })).length === 0)
+    throw new UsageError('meters.not_found: no meter matches --meter, --group and --zone in that range');
+}
+
+async function textTo<R>(
+  rows: AsyncIterable<R>,
+  header: string | null,
+  line: (r: R) => string,
   out: string | undefined,
   ctx: CommandContext,
 ): Promise<number> {
@@ -159,11 +293,11 @@ async function textTo(
   const writer = new LineWriter(file ?? ctx.stdout);
   const checkpoint = new Checkpoint(ctx.signal);
   let count = 0;
-  if (format === 'csv') await writer.line(EXPORT_CSV_HEADER);
+  if (header !== null) await writer.line(header);
   for await (const r of rows) {
     if (!writer.open) break;
     await checkpoint.pass();
-    await writer.line(format === 'csv' ? exportCsvLine(r) : exportJsonLine(r));
+    await writer.line(line(r));
     count++;
   }
   await writer.flush();
@@ -174,17 +308,18 @@ async function textTo(
   return count;
 }
 
-async function parquetTo(
-  rows: AsyncIterable<Parameters<typeof exportCsvLine>[0]>,
+async function parquetTo<R>(
+  rows: AsyncIterable<R>,
+  write: (rows: AsyncIterable<R>, path: string) => Promise<number>,
   out: string | undefined,
   ctx: CommandContext,
 ): Promise<number> {
-  if (out !== undefined) return writeParquet(rows, out);
+  if (out !== undefined) return write(rows, out);
   // Parquet is written whole (its footer comes last): build it aside, then stream it out.
   const dir = await mkdtemp(join(tmpdir(), 'gridstream-export-'));
   try {
     const path = join(dir, 'export.parquet');
-    const count = await writeParquet(rows, path);
+    const count = await write(rows, path);
     await pipeline(createReadStream(path), ctx.stdout, { end: false });
     return count;
   } finally {

@@ -5,6 +5,14 @@ export { generationMix, type GenerationMix, type MixEntry } from './mix.ts';
 export { completeness, type CompletenessQuery, type CompletenessRow } from './completeness.ts';
 export { exportObservations, type ExportQuery, type ExportRow } from './export-rows.ts';
 export {
+  exportMeterIntervals,
+  exportMeterIds,
+  type MeterExportSelection,
+  type MeterExportQuery,
+  type MeterExportAudit,
+  type MeterExportRow,
+} from './meter-export.ts';
+export {
   METER_RESOLUTIONS,
   type MeterResolution,
   METER_QUANTITIES,
