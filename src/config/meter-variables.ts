@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from './errors.ts';
 import type { Variable } from './variable.ts';
 import { milliseconds, variable } from './variable.ts';
 
@@ -21,6 +22,8 @@ export interface MeterSettings {
   readonly allowedLatenessMs: number;
   /** `GRIDSTREAM_METERS_LATE_POLICY`: input later than the allowed lateness. @default `dead-letter` */
   readonly latePolicy: LateDataPolicy;
+  /** `GRIDSTREAM_METERS_RETENTION_MS`: raw partitions (intervals, register reads, device readings) older than this are dropped. @default keep forever */
+  readonly retentionMs: number | null;
   /** `GRIDSTREAM_SIMULATED_METERS`: size of the labelled simulated fleet `gridstream start` runs in the embedded default. @default 300 */
   readonly simulatedMeters: number;
 }
@@ -78,6 +81,14 @@ export const METER_VARIABLES = {
     description:
       'Readings later than the allowed lateness: `restate` (stored, results restated), `dead-letter` (dlq-processing, reason `meters.late`) or `count-and-drop` (counted in `gridstream_meters_late_total`, not stored).',
   }),
+  metersRetentionMs: variable<number | null>({
+    name: 'GRIDSTREAM_METERS_RETENTION_MS',
+    schema: milliseconds.min(86_400_000).max(100 * 366 * 86_400_000),
+    fallback: null,
+    shown: 'none',
+    description:
+      "Drop raw meter partitions (meter_intervals, meter_register_reads, device_readings) older than this, daily, once the meters job's watermark minus the allowed lateness has passed them (export them first with `gridstream export --meters`). Day rows stay and serve every resolution of those days. At least the allowed lateness plus two days; not with `GRIDSTREAM_METERS_LATE_POLICY=restate`. Unset: keep forever.",
+  }),
   simulatedMeters: variable({
     name: 'GRIDSTREAM_SIMULATED_METERS',
     schema: z.coerce.number({ message: 'expected a number' }).int('expected a whole number').min(0).max(100_000),
@@ -91,13 +102,31 @@ export const METER_VARIABLES = {
 /** Reads the meter settings with the loader's `read`. */
 export function readMeterSettings(read: <T>(v: Variable<T>) => T): MeterSettings {
   const V = METER_VARIABLES;
-  return {
+  const settings: MeterSettings = {
     unknownMeter: read(V.metersUnknown),
     watermarkBoundMs: read(V.metersWatermarkBoundMs),
     idlePartitionMs: read(V.metersIdlePartitionMs),
     clockToleranceMs: read(V.metersClockToleranceMs),
     allowedLatenessMs: read(V.metersAllowedLatenessMs),
     latePolicy: read(V.metersLatePolicy),
+    retentionMs: read(V.metersRetentionMs),
     simulatedMeters: read(V.simulatedMeters),
   };
+  const retention = settings.retentionMs;
+  if (retention !== null && retention < settings.allowedLatenessMs + 2 * 86_400_000)
+    throw new ConfigError([
+      {
+        variable: V.metersRetentionMs.name,
+        message: `must be at least the allowed lateness plus two days (${settings.allowedLatenessMs + 2 * 86_400_000} ms): raw intervals still restate day rows until then`,
+      },
+    ]);
+  if (retention !== null && settings.latePolicy === 'restate')
+    throw new ConfigError([
+      {
+        variable: V.metersRetentionMs.name,
+        message:
+          'cannot be set with GRIDSTREAM_METERS_LATE_POLICY=restate: a reading later than the retention would restate a day from its dropped intervals',
+      },
+    ]);
+  return settings;
 }

@@ -8,8 +8,8 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import { createMetrics } from '../observability/index.ts';
 import { processRole } from '../processing/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
-import { partitionMaintainer, storeRole } from '../storage/index.ts';
-import { metersRole } from '../meters/index.ts';
+import { loadJobWatermark, partitionMaintainer, storeRole } from '../storage/index.ts';
+import { METERS_JOB, metersRole } from '../meters/index.ts';
 import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { openInfrastructure } from './infrastructure.ts';
@@ -116,7 +116,17 @@ function componentsOf(
     case 'scheduler':
       if (scheduler === undefined) throw new Error('scheduler role not built');
       // Time partitions of meter data: created ahead at start and daily, expired ones dropped when a retention is set.
-      return [scheduler, partitionMaintainer({ db: infra.db, logger: infra.logger })];
+      return [
+        scheduler,
+        partitionMaintainer({ db: infra.db, logger: infra.logger }, undefined, {
+          meterRetentionMs: config.meters.retentionMs,
+          // Raw partitions go only once the meters job's watermark minus the allowed lateness is past them.
+          dropHorizon: async (signal) => {
+            const watermark = await loadJobWatermark(infra.db, METERS_JOB, { signal });
+            return watermark === null ? null : new Date(Date.parse(watermark) - config.meters.allowedLatenessMs);
+          },
+        }),
+      ];
     case 'ingest':
       return [
         ingestGateway(infra, {

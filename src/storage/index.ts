@@ -89,5 +89,11 @@ export {
 } from './export-format.ts';
 export { refreshRollups, ROLLUP_TABLES, type RefreshResult } from './rollups.ts';
 export { rollupRefresher } from './rollup-refresher.ts';
-export { dropExpiredPartitions, partitionMaintainer, type DroppedPartition } from './partition-maintainer.ts';
+export {
+  dropExpiredPartitions,
+  partitionMaintainer,
+  RAW_METER_TABLES,
+  type DroppedPartition,
+  type PartitionMaintainerOptions,
+} from './partition-maintainer.ts';
 export { storeRole, STORE_GROUP, type StoredListener, type StoreRoleDeps } from './store-role.ts';

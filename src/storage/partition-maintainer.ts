@@ -56,6 +56,7 @@ const DAY_MS = 86_400_000;
 export function partitionMaintainer(
   deps: { readonly db: Db; readonly logger: Logger },
   intervalMs = DAY_MS,
+  options: PartitionMaintainerOptions = {},
 ): PeriodicTask {
   return periodic({
     name: 'partition-maintainer',
@@ -65,10 +66,46 @@ export function partitionMaintainer(
     backoff: { baseMs: 60_000, maxMs: 3_600_000 },
     run: async (signal) => {
       const created = await ensurePartitionsAhead(deps.db, { signal });
-      const dropped = await dropExpiredPartitions(deps.db, new Date(), { signal });
+      if (options.meterRetentionMs !== undefined)
+        await setMeterRetention(deps.db, options.meterRetentionMs, { signal });
+      // Nothing past the horizon is dropped, whatever the retention says.
+      const horizon = options.dropHorizon === undefined ? undefined : await options.dropHorizon(signal);
+      const now = Date.now();
+      const retention = options.meterRetentionMs ?? 0;
+      const until = horizon === undefined ? now : horizon === null ? 0 : Math.min(now, horizon.getTime() + retention);
+      const dropped = until === 0 ? [] : await dropExpiredPartitions(deps.db, new Date(until), { signal });
       if (created > 0 || dropped.length > 0)
         deps.logger.info({ created, dropped: dropped.map((d) => d.partition) }, 'partitions maintained');
       return intervalMs;
     },
   });
+}
+
+/** What the maintainer does beyond creating partitions ahead. */
+export interface PartitionMaintainerOptions {
+  /**
+   * Retention of the raw meter tables' partitions (meter_intervals, meter_register_reads, device_readings), written
+   * to `storage_partitioning` on every run; `null`: keep forever. Absent: the table's setting is left as it is.
+   */
+  readonly meterRetentionMs?: number | null;
+  /**
+   * The newest instant whose data may be dropped now (`null`: nothing may be): the meters job passes its
+   * watermark minus the allowed lateness, so that no raw partition goes before its days are in day rows and can
+   * no longer be restated.
+   */
+  readonly dropHorizon?: (signal: AbortSignal) => Promise<Date | null>;
+}
+
+/** The raw meter tables a meter retention applies to. */
+export const RAW_METER_TABLES = ['meter_intervals', 'meter_register_reads', 'device_readings'] as const;
+
+async function setMeterRetention(db: Db, ms: number | null, options: DbCallOptions): Promise<void> {
+  await db.query(
+    `UPDATE storage_partitioning SET retention = CASE WHEN $1::bigint IS NULL THEN NULL
+       ELSE make_interval(secs => $1::bigint / 1000.0) END
+     WHERE parent = ANY($2::text[])
+       AND retention IS DISTINCT FROM CASE WHEN $1::bigint IS NULL THEN NULL ELSE make_interval(secs => $1::bigint / 1000.0) END`,
+    [ms, [...RAW_METER_TABLES]],
+    options,
+  );
 }

@@ -133,6 +133,25 @@ describe('meter read API', () => {
     });
   });
 
+  it('reads quarters and hours of a day kept only as a day row (its raw intervals dropped by a retention)', async () => {
+    const quarters = await readings('from=2026-10-25T23:00:00Z&to=2026-10-25T23:30:00Z');
+    assert.deepEqual(
+      (quarters.body['points'] as Points).map((p) => [p.ts, p.value, p.quality]),
+      [
+        ['2026-10-25T23:00:00Z', '0.525', 'measured'],
+        ['2026-10-25T23:15:00Z', '0.105', 'measured'],
+      ],
+    );
+    const hours = await readings('from=2026-10-25T23:00:00Z&to=2026-10-26T01:00:00Z&resolution=PT1H');
+    assert.deepEqual(
+      (hours.body['points'] as Points).map((p) => [p.ts, p.value, p.quality]),
+      [
+        ['2026-10-25T23:00:00Z', '0.84', 'measured'],
+        ['2026-10-26T00:00:00Z', '0.42', 'measured'],
+      ],
+    );
+  });
+
   it('sums hours and local days in SQL numeric, with the worst quality, and finality from the watermark', async () => {
     const hours = await readings('from=2026-10-24T23:00:00Z&to=2026-10-25T01:00:00Z&resolution=PT1H');
     assert.deepEqual(

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { MeterSettings } from '../../src/config/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import type { CanonicalReading, DeadLetter } from '../../src/contracts/index.ts';
 import { DeadLetterSchema, READING_SCHEMA_VERSION, rawMetersTopic } from '../../src/contracts/index.ts';
 import type { Log } from '../../src/log/index.ts';
@@ -58,3 +60,6 @@ export function quarters(from: string, to: string): string[] {
     out.push(new Date(t).toISOString().replace('.000Z', 'Z'));
   return out;
 }
+
+/** The meters role's settings as a deployment without any meter variable gets them. */
+export const DEFAULT_METER_SETTINGS: MeterSettings = loadConfig({}).meters;

@@ -7,7 +7,7 @@ import { CanonicalReadingSchema, rawMetersTopic } from '../../src/contracts/inde
 import { produceValues } from '../../src/log/index.ts';
 import { importMeters, metersRole } from '../../src/meters/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
-import { metersDrained } from '../helpers/meters.ts';
+import { DEFAULT_METER_SETTINGS, metersDrained } from '../helpers/meters.ts';
 
 /**
  * The hand-checked fixture (test/fixtures/meters-berlin-2026-10: three Berlin meters over the end of summer time,
@@ -22,15 +22,7 @@ const csv = (name: string): Record<string, string>[] => {
 };
 const norm = (v: string): string => normaliseDecimal(v) ?? v;
 
-const SETTINGS: MeterSettings = {
-  unknownMeter: 'dead-letter',
-  watermarkBoundMs: 900_000,
-  idlePartitionMs: 60_000,
-  clockToleranceMs: 300_000,
-  allowedLatenessMs: 7 * 86_400_000,
-  latePolicy: 'dead-letter',
-  simulatedMeters: 0,
-};
+const SETTINGS: MeterSettings = DEFAULT_METER_SETTINGS;
 
 describe('meters role on the hand-checked fixture (embedded log, PGlite)', () => {
   it('stores exactly the expected 15-minute values and day sums, in the order the lines arrive', async (t) => {

@@ -8,17 +8,9 @@ import { produceValues } from '../../src/log/index.ts';
 import { insertMeter, metersRole, resolveMeter } from '../../src/meters/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
-import { deadLetters, interval, metersDrained, quarters } from '../helpers/meters.ts';
+import { DEFAULT_METER_SETTINGS, deadLetters, interval, metersDrained, quarters } from '../helpers/meters.ts';
 
-const SETTINGS: MeterSettings = {
-  unknownMeter: 'dead-letter',
-  watermarkBoundMs: 900_000,
-  idlePartitionMs: 60_000,
-  clockToleranceMs: 300_000,
-  allowedLatenessMs: 7 * 86_400_000,
-  latePolicy: 'dead-letter',
-  simulatedMeters: 0,
-};
+const SETTINGS: MeterSettings = DEFAULT_METER_SETTINGS;
 
 /** Berlin's local 2026-10-24 in UTC, and the first hour of the 25th. */
 const DAY_24 = quarters('2026-10-23T22:00:00Z', '2026-10-24T22:00:00Z');

@@ -229,8 +229,9 @@ function qualityOf(worst: number | null): MeterQuality {
 /**
  * A meter's values per window, summed in SQL numeric (exact). A day cell (P1D, and the days of P1M) is read from
  * its meter_days row when the engine emitted one for exactly that local day, else from meter_intervals, like every
- * PT15M and PT1H window. A cell whose stored intervals do not cover all of it (or whose day row lists a missing
- * slot) is `missing`; a window with no value at all has value null.
+ * PT15M and PT1H window. A day whose raw intervals are gone (a retention dropped their partition) is read from its
+ * day row's slots at every resolution. A cell whose stored intervals do not cover all of it (or whose day row lists
+ * a missing slot) is `missing`; a window with no value at all has value null.
  */
 export async function meterReadings(
   q: Queryable,
@@ -253,15 +254,34 @@ export async function meterReadings(
        FROM c JOIN meter_days md
          ON md.meter_id = $1 AND md.quantity = $2 AND md.day_start = c.cs AND md.day_end = c.ce
        WHERE $6::boolean
+     ), dv AS (
+       -- Slots of day rows whose day has no stored interval left (raw partitions dropped by a retention): the
+       -- day row holds the day's values. Empty while the raw intervals are kept.
+       SELECT md.day_start + (s.n - 1) * make_interval(secs => md.interval_s) AS ts, s.v AS value, s.q AS quality,
+         md.interval_s
+       FROM meter_days md CROSS JOIN LATERAL unnest(md."values", md.quality) WITH ORDINALITY AS s(v, q, n)
+       WHERE NOT $6::boolean AND md.meter_id = $1 AND md.quantity = $2 AND s.v IS NOT NULL
+         AND md.day_end > (SELECT min(cs) FROM c) AND md.day_start < (SELECT max(ce) FROM c)
+         AND NOT EXISTS (SELECT 1 FROM meter_intervals x WHERE x.meter_id = $1 AND x.quantity = $2
+                         AND x.ts >= md.day_start AND x.ts < md.day_end)
      ), i AS (
-       SELECT c.cs, sum(x.value) AS sum,
-         CASE WHEN coalesce(sum(x.interval_s), 0) < extract(epoch FROM c.ce - c.cs) THEN 3
-              ELSE max(${rank('x.quality')}) END AS worst
+       SELECT c.cs, c.ce, sum(x.value) AS sum, coalesce(sum(x.interval_s), 0) AS covered,
+         max(${rank('x.quality')}) FILTER (WHERE x.quality IS NOT NULL) AS worst
        FROM c LEFT JOIN meter_intervals x ON x.meter_id = $1 AND x.quantity = $2 AND x.ts >= c.cs AND x.ts < c.ce
        WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.cs = c.cs)
        GROUP BY c.cs, c.ce
+     ), e AS (
+       SELECT c.cs, sum(dv.value) AS sum, sum(dv.interval_s) AS covered, max(${rank('dv.quality')}) AS worst
+       FROM c JOIN dv ON dv.ts >= c.cs AND dv.ts < c.ce
+       GROUP BY c.cs
+     ), ie AS (
+       SELECT i.cs,
+         CASE WHEN i.sum IS NULL AND e.sum IS NULL THEN NULL ELSE coalesce(i.sum, 0) + coalesce(e.sum, 0) END AS sum,
+         CASE WHEN i.covered + coalesce(e.covered, 0) < extract(epoch FROM i.ce - i.cs) THEN 3
+              ELSE greatest(i.worst, e.worst) END AS worst
+       FROM i LEFT JOIN e ON e.cs = i.cs
      ), cells AS (
-       SELECT cs, sum, worst FROM d UNION ALL SELECT cs, sum, worst FROM i
+       SELECT cs, sum, worst FROM d UNION ALL SELECT cs, sum, worst FROM ie
      )
      SELECT c.wi, sum(cells.sum)::text AS value, max(coalesce(cells.worst, 3))::int AS worst
      FROM c JOIN cells ON cells.cs = c.cs GROUP BY c.wi ORDER BY c.wi`,
