@@ -1,10 +1,5 @@
 import type { Alert, RawElectricityMaps, RawEntsoeDocument, RawMeterRecord } from './raw.ts';
-import {
-  AlertSchema,
-  RawMeterRecordSchema,
-  RawElectricityMapsSchema,
-  RawEntsoeDocumentSchema,
-} from './raw.ts';
+import { AlertSchema, RawMeterRecordSchema, RawElectricityMapsSchema, RawEntsoeDocumentSchema } from './raw.ts';
 import type { GridSeriesChunk } from './grid.ts';
 import { GridSeriesChunkSchema } from './grid.ts';
 import type { DeadLetter } from './dead-letter.ts';
