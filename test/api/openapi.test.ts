@@ -4,6 +4,7 @@ import type { ConnectorLive } from '../../src/api/index.ts';
 import { buildDeadLetter, produceDeadLetters } from '../../src/log/index.ts';
 import { ensurePartitions, writeObservations } from '../../src/storage/index.ts';
 import * as web from '../../web/src/api-types.ts';
+import * as webMeters from '../../web/src/meter-types.ts';
 import type { TestApi } from '../helpers/api.ts';
 import { liveLoadChunk, sseReader, startTestApi } from '../helpers/api.ts';
 
@@ -225,9 +226,11 @@ describe('OpenAPI: one source for the HTTP contract', () => {
       [
         'meterReadings',
         '/api/v1/meters/dec-1/readings?from=2026-06-01T00:00:00Z&to=2026-06-01T01:00:00Z',
-        web.decodeMeterSeries,
+        webMeters.decodeMeterReadings,
       ],
-      ['groupLoad', '/api/v1/groups/dec/load?from=2026-06-01&to=2026-06-02&resolution=P1D', web.decodeMeterSeries],
+      ['groupLoad', '/api/v1/groups/dec/load?from=2026-06-01&to=2026-06-02&resolution=P1D', webMeters.decodeGroupLoad],
+      ['meters', '/api/v1/meters?group=dec', webMeters.decodeMeterList],
+      ['meter', '/api/v1/meters/dec-1', webMeters.decodeMeter],
     ];
     const meter = { meter_id: 'dec-1', zone: 'FI', group: 'dec', register_type: 'import' };
     const registered = await api.json('/api/v1/admin/meters', {

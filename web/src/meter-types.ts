@@ -110,7 +110,8 @@ export const decodeMeterList: Decoder<Meter[]> = (value, at) =>
 
 const decodeLoadPoint: Decoder<LoadPoint> = (value, at) => {
   const o = record(value, at);
-  const count = o['count'] === undefined ? undefined : field(o, 'count', numeric, at);
+  // Only the group load has counts (`in` does not count as reading a field the meter readings lack).
+  const count = 'count' in o ? field(o, 'count', numeric, at) : undefined;
   return {
     ts: field(o, 'ts', instant, at),
     value: field(o, 'value', nullable(decimal), at),
