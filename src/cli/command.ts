@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Env } from '../config/index.ts';
 import type { Infrastructure } from '../runtime/index.ts';
@@ -113,4 +114,18 @@ export class Checkpoint {
     this.#signal.throwIfAborted();
     this.#sliceStart = performance.now();
   }
+}
+
+/**
+ * Who reads, for the audit log of meter reads: the OS user running the command (the control socket of a running
+ * instance only serves that user), as `cli:<user>`.
+ */
+export function cliPrincipal(ctx: { readonly env: Env }): string {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = undefined;
+  }
+  return `cli:${user ?? ctx.env['USER'] ?? ctx.env['LOGNAME'] ?? 'unknown'}`;
 }

@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { errorCode, errorMessage, isRetryable } from '../../common/index.ts';
@@ -28,7 +28,7 @@ import {
   writeParquet,
 } from '../../storage/index.ts';
 import type { Command, CommandContext, ParsedArgs } from '../command.ts';
-import { Checkpoint, EXIT, UsageError, choiceOption, listOption, stringOption } from '../command.ts';
+import { Checkpoint, EXIT, UsageError, choiceOption, cliPrincipal, listOption, stringOption } from '../command.ts';
 import { commandLogger, withDb } from '../data.ts';
 import { LineWriter } from '../output.ts';
 
@@ -184,20 +184,6 @@ async function reportFailure(ctx: CommandContext, fn: () => Promise<number>): Pr
     ctx.stderr.write(`gridstream export: ${errorCode(error)}: ${errorMessage(error)}${hint}\n`);
     return EXIT.failure;
   }
-}
-
-/**
- * Who reads, for the audit log: the OS user running the command (the control socket only serves that user).
- * The same rule as `gridstream meters readings`.
- */
-function cliPrincipal(ctx: CommandContext): string {
-  let user: string | undefined;
-  try {
-    user = userInfo().username;
-  } catch {
-    user = undefined;
-  }
-  return `cli:${user ?? ctx.env['USER'] ?? ctx.env['LOGNAME'] ?? 'unknown'}`;
 }
 
 /**

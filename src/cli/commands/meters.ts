@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { MeterError, importMeters, listMeters, parseInstant } from '../../meters/index.ts';
 import { loadReference } from '../../reference/index.ts';
@@ -14,8 +13,8 @@ import {
   recordMeterRead,
 } from '../../storage/index.ts';
 import { fromLocal } from '../../time/index.ts';
-import type { Command, CommandContext } from '../command.ts';
-import { EXIT, UsageError, choiceOption, stringOption } from '../command.ts';
+import type { Command } from '../command.ts';
+import { EXIT, UsageError, choiceOption, cliPrincipal, stringOption } from '../command.ts';
 import { csvField } from '../../common/index.ts';
 import { withDb } from '../data.ts';
 
@@ -114,17 +113,6 @@ function placeTime(text: string, name: string, timeZone: string): number {
   const ms = parseInstant(text);
   if (ms === undefined) throw new UsageError(`--${name} must be a date (YYYY-MM-DD) or a time with Z or an offset`);
   return ms;
-}
-
-/** Who reads, for the audit log: the OS user running the command (the control socket only serves that user). */
-function cliPrincipal(ctx: CommandContext): string {
-  let user: string | undefined;
-  try {
-    user = userInfo().username;
-  } catch {
-    user = undefined;
-  }
-  return `cli:${user ?? ctx.env['USER'] ?? ctx.env['LOGNAME'] ?? 'unknown'}`;
 }
 
 export const metersReadingsCommand: Command = {
