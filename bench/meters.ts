@@ -301,10 +301,11 @@ async function drive(o: {
       if (!res.ok || answer.accepted !== batch.length)
         throw new Error(`gateway answered ${res.status}: ${text.slice(0, 300)}`);
       acknowledged += batch.length;
-      const last = batch.at(-1);
-      if (last !== undefined && ackAt - lastSample >= sampleEveryMs) {
+      // The first and the last reading of a batch: the role may store one batch in two transactions.
+      if (ackAt - lastSample >= sampleEveryMs) {
         lastSample = ackAt;
-        pending.push({ meterId: last.meterId, ts: last.ts, ackAt });
+        for (const r of [batch[0], batch.at(-1)])
+          if (r !== undefined) pending.push({ meterId: r.meterId, ts: r.ts, ackAt });
       }
     }
   };
