@@ -37,7 +37,8 @@ import { figure } from './figure.ts';
  * - Reads (distributed only): ≥ 10⁷ extra rows bulk-loaded into meter_intervals (INSERT … SELECT generate_series
  *   on the server, not through the pipeline), then one meter's 30 days via the API at PT15M and P1D.
  *
- * `--meters=N --seconds=S --window=W --mode=distributed|embedded|both --read-meters=R` (R × 30 × 96 bulk rows).
+ * `--meters=N --seconds=S --window=W --mode=distributed|embedded|both --read-meters=R` (R × 30 × 96 bulk rows)
+ * `--node-options=…` (NODE_OPTIONS of the gridstream processes).
  */
 
 const BENCH = 'meters';
@@ -54,6 +55,8 @@ const READ_DAYS = 30;
 const READ_QUERIES = 200;
 const LATENCY_SAMPLES = 300;
 const gzipAsync = promisify(gzip);
+/** Node options of the gridstream processes (`--node-options=…`). */
+const NODE_OPTIONS = process.argv.find((a) => a.startsWith('--node-options='))?.slice('--node-options='.length);
 
 const flag = (name: string, fallback: string): string =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -95,7 +98,13 @@ interface Proc {
 function launch(name: string, args: readonly string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', GRIDSTREAM_LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      GRIDSTREAM_LOG_LEVEL: 'warn',
+      // e.g. `--max-old-space-size=384`, to tell a growing heap from a lazy garbage collector.
+      ...(NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS }),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
