@@ -11,6 +11,7 @@ import { logThroughputBenchmark } from './log-throughput.ts';
 import { mqttIngestBenchmark } from './mqtt-ingest.ts';
 import { processingBenchmark } from './processing.ts';
 import { meterLayoutBenchmark } from './meter-layout.ts';
+import { metersBenchmark } from './meters.ts';
 import { simulatorBenchmark } from './simulator.ts';
 import { storageSinkBenchmark } from './storage-sink.ts';
 
@@ -26,16 +27,19 @@ const BENCHMARKS: readonly Benchmark[] = [
   simulatorBenchmark,
   meterLayoutBenchmark,
 ];
+/** Run only when named (minutes long, a 100 000-meter fleet through real processes): never in CI. */
+const ON_REQUEST: readonly Benchmark[] = [metersBenchmark];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
+const unknown = wanted.filter((w) => ![...BENCHMARKS, ...ON_REQUEST].some((b) => b.name === w));
 if (unknown.length > 0) {
   process.stderr.write(
-    `unknown benchmark(s): ${unknown.join(', ')}\navailable: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+    `unknown benchmark(s): ${unknown.join(', ')}\navailable: ${[...BENCHMARKS, ...ON_REQUEST].map((b) => b.name).join(', ')}\n`,
   );
   process.exit(2);
 }
-const selected = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => wanted.includes(b.name));
+const selected =
+  wanted.length === 0 ? BENCHMARKS : [...BENCHMARKS, ...ON_REQUEST].filter((b) => wanted.includes(b.name));
 let failed = 0;
 for (const b of selected) {
   process.stderr.write(`# ${b.name}: ${b.description}\n`);
