@@ -11,8 +11,8 @@ import { freePort, kafkaBrokers, tempDir, testDatabaseUrl, uniqueName } from '..
 /**
  * The meter platform end to end, as a user runs it: `gridstream simulate meters` posts a 200-meter fleet's three
  * days (2026-10-24 to 26 in Europe/Berlin, the 25th has 100 quarters; duplicates, late readings, register meters
- * that wrap) to the ingest gateway; the meters role is killed with SIGKILL while it works through them and started
- * again; then every meter's 15-minute and daily values, and every group's daily load, read through the API must
+ * that wrap) to the ingest gateway; the meters role is killed with SIGKILL while it works through them, twice, and
+ * started again; then every meter's 15-minute and daily values, and every group's daily load, read through the API must
  * equal the simulator's ground truth exactly. Once on the embedded log and PGlite, once on Kafka and PostgreSQL.
  */
 
@@ -228,12 +228,15 @@ async function sendFleet(
   return { truth, accepted: stats.accepted ?? 0 };
 }
 
-/** Kills `meters` with SIGKILL once it has committed part of the backlog, and checks it was mid-load. */
-async function killMidLoad(base: string, meters: Proc): Promise<{ end: number; committed: number }> {
+/**
+ * Kills `meters` with SIGKILL once it has committed more than `after` records of the backlog, and checks it was
+ * mid-load.
+ */
+async function killMidLoad(base: string, meters: Proc, after = 0): Promise<{ end: number; committed: number }> {
   const deadline = Date.now() + 300_000;
   for (;;) {
     const p = await metersProgress(base);
-    if (p.committed > 0) {
+    if (p.committed > after) {
       assert.ok(p.committed < p.end, `the meters role had finished before the kill: ${JSON.stringify(p)}`);
       meters.child.kill('SIGKILL');
       await meters.exited;
@@ -269,8 +272,14 @@ async function embedded(t: TestContext): Promise<void> {
   t.after(() => first.child.kill('SIGKILL'));
   await waitReady(base, first);
   const killed = await killMidLoad(base, first);
-  t.diagnostic(`acknowledged ${accepted} readings; SIGKILL after ${killed.committed} of ${killed.end} were committed`);
-  // 3. Started again: it resumes from the offsets stored with its output.
+  // 3. Started again, and killed again further on: it resumes from the offsets stored with its output.
+  const again = launch(['start'], env);
+  t.after(() => again.child.kill('SIGKILL'));
+  await waitReady(base, again);
+  const killedAgain = await killMidLoad(base, again, killed.committed);
+  t.diagnostic(
+    `acknowledged ${accepted} readings; SIGKILL after ${killed.committed} and again after ${killedAgain.committed} of ${killed.end} were committed`,
+  );
   const second = launch(['start'], env);
   t.after(() => second.child.kill('SIGKILL'));
   await waitReady(base, second);
@@ -307,7 +316,12 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
   const meters = launch(['run', 'meters'], env);
   t.after(() => meters.child.kill('SIGKILL'));
   const killed = await killMidLoad(base, meters);
-  t.diagnostic(`acknowledged ${accepted} readings; SIGKILL after ${killed.committed} of ${killed.end} were committed`);
+  const restarted = launch(['run', 'meters'], env);
+  t.after(() => restarted.child.kill('SIGKILL'));
+  const killedAgain = await killMidLoad(base, restarted, killed.committed);
+  t.diagnostic(
+    `acknowledged ${accepted} readings; SIGKILL after ${killed.committed} and again after ${killedAgain.committed} of ${killed.end} were committed`,
+  );
   const again = launch(['run', 'meters'], env);
   t.after(() => again.child.kill('SIGKILL'));
   await committedAll(base, accepted);
@@ -319,7 +333,7 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
   await stopGracefully(front);
 }
 
-describe('meter platform end to end: simulator → gateway → log → meters role (SIGKILL mid-load) → API', () => {
+describe('meter platform end to end: simulator → gateway → log → meters role (SIGKILL twice mid-load) → API', () => {
   it('embedded (embedded log, PGlite): the API answers the ground truth exactly', { timeout: 900_000 }, async (t) => {
     await embedded(t);
   });
