@@ -5,7 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
+import { Admin } from '@platformatic/kafka';
 import { normaliseDecimal } from '../../src/common/index.ts';
+import { silentLogger } from '../../src/observability/index.ts';
+import { openDb } from '../../src/storage/index.ts';
 import { freePort, kafkaBrokers, tempDir, testDatabaseUrl, uniqueName } from '../helpers/services.ts';
 
 /**
@@ -309,20 +312,41 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
     KAFKA_BROKERS: brokers.join(','),
   };
   const base = `http://127.0.0.1:${port}`;
+  // At the end (hooks run in the order registered, so this one stops every process first): the namespace's schema
+  // and topics go.
+  const procs: Proc[] = [];
+  t.after(async () => {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    const admin = await openDb({ url, dataDir: dir.path, logger: silentLogger() });
+    await admin.exec(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`);
+    await admin.close();
+    const kafka = new Admin({ clientId: 'gridstream-test-cleanup', bootstrapBrokers: brokers });
+    try {
+      const topics = (await kafka.listTopics()).filter((name) => name.startsWith(`${namespace}.`));
+      if (topics.length > 0) await kafka.deleteTopics({ topics });
+    } finally {
+      await kafka.close();
+    }
+  });
   const front = launch(['run', 'ingest,api'], env);
+  procs.push(front);
   t.after(() => front.child.kill('SIGKILL'));
   await waitReady(base, front);
   const { truth, accepted } = await sendFleet(dir.path, env, `http://127.0.0.1:${ingestPort}/ingest/meters`);
   const meters = launch(['run', 'meters'], env);
+  procs.push(meters);
   t.after(() => meters.child.kill('SIGKILL'));
   const killed = await killMidLoad(base, meters);
   const restarted = launch(['run', 'meters'], env);
+  procs.push(restarted);
   t.after(() => restarted.child.kill('SIGKILL'));
   const killedAgain = await killMidLoad(base, restarted, killed.committed);
   t.diagnostic(
     `acknowledged ${accepted} readings; SIGKILL after ${killed.committed} and again after ${killedAgain.committed} of ${killed.end} were committed`,
   );
   const again = launch(['run', 'meters'], env);
+  procs.push(again);
   t.after(() => again.child.kill('SIGKILL'));
   await committedAll(base, accepted);
   const checked = await checkAgainstTruth(base, truth);
