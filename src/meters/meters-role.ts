@@ -121,7 +121,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
     logger: logger.child({ component: 'meters' }),
     metrics: processorMetrics(metrics, 'processing'),
     scrub,
-    maxBatchRecords: 5000,
+    maxBatchRecords: 20000,
     maxWaitMs: 200,
     externalOffsets: { load: ({ signal }) => loadOffsets(db, METERS_GROUP, rawMetersTopic.name, { signal }) },
     async handle(items, ctx) {
