@@ -53,5 +53,4 @@ export {
   emitDueWindows,
   METER_WINDOW_KINDS,
   type MeterWindowKind,
-  type ChangedInterval,
 } from './meter-emission.ts';

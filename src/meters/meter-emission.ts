@@ -1,4 +1,4 @@
-import type { DbTransaction, EnergyQuantity, PendingWindow } from '../storage/index.ts';
+import type { ChangedInterval, DbTransaction, EnergyQuantity, PendingWindow } from '../storage/index.ts';
 import { emitGroupWindows, emitMeterDays, takeDuePending } from '../storage/index.ts';
 import { localDayOf, windowOf } from '../streams/index.ts';
 import { intervalMs } from '../contracts/index.ts';
@@ -8,14 +8,6 @@ import { meterAt, metersByIds } from './meter-store.ts';
 /** Window kinds of the meters job: a meter's local day (its day row), a group's local day and local month. */
 export const METER_WINDOW_KINDS = ['meter_day', 'group_day', 'group_month'] as const;
 export type MeterWindowKind = (typeof METER_WINDOW_KINDS)[number];
-
-/** An interval whose stored value was inserted or changed by a batch. */
-export interface ChangedInterval {
-  readonly meterId: string;
-  readonly quantity: string;
-  readonly ts: string;
-  readonly groupId: string | null;
-}
 
 /**
  * The windows a batch's changed intervals fall in, deduplicated: the meter's local day, and its group's local day

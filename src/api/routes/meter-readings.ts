@@ -10,11 +10,11 @@ import {
   listMeterReads,
   listReadableMeters,
   meterGroupInfo,
-  meterReadings,
   meterValidities,
   meterWatermark,
   meterWindows,
-  recordMeterRead,
+  readMeterAudited,
+  METER_READ_LIMITS,
 } from '../../storage/index.ts';
 import { DAY_MS } from '../../time/index.ts';
 import { PLATFORM_WIDE, mayAccess } from '../access-scope.ts';
@@ -27,9 +27,9 @@ import type { RouteContract } from '../route.ts';
 import { defineRoute, handle } from '../route.ts';
 
 /** The longest range one request reads (about 13 months: a year with its neighbours' edges). */
-export const MAX_METER_RANGE_DAYS = 400;
+export const MAX_METER_RANGE_DAYS = METER_READ_LIMITS.days;
 /** The most points one answer holds. */
-export const MAX_METER_POINTS = 100_000;
+export const MAX_METER_POINTS = METER_READ_LIMITS.points;
 
 const isoInstant = z.string().meta({ example: '2026-10-24T22:00:00Z' });
 
@@ -283,18 +283,12 @@ export function meterReadRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db }): v
           param: 'resolution',
         },
       );
-    const points = await meterReadings(db, { meterId: id, quantity: q.quantity, resolution: q.resolution, windows });
-    const watermark = await meterWatermark(db);
     // Audited before answering: a read whose audit row cannot be written is not answered.
-    await recordMeterRead(db, {
-      principal: auditPrincipal(principal),
-      path: 'api',
-      meterId: id,
-      from,
-      to,
-      detail: `${q.quantity} ${q.resolution}`,
-    });
-    const final = finality(watermark);
+    const { points, watermark } = await readMeterAudited(
+      db,
+      { meterId: id, quantity: q.quantity, resolution: q.resolution, windows },
+      { principal: auditPrincipal(principal), path: 'api', from, to },
+    );
     return {
       meter_id: id,
       quantity: q.quantity,
@@ -302,7 +296,7 @@ export function meterReadRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db }): v
       time_zone: latest.time_zone,
       resolution: q.resolution,
       watermark: isoOf(watermark),
-      points: points.map((p) => ({ ts: p.ts, value: p.value, quality: p.quality, final: final(p.end) })),
+      points: points.map((p) => ({ ts: p.ts, value: p.value, quality: p.quality, final: p.final })),
     };
   });
 

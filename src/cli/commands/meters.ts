@@ -6,11 +6,10 @@ import type { MeterQuantity, MeterResolution } from '../../storage/index.ts';
 import {
   METER_QUANTITIES,
   METER_RESOLUTIONS,
-  meterReadings,
   meterValidities,
-  meterWatermark,
   meterWindows,
-  recordMeterRead,
+  readMeterAudited,
+  METER_READ_LIMITS,
 } from '../../storage/index.ts';
 import { fromLocal } from '../../time/index.ts';
 import type { Command } from '../command.ts';
@@ -100,10 +99,6 @@ export const metersListCommand: Command = {
   },
 };
 
-/** The longest range and most points one `meters readings` prints (as the API answers). */
-const MAX_READ_DAYS = 400;
-const MAX_READ_POINTS = 100_000;
-
 /** A bare date is 00:00 in the meter's time zone; else an instant with Z or an offset. */
 function placeTime(text: string, name: string, timeZone: string): number {
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
@@ -150,27 +145,22 @@ export const metersReadingsCommand: Command = {
       }
       const from = placeTime(fromText, 'from', latest.time_zone);
       const to = placeTime(toText, 'to', latest.time_zone);
-      if (to - from > MAX_READ_DAYS * 86_400_000)
-        throw new UsageError(`the range may span at most ${MAX_READ_DAYS} days`);
-      const result = meterWindows(from, to, resolution, latest.time_zone, MAX_READ_POINTS);
+      if (to - from > METER_READ_LIMITS.days * 86_400_000)
+        throw new UsageError(`the range may span at most ${METER_READ_LIMITS.days} days`);
+      const result = meterWindows(from, to, resolution, latest.time_zone, METER_READ_LIMITS.points);
       if ('refused' in result) throw new UsageError(`--${result.refused.param}: ${result.refused.message}`);
-      const points = await meterReadings(db, { meterId: id, quantity, resolution, windows: result.windows });
-      const watermark = await meterWatermark(db);
-      await recordMeterRead(db, {
-        principal: cliPrincipal(ctx),
-        path: 'cli',
-        meterId: id,
-        from,
-        to,
-        detail: `${quantity} ${resolution}`,
-      });
+      const { points } = await readMeterAudited(
+        db,
+        { meterId: id, quantity, resolution, windows: result.windows },
+        { principal: cliPrincipal(ctx), path: 'cli', from, to },
+      );
       if (format === 'csv') ctx.stdout.write('meter_id,quantity,ts,value,quality,final\n');
       for (const p of points) {
-        const final = watermark !== null && p.end <= watermark;
+        const { ts, value, quality, final } = p;
         ctx.stdout.write(
           format === 'csv'
-            ? `${[id, quantity, p.ts, p.value ?? '', p.quality, String(final)].map(csvField).join(',')}\n`
-            : `${JSON.stringify({ meter_id: id, quantity, ts: p.ts, value: p.value, quality: p.quality, final })}\n`,
+            ? `${[id, quantity, ts, value ?? '', quality, String(final)].map(csvField).join(',')}\n`
+            : `${JSON.stringify({ meter_id: id, quantity, ts, value, quality, final })}\n`,
         );
       }
       return EXIT.ok;

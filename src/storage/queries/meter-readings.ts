@@ -378,6 +378,30 @@ export interface MeterReadAudit {
   readonly detail: string | null;
 }
 
+/** The longest range and the most windows one read of a meter answers (the API and the CLI alike). */
+export const METER_READ_LIMITS = { days: 400, points: 100_000 } as const;
+
+/** A window of {@link readMeterAudited}: the point and whether the job's watermark has passed its end. */
+export interface FinalMeterPoint extends MeterPoint {
+  readonly final: boolean;
+}
+
+/**
+ * The one way one meter's data is read (API, CLI): its windows from {@link meterReadings}, the job's watermark,
+ * and the audit row — written after the query and before anything is handed out, so that a read whose audit row
+ * cannot be written is not answered.
+ */
+export async function readMeterAudited(
+  q: Queryable,
+  query: Parameters<typeof meterReadings>[1],
+  audit: Omit<MeterReadAudit, 'meterId' | 'detail'>,
+): Promise<{ readonly points: FinalMeterPoint[]; readonly watermark: number | null }> {
+  const points = await meterReadings(q, query);
+  const watermark = await meterWatermark(q);
+  await recordMeterRead(q, { ...audit, meterId: query.meterId, detail: `${query.quantity} ${query.resolution}` });
+  return { points: points.map((p) => ({ ...p, final: watermark !== null && p.end <= watermark })), watermark };
+}
+
 /** Writes one row of meter_read_audit. */
 export async function recordMeterRead(q: Queryable, entry: MeterReadAudit): Promise<void> {
   await q.query(
