@@ -437,6 +437,9 @@ class ProcessorRunner<T> implements Processor {
       try {
         await consumer.seek(target);
         drop.add(k);
+        // The log learns how far the output really is: a crash between the output's commit and the log's left the
+        // log's offset behind, and nothing might come to commit past it (consumer lag would never reach 0).
+        await consumer.commit([target]);
         this.#logger.info({ topic, partition, offset: target.offset }, 'seeked to the offset stored with the output');
       } catch (error) {
         if (!isLogError(error, 'log.not_owner')) throw error;

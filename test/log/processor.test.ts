@@ -392,4 +392,32 @@ describe('processor', () => {
     );
     for (const { partition, next } of positions) assert.equal(stored.get(`${partition}`)?.offset, next);
   });
+
+  it('exactly-once: output stored past the log’s commit (a crash between the two) is committed to the log too', async (t) => {
+    const log = await openLog(t);
+    await produceValues(log, inTopic, things(12));
+    // The database applied everything, the log's commit never happened: nothing is left to read.
+    const ends = (await log.offsets(inTopic.name)).map(({ partition, next }) => ({
+      topic: inTopic.name,
+      partition,
+      offset: next,
+    }));
+    const handled: number[] = [];
+    const p = createProcessor({
+      name: 'caught-up',
+      log,
+      groupId: 'caught-up',
+      input: inTopic,
+      externalOffsets: { load: () => Promise.resolve(ends) },
+      handle: (items) => {
+        handled.push(...items.map((i) => i.value.n));
+        return Promise.resolve(undefined);
+      },
+    });
+    await p.start();
+    // Without the commit after the seek, the lag would stay at 12 for ever.
+    await waitFor('the log to know the stored offsets', () => fullyCommitted(log, 'caught-up'));
+    await p.stop();
+    assert.deepEqual(handled, []);
+  });
 });
