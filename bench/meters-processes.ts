@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
@@ -12,6 +12,8 @@ const BIN = join(ROOT, 'bin', 'gridstream.js');
 export const KEY = 'gs_bench_admin_key_Qh4Tz8Wm2Rx6Np9Lc3Vb';
 /** Node options of the gridstream processes (`--node-options=…`). */
 const NODE_OPTIONS = process.argv.find((a) => a.startsWith('--node-options='))?.slice('--node-options='.length);
+/** `--log-dir=DIR`: the processes log at debug level to DIR/<name>.log (e.g. the meters role's phases per batch). */
+const LOG_DIR = process.argv.find((a) => a.startsWith('--log-dir='))?.slice('--log-dir='.length);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const log = (s: string): void =>
   void process.stderr.write(`# meters ${new Date().toISOString().slice(11, 19)} ${s}\n`);
@@ -42,7 +44,7 @@ export function launch(name: string, args: readonly string[], env: Record<string
     cwd: ROOT,
     env: {
       PATH: process.env['PATH'] ?? '',
-      GRIDSTREAM_LOG_LEVEL: 'warn',
+      GRIDSTREAM_LOG_LEVEL: LOG_DIR === undefined ? 'warn' : 'debug',
       // e.g. `--max-old-space-size=384`, to tell a growing heap from a lazy garbage collector.
       ...(NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS }),
       ...env,
@@ -53,6 +55,7 @@ export function launch(name: string, args: readonly string[], env: Record<string
   child.stderr.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);
   });
+  if (LOG_DIR !== undefined) child.stderr.pipe(createWriteStream(join(LOG_DIR, `${name}.log`), { flags: 'a' }));
   child.stdout.resume();
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {

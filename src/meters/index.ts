@@ -46,6 +46,7 @@ export {
   type MeterImportReject,
   type MeterImportResult,
 } from './meter-import.ts';
+export { MeterRegistryCache } from './registry-cache.ts';
 export { metersRole, METERS_JOB, METERS_GROUP, type MetersRoleDeps } from './meters-role.ts';
 export { planReadings, UNASSIGNED, type ReadingPlan, type PlanItem, type PlanContext } from './reading-plan.ts';
 export { pendingWindowsOf, emitDueWindows, METER_WINDOW_KINDS, type MeterWindowKind } from './meter-emission.ts';

@@ -1,5 +1,6 @@
 import type { ChangedInterval, DbTransaction, EnergyQuantity, PendingWindow } from '../storage/index.ts';
 import { emitGroupWindows, emitMeterDays, takeDuePending } from '../storage/index.ts';
+import type { Window } from '../streams/index.ts';
 import { localDayOf, windowOf } from '../streams/index.ts';
 import { intervalMs } from '../contracts/index.ts';
 import { UNASSIGNED } from './reading-plan.ts';
@@ -8,6 +9,12 @@ import { meterAt, metersByIds } from './meter-store.ts';
 /** Window kinds of the meters job: a meter's local day (its day row), a group's local day and local month. */
 export const METER_WINDOW_KINDS = ['meter_day', 'group_day', 'group_month'] as const;
 export type MeterWindowKind = (typeof METER_WINDOW_KINDS)[number];
+
+/** A window to mark pending, with its identity in the batch and in {@link PendingMarks}, and its end. */
+export interface MeterPendingWindow extends PendingWindow {
+  readonly id: string;
+  readonly endMs: number;
+}
 
 /**
  * The windows a batch's changed intervals fall in, deduplicated: the meter's local day, and its group's local day
@@ -19,19 +26,28 @@ export function pendingWindowsOf(
   changed: readonly ChangedInterval[],
   timeZoneOf: (meterId: string, tsMs: number) => string,
   watermarkMs: number | undefined,
-): { readonly windows: PendingWindow[]; readonly restated: number } {
-  const windows = new Map<string, PendingWindow>();
+): { readonly windows: MeterPendingWindow[]; readonly restated: number } {
+  const windows = new Map<string, MeterPendingWindow>();
+  const isoOf = new Map<number, string>();
+  const iso = (ms: number): string => {
+    let text = isoOf.get(ms);
+    if (text === undefined) isoOf.set(ms, (text = new Date(ms).toISOString()));
+    return text;
+  };
   let restated = 0;
-  const add = (kind: MeterWindowKind, key: string, w: { start: number; end: number }, timeZone: string): void => {
-    const id = `${kind} ${key} ${w.start}`;
+  // Most ids repeat within a batch (a group's day, a meter's day): the window is built once per id.
+  const add = (kind: MeterWindowKind, who: string, quantity: string, w: Window, timeZone: string): void => {
+    const id = `${kind}\u0000${who}\u0000${quantity}\u0000${w.start}`;
     if (windows.has(id)) return;
     const restate = watermarkMs !== undefined && w.end <= watermarkMs;
     if (restate) restated++;
     windows.set(id, {
+      id,
+      endMs: w.end,
       kind,
-      key,
-      windowStart: new Date(w.start).toISOString(),
-      windowEnd: new Date(w.end).toISOString(),
+      key: JSON.stringify([who, quantity]),
+      windowStart: iso(w.start),
+      windowEnd: iso(w.end),
       timeZone,
       restate,
     });
@@ -40,11 +56,10 @@ export function pendingWindowsOf(
     const ts = Date.parse(c.ts);
     const tz = timeZoneOf(c.meterId, ts);
     const day = windowOf(ts, 'P1D', tz);
-    add('meter_day', JSON.stringify([c.meterId, c.quantity]), day, tz);
+    add('meter_day', c.meterId, c.quantity, day, tz);
     if (c.groupId === null || c.groupId === UNASSIGNED) continue;
-    const group = JSON.stringify([c.groupId, c.quantity]);
-    add('group_day', group, day, tz);
-    add('group_month', group, windowOf(ts, 'P1M', tz), tz);
+    add('group_day', c.groupId, c.quantity, day, tz);
+    add('group_month', c.groupId, c.quantity, windowOf(ts, 'P1M', tz), tz);
   }
   return { windows: [...windows.values()], restated };
 }

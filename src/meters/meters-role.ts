@@ -11,6 +11,7 @@ import {
   ensureMeterPartitions,
   loadJobWatermark,
   loadOffsets,
+  lockJobWatermark,
   loadWatermarks,
   lockOffsets,
   markPending,
@@ -20,9 +21,11 @@ import {
   saveWatermarks,
   writeMeterData,
 } from '../storage/index.ts';
-import { WatermarkTracker } from '../streams/index.ts';
+import { PendingMarks, WatermarkTracker } from '../streams/index.ts';
+import type { MeterPendingWindow } from './meter-emission.ts';
 import { emitDueWindows, pendingWindowsOf } from './meter-emission.ts';
-import { insertMeter, meterAt, metersByIds } from './meter-store.ts';
+import { insertMeter, meterAt } from './meter-store.ts';
+import { MeterRegistryCache } from './registry-cache.ts';
 import type { PlanItem } from './reading-plan.ts';
 import { planReadings } from './reading-plan.ts';
 
@@ -59,6 +62,8 @@ const TICK_MS = 2000;
 export function metersRole(deps: MetersRoleDeps): Component[] {
   const { log, db, logger, metrics, scrub, settings } = deps;
   const now = deps.now ?? Date.now;
+  const registry = new MeterRegistryCache();
+  const marks = new PendingMarks();
 
   /**
    * Combines the stored per-partition state into the job's watermark (never below the stored one) and stores it.
@@ -146,13 +151,15 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
           });
         else invalid.push({ record, reason: verdict.reason, message: verdict.message });
       }
+      lap('decode');
       // The plan is made outside the transaction: partitions must be created before it (creating one locks its
       // parent until commit). A watermark read a moment early only makes a window's first emission count as a
       // restatement, never loses one: emission compares with the stored result.
       const stored0 = await loadJobWatermark(db, METERS_JOB, o);
       const watermarkMs = stored0 === null ? undefined : Date.parse(stored0);
       const smartIds = [...new Set(all.filter((i) => i.reading.kind === 'smart_meter').map((i) => i.reading.meter_id))];
-      const meters = await metersByIds(db, smartIds, o);
+      const meters = await registry.lookup(db, smartIds, o);
+      lap('registry');
       const plan = planReadings(all, {
         meters,
         watermarkMs,
@@ -160,11 +167,12 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
         latePolicy: settings.latePolicy,
         unknownMeter: settings.unknownMeter,
       });
-      await ensureMeterPartitions(db, plan, o);
       lap('plan');
+      await ensureMeterPartitions(db, plan, o);
+      lap('partitions');
       for (const m of plan.register) meters.set(m.meter_id, [m]);
 
-      const remaining = await db.transaction(async (tx) => {
+      const committed = await db.transaction(async (tx) => {
         const offsets = await lockOffsets(tx, METERS_GROUP, uniquePartitions(items.map((i) => i.record)), o);
         // Below the stored offset: applied by an earlier transaction (a redelivery after a crash).
         const fresh = (p: { readonly topic: string; readonly partition: number; readonly offset: number }): boolean =>
@@ -196,13 +204,24 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
         countStored('interval', result.intervals);
         countStored('register', result.registers);
         countStored('device', result.devices);
-        const pending = pendingWindowsOf(
+        const windows = pendingWindowsOf(
           result.changed,
           (meterId, tsMs) => meterAt(meters.get(meterId), tsMs)?.time_zone ?? 'UTC',
-          watermarkMs,
-        );
-        await markPending(tx, METERS_JOB, pending.windows, o);
-        if (pending.restated > 0) metrics.streamLate(METERS_JOB, 'restated', pending.restated);
+          undefined,
+        ).windows;
+        // From here on the job's watermark is locked: it cannot move, nor a window be emitted, until this commits.
+        // A window it has passed is restated; one it has not, and that this process marked before, is still
+        // pending (see PendingMarks).
+        const lockedWatermark = await lockJobWatermark(tx, METERS_JOB, o);
+        const before = lockedWatermark === null ? undefined : Date.parse(lockedWatermark);
+        const passed = (w: MeterPendingWindow): boolean => before !== undefined && w.endMs <= before;
+        const toMark = windows
+          .filter((w) => passed(w) || !marks.has(w.id, w.endMs, before))
+          .map((w) => (passed(w) ? { ...w, restate: true } : w));
+        await markPending(tx, METERS_JOB, toMark, o);
+        lap('pending');
+        const restated = toMark.filter((w) => w.restate).length;
+        if (restated > 0) metrics.streamLate(METERS_JOB, 'restated', restated);
         if (plan.tooLate.deadLettered > 0) metrics.streamLate(METERS_JOB, 'dead-lettered', plan.tooLate.deadLettered);
         if (plan.tooLate.dropped > 0) metrics.streamLate(METERS_JOB, 'dropped', plan.tooLate.dropped);
 
@@ -232,16 +251,20 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
           o,
         );
         await saveOffsets(tx, METERS_GROUP, ctx.nextOffsets, o);
-        const before = await loadJobWatermark(tx, METERS_JOB, o);
-        const after = await advanceWatermark(tx, before === null ? undefined : Date.parse(before));
+        lap('offsets');
+        const after = await advanceWatermark(tx, before);
         lap('state');
         const more = await emit(tx, after);
         lap('emit');
-        return more;
+        return { more, marked: toMark.filter((w) => !w.restate), after };
       }, o);
       lap('commit');
+      marks.add(
+        committed.marked.map((w) => ({ id: w.id, endMs: w.endMs })),
+        committed.after,
+      );
       logger.debug({ records: items.length, ms: phases }, 'meters batch');
-      if (remaining) ticker.wake();
+      if (committed.more) ticker.wake();
       return undefined;
     },
   });
@@ -272,7 +295,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
     run: async (signal) => {
       const more = await db.transaction(
         async (tx) => {
-          const before = await loadJobWatermark(tx, METERS_JOB);
+          const before = await lockJobWatermark(tx, METERS_JOB);
           const after = await advanceWatermark(tx, before === null ? undefined : Date.parse(before));
           return emit(tx, after);
         },

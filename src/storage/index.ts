@@ -63,6 +63,7 @@ export {
   saveWatermarks,
   loadWatermarks,
   saveJobWatermark,
+  lockJobWatermark,
   loadJobWatermark,
   markPending,
   takeDuePending,

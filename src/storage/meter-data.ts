@@ -246,7 +246,7 @@ export async function writeMeterData(
   options: DbCallOptions = {},
 ): Promise<MeterWriteResult> {
   const o = options.signal === undefined ? {} : { signal: options.signal };
-  const registers = await upsertWithRevisions<{ meter_id: string; quantity: RegisterQuantity; ts: Date }>(
+  const registers = await upsertWithRevisions(
     tx,
     REGISTERS,
     input.registerReads.map((r) => ({
@@ -254,12 +254,17 @@ export async function writeMeterData(
       values: [r.meterId, r.quantity, r.ts, r.value, r.recordedAt, ...pos(r.position)],
       recordedAt: r.recordedAt,
       position: BigInt(r.position.offset),
+      of: r,
     })),
-    [],
     o,
   );
-  const derived = await deriveIntervals(tx, input.registerReads, registers.changed, o);
-  const intervalRows: UpsertRow[] = input.intervals.map((r) => ({
+  const derived = await deriveIntervals(
+    tx,
+    input.registerReads,
+    registers.changed.map((c) => c.of),
+    o,
+  );
+  const intervalRows: UpsertRow<ChangedInterval>[] = input.intervals.map((r) => ({
     key: keyOf(r.meterId, r.quantity, String(ms(r.ts))),
     values: [
       r.meterId,
@@ -276,13 +281,9 @@ export async function writeMeterData(
     ],
     recordedAt: r.recordedAt,
     position: BigInt(r.position.offset),
+    of: { meterId: r.meterId, quantity: r.quantity, ts: r.ts, groupId: r.groupId },
   }));
-  const intervals = await upsertWithRevisions<{
-    meter_id: string;
-    quantity: EnergyQuantity;
-    ts: Date;
-    group_id: string | null;
-  }>(tx, INTERVALS, [...intervalRows, ...derived.rows], ['group_id'], o);
+  const intervals = await upsertWithRevisions(tx, INTERVALS, [...intervalRows, ...derived.rows], o);
   const removed = await removeUnderivable(tx, derived.spans, derived.rows, o);
   const devices = await upsertWithRevisions(
     tx,
@@ -292,16 +293,19 @@ export async function writeMeterData(
       values: [r.deviceId, r.kind, r.quantity, r.ts, r.value, r.recordedAt, ...pos(r.position)],
       recordedAt: r.recordedAt,
       position: BigInt(r.position.offset),
+      of: r,
     })),
-    [],
     o,
   );
-  const changed = [...intervals.changed, ...removed].map((c) => ({
-    meterId: c.meter_id,
-    quantity: c.quantity,
-    ts: formatUtcText(c.ts.getTime()),
-    groupId: c.group_id,
-  }));
+  const changed = [
+    ...intervals.changed.map((c) => c.of),
+    ...removed.map((c) => ({
+      meterId: c.meter_id,
+      quantity: c.quantity,
+      ts: formatUtcText(c.ts.getTime()),
+      groupId: c.group_id,
+    })),
+  ];
   return {
     intervals: intervals.counts,
     registers: registers.counts,
@@ -351,16 +355,16 @@ interface Span {
 async function deriveIntervals(
   tx: DbTransaction,
   inputs: readonly RegisterReadInput[],
-  changed: readonly { meter_id: string; quantity: RegisterQuantity; ts: Date }[],
+  changed: readonly RegisterReadInput[],
   o: DbCallOptions,
-): Promise<{ rows: UpsertRow[]; spans: Span[]; resets: RegisterResetSpan[] }> {
+): Promise<{ rows: UpsertRow<ChangedInterval>[]; spans: Span[]; resets: RegisterResetSpan[] }> {
   if (changed.length === 0) return { rows: [], spans: [], resets: [] };
   const pairs = new Map<string, { meterId: string; quantity: RegisterQuantity; lo: number; hi: number }>();
   for (const c of changed) {
-    const k = keyOf(c.meter_id, c.quantity);
-    const t = c.ts.getTime();
+    const k = keyOf(c.meterId, c.quantity);
+    const t = ms(c.ts);
     const p = pairs.get(k);
-    if (p === undefined) pairs.set(k, { meterId: c.meter_id, quantity: c.quantity, lo: t, hi: t });
+    if (p === undefined) pairs.set(k, { meterId: c.meterId, quantity: c.quantity, lo: t, hi: t });
     else [p.lo, p.hi] = [Math.min(p.lo, t), Math.max(p.hi, t)];
   }
   // The meter's settings: those of its latest read in the batch.
@@ -400,7 +404,7 @@ async function deriveIntervals(
     if (l === undefined) byPair.set(r.i, [r]);
     else l.push(r);
   }
-  const out: UpsertRow[] = [];
+  const out: UpsertRow<ChangedInterval>[] = [];
   const spans: Span[] = [];
   const resets: RegisterResetSpan[] = [];
   list.forEach((p, index) => {
@@ -450,6 +454,7 @@ async function deriveIntervals(
           ],
           recordedAt,
           position: BigInt(later.log_offset),
+          of: { meterId: p.meterId, quantity, ts: iv.start, groupId: s.groupId },
         });
       }
     }

@@ -28,12 +28,14 @@ export interface UpsertSpec {
   readonly forceWin?: string;
 }
 
-/** A row to upsert: its values in {@link UpsertSpec.columns} order, and its place in the log for which-wins. */
-export interface UpsertRow {
+/** A row to upsert: its values in {@link UpsertSpec.columns} order, its place in the log for which-wins, and what
+ * the caller wants back when it is inserted or changes the stored value (`of`). */
+export interface UpsertRow<T = unknown> {
   readonly key: string;
   readonly values: readonly CopyValue[];
   readonly recordedAt: string | null;
   readonly position: bigint;
+  readonly of: T;
 }
 
 /** What an upsert did with its input rows; each row is counted once. */
@@ -77,42 +79,67 @@ export function winners(rows: readonly UpsertRow[]): Set<UpsertRow> {
 
 /**
  * Upserts `rows` (several per key allowed) with the which-wins rule and revisions.
- * @returns the counts and the key columns (plus `returning`) of every row inserted or changed
+ *
+ * Most rows of a batch are new keys: the batch's winners are inserted first with `ON CONFLICT DO NOTHING` (no join
+ * with the stored rows, no lock taken on them). Only what remains — winners whose key is stored already, and the
+ * values that lost within the batch — takes the compare-and-revise path.
+ * @returns the counts, and the `of` of every row inserted or changing the stored value
  */
-export async function upsertWithRevisions<Changed>(
+export async function upsertWithRevisions<T>(
   tx: DbTransaction,
   spec: UpsertSpec,
-  rows: readonly UpsertRow[],
-  returning: readonly (keyof Changed & string)[],
+  rows: readonly UpsertRow<T>[],
   o: DbCallOptions,
-): Promise<{ counts: UpsertCounts; changed: (Changed & { inserted: boolean })[] }> {
+): Promise<{ counts: UpsertCounts; changed: { of: T; inserted: boolean }[] }> {
   if (rows.length === 0) return { counts: { inserted: 0, updated: 0, unchanged: 0, kept: 0 }, changed: [] };
   const win = winners(rows);
-  const names = spec.columns.map(([n]) => n);
   await tx.exec(
     `CREATE TEMP TABLE IF NOT EXISTS ${spec.staging} (seq integer NOT NULL, winner boolean NOT NULL,
        ${spec.columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DELETE ROWS`,
     o,
   );
-  await tx.exec(`TRUNCATE ${spec.staging}`, o);
-  await tx.copyRows(
-    spec.staging,
-    ['seq', 'winner', ...names],
-    rows.map((r, i) => [i, win.has(r), ...r.values]),
-    o,
-  );
+  await stage(tx, spec, rows, win, o);
+  const { rows: fresh } = await tx.query<{ seq: number }>(insertNewSql(spec), [], o);
+  const changed = fresh.map(({ seq }) => ({ of: (rows[seq] as UpsertRow<T>).of, inserted: true }));
+  if (fresh.length === rows.length)
+    return { counts: { inserted: fresh.length, updated: 0, unchanged: 0, kept: 0 }, changed };
+
+  // The rest: winners whose key is stored (compared, replaced when they win) and the batch's losers (kept).
+  const done = new Set(fresh.map(({ seq }) => seq));
+  const rest = rows.filter((_, i) => !done.has(i));
+  // A loser whose winner was just inserted stays a loser: it is only kept as a revision.
+  const restWin = new Set(rest.filter((r) => win.has(r)));
+  await stage(tx, spec, rest, restWin, o);
   // Statistics of the staging table and the batch's time range let the planner use the key index of the few
   // partitions the batch touches, instead of guessing the staging table's size.
   await tx.exec(`ANALYZE ${spec.staging}`, o);
-  const tsAt = names.indexOf('ts');
-  const [lo, hi] = extent(rows.map((r) => Date.parse(String(r.values[tsAt]))));
+  const tsAt = spec.columns.findIndex(([n]) => n === 'ts');
+  const [lo, hi] = extent(rest.map((r) => Date.parse(String(r.values[tsAt]))));
   const range = [new Date(lo).toISOString(), new Date(hi).toISOString()];
-  const { rows: changed } = await tx.query<Changed & { inserted: boolean }>(applySql(spec, returning), range, o);
+  const { rows: applied } = await tx.query<{ seq: number; inserted: boolean }>(applySql(spec), range, o);
   const lost = await tx.query(keepLosersSql(spec), range, o);
-  const inserted = changed.filter((c) => c.inserted).length;
-  const updated = changed.length - inserted;
+  for (const a of applied) changed.push({ of: (rest[a.seq] as UpsertRow<T>).of, inserted: a.inserted });
+  const inserted = fresh.length + applied.filter((a) => a.inserted).length;
+  const updated = applied.filter((a) => !a.inserted).length;
   const kept = lost.rowCount;
   return { counts: { inserted, updated, kept, unchanged: rows.length - inserted - updated - kept }, changed };
+}
+
+/** Fills the (emptied) staging table with `rows`, numbered from 0, `winners` flagged. */
+async function stage(
+  tx: DbTransaction,
+  spec: UpsertSpec,
+  rows: readonly UpsertRow[],
+  winners: ReadonlySet<UpsertRow>,
+  o: DbCallOptions,
+): Promise<void> {
+  await tx.exec(`TRUNCATE ${spec.staging}`, o);
+  await tx.copyRows(
+    spec.staging,
+    ['seq', 'winner', ...spec.columns.map(([n]) => n)],
+    rows.map((r, i) => [i, winners.has(r), ...r.values]),
+    o,
+  );
 }
 
 /** The smallest and largest of `values` (a loop: spreading 10⁵ arguments overflows the stack). */
@@ -134,12 +161,25 @@ const sameAs = (cols: readonly string[], a: string, b: string): string =>
 const sameRow = (spec: UpsertSpec): string =>
   `(${sameAs(spec.same, 's', 't')})${spec.alsoSame === undefined ? '' : ` OR (${spec.alsoSame})`}`;
 
+/** Inserts the staged winners whose key is not stored yet; returns their staging numbers. */
+function insertNewSql(spec: UpsertSpec): string {
+  const names = spec.columns.map(([n]) => n);
+  return `
+WITH up AS (
+  INSERT INTO ${spec.table} (${names.join(', ')})
+  SELECT ${names.join(', ')} FROM ${spec.staging} WHERE winner ORDER BY ${spec.key.join(', ')}
+  ON CONFLICT (${spec.key.join(', ')}) DO NOTHING
+  RETURNING ${spec.key.join(', ')}
+)
+SELECT s.seq FROM up JOIN ${spec.staging} s ON s.winner AND ${keyJoin(spec, 's', 'up')}`;
+}
+
 /**
  * Applies the batch's winners: a new key is inserted; a stored row with another value is replaced when the staged
  * one wins (the later recorded_at when both carry one and they differ, else the later log offset), and the stored
  * row goes to the revisions table in the same statement. Rows are locked in key order first.
  */
-function applySql(spec: UpsertSpec, returning: readonly string[]): string {
+function applySql(spec: UpsertSpec): string {
   const names = spec.columns.map(([n]) => n);
   const wins = `${spec.forceWin === undefined ? '' : `(${spec.forceWin}) OR `}CASE
     WHEN s.recorded_at IS NOT NULL AND t.recorded_at IS NOT NULL AND s.recorded_at <> t.recorded_at
@@ -167,11 +207,11 @@ WITH cur AS (
       .filter((n) => !spec.key.includes(n))
       .map((n) => `${n} = EXCLUDED.${n}`)
       .join(', ')}, received_at = now()
-  RETURNING ${[...spec.key, ...returning].map((c) => `t.${c}`).join(', ')}
+  RETURNING ${spec.key.map((c) => `t.${c}`).join(', ')}
 )
 -- xmax cannot tell an insert from an update on a partitioned table: a key that had a stored row was updated.
-SELECT up.*, NOT EXISTS (SELECT 1 FROM cur c WHERE ${spec.key.map((k) => `c.old_${k} = up.${k}`).join(' AND ')}) AS inserted
-FROM up`;
+SELECT s.seq, NOT EXISTS (SELECT 1 FROM cur c WHERE ${spec.key.map((k) => `c.old_${k} = up.${k}`).join(' AND ')}) AS inserted
+FROM up JOIN ${spec.staging} s ON s.winner AND ${keyJoin(spec, 's', 'up')}`;
 }
 
 /**

@@ -74,8 +74,8 @@ export async function loadWatermarks(
 }
 
 /**
- * Stores the job's combined watermark as of this batch or tick. It may move back (a partition that was idle
- * becomes active again); what is final was decided by what was emitted, not by this value.
+ * Stores the job's combined watermark as of this batch or tick (the caller decides whether it may move back; the
+ * meters role never moves it back).
  */
 export async function saveJobWatermark(
   tx: DbTransaction,
@@ -89,6 +89,26 @@ export async function saveJobWatermark(
     [job, watermark],
     options,
   );
+}
+
+/**
+ * Locks the job's row until the caller's transaction ends and returns its watermark (`null`: none yet); creates
+ * the row first when the job has none. Every transaction that moves the watermark or emits windows takes this
+ * lock first: whoever holds it knows the watermark cannot pass it, and no window be emitted, before it commits.
+ */
+export async function lockJobWatermark(
+  tx: DbTransaction,
+  job: string,
+  options: DbCallOptions = {},
+): Promise<string | null> {
+  await tx.query('INSERT INTO stream_jobs (job) VALUES ($1) ON CONFLICT (job) DO NOTHING', [job], options);
+  const { rows } = await tx.query<{ watermark: Date | null }>(
+    'SELECT watermark FROM stream_jobs WHERE job = $1 FOR UPDATE',
+    [job],
+    options,
+  );
+  const w = rows[0]?.watermark;
+  return w === undefined || w === null ? null : iso(w);
 }
 
 /** The job's stored combined watermark; `null` when it has none (or never stored one). */
@@ -105,6 +125,12 @@ export async function loadJobWatermark(q: Queryable, job: string, options: DbCal
 /**
  * Marks windows pending (to emit once the watermark passes their end). Marking one again keeps its `since` and
  * ORs `restate`; several marks of one window in the call are merged.
+ *
+ * Most marks find their window pending already (every batch of a day touches the same meter days): those without
+ * `restate` are inserted with `ON CONFLICT DO NOTHING`, which neither locks nor rewrites the pending row. It is as
+ * safe as an update against a concurrent emission: a conflicting row that an uncommitted emission deleted makes
+ * the insert wait for it and then insert the window again. Such a mark keeps the pending row's end and time zone
+ * (one meter day's start with another end or zone would take a registry change within the day).
  */
 export async function markPending(
   tx: DbTransaction,
@@ -112,28 +138,40 @@ export async function markPending(
   windows: readonly PendingWindow[],
   options: DbCallOptions = {},
 ): Promise<void> {
-  if (windows.length === 0) return;
-  await tx.query(
-    `INSERT INTO stream_pending_windows AS p (job, kind, key, window_start, window_end, time_zone, restate)
-     SELECT $1, k, key, s, max(e), max(z), bool_or(r)
-     FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::boolean[])
-       AS u(k, key, s, e, z, r)
-     GROUP BY k, key, s ORDER BY k, key, s
-     ON CONFLICT (job, kind, key, window_start) DO UPDATE SET
-       restate = p.restate OR EXCLUDED.restate, window_end = EXCLUDED.window_end, time_zone = EXCLUDED.time_zone
-     WHERE (EXCLUDED.restate AND NOT p.restate) OR p.window_end <> EXCLUDED.window_end
-       OR p.time_zone <> EXCLUDED.time_zone`,
-    [
-      job,
-      windows.map((w) => w.kind),
-      windows.map((w) => w.key),
-      windows.map((w) => w.windowStart),
-      windows.map((w) => w.windowEnd),
-      windows.map((w) => w.timeZone),
-      windows.map((w) => w.restate),
-    ],
-    options,
-  );
+  const plain = windows.filter((w) => !w.restate);
+  const restate = windows.filter((w) => w.restate);
+  if (plain.length > 0)
+    await tx.query(
+      `INSERT INTO stream_pending_windows (job, kind, key, window_start, window_end, time_zone)
+       SELECT $1, k, key, s, e, z FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[])
+         AS u(k, key, s, e, z)
+       ORDER BY k, key, s
+       ON CONFLICT (job, kind, key, window_start) DO NOTHING`,
+      [job, ...pendingColumns(plain)],
+      options,
+    );
+  if (restate.length > 0)
+    await tx.query(
+      `INSERT INTO stream_pending_windows AS p (job, kind, key, window_start, window_end, time_zone, restate)
+       SELECT $1, k, key, s, max(e), max(z), true
+       FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[]) AS u(k, key, s, e, z)
+       GROUP BY k, key, s ORDER BY k, key, s
+       ON CONFLICT (job, kind, key, window_start) DO UPDATE SET
+         restate = true, window_end = EXCLUDED.window_end, time_zone = EXCLUDED.time_zone
+       WHERE NOT p.restate OR p.window_end <> EXCLUDED.window_end OR p.time_zone <> EXCLUDED.time_zone`,
+      [job, ...pendingColumns(restate)],
+      options,
+    );
+}
+
+function pendingColumns(windows: readonly PendingWindow[]): [string[], string[], string[], string[], string[]] {
+  return [
+    windows.map((w) => w.kind),
+    windows.map((w) => w.key),
+    windows.map((w) => w.windowStart),
+    windows.map((w) => w.windowEnd),
+    windows.map((w) => w.timeZone),
+  ];
 }
 
 /**

@@ -19,6 +19,7 @@ export {
   localDayOf,
   slotsInWindow,
 } from './window.ts';
+export { PendingMarks } from './pending-marks.ts';
 export {
   type WatermarkOptions,
   type PartitionWatermarkRow,

@@ -54,7 +54,23 @@ function localBoundary(local: number, resolution: 'P1D' | 'P1M', steps: number):
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + steps, 1);
 }
 
+/**
+ * The last calendar window computed per resolution and zone: local days and months tile the UTC line, so an
+ * instant inside it has that window. A batch of readings mostly falls in one day, and the zone arithmetic of a
+ * new window costs microseconds, so this spares most of it. Bounded by the zones in use (× 2 resolutions).
+ */
+const lastWindow = new Map<string, Window>();
+
 function calendarWindow(tsMs: number, resolution: 'P1D' | 'P1M', timeZone: TimeZone): Window {
+  const id = `${resolution} ${timeZone}`;
+  const last = lastWindow.get(id);
+  if (last !== undefined && tsMs >= last.start && tsMs < last.end) return last;
+  const window = computeCalendarWindow(tsMs, resolution, timeZone);
+  lastWindow.set(id, window);
+  return window;
+}
+
+function computeCalendarWindow(tsMs: number, resolution: 'P1D' | 'P1M', timeZone: TimeZone): Window {
   const local = toLocal(tsMs, timeZone);
   // Both ends come from local midnights, never from start + 1 day: where midnight is skipped by a DST change
   // (America/Santiago) the day starts at 01:00 but still ends at the next midnight.

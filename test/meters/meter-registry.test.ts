@@ -5,11 +5,13 @@ import type { Meter } from '../../src/meters/index.ts';
 import {
   MeterError,
   MeterInputSchema,
+  MeterRegistryCache,
   exchangeMeter,
   importMeters,
   insertMeter,
   listMeters,
   meterHistory,
+  metersByIds,
   resolveMeter,
   updateMeter,
 } from '../../src/meters/index.ts';
@@ -183,6 +185,40 @@ for (const kind of DB_KINDS) {
         (e: unknown) => e instanceof MeterError && e.code === 'meters.overlap',
       );
       assert.equal((await meterHistory(h.db, 'race')).length, 1);
+    });
+
+    it('the registry cache answers like the registry and sees every change (update, exchange, new meter)', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const cache = new MeterRegistryCache();
+      await insertMeter(h.db, meter({ meter_id: 'c-1', group: 'g-1' }));
+      await insertMeter(h.db, meter({ meter_id: 'c-2', group: 'g-1' }));
+      const ids = ['c-1', 'c-2', 'c-3'];
+      const same = async (): Promise<void> => {
+        assert.deepEqual(await cache.lookup(h.db, ids), await metersByIds(h.db, ids));
+      };
+      await same();
+      assert.equal((await cache.lookup(h.db, ids)).has('c-3'), false, 'an unknown meter is not in the answer');
+      await updateMeter(h.db, reference, 'c-1', { group: 'g-2' });
+      assert.equal((await cache.lookup(h.db, ids)).get('c-1')?.[0]?.group, 'g-2');
+      await same();
+      await exchangeMeter(h.db, reference, 'c-2', '2026-06-01T00:00:00Z', { profile: 'G0' });
+      assert.equal((await cache.lookup(h.db, ids)).get('c-2')?.length, 2);
+      await same();
+      // An unknown meter is looked up again: once imported, it is there.
+      await insertMeter(h.db, meter({ meter_id: 'c-3', group: 'g-3' }));
+      assert.equal((await cache.lookup(h.db, ids)).get('c-3')?.[0]?.group, 'g-3');
+      await same();
+      // A change in an open transaction is not seen, and not kept under a later version once committed. (PGlite
+      // has one connection: a read waits for the open transaction.)
+      if (kind === 'postgres') {
+        await h.db.transaction(async (tx) => {
+          await tx.query("UPDATE meters SET group_id = 'g-9' WHERE meter_id = 'c-1'");
+          assert.equal((await cache.lookup(h.db, ids)).get('c-1')?.[0]?.group, 'g-2');
+        });
+        assert.equal((await cache.lookup(h.db, ids)).get('c-1')?.[0]?.group, 'g-9');
+        await same();
+      }
     });
 
     it('a meter exchange closes one validity and opens the next; a patch updates and closes', async (t) => {
