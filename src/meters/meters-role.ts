@@ -8,6 +8,7 @@ import { buildDeadLetter, createProcessor, processorMetrics, produceDeadLetters 
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Db, DbTransaction, MeterWriteCounts } from '../storage/index.ts';
 import {
+  DirectCopy,
   ensureMeterPartitions,
   loadJobWatermark,
   loadOffsets,
@@ -64,6 +65,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
   const now = deps.now ?? Date.now;
   const registry = new MeterRegistryCache();
   const marks = new PendingMarks();
+  const direct = new DirectCopy();
 
   /**
    * Combines the stored per-partition state into the job's watermark (never below the stored one) and stores it.
@@ -199,7 +201,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
         if (letters.length > 0) await produceDeadLetters(log, letters, o);
 
         lap('lock');
-        const result = await writeMeterData(tx, input, o);
+        const result = await writeMeterData(tx, input, { ...o, direct });
         lap('write');
         countStored('interval', result.intervals);
         countStored('register', result.registers);

@@ -52,6 +52,7 @@ export {
   type ChangedInterval,
   type RegisterResetSpan,
 } from './meter-data.ts';
+export { DirectCopy } from './meter-upsert.ts';
 export {
   emitMeterDays,
   emitGroupWindows,

@@ -4,6 +4,7 @@ import type { RegisterRead } from '../readings/index.ts';
 import { registerToIntervals } from '../readings/index.ts';
 import type { CopyValue, Db, DbCallOptions, DbTransaction } from './db.ts';
 import type { UpsertCounts, UpsertRow, UpsertSpec } from './meter-upsert.ts';
+import type { DirectCopy } from './meter-upsert.ts';
 import { extent, upsertWithRevisions } from './meter-upsert.ts';
 import { ensurePartitions } from './partitions.ts';
 
@@ -243,7 +244,7 @@ function pairMinima(reads: readonly RegisterReadInput[]): [string[], string[], s
 export async function writeMeterData(
   tx: DbTransaction,
   input: MeterDataInput,
-  options: DbCallOptions = {},
+  options: DbCallOptions & { readonly direct?: DirectCopy } = {},
 ): Promise<MeterWriteResult> {
   const o = options.signal === undefined ? {} : { signal: options.signal };
   const registers = await upsertWithRevisions(
@@ -283,7 +284,7 @@ export async function writeMeterData(
     position: BigInt(r.position.offset),
     of: { meterId: r.meterId, quantity: r.quantity, ts: r.ts, groupId: r.groupId },
   }));
-  const intervals = await upsertWithRevisions(tx, INTERVALS, [...intervalRows, ...derived.rows], o);
+  const intervals = await upsertWithRevisions(tx, INTERVALS, [...intervalRows, ...derived.rows], o, options.direct);
   const removed = await removeUnderivable(tx, derived.spans, derived.rows, o);
   const devices = await upsertWithRevisions(
     tx,

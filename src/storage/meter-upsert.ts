@@ -1,6 +1,7 @@
 import type { ReceivedReading } from '../readings/index.ts';
 import { isNewer } from '../readings/index.ts';
 import type { CopyValue, DbCallOptions, DbTransaction } from './db.ts';
+import { sqlStateOf } from './errors.ts';
 
 /**
  * The compare-and-revise upsert shared by the meter tables (intervals, register reads, device readings): rows are
@@ -50,6 +51,35 @@ export interface UpsertCounts {
   readonly kept: number;
 }
 
+/** Batches that go straight to the staging path after a direct COPY met a stored key. */
+const DIRECT_PAUSE = 16;
+
+/**
+ * Whether to try a direct COPY into the table first, kept by the caller from batch to batch: a batch whose rows
+ * are all new keys (the common case) is copied straight into the table, with no staging table and no join, inside
+ * a savepoint. A key already stored makes the COPY fail (unique violation): the savepoint is rolled back, the batch
+ * takes the staging path, and so do the next {@link DIRECT_PAUSE} batches (a stream with duplicates or corrections
+ * would otherwise fail every time).
+ */
+export class DirectCopy {
+  #pause = 0;
+  /** Batches copied directly, and direct COPYs that met a stored key (for tests and metrics). */
+  copied = 0;
+  conflicts = 0;
+
+  /** Whether to try it for this batch (counts down the pause). */
+  shouldTry(): boolean {
+    if (this.#pause === 0) return true;
+    this.#pause--;
+    return false;
+  }
+
+  failed(): void {
+    this.conflicts++;
+    this.#pause = DIRECT_PAUSE;
+  }
+}
+
 /** Received reading for {@link isNewer}, which reads only `recorded_at` and the position. */
 export function received(recordedAt: string | null, position: bigint): ReceivedReading {
   return {
@@ -90,9 +120,31 @@ export async function upsertWithRevisions<T>(
   spec: UpsertSpec,
   rows: readonly UpsertRow<T>[],
   o: DbCallOptions,
+  direct?: DirectCopy,
 ): Promise<{ counts: UpsertCounts; changed: { of: T; inserted: boolean }[] }> {
   if (rows.length === 0) return { counts: { inserted: 0, updated: 0, unchanged: 0, kept: 0 }, changed: [] };
   const win = winners(rows);
+  if (direct !== undefined && win.size === rows.length && direct.shouldTry()) {
+    await tx.exec('SAVEPOINT gridstream_direct_copy', o);
+    try {
+      await tx.copyRows(
+        spec.table,
+        spec.columns.map(([n]) => n),
+        rows.map((r) => r.values),
+        o,
+      );
+      await tx.exec('RELEASE SAVEPOINT gridstream_direct_copy', o);
+      direct.copied++;
+      return {
+        counts: { inserted: rows.length, updated: 0, unchanged: 0, kept: 0 },
+        changed: rows.map((r) => ({ of: r.of, inserted: true })),
+      };
+    } catch (error) {
+      if (sqlStateOf(error) !== '23505') throw error;
+      await tx.exec('ROLLBACK TO SAVEPOINT gridstream_direct_copy', o);
+      direct.failed();
+    }
+  }
   await tx.exec(
     `CREATE TEMP TABLE IF NOT EXISTS ${spec.staging} (seq integer NOT NULL, winner boolean NOT NULL,
        ${spec.columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DELETE ROWS`,

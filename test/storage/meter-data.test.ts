@@ -9,7 +9,7 @@ import type {
   MeterWriteResult,
   RegisterReadInput,
 } from '../../src/storage/index.ts';
-import { ensureMeterPartitions, writeMeterData } from '../../src/storage/index.ts';
+import { DirectCopy, ensureMeterPartitions, writeMeterData } from '../../src/storage/index.ts';
 import { DB_KINDS, count, openTestDb } from './helpers.ts';
 
 const TOPIC = 'raw.meters';
@@ -49,9 +49,9 @@ const batch = (b: Partial<MeterDataInput>): MeterDataInput => ({
   ...b,
 });
 
-async function write(db: Db, input: MeterDataInput): Promise<MeterWriteResult> {
+async function write(db: Db, input: MeterDataInput, direct?: DirectCopy): Promise<MeterWriteResult> {
   await ensureMeterPartitions(db, input);
-  return db.transaction((tx) => writeMeterData(tx, input));
+  return db.transaction((tx) => writeMeterData(tx, input, direct === undefined ? {} : { direct }));
 }
 
 async function stored(db: Db, meter = 'm1'): Promise<string[]> {
@@ -77,6 +77,30 @@ const value = async (db: Db): Promise<string | undefined> =>
 
 for (const kind of DB_KINDS) {
   describe(`meter data: ${kind}`, () => {
+    it('new keys are copied straight into the table; a stored key sends the batch the staging way, same result', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      const direct = new DirectCopy();
+      const at = (meterId: string, offset: number, v: string, ts = '2026-10-25T00:00:00Z'): IntervalInput =>
+        interval(offset, v, { meterId, ts });
+      let r = await write(h.db, batch({ intervals: [at('m1', 1, '1'), at('m2', 2, '2'), at('m3', 3, '3')] }), direct);
+      assert.deepEqual([direct.copied, direct.conflicts], [1, 0]);
+      assert.deepEqual(r.intervals, { inserted: 3, updated: 0, unchanged: 0, kept: 0 });
+      assert.deepEqual(r.changed.map((c) => c.meterId).sort(), ['m1', 'm2', 'm3']);
+      // m1 again with a later offset (a correction) and a new m4: the COPY meets m1 and is rolled back.
+      r = await write(h.db, batch({ intervals: [at('m1', 4, '1.5'), at('m4', 5, '4')] }), direct);
+      assert.deepEqual([direct.copied, direct.conflicts], [1, 1]);
+      assert.deepEqual(r.intervals, { inserted: 1, updated: 1, unchanged: 0, kept: 0 });
+      assert.deepEqual(r.changed.map((c) => c.meterId).sort(), ['m1', 'm4']);
+      assert.deepEqual(await stored(h.db), ['00:00 energy_import 1.5 interval']);
+      assert.deepEqual(await revisions(h.db), ['1']);
+      assert.equal(await count(h.db, 'meter_intervals'), 4);
+      // After a conflict the next batches take the staging way at once.
+      r = await write(h.db, batch({ intervals: [at('m5', 6, '5')] }), direct);
+      assert.deepEqual([direct.copied, direct.conflicts], [1, 1]);
+      assert.deepEqual(r.intervals, { inserted: 1, updated: 0, unchanged: 0, kept: 0 });
+    });
+
     it('the later recorded_at wins whether it arrives first or second; the loser is a revision', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
