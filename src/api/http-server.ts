@@ -20,6 +20,11 @@ export interface HttpServerOptions {
   readonly beforeClose?: () => void;
   /** Told the port once the server listens (log where it is). */
   readonly onListening?: (port: number) => void;
+  /**
+   * The app reads (and drops) the rest of a body it answered early itself (the ingest gateway's lingering close),
+   * so the HTTP adapter must not cut such a connection after its own short drain. @default false
+   */
+  readonly drainsUnreadBodies?: boolean;
 }
 
 /** An HTTP server as a component, with the port it listens on. */
@@ -74,9 +79,17 @@ export function httpServer(options: HttpServerOptions): HttpServer {
 
   function listen(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const s = serve({ fetch: options.app.fetch, port: options.port, hostname: options.host }, () => {
-        resolve();
-      });
+      const s = serve(
+        {
+          fetch: options.app.fetch,
+          port: options.port,
+          hostname: options.host,
+          ...(options.drainsUnreadBodies === true ? { autoCleanupIncoming: false } : {}),
+        },
+        () => {
+          resolve();
+        },
+      );
       s.once('error', (error: Error) => {
         reject(
           hasErrno(error, 'EADDRINUSE')

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { GridstreamError } from '../common/index.ts';
@@ -102,4 +103,48 @@ export async function readBody(
       );
     throw new BodyRefused('ingest.bad_encoding', 'the body is not valid gzip');
   }
+}
+
+/** How much of a refused body is still read (and dropped) after the early answer, at most, and for how long. */
+const LINGER_BYTES = 256 * 1024 * 1024;
+const LINGER_MS = 5_000;
+
+/**
+ * A bounded lingering close (RFC 9112, 9.6) for a request answered before its body was read to the end (413, 415,
+ * 401…), whose answer says `Connection: close`: once the answer is written only our side of the connection is
+ * closed, and what still arrives is read and dropped — never held — until the client closes its side, at most
+ * {@link LINGER_BYTES} or {@link LINGER_MS}; then the connection is cut. Closing both sides at once with unread
+ * bytes in the socket makes the kernel reset the connection, and a client still sending may lose the answer.
+ */
+export function lingerOnUnreadBody(incoming: IncomingMessage): void {
+  if (incoming.readableEnded || incoming.destroyed) return;
+  const socket = incoming.socket;
+  let dropped = 0;
+  const cleanup = (): void => {
+    clearTimeout(timer);
+    incoming.off('data', onData);
+  };
+  const cut = (): void => {
+    cleanup();
+    socket.destroy();
+  };
+  const onData = (chunk: Buffer): void => {
+    dropped += chunk.byteLength;
+    if (dropped > LINGER_BYTES) cut();
+  };
+  const timer = setTimeout(cut, LINGER_MS);
+  timer.unref();
+  // Node's server ends a `Connection: close` exchange with destroySoon(): both sides at once. End only ours; the
+  // socket (half-open allowed) is destroyed when the client closes its side or the bounds are reached.
+  socket.destroySoon = function lingeringEnd(this: typeof socket): void {
+    this.end();
+  };
+  socket.once('end', cut);
+  socket.once('close', cleanup);
+  // A body that ends (a keep-alive answer, 401…) leaves the connection usable: stop counting and timing.
+  incoming.once('end', cleanup);
+  // The request's web stream (which nobody reads any more) must not queue what arrives.
+  incoming.removeAllListeners('data');
+  incoming.on('data', onData);
+  incoming.resume();
 }

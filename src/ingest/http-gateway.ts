@@ -5,7 +5,8 @@ import { ApiError, Authenticator, healthRoutes, httpServer, problem, roleAtLeast
 import { isRetryable } from '../common/index.ts';
 import type { ReadingRules } from '../contracts/index.ts';
 import { DEFAULT_READING_RULES } from '../contracts/index.ts';
-import { BodyRefused, checkHeaders, readBody } from './body.ts';
+import { IncomingMessage } from 'node:http';
+import { BodyRefused, checkHeaders, lingerOnUnreadBody, readBody } from './body.ts';
 import { MeterGroups } from './meter-groups.ts';
 import type { IngestDeps } from './readings.ts';
 import { parseReadingBody, readingFormatOf, storeReadings } from './readings.ts';
@@ -89,11 +90,19 @@ function refusal(c: Context, e: BodyRefused): Response {
     detail: e.message,
     instance: c.req.path,
   };
+  // The rest of the body is read and dropped before the connection closes (see lingerOnUnreadBody), so that a
+  // client still sending gets this answer instead of a reset.
   return new Response(JSON.stringify(body), {
     status: e.status,
-    // An unread body is not worth keeping the connection for.
-    headers: { 'content-type': 'application/problem+json', ...(e.status === 413 ? { connection: 'close' } : {}) },
+    headers: { 'content-type': 'application/problem+json', connection: 'close' },
   });
+}
+
+/** The Node request under a Hono context (the HTTP adapter passes it as `env.incoming`). */
+function incomingOf(c: Context): IncomingMessage | undefined {
+  const env: unknown = c.env;
+  if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
+  return env.incoming instanceof IncomingMessage ? env.incoming : undefined;
 }
 
 /**
@@ -124,6 +133,9 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
   const meterGroups = new MeterGroups(db);
   const app = new Hono();
   app.onError((error, c) => {
+    // An answer before the body was read to its end (413, 415, 401…): read and drop the rest, within bounds.
+    const incoming = incomingOf(c);
+    if (incoming !== undefined) lingerOnUnreadBody(incoming);
     if (error instanceof BodyRefused) return refusal(c, error);
     // Like the API, what is not a client error is logged (the answer says no more). Not news: a client gone, or a
     // retryable outage (answered 503, and reported by /readyz) — one line per request would flood the log.
@@ -175,6 +187,7 @@ export function ingestGateway(deps: IngestDeps, options: IngestGatewayOptions): 
     port: options.port,
     portVariable: 'GRIDSTREAM_INGEST_PORT',
     logger,
+    drainsUnreadBodies: true,
     // Stop following key changes (the verifier's LISTEN connection) once requests ended.
     afterClose: () => auth.stop(),
     onListening: (port) => {
