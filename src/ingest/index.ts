@@ -5,6 +5,7 @@
  */
 export { ingestGateway, DEFAULT_INGEST_LIMITS, type IngestGatewayOptions, type IngestLimits } from './http-gateway.ts';
 export { mqttIngest, type MqttIngestOptions } from './mqtt-subscriber.ts';
+export { groupOfTopic } from './meter-groups.ts';
 export {
   parseReadingBody,
   storeReadings,

@@ -3,6 +3,17 @@ import type { Db, MeterGroupValidity } from '../storage/index.ts';
 import { meterGroupValidities } from '../storage/index.ts';
 import type { LineRefusal } from './readings.ts';
 
+/**
+ * The group an MQTT topic is reserved to: the segment after the first `groups` segment (`a/groups/feeder-7/m-1` →
+ * `feeder-7`); `undefined` for a topic without one (or with an empty name).
+ */
+export function groupOfTopic(topic: string): string | undefined {
+  const parts = topic.split('/');
+  const at = parts.indexOf('groups');
+  const group = at === -1 ? undefined : parts[at + 1];
+  return group === undefined || group === '' ? undefined : group;
+}
+
 /** How long a meter's registry groups are reused. @default 30 s */
 const TTL_MS = 30_000;
 /** Meters remembered at most (the oldest are forgotten first). */

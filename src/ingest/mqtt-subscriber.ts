@@ -18,6 +18,7 @@ import type { Secret } from '../config/index.ts';
 import type { CanonicalReading, DeadLetter, ReadingRules, RefusedLines } from '../contracts/index.ts';
 import { DEFAULT_READING_RULES, rawMetersTopic } from '../contracts/index.ts';
 import { buildDeadLetter } from '../log/index.ts';
+import { MeterGroups, groupOfTopic } from './meter-groups.ts';
 import type { IngestDeps, ParsedReadings } from './readings.ts';
 import { parseReadingBody, storeReadings } from './readings.ts';
 
@@ -58,6 +59,13 @@ interface Session {
  * ingest workers split the devices' messages. A message holds one JSON reading or newline-delimited readings; valid
  * ones go to raw.meters, the other lines to dlq-ingestion with the MQTT topic and line number.
  *
+ * Devices authenticate to the broker, not with gridstream keys: what a device may write is the broker's ACL on
+ * topics. A **group topic** — one with the segments `groups/<group>` (e.g. `gridstream/meters/groups/feeder-7/m-1`)
+ * — carries readings of that group's meters only: a reading of a meter that is not in the group at its time (or not
+ * in the registry) is refused (`ingest.group_forbidden`), like a group-limited key's over HTTP. So granting a device
+ * publish rights on its group's topics only limits it to its group's meters. Other topics are taken as before (give
+ * them to trusted head-end systems only).
+ *
  * A QoS 1 message is acknowledged (PUBACK) only once its readings and dead letters are durable in the log, and only
  * on the connection it came on: if that connection closed meanwhile, the broker hands the message out again and
  * this copy is abandoned (at-least-once, duplicates possible). mqtt.js hands over a connection's next message only
@@ -93,6 +101,9 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     messages: 0,
   };
   const rules = options.rules ?? DEFAULT_READING_RULES;
+  const meterGroups = new MeterGroups(deps.db);
+  /** QoS 0 messages of group topics waiting for the registry (counted against the same bound as `pending`). */
+  let admitting = 0;
   let flushing: Promise<void> | undefined;
   let connecting: Promise<void> | undefined;
   let refusedQos0 = 0;
@@ -126,11 +137,24 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     };
   }
 
-  /** Writes readings and dead letters to the log, waiting out an unavailable log until `signal` aborts. */
-  async function write(parsed: ParsedReadings, signal: AbortSignal): Promise<void> {
+  /** {@link parse}, and on a group topic the group check of each reading against the registry. */
+  async function parseAdmitted(topic: string, message: Buffer): Promise<ParsedReadings> {
+    const parsed = parse(topic, message);
+    const group = groupOfTopic(topic);
+    if (group === undefined || parsed.readings.length === 0) return parsed;
+    const admit = await meterGroups.admission(parsed.readings, new Set([group]));
+    return parseReadingBody(
+      message,
+      { mqttTopic: topic },
+      { rules, receivedAt: Date.now(), scrub, format: 'json', admit },
+    );
+  }
+
+  /** Writes readings and dead letters to the log, waiting out an unavailable log (or registry) until `signal` aborts. */
+  async function write(parsed: ParsedReadings | (() => Promise<ParsedReadings>), signal: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await storeReadings(deps, parsed, signal);
+        await storeReadings(deps, typeof parsed === 'function' ? await parsed() : parsed, signal);
         life.recover();
         return;
       } catch (error) {
@@ -150,7 +174,7 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, abort.signal]);
     session.current = controller;
-    session.inFlight = write(parse(topic, message), signal)
+    session.inFlight = write(() => parseAdmitted(topic, message), signal)
       .then(() => {
         if (session.epoch === epoch && !signal.aborted) done(0);
       })
@@ -162,13 +186,33 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
   /** QoS 0: batched; a flush takes everything that arrived while the previous one ran. */
   function onQos0(topic: string, message: Buffer): void {
     if (!accepting()) return;
-    if (pending.messages >= MAX_PENDING_QOS0) {
+    if (pending.messages + admitting >= MAX_PENDING_QOS0) {
       if (refusedQos0++ % 10_000 === 0)
         logger.warn({ refused: refusedQos0 }, 'mqtt ingest: log behind, refusing QoS 0 messages (use QoS 1)');
       metrics.recordsRejected('ingestion', rawMetersTopic.name, 'ingest.overload', 1);
       return;
     }
-    const parsed = parse(topic, message);
+    if (groupOfTopic(topic) !== undefined) {
+      // At most once: a message whose group check fails (the registry unreachable) is dropped, counted and logged.
+      admitting++;
+      void parseAdmitted(topic, message)
+        .then(enqueue, (error: unknown) => {
+          metrics.recordsRejected('ingestion', rawMetersTopic.name, errorCode(error), 1);
+          logger.warn(
+            { err: scrub(errorMessage(error)), topic },
+            'mqtt ingest: QoS 0 message of a group topic dropped',
+          );
+        })
+        .finally(() => {
+          admitting--;
+        });
+      return;
+    }
+    enqueue(parse(topic, message));
+  }
+
+  function enqueue(parsed: ParsedReadings): void {
+    if (!accepting()) return;
     for (const r of parsed.readings) pending.readings.push(r);
     for (const l of parsed.letters) pending.letters.push(l);
     for (const l of parsed.rejects) pending.rejects.push(l);

@@ -6,7 +6,7 @@ import { Secret } from '../../src/config/index.ts';
 import type { CanonicalReading, DeadLetter, MeterReading } from '../../src/contracts/index.ts';
 import { CanonicalReadingSchema, DeadLetterSchema, expandRefusedLines } from '../../src/contracts/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
-import { mqttIngest } from '../../src/ingest/index.ts';
+import { groupOfTopic, mqttIngest } from '../../src/ingest/index.ts';
 import { embeddedInfra, useEmbeddedInfra } from '../helpers/infra.ts';
 import { meterReading, readTopic, until } from '../helpers/ingest.ts';
 import { testMqttUrl } from '../helpers/services.ts';
@@ -28,6 +28,16 @@ async function workerAndDevice(infra: Infrastructure, url: string) {
   const device = await connectAsync(url, { protocolVersion: 5 });
   return { base, worker, device };
 }
+
+describe('MQTT group topics', () => {
+  it('name the group after the first `groups` segment', () => {
+    assert.equal(groupOfTopic('gridstream/meters/groups/feeder-7/m-1'), 'feeder-7');
+    assert.equal(groupOfTopic('groups/feeder-7'), 'feeder-7');
+    assert.equal(groupOfTopic('gridstream/meters/groups/'), undefined);
+    assert.equal(groupOfTopic('gridstream/meters/groups'), undefined);
+    assert.equal(groupOfTopic('gridstream/meters/m-1'), undefined);
+  });
+});
 
 describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.meters, bad lines → dlq-ingestion', () => {
   const url = testMqttUrl();
@@ -122,6 +132,71 @@ describe('MQTT ingest: device readings from a real broker (Mosquitto) → raw.me
       const readings = await readAll(embedded.infra, 'raw.meters', (v) => CanonicalReadingSchema.parse(v));
       assert.ok(readings.some((r) => r.meter_id === ok.deviceId));
       assert.ok(!readings.some((r) => r.meter_id === 'meter-2' && r.value === '0'), 'an underflow was stored as 0');
+    } finally {
+      await device.endAsync();
+      await worker.stop();
+    }
+  });
+
+  it("a group topic carries only its group's meters (QoS 1 and 0); other lines are refused as group_forbidden", async (t) => {
+    if (url === undefined) {
+      testMqttUrl(t);
+      return;
+    }
+    const { base, worker, device } = await workerAndDevice(embedded.infra, url);
+    const id = (name: string): string => `${name}-${base.slice(-8)}`;
+    // g-a's meter moves to g-b at 12:00; g-b's meter is g-b's throughout.
+    await embedded.infra.db.query(
+      `INSERT INTO meters (meter_id, zone, group_id, time_zone, register_type, annual_consumption_kwh, profile,
+         valid_from, valid_to)
+       VALUES ($1, 'DE_LU', 'g-a', 'Europe/Berlin', 'import', 3500, 'H0', NULL, '2026-11-22T12:00:00Z'),
+              ($1, 'DE_LU', 'g-b', 'Europe/Berlin', 'import', 3500, 'H0', '2026-11-22T12:00:00Z', NULL),
+              ($2, 'DE_LU', 'g-b', 'Europe/Berlin', 'import', 3500, 'H0', NULL, NULL)`,
+      [id('ma'), id('mb')],
+    );
+    const line = (meter: string, ts: string): string =>
+      JSON.stringify({ meter_id: meter, quantity: 'energy_import', ts, value: '0.25' });
+    try {
+      const topic = `${base}/groups/g-a/concentrator`;
+      const message = [
+        line(id('ma'), '2026-11-22T10:00:00Z'), // g-a's
+        line(id('mb'), '2026-11-22T10:00:00Z'), // g-b's
+        line(id('ma'), '2026-11-22T13:00:00Z'), // g-b's by then
+        line(id('mz'), '2026-11-22T10:00:00Z'), // not registered
+      ].join('\n');
+      await device.publishAsync(topic, message, { qos: 1 });
+      await device.publishAsync(`${base}/groups/g-b/x`, line(id('mb'), '2026-11-22T11:00:00Z'), { qos: 0 });
+      await device.publishAsync(`${base}/groups/g-a/x`, line(id('mb'), '2026-11-22T11:15:00Z'), { qos: 0 });
+      const ours = async () =>
+        (await readAll(embedded.infra, 'raw.meters', (v) => CanonicalReadingSchema.parse(v))).filter((r) =>
+          r.meter_id.endsWith(base.slice(-8)),
+        );
+      const lettersOf = async () =>
+        (await readAll(embedded.infra, 'dlq-ingestion', (v) => DeadLetterSchema.parse(v))).filter((l) =>
+          String(l.position?.['mqttTopic']).startsWith(`${base}/groups/`),
+        );
+      await until(
+        'two readings and two dead letters',
+        async () => (await ours()).length >= 2 && (await lettersOf()).length >= 2,
+      );
+      assert.deepEqual((await ours()).map((r) => `${r.meter_id} ${r.ts}`).sort(), [
+        `${id('ma')} 2026-11-22T10:00:00Z`,
+        `${id('mb')} 2026-11-22T11:00:00Z`,
+      ]);
+      const letters = await lettersOf();
+      const byTopic = new Map(letters.map((l) => [String(l.position?.['mqttTopic']), l]));
+      assert.deepEqual(
+        expandRefusedLines(byTopic.get(topic)?.refused ?? []).map((l) => [l.line, l.reason]),
+        [
+          [2, 'ingest.group_forbidden'],
+          [3, 'ingest.group_forbidden'],
+          [4, 'ingest.group_forbidden'],
+        ],
+      );
+      assert.deepEqual(
+        expandRefusedLines(byTopic.get(`${base}/groups/g-a/x`)?.refused ?? []).map((l) => l.reason),
+        ['ingest.group_forbidden'],
+      );
     } finally {
       await device.endAsync();
       await worker.stop();
