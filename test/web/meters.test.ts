@@ -75,6 +75,14 @@ async function seed(db: Db): Promise<void> {
        0, 1000)`,
     [new Date(DST_DAY).toISOString()],
   );
+  // Its feed-in: one quarter of 0.3 kWh on the DST day.
+  await db.query(
+    `INSERT INTO meter_intervals (meter_id, quantity, ts, interval_s, value, quality, source, group_id, log_topic,
+       log_partition, log_offset)
+     VALUES ('de-sim-1', 'energy_export', $1::timestamptz, 900, 0.3, 'measured', 'interval', 'feeder-a', 'raw.meters',
+       0, 2000)`,
+    [new Date(DST_DAY + 40 * QUARTER).toISOString()],
+  );
   await db.query(`INSERT INTO stream_jobs (job, watermark) VALUES ('meters', $1::timestamptz)`, [
     new Date(WATERMARK).toISOString(),
   ]);
@@ -246,6 +254,33 @@ test(
         await page.screenshot({ path: join(RESULTS, 'meter-day.png'), fullPage: true });
       },
     );
+
+    await t.test('export: the fed-in energy of the same day, in the address; import again', async () => {
+      await page.getByRole('radio', { name: 'Export' }).check();
+      await page.waitForFunction(
+        () => {
+          const panel = document.querySelector<HTMLElement>('.load-panel');
+          const card = document.querySelector<HTMLElement>('[data-card="meter-load"]');
+          return panel?.dataset['quantity'] === 'energy_export' && card?.dataset['state'] === 'ready';
+        },
+        undefined,
+        { timeout: UI_TIMEOUT_MS },
+      );
+      assert.equal(new URL(page.url()).searchParams.get('quantity'), 'energy_export');
+      assert.equal((await loadCard(page, 'meter-load'))['total'], '0.3');
+      await page.goBack();
+      await page.waitForFunction(
+        () => {
+          const panel = document.querySelector<HTMLElement>('.load-panel');
+          const card = document.querySelector<HTMLElement>('[data-card="meter-load"]');
+          return panel?.dataset['quantity'] === 'energy_import' && card?.dataset['state'] === 'ready';
+        },
+        undefined,
+        { timeout: UI_TIMEOUT_MS },
+      );
+      assert.equal((await loadCard(page, 'meter-load'))['total'], '9.9');
+      assert.equal(await page.getByRole('radio', { name: 'Import' }).isChecked(), true);
+    });
 
     await t.test('the month view: a bar per day and the exact total; stepping and back', async () => {
       await page.getByRole('radio', { name: 'Month' }).check();

@@ -5,7 +5,7 @@ import { h, replace, table, uid } from './dom.ts';
 import { formatDate, formatDateTime, formatNumber } from './format.ts';
 import type { LoadView } from './meter-load.ts';
 import { formatExact, loadChartSpec, loadTotal, qualityCounts, stillFilling } from './meter-load.ts';
-import type { DayResolution, LoadPeriod } from './meter-period.ts';
+import type { DayResolution, EnergyQuantity, LoadPeriod } from './meter-period.ts';
 import {
   isIsoMonth,
   periodBounds,
@@ -30,10 +30,13 @@ export interface LoadPanelOptions {
   /** `data-card` of the chart card (`meter-load`, `group-load`). */
   readonly name: string;
   readonly title: string;
-  /** Loads the series of a period (bare local dates and the view's resolution). */
-  readonly load: (query: ReturnType<typeof periodQuery>, signal: AbortSignal) => Promise<LoadSeries>;
-  /** The user chose another period: the page writes it into the address. */
-  readonly onPeriod: (period: LoadPeriod) => void;
+  /** Loads the series of a period (bare local dates, the view's resolution, the quantity). */
+  readonly load: (
+    query: ReturnType<typeof periodQuery> & { quantity: EnergyQuantity },
+    signal: AbortSignal,
+  ) => Promise<LoadSeries>;
+  /** The user chose another period or quantity: the page writes it into the address. */
+  readonly onPeriod: (period: LoadPeriod, quantity: EnergyQuantity) => void;
   /** A sentence for a failed load (404 and 403 say what they mean for this page). */
   readonly describe?: (error: unknown) => string;
   /** The group load shows how many meter values each window sums. */
@@ -43,7 +46,7 @@ export interface LoadPanelOptions {
 /**
  * A meter's or a group's energy for one local day (quarter hours, each window's quality visible, provisional ones
  * dashed) or one local month (a bar per day), with stepping, the sums, and every window in a table. The state is on
- * `el` for tests: `data-view`, `data-period`, and on the card `data-state`, `data-windows`, `data-missing`,
+ * `el` for tests: `data-view`, `data-period`, `data-quantity`, and on the card `data-state`, `data-windows`, `data-missing`,
  * `data-provisional`, `data-total`.
  */
 export class LoadPanel {
@@ -52,6 +55,8 @@ export class LoadPanel {
   readonly #card: ChartCard;
   readonly #heading: HTMLElement;
   readonly #radios = new Map<LoadView, HTMLInputElement>();
+  readonly #quantityRadios = new Map<EnergyQuantity, HTMLInputElement>();
+  #quantity: EnergyQuantity = 'energy_import';
   readonly #dateInput: HTMLInputElement;
   readonly #tableHost: HTMLElement;
   #timeZone: string | undefined;
@@ -81,6 +86,23 @@ export class LoadPanel {
       this.#radios.set(view, input);
       return h('label', { class: 'segment' }, [input, h('span', { text: view === 'day' ? 'Day' : 'Month' })]);
     });
+    const quantityName = uid('quantity');
+    const quantities = (['energy_import', 'energy_export'] as const).map((quantity) => {
+      const input = h('input', {
+        attrs: { type: 'radio', name: quantityName, value: quantity },
+        on: {
+          change: () => {
+            this.#options.onPeriod(this.#period, quantity);
+            this.show(this.#period, quantity);
+          },
+        },
+      });
+      this.#quantityRadios.set(quantity, input);
+      return h('label', { class: 'segment' }, [
+        input,
+        h('span', { text: quantity === 'energy_import' ? 'Import' : 'Export' }),
+      ]);
+    });
     const dateId = uid('period');
     this.#dateInput = h('input', {
       attrs: { id: dateId, type: 'date', required: true },
@@ -105,6 +127,7 @@ export class LoadPanel {
     this.el = h('div', { class: 'load-panel' }, [
       h('div', { class: 'toolbar', attrs: { role: 'group', 'aria-label': 'Period' } }, [
         h('fieldset', { class: 'segments' }, [h('legend', { text: 'View' }), ...radios]),
+        h('fieldset', { class: 'segments' }, [h('legend', { text: 'Energy' }), ...quantities]),
         h('div', { class: 'period-step' }, [
           step('Previous period', '‹ Previous', -1),
           h('label', { class: 'visually-hidden', attrs: { for: dateId }, text: 'Period' }),
@@ -129,9 +152,10 @@ export class LoadPanel {
     this.#dayResolution = resolution;
   }
 
-  /** Shows `period` (from the address) and loads it. */
-  show(period: LoadPeriod): void {
+  /** Shows `period` of `quantity` (from the address) and loads it. */
+  show(period: LoadPeriod, quantity: EnergyQuantity = this.#quantity): void {
     this.#period = period;
+    this.#quantity = quantity;
     this.#showControls();
     void this.#load();
   }
@@ -155,7 +179,7 @@ export class LoadPanel {
   }
 
   #choose(period: LoadPeriod): void {
-    this.#options.onPeriod(period);
+    this.#options.onPeriod(period, this.#quantity);
     this.show(period);
   }
 
@@ -169,6 +193,9 @@ export class LoadPanel {
     const period = this.#period;
     const radio = this.#radios.get(period.view);
     if (radio !== undefined) radio.checked = true;
+    const quantityRadio = this.#quantityRadios.get(this.#quantity);
+    if (quantityRadio !== undefined) quantityRadio.checked = true;
+    this.el.dataset['quantity'] = this.#quantity;
     this.#dateInput.type = period.view === 'day' ? 'date' : 'month';
     this.#dateInput.value = period.view === 'day' ? period.date : period.month;
     this.#heading.textContent = periodLabel(period);
@@ -184,7 +211,10 @@ export class LoadPanel {
     const period = this.#period;
     this.#card.setLoading();
     try {
-      const series = await this.#options.load(periodQuery(period, this.#dayResolution), controller.signal);
+      const series = await this.#options.load(
+        { ...periodQuery(period, this.#dayResolution), quantity: this.#quantity },
+        controller.signal,
+      );
       if (controller.signal.aborted) return;
       this.#timeZone = series.timeZone;
       this.#render(series, period);

@@ -4,8 +4,8 @@ import { h, replace } from './dom.ts';
 import { formatInstant } from './format.ts';
 import { LoadPanel } from './load-panel.ts';
 import { describeMeterError, formatExact } from './meter-load.ts';
-import type { LoadPeriod } from './meter-period.ts';
-import { dayResolutionFor, periodFrom, periodSearch, todayIn } from './meter-period.ts';
+import type { EnergyQuantity, LoadPeriod } from './meter-period.ts';
+import { dayResolutionFor, periodFrom, periodSearch, quantityFrom, todayIn } from './meter-period.ts';
 import type { Meter } from './meter-types.ts';
 import { decodeGroupLoad, decodeMeter, decodeMeterReadings } from './meter-types.ts';
 import type { Page, PageContext } from './page-context.ts';
@@ -63,8 +63,8 @@ function meterFacts(meter: Meter): HTMLElement {
 }
 
 /** Writes the period into the address of `path` (a new history entry: back returns to the previous period). */
-function pushPeriod(path: string, period: LoadPeriod): void {
-  const target = `${path}${periodSearch(period)}`;
+function pushPeriod(path: string, period: LoadPeriod, quantity: EnergyQuantity): void {
+  const target = `${path}${periodSearch(period, quantity)}`;
   if (`${window.location.pathname}${window.location.search}` !== target) window.history.pushState(null, '', target);
 }
 
@@ -95,14 +95,9 @@ export class MeterPage implements Page {
         name: 'meter-load',
         title: 'Energy',
         load: (query, signal) =>
-          ctx.client.get(
-            `/api/v1/meters/${encodeURIComponent(id)}/readings`,
-            { ...query, quantity: 'energy_import' },
-            decodeMeterReadings,
-            signal,
-          ),
-        onPeriod: (period) => {
-          pushPeriod(path_, period);
+          ctx.client.get(`/api/v1/meters/${encodeURIComponent(id)}/readings`, query, decodeMeterReadings, signal),
+        onPeriod: (period, quantity) => {
+          pushPeriod(path_, period, quantity);
         },
         describe: (error) => describeMeterError(error, what),
       },
@@ -132,7 +127,7 @@ export class MeterPage implements Page {
         // The address says the period; without one "today" is the meter's today, not the browser's.
         panel.setTimeZone(meter.timeZone);
         panel.setDayResolution(dayResolutionFor(meter.interval));
-        panel.show(periodFrom(params, todayIn(meter.timeZone)));
+        panel.show(periodFrom(params, todayIn(meter.timeZone)), quantityFrom(params));
       },
       (error: unknown) => {
         if (isAbort(error)) return;
@@ -145,7 +140,10 @@ export class MeterPage implements Page {
   }
 
   applyParams(params: URLSearchParams): void {
-    this.#panel?.show(periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)));
+    this.#panel?.show(
+      periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)),
+      quantityFrom(params),
+    );
   }
 
   destroy(): void {
@@ -172,14 +170,9 @@ export class GroupPage implements Page {
         name: 'group-load',
         title: 'Group load',
         load: (query, signal) =>
-          ctx.client.get(
-            `/api/v1/groups/${encodeURIComponent(group)}/load`,
-            { ...query, quantity: 'energy_import' },
-            decodeGroupLoad,
-            signal,
-          ),
-        onPeriod: (period) => {
-          pushPeriod(path_, period);
+          ctx.client.get(`/api/v1/groups/${encodeURIComponent(group)}/load`, query, decodeGroupLoad, signal),
+        onPeriod: (period, quantity) => {
+          pushPeriod(path_, period, quantity);
         },
         describe: (error) => describeMeterError(error, `group ${group}`),
         withCount: true,
@@ -197,11 +190,14 @@ export class GroupPage implements Page {
       h('h1', { text: `Group ${group}` }),
       panel.el,
     ]);
-    panel.show(periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)));
+    panel.show(periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)), quantityFrom(params));
   }
 
   applyParams(params: URLSearchParams): void {
-    this.#panel?.show(periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)));
+    this.#panel?.show(
+      periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)),
+      quantityFrom(params),
+    );
   }
 
   destroy(): void {

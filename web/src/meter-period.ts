@@ -35,9 +35,18 @@ export function periodFrom(params: URLSearchParams, today: string): LoadPeriod {
   return { view: 'day', date: isIsoDate(date) ? date : today };
 }
 
-/** The address's query for `period`. */
-export function periodSearch(period: LoadPeriod): string {
-  return period.view === 'day' ? `?date=${period.date}` : `?view=month&month=${period.month}`;
+/** The energy a load view shows: drawn from the grid (import) or fed into it (export). */
+export type EnergyQuantity = 'energy_import' | 'energy_export';
+
+/** The address's quantity (`?quantity=energy_export`); import when it names none or another. */
+export function quantityFrom(params: URLSearchParams): EnergyQuantity {
+  return params.get('quantity') === 'energy_export' ? 'energy_export' : 'energy_import';
+}
+
+/** The address's query for `period` (and the quantity, when it is not import). */
+export function periodSearch(period: LoadPeriod, quantity: EnergyQuantity = 'energy_import'): string {
+  const base = period.view === 'day' ? `?date=${period.date}` : `?view=month&month=${period.month}`;
+  return quantity === 'energy_import' ? base : `${base}&quantity=${quantity}`;
 }
 
 /** The period before (`-1`) or after (`1`). */
