@@ -15,6 +15,11 @@ export type DbKind = (typeof DB_KINDS)[number];
 export interface DbCallOptions {
   /** Aborts the call: a running PostgreSQL statement is cancelled; PGlite stops before the next statement. */
   readonly signal?: AbortSignal;
+  /**
+   * Prepares the statement under this name on each PostgreSQL connection, which then plans it once rather than on
+   * every call (PGlite ignores it). Only for a hot statement whose text never changes: one name, one text.
+   */
+  readonly name?: string;
 }
 
 /** Rows of a statement and how many it returned or affected. */

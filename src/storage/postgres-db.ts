@@ -89,6 +89,7 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     sql: string,
     params: readonly unknown[] | undefined,
     signal: AbortSignal | undefined,
+    name?: string,
   ): Promise<QueryResult<Row>> {
     signal?.throwIfAborted();
     const onAbort = (): void => {
@@ -97,8 +98,10 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const out = (await client.query<pg.QueryResultRow>(sql, params === undefined ? undefined : [...params])) as
-        pg.QueryResult | pg.QueryResult[];
+      const values = params === undefined ? undefined : [...params];
+      const out = (await client.query<pg.QueryResultRow>(
+        name === undefined ? { text: sql, values } : { name, text: sql, values },
+      )) as pg.QueryResult | pg.QueryResult[];
       // A script of several statements (simple protocol) answers with one result per statement.
       const result = Array.isArray(out) ? out[out.length - 1] : out;
       const rows = (result?.rows ?? []) as Row[];
@@ -125,7 +128,7 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     };
     return {
       query: <Row>(sql: string, params?: readonly unknown[], o?: DbCallOptions) =>
-        run<Row>(client, sql, params, o?.signal),
+        run<Row>(client, sql, params, o?.signal, o?.name),
       exec: async (sql, o) => {
         await run(client, sql, undefined, o?.signal);
       },
@@ -139,7 +142,7 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     const client = await connect(o?.signal);
     let broken = false;
     try {
-      return await run<Row>(client, sql, params, o?.signal);
+      return await run<Row>(client, sql, params, o?.signal, o?.name);
     } catch (error) {
       broken = isConnectionLost(error);
       throw error;

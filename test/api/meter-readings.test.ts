@@ -298,6 +298,19 @@ describe('meter read API', () => {
     assert.equal((await api.json('/api/v1/admin/audit/meter-reads', { key: groupA })).status, 403);
     const adminA = (await createApiKey(api.db, { name: 'admin a', role: 'admin', groups: ['feeder-a'] })).key;
     assert.equal((await api.json('/api/v1/admin/audit/meter-reads', { key: adminA })).status, 403);
+    // A read whose audit row cannot be written is not answered (and leaves no row).
+    await api.db.exec('ALTER TABLE meter_read_audit ADD CONSTRAINT refuse_all CHECK (false) NOT VALID');
+    try {
+      const refused = await readings('from=2026-10-25T00:00:00Z&to=2026-10-25T01:00:00Z', groupA);
+      assert.equal(refused.status, 500);
+      assert.equal(refused.body['points'], undefined);
+    } finally {
+      await api.db.exec('ALTER TABLE meter_read_audit DROP CONSTRAINT refuse_all');
+    }
+    assert.equal(
+      Number((await api.db.query<{ n: string }>('SELECT count(*) AS n FROM meter_read_audit')).rows[0]?.n),
+      1,
+    );
   });
 
   it('keys carry groups: a new key is at most as limited as its creator', async () => {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db.ts';
 import { normaliseDecimal } from '../../common/index.ts';
-import { addLocalDays, addLocalMonths, startOfLocalDay, toLocal } from '../../time/index.ts';
+import { DAY_MS, addLocalDays, addLocalMonths, startOfLocalDay, toLocal } from '../../time/index.ts';
 
 /** Resolutions of meter data: PT15M and PT1H on the UTC line, P1D and P1M on the meter's (group's) local calendar. */
 export const METER_RESOLUTIONS = ['PT15M', 'PT1H', 'P1D', 'P1M'] as const;
@@ -204,6 +204,17 @@ export interface MeterPoint {
   readonly quality: MeterQuality;
 }
 
+/** The step (ms) of `windows` when they are a grid of single cells (PT15M, PT1H, P1D without a clock change). */
+function regularStep(windows: readonly MeterWindow[]): number | undefined {
+  const first = windows[0];
+  if (first === undefined) return undefined;
+  const step = first.end - first.start;
+  const regular = windows.every(
+    (w, i) => w.cells.length === 1 && w.start === first.start + i * step && w.end === w.start + step,
+  );
+  return regular && step % 1000 === 0 ? step : undefined;
+}
+
 function cellArrays(windows: readonly MeterWindow[]): [string[], string[], number[]] {
   const starts: string[] = [];
   const ends: string[] = [];
@@ -222,8 +233,141 @@ function utcText(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
+/**
+ * {@link utcText} of many instants in time order: the date part is formatted once per UTC day (a month of quarters
+ * is 2 880 instants, and `toISOString` was a millisecond of the answer).
+ */
+function utcTexter(): (ms: number) => string {
+  let day = Number.NaN;
+  let date = '';
+  const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+  return (ms) => {
+    if (ms % 1000 !== 0) return utcText(ms);
+    const start = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+    if (start !== day) {
+      day = start;
+      const iso = new Date(start).toISOString();
+      date = iso.slice(0, iso.indexOf('T') + 1);
+    }
+    const s = (ms - start) / 1000;
+    return `${date}${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}Z`;
+  };
+}
+
 function qualityOf(worst: number | null): MeterQuality {
   return METER_QUALITIES[worst ?? 3] ?? 'missing';
+}
+
+/** What {@link meterReadings} reads: one meter's quantity at one resolution, in contiguous windows. */
+export interface MeterReadingsQuery {
+  readonly meterId: string;
+  readonly quantity: MeterQuantity;
+  readonly resolution: MeterResolution;
+  readonly windows: readonly MeterWindow[];
+}
+
+/**
+ * The statement of {@link meterReadings}. Parameters: $1 meter, $2 quantity, $3 $4 the range, $5 whether cells are
+ * local days, and the cells: $6 the step in seconds of a grid ({@link regularStep}), or else $7 $8 $9 the cells'
+ * starts, ends and window indexes (in time order, contiguous). `before` opens its WITH list (the audit insert of
+ * {@link readMeterAudited}); `columns` are selected after `wi, value, worst`.
+ *
+ * A stored value finds its cell by arithmetic on a grid, else by width_bucket over the cell starts, and the values
+ * are summed per cell in one hash aggregate; cells then meet their sums and day rows by equality (a range join of
+ * a month's 2 880 quarters against as many values was a 300 ms nested loop). One text for every read, prepared
+ * (DbCallOptions.name): planning it for the partitions of meter_intervals cost more than running it; the plan prunes
+ * the partitions outside the range when it starts.
+ */
+function readingsSql(before = '', columns = ''): string {
+  return `WITH ${before} c AS (
+       -- One of the two is empty: the grid's cells when $6 is null, the listed cells when $7 is.
+       SELECT $3::timestamptz + (n - 1) * make_interval(secs => $6) AS cs,
+         $3::timestamptz + n * make_interval(secs => $6) AS ce, (n - 1)::int AS wi, n::int AS n
+       FROM generate_series(1, coalesce((extract(epoch FROM $4::timestamptz - $3::timestamptz) / $6)::int, 0)) AS n
+       UNION ALL
+       SELECT cs, ce, wi, n::int AS n
+       FROM unnest($7::timestamptz[], $8::timestamptz[], $9::int[]) WITH ORDINALITY AS c(cs, ce, wi, n)
+     ), d AS (
+       -- Emitted day rows: a day cell whose row exists is read from it.
+       SELECT md.day_start, md.day_end, md.sum,
+         CASE WHEN md.count < md.expected THEN 3
+              ELSE (SELECT max(${rank('u.q')}) FROM unnest(md.quality) AS u(q)) END AS worst
+       FROM meter_days md
+       WHERE $5::boolean AND md.meter_id = $1 AND md.quantity = $2
+         AND md.day_start >= $3::timestamptz AND md.day_end <= $4::timestamptz
+     ), dv AS (
+       -- Slots of day rows whose day has no stored interval left (raw partitions dropped by a retention): the
+       -- day row holds the day's values. Empty while the raw intervals are kept.
+       SELECT md.day_start + (s.n - 1) * make_interval(secs => md.interval_s) AS ts, s.v AS value, s.q AS quality,
+         md.interval_s
+       FROM meter_days md CROSS JOIN LATERAL unnest(md."values", md.quality) WITH ORDINALITY AS s(v, q, n)
+       WHERE NOT $5::boolean AND md.meter_id = $1 AND md.quantity = $2 AND s.v IS NOT NULL
+         AND md.day_end > $3::timestamptz AND md.day_start < $4::timestamptz
+         AND NOT EXISTS (SELECT 1 FROM meter_intervals x WHERE x.meter_id = $1 AND x.quantity = $2
+                         AND x.ts >= md.day_start AND x.ts < md.day_end
+                         -- implied (a local day lasts at most 25 hours): lets the planner skip other partitions
+                         AND x.ts > $3::timestamptz - interval '2 days' AND x.ts < $4::timestamptz + interval '2 days')
+     ), v AS (
+       SELECT x.ts, x.value, x.quality, x.interval_s FROM meter_intervals x
+       WHERE x.meter_id = $1 AND x.quantity = $2 AND x.ts >= $3::timestamptz AND x.ts < $4::timestamptz
+       UNION ALL
+       SELECT ts, value, quality, interval_s FROM dv
+     ), s AS (
+       SELECT b.n, sum(b.value) AS sum, sum(b.interval_s) AS seconds, max(${rank('b.quality')}) AS worst
+       FROM (
+         SELECT v.*, coalesce(1 + floor(extract(epoch FROM v.ts - $3::timestamptz) / $6)::int,
+                              width_bucket(v.ts, $7::timestamptz[])) AS n
+         FROM v
+       ) b
+       -- A value past the last listed cell's end has that cell's bucket; a value off the grid has no cell.
+       WHERE b.ts < coalesce(($8::timestamptz[])[b.n], $4::timestamptz)
+       GROUP BY b.n
+     ), cells AS (
+       SELECT c.wi,
+         CASE WHEN d.day_start IS NULL THEN s.sum ELSE d.sum END AS sum,
+         CASE WHEN d.day_start IS NOT NULL THEN d.worst
+              WHEN coalesce(s.seconds, 0) < extract(epoch FROM c.ce - c.cs) THEN 3
+              ELSE s.worst END AS worst
+       FROM c LEFT JOIN d ON d.day_start = c.cs AND d.day_end = c.ce LEFT JOIN s ON s.n = c.n
+     )
+     SELECT wi, sum(sum)::text AS value, max(coalesce(worst, 3))::int AS worst ${columns}
+     FROM cells GROUP BY wi ORDER BY wi`;
+}
+
+/** The parameters of {@link readingsSql} for `query`, or `undefined` when it has no window. */
+function readingsParams(query: MeterReadingsQuery): unknown[] | undefined {
+  const first = query.windows[0];
+  const last = query.windows.at(-1);
+  if (first === undefined || last === undefined) return undefined;
+  const step = regularStep(query.windows);
+  return [
+    query.meterId,
+    query.quantity,
+    new Date(first.start).toISOString(),
+    new Date(last.end).toISOString(),
+    query.resolution === 'P1D' || query.resolution === 'P1M',
+    ...(step === undefined ? [null, ...cellArrays(query.windows)] : [step / 1000, null, null, null]),
+  ];
+}
+
+interface ReadingRow {
+  readonly wi: number;
+  readonly value: string | null;
+  readonly worst: number | null;
+}
+
+function pointsOf(query: MeterReadingsQuery, rows: readonly ReadingRow[]): MeterPoint[] {
+  const text = utcTexter();
+  return rows.map((r) => {
+    const w = query.windows[r.wi];
+    if (w === undefined) throw new Error(`meter readings: no window ${r.wi}`);
+    return {
+      ts: text(w.start),
+      end: w.end,
+      value: r.value === null ? null : (normaliseDecimal(r.value) ?? r.value),
+      quality: qualityOf(r.worst),
+    };
+  });
 }
 
 /**
@@ -233,76 +377,11 @@ function qualityOf(worst: number | null): MeterQuality {
  * day row's slots at every resolution. A cell whose stored intervals do not cover all of it (or whose day row lists
  * a missing slot) is `missing`; a window with no value at all has value null.
  */
-export async function meterReadings(
-  q: Queryable,
-  query: {
-    readonly meterId: string;
-    readonly quantity: MeterQuantity;
-    readonly resolution: MeterResolution;
-    readonly windows: readonly MeterWindow[];
-  },
-): Promise<MeterPoint[]> {
-  const [starts, ends, index] = cellArrays(query.windows);
-  const first = starts[0];
-  const last = ends.at(-1);
-  if (first === undefined || last === undefined) return [];
-  const days = query.resolution === 'P1D' || query.resolution === 'P1M';
-  // Cells are in time order: width_bucket finds each stored value's cell, so values and cells meet in a hash join
-  // (a range join of a month's 2 880 quarters against as many values was a 300 ms nested loop), and the fixed
-  // bounds let PostgreSQL read only the partitions of the range.
-  const { rows } = await q.query<{ wi: number; value: string | null; worst: number | null }>(
-    `WITH c AS (
-       SELECT cs, ce, wi, n::int AS n
-       FROM unnest($3::timestamptz[], $4::timestamptz[], $5::int[]) WITH ORDINALITY AS c(cs, ce, wi, n)
-     ), d AS (
-       SELECT c.cs, md.sum,
-         CASE WHEN md.count < md.expected THEN 3
-              ELSE (SELECT max(${rank('u.q')}) FROM unnest(md.quality) AS u(q)) END AS worst
-       FROM c JOIN meter_days md
-         ON md.meter_id = $1 AND md.quantity = $2 AND md.day_start = c.cs AND md.day_end = c.ce
-       WHERE $6::boolean
-     ), dv AS (
-       -- Slots of day rows whose day has no stored interval left (raw partitions dropped by a retention): the
-       -- day row holds the day's values. Empty while the raw intervals are kept.
-       SELECT md.day_start + (s.n - 1) * make_interval(secs => md.interval_s) AS ts, s.v AS value, s.q AS quality,
-         md.interval_s
-       FROM meter_days md CROSS JOIN LATERAL unnest(md."values", md.quality) WITH ORDINALITY AS s(v, q, n)
-       WHERE NOT $6::boolean AND md.meter_id = $1 AND md.quantity = $2 AND s.v IS NOT NULL
-         AND md.day_end > $7::timestamptz AND md.day_start < $8::timestamptz
-         AND NOT EXISTS (SELECT 1 FROM meter_intervals x WHERE x.meter_id = $1 AND x.quantity = $2
-                         AND x.ts >= md.day_start AND x.ts < md.day_end)
-     ), v AS (
-       SELECT x.ts, x.value, x.quality, x.interval_s FROM meter_intervals x
-       WHERE x.meter_id = $1 AND x.quantity = $2 AND x.ts >= $7::timestamptz AND x.ts < $8::timestamptz
-       UNION ALL
-       SELECT ts, value, quality, interval_s FROM dv
-     ), s AS (
-       SELECT c.cs, v.value, v.quality, v.interval_s
-       FROM v JOIN c ON c.n = width_bucket(v.ts, $3::timestamptz[]) AND v.ts < c.ce
-     ), i AS (
-       SELECT c.cs, sum(s.value) AS sum,
-         CASE WHEN coalesce(sum(s.interval_s), 0) < extract(epoch FROM c.ce - c.cs) THEN 3
-              ELSE max(${rank('s.quality')}) END AS worst
-       FROM c LEFT JOIN s ON s.cs = c.cs
-       WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.cs = c.cs)
-       GROUP BY c.cs, c.ce
-     ), cells AS (
-       SELECT cs, sum, worst FROM d UNION ALL SELECT cs, sum, worst FROM i
-     )
-     SELECT c.wi, sum(cells.sum)::text AS value, max(coalesce(cells.worst, 3))::int AS worst
-     FROM c JOIN cells ON cells.cs = c.cs GROUP BY c.wi ORDER BY c.wi`,
-    [query.meterId, query.quantity, starts, ends, index, days, first, last],
-  );
-  return rows.map((r) => {
-    const w = query.windows[r.wi];
-    if (w === undefined) throw new Error(`meter readings: no window ${r.wi}`);
-    return {
-      ts: utcText(w.start),
-      end: w.end,
-      value: r.value === null ? null : (normaliseDecimal(r.value) ?? r.value),
-      quality: qualityOf(r.worst),
-    };
-  });
+export async function meterReadings(q: Queryable, query: MeterReadingsQuery): Promise<MeterPoint[]> {
+  const params = readingsParams(query);
+  if (params === undefined) return [];
+  const { rows } = await q.query<ReadingRow>(readingsSql(), params, { name: 'meter_readings' });
+  return pointsOf(query, rows);
 }
 
 /** One window of a group's load: the sum of its meters' interval values and how many values it sums. */
@@ -388,17 +467,36 @@ export interface FinalMeterPoint extends MeterPoint {
 
 /**
  * The one way one meter's data is read (API, CLI): its windows from {@link meterReadings}, the job's watermark,
- * and the audit row — written after the query and before anything is handed out, so that a read whose audit row
- * cannot be written is not answered.
+ * and the audit row, in one statement (one round trip, one commit): a read whose audit row cannot be written
+ * fails as a whole and is not answered.
  */
 export async function readMeterAudited(
   q: Queryable,
-  query: Parameters<typeof meterReadings>[1],
+  query: MeterReadingsQuery,
   audit: Omit<MeterReadAudit, 'meterId' | 'detail'>,
 ): Promise<{ readonly points: FinalMeterPoint[]; readonly watermark: number | null }> {
-  const points = await meterReadings(q, query);
-  const watermark = await meterWatermark(q);
-  await recordMeterRead(q, { ...audit, meterId: query.meterId, detail: `${query.quantity} ${query.resolution}` });
+  const entry: MeterReadAudit = { ...audit, meterId: query.meterId, detail: `${query.quantity} ${query.resolution}` };
+  const params = readingsParams(query);
+  if (params === undefined) {
+    await recordMeterRead(q, entry);
+    return { points: [], watermark: await meterWatermark(q) };
+  }
+  const sql = readingsSql(
+    // $1…$9 are the read's.
+    `audit AS (
+       INSERT INTO meter_read_audit (principal, path, meter_id, from_ts, to_ts, detail)
+       VALUES ($10, $11, $1, $12::timestamptz, $13::timestamptz, $14)
+     ),`,
+    // The watermark as a number on every row: cheaper to read than as many timestamps.
+    `, (SELECT floor(extract(epoch FROM watermark) * 1000)::float8 FROM stream_jobs WHERE job = $15) AS watermark`,
+  );
+  const { rows } = await q.query<ReadingRow & { watermark: number | null }>(
+    sql,
+    [...params, entry.principal, entry.path, ...auditTail(entry), METER_JOB],
+    { name: 'meter_read_audited' },
+  );
+  const watermark = rows[0]?.watermark ?? null;
+  const points = pointsOf(query, rows);
   return { points: points.map((p) => ({ ...p, final: watermark !== null && p.end <= watermark })), watermark };
 }
 
@@ -407,15 +505,17 @@ export async function recordMeterRead(q: Queryable, entry: MeterReadAudit): Prom
   await q.query(
     `INSERT INTO meter_read_audit (principal, path, meter_id, from_ts, to_ts, detail)
      VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6)`,
-    [
-      entry.principal,
-      entry.path,
-      entry.meterId,
-      entry.from === null ? null : new Date(entry.from).toISOString(),
-      entry.to === null ? null : new Date(entry.to).toISOString(),
-      entry.detail,
-    ],
+    [entry.principal, entry.path, entry.meterId, ...auditTail(entry)],
   );
+}
+
+/** from_ts, to_ts and detail of an audit row. */
+function auditTail(entry: MeterReadAudit): unknown[] {
+  return [
+    entry.from === null ? null : new Date(entry.from).toISOString(),
+    entry.to === null ? null : new Date(entry.to).toISOString(),
+    entry.detail,
+  ];
 }
 
 /** A stored audit row. */
