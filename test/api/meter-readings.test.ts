@@ -133,6 +133,43 @@ describe('meter read API', () => {
     });
   });
 
+  it('a day with a day row is read from it (every resolution), from its intervals while a restatement is pending', async () => {
+    // de-2's 2026-10-25 holds one interval of 7 kWh; its day row says 8 (a correction arrived, not yet re-emitted).
+    const end = DST_DAY + 100 * QUARTER;
+    await api.db.query(
+      `INSERT INTO meter_days (meter_id, quantity, local_day, time_zone, day_start, day_end, interval_s, "values",
+         quality, sum, count, expected, group_id)
+       VALUES ('de-2', 'energy_import', '2026-10-25', 'Europe/Berlin', $1, $2, 900, $3::numeric[], $4::text[], 8, 1,
+         100, 'feeder-b')`,
+      [
+        new Date(DST_DAY).toISOString(),
+        new Date(end).toISOString(),
+        Array.from({ length: 100 }, (_, i) => (i === 0 ? '8' : null)),
+        Array.from({ length: 100 }, (_, i) => (i === 0 ? 'measured' : 'missing')),
+      ],
+    );
+    const read = async (query: string): Promise<(string | null)[]> =>
+      ((await api.json(`/api/v1/meters/de-2/readings?${query}`)).body['points'] as Points).map((p) => p.value);
+    const day = 'from=2026-10-25&to=2026-10-26&resolution=P1D';
+    const quarter = 'from=2026-10-24T22:00:00Z&to=2026-10-24T22:15:00Z';
+    try {
+      assert.deepEqual(await read(day), ['8']);
+      assert.deepEqual(await read(quarter), ['8']);
+      await api.db.query(
+        `INSERT INTO stream_pending_windows (job, kind, key, window_start, window_end, time_zone, restate)
+         VALUES ('meters', 'meter_day', $1, $2, $3, 'Europe/Berlin', true)`,
+        [JSON.stringify(['de-2', 'energy_import']), new Date(DST_DAY).toISOString(), new Date(end).toISOString()],
+      );
+      assert.deepEqual(await read(day), ['7']);
+      assert.deepEqual(await read(quarter), ['7']);
+    } finally {
+      await api.db.query(`DELETE FROM meter_days WHERE meter_id = 'de-2'`);
+      await api.db.query(`DELETE FROM stream_pending_windows WHERE key = $1`, [
+        JSON.stringify(['de-2', 'energy_import']),
+      ]);
+    }
+  });
+
   it('reads quarters and hours of a day kept only as a day row (its raw intervals dropped by a retention)', async () => {
     const quarters = await readings('from=2026-10-25T23:00:00Z&to=2026-10-25T23:30:00Z');
     assert.deepEqual(

@@ -20,11 +20,6 @@ export {
   METER_QUALITIES,
   type MeterQuality,
   METER_JOB,
-  type MeterRegistryRow,
-  type ReadableMeterFilter,
-  listReadableMeters,
-  meterValidities,
-  meterGroupInfo,
   type MeterWindow,
   type WindowRefusal,
   meterWindows,
@@ -40,7 +35,14 @@ export {
   type FinalMeterPoint,
   type MeterReadAuditRow,
   listMeterReads,
+} from './meter-readings.ts';
+export {
+  type MeterRegistryRow,
+  type ReadableMeterFilter,
+  listReadableMeters,
+  meterValidities,
+  meterGroupInfo,
   type MeterGroupValidity,
   meterGroupValidities,
-} from './meter-readings.ts';
+} from './meter-registry.ts';
 export { type DeviceReadingPoint, type StoredDevice, storedDevice, deviceReadings } from './device-readings.ts';

@@ -27,108 +27,6 @@ const rank = (q: string): string =>
 
 const ISO = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 
-/** A meter's registry row as the read API answers it (the latest validity unless a range asks for more). */
-export interface MeterRegistryRow {
-  readonly meter_id: string;
-  readonly zone: string;
-  readonly group: string;
-  readonly time_zone: string;
-  readonly register_type: string;
-  readonly interval: string;
-  readonly annual_consumption_kwh: string;
-  readonly profile: string;
-  readonly lat: number | null;
-  readonly lon: number | null;
-  /** Register meters: the largest value the counter shows (null: unknown). */
-  readonly register_capacity_kwh: string | null;
-  /** A meter of the simulated demo fleet. */
-  readonly simulated: boolean;
-  readonly valid_from: string | null;
-  readonly valid_to: string | null;
-}
-
-const REGISTRY_COLUMNS = `meter_id, zone, group_id AS "group", time_zone, register_type, interval,
-  annual_consumption_kwh::text AS annual_consumption_kwh, profile, lat, lon,
-  register_capacity_kwh::text AS register_capacity_kwh, simulated,
-  ${ISO('valid_from')} AS valid_from, ${ISO('valid_to')} AS valid_to`;
-
-function registryRow(r: MeterRegistryRow): MeterRegistryRow {
-  const capacity = r.register_capacity_kwh;
-  return {
-    ...r,
-    annual_consumption_kwh: normaliseDecimal(r.annual_consumption_kwh) ?? r.annual_consumption_kwh,
-    register_capacity_kwh: capacity === null ? null : (normaliseDecimal(capacity) ?? capacity),
-  };
-}
-
-/** Filters of {@link listReadableMeters}: what the caller asks, and what its key is limited to (`null`: all). */
-export interface ReadableMeterFilter {
-  readonly group?: string;
-  readonly zone?: string;
-  readonly zones: readonly string[] | null;
-  readonly groups: readonly string[] | null;
-  /** Only meters after this id (the next page). */
-  readonly after?: string;
-  readonly limit: number;
-}
-
-/**
- * The latest validity of each meter whose latest validity matches the filter, by meter id: the meters a key of
- * those zones and groups may read.
- */
-export async function listReadableMeters(q: Queryable, filter: ReadableMeterFilter): Promise<MeterRegistryRow[]> {
-  const { rows } = await q.query<MeterRegistryRow>(
-    `WITH latest AS (
-       SELECT DISTINCT ON (meter_id) * FROM meters
-       WHERE ($5::text IS NULL OR meter_id > $5)
-       ORDER BY meter_id, valid_from DESC NULLS LAST
-     )
-     SELECT ${REGISTRY_COLUMNS} FROM latest
-     WHERE ($1::text IS NULL OR group_id = $1) AND ($2::text IS NULL OR zone = $2)
-       AND ($3::text[] IS NULL OR zone = ANY($3::text[])) AND ($4::text[] IS NULL OR group_id = ANY($4::text[]))
-     ORDER BY meter_id LIMIT $6`,
-    [
-      filter.group ?? null,
-      filter.zone ?? null,
-      filter.zones === null ? null : [...filter.zones],
-      filter.groups === null ? null : [...filter.groups],
-      filter.after ?? null,
-      filter.limit,
-    ],
-  );
-  return rows.map(registryRow);
-}
-
-/** Every validity of `meterId`, oldest first (empty: no such meter). */
-export async function meterValidities(q: Queryable, meterId: string): Promise<MeterRegistryRow[]> {
-  const { rows } = await q.query<MeterRegistryRow>(
-    `SELECT ${REGISTRY_COLUMNS} FROM meters WHERE meter_id = $1 ORDER BY valid_from NULLS FIRST`,
-    [meterId],
-  );
-  return rows.map(registryRow);
-}
-
-/** The zones and the time zone of a group's meters (their latest validities); `undefined`: no meter has it. */
-export async function meterGroupInfo(
-  q: Queryable,
-  group: string,
-): Promise<{ readonly zones: string[]; readonly timeZone: string } | undefined> {
-  const { rows } = await q.query<{ zone: string; time_zone: string; n: number }>(
-    `WITH latest AS (
-       SELECT DISTINCT ON (meter_id) zone, time_zone, group_id FROM meters
-       WHERE meter_id IN (SELECT meter_id FROM meters WHERE group_id = $1)
-       ORDER BY meter_id, valid_from DESC NULLS LAST
-     )
-     SELECT zone, time_zone, count(*)::int AS n FROM latest WHERE group_id = $1 GROUP BY zone, time_zone
-     ORDER BY n DESC, time_zone, zone`,
-    [group],
-  );
-  const first = rows[0];
-  if (first === undefined) return undefined;
-  // Meters of one group share a calendar in practice; when they do not, the most common time zone is the group's.
-  return { zones: [...new Set(rows.map((r) => r.zone))].sort(), timeZone: first.time_zone };
-}
-
 /** One window of a meter-data answer and the cells (local days of a P1M window; else itself) it is summed from. */
 export interface MeterWindow {
   readonly start: number;
@@ -269,7 +167,8 @@ export interface MeterReadingsQuery {
 /**
  * The statement of {@link meterReadings}. Parameters: $1 meter, $2 quantity, $3 $4 the range, $5 whether cells are
  * local days, and the cells: $6 the step in seconds of a grid ({@link regularStep}), or else $7 $8 $9 the cells'
- * starts, ends and window indexes (in time order, contiguous). `before` opens its WITH list (the audit insert of
+ * starts, ends and window indexes (in time order, contiguous); $10 the meters job's key of the meter's day windows.
+ * `before` opens its WITH list (the audit insert of
  * {@link readMeterAudited}); `columns` are selected after `wi, value, worst`.
  *
  * A stored value finds its cell by arithmetic on a grid, else by width_bucket over the cell starts, and the values
@@ -287,31 +186,37 @@ function readingsSql(before = '', columns = ''): string {
        UNION ALL
        SELECT cs, ce, wi, n::int AS n
        FROM unnest($7::timestamptz[], $8::timestamptz[], $9::int[]) WITH ORDINALITY AS c(cs, ce, wi, n)
-     ), d AS (
-       -- Emitted day rows: a day cell whose row exists is read from it.
-       SELECT md.day_start, md.day_end, md.sum,
-         CASE WHEN md.count < md.expected THEN 3
-              ELSE (SELECT max(${rank('u.q')}) FROM unnest(md.quality) AS u(q)) END AS worst
+     ), cd AS (
+       -- Day rows the engine emitted for days touching the range and has not marked to restate (a change since
+       -- is pending): they hold their days' values, so those days are not read from meter_intervals at all.
+       SELECT md.day_start, md.day_end, md.sum, md.count, md.expected, md."values", md.quality, md.interval_s
        FROM meter_days md
-       WHERE $5::boolean AND md.meter_id = $1 AND md.quantity = $2
-         AND md.day_start >= $3::timestamptz AND md.day_end <= $4::timestamptz
+       WHERE md.meter_id = $1 AND md.quantity = $2 AND md.day_end > $3::timestamptz AND md.day_start < $4::timestamptz
+         AND NOT EXISTS (SELECT 1 FROM stream_pending_windows p WHERE p.job = '${METER_JOB}'
+                         AND p.kind = 'meter_day' AND p.key = $10 AND p.window_start = md.day_start)
+     ), d AS (
+       -- Day cells (P1D, the days of P1M) with a day row take its sum.
+       SELECT cd.day_start, cd.day_end, cd.sum,
+         CASE WHEN cd.count < cd.expected THEN 3
+              ELSE (SELECT max(${rank('u.q')}) FROM unnest(cd.quality) AS u(q)) END AS worst
+       FROM cd WHERE $5::boolean
      ), dv AS (
-       -- Slots of day rows whose day has no stored interval left (raw partitions dropped by a retention): the
-       -- day row holds the day's values. Empty while the raw intervals are kept.
-       SELECT md.day_start + (s.n - 1) * make_interval(secs => md.interval_s) AS ts, s.v AS value, s.q AS quality,
-         md.interval_s
-       FROM meter_days md CROSS JOIN LATERAL unnest(md."values", md.quality) WITH ORDINALITY AS s(v, q, n)
-       WHERE NOT $5::boolean AND md.meter_id = $1 AND md.quantity = $2 AND s.v IS NOT NULL
-         AND md.day_end > $3::timestamptz AND md.day_start < $4::timestamptz
-         AND NOT EXISTS (SELECT 1 FROM meter_intervals x WHERE x.meter_id = $1 AND x.quantity = $2
-                         AND x.ts >= md.day_start AND x.ts < md.day_end
-                         -- implied (a local day lasts at most 25 hours): lets the planner skip other partitions
-                         AND x.ts > $3::timestamptz - interval '2 days' AND x.ts < $4::timestamptz + interval '2 days')
-     ), v AS (
-       SELECT x.ts, x.value, x.quality, x.interval_s FROM meter_intervals x
-       WHERE x.meter_id = $1 AND x.quantity = $2 AND x.ts >= $3::timestamptz AND x.ts < $4::timestamptz
+       -- Finer windows read a day row's slots.
+       SELECT cd.day_start + (s.n - 1) * make_interval(secs => cd.interval_s) AS ts, s.v AS value, s.q AS quality,
+         cd.interval_s
+       FROM cd CROSS JOIN LATERAL unnest(cd."values", cd.quality) WITH ORDINALITY AS s(v, q, n)
+       WHERE NOT $5::boolean AND s.v IS NOT NULL
+     ), g AS (
+       -- The spans between day rows (and before the first and after the last): read from meter_intervals.
+       SELECT coalesce(lag(day_end) OVER (ORDER BY day_start), $3::timestamptz) AS gs, day_start AS ge FROM cd
        UNION ALL
-       SELECT ts, value, quality, interval_s FROM dv
+       SELECT coalesce(max(day_end), $3::timestamptz), $4::timestamptz FROM cd
+     ), v AS (
+       SELECT x.ts, x.value, x.quality, x.interval_s FROM g JOIN meter_intervals x
+         ON x.meter_id = $1 AND x.quantity = $2 AND x.ts >= g.gs AND x.ts < g.ge
+       WHERE x.ts >= $3::timestamptz AND x.ts < $4::timestamptz AND g.gs < g.ge
+       UNION ALL
+       SELECT ts, value, quality, interval_s FROM dv WHERE ts >= $3::timestamptz AND ts < $4::timestamptz
      ), s AS (
        SELECT b.n, sum(b.value) AS sum, sum(b.interval_s) AS seconds, max(${rank('b.quality')}) AS worst
        FROM (
@@ -347,6 +252,8 @@ function readingsParams(query: MeterReadingsQuery): unknown[] | undefined {
     new Date(last.end).toISOString(),
     query.resolution === 'P1D' || query.resolution === 'P1M',
     ...(step === undefined ? [null, ...cellArrays(query.windows)] : [step / 1000, null, null, null]),
+    // The meters job's key of the meter's day windows (src/meters/meter-emission.ts).
+    JSON.stringify([query.meterId, query.quantity]),
   ];
 }
 
@@ -371,11 +278,12 @@ function pointsOf(query: MeterReadingsQuery, rows: readonly ReadingRow[]): Meter
 }
 
 /**
- * A meter's values per window, summed in SQL numeric (exact). A day cell (P1D, and the days of P1M) is read from
- * its meter_days row when the engine emitted one for exactly that local day, else from meter_intervals, like every
- * PT15M and PT1H window. A day whose raw intervals are gone (a retention dropped their partition) is read from its
- * day row's slots at every resolution. A cell whose stored intervals do not cover all of it (or whose day row lists
- * a missing slot) is `missing`; a window with no value at all has value null.
+ * A meter's values per window, summed in SQL numeric (exact). A day the engine compacted into a meter_days row (and
+ * did not mark to restate since) is read from that row: a day cell (P1D, the days of P1M) takes its sum, a finer
+ * window its slots — a month of final days is 30 rows, not 2 880. The other days are read from meter_intervals.
+ * (Days whose raw intervals a retention dropped are always compacted, so they read the same way.) A cell whose
+ * values do not cover all of it (or whose day row lists a missing slot) is `missing`; a window with no value at
+ * all has value null.
  */
 export async function meterReadings(q: Queryable, query: MeterReadingsQuery): Promise<MeterPoint[]> {
   const params = readingsParams(query);
@@ -482,13 +390,13 @@ export async function readMeterAudited(
     return { points: [], watermark: await meterWatermark(q) };
   }
   const sql = readingsSql(
-    // $1…$9 are the read's.
+    // $1…$10 are the read's.
     `audit AS (
        INSERT INTO meter_read_audit (principal, path, meter_id, from_ts, to_ts, detail)
-       VALUES ($10, $11, $1, $12::timestamptz, $13::timestamptz, $14)
+       VALUES ($11, $12, $1, $13::timestamptz, $14::timestamptz, $15)
      ),`,
     // The watermark as a number on every row: cheaper to read than as many timestamps.
-    `, (SELECT floor(extract(epoch FROM watermark) * 1000)::float8 FROM stream_jobs WHERE job = $15) AS watermark`,
+    `, (SELECT floor(extract(epoch FROM watermark) * 1000)::float8 FROM stream_jobs WHERE job = $16) AS watermark`,
   );
   const { rows } = await q.query<ReadingRow & { watermark: number | null }>(
     sql,
@@ -557,36 +465,4 @@ export async function listMeterReads(
     ],
   );
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
-}
-
-/** One validity of a meter's group: [from, to) in ms, `null` = open. */
-export interface MeterGroupValidity {
-  readonly group: string;
-  readonly from: number | null;
-  readonly to: number | null;
-}
-
-/** Every validity's group of each of `meterIds` (a meter absent from the map is not in the registry). */
-export async function meterGroupValidities(
-  q: Queryable,
-  meterIds: readonly string[],
-): Promise<Map<string, MeterGroupValidity[]>> {
-  const out = new Map<string, MeterGroupValidity[]>();
-  if (meterIds.length === 0) return out;
-  const { rows } = await q.query<{
-    meter_id: string;
-    group_id: string;
-    valid_from: Date | null;
-    valid_to: Date | null;
-  }>(
-    `SELECT meter_id, group_id, valid_from, valid_to FROM meters WHERE meter_id = ANY($1::text[])
-     ORDER BY meter_id, valid_from NULLS FIRST`,
-    [[...meterIds]],
-  );
-  for (const r of rows) {
-    const list = out.get(r.meter_id) ?? [];
-    list.push({ group: r.group_id, from: r.valid_from?.getTime() ?? null, to: r.valid_to?.getTime() ?? null });
-    out.set(r.meter_id, list);
-  }
-  return out;
 }
