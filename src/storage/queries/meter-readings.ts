@@ -165,6 +165,53 @@ export interface MeterReadingsQuery {
 }
 
 /**
+ * The values a read sums, as CTEs `cd` (current day rows), `d` (their sums, for day cells), `dv` (their slots, for
+ * finer windows), `g` (the spans between them) and `v` (the values: meter_intervals in the spans, and day-row
+ * slots). Parameters: $1 meter, $2 quantity, $3 $4 the range, $5 whether cells are local days; `key` names the
+ * parameter holding the meters job's key of the meter's day windows.
+ */
+function sourcesSql(key: string): string {
+  return `cd AS (
+       -- Day rows the engine emitted for days touching the range and has not marked to restate (a change since
+       -- is pending): they hold their days' values, so those days are not read from meter_intervals at all.
+       SELECT md.day_start, md.day_end, md.sum, md.count, md.expected, md."values", md.quality, md.interval_s
+       FROM meter_days md
+       WHERE md.meter_id = $1 AND md.quantity = $2 AND md.day_end > $3::timestamptz AND md.day_start < $4::timestamptz
+         AND NOT EXISTS (SELECT 1 FROM stream_pending_windows p WHERE p.job = '${METER_JOB}'
+                         AND p.kind = 'meter_day' AND p.key = ${key} AND p.window_start = md.day_start)
+     ), d AS (
+       -- Day cells (P1D, the days of P1M) with a day row take its sum.
+       SELECT cd.day_start, cd.day_end, cd.sum,
+         CASE WHEN cd.count < cd.expected THEN 3
+              ELSE (SELECT max(${rank('u.q')}) FROM unnest(cd.quality) AS u(q)) END AS worst
+       FROM cd WHERE $5::boolean
+     ), dv AS (
+       -- Finer windows read a day row's slots.
+       SELECT cd.day_start + (s.n - 1) * make_interval(secs => cd.interval_s) AS ts, s.v AS value, s.q AS quality,
+         cd.interval_s
+       FROM cd CROSS JOIN LATERAL unnest(cd."values", cd.quality) WITH ORDINALITY AS s(v, q, n)
+       WHERE NOT $5::boolean AND s.v IS NOT NULL
+     ), g AS (
+       -- The spans between day rows (and before the first and after the last): read from meter_intervals.
+       SELECT coalesce(lag(day_end) OVER (ORDER BY day_start), $3::timestamptz) AS gs, day_start AS ge FROM cd
+       UNION ALL
+       SELECT coalesce(max(day_end), $3::timestamptz), $4::timestamptz FROM cd
+     ), v AS (
+       -- One index scan per span, pruned to its partitions (OFFSET 0 keeps the planner from turning it into a scan of
+       -- the whole range, filtered).
+       SELECT x.ts, x.value, x.quality, x.interval_s
+       FROM g CROSS JOIN LATERAL (
+         SELECT i.ts, i.value, i.quality, i.interval_s FROM meter_intervals i
+         WHERE i.meter_id = $1 AND i.quantity = $2 AND i.ts >= g.gs AND i.ts < g.ge
+           AND i.ts >= $3::timestamptz AND i.ts < $4::timestamptz
+         OFFSET 0
+       ) x
+       WHERE g.gs < g.ge
+       UNION ALL
+       SELECT ts, value, quality, interval_s FROM dv WHERE ts >= $3::timestamptz AND ts < $4::timestamptz`;
+}
+
+/**
  * The statement of {@link meterReadings}. Parameters: $1 meter, $2 quantity, $3 $4 the range, $5 whether cells are
  * local days, and the cells: $6 the step in seconds of a grid ({@link regularStep}), or else $7 $8 $9 the cells'
  * starts, ends and window indexes (in time order, contiguous); $10 the meters job's key of the meter's day windows.
@@ -186,37 +233,7 @@ function readingsSql(before = '', columns = ''): string {
        UNION ALL
        SELECT cs, ce, wi, n::int AS n
        FROM unnest($7::timestamptz[], $8::timestamptz[], $9::int[]) WITH ORDINALITY AS c(cs, ce, wi, n)
-     ), cd AS (
-       -- Day rows the engine emitted for days touching the range and has not marked to restate (a change since
-       -- is pending): they hold their days' values, so those days are not read from meter_intervals at all.
-       SELECT md.day_start, md.day_end, md.sum, md.count, md.expected, md."values", md.quality, md.interval_s
-       FROM meter_days md
-       WHERE md.meter_id = $1 AND md.quantity = $2 AND md.day_end > $3::timestamptz AND md.day_start < $4::timestamptz
-         AND NOT EXISTS (SELECT 1 FROM stream_pending_windows p WHERE p.job = '${METER_JOB}'
-                         AND p.kind = 'meter_day' AND p.key = $10 AND p.window_start = md.day_start)
-     ), d AS (
-       -- Day cells (P1D, the days of P1M) with a day row take its sum.
-       SELECT cd.day_start, cd.day_end, cd.sum,
-         CASE WHEN cd.count < cd.expected THEN 3
-              ELSE (SELECT max(${rank('u.q')}) FROM unnest(cd.quality) AS u(q)) END AS worst
-       FROM cd WHERE $5::boolean
-     ), dv AS (
-       -- Finer windows read a day row's slots.
-       SELECT cd.day_start + (s.n - 1) * make_interval(secs => cd.interval_s) AS ts, s.v AS value, s.q AS quality,
-         cd.interval_s
-       FROM cd CROSS JOIN LATERAL unnest(cd."values", cd.quality) WITH ORDINALITY AS s(v, q, n)
-       WHERE NOT $5::boolean AND s.v IS NOT NULL
-     ), g AS (
-       -- The spans between day rows (and before the first and after the last): read from meter_intervals.
-       SELECT coalesce(lag(day_end) OVER (ORDER BY day_start), $3::timestamptz) AS gs, day_start AS ge FROM cd
-       UNION ALL
-       SELECT coalesce(max(day_end), $3::timestamptz), $4::timestamptz FROM cd
-     ), v AS (
-       SELECT x.ts, x.value, x.quality, x.interval_s FROM g JOIN meter_intervals x
-         ON x.meter_id = $1 AND x.quantity = $2 AND x.ts >= g.gs AND x.ts < g.ge
-       WHERE x.ts >= $3::timestamptz AND x.ts < $4::timestamptz AND g.gs < g.ge
-       UNION ALL
-       SELECT ts, value, quality, interval_s FROM dv WHERE ts >= $3::timestamptz AND ts < $4::timestamptz
+     ), ${sourcesSql('$10')}
      ), s AS (
        SELECT b.n, sum(b.value) AS sum, sum(b.interval_s) AS seconds, max(${rank('b.quality')}) AS worst
        FROM (
@@ -237,6 +254,68 @@ function readingsSql(before = '', columns = ''): string {
      )
      SELECT wi, sum(sum)::text AS value, max(coalesce(worst, 3))::int AS worst ${columns}
      FROM cells GROUP BY wi ORDER BY wi`;
+}
+
+/**
+ * The values of a read in time order, unsummed (see {@link slotPoints}): $1 meter, $2 quantity, $3 $4 the range,
+ * $5 false, $6 the day windows' key. `before` and `columns` as for {@link readingsSql}.
+ */
+function slotsSql(before = '', columns = ''): string {
+  return `WITH ${before} ${sourcesSql('$6')}
+     )
+     SELECT floor(extract(epoch FROM ts) * 1000)::float8 AS t, value::text AS value, ${rank('quality')} AS worst,
+       interval_s ${columns}
+     FROM v ORDER BY ts`;
+}
+
+interface SlotRow {
+  readonly t: number;
+  readonly value: string;
+  readonly worst: number;
+  readonly interval_s: number;
+}
+
+/**
+ * The points of a grid of windows as long as the meter's interval, straight from its values (one per window, no
+ * sum); `undefined` when a value does not fill exactly one window (another interval, off the grid, two in one): then
+ * the summing statement answers.
+ */
+function slotPoints(query: MeterReadingsQuery, step: number, rows: readonly SlotRow[]): MeterPoint[] | undefined {
+  const first = query.windows[0];
+  if (first === undefined) return [];
+  const byWindow: (SlotRow | undefined)[] = new Array<SlotRow | undefined>(query.windows.length);
+  for (const r of rows) {
+    const k = (r.t - first.start) / step;
+    if (r.interval_s * 1000 !== step || !Number.isInteger(k) || byWindow[k] !== undefined) return undefined;
+    byWindow[k] = r;
+  }
+  const text = utcTexter();
+  return query.windows.map((w, i) => {
+    const r = byWindow[i];
+    return {
+      ts: text(w.start),
+      end: w.end,
+      value: r === undefined ? null : (normaliseDecimal(r.value) ?? r.value),
+      quality: qualityOf(r === undefined ? null : r.worst),
+    };
+  });
+}
+
+/** A grid of PT15M or PT1H windows: read as slots first ({@link slotPoints}). */
+function slotStep(query: MeterReadingsQuery): number | undefined {
+  return query.resolution === 'PT15M' || query.resolution === 'PT1H' ? regularStep(query.windows) : undefined;
+}
+
+/** The parameters of {@link slotsSql}. */
+function slotParams(query: MeterReadingsQuery, from: number, to: number): unknown[] {
+  return [
+    query.meterId,
+    query.quantity,
+    new Date(from).toISOString(),
+    new Date(to).toISOString(),
+    false,
+    JSON.stringify([query.meterId, query.quantity]),
+  ];
 }
 
 /** The parameters of {@link readingsSql} for `query`, or `undefined` when it has no window. */
@@ -286,6 +365,21 @@ function pointsOf(query: MeterReadingsQuery, rows: readonly ReadingRow[]): Meter
  * all has value null.
  */
 export async function meterReadings(q: Queryable, query: MeterReadingsQuery): Promise<MeterPoint[]> {
+  const first = query.windows[0];
+  const last = query.windows.at(-1);
+  const step = slotStep(query);
+  if (first !== undefined && last !== undefined && step !== undefined) {
+    const { rows } = await q.query<SlotRow>(slotsSql(), slotParams(query, first.start, last.end), {
+      name: 'meter_slots',
+    });
+    const points = slotPoints(query, step, rows);
+    if (points !== undefined) return points;
+  }
+  return summedReadings(q, query);
+}
+
+/** {@link meterReadings} by the summing statement (any resolution and interval). */
+async function summedReadings(q: Queryable, query: MeterReadingsQuery): Promise<MeterPoint[]> {
   const params = readingsParams(query);
   if (params === undefined) return [];
   const { rows } = await q.query<ReadingRow>(readingsSql(), params, { name: 'meter_readings' });
@@ -384,28 +478,50 @@ export async function readMeterAudited(
   audit: Omit<MeterReadAudit, 'meterId' | 'detail'>,
 ): Promise<{ readonly points: FinalMeterPoint[]; readonly watermark: number | null }> {
   const entry: MeterReadAudit = { ...audit, meterId: query.meterId, detail: `${query.quantity} ${query.resolution}` };
+  const first = query.windows[0];
+  const last = query.windows.at(-1);
   const params = readingsParams(query);
-  if (params === undefined) {
+  if (first === undefined || last === undefined || params === undefined) {
     await recordMeterRead(q, entry);
     return { points: [], watermark: await meterWatermark(q) };
   }
-  const sql = readingsSql(
-    // $1…$10 are the read's.
-    `audit AS (
-       INSERT INTO meter_read_audit (principal, path, meter_id, from_ts, to_ts, detail)
-       VALUES ($11, $12, $1, $13::timestamptz, $14::timestamptz, $15)
-     ),`,
-    // The watermark as a number on every row: cheaper to read than as many timestamps.
-    `, (SELECT floor(extract(epoch FROM watermark) * 1000)::float8 FROM stream_jobs WHERE job = $16) AS watermark`,
-  );
-  const { rows } = await q.query<ReadingRow & { watermark: number | null }>(
-    sql,
-    [...params, entry.principal, entry.path, ...auditTail(entry), METER_JOB],
-    { name: 'meter_read_audited' },
-  );
-  const watermark = rows[0]?.watermark ?? null;
-  const points = pointsOf(query, rows);
+  const tail = [entry.principal, entry.path, ...auditTail(entry), METER_JOB];
+  let points: MeterPoint[] | undefined;
+  let watermark: number | null;
+  const step = slotStep(query);
+  if (step !== undefined) {
+    const slots = slotParams(query, first.start, last.end);
+    const { rows } = await q.query<SlotRow & { watermark: number | null }>(
+      slotsSql(auditCte(slots.length), watermarkColumn(slots.length + 6)),
+      [...slots, ...tail],
+      { name: 'meter_slots_audited' },
+    );
+    watermark = rows[0] === undefined ? await meterWatermark(q) : rows[0].watermark;
+    // Audited already: a grid the values do not fill one by one is summed by the other statement.
+    points = slotPoints(query, step, rows) ?? (await summedReadings(q, query));
+  } else {
+    const { rows } = await q.query<ReadingRow & { watermark: number | null }>(
+      readingsSql(auditCte(params.length), watermarkColumn(params.length + 6)),
+      [...params, ...tail],
+      { name: 'meter_read_audited' },
+    );
+    watermark = rows[0]?.watermark ?? null;
+    points = pointsOf(query, rows);
+  }
   return { points: points.map((p) => ({ ...p, final: watermark !== null && p.end <= watermark })), watermark };
+}
+
+/** The audit insert opening a read's WITH list; its parameters follow the read's `n`. */
+function auditCte(n: number): string {
+  return `audit AS (
+       INSERT INTO meter_read_audit (principal, path, meter_id, from_ts, to_ts, detail)
+       VALUES ($${n + 1}, $${n + 2}, $1, $${n + 3}::timestamptz, $${n + 4}::timestamptz, $${n + 5})
+     ),`;
+}
+
+/** The watermark as a number on every row (cheaper to read than as many timestamps); `$n` is the job. */
+function watermarkColumn(n: number): string {
+  return `, (SELECT floor(extract(epoch FROM watermark) * 1000)::float8 FROM stream_jobs WHERE job = $${n}) AS watermark`;
 }
 
 /** Writes one row of meter_read_audit. */
