@@ -257,15 +257,17 @@ function readingsSql(before = '', columns = ''): string {
 }
 
 /**
- * The values of a read in time order, unsummed (see {@link slotPoints}): $1 meter, $2 quantity, $3 $4 the range,
- * $5 false, $6 the day windows' key. `before` and `columns` as for {@link readingsSql}.
+ * The values of a read in time order, unsummed (see {@link slotPoints}), as one text `slots` — `seconds,interval_s,
+ * rank,value` joined by `;` (a month of quarters is 2 880 values: one text is parsed several times faster than as
+ * many rows). $1 meter, $2 quantity, $3 $4 the range, $5 false, $6 the day windows' key. `before` and `columns` as
+ * for {@link readingsSql}; one row even without values.
  */
 function slotsSql(before = '', columns = ''): string {
   return `WITH ${before} ${sourcesSql('$6')}
      )
-     SELECT floor(extract(epoch FROM ts) * 1000)::float8 AS t, value::text AS value, ${rank('quality')} AS worst,
-       interval_s ${columns}
-     FROM v ORDER BY ts`;
+     SELECT string_agg(concat_ws(',', extract(epoch FROM ts)::bigint, interval_s, ${rank('quality')}, value::text), ';'
+       ORDER BY ts) AS slots ${columns}
+     FROM v`;
 }
 
 interface SlotRow {
@@ -273,6 +275,15 @@ interface SlotRow {
   readonly value: string;
   readonly worst: number;
   readonly interval_s: number;
+}
+
+/** The values of {@link slotsSql}'s text. */
+function parseSlots(text: string | null): SlotRow[] {
+  if (text === null || text === '') return [];
+  return text.split(';').map((slot) => {
+    const [seconds, interval, worst, value] = slot.split(',');
+    return { t: Number(seconds) * 1000, interval_s: Number(interval), worst: Number(worst), value: value ?? '' };
+  });
 }
 
 /**
@@ -369,10 +380,10 @@ export async function meterReadings(q: Queryable, query: MeterReadingsQuery): Pr
   const last = query.windows.at(-1);
   const step = slotStep(query);
   if (first !== undefined && last !== undefined && step !== undefined) {
-    const { rows } = await q.query<SlotRow>(slotsSql(), slotParams(query, first.start, last.end), {
+    const { rows } = await q.query<{ slots: string | null }>(slotsSql(), slotParams(query, first.start, last.end), {
       name: 'meter_slots',
     });
-    const points = slotPoints(query, step, rows);
+    const points = slotPoints(query, step, parseSlots(rows[0]?.slots ?? null));
     if (points !== undefined) return points;
   }
   return summedReadings(q, query);
@@ -491,14 +502,14 @@ export async function readMeterAudited(
   const step = slotStep(query);
   if (step !== undefined) {
     const slots = slotParams(query, first.start, last.end);
-    const { rows } = await q.query<SlotRow & { watermark: number | null }>(
+    const { rows } = await q.query<{ slots: string | null; watermark: number | null }>(
       slotsSql(auditCte(slots.length), watermarkColumn(slots.length + 6)),
       [...slots, ...tail],
       { name: 'meter_slots_audited' },
     );
-    watermark = rows[0] === undefined ? await meterWatermark(q) : rows[0].watermark;
+    watermark = rows[0]?.watermark ?? null;
     // Audited already: a grid the values do not fill one by one is summed by the other statement.
-    points = slotPoints(query, step, rows) ?? (await summedReadings(q, query));
+    points = slotPoints(query, step, parseSlots(rows[0]?.slots ?? null)) ?? (await summedReadings(q, query));
   } else {
     const { rows } = await q.query<ReadingRow & { watermark: number | null }>(
       readingsSql(auditCte(params.length), watermarkColumn(params.length + 6)),
