@@ -74,7 +74,8 @@ export interface EmitResult {
 /**
  * Emits (at most `limit`) pending windows whose end the watermark has passed, in the caller's transaction: each
  * result is recomputed from the stored intervals it covers. Windows are taken with SKIP LOCKED, so workers never
- * emit one window at once, and deleted from the pending set in the same transaction.
+ * emit one window at once, and deleted from the pending set in the same transaction. The caller holds the job's
+ * watermark lock (`lockJobWatermark`): the role's PendingMarks rely on no window being emitted without it.
  */
 export async function emitDueWindows(
   tx: DbTransaction,

@@ -102,19 +102,22 @@ export async function lockJobWatermark(
   options: DbCallOptions = {},
 ): Promise<string | null> {
   await tx.query('INSERT INTO stream_jobs (job) VALUES ($1) ON CONFLICT (job) DO NOTHING', [job], options);
-  const { rows } = await tx.query<{ watermark: Date | null }>(
-    'SELECT watermark FROM stream_jobs WHERE job = $1 FOR UPDATE',
-    [job],
-    options,
-  );
-  const w = rows[0]?.watermark;
-  return w === undefined || w === null ? null : iso(w);
+  return jobWatermark(tx, job, 'FOR UPDATE', options);
 }
 
 /** The job's stored combined watermark; `null` when it has none (or never stored one). */
 export async function loadJobWatermark(q: Queryable, job: string, options: DbCallOptions = {}): Promise<string | null> {
+  return jobWatermark(q, job, '', options);
+}
+
+async function jobWatermark(
+  q: Queryable,
+  job: string,
+  lock: '' | 'FOR UPDATE',
+  options: DbCallOptions,
+): Promise<string | null> {
   const { rows } = await q.query<{ watermark: Date | null }>(
-    'SELECT watermark FROM stream_jobs WHERE job = $1',
+    `SELECT watermark FROM stream_jobs WHERE job = $1 ${lock}`,
     [job],
     options,
   );

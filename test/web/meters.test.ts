@@ -103,6 +103,19 @@ async function waitCard(page: Page, name: string, state = 'ready'): Promise<void
   );
 }
 
+/** Waits until the load panel shows `quantity` with its card loaded. */
+async function waitQuantity(page: Page, quantity: string): Promise<void> {
+  await page.waitForFunction(
+    (q) => {
+      const panel = document.querySelector<HTMLElement>('.load-panel');
+      const card = document.querySelector<HTMLElement>('[data-card="meter-load"]');
+      return panel?.dataset['quantity'] === q && card?.dataset['state'] === 'ready';
+    },
+    quantity,
+    { timeout: UI_TIMEOUT_MS },
+  );
+}
+
 /** Waits until the load panel shows `period` with its card loaded (not the previous period's). */
 async function waitPeriod(page: Page, name: string, period: string, windows: number): Promise<void> {
   await page.waitForFunction(
@@ -257,27 +270,11 @@ test(
 
     await t.test('export: the fed-in energy of the same day, in the address; import again', async () => {
       await page.getByRole('radio', { name: 'Export' }).check();
-      await page.waitForFunction(
-        () => {
-          const panel = document.querySelector<HTMLElement>('.load-panel');
-          const card = document.querySelector<HTMLElement>('[data-card="meter-load"]');
-          return panel?.dataset['quantity'] === 'energy_export' && card?.dataset['state'] === 'ready';
-        },
-        undefined,
-        { timeout: UI_TIMEOUT_MS },
-      );
+      await waitQuantity(page, 'energy_export');
       assert.equal(new URL(page.url()).searchParams.get('quantity'), 'energy_export');
       assert.equal((await loadCard(page, 'meter-load'))['total'], '0.3');
       await page.goBack();
-      await page.waitForFunction(
-        () => {
-          const panel = document.querySelector<HTMLElement>('.load-panel');
-          const card = document.querySelector<HTMLElement>('[data-card="meter-load"]');
-          return panel?.dataset['quantity'] === 'energy_import' && card?.dataset['state'] === 'ready';
-        },
-        undefined,
-        { timeout: UI_TIMEOUT_MS },
-      );
+      await waitQuantity(page, 'energy_import');
       assert.equal((await loadCard(page, 'meter-load'))['total'], '9.9');
       assert.equal(await page.getByRole('radio', { name: 'Import' }).isChecked(), true);
     });
