@@ -37,7 +37,9 @@ export function isValidTimeZone(tz: string): boolean {
 
 /**
  * UTC offset of `tz` at instant `t`, in milliseconds (CEST → +7 200 000). Offsets are cached per zone and
- * 15-minute bucket: every real zone's transitions fall on quarter hours.
+ * 15-minute bucket when the offset is the same at both ends of the bucket, which is the case for every bucket but
+ * those holding a change off the quarter hour (America/St_Johns changed at 00:01 until 2011): there the offset is
+ * computed at `t`'s second, not cached.
  */
 export function offsetAt(t: number, tz: TimeZone): number {
   const bucket = Math.floor(t / 900_000);
@@ -45,6 +47,15 @@ export function offsetAt(t: number, tz: TimeZone): number {
   const cached = offsetCache.get(key);
   if (cached !== undefined) return cached;
   const at = bucket * 900_000;
+  const offset = exactOffset(at, tz);
+  if (exactOffset(at + 899_000, tz) !== offset) return exactOffset(Math.floor(t / 1000) * 1000, tz);
+  if (offsetCache.size > 200_000) offsetCache.clear();
+  offsetCache.set(key, offset);
+  return offset;
+}
+
+/** The offset at the whole second `at`, from the runtime's time zone data. */
+function exactOffset(at: number, tz: TimeZone): number {
   let y = 0,
     mo = 0,
     d = 0,
@@ -75,10 +86,7 @@ export function offsetAt(t: number, tz: TimeZone): number {
         break;
     }
   }
-  const offset = Date.UTC(y, mo - 1, d, h, mi, s) - at;
-  if (offsetCache.size > 200_000) offsetCache.clear();
-  offsetCache.set(key, offset);
-  return offset;
+  return Date.UTC(y, mo - 1, d, h, mi, s) - at;
 }
 
 /** Wall-clock time of `t` in `tz`, expressed as milliseconds of a fictitious UTC clock ("local-as-UTC"). */

@@ -72,6 +72,16 @@ describe('local calendar arithmetic (DST)', () => {
     assert.equal(formatUtc(fromLocal(Date.UTC(2026, 2, 29, 2, 30), 'Europe/Berlin')), '2026-03-29T01:30:00Z');
     assert.equal(formatUtc(fromLocal(Date.UTC(2025, 9, 26, 2, 30), 'Europe/Berlin')), '2025-10-26T00:30:00Z');
   });
+  it("a change off the quarter hour: St. John's went to summer time at 00:01 local (03:31 UTC) on 2010-03-14", () => {
+    const tz = 'America/St_Johns';
+    assert.equal(offsetAt(Date.parse('2010-03-14T03:30:59Z'), tz), -3.5 * HOUR_MS);
+    assert.equal(offsetAt(Date.parse('2010-03-14T03:31:00Z'), tz), -2.5 * HOUR_MS);
+    assert.equal(offsetAt(Date.parse('2010-03-14T03:44:59Z'), tz), -2.5 * HOUR_MS);
+    // The day starts at 00:00 NST and ends at 00:00 NDT: 23 hours.
+    assert.equal(formatUtc(startOfLocalDay(Date.parse('2010-03-14T12:00:00Z'), tz)), '2010-03-14T03:30:00Z');
+    assert.equal(localDayHours(Date.parse('2010-03-14T12:00:00Z'), tz), 23);
+    assert.equal(formatUtc(fromLocal(Date.UTC(2010, 2, 14, 1, 5), tz)), '2010-03-14T03:35:00Z');
+  });
   it('offsets agree with Intl for any instant', () => {
     fc.assert(
       fc.property(instant, fc.constantFrom(...ZONES), (t, tz) => {
