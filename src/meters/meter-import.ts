@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { parseCsvRows } from '../common/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
-import type { Db } from '../storage/index.ts';
+import type { Db, DbTransaction } from '../storage/index.ts';
+import { isDataError } from '../storage/index.ts';
 import { MeterError } from './errors.ts';
 import type { UpsertOutcome } from './meter-store.ts';
-import { meterTransaction, resolveMeter, upsertMeter } from './meter-store.ts';
+import { insertNewMeters, meterTransaction, resolveMeter, upsertMeter } from './meter-store.ts';
 import type { Meter } from './types.ts';
 import { MeterInputSchema } from './types.ts';
 
@@ -140,7 +141,8 @@ export async function importMeters(
       db,
       async (tx) => {
         const outcomes: (UpsertOutcome | MeterImportReject)[] = [];
-        for (const { line, meter } of batch) {
+        const rest = await insertNewOnes(tx, batch, outcomes);
+        for (const { line, meter } of rest) {
           await tx.exec('SAVEPOINT meter_line');
           try {
             outcomes.push(await upsertMeter(tx, meter));
@@ -162,4 +164,35 @@ export async function importMeters(
   }
   rejects.sort((a, b) => a.line - b.line);
   return { ...counts, rejects };
+}
+
+/**
+ * Writes the lines of `batch` whose meter the registry has no row of (and that the batch names once) in one
+ * statement, each counted `inserted` in `outcomes`; returns the other lines, for the row-by-row path (existing
+ * meters, exchanges, anything the statement refused: then all of them, so each refusal is reported by line).
+ */
+async function insertNewOnes(
+  tx: DbTransaction,
+  batch: readonly { readonly line: number; readonly meter: Meter }[],
+  outcomes: (UpsertOutcome | MeterImportReject)[],
+): Promise<readonly { readonly line: number; readonly meter: Meter }[]> {
+  const times = new Map<string, number>();
+  for (const { meter } of batch) times.set(meter.meter_id, (times.get(meter.meter_id) ?? 0) + 1);
+  const once = batch.filter(({ meter }) => times.get(meter.meter_id) === 1);
+  if (once.length === 0) return batch;
+  await tx.exec('SAVEPOINT meter_new');
+  try {
+    const existing = await insertNewMeters(
+      tx,
+      once.map((l) => l.meter),
+    );
+    await tx.exec('RELEASE SAVEPOINT meter_new');
+    const inserted = new Set(once.filter(({ meter }) => !existing.has(meter.meter_id)));
+    for (let i = 0; i < inserted.size; i++) outcomes.push('inserted');
+    return batch.filter((l) => !inserted.has(l));
+  } catch (error) {
+    await tx.exec('ROLLBACK TO SAVEPOINT meter_new');
+    if (!isDataError(error)) throw error;
+    return batch;
+  }
 }

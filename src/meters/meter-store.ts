@@ -159,6 +159,32 @@ export async function insertMeter(q: Queryable, m: Meter): Promise<void> {
   }
 }
 
+/**
+ * Inserts meters the registry has no row of, in one statement (the overlap trigger still checks each row).
+ * @returns the ids of `meters` that already have a row (not inserted: write those one by one)
+ */
+export async function insertNewMeters(q: Queryable, meters: readonly Meter[]): Promise<Set<string>> {
+  if (meters.length === 0) return new Set();
+  const params = meters.map(rowParams);
+  const column = (i: number): unknown[] => params.map((p) => p[i]);
+  const { rows } = await q.query<{ meter_id: string }>(
+    `WITH n AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
+         $8::text[], $9::float8[], $10::float8[], $11::timestamptz[], $12::timestamptz[], $13::numeric[],
+         $14::boolean[]) AS n(meter_id, zone, group_id, time_zone, register_type, interval, annual_consumption_kwh,
+         profile, lat, lon, valid_from, valid_to, register_capacity_kwh, simulated)
+     ), ins AS (
+       INSERT INTO meters (meter_id, zone, group_id, time_zone, register_type, interval, annual_consumption_kwh,
+         profile, lat, lon, valid_from, valid_to, register_capacity_kwh, simulated)
+       SELECT * FROM n WHERE NOT EXISTS (SELECT 1 FROM meters m WHERE m.meter_id = n.meter_id)
+       ORDER BY meter_id
+     )
+     SELECT DISTINCT meter_id FROM meters WHERE meter_id IN (SELECT meter_id FROM n)`,
+    Array.from({ length: 14 }, (_, i) => column(i)),
+  );
+  return new Set(rows.map((r) => r.meter_id));
+}
+
 /** Replaces the row identified by (meter_id, valid_from) with `m`. */
 async function replaceMeter(q: Queryable, m: Meter): Promise<void> {
   try {

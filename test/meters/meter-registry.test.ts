@@ -119,6 +119,36 @@ for (const kind of DB_KINDS) {
       assert.equal((await listMeters(h.db, { meterId: 'm-1' }))[0]?.annual_consumption_kwh, '3600');
     });
 
+    it('new meters go in one statement; one the database refuses sends its batch line by line, each answered', async (t) => {
+      const h = await openTestDb(t, kind);
+      if (h === undefined) return;
+      // A refusal only the database makes (as a constraint would): meter n-2.
+      await h.db.exec(`CREATE FUNCTION test_refuse_n2() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.meter_id = 'n-2' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '23514'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_refuse_n2 BEFORE INSERT ON meters FOR EACH ROW EXECUTE FUNCTION test_refuse_n2();`);
+      const file = [
+        HEADER,
+        'n-1,DE_LU,g,,import,,1000,H0',
+        'n-2,DE_LU,g,,import,,1000,H0',
+        'n-3,DE_LU,g,,import,,1000,H0',
+      ]
+        .join('\n')
+        .concat('\n');
+      const r = await importMeters(h.db, reference, file);
+      assert.deepEqual([r.inserted, r.updated, r.unchanged], [2, 0, 0]);
+      assert.deepEqual(
+        r.rejects.map((x) => [x.line, x.meterId, x.reason.split(':')[0]]),
+        [[3, 'n-2', 'meters.invalid']],
+      );
+      assert.deepEqual(
+        (await listMeters(h.db)).map((m) => m.meter_id),
+        ['n-1', 'n-3'],
+      );
+    });
+
     it('imports a file of more meters than the lock table holds in one transaction', async (t) => {
       const h = await openTestDb(t, kind);
       if (h === undefined) return;
