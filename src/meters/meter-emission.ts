@@ -1,5 +1,5 @@
 import type { ChangedInterval, DbTransaction, EnergyQuantity, PendingWindow } from '../storage/index.ts';
-import { emitGroupWindows, emitMeterDays, takeDuePending } from '../storage/index.ts';
+import { emitGroupWindows, emitMeterDays, meterWindowKey, takeDuePending } from '../storage/index.ts';
 import type { Window } from '../streams/index.ts';
 import { localDayOf, windowOf } from '../streams/index.ts';
 import { intervalMs } from '../contracts/index.ts';
@@ -19,14 +19,12 @@ export interface MeterPendingWindow extends PendingWindow {
 /**
  * The windows a batch's changed intervals fall in, deduplicated: the meter's local day, and its group's local day
  * and month (a group's calendar is its meters' time zone: the groups of one deployment are assumed to lie in one
- * time zone each). A window whose end the watermark had passed before the batch was emitted already: it is marked
- * to be restated (`restated` counts those).
+ * time zone each). None is marked to restate: that takes the watermark, which the role reads under its lock.
  */
 export function pendingWindowsOf(
   changed: readonly ChangedInterval[],
   timeZoneOf: (meterId: string, tsMs: number) => string,
-  watermarkMs: number | undefined,
-): { readonly windows: MeterPendingWindow[]; readonly restated: number } {
+): MeterPendingWindow[] {
   const windows = new Map<string, MeterPendingWindow>();
   const isoOf = new Map<number, string>();
   const iso = (ms: number): string => {
@@ -34,22 +32,19 @@ export function pendingWindowsOf(
     if (text === undefined) isoOf.set(ms, (text = new Date(ms).toISOString()));
     return text;
   };
-  let restated = 0;
   // Most ids repeat within a batch (a group's day, a meter's day): the window is built once per id.
   const add = (kind: MeterWindowKind, who: string, quantity: string, w: Window, timeZone: string): void => {
     const id = `${kind}\u0000${who}\u0000${quantity}\u0000${w.start}`;
     if (windows.has(id)) return;
-    const restate = watermarkMs !== undefined && w.end <= watermarkMs;
-    if (restate) restated++;
     windows.set(id, {
       id,
       endMs: w.end,
       kind,
-      key: JSON.stringify([who, quantity]),
+      key: meterWindowKey(who, quantity),
       windowStart: iso(w.start),
       windowEnd: iso(w.end),
       timeZone,
-      restate,
+      restate: false,
     });
   };
   for (const c of changed) {
@@ -61,7 +56,7 @@ export function pendingWindowsOf(
     add('group_day', c.groupId, c.quantity, day, tz);
     add('group_month', c.groupId, c.quantity, windowOf(ts, 'P1M', tz), tz);
   }
-  return { windows: [...windows.values()], restated };
+  return [...windows.values()];
 }
 
 /** What {@link emitDueWindows} did, per window kind. */

@@ -209,8 +209,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
         const windows = pendingWindowsOf(
           result.changed,
           (meterId, tsMs) => meterAt(meters.get(meterId), tsMs)?.time_zone ?? 'UTC',
-          undefined,
-        ).windows;
+        );
         // From here on the job's watermark is locked: it cannot move, nor a window be emitted, until this commits.
         // A window it has passed is restated; one it has not, and that this process marked before, is still
         // pending (see PendingMarks).

@@ -59,6 +59,7 @@ export {
   type MeterDayWindow,
   type GroupWindow,
   type EmitResult,
+  meterWindowKey,
 } from './meter-windows.ts';
 export {
   saveWatermarks,

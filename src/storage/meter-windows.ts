@@ -12,6 +12,14 @@ import type { EnergyQuantity } from './meter-data.ts';
  * worker's row that was since removed). A result equal to the stored one is a no-op.
  */
 
+/**
+ * The key of a meters-job window in stream_pending_windows: whose it is (a meter or a group) and its quantity. The
+ * engine marks windows under it and the read side looks for a pending restatement of a meter's day under it.
+ */
+export function meterWindowKey(who: string, quantity: string): string {
+  return JSON.stringify([who, quantity]);
+}
+
 /** One meter's local day to compact into a `meter_days` row. */
 export interface MeterDayWindow {
   readonly meterId: string;

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.ts';
+import { meterWindowKey } from '../meter-windows.ts';
 import { normaliseDecimal } from '../../common/index.ts';
 import { DAY_MS, addLocalDays, addLocalMonths, startOfLocalDay, toLocal } from '../../time/index.ts';
 
@@ -325,7 +326,7 @@ function slotParams(query: MeterReadingsQuery, from: number, to: number): unknow
     new Date(from).toISOString(),
     new Date(to).toISOString(),
     false,
-    JSON.stringify([query.meterId, query.quantity]),
+    meterWindowKey(query.meterId, query.quantity),
   ];
 }
 
@@ -342,8 +343,7 @@ function readingsParams(query: MeterReadingsQuery): unknown[] | undefined {
     new Date(last.end).toISOString(),
     query.resolution === 'P1D' || query.resolution === 'P1M',
     ...(step === undefined ? [null, ...cellArrays(query.windows)] : [step / 1000, null, null, null]),
-    // The meters job's key of the meter's day windows (src/meters/meter-emission.ts).
-    JSON.stringify([query.meterId, query.quantity]),
+    meterWindowKey(query.meterId, query.quantity),
   ];
 }
 
