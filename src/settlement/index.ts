@@ -1,0 +1,2 @@
+export { multiplyDecimals, sumDecimals, roundHalfEven, costOf, emissionsOf, decimalOfFloat } from './money.ts';
+export { biddingZoneOf } from './bidding-zone.ts';
