@@ -4,12 +4,15 @@
  * - `late`: sent 1–96 intervals (up to a day) after its time, or at the end of the run;
  * - `duplicates`: sent twice;
  * - `spikes`: the value is multiplied by 10–100 (a register read jumps ahead by as much);
- * - `frozen`: the meter repeats the value it sent before (0 if it has sent none);
+ * - `frozen`: the meter repeats its last non-zero value sent unaltered (none yet: the reading's true value) for a run
+ *   of 8–16 readings (the rate is that of a run starting; a register's counter stays at its last read);
  * - `negative`: the value is sent negated;
  * - `clock-skew`: the timestamp is shifted by 1–120 minutes, either way.
  * `rollover` takes a share of register meters (all when no rate is given) rather than of readings: those start
  * just below the counter's capacity so that their counter wraps to 0 during the run.
- * A reading gets at most one fault: one uniform draw is compared against the cumulative rates.
+ * A reading gets at most one fault: one uniform draw is compared against the cumulative rates. A fault that would
+ * not change the value (a spike or negation of 0, freezing on 0) counts as no fault. `simulate` lists every
+ * faulted reading in its steps' `faults` ledger.
  */
 export const READING_FAULTS = ['gaps', 'late', 'duplicates', 'spikes', 'frozen', 'negative', 'clock-skew'] as const;
 export type ReadingFault = (typeof READING_FAULTS)[number];

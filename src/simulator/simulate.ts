@@ -6,7 +6,7 @@ import type { FaultRates, ReadingFault } from './faults.ts';
 import { READING_FAULTS, pickFault } from './faults.ts';
 import type { SimulatedMeter } from './fleet.ts';
 import { Prng, mixSeed, seedOf } from './prng.ts';
-import type { SimReading } from './wire.ts';
+import type { SimQuantity, SimReading } from './wire.ts';
 import { VALUE_SCALE, formatUnits } from './wire.ts';
 
 /** Options of {@link simulate}. */
@@ -42,12 +42,31 @@ export interface TruthInterval {
   readonly register?: string;
 }
 
+/**
+ * One reading the simulator faulted: the ground truth to measure a validation engine against. A `late` reading is
+ * listed in the step that generated it (not the one that sends it); a `frozen` run has one entry per reading of
+ * the run.
+ */
+export interface InjectedFault {
+  readonly meterId: string;
+  readonly quantity: SimQuantity;
+  /**
+   * The interval the faulted reading concerns, by its START, UTC (`YYYY-MM-DDTHH:MM:SSZ`): an `energy_import`
+   * reading's own (unskewed) ts; for a `register_import` read, the interval that ends at the read (the read at
+   * `from` concerns the interval before `from`).
+   */
+  readonly ts: string;
+  readonly fault: ReadingFault;
+}
+
 /** What one quarter hour of simulation produced. */
 export interface SimulationStep {
   readonly ts: number;
   readonly truth: readonly TruthInterval[];
   /** What is sent now, faults applied (late readings of earlier steps included, dropped ones left out). */
   readonly send: readonly SimReading[];
+  /** Every reading generated in this step that got a fault, one entry per reading (none in the final late step). */
+  readonly faults: readonly InjectedFault[];
 }
 
 /** Counts of a run. */
@@ -55,6 +74,10 @@ export interface SimulationStats {
   intervals: number;
   /** Readings handed out to send (duplicates count twice; late ones when generated, gaps never). */
   emitted: number;
+  /**
+   * Faulted readings by fault, the same count as the {@link InjectedFault} ledger: `frozen` counts the readings
+   * (intervals) of the runs, not the runs.
+   */
   readonly faults: Record<ReadingFault, number>;
   /** Register meters whose counter wrapped. */
   rollovers: number;
@@ -89,15 +112,36 @@ interface MeterState {
   readonly faults: Prng;
   /** True register counter, 1e-4 kWh, already wrapped. */
   counter: number;
-  /** Last value sent, for `frozen`. */
+  /** The last non-zero value the meter sent with its true value (not spiked, negated or frozen), for `frozen`. */
   lastSent: number | undefined;
+  /** An active `frozen` run: the value it repeats and how many readings of it are still to come. */
+  frozen: { readonly units: number; left: number } | undefined;
 }
 
 /**
- * Runs the simulation one quarter hour at a time (all meters per step, in time order), yielding the ground truth
- * and what to send. Interval meters send `energy_import` for [ts, ts + 15 min); register meters send their counter
- * (`register_import`) at `from` and at the end of every interval. Deterministic for a seed; the truth of a (meter,
- * interval) does not depend on the range simulated or on the faults.
+ * Length of a `frozen` run, in readings (intervals of an interval meter, reads of a register meter), drawn
+ * uniformly from the meter's fault PRNG: at least 8 so that a validation engine that flags the same non-zero value
+ * over ≥ 8 consecutive intervals can see every run (a run is cut short only by the end of the simulated range).
+ */
+export const FROZEN_RUN_MIN = 8;
+export const FROZEN_RUN_MAX = 16;
+
+/**
+ * Runs the simulation one quarter hour at a time (all meters per step, in time order), yielding the ground truth,
+ * what to send and the ledger of the faults put in. Interval meters send `energy_import` for [ts, ts + 15 min);
+ * register meters send their counter (`register_import`) at `from` and at the end of every interval.
+ * Deterministic for a seed; the truth of a (meter, interval) does not depend on the range simulated or on the
+ * faults.
+ *
+ * Each reading takes one uniform draw from its meter's fault PRNG (see {@link pickFault}), then:
+ * - `frozen` starts a run of {@link FROZEN_RUN_MIN}–{@link FROZEN_RUN_MAX} readings (the length is drawn next)
+ *   that all send the meter's last non-zero value sent unaltered (none yet: this reading's true value); a
+ *   register's counter stays at its last read. While a run lasts each reading still takes its draw but ignores it:
+ *   no other fault, and the stream stays aligned with the readings. The `frozen` rate is thus the chance that a
+ *   run starts at a reading; `stats.faults.frozen` and the ledger count the readings of the runs. A validation
+ *   engine sees the value the run repeats once more just before it (the reading it was taken from).
+ * - A fault that would not change the value is not put in: `spikes` and `negative` on a value of 0, and `frozen`
+ *   when the value to repeat is 0, count as no fault (nothing in the stats or the ledger).
  */
 export function* simulate(options: SimulationOptions): Generator<SimulationStep> {
   const tz = options.timeZone ?? 'Europe/Berlin';
@@ -108,6 +152,7 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
     faults: new Prng(seedOf(`faults:${meter.meterId}`, options.seed)),
     counter: meter.registerStartUnits,
     lastSent: undefined,
+    frozen: undefined,
   }));
   const stats = options.stats ?? emptyStats();
   const late = new Map<number, SimReading[]>();
@@ -117,18 +162,36 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
     const q = profileQuarter(ts, tz, options.holidays);
     const send: SimReading[] = [];
     const truth: TruthInterval[] = [];
+    const faults: InjectedFault[] = [];
     const emit = (s: MeterState, reading: SimReading): void => {
-      const fault = pickFault(options.faults, s.faults.next());
+      const u = s.faults.next();
+      const note = (fault: ReadingFault): void => {
+        stats.faults[fault]++;
+        const concerns = reading.quantity === 'register_import' ? reading.ts - SLOT_MS : reading.ts;
+        faults.push({ meterId: reading.meterId, quantity: reading.quantity, ts: formatUtc(concerns), fault });
+      };
+      const frozen = s.frozen;
+      if (frozen !== undefined) {
+        // The run goes on: this reading's draw is spent on it.
+        if (--frozen.left === 0) s.frozen = undefined;
+        note('frozen');
+        send.push({ ...reading, units: frozen.units });
+        stats.emitted++;
+        return;
+      }
+      let fault = pickFault(options.faults, u);
+      if (reading.units === 0 && (fault === 'spikes' || fault === 'negative')) fault = undefined;
+      if (fault === 'frozen' && (s.lastSent ?? reading.units) === 0) fault = undefined;
       let r = reading;
       if (fault !== undefined) {
-        stats.faults[fault]++;
+        note(fault);
         switch (fault) {
           case 'gaps':
             return;
           case 'late': {
             const at = ts + s.faults.int(1, 96) * SLOT_MS;
             late.set(at, [...(late.get(at) ?? []), r]);
-            s.lastSent = r.units;
+            if (r.units !== 0) s.lastSent = r.units;
             stats.emitted++;
             return;
           }
@@ -137,14 +200,21 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
             stats.emitted++;
             break;
           case 'spikes':
-            r = { ...r, units: r.units * s.faults.int(10, 100) };
-            break;
-          case 'frozen':
-            r = { ...r, units: s.lastSent ?? 0 };
-            break;
+            send.push({ ...r, units: r.units * s.faults.int(10, 100) });
+            stats.emitted++;
+            return;
+          case 'frozen': {
+            const units = s.lastSent ?? r.units;
+            const left = s.faults.int(FROZEN_RUN_MIN, FROZEN_RUN_MAX) - 1;
+            s.frozen = { units, left };
+            send.push({ ...r, units });
+            stats.emitted++;
+            return;
+          }
           case 'negative':
-            r = { ...r, units: -r.units };
-            break;
+            send.push({ ...r, units: -r.units });
+            stats.emitted++;
+            return;
           case 'clock-skew':
             r = { ...r, ts: r.ts + (s.faults.next() < 0.5 ? -1 : 1) * s.faults.int(1, 120) * MINUTE_MS };
             break;
@@ -152,7 +222,7 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
             fault satisfies never;
         }
       }
-      s.lastSent = r.units;
+      if (r.units !== 0) s.lastSent = r.units;
       send.push(r);
       stats.emitted++;
     };
@@ -192,8 +262,8 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
       late.delete(ts);
       send.push(...due);
     }
-    yield { ts, truth, send };
+    yield { ts, truth, send, faults };
   }
   const rest = [...late.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, readings]) => readings);
-  if (rest.length > 0) yield { ts: options.to, truth: [], send: rest };
+  if (rest.length > 0) yield { ts: options.to, truth: [], send: rest, faults: [] };
 }
