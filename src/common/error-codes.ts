@@ -233,6 +233,16 @@ export const ERROR_CODES = {
     'A meter export (`gridstream export --meters`) without both --from and --to: meter data is personal data, so every export names the range it reads.',
   ),
 
+  // Validation, estimation and editing of meter intervals (src/quality) and settlement (src/settlement).
+  'quality.rules_invalid': code(
+    false,
+    'The validation rule file (`GRIDSTREAM_VEE_RULES`) cannot be read or does not validate (its fields are named).',
+  ),
+  'quality.edit_invalid': code(
+    false,
+    'An edit of an interval value that names no interval of the meter (off its grid, outside its validity) or has no reason.',
+  ),
+
   // The event-time windowing engine (src/streams).
   'streams.invalid_argument': code(
     false,

@@ -26,6 +26,10 @@ export interface MeterSettings {
   readonly retentionMs: number | null;
   /** `GRIDSTREAM_SIMULATED_METERS`: size of the labelled simulated fleet `gridstream start` runs in the embedded default. @default 300 */
   readonly simulatedMeters: number;
+  /** `GRIDSTREAM_VEE_RULES`: a JSON rule file overriding the validation defaults per profile class or group. @default none */
+  readonly veeRulesFile: string | null;
+  /** `GRIDSTREAM_SETTLEMENT_WAIT_MS`: how long settlement waits for a missing price or intensity before emitting `pending` rows. @default 10 min */
+  readonly settlementWaitMs: number;
 }
 
 const duration = milliseconds.min(0).max(366 * 86_400_000);
@@ -97,6 +101,22 @@ export const METER_VARIABLES = {
     description:
       'Embedded default only (neither `DATABASE_URL` nor `KAFKA_BROKERS` set): meters of the labelled simulated fleet (`simulated: true`, ids `sim-…`) whose quarter hours `gridstream start` writes into raw.meters as the ingest gateway would, so that the meter pages are alive; 0 turns it off.',
   }),
+  veeRulesFile: variable<string | null>({
+    name: 'GRIDSTREAM_VEE_RULES',
+    schema: z.string().min(1),
+    fallback: null,
+    shown: 'none',
+    description:
+      'A JSON file of validation rule settings (`{"default": {...}, "profiles": {"H0": {...}}, "groups": {"feeder-7": {...}}}`) overriding the documented defaults of the `quality` role per load profile class or meter group (README, "Validation, estimation and editing"). Unset: the defaults.',
+  }),
+  settlementWaitMs: variable({
+    name: 'GRIDSTREAM_SETTLEMENT_WAIT_MS',
+    schema: duration,
+    fallback: 600_000,
+    shown: '600000',
+    description:
+      'How long the `settle` role waits for a missing day-ahead price or carbon intensity of a validated day before it writes the day with `pending` rows (null cost or emissions); their arrival later restates them.',
+  }),
 } as const;
 
 /** Reads the meter settings with the loader's `read`. */
@@ -111,6 +131,8 @@ export function readMeterSettings(read: <T>(v: Variable<T>) => T): MeterSettings
     latePolicy: read(V.metersLatePolicy),
     retentionMs: read(V.metersRetentionMs),
     simulatedMeters: read(V.simulatedMeters),
+    veeRulesFile: read(V.veeRulesFile),
+    settlementWaitMs: read(V.settlementWaitMs),
   };
   const retention = settings.retentionMs;
   if (retention !== null && retention < settings.allowedLatenessMs + 2 * 86_400_000)

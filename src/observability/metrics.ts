@@ -37,6 +37,12 @@ export interface Metrics {
   streamWindows(job: string, kind: string, outcome: 'written' | 'unchanged' | 'restated', count: number): void;
   /** Meter values stored: per what (`interval`, `register`, `device`) and outcome (`inserted`, `updated`, `unchanged`, `kept`). */
   meterValuesStored(what: string, outcome: string, count: number): void;
+  /** Validation failures stored, per rule id (a failure counts once, when it first appears on an interval). */
+  veeRuleFailures(rule: string, count: number): void;
+  /** Validated values written (new or changed), per quality and method. */
+  veeValues(quality: string, method: string, count: number): void;
+  /** Settlement rows written (new or changed): `final`, `pending`, and of those `restated`. */
+  settlementRows(status: string, count: number): void;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
@@ -164,6 +170,24 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['job', 'kind', 'outcome'],
     registers: [registry],
   });
+  const veeFailures = new Counter({
+    name: 'gridstream_vee_rule_failures_total',
+    help: 'Validation rule failures stored on meter intervals, per rule id',
+    labelNames: ['rule'],
+    registers: [registry],
+  });
+  const veeValues = new Counter({
+    name: 'gridstream_vee_values_total',
+    help: 'Validated meter values written (new or changed), per quality and method',
+    labelNames: ['quality', 'method'],
+    registers: [registry],
+  });
+  const settlementRows = new Counter({
+    name: 'gridstream_settlement_rows_total',
+    help: 'Settlement rows written (new or changed): final, pending, and restated',
+    labelNames: ['status'],
+    registers: [registry],
+  });
   const meterValues = new Counter({
     name: 'gridstream_meter_values_stored_total',
     help: 'Meter values stored, per what (interval, register, device) and outcome (inserted, updated, unchanged, kept)',
@@ -186,6 +210,15 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     },
     meterValuesStored: (what, outcome, count) => {
       meterValues.inc({ what, outcome }, count);
+    },
+    veeRuleFailures: (rule, count) => {
+      veeFailures.inc({ rule }, count);
+    },
+    veeValues: (quality, method, count) => {
+      veeValues.inc({ quality, method }, count);
+    },
+    settlementRows: (status, count) => {
+      if (count > 0) settlementRows.inc({ status }, count);
     },
     recordsIn: (stage, topic, count) => {
       recordsIn.inc({ stage, topic }, count);

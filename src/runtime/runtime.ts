@@ -10,6 +10,9 @@ import { processRole } from '../processing/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
 import { loadJobWatermark, partitionMaintainer, storeRole } from '../storage/index.ts';
 import { METERS_JOB, metersRole } from '../meters/index.ts';
+import { loadVeeRules, qualityRole } from '../quality/index.ts';
+import { settleRole } from '../settlement/index.ts';
+import { loadBdewProfiles } from '../simulator/index.ts';
 import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { openInfrastructure } from './infrastructure.ts';
@@ -48,7 +51,7 @@ export interface RuntimeOptions {
 
 /**
  * Builds and starts the components of the given roles on one infrastructure. Start order follows the data flow
- * backwards (store, meters, process, scheduler, ingest, api) so that consumers are ready before producers; stop order is
+ * backwards (store, meters, quality, settle, process, scheduler, ingest, api) so that consumers are ready before producers; stop order is
  * the reverse.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -111,6 +114,15 @@ function componentsOf(
       return storeRole(infra);
     case 'meters':
       return metersRole({ ...infra, settings: config.meters });
+    case 'quality':
+      return qualityRole({
+        ...infra,
+        rules: loadVeeRules(config.meters.veeRulesFile),
+        profiles: loadBdewProfiles(),
+        clockToleranceMs: config.meters.clockToleranceMs,
+      });
+    case 'settle':
+      return settleRole({ ...infra, waitMs: config.meters.settlementWaitMs });
     case 'process':
       return processRole(infra);
     case 'scheduler':

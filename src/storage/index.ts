@@ -54,6 +54,16 @@ export {
 } from './meter-data.ts';
 export { DirectCopy } from './meter-upsert.ts';
 export {
+  enqueueMeterWork,
+  takeMeterWork,
+  finishMeterWork,
+  deferMeterWork,
+  countMeterWork,
+  METER_WORK_JOBS,
+  type MeterWorkJob,
+  type MeterWorkItem,
+} from './meter-work.ts';
+export {
   emitMeterDays,
   emitGroupWindows,
   type MeterDayWindow,

@@ -46,7 +46,8 @@ export interface EmitResult {
 const MAX_SLOTS = 1440;
 
 /**
- * Writes the `meter_days` rows of the given days in one statement: the day's slots (`generate_series` over its
+ * Writes the `meter_days` rows of the given days in one statement, and queues every day row written (new or
+ * changed) for validation (meter_work, job `quality`) in the same statement: the day's slots (`generate_series` over its
  * UTC span at the meter's interval: 92, 96 or 100 quarters on DST days) joined to the stored intervals, NULL and
  * quality `missing` where none is stored; `sum` is the exact numeric sum, `count` the slots with a value,
  * `expected` the slots of the day.
@@ -104,7 +105,12 @@ export async function emitMeterDays(
          interval_s = EXCLUDED.interval_s, "values" = EXCLUDED."values", quality = EXCLUDED.quality,
          sum = EXCLUDED.sum, count = EXCLUDED.count, expected = EXCLUDED.expected, group_id = EXCLUDED.group_id,
          restated = EXCLUDED.restated, revision = m.revision + 1, computed_at = now()
-       RETURNING m.restated
+       RETURNING m.meter_id, m.quantity, m.local_day, m.time_zone, m.day_start, m.day_end, m.restated
+     ), quality AS (
+       INSERT INTO meter_work AS w (job, meter_id, quantity, local_day, time_zone, day_start, day_end)
+       SELECT 'quality', meter_id, quantity, local_day, time_zone, day_start, day_end FROM up
+       ORDER BY meter_id, quantity, local_day
+       ON CONFLICT (job, meter_id, quantity, local_day) DO UPDATE SET due_at = least(w.due_at, now())
      )
      SELECT count(*)::integer AS written, (count(*) FILTER (WHERE restated))::integer AS restated FROM up`,
     [
