@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -168,13 +168,39 @@ export async function newContext(
 ): Promise<BrowserContext> {
   const userDataDir = join(dir, `profile-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(userDataDir, { recursive: true });
-  return chromium.launchPersistentContext(userDataDir, {
+  const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: options.viewport ?? { width: 1366, height: 900 },
     ...(options.locale === undefined ? {} : { locale: options.locale }),
   });
+  profileDirs.set(context, userDataDir);
+  return context;
+}
+
+const profileDirs = new WeakMap<BrowserContext, string>();
+
+/**
+ * Closes a browser context within 15 s; a Chromium that does not close by then is killed (its processes found by
+ * their profile directory), so that a stuck browser fails its test instead of keeping the test file alive forever.
+ */
+export async function closeContext(context: BrowserContext): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    context.close().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(false);
+      }, 15_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  const dir = profileDirs.get(context);
+  if (!closed && dir !== undefined) spawnSync('pkill', ['-9', '-f', dir]);
 }
 
 /** Collects the page's console lines into `log` and its uncaught errors into `errors` (and `log`). */

@@ -18,7 +18,16 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { spawnGridstream } from '../helpers/cli.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import { chromiumPath } from '../helpers/services.ts';
-import { ADMIN_KEY, RESULTS, card, exited, newContext, startDashboardServer, watch } from './dashboard-server.ts';
+import {
+  ADMIN_KEY,
+  RESULTS,
+  card,
+  exited,
+  newContext,
+  startDashboardServer,
+  watch,
+  closeContext,
+} from './dashboard-server.ts';
 
 /** Generous: the replay stores LU's generation ~18 documents (1 s apart) after start, on a shared 2-core box. */
 const DATA_TIMEOUT_MS = 120_000;
@@ -87,7 +96,7 @@ test(
     const browserLog: string[] = [];
     const pageErrors: string[] = [];
     t.after(async () => {
-      for (const c of contexts) await c.close().catch(() => undefined);
+      for (const c of contexts) await closeContext(c);
       await writeFile(join(RESULTS, 'browser.log'), browserLog.join('\n'));
     });
     const timings: Record<string, number | string> = { api_up_after_start_ms: server.upAfterMs };
@@ -453,7 +462,7 @@ test(
     });
 
     await t.test('gridstream stops cleanly on SIGTERM', async () => {
-      for (const c of contexts.splice(0)) await c.close();
+      for (const c of contexts.splice(0)) await closeContext(c);
       child.kill('SIGTERM');
       assert.equal(await exited(child, 60_000), 0);
     });

@@ -13,7 +13,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { periodWindows } from '../../web/src/meter-period.ts';
 import { addDays, localDate } from '../../web/src/time-range.ts';
 import { chromiumPath } from '../helpers/services.ts';
-import { ADMIN_KEY, RESULTS, newContext, startDashboardServer, watch } from './dashboard-server.ts';
+import { ADMIN_KEY, RESULTS, newContext, startDashboardServer, watch, closeContext } from './dashboard-server.ts';
 
 const DATA_TIMEOUT_MS = 240_000;
 const UI_TIMEOUT_MS = 30_000;
@@ -45,7 +45,7 @@ test('meter pages on the embedded simulated fleet', { timeout: 600_000 }, async 
   const browserLog: string[] = [];
   const pageErrors: string[] = [];
   t.after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    for (const c of contexts) await closeContext(c);
     await writeFile(join(RESULTS, 'meters-embedded-browser.log'), browserLog.join('\n'));
   });
 

@@ -16,7 +16,7 @@ import type { Db } from '../../src/storage/index.ts';
 import { ensurePartitions } from '../../src/storage/index.ts';
 import { ADMIN, startTestApi } from '../helpers/api.ts';
 import { chromiumPath, tempDir } from '../helpers/services.ts';
-import { RESULTS, ROOT, newContext, run, watch } from './dashboard-server.ts';
+import { RESULTS, ROOT, newContext, run, watch, closeContext } from './dashboard-server.ts';
 
 const UI_TIMEOUT_MS = 30_000;
 const QUARTER = 900_000;
@@ -156,7 +156,7 @@ test(
     const browserLog: string[] = [];
     const pageErrors: string[] = [];
     t.after(async () => {
-      for (const c of contexts) await c.close().catch(() => undefined);
+      for (const c of contexts) await closeContext(c);
       await writeFile(join(RESULTS, 'meters-browser.log'), browserLog.join('\n'));
     });
     const open = async (key: string): Promise<Page> => {

@@ -10,7 +10,7 @@ import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import { chromiumPath } from '../helpers/services.ts';
-import { ADMIN_KEY, RESULTS, newContext, startDashboardServer, watch } from './dashboard-server.ts';
+import { ADMIN_KEY, RESULTS, newContext, startDashboardServer, watch, closeContext } from './dashboard-server.ts';
 
 /** The replay stores its first documents within seconds, on a shared 2-core box maybe much later. */
 const DATA_TIMEOUT_MS = 120_000;
@@ -24,7 +24,7 @@ test('dashboard with GRIDSTREAM_PUBLIC_READ=true: open without a key', { timeout
   const browserLog: string[] = [];
   const pageErrors: string[] = [];
   t.after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    for (const c of contexts) await closeContext(c);
     await writeFile(join(RESULTS, 'browser-public-read.log'), browserLog.join('\n'));
   });
 
