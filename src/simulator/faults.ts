@@ -28,14 +28,17 @@ export const NO_FAULTS: FaultRates = {
   rollover: 0,
 };
 
-/** The rates the issue names as a realistic mix (`--faults default`). */
+/**
+ * The rates the issue names as a realistic mix (`--faults default`). `frozen` is the chance that a run of 8–16
+ * readings starts (12 on average), so 0.01 % of runs gives about 0.1 % frozen readings, the share the issue names.
+ */
 export const DEFAULT_FAULTS: FaultRates = {
   reading: {
     gaps: 0.005,
     late: 0.02,
     duplicates: 0.01,
     spikes: 0.001,
-    frozen: 0.001,
+    frozen: 0.0001,
     negative: 0.0005,
     'clock-skew': 0.0005,
   },
@@ -54,7 +57,7 @@ function rate(name: string, text: string): number {
 }
 
 /**
- * Parses `gaps=0.5%,late=2%,duplicates=1%,spikes=0.1%,frozen=0.1%,negative=0.05%,clock-skew=0.05%,rollover`
+ * Parses `gaps=0.5%,late=2%,duplicates=1%,spikes=0.1%,frozen=0.01%,negative=0.05%,clock-skew=0.05%,rollover`
  * (rates as percentages or fractions; any subset; `default` for {@link DEFAULT_FAULTS}; `none` for none).
  */
 export function parseFaults(spec: string): FaultRates {

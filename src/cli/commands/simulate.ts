@@ -99,7 +99,7 @@ export const simulateMetersCommand: Command = {
     '  --key               the key itself (visible to other users in the process list: prefer --key-file)',
     '  --rate              readings per second at most (default: as fast as the target takes them)',
     '  --batch             readings per request or message (default 1000)',
-    '  --faults            gaps=0.5%,late=2%,duplicates=1%,spikes=0.1%,frozen=0.1%,negative=0.05%,clock-skew=0.05%,',
+    '  --faults            gaps=0.5%,late=2%,duplicates=1%,spikes=0.1%,frozen=0.01%,negative=0.05%,clock-skew=0.05%,',
     '                      rollover (any subset; "default" for these rates; default none)',
     '  --holidays          local dates counted as Sundays, e.g. 2026-12-25,2026-12-26 (default none)',
     '  --seed              integer seed: the same seed gives the same fleet, truth and faults (default 1)',
