@@ -1,12 +1,18 @@
 import type { Component, Decimal } from '../common/index.ts';
 import { addDecimals, periodic } from '../common/index.ts';
 import type { Meter } from '../meters/index.ts';
-import { meterAt, metersByIds, UNASSIGNED } from '../meters/index.ts';
+import { METERS_JOB, meterAt, metersByIds, UNASSIGNED } from '../meters/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { BdewProfiles, BdewProfile } from '../simulator/index.ts';
 import { BDEW_DAY_TYPES, BDEW_PERIODS, profileQuarter } from '../simulator/index.ts';
 import type { Db, MeterWorkItem } from '../storage/index.ts';
-import { enqueueMeterWork, finishMeterWork, takeMeterWork } from '../storage/index.ts';
+import {
+  enqueueMeterWork,
+  finishMeterWork,
+  loadJobWatermark,
+  queueSilentDays,
+  takeMeterWork,
+} from '../storage/index.ts';
 import { addLocalDays } from '../time/index.ts';
 import type { DayInputs, StoredValidated, ValidatedRow } from './quality-store.ts';
 import { loadDayInputs, loadHistory, writeValidated } from './quality-store.ts';
@@ -25,6 +31,10 @@ export interface QualityRoleDeps {
   readonly batchDays?: number;
   /** Pause when nothing is queued. @default 1000 */
   readonly idleMs?: number;
+  /** How often days a meter sent nothing for are looked for. @default 5 min */
+  readonly silentSweepMs?: number;
+  /** How many days back the sweep looks. @default 3 */
+  readonly silentSweepDays?: number;
 }
 
 const FIFTEEN_MIN = 900_000;
@@ -133,6 +143,23 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
     },
   });
 
+  // Days a meter sent nothing for never get a day row: queue them once the watermark has passed them.
+  const sweep = periodic({
+    name: 'quality-silent-days',
+    logger,
+    intervalMs: deps.silentSweepMs ?? 300_000,
+    run: async (signal) => {
+      const watermark = await loadJobWatermark(db, METERS_JOB, { signal });
+      if (watermark === null) return undefined;
+      const queued = await queueSilentDays(db, watermark, deps.silentSweepDays ?? 3, { signal });
+      if (queued > 0) {
+        logger.info({ days: queued }, 'meter days without any reading queued for estimation');
+        worker.wake();
+      }
+      return undefined;
+    },
+  });
+
   function dayInput(
     item: MeterWorkItem,
     meter: Meter,
@@ -197,7 +224,7 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
       clockToleranceMs: deps.clockToleranceMs,
     };
   }
-  return [worker];
+  return [worker, sweep];
 }
 
 function annual(meter: Meter): Decimal {

@@ -163,13 +163,14 @@ export async function requeueChangedInputs(
          SELECT id FROM settlement_input_changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING zone, slot_from, slot_to
      ), touched AS (
-       SELECT DISTINCT s.meter_id, s.quantity, s.local_day
+       SELECT DISTINCT s.meter_id, s.quantity, s.local_day, s.time_zone
        FROM taken t JOIN meter_settlement s ON s.bidding_zone = t.zone AND s.period >= t.slot_from
          AND s.period < t.slot_to
      ), queued AS (
        INSERT INTO meter_work AS w (job, meter_id, quantity, local_day, time_zone, day_start, day_end)
-       SELECT 'settle', m.meter_id, m.quantity, m.local_day, m.time_zone, m.day_start, m.day_end
-       FROM touched t JOIN meter_days m USING (meter_id, quantity, local_day)
+       SELECT 'settle', t.meter_id, t.quantity, t.local_day, t.time_zone,
+         t.local_day::timestamp AT TIME ZONE t.time_zone, (t.local_day + 1)::timestamp AT TIME ZONE t.time_zone
+       FROM touched t
        ORDER BY 2, 3, 4
        ON CONFLICT (job, meter_id, quantity, local_day) DO UPDATE SET due_at = least(w.due_at, now())
      )

@@ -59,6 +59,7 @@ export {
   finishMeterWork,
   deferMeterWork,
   countMeterWork,
+  queueSilentDays,
   METER_WORK_JOBS,
   type MeterWorkJob,
   type MeterWorkItem,

@@ -136,3 +136,48 @@ export async function countMeterWork(q: Queryable, options: DbCallOptions = {}):
   for (const r of rows) out[r.job] = r.n;
   return out;
 }
+
+/**
+ * Queues for validation the local days of the last `days` days that the watermark has passed and for which a
+ * meter sent nothing at all (no day row, nothing validated), provided it sent something on an earlier day: a
+ * meter gone silent gets estimated days rather than none. Import and net registers, quantity energy_import.
+ * Returns how many days it queued.
+ */
+export async function queueSilentDays(
+  q: Queryable,
+  watermark: string,
+  days: number,
+  options: DbCallOptions = {},
+): Promise<number> {
+  const { rows } = await q.query<{ n: number }>(
+    `WITH d AS (
+       SELECT m.meter_id, m.time_zone, ld::date AS local_day,
+         ld::timestamp AT TIME ZONE m.time_zone AS day_start,
+         (ld + interval '1 day')::timestamp AT TIME ZONE m.time_zone AS day_end
+       FROM meters m
+       CROSS JOIN LATERAL generate_series(($1::timestamptz AT TIME ZONE m.time_zone)::date - $2::integer,
+         ($1::timestamptz AT TIME ZONE m.time_zone)::date - 1, interval '1 day') AS ld
+       WHERE m.register_type IN ('import', 'net')
+     ), silent AS (
+       SELECT d.* FROM d
+       JOIN meters m ON m.meter_id = d.meter_id AND (m.valid_from IS NULL OR m.valid_from <= d.day_start)
+         AND (m.valid_to IS NULL OR m.valid_to >= d.day_end)
+       WHERE d.day_end <= $1::timestamptz
+         AND NOT EXISTS (SELECT 1 FROM meter_days x WHERE x.meter_id = d.meter_id AND x.quantity = 'energy_import'
+                         AND x.local_day = d.local_day)
+         AND NOT EXISTS (SELECT 1 FROM meter_validated v WHERE v.meter_id = d.meter_id
+                         AND v.quantity = 'energy_import' AND v.local_day = d.local_day)
+         AND EXISTS (SELECT 1 FROM meter_days x WHERE x.meter_id = d.meter_id AND x.quantity = 'energy_import'
+                     AND x.local_day < d.local_day)
+     ), queued AS (
+       INSERT INTO meter_work (job, meter_id, quantity, local_day, time_zone, day_start, day_end)
+       SELECT DISTINCT 'quality', meter_id, 'energy_import', local_day, time_zone, day_start, day_end FROM silent
+       ON CONFLICT (job, meter_id, quantity, local_day) DO NOTHING
+       RETURNING 1
+     )
+     SELECT count(*)::integer AS n FROM queued`,
+    [watermark, days],
+    options,
+  );
+  return rows[0]?.n ?? 0;
+}

@@ -22,6 +22,7 @@ export async function runMeterPipeline(
       profiles: loadBdewProfiles(),
       clockToleranceMs: settings.clockToleranceMs,
       idleMs: 100,
+      silentSweepMs: 200,
     }),
     ...settleRole({ ...infra, waitMs: options.waitMs ?? 0, idleMs: 100 }),
   ];
