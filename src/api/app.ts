@@ -15,6 +15,8 @@ import { ADMIN_ROUTES, adminRoutes } from './routes/admin.ts';
 import { DATA_ROUTES, dataRoutes } from './routes/data.ts';
 import { DEVICE_READ_ROUTES, deviceReadRoutes } from './routes/device-readings.ts';
 import { METER_READ_ROUTES, meterReadRoutes } from './routes/meter-readings.ts';
+import { METER_QUALITY_ROUTES, meterQualityRoutes } from './routes/meter-quality.ts';
+import { METER_SETTLEMENT_ROUTES, meterSettlementRoutes } from './routes/meter-settlement.ts';
 import { METER_ROUTES, meterRoutes } from './routes/meters.ts';
 import { streamRoute, streamRoutes } from './routes/stream.ts';
 import { SYSTEM_ROUTES, systemRoutes } from './routes/system.ts';
@@ -26,6 +28,8 @@ export const API_ROUTES: readonly RouteContract[] = [
   ...ADMIN_ROUTES,
   ...METER_ROUTES,
   ...METER_READ_ROUTES,
+  ...METER_QUALITY_ROUTES,
+  ...METER_SETTLEMENT_ROUTES,
   ...DEVICE_READ_ROUTES,
   ...SYSTEM_ROUTES,
 ];
@@ -91,6 +95,8 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   });
   meterRoutes(v1, { db: deps.db, reference: deps.reference });
   meterReadRoutes(v1, { db: deps.db });
+  meterQualityRoutes(v1, { db: deps.db });
+  meterSettlementRoutes(v1, { db: deps.db });
   deviceReadRoutes(v1, { db: deps.db });
   app.route('/', v1);
   deps.staticFiles?.(app);

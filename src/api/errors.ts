@@ -44,16 +44,22 @@ export class ApiError extends GridstreamError<ApiErrorCode> {
   /** The query/path parameter at fault, for 400s. */
   readonly param: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The code the problem document names: the API code, or a module's more precise code (`quality.edit_invalid`)
+   * answered with the API code's status.
+   */
+  readonly problemCode: ErrorCode;
 
   constructor(
     code: ApiErrorCode,
     detail: string,
-    options: { param?: string; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { param?: string; headers?: Record<string, string>; cause?: unknown; problemCode?: ErrorCode } = {},
   ) {
     super(code, detail, { retryable: code === 'api.rate_limited' || code === 'api.unavailable', cause: options.cause });
     this.status = STATUS[code];
     this.param = options.param;
     this.headers = options.headers ?? {};
+    this.problemCode = options.problemCode ?? code;
   }
 }
 
@@ -77,8 +83,8 @@ export function problem(c: Context, error: unknown): Response {
         : new ApiError('api.internal_error', 'the server could not answer this request');
   const body = {
     // The problem type URI keeps its name from before codes were namespaced (clients may match on it).
-    type: `https://gridstream.dev/problems/${e.code.slice('api.'.length)}`,
-    code: e.code,
+    type: `https://gridstream.dev/problems/${e.problemCode.slice(e.problemCode.indexOf('.') + 1)}`,
+    code: e.problemCode,
     title: TITLE[e.code],
     status: e.status,
     detail: e.message,

@@ -37,7 +37,13 @@ function operation(route: RouteContract): Record<string, unknown> {
   const status = String(route.status ?? 200);
   const success =
     route.response !== undefined
-      ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
+      ? {
+          description: 'OK',
+          content: {
+            'application/json': { schema: jsonSchema(route.response, 'output') },
+            ...Object.fromEntries((route.alternateContentTypes ?? []).map((t) => [t, { schema: { type: 'string' } }])),
+          },
+        }
       : route.contentType !== undefined
         ? { description: 'OK', content: { [route.contentType]: { schema: { type: 'string' } } } }
         : { description: 'No content' };

@@ -32,6 +32,8 @@ export interface RouteContract<
   readonly response?: R;
   /** @default 200 */
   readonly status?: 200 | 201 | 204;
+  /** Other content types a JSON route answers on request (`text/csv` for `format=csv`), documented as text. */
+  readonly alternateContentTypes?: readonly string[];
   /** A success answer that is not JSON (`text/event-stream`, `text/plain`, `text/html`). */
   readonly contentType?: string;
   /** For `text/event-stream`: the JSON `data` of each event type (documented as `x-gridstream-events`). */

@@ -157,6 +157,16 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     await ok('/api/v1/meters/oa-1/readings?from=2026-06-01T00:00:00Z&to=2026-06-01T01:00:00Z&resolution=PT1H');
     await ok('/api/v1/groups/g/load?from=2026-06-01&to=2026-06-02&resolution=P1D');
     await ok('/api/v1/admin/audit/meter-reads?meter=oa-1');
+    await ok('/api/v1/meters/oa-1/validated?from=2026-06-01T00:00:00Z&to=2026-06-01T01:00:00Z');
+    await ok('/api/v1/meters/oa-1/edits', {
+      method: 'POST',
+      body: { quantity: 'energy_import', ts: '2026-06-01T00:00:00Z', value: '0.1', reason: 'checked on site' },
+    });
+    await ok('/api/v1/meters/oa-1/edits?from=2026-06-01&to=2026-06-02');
+    await ok('/api/v1/meters/oa-1/quality?from=2026-06-01&to=2026-06-02');
+    await ok('/api/v1/groups/g/quality?from=2026-06-01&to=2026-06-02');
+    await ok('/api/v1/meters/oa-1/settlement?from=2026-06-01&to=2026-06-02');
+    await ok('/api/v1/groups/g/settlement?from=2026-06-01&to=2026-06-02&format=csv');
     await ensurePartitions(
       api.db,
       'device_readings',
