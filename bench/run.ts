@@ -10,6 +10,7 @@ import { logFsyncBenchmark } from './log-fsync.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
 import { mqttIngestBenchmark } from './mqtt-ingest.ts';
 import { processingBenchmark } from './processing.ts';
+import { qualityBenchmark } from './quality.ts';
 import { meterLayoutBenchmark } from './meter-layout.ts';
 import { metersBenchmark } from './meters.ts';
 import { simulatorBenchmark } from './simulator.ts';
@@ -27,8 +28,11 @@ const BENCHMARKS: readonly Benchmark[] = [
   simulatorBenchmark,
   meterLayoutBenchmark,
 ];
-/** Run only when named (minutes long, a 100 000-meter fleet through real processes): never in CI. */
-const ON_REQUEST: readonly Benchmark[] = [metersBenchmark];
+/**
+ * Run only when named (minutes long: a 100 000-meter fleet through real processes; VEE + settlement of thousands of
+ * meter days): never in CI.
+ */
+const ON_REQUEST: readonly Benchmark[] = [metersBenchmark, qualityBenchmark];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => ![...BENCHMARKS, ...ON_REQUEST].some((b) => b.name === w));
