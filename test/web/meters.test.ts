@@ -83,6 +83,31 @@ async function seed(db: Db): Promise<void> {
        0, 2000)`,
     [new Date(DST_DAY + 40 * QUARTER).toISOString()],
   );
+  // The day validated and settled: the quarters as above (the missing one pending), 100 EUR/MWh, 400 and 300 g/kWh.
+  const day = Array.from({ length: 100 }, (_, i) => i);
+  const quality = (i: number): string =>
+    i === MISSING ? 'missing' : i === ESTIMATED ? 'estimated' : i === SUBSTITUTED ? 'substituted' : 'measured';
+  await db.query(
+    `INSERT INTO meter_validated (meter_id, quantity, ts, interval_s, local_day, value, quality, method, raw, rules,
+       group_id)
+     SELECT 'de-sim-1', 'energy_import', t, 900, '2026-10-25', CASE WHEN q = 'missing' THEN NULL ELSE 0.1 END, q,
+       CASE q WHEN 'missing' THEN 'none' WHEN 'estimated' THEN 'linear' WHEN 'substituted' THEN 'edit'
+         ELSE 'measured' END,
+       CASE WHEN q = 'measured' THEN 0.1 ELSE NULL END,
+       CASE WHEN q IN ('missing', 'estimated') THEN ARRAY['gap'] ELSE '{}' END, 'feeder-a'
+     FROM unnest($1::timestamptz[], $2::text[]) AS x(t, q)`,
+    [day.map((i) => new Date(DST_DAY + i * QUARTER).toISOString()), day.map(quality)],
+  );
+  await db.query(
+    `INSERT INTO meter_settlement (meter_id, quantity, period, local_day, time_zone, group_id, bidding_zone, energy_kwh,
+       quality, price, price_unit, currency, cost, intensity_lifecycle, intensity_direct, emissions_lifecycle_g,
+       emissions_direct_g, status)
+     SELECT 'de-sim-1', 'energy_import', t, '2026-10-25', 'Europe/Berlin', 'feeder-a', 'DE_LU', e, q, 100, 'EUR/MWh',
+       'EUR', e * 0.1, 400, 300, e * 400, e * 300, CASE WHEN e IS NULL THEN 'pending' ELSE 'final' END
+     FROM unnest($1::timestamptz[], $2::text[]) AS x(t, q), LATERAL (SELECT CASE WHEN q = 'missing' THEN NULL
+       ELSE 0.1 END AS e) v`,
+    [day.map((i) => new Date(DST_DAY + i * QUARTER).toISOString()), day.map(quality)],
+  );
   await db.query(`INSERT INTO stream_jobs (job, watermark) VALUES ('meters', $1::timestamptz)`, [
     new Date(WATERMARK).toISOString(),
   ]);
@@ -267,6 +292,35 @@ test(
         await page.screenshot({ path: join(RESULTS, 'meter-day.png'), fullPage: true });
       },
     );
+
+    await t.test("the day's data quality and settlement: shares, failed rules, rounded totals, pending", async () => {
+      await page.waitForFunction(
+        () =>
+          ['quality', 'settlement'].every((c) =>
+            ['ready', 'error'].includes(
+              document.querySelector<HTMLElement>(`[data-card="${c}"]`)?.dataset['state'] ?? '',
+            ),
+          ),
+        undefined,
+        { timeout: UI_TIMEOUT_MS },
+      );
+      const quality = page.locator('[data-card="quality"]');
+      assert.equal(await quality.getAttribute('data-state'), 'ready');
+      assert.equal(await quality.getAttribute('data-intervals'), '100');
+      const qualityText = await quality.innerText();
+      assert.match(qualityText, /measured\s+97/);
+      assert.match(qualityText, /missing\s+1/);
+      assert.match(qualityText, /gap\s+2/);
+      const settlement = page.locator('[data-card="settlement"]');
+      assert.equal(await settlement.getAttribute('data-state'), 'ready');
+      assert.equal(await settlement.getAttribute('data-status'), 'pending');
+      const text = await settlement.innerText();
+      // 99 quarters of 0.1 kWh at 100 EUR/MWh: 0.99 EUR; 3 960 g lifecycle, 2 970 g direct.
+      assert.match(text, /9\.9 kWh/);
+      assert.match(text, /0\.99 EUR/);
+      assert.match(text, /3,960 \/ 2,970 gCO2eq/);
+      assert.match(text, /Pending/);
+    });
 
     await t.test('export: the fed-in energy of the same day, in the address; import again', async () => {
       await page.getByRole('radio', { name: 'Export' }).check();

@@ -3,8 +3,9 @@ import type { Child } from './dom.ts';
 import { h, replace } from './dom.ts';
 import { formatInstant } from './format.ts';
 import { LoadPanel } from './load-panel.ts';
+import { BillingCards } from './meter-billing.ts';
 import { describeMeterError, formatExact } from './meter-load.ts';
-import type { EnergyQuantity, LoadPeriod } from './meter-period.ts';
+import type { DayResolution, EnergyQuantity, LoadPeriod } from './meter-period.ts';
 import { dayResolutionFor, periodFrom, periodSearch, quantityFrom, todayIn } from './meter-period.ts';
 import type { Meter } from './meter-types.ts';
 import { decodeGroupLoad, decodeMeter, decodeMeterReadings } from './meter-types.ts';
@@ -75,7 +76,9 @@ function pushPeriod(path: string, period: LoadPeriod, quantity: EnergyQuantity):
 export class MeterPage implements Page {
   readonly el: HTMLElement;
   readonly #panel: LoadPanel | undefined;
+  readonly #billing: BillingCards | undefined;
   readonly #controller = new AbortController();
+  #dayResolution: DayResolution = 'PT15M';
 
   constructor(ctx: PageContext, path: string, params: URLSearchParams) {
     const id = segment(path, '/meters/');
@@ -85,6 +88,8 @@ export class MeterPage implements Page {
     }
     const what = `meter ${id}`;
     const path_ = meterPath(id);
+    const billing = new BillingCards(ctx.client, `/api/v1/meters/${encodeURIComponent(id)}`);
+    this.#billing = billing;
     document.title = `Meter ${id} · gridstream`;
     const title = h('h1', { class: 'meter-title' }, [`Meter ${id}`]);
     const factsHost = h('div', { class: 'meter-registry', data: { state: 'loading' } }, [
@@ -98,6 +103,7 @@ export class MeterPage implements Page {
           ctx.client.get(`/api/v1/meters/${encodeURIComponent(id)}/readings`, query, decodeMeterReadings, signal),
         onPeriod: (period, quantity) => {
           pushPeriod(path_, period, quantity);
+          billing.show(period, quantity, this.#dayResolution);
         },
         describe: (error) => describeMeterError(error, what),
       },
@@ -109,6 +115,7 @@ export class MeterPage implements Page {
       title,
       factsHost,
       panel.el,
+      billing.el,
     ]);
     ctx.client.get(`/api/v1/meters/${encodeURIComponent(id)}`, {}, decodeMeter, this.#controller.signal).then(
       (meter) => {
@@ -126,8 +133,11 @@ export class MeterPage implements Page {
         ]);
         // The address says the period; without one "today" is the meter's today, not the browser's.
         panel.setTimeZone(meter.timeZone);
-        panel.setDayResolution(dayResolutionFor(meter.interval));
-        panel.show(periodFrom(params, todayIn(meter.timeZone)), quantityFrom(params));
+        this.#dayResolution = dayResolutionFor(meter.interval);
+        panel.setDayResolution(this.#dayResolution);
+        const period = periodFrom(params, todayIn(meter.timeZone));
+        panel.show(period, quantityFrom(params));
+        billing.show(period, quantityFrom(params), this.#dayResolution);
       },
       (error: unknown) => {
         if (isAbort(error)) return;
@@ -140,15 +150,15 @@ export class MeterPage implements Page {
   }
 
   applyParams(params: URLSearchParams): void {
-    this.#panel?.show(
-      periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)),
-      quantityFrom(params),
-    );
+    const period = periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone));
+    this.#panel?.show(period, quantityFrom(params));
+    this.#billing?.show(period, quantityFrom(params), this.#dayResolution);
   }
 
   destroy(): void {
     this.#controller.abort();
     this.#panel?.destroy();
+    this.#billing?.destroy();
   }
 }
 
@@ -156,6 +166,7 @@ export class MeterPage implements Page {
 export class GroupPage implements Page {
   readonly el: HTMLElement;
   readonly #panel: LoadPanel | undefined;
+  readonly #billing: BillingCards | undefined;
 
   constructor(ctx: PageContext, path: string, params: URLSearchParams) {
     const group = segment(path, '/groups/');
@@ -165,6 +176,8 @@ export class GroupPage implements Page {
     }
     document.title = `Group ${group} · gridstream`;
     const path_ = groupPath(group);
+    const billing = new BillingCards(ctx.client, `/api/v1/groups/${encodeURIComponent(group)}`);
+    this.#billing = billing;
     const panel = new LoadPanel(
       {
         name: 'group-load',
@@ -173,6 +186,7 @@ export class GroupPage implements Page {
           ctx.client.get(`/api/v1/groups/${encodeURIComponent(group)}/load`, query, decodeGroupLoad, signal),
         onPeriod: (period, quantity) => {
           pushPeriod(path_, period, quantity);
+          billing.show(period, quantity);
         },
         describe: (error) => describeMeterError(error, `group ${group}`),
         withCount: true,
@@ -189,18 +203,21 @@ export class GroupPage implements Page {
       ]),
       h('h1', { text: `Group ${group}` }),
       panel.el,
+      billing.el,
     ]);
-    panel.show(periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)), quantityFrom(params));
+    const period = periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone));
+    panel.show(period, quantityFrom(params));
+    billing.show(period, quantityFrom(params));
   }
 
   applyParams(params: URLSearchParams): void {
-    this.#panel?.show(
-      periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone)),
-      quantityFrom(params),
-    );
+    const period = periodFrom(params, todayIn(Intl.DateTimeFormat().resolvedOptions().timeZone));
+    this.#panel?.show(period, quantityFrom(params));
+    this.#billing?.show(period, quantityFrom(params));
   }
 
   destroy(): void {
     this.#panel?.destroy();
+    this.#billing?.destroy();
   }
 }
