@@ -66,16 +66,36 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
     intervalMs: deps.idleMs ?? 1000,
     run: async (signal) => {
       const o = { signal };
+      // Where a batch's time goes (debug log).
+      const phases: Record<string, number> = {};
+      let mark = performance.now();
+      const lap = (name: string): void => {
+        const t = performance.now();
+        phases[name] = Math.round(t - mark);
+        mark = t;
+      };
       const done = await db.transaction(async (tx) => {
         const items = await takeMeterWork(tx, 'quality', batch, o);
         if (items.length === 0) return 0;
         const meters = await metersByIds(tx, [...new Set(items.map((i) => i.meterId))], o);
-        const contextMs = 16 * 3_600_000;
-        const inputs = await loadDayInputs(tx, items, contextMs, o);
-        const days = items.map((item, index) => {
+        lap('take');
+        const chosen = items.map((item) => {
           const meter = meterAt(meters.get(item.meterId), Date.parse(item.dayStart));
-          if (meter === undefined) return undefined;
-          const settings = rules.for(meter.profile, meter.group);
+          return meter === undefined ? undefined : { meter, settings: rules.for(meter.profile, meter.group) };
+        });
+        // The values around each day that its rules look at: the longest run any rule counts, or the neighbours.
+        let contextMs = 0;
+        for (const c of chosen) {
+          if (c === undefined) continue;
+          const span = Math.max(c.settings.frozen.min_run, c.settings.zero_run.min_run, c.settings.spike.neighbours);
+          contextMs = Math.max(contextMs, (span + 1) * intervalMsOf(c.meter.interval));
+        }
+        const inputs = await loadDayInputs(tx, items, contextMs, o);
+        lap('inputs');
+        const days = items.map((item, index) => {
+          const c = chosen[index];
+          if (c === undefined) return undefined;
+          const { meter, settings } = c;
           const input = dayInput(item, meter, settings, index, inputs);
           const validation = validateDay(input);
           return { item, meter, input, validation, index };
@@ -93,7 +113,9 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
                 ts: addLocalDays(ts, d.meter.time_zone, -7 * w),
               });
         }
+        lap('validate');
         const history = await loadHistory(tx, wanted, o);
+        lap('history');
         const rows: ValidatedRow[] = [];
         const changedDays: MeterWorkItem[] = [];
         for (const d of days) {
@@ -133,12 +155,16 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
             metrics.veeValues(r.quality, r.method, 1);
           }
         }
+        lap('estimate');
         await writeValidated(tx, rows, o);
+        lap('write');
         await enqueueMeterWork(tx, 'settle', changedDays, o);
         await finishMeterWork(tx, 'quality', items, o);
+        lap('queue');
         return items.length;
       }, o);
-      if (done > 0) logger.debug({ days: done }, 'quality batch');
+      lap('commit');
+      if (done > 0) logger.debug({ days: done, ms: phases }, 'quality batch');
       return done >= batch ? 0 : undefined;
     },
   });

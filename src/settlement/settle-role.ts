@@ -51,9 +51,17 @@ export function settleRole(deps: SettleRoleDeps): Component[] {
     intervalMs: deps.idleMs ?? 1000,
     run: async (signal) => {
       const o = { signal };
+      const phases: Record<string, number> = {};
+      let mark = performance.now();
+      const lap = (name: string): void => {
+        const t = performance.now();
+        phases[name] = Math.round(t - mark);
+        mark = t;
+      };
       const taken = await db.transaction(async (tx) => {
         const changes = await requeueChangedInputs(tx, 100, o);
         const items = await takeMeterWork(tx, 'settle', batch, o);
+        lap('take');
         if (items.length === 0) return changes;
         const meters = await metersByIds(tx, [...new Set(items.map((i) => i.meterId))], o);
         const days: SettleDay[] = items.map((item) => {
@@ -66,6 +74,7 @@ export function settleRole(deps: SettleRoleDeps): Component[] {
         });
         const t = now();
         const incomplete = await incompleteDays(tx, days, o);
+        lap('check');
         const waiting = days.filter((d, i) => incomplete.has(i) && Date.parse(d.since ?? '') + deps.waitMs > t);
         const ready = days.filter((d) => !waiting.includes(d));
         if (waiting.length > 0) {
@@ -76,12 +85,15 @@ export function settleRole(deps: SettleRoleDeps): Component[] {
           await deferMeterWork(tx, 'settle', waiting, new Date(due).toISOString(), o);
         }
         const r = await settleDays(tx, ready, o);
+        lap('settle');
         await finishMeterWork(tx, 'settle', ready, o);
         metrics.settlementRows('final', r.written - r.pending);
         metrics.settlementRows('pending', r.pending);
         metrics.settlementRows('restated', r.restated);
         return ready.length + changes;
       }, o);
+      lap('commit');
+      if (taken > 0) logger.debug({ days: taken, ms: phases }, 'settle batch');
       return taken >= batch ? 0 : undefined;
     },
   });
