@@ -50,3 +50,4 @@ export { periodic, problemLogger, type PeriodicOptions, type PeriodicTask, type 
 export { acquireDirLock, lockHolder, LockHeldError, type DirLock, type LockOwner } from './dir-lock.ts';
 export { syncDir, writeFileAtomic, hasErrno } from './fs.ts';
 export { type SqlClient, type SqlQueryable, type StoreCallOptions, sqlOptions, toMs } from './sql-client.ts';
+export { phaseTimer, type PhaseTimer } from './phases.ts';

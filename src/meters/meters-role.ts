@@ -1,5 +1,5 @@
 import type { Component, ErrorCode } from '../common/index.ts';
-import { periodic } from '../common/index.ts';
+import { periodic, phaseTimer } from '../common/index.ts';
 import type { MeterSettings } from '../config/index.ts';
 import type { DeadLetter, RawMeterRecord } from '../contracts/index.ts';
 import { canonicalOfRaw, rawMetersTopic } from '../contracts/index.ts';
@@ -134,13 +134,7 @@ export function metersRole(deps: MetersRoleDeps): Component[] {
     async handle(items, ctx) {
       const o = { signal: ctx.signal };
       // Where a batch's time goes (debug log): planning, the write, the watermark and the windows emitted.
-      const phases: Record<string, number> = {};
-      let mark = performance.now();
-      const lap = (name: string): void => {
-        const t = performance.now();
-        phases[name] = Math.round(t - mark);
-        mark = t;
-      };
+      const { lap, phases } = phaseTimer();
       const all: (PlanItem & { record: ConsumedRecord })[] = [];
       const invalid: { record: ConsumedRecord; reason: ErrorCode; message: string }[] = [];
       for (const { value, record } of items) {

@@ -1,5 +1,5 @@
 import type { Component, Decimal } from '../common/index.ts';
-import { addDecimals, periodic } from '../common/index.ts';
+import { addDecimals, periodic, phaseTimer } from '../common/index.ts';
 import type { Meter } from '../meters/index.ts';
 import { METERS_JOB, meterAt, metersByIds, UNASSIGNED } from '../meters/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -67,13 +67,7 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
     run: async (signal) => {
       const o = { signal };
       // Where a batch's time goes (debug log).
-      const phases: Record<string, number> = {};
-      let mark = performance.now();
-      const lap = (name: string): void => {
-        const t = performance.now();
-        phases[name] = Math.round(t - mark);
-        mark = t;
-      };
+      const { lap, phases } = phaseTimer();
       const done = await db.transaction(async (tx) => {
         const items = await takeMeterWork(tx, 'quality', batch, o);
         if (items.length === 0) return 0;

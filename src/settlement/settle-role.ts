@@ -1,5 +1,5 @@
 import type { Component } from '../common/index.ts';
-import { periodic } from '../common/index.ts';
+import { periodic, phaseTimer } from '../common/index.ts';
 import { meterAt, metersByIds, UNASSIGNED } from '../meters/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
@@ -51,13 +51,7 @@ export function settleRole(deps: SettleRoleDeps): Component[] {
     intervalMs: deps.idleMs ?? 1000,
     run: async (signal) => {
       const o = { signal };
-      const phases: Record<string, number> = {};
-      let mark = performance.now();
-      const lap = (name: string): void => {
-        const t = performance.now();
-        phases[name] = Math.round(t - mark);
-        mark = t;
-      };
+      const { lap, phases } = phaseTimer();
       const taken = await db.transaction(async (tx) => {
         const changes = await requeueChangedInputs(tx, 100, o);
         const items = await takeMeterWork(tx, 'settle', batch, o);
