@@ -263,6 +263,14 @@ describe('meter quality API: validated series, edits, quality', () => {
       body: { ...edit, ts: '2026-03-10T00:45:00Z', value: '1e3' },
     });
     assert.equal(badValue.status, 400);
+    // vq-1 is an import register: its energy cannot be edited negative.
+    const negative = await api.json('/api/v1/meters/vq-1/edits', {
+      method: 'POST',
+      body: { ...edit, ts: '2026-03-10T00:45:00Z', value: '-0.1' },
+    });
+    assert.equal(negative.status, 400);
+    assert.equal(negative.body['code'], 'quality.edit_invalid');
+    assert.equal(negative.body['param'], 'value');
     // Readers do not edit; nothing was stored or queued by any refusal.
     const reader = await api.request('/api/v1/meters/vq-1/edits', {
       method: 'POST',

@@ -73,9 +73,11 @@ const EditBodySchema = z.strictObject({
   value: z
     .string()
     .max(40)
-    .regex(/^\d+(\.\d+)?$/, 'expected a non-negative decimal such as "0.125"')
+    .regex(/^-?\d+(\.\d+)?$/, 'expected a decimal such as "0.125"')
     .nullable()
-    .meta({ description: 'Exact decimal kWh; null withdraws the latest edit of the interval' }),
+    .meta({
+      description: 'Exact decimal kWh (negative only on export and net registers); null withdraws the latest edit',
+    }),
   override: z.boolean().default(false).meta({ description: 'Beat measured values too (default false)' }),
   reason: z.string().min(1).max(500).meta({ description: 'Why (1–500 characters), kept in the audit trail' }),
 });
@@ -254,8 +256,8 @@ export function localDayOf(ts: number, timeZone: string): { localDay: string; da
   };
 }
 
-const editInvalid = (message: string): ApiError =>
-  new ApiError('api.bad_request', message, { param: 'ts', problemCode: 'quality.edit_invalid' });
+const editInvalid = (message: string, param = 'ts'): ApiError =>
+  new ApiError('api.bad_request', message, { param, problemCode: 'quality.edit_invalid' });
 
 interface EditRow {
   id: string;
@@ -333,6 +335,8 @@ export function meterQualityRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db })
     const dayStart = startOfLocalDay(ts, validity.time_zone);
     if ((ts - dayStart) % (minutes * MINUTE_MS) !== 0)
       throw editInvalid(`${body.ts} is not on the ${validity.interval} interval grid of meter ${id}`);
+    if (body.value?.startsWith('-') === true && validity.register_type === 'import')
+      throw editInvalid(`meter ${id} is an import register: an edit cannot make its energy negative`, 'value');
     const day = localDayOf(ts, validity.time_zone);
     const value = body.value === null ? null : dec(body.value);
     const edit = {
