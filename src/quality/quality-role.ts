@@ -77,6 +77,17 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
           const meter = meterAt(meters.get(item.meterId), Date.parse(item.dayStart));
           return meter === undefined ? undefined : { meter, settings: rules.for(meter.profile, meter.group) };
         });
+        // A day whose meter has no registry row at its start (the row was removed since) cannot be validated:
+        // said in the log, and left as it is (its intervals stay queryable, unvalidated).
+        const orphans = items.filter((_, i) => chosen[i] === undefined);
+        if (orphans.length > 0)
+          logger.warn(
+            {
+              days: orphans.slice(0, 10).map((d) => `${d.meterId} ${d.quantity} ${d.localDay}`),
+              count: orphans.length,
+            },
+            'meter days without a registry row at their start: not validated',
+          );
         // The values around each day that its rules look at: the longest run any rule counts, or the neighbours.
         let contextMs = 0;
         for (const c of chosen) {
