@@ -103,7 +103,10 @@ export const METER_VARIABLES = {
   }),
   veeRulesFile: variable<string | null>({
     name: 'GRIDSTREAM_VEE_RULES',
-    schema: z.string().min(1),
+    schema: z
+      .string()
+      .min(1)
+      .regex(/^[^\u0000-\u001f]+$/, 'expected the path of a JSON file'),
     fallback: null,
     shown: 'none',
     description:
