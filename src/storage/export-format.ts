@@ -6,6 +6,7 @@ import type { DuckDBAppender } from '@duckdb/node-api';
 import { csvField } from '../common/index.ts';
 import type { ExportRow } from './queries/export-rows.ts';
 import type { MeterExportRow } from './queries/meter-export.ts';
+import type { SettlementExportRow } from './queries/settlement-export.ts';
 
 /** Formats `gridstream export` writes. */
 export const EXPORT_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
@@ -93,7 +94,6 @@ function append(a: DuckDBAppender, r: ExportRow): void {
   a.appendVarchar(r.flags.join(';'));
   a.appendTimestampTZ(micros(r.firstSeen));
   a.appendTimestampTZ(micros(r.lastUpdated));
-  a.endRow();
 }
 
 /**
@@ -101,34 +101,16 @@ function append(a: DuckDBAppender, r: ExportRow): void {
  * than memory spill to disk): timestamps as UTC-adjusted TIMESTAMP, value as DOUBLE, flags as a list of strings,
  * zstd-compressed. Returns the number of rows.
  */
-export async function writeParquet(rows: AsyncIterable<ExportRow>, path: string): Promise<number> {
-  const dir = await mkdtemp(join(tmpdir(), 'gridstream-export-'));
-  const instance = await DuckDBInstance.create(join(dir, 'export.duckdb'));
-  const connection = await instance.connect();
-  let count = 0;
-  try {
-    await connection.run(
-      `CREATE TABLE rows (zone VARCHAR, metric VARCHAR, production_type VARCHAR, counterpart_zone VARCHAR,
-         slot_start_utc TIMESTAMPTZ, value DOUBLE, unit VARCHAR, qualifier VARCHAR, source VARCHAR,
-         document_id VARCHAR, revision INTEGER, issued_at TIMESTAMPTZ, flags VARCHAR, first_seen TIMESTAMPTZ, last_updated TIMESTAMPTZ)`,
-    );
-    const appender = await connection.createAppender('rows');
-    for await (const r of rows) {
-      append(appender, r);
-      if (++count % 100_000 === 0) appender.flushSync();
-    }
-    appender.closeSync();
-    const target = path.replaceAll("'", "''");
-    await connection.run(
-      `COPY (SELECT * REPLACE (CASE WHEN flags = '' THEN []::VARCHAR[] ELSE string_split(flags, ';') END AS flags)
-             FROM rows) TO '${target}' (FORMAT parquet, COMPRESSION zstd)`,
-    );
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-    await rm(dir, { recursive: true, force: true });
-  }
-  return count;
+export function writeParquet(rows: AsyncIterable<ExportRow>, path: string): Promise<number> {
+  return writeDuckParquet(
+    rows,
+    path,
+    `zone VARCHAR, metric VARCHAR, production_type VARCHAR, counterpart_zone VARCHAR, slot_start_utc TIMESTAMPTZ,
+     value DOUBLE, unit VARCHAR, qualifier VARCHAR, source VARCHAR, document_id VARCHAR, revision INTEGER,
+     issued_at TIMESTAMPTZ, flags VARCHAR, first_seen TIMESTAMPTZ, last_updated TIMESTAMPTZ`,
+    append,
+    `SELECT * REPLACE (CASE WHEN flags = '' THEN []::VARCHAR[] ELSE string_split(flags, ';') END AS flags) FROM rows`,
+  );
 }
 
 /** Columns of every meter export format (`gridstream export --meters`), in order. */
@@ -177,24 +159,59 @@ export function meterJsonLine(r: MeterExportRow): string {
 }
 
 /**
- * Writes meter intervals to a Parquet file through DuckDB, like {@link writeParquet}: times as UTC-adjusted
- * TIMESTAMP (microseconds), flags as a list of strings, zstd-compressed. The value is a VARCHAR column holding the
- * exact decimal text: PostgreSQL numeric has no fixed scale, and a Parquet DECIMAL would have to round some values.
- * Returns the number of rows.
+ * Writes rows to a Parquet file through DuckDB: a scratch DuckDB database in a temp dir (so that exports larger
+ * than memory spill to disk) with the table `rows` of `columns`, each row appended by `append`, then `select`
+ * (a query of `rows`) copied out zstd-compressed. Returns the number of rows.
  */
-export async function writeMeterParquet(rows: AsyncIterable<MeterExportRow>, path: string): Promise<number> {
+async function writeDuckParquet<R>(
+  rows: AsyncIterable<R>,
+  path: string,
+  columns: string,
+  append: (a: DuckDBAppender, r: R) => void,
+  select: string,
+): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'gridstream-export-'));
   const instance = await DuckDBInstance.create(join(dir, 'export.duckdb'));
   const connection = await instance.connect();
   let count = 0;
   try {
-    // Times go in as text and are cast by DuckDB: that keeps their microseconds, which a JS Date would drop.
-    await connection.run(
-      `CREATE TABLE rows (meter_id VARCHAR, quantity VARCHAR, ts VARCHAR, interval_s INTEGER, value VARCHAR,
-         quality VARCHAR, flags VARCHAR, recorded_at VARCHAR, received_at VARCHAR)`,
-    );
+    await connection.run(`CREATE TABLE rows (${columns})`);
     const a = await connection.createAppender('rows');
     for await (const r of rows) {
+      append(a, r);
+      a.endRow();
+      if (++count % 100_000 === 0) a.flushSync();
+    }
+    a.closeSync();
+    const target = path.replaceAll("'", "''");
+    await connection.run(`COPY (${select}) TO '${target}' (FORMAT parquet, COMPRESSION zstd)`);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return count;
+}
+
+const appendText = (a: DuckDBAppender, text: string | null): void => {
+  if (text === null) a.appendNull();
+  else a.appendVarchar(text);
+};
+
+/**
+ * Writes meter intervals to a Parquet file through DuckDB, like {@link writeParquet}: times as UTC-adjusted
+ * TIMESTAMP (microseconds), flags as a list of strings, zstd-compressed. The value is a VARCHAR column holding the
+ * exact decimal text: PostgreSQL numeric has no fixed scale, and a Parquet DECIMAL would have to round some values.
+ * Times go in as text and are cast by DuckDB: that keeps their microseconds, which a JS Date would drop.
+ * Returns the number of rows.
+ */
+export function writeMeterParquet(rows: AsyncIterable<MeterExportRow>, path: string): Promise<number> {
+  return writeDuckParquet(
+    rows,
+    path,
+    `meter_id VARCHAR, quantity VARCHAR, ts VARCHAR, interval_s INTEGER, value VARCHAR, quality VARCHAR,
+     flags VARCHAR, recorded_at VARCHAR, received_at VARCHAR`,
+    (a, r) => {
       a.appendVarchar(r.meterId);
       a.appendVarchar(r.quantity);
       a.appendVarchar(r.ts);
@@ -202,24 +219,83 @@ export async function writeMeterParquet(rows: AsyncIterable<MeterExportRow>, pat
       a.appendVarchar(r.value);
       a.appendVarchar(r.quality);
       a.appendVarchar(r.flags.join(';'));
-      if (r.recordedAt === null) a.appendNull();
-      else a.appendVarchar(r.recordedAt);
+      appendText(a, r.recordedAt);
       a.appendVarchar(r.receivedAt);
-      a.endRow();
-      if (++count % 100_000 === 0) a.flushSync();
-    }
-    a.closeSync();
-    const target = path.replaceAll("'", "''");
-    await connection.run(
-      `COPY (SELECT meter_id, quantity, ts::TIMESTAMPTZ AS ts, interval_s, value, quality,
-               CASE WHEN flags = '' THEN []::VARCHAR[] ELSE string_split(flags, ';') END AS flags,
-               recorded_at::TIMESTAMPTZ AS recorded_at, received_at::TIMESTAMPTZ AS received_at
-             FROM rows) TO '${target}' (FORMAT parquet, COMPRESSION zstd)`,
-    );
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-    await rm(dir, { recursive: true, force: true });
-  }
-  return count;
+    },
+    `SELECT meter_id, quantity, ts::TIMESTAMPTZ AS ts, interval_s, value, quality,
+       CASE WHEN flags = '' THEN []::VARCHAR[] ELSE string_split(flags, ';') END AS flags,
+       recorded_at::TIMESTAMPTZ AS recorded_at, received_at::TIMESTAMPTZ AS received_at
+     FROM rows`,
+  );
+}
+
+/** Columns of every settlement export format (`gridstream export --settlement`), in order: meter_settlement's. */
+export const SETTLEMENT_EXPORT_COLUMNS = [
+  'meter_id',
+  'quantity',
+  'period',
+  'local_day',
+  'time_zone',
+  'group_id',
+  'bidding_zone',
+  'energy_kwh',
+  'quality',
+  'price',
+  'price_unit',
+  'currency',
+  'cost',
+  'intensity_lifecycle',
+  'intensity_direct',
+  'emissions_lifecycle_g',
+  'emissions_direct_g',
+  'status',
+  'revision',
+  'computed_at',
+] as const satisfies readonly (keyof SettlementExportRow)[];
+
+export const SETTLEMENT_EXPORT_CSV_HEADER = SETTLEMENT_EXPORT_COLUMNS.join(',');
+
+/** One CSV line of a settlement export (no newline): numerics exact as stored; a null is an empty field. */
+export function settlementCsvLine(r: SettlementExportRow): string {
+  return SETTLEMENT_EXPORT_COLUMNS.map((c) => {
+    const v = r[c];
+    return v === null ? '' : csvField(String(v));
+  }).join(',');
+}
+
+/** One NDJSON line of a settlement export (no newline): numerics as decimal strings (never JSON numbers), nulls kept. */
+export function settlementJsonLine(r: SettlementExportRow): string {
+  return JSON.stringify(Object.fromEntries(SETTLEMENT_EXPORT_COLUMNS.map((c) => [c, r[c]])));
+}
+
+const SETTLEMENT_TYPES: Partial<Record<(typeof SETTLEMENT_EXPORT_COLUMNS)[number], string>> = {
+  period: 'TIMESTAMPTZ',
+  local_day: 'DATE',
+  revision: 'INTEGER',
+  computed_at: 'TIMESTAMPTZ',
+};
+
+/**
+ * Writes settlement rows to a Parquet file through DuckDB, like {@link writeMeterParquet}: numerics as VARCHAR
+ * columns of exact decimal text (nulls kept), period and computed_at as UTC-adjusted TIMESTAMP (microseconds),
+ * local_day as DATE, revision as INTEGER. Returns the number of rows.
+ */
+export function writeSettlementParquet(rows: AsyncIterable<SettlementExportRow>, path: string): Promise<number> {
+  const typed = SETTLEMENT_EXPORT_COLUMNS.map((c) => {
+    const type = SETTLEMENT_TYPES[c];
+    return type === undefined || type === 'INTEGER' ? c : `${c}::${type} AS ${c}`;
+  });
+  return writeDuckParquet(
+    rows,
+    path,
+    SETTLEMENT_EXPORT_COLUMNS.map((c) => `${c} ${c === 'revision' ? 'INTEGER' : 'VARCHAR'}`).join(', '),
+    (a, r) => {
+      for (const c of SETTLEMENT_EXPORT_COLUMNS) {
+        const v = r[c];
+        if (typeof v === 'number') a.appendInteger(v);
+        else appendText(a, v);
+      }
+    },
+    `SELECT ${typed.join(', ')} FROM rows`,
+  );
 }

@@ -100,6 +100,11 @@ export {
   meterCsvLine,
   meterJsonLine,
   writeMeterParquet,
+  SETTLEMENT_EXPORT_COLUMNS,
+  SETTLEMENT_EXPORT_CSV_HEADER,
+  settlementCsvLine,
+  settlementJsonLine,
+  writeSettlementParquet,
 } from './export-format.ts';
 export { refreshRollups, ROLLUP_TABLES, type RefreshResult } from './rollups.ts';
 export { rollupRefresher } from './rollup-refresher.ts';

@@ -9,7 +9,17 @@ import { METRICS } from '../../contracts/index.ts';
 import { secretScrubber } from '../../observability/index.ts';
 import type { ReferenceData } from '../../reference/index.ts';
 import { loadReference } from '../../reference/index.ts';
-import type { Db, ExportFormat, MeterExportQuery } from '../../storage/index.ts';
+import type {
+  Db,
+  DbCallOptions,
+  ExportFormat,
+  MeterExportAudit,
+  MeterExportQuery,
+  MeterExportRow,
+  Queryable,
+  SettlementExportQuery,
+  SettlementExportRow,
+} from '../../storage/index.ts';
 import { fromLocal, isValidTimeZone } from '../../time/index.ts';
 import {
   EXPORT_CSV_HEADER,
@@ -20,12 +30,18 @@ import {
   exportMeterIds,
   exportMeterIntervals,
   exportObservations,
+  exportSettlement,
+  METER_QUANTITIES,
   meterCsvLine,
   meterJsonLine,
   meterValidities,
+  SETTLEMENT_EXPORT_CSV_HEADER,
+  settlementCsvLine,
+  settlementJsonLine,
   sqlStateOf,
   writeMeterParquet,
   writeParquet,
+  writeSettlementParquet,
 } from '../../storage/index.ts';
 import type { Command, CommandContext, ParsedArgs } from '../command.ts';
 import { Checkpoint, EXIT, UsageError, choiceOption, cliPrincipal, listOption, stringOption } from '../command.ts';
@@ -88,10 +104,12 @@ function formatOf(args: ParsedArgs, out: string | undefined): ExportFormat {
 /** `gridstream export`: stored observations as CSV, NDJSON or Parquet. */
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Export stored grid observations, or meter intervals (--meters, audited), as CSV, NDJSON or Parquet',
+  summary:
+    'Export stored grid observations, meter intervals (--meters) or settlement (--settlement), as CSV, NDJSON or Parquet',
   usage:
     'export --from <date> --to <date> [--zones FI] [--tz Europe/Helsinki] [--metrics generation_actual] [--format csv|ndjson|parquet] [--out <file>]\n' +
-    '   or: gridstream export --meters [--meter id,...] [--group g] [--zone z] --from <date|time> --to <date|time> [--tz UTC] [--format csv|ndjson|parquet] [--out <file>]',
+    '   or: gridstream export --meters [--meter id,...] [--group g] [--zone z] --from <date|time> --to <date|time> [--tz UTC] [--format csv|ndjson|parquet] [--out <file>]\n' +
+    '   or: gridstream export --settlement [--meter id,...] [--group g] [--zone z] [--quantity energy_import] --from <date|time> --to <date|time> [--tz UTC] [--format csv|ndjson|parquet] [--out <file>]',
   details: [
     'Writes every stored observation of the zones and metrics with a slot start in [--from, --to), in key order',
     '(zone, metric, production type, counterpart zone, qualifier, slot). --from/--to take a date (00:00 in the time',
@@ -117,6 +135,15 @@ export const exportCommand: Command = {
     '(cli:<os user>, path export, the range, the format) before any of its rows is handed out.',
     'CSV header:',
     `  ${METER_EXPORT_CSV_HEADER}`,
+    '',
+    'With --settlement (not with --meters): the settled 15-minute periods (meter_settlement) of the meters selected',
+    'as with --meters (--quantity: one quantity only), with a period start in [--from, --to), in key order (meter,',
+    'quantity, period), for billing: every numeric (energy, price, cost, intensities, emissions) is exact decimal',
+    'text, never rounded nor a float (NDJSON: strings; Parquet: VARCHAR columns; period and computed_at TIMESTAMPTZ,',
+    'local_day DATE). Nulls are kept (a pending period has no cost nor emissions: an empty CSV field, JSON null).',
+    'The range, its time zone and the meter-read audit are those of --meters.',
+    'CSV header:',
+    `  ${SETTLEMENT_EXPORT_CSV_HEADER}`,
   ].join('\n'),
   usesData: true,
   options: {
@@ -129,14 +156,23 @@ export const exportCommand: Command = {
     tz: { type: 'string' },
     schema: { type: 'string' },
     meters: { type: 'boolean' },
+    settlement: { type: 'boolean' },
+    quantity: { type: 'string' },
     meter: { type: 'string' },
     group: { type: 'string' },
     zone: { type: 'string' },
   },
   async run(ctx, args) {
-    if (args.values['meters'] === true) return exportMeters(ctx, args);
+    const meters = args.values['meters'] === true;
+    const settlement = args.values['settlement'] === true;
+    if (meters && settlement)
+      throw new UsageError('--meters and --settlement exclude each other: export one at a time');
+    if (settlement) return exportMeterData(ctx, args, SETTLEMENT_EXPORT);
+    if (stringOption(args, 'quantity') !== undefined) throw new UsageError('--quantity needs --settlement');
+    if (meters) return exportMeterData(ctx, args, METER_EXPORT);
     for (const name of ['meter', 'group', 'zone'])
-      if (stringOption(args, name) !== undefined) throw new UsageError(`--${name} selects meters: it needs --meters`);
+      if (stringOption(args, name) !== undefined)
+        throw new UsageError(`--${name} selects meters: it needs --meters or --settlement`);
     const reference = loadReference();
     const zones = listOption(args, 'zones') ?? [];
     const metrics = listOption(args, 'metrics') ?? [];
@@ -204,14 +240,65 @@ async function meterTimeZone(db: Db, args: ParsedArgs, ids: readonly string[]): 
   return latest.time_zone;
 }
 
-/** `gridstream export --meters`: stored meter intervals, each exported meter audited first. */
-async function exportMeters(ctx: CommandContext, args: ParsedArgs): Promise<number> {
+/** What a meter export (`--meters`, `--settlement`) reads and how it writes it. */
+interface MeterDataExport<R> {
+  /** The flag that asks for it, without `--`. */
+  readonly flag: 'meters' | 'settlement';
+  /** What the rows are, for the closing count (`exported 3 meter intervals`). */
+  readonly noun: string;
+  readonly csvHeader: string;
+  readonly csvLine: (r: R) => string;
+  readonly jsonLine: (r: R) => string;
+  readonly parquet: (rows: AsyncIterable<R>, path: string) => Promise<number>;
+  /** The rows of the query, each meter audited before its rows; `args` gives the export's own options. */
+  readonly rows: (
+    db: Queryable,
+    q: MeterExportQuery,
+    args: ParsedArgs,
+    audit: MeterExportAudit,
+    options: DbCallOptions,
+  ) => AsyncIterable<R>;
+}
+
+const METER_EXPORT: MeterDataExport<MeterExportRow> = {
+  flag: 'meters',
+  noun: 'meter intervals',
+  csvHeader: METER_EXPORT_CSV_HEADER,
+  csvLine: meterCsvLine,
+  jsonLine: meterJsonLine,
+  parquet: writeMeterParquet,
+  rows: (db, q, _args, audit, options) => exportMeterIntervals(db, q, audit, options),
+};
+
+const SETTLEMENT_EXPORT: MeterDataExport<SettlementExportRow> = {
+  flag: 'settlement',
+  noun: 'settlement rows',
+  csvHeader: SETTLEMENT_EXPORT_CSV_HEADER,
+  csvLine: settlementCsvLine,
+  jsonLine: settlementJsonLine,
+  parquet: writeSettlementParquet,
+  rows: (db, q, args, audit, options) => {
+    const quantity = stringOption(args, 'quantity');
+    const query: SettlementExportQuery = { ...q, ...(quantity === undefined ? {} : { quantity }) };
+    return exportSettlement(db, query, audit, options);
+  },
+};
+
+/**
+ * `gridstream export --meters` / `--settlement`: stored meter data of the selected meters over a bounded range,
+ * each exported meter audited first.
+ */
+async function exportMeterData<R>(ctx: CommandContext, args: ParsedArgs, kind: MeterDataExport<R>): Promise<number> {
   for (const name of ['zones', 'metrics'])
-    if (stringOption(args, name) !== undefined) throw new UsageError(`--${name} selects grid data: not with --meters`);
+    if (stringOption(args, name) !== undefined)
+      throw new UsageError(`--${name} selects grid data: not with --${kind.flag}`);
   if (stringOption(args, 'from') === undefined || stringOption(args, 'to') === undefined)
     throw new UsageError(
-      'meters.unbounded_export: --from and --to are both required with --meters (meter data is exported by range only)',
+      `meters.unbounded_export: --from and --to are both required with --${kind.flag} (meter data is exported by range only)`,
     );
+  const quantity = stringOption(args, 'quantity');
+  if (quantity !== undefined && !(METER_QUANTITIES as readonly string[]).includes(quantity))
+    throw new UsageError(`--quantity must be one of ${METER_QUANTITIES.join(', ')} (got "${quantity}")`);
   const ids = listOption(args, 'meter') ?? [];
   const group = stringOption(args, 'group');
   const zone = stringOption(args, 'zone');
@@ -233,23 +320,19 @@ async function exportMeters(ctx: CommandContext, args: ParsedArgs): Promise<numb
         to,
       };
       await checkSelection(db, query, ids);
-      const rows = exportMeterIntervals(
-        db,
-        query,
-        { principal: cliPrincipal(ctx), detail: format },
-        { signal: ctx.signal },
-      );
+      const audit = { principal: cliPrincipal(ctx), detail: format };
+      const rows = kind.rows(db, query, args, audit, { signal: ctx.signal });
       const count =
         format === 'parquet'
-          ? await parquetTo(rows, writeMeterParquet, out, ctx)
+          ? await parquetTo(rows, kind.parquet, out, ctx)
           : await textTo(
               rows,
-              format === 'csv' ? METER_EXPORT_CSV_HEADER : null,
-              format === 'csv' ? meterCsvLine : meterJsonLine,
+              format === 'csv' ? kind.csvHeader : null,
+              format === 'csv' ? kind.csvLine : kind.jsonLine,
               out,
               ctx,
             );
-      ctx.stderr.write(`exported ${count} meter intervals\n`);
+      ctx.stderr.write(`exported ${count} ${kind.noun}\n`);
       return EXIT.ok;
     }),
   );

@@ -13,6 +13,13 @@ export {
   type MeterExportRow,
 } from './meter-export.ts';
 export {
+  exportSettlement,
+  auditedExportMeters,
+  SETTLEMENT_NUMERIC_COLUMNS,
+  type SettlementExportQuery,
+  type SettlementExportRow,
+} from './settlement-export.ts';
+export {
   METER_RESOLUTIONS,
   type MeterResolution,
   METER_QUANTITIES,
