@@ -106,7 +106,7 @@ export const METER_VARIABLES = {
     schema: z
       .string()
       .min(1)
-      .regex(/^[^\u0000-\u001f]+$/, 'expected the path of a JSON file'),
+      .refine((path) => ![...path].some((c) => c.charCodeAt(0) < 32), 'expected the path of a JSON file'),
     fallback: null,
     shown: 'none',
     description:
