@@ -106,7 +106,10 @@ export const METER_VARIABLES = {
     schema: z
       .string()
       .min(1)
-      .refine((path) => ![...path].some((c) => c.charCodeAt(0) < 32), 'expected the path of a JSON file'),
+      .refine(
+        (path) => !Array.from(path, (c) => c.charCodeAt(0)).some((code) => code < 32),
+        'expected the path of a JSON file',
+      ),
     fallback: null,
     shown: 'none',
     description:
