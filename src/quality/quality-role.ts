@@ -237,7 +237,11 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
         });
     }
     const previousRaw = new Map<number, Decimal | null>();
-    for (const [ts, v] of inputs.previous.get(index) ?? []) previousRaw.set(ts, v.raw);
+    const changedBefore = new Set<number>();
+    for (const [ts, v] of inputs.previous.get(index) ?? []) {
+      previousRaw.set(ts, v.raw);
+      if (v.rules.includes('changed_after_validation')) changedBefore.add(ts);
+    }
     return {
       registerType: meter.register_type,
       quantity: item.quantity,
@@ -245,6 +249,7 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
       slots,
       measured: inputs.measured.get(index) ?? new Map(),
       previousRaw,
+      changedBefore,
       edits: inputs.edits.get(index) ?? new Map(),
       profileKwh,
       profilePeakKwh: consumption

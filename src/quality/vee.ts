@@ -46,6 +46,8 @@ export interface VeeDayInput {
   readonly measured: ReadonlyMap<number, MeasuredValue>;
   /** The raw value each slot had when it was last validated (absent: never validated). */
   readonly previousRaw: ReadonlyMap<number, Decimal | null>;
+  /** Slots whose value changed after an earlier validation: the flag stays on them. */
+  readonly changedBefore?: ReadonlySet<number>;
   /** Edits in force by interval start. */
   readonly edits: ReadonlyMap<number, VeeEdit>;
   /** The BDEW profile energy of an interval at the meter's annual consumption (absent: no profile applies). */
@@ -138,6 +140,7 @@ export function validateDay(input: VeeDayInput): SlotValidation[] {
       const before = input.previousRaw.get(ts);
       if (before !== undefined && before !== null && before !== m.value)
         fail(ts, 'changed_after_validation', { before, after: m.value }, false);
+      else if (input.changedBefore?.has(ts) === true) fail(ts, 'changed_after_validation', { after: m.value }, false);
     }
     if (s.spike.enabled) {
       const around: number[] = [];

@@ -87,6 +87,12 @@ describe('validation rules', () => {
     assert.deepEqual(rulesAt(future, 60), ['future']);
     const changed = input({}, { previousRaw: new Map([[slots[5] ?? 0, d('0.5')]]) });
     assert.deepEqual(rulesAt(changed, 5), ['changed_after_validation']);
+    // ...and it stays flagged when the day is validated again without a further change.
+    const again = input(
+      {},
+      { previousRaw: new Map([[slots[5] ?? 0, d('0.12')]]), changedBefore: new Set([slots[5] ?? 0]) },
+    );
+    assert.deepEqual(rulesAt(again, 5), ['changed_after_validation']);
     const span = { fromMs: slots[0] ?? 0, toMs: (slots[8] ?? 0) + 0, delta: d('0.88') }; // 8 intervals: 0.88 kWh
     assert.equal(validateDay(input({}, { registerSpans: [span] })).filter((v) => v.failures.length > 0).length, 0);
     const off = { ...span, delta: d('1.2') };
