@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { READING_SCHEMA_VERSION, rawMetersTopic } from '../src/contracts/index.t
 import { produceValues } from '../src/log/index.ts';
 import type { Meter } from '../src/meters/index.ts';
 import { METERS_JOB, insertMeter, metersRole } from '../src/meters/index.ts';
-import { createMetrics, silentLogger } from '../src/observability/index.ts';
+import { createLogger, createMetrics, silentLogger } from '../src/observability/index.ts';
 import { VeeRules, qualityRole } from '../src/quality/index.ts';
 import type { Infrastructure } from '../src/runtime/index.ts';
 import { openInfrastructure } from '../src/runtime/index.ts';
@@ -37,7 +38,8 @@ import { figure } from './figure.ts';
  * settlement stage by itself, in meter days/s and validated intervals/s, compared with what the meters role
  * produced per second in the baseline.
  *
- * `--meters=N --days=D --mode=embedded|postgres|both --faults=none|default|<spec>`. Embedded: PGlite + embedded
+ * `--meters=N --days=D --mode=embedded|postgres|both --faults=none|default|<spec> [--log-dir=DIR]` (DIR: the roles'
+ * debug logs, with each batch's time per phase). Embedded: PGlite + embedded
  * log; postgres: PostgreSQL at GRIDSTREAM_BENCH_DATABASE_URL, GRIDSTREAM_TEST_DATABASE_URL or
  * postgres://postgres@127.0.0.1:5432/test, with the embedded log.
  */
@@ -126,7 +128,16 @@ async function open(mode: string, url: string, run: string): Promise<Opened> {
   if (mode === 'postgres') Object.assign(env, { DATABASE_URL: url, GRIDSTREAM_NAMESPACE: schema });
   let infra: Infrastructure;
   try {
-    infra = await openInfrastructure(loadConfig(env), silentLogger(), createMetrics({ defaultMetrics: false }));
+    const logDir = flag('log-dir', '');
+    const logger =
+      logDir === ''
+        ? silentLogger()
+        : createLogger({
+            level: 'debug',
+            format: 'json',
+            destination: createWriteStream(join(logDir, `quality-${mode}-${run}.log`)),
+          });
+    infra = await openInfrastructure(loadConfig(env), logger, createMetrics({ defaultMetrics: false }));
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

@@ -43,7 +43,6 @@ export async function loadDayInputs(
   const to = items.map((i) => new Date(Date.parse(i.dayEnd) + contextMs).toISOString());
   const starts = items.map((i) => i.dayStart);
   const ends = items.map((i) => i.dayEnd);
-  const days = items.map((i) => i.localDay);
   const out: DayInputs = { measured: new Map(), previous: new Map(), edits: new Map(), registers: new Map() };
 
   const measured = await tx.query<{ i: number; ts: Date; value: string; received_at: Date }>(
@@ -69,9 +68,9 @@ export async function loadDayInputs(
     rules: string[];
   }>(
     `SELECT k.i::integer AS i, v.ts, v.value::text AS value, v.quality, v.method, v.raw::text AS raw, v.rules
-     FROM unnest($1::text[], $2::text[], $3::date[]) WITH ORDINALITY AS k(meter_id, quantity, local_day, i)
-     JOIN meter_validated v ON v.meter_id = k.meter_id AND v.quantity = k.quantity AND v.local_day = k.local_day`,
-    [ids, quantities, days],
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS k(meter_id, quantity, f, t, i)
+     JOIN meter_validated v ON v.meter_id = k.meter_id AND v.quantity = k.quantity AND v.ts >= k.f AND v.ts < k.t`,
+    [ids, quantities, starts, ends],
     options,
   );
   for (const r of previous.rows)

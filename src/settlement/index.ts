@@ -3,7 +3,6 @@ export { biddingZoneOf } from './bidding-zone.ts';
 export { settleRole, type SettleRoleDeps } from './settle-role.ts';
 export {
   settleDays,
-  incompleteDays,
   requeueChangedInputs,
   type SettleDay,
   type SettleResult,

@@ -7,7 +7,7 @@ import type { Db } from '../storage/index.ts';
 import { deferMeterWork, finishMeterWork, takeMeterWork } from '../storage/index.ts';
 import { biddingZoneOf } from './bidding-zone.ts';
 import type { SettleDay } from './settlement-store.ts';
-import { incompleteDays, requeueChangedInputs, settleDays } from './settlement-store.ts';
+import { requeueChangedInputs, settleDays } from './settlement-store.ts';
 
 export interface SettleRoleDeps {
   readonly db: Db;
@@ -58,28 +58,29 @@ export function settleRole(deps: SettleRoleDeps): Component[] {
         lap('take');
         if (items.length === 0) return changes;
         const meters = await metersByIds(tx, [...new Set(items.map((i) => i.meterId))], o);
+        const t = now();
         const days: SettleDay[] = items.map((item) => {
           const meter = meterAt(meters.get(item.meterId), Date.parse(item.dayStart));
           return {
             ...item,
             biddingZone: meter === undefined ? null : zoneOf(meter.zone),
             groupId: meter === undefined || meter.group === UNASSIGNED ? null : meter.group,
+            mayPend: Date.parse(item.since ?? '') + deps.waitMs <= t,
           };
         });
-        const t = now();
-        const incomplete = await incompleteDays(tx, days, o);
-        lap('check');
-        const waiting = days.filter((d, i) => incomplete.has(i) && Date.parse(d.since ?? '') + deps.waitMs > t);
-        const ready = days.filter((d) => !waiting.includes(d));
+        const r = await settleDays(tx, days, o);
+        lap('settle');
+        const deferred = new Set(r.deferred);
+        const waiting = days.filter((_, i) => deferred.has(i));
+        const ready = days.filter((_, i) => !deferred.has(i));
         if (waiting.length > 0) {
+          // Looked at again soon (a price may arrive any time), at the latest when its wait is over.
           const due = Math.min(
             t + RECHECK_MS,
             Math.max(...waiting.map((d) => Date.parse(d.since ?? '') + deps.waitMs)),
           );
           await deferMeterWork(tx, 'settle', waiting, new Date(due).toISOString(), o);
         }
-        const r = await settleDays(tx, ready, o);
-        lap('settle');
         await finishMeterWork(tx, 'settle', ready, o);
         metrics.settlementRows('final', r.written - r.pending);
         metrics.settlementRows('pending', r.pending);

@@ -12,97 +12,84 @@ export interface SettleDay extends MeterWorkItem {
   /** The bidding zone whose price and intensity apply; `null`: none known (every row stays pending). */
   readonly biddingZone: string | null;
   readonly groupId: string | null;
+  /** The day may be written with pending rows (its wait for prices is over); otherwise an incomplete day waits. */
+  readonly mayPend: boolean;
 }
 
-const DAYS = `SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[])
-  AS d(meter_id, quantity, local_day, time_zone, bidding_zone, group_id)`;
-
-const PERIODS = `
-  v AS (
-    SELECT d.*, x.ts, x.interval_s, x.value, x.quality
-    FROM d JOIN meter_validated x ON x.meter_id = d.meter_id AND x.quantity = d.quantity AND x.local_day = d.local_day
-  ), p AS (
-    SELECT v.meter_id, v.quantity, v.local_day, v.time_zone, v.bidding_zone, v.group_id, g.period,
-      v.value * (CASE WHEN v.interval_s > 900 THEN 900::numeric / v.interval_s ELSE 1 END) AS energy, v.quality
-    FROM v CROSS JOIN LATERAL generate_series(date_bin('15 minutes', v.ts, timestamptz 'epoch'),
-      v.ts + make_interval(secs => greatest(v.interval_s, 900) - 900), interval '15 minutes') AS g(period)
-  ), e AS (
-    SELECT meter_id, quantity, local_day, time_zone, bidding_zone, group_id, period,
-      CASE WHEN bool_or(energy IS NULL) THEN NULL ELSE sum(energy) END AS energy,
-      (array_agg(quality ORDER BY array_position(ARRAY['missing', 'estimated', 'substituted', 'measured'], quality)))[1]
-        AS quality
-    FROM p GROUP BY meter_id, quantity, local_day, time_zone, bidding_zone, group_id, period
-  ), c AS (
-    SELECT e.*, pr.value::numeric AS price, pr.unit AS price_unit, split_part(pr.unit, '/', 1) AS currency,
-      cl.value::numeric AS intensity_lifecycle, cd.value::numeric AS intensity_direct
-    FROM e
-    LEFT JOIN grid_observations pr ON pr.zone = e.bidding_zone AND pr.metric = 'price_day_ahead'
-      AND pr.production_type = '' AND pr.counterpart_zone = '' AND pr.qualifier = 'sequence=1' AND pr.slot_start = e.period
-    LEFT JOIN grid_observations cl ON cl.zone = e.bidding_zone AND cl.metric = 'carbon_intensity_consumption'
-      AND cl.production_type = '' AND cl.counterpart_zone = '' AND cl.qualifier = 'factors=lifecycle'
-      AND cl.slot_start = e.period
-    LEFT JOIN grid_observations cd ON cd.zone = e.bidding_zone AND cd.metric = 'carbon_intensity_consumption'
-      AND cd.production_type = '' AND cd.counterpart_zone = '' AND cd.qualifier = 'factors=direct'
-      AND cd.slot_start = e.period
-  )`;
-
-function dayParams(days: readonly SettleDay[]): unknown[] {
-  return [
-    days.map((d) => d.meterId),
-    days.map((d) => d.quantity),
-    days.map((d) => d.localDay),
-    days.map((d) => d.timeZone),
-    days.map((d) => d.biddingZone),
-    days.map((d) => d.groupId),
-  ];
-}
-
-/** The indexes of the days that lack a price, an intensity or an energy value in some period. */
-export async function incompleteDays(
-  tx: DbTransaction,
-  days: readonly SettleDay[],
-  options: DbCallOptions = {},
-): Promise<Set<number>> {
-  if (days.length === 0) return new Set();
-  const { rows } = await tx.query<{ meter_id: string; quantity: string; local_day: string }>(
-    `WITH d AS (${DAYS}), ${PERIODS}
-     SELECT DISTINCT meter_id, quantity, to_char(local_day, 'YYYY-MM-DD') AS local_day FROM c
-     WHERE energy IS NULL OR price IS NULL OR intensity_lifecycle IS NULL OR intensity_direct IS NULL`,
-    dayParams(days),
-    options,
-  );
-  const missing = new Set(rows.map((r) => `${r.meter_id}\u0000${r.quantity}\u0000${r.local_day}`));
-  const out = new Set<number>();
-  days.forEach((d, i) => {
-    if (missing.has(`${d.meterId}\u0000${d.quantity}\u0000${d.localDay}`)) out.add(i);
-  });
-  return out;
-}
-
-/** What {@link settleDays} wrote: rows new or changed, and of those the pending ones. */
+/** What {@link settleDays} did: rows new or changed, of those the pending and the restated ones, days deferred. */
 export interface SettleResult {
   readonly written: number;
   readonly pending: number;
   readonly restated: number;
+  /** Indexes (into the given days) of incomplete days that may not pend yet: nothing of them was written. */
+  readonly deferred: readonly number[];
 }
 
 /**
  * Recomputes the settlement rows of the given days from the validated series and the stored prices and
- * intensities, and writes the rows that are new or changed (a changed row keeps its old version as a revision).
+ * intensities, and writes the rows that are new or changed (a changed row keeps its old version as a revision), in
+ * one statement. A day with a period lacking its energy, price or an intensity is written (its rows `pending`)
+ * only when `mayPend`; otherwise it is left out and reported as deferred. Prices and intensities are looked up once
+ * per zone and period of the batch, not once per meter.
  */
 export async function settleDays(
   tx: DbTransaction,
   days: readonly SettleDay[],
   options: DbCallOptions = {},
 ): Promise<SettleResult> {
-  if (days.length === 0) return { written: 0, pending: 0, restated: 0 };
-  const { rows } = await tx.query<SettleResult>(
-    `WITH d AS (${DAYS}), ${PERIODS}, calc AS (
-       SELECT c.*, c.energy * c.price * 0.001 AS cost, c.energy * c.intensity_lifecycle AS emissions_lifecycle_g,
-         c.energy * c.intensity_direct AS emissions_direct_g,
-         CASE WHEN c.energy IS NULL OR c.price IS NULL OR c.intensity_lifecycle IS NULL OR c.intensity_direct IS NULL
-           THEN 'pending' ELSE 'final' END AS status
-       FROM c
+  if (days.length === 0) return { written: 0, pending: 0, restated: 0, deferred: [] };
+  const { rows } = await tx.query<{
+    written: number;
+    pending: number;
+    restated: number;
+    deferred: number[] | null;
+  }>(
+    `WITH d AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[],
+         $7::timestamptz[], $8::timestamptz[], $9::boolean[]) WITH ORDINALITY
+         AS d(meter_id, quantity, local_day, time_zone, bidding_zone, group_id, day_start, day_end, may_pend, i)
+     ), v AS (
+       SELECT d.*, x.ts, x.interval_s, x.value, x.quality
+       FROM d JOIN meter_validated x ON x.meter_id = d.meter_id AND x.quantity = d.quantity
+         AND x.ts >= d.day_start AND x.ts < d.day_end
+     ), p AS (
+       SELECT v.i, v.meter_id, v.quantity, v.local_day, v.time_zone, v.bidding_zone, v.group_id, v.may_pend, g.period,
+         v.value * (CASE WHEN v.interval_s > 900 THEN 900::numeric / v.interval_s ELSE 1 END) AS energy, v.quality
+       FROM v CROSS JOIN LATERAL generate_series(date_bin('15 minutes', v.ts, timestamptz 'epoch'),
+         v.ts + make_interval(secs => greatest(v.interval_s, 900) - 900), interval '15 minutes') AS g(period)
+     ), e AS (
+       SELECT i, meter_id, quantity, local_day, time_zone, bidding_zone, group_id, may_pend, period,
+         CASE WHEN bool_or(energy IS NULL) THEN NULL ELSE sum(energy) END AS energy,
+         (array_agg(quality ORDER BY array_position(ARRAY['missing', 'estimated', 'substituted', 'measured'],
+           quality)))[1] AS quality
+       FROM p GROUP BY i, meter_id, quantity, local_day, time_zone, bidding_zone, group_id, may_pend, period
+     ), zp AS (
+       SELECT DISTINCT bidding_zone, period FROM e WHERE bidding_zone IS NOT NULL
+     ), px AS (
+       SELECT zp.bidding_zone, zp.period, pr.value::numeric AS price, pr.unit AS price_unit,
+         split_part(pr.unit, '/', 1) AS currency, cl.value::numeric AS intensity_lifecycle,
+         cd.value::numeric AS intensity_direct
+       FROM zp
+       LEFT JOIN grid_observations pr ON pr.zone = zp.bidding_zone AND pr.metric = 'price_day_ahead'
+         AND pr.production_type = '' AND pr.counterpart_zone = '' AND pr.qualifier = 'sequence=1'
+         AND pr.slot_start = zp.period
+       LEFT JOIN grid_observations cl ON cl.zone = zp.bidding_zone AND cl.metric = 'carbon_intensity_consumption'
+         AND cl.production_type = '' AND cl.counterpart_zone = '' AND cl.qualifier = 'factors=lifecycle'
+         AND cl.slot_start = zp.period
+       LEFT JOIN grid_observations cd ON cd.zone = zp.bidding_zone AND cd.metric = 'carbon_intensity_consumption'
+         AND cd.production_type = '' AND cd.counterpart_zone = '' AND cd.qualifier = 'factors=direct'
+         AND cd.slot_start = zp.period
+     ), c AS (
+       SELECT e.*, px.price, px.price_unit, px.currency, px.intensity_lifecycle, px.intensity_direct,
+         e.energy * px.price * 0.001 AS cost, e.energy * px.intensity_lifecycle AS emissions_lifecycle_g,
+         e.energy * px.intensity_direct AS emissions_direct_g,
+         CASE WHEN e.energy IS NULL OR px.price IS NULL OR px.intensity_lifecycle IS NULL
+           OR px.intensity_direct IS NULL THEN 'pending' ELSE 'final' END AS status
+       FROM e LEFT JOIN px USING (bidding_zone, period)
+     ), incomplete AS (
+       SELECT DISTINCT i FROM c WHERE status = 'pending' AND NOT may_pend
+     ), calc AS (
+       SELECT c.* FROM c WHERE c.i NOT IN (SELECT i FROM incomplete)
      ), old AS (
        SELECT s.*, (s.energy_kwh IS NOT DISTINCT FROM k.energy AND s.quality = k.quality
          AND s.price IS NOT DISTINCT FROM k.price AND s.price_unit IS NOT DISTINCT FROM k.price_unit
@@ -140,12 +127,29 @@ export async function settleDays(
        RETURNING s.status, s.revision
      )
      SELECT count(*)::integer AS written, (count(*) FILTER (WHERE status = 'pending'))::integer AS pending,
-       (count(*) FILTER (WHERE revision > 0))::integer AS restated
+       (count(*) FILTER (WHERE revision > 0))::integer AS restated,
+       (SELECT array_agg(i::integer) FROM incomplete) AS deferred
      FROM up`,
-    dayParams(days),
+    [
+      days.map((d) => d.meterId),
+      days.map((d) => d.quantity),
+      days.map((d) => d.localDay),
+      days.map((d) => d.timeZone),
+      days.map((d) => d.biddingZone),
+      days.map((d) => d.groupId),
+      days.map((d) => d.dayStart),
+      days.map((d) => d.dayEnd),
+      days.map((d) => d.mayPend),
+    ],
     options,
   );
-  return rows[0] ?? { written: 0, pending: 0, restated: 0 };
+  const r = rows[0];
+  return {
+    written: r?.written ?? 0,
+    pending: r?.pending ?? 0,
+    restated: r?.restated ?? 0,
+    deferred: (r?.deferred ?? []).map((i) => i - 1),
+  };
 }
 
 /**

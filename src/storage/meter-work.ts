@@ -166,7 +166,7 @@ export async function queueSilentDays(
          AND NOT EXISTS (SELECT 1 FROM meter_days x WHERE x.meter_id = d.meter_id AND x.quantity = 'energy_import'
                          AND x.local_day = d.local_day)
          AND NOT EXISTS (SELECT 1 FROM meter_validated v WHERE v.meter_id = d.meter_id
-                         AND v.quantity = 'energy_import' AND v.local_day = d.local_day)
+                         AND v.quantity = 'energy_import' AND v.ts >= d.day_start AND v.ts < d.day_end)
          AND EXISTS (SELECT 1 FROM meter_days x WHERE x.meter_id = d.meter_id AND x.quantity = 'energy_import'
                      AND x.local_day < d.local_day)
      ), queued AS (

@@ -45,7 +45,6 @@ CREATE TABLE meter_validated (
   PRIMARY KEY (meter_id, quantity, ts),
   CHECK ((value IS NULL) = (quality = 'missing'))
 );
-CREATE INDEX meter_validated_day ON meter_validated (meter_id, quantity, local_day);
 CREATE INDEX meter_validated_group ON meter_validated (group_id, quantity, ts);
 
 CREATE TABLE meter_validated_revisions (
