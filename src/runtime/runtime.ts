@@ -120,9 +120,10 @@ function componentsOf(
         rules: loadVeeRules(config.meters.veeRulesFile),
         profiles: loadBdewProfiles(),
         clockToleranceMs: config.meters.clockToleranceMs,
+        batchDays: dayBatch(infra),
       });
     case 'settle':
-      return settleRole({ ...infra, waitMs: config.meters.settlementWaitMs });
+      return settleRole({ ...infra, waitMs: config.meters.settlementWaitMs, batchDays: dayBatch(infra) });
     case 'process':
       return processRole(infra);
     case 'scheduler':
@@ -171,6 +172,14 @@ function componentsOf(
     default:
       return role satisfies never;
   }
+}
+
+/**
+ * Meter days per transaction of the quality and settle roles. PGlite has one connection for every role of the
+ * process: short transactions let the store, the meters role and the API take their turns in between.
+ */
+function dayBatch(infra: Infrastructure): number {
+  return infra.db.kind === 'pglite' ? 20 : 200;
 }
 
 /**

@@ -220,7 +220,12 @@ test(
       const price = await card(page, 'price');
       assert.equal(price.state, 'empty', 'LU has no prices: the card says so instead of drawing empty axes');
       assert.equal(await page.locator('[data-card="price"] canvas').count(), 0);
-      assert.match((await page.locator('.completeness summary').textContent()) ?? '', /% complete|No data expected/);
+      // The completeness badge loads on its own: wait for its answer rather than read it while it loads.
+      await page.waitForFunction(
+        () => /% complete|No data expected/.test(document.querySelector('.completeness summary')?.textContent ?? ''),
+        undefined,
+        { timeout: DATA_TIMEOUT_MS },
+      );
     });
 
     await t.test(
