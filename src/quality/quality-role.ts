@@ -252,9 +252,7 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
       changedBefore,
       edits: inputs.edits.get(index) ?? new Map(),
       profileKwh,
-      profilePeakKwh: consumption
-        ? profileEnergy(peakWatts(profile), Math.min(intervalMs, FIFTEEN_MIN) / 1000, annual(meter))
-        : undefined,
+      profilePeakKwh: consumption ? profileEnergy(peakWatts(profile), intervalMs / 1000, annual(meter)) : undefined,
       registerSpans: spans,
       settings,
       clockToleranceMs: deps.clockToleranceMs,

@@ -52,7 +52,7 @@ export interface VeeDayInput {
   readonly edits: ReadonlyMap<number, VeeEdit>;
   /** The BDEW profile energy of an interval at the meter's annual consumption (absent: no profile applies). */
   readonly profileKwh: (ts: number) => Decimal | undefined;
-  /** The highest interval energy of the meter's profile over the year (high limit base). */
+  /** The profile's highest power over the year held for one whole interval of the meter (high limit base). */
   readonly profilePeakKwh: Decimal | undefined;
   readonly registerSpans: readonly RegisterSpan[];
   readonly settings: VeeSettings;

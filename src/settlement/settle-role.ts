@@ -7,7 +7,7 @@ import type { Db } from '../storage/index.ts';
 import { deferMeterWork, finishMeterWork, takeMeterWork } from '../storage/index.ts';
 import { biddingZoneOf } from './bidding-zone.ts';
 import type { SettleDay } from './settlement-store.ts';
-import { requeueChangedInputs, settleDays } from './settlement-store.ts';
+import { hasInputChanges, lockSettling, requeueChangedInputs, settleDays } from './settlement-store.ts';
 
 export interface SettleRoleDeps {
   readonly db: Db;
@@ -52,8 +52,13 @@ export function settleRole(deps: SettleRoleDeps): Component[] {
     run: async (signal) => {
       const o = { signal };
       const { lap, phases } = phaseTimer();
+      // Price changes become queued days in a transaction of their own (it waits for settlements in flight).
+      const changes = (await hasInputChanges(db, o))
+        ? await db.transaction((tx) => requeueChangedInputs(tx, 1000, o), o)
+        : 0;
+      lap('requeue');
       const taken = await db.transaction(async (tx) => {
-        const changes = await requeueChangedInputs(tx, 100, o);
+        await lockSettling(tx, o);
         const items = await takeMeterWork(tx, 'settle', batch, o);
         lap('take');
         if (items.length === 0) return changes;

@@ -1,4 +1,4 @@
-import type { DbCallOptions, DbTransaction, MeterWorkItem } from '../storage/index.ts';
+import type { DbCallOptions, DbTransaction, MeterWorkItem, Queryable } from '../storage/index.ts';
 
 /**
  * SQL of the settle role. Settlement periods are 15 minutes: a meter's intervals of 5 minutes add up into their
@@ -152,6 +152,28 @@ export async function settleDays(
   };
 }
 
+/** The advisory lock between settling days and turning price changes into queued days (one per schema). */
+const SETTLE_LOCK = `hashtext('gridstream.settle:' || current_schema())`;
+
+/**
+ * Taken shared by every transaction that settles days, before it reads prices: {@link requeueChangedInputs} takes
+ * it exclusively. A price committed while a day is being settled is then either seen by that settlement or, once
+ * the settlement has committed, finds the day and queues it again; never neither.
+ */
+export async function lockSettling(tx: DbTransaction, options: DbCallOptions = {}): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock_shared(${SETTLE_LOCK})`, [], options);
+}
+
+/** Whether any price or intensity change waits to be turned into queued days (a cheap look, no lock). */
+export async function hasInputChanges(db: Queryable, options: DbCallOptions = {}): Promise<boolean> {
+  const { rows } = await db.query<{ any: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM settlement_input_changes) AS any',
+    [],
+    options,
+  );
+  return rows[0]?.any === true;
+}
+
 /**
  * Takes (deletes) at most `limit` recorded price and intensity changes and queues the settled days they touch
  * for re-pricing, in the caller's transaction. Returns how many changes it took.
@@ -161,6 +183,9 @@ export async function requeueChangedInputs(
   limit: number,
   options: DbCallOptions = {},
 ): Promise<number> {
+  // Exclusive: waits for every settling transaction in flight (they hold the lock shared), so that the days they
+  // write are committed, and seen below, before the changes that concern them are taken.
+  await tx.query(`SELECT pg_advisory_xact_lock(${SETTLE_LOCK})`, [], options);
   const { rows } = await tx.query<{ n: number }>(
     `WITH taken AS (
        DELETE FROM settlement_input_changes WHERE id IN (

@@ -31,8 +31,6 @@ import {
 /** The most intervals one validated-series answer holds, and the most edits one edit listing holds. */
 export const MAX_VALIDATED_INTERVALS = METER_READ_LIMITS.points;
 export const MAX_EDITS = 10_000;
-/** The most meters a group's quality answer lists one by one. */
-export const MAX_QUALITY_METERS = 1000;
 
 const decimalText = z.string().nullable().meta({ description: 'Exact decimal kWh; null: none' });
 
@@ -112,10 +110,6 @@ const GroupQualitySchema = z.object({
   from: isoInstant,
   to: isoInstant,
   ...QualitySummary,
-  meters: z.array(z.object({ meter_id: z.string(), ...QualitySummary })).meta({
-    description: `Per meter, by meter id (at most ${MAX_QUALITY_METERS}; see truncated)`,
-  }),
-  truncated: z.boolean().meta({ description: `More than ${MAX_QUALITY_METERS} meters: the list stops there` }),
 });
 
 export const meterValidatedRoute = defineRoute({
@@ -181,7 +175,7 @@ export const groupQualityRoute = defineRoute({
   method: 'get',
   path: '/api/v1/groups/{group}/quality',
   operationId: 'groupQuality',
-  summary: "A group's data quality over all its meters, and per meter",
+  summary: "A group's data quality over all its meters (totals only; per meter: the meter's own route, audited)",
   access: 'reader',
   params: groupParam,
   query: { ...rangeQuery, quantity: quantityQuery },
@@ -335,6 +329,13 @@ export function meterQualityRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db })
     const dayStart = startOfLocalDay(ts, validity.time_zone);
     if ((ts - dayStart) % (minutes * MINUTE_MS) !== 0)
       throw editInvalid(`${body.ts} is not on the ${validity.interval} interval grid of meter ${id}`);
+    const measures: Readonly<Record<string, readonly string[]>> = {
+      import: ['energy_import'],
+      export: ['energy_export'],
+      net: ['energy_import', 'energy_export'],
+    };
+    if (measures[validity.register_type]?.includes(body.quantity) !== true)
+      throw editInvalid(`meter ${id} is an ${validity.register_type} register: it has no ${body.quantity}`, 'quantity');
     if (body.value?.startsWith('-') === true && validity.register_type === 'import')
       throw editInvalid(`meter ${id} is an import register: an edit cannot make its energy negative`, 'value');
     const day = localDayOf(ts, validity.time_zone);
@@ -411,21 +412,9 @@ export function meterQualityRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db })
     const { from, to } = rangeOf(q, info.timeZone);
     const params = [group, q.quantity, new Date(from).toISOString(), new Date(to).toISOString()];
     const where = 'v.group_id = $1 AND v.quantity = $2 AND v.ts >= $3 AND v.ts < $4';
+    // The group's totals only: a per-meter list would show one household's data (a vacant home's zero run) to a
+    // key that may not read that meter, without an audit row.
     const total = (await summaries(db, where, params, 'v.group_id')).get(group) ?? EMPTY;
-    const ids = await db.query<{ meter_id: string }>(
-      `SELECT DISTINCT meter_id FROM meter_validated v WHERE ${where} ORDER BY meter_id LIMIT $5`,
-      [...params, MAX_QUALITY_METERS + 1],
-    );
-    const listed = ids.rows.slice(0, MAX_QUALITY_METERS).map((r) => r.meter_id);
-    const per = await summaries(db, `${where} AND v.meter_id = ANY($5::text[])`, [...params, listed], 'v.meter_id');
-    return {
-      group,
-      quantity: q.quantity,
-      from: isoOf(from),
-      to: isoOf(to),
-      ...total,
-      meters: listed.map((meterId) => ({ meter_id: meterId, ...(per.get(meterId) ?? EMPTY) })),
-      truncated: ids.rows.length > MAX_QUALITY_METERS,
-    };
+    return { group, quantity: q.quantity, from: isoOf(from), to: isoOf(to), ...total };
   });
 }

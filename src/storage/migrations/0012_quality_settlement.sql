@@ -126,9 +126,11 @@ CREATE TABLE meter_settlement_revisions (
 );
 CREATE INDEX meter_settlement_revisions_key ON meter_settlement_revisions (meter_id, quantity, period);
 
--- Prices and carbon intensities that arrived or changed, per zone and span of slots: the settle role re-prices the
--- settled days they touch. Written by statement triggers on grid_observations in the writer's transaction, so no
--- change is missed whatever wrote it (the store role's upsert, a backfill, an operator's fix).
+-- Prices and carbon intensities that arrived, changed or were deleted, per zone and span of slots: the settle role
+-- re-prices the settled days they touch. Written by statement triggers on grid_observations in the writer's
+-- transaction, so no change is missed whatever wrote it (the store role's upsert, a backfill, an operator's fix).
+-- The settle role turns them into queued days under an exclusive advisory lock that its settling transactions take
+-- shared, so that a day being settled while a price arrives is seen settled (and re-priced) or sees the price.
 CREATE TABLE settlement_input_changes (
   id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   zone      text        NOT NULL,
@@ -156,4 +158,10 @@ CREATE TRIGGER grid_observations_settlement_insert
 CREATE TRIGGER grid_observations_settlement_update
   AFTER UPDATE ON grid_observations
   REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION gridstream_settlement_inputs_changed();
+-- A deleted price (an operator removing a wrong one) re-prices the days that used it too: they become pending. (The
+-- old rows are named new_rows so that one function serves the three triggers.)
+CREATE TRIGGER grid_observations_settlement_delete
+  AFTER DELETE ON grid_observations
+  REFERENCING OLD TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION gridstream_settlement_inputs_changed();
