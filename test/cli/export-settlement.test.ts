@@ -2,52 +2,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { exportCommand } from '../../src/cli/commands/export.ts';
-import { runCli } from '../../src/cli/index.ts';
 import type { Db } from '../../src/storage/index.ts';
 import { SETTLEMENT_EXPORT_CSV_HEADER } from '../../src/storage/index.ts';
 import { tempDir } from '../helpers/services.ts';
-import type { TestDb } from '../storage/helpers.ts';
-import { DB_KINDS, openTestDb } from '../storage/helpers.ts';
+import { DB_KINDS, gridstreamOn, openTestDb } from '../storage/helpers.ts';
 
-function sink(): { stream: Writable; text: () => string } {
-  const parts: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      parts.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(parts).toString('utf8') };
-}
-
-/** Runs `gridstream <argv>` in-process against the test database (its schema via --schema). */
-async function gridstream(
-  h: TestDb,
-  cwd: string,
-  ...argv: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = sink();
-  const err = sink();
-  const env = {
-    GRIDSTREAM_LOG_LEVEL: 'silent',
-    GRIDSTREAM_DATA_DIR: h.dataDir,
-    ...(h.url === null ? {} : { DATABASE_URL: h.url }),
-  };
-  if (h.kind === 'pglite') await h.db.close(); // PGlite admits one opener
-  const code = await runCli([...argv, '--schema', h.schema], [exportCommand], {
-    env,
-    stdout: out.stream,
-    stderr: err.stream,
-    signal: new AbortController().signal,
-    cwd,
-  });
-  if (h.kind === 'pglite') await h.reopen();
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const gridstream = gridstreamOn;
 
 /** Digits a double would not keep, and one it would print differently. */
 const PRICE = '0.010540828';

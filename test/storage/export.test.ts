@@ -1,57 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { exportCommand } from '../../src/cli/commands/export.ts';
-import { migrateCommand } from '../../src/cli/commands/migrate.ts';
-import { runCli } from '../../src/cli/index.ts';
 import { writeObservations } from '../../src/storage/index.ts';
 import { loadMigrations } from '../../src/storage/index.ts';
 import { tempDir } from '../helpers/services.ts';
-import type { TestDb } from './helpers.ts';
-import { DB_KINDS, chunk, openTestDb } from './helpers.ts';
+import { DB_KINDS, chunk, gridstreamOn, openTestDb } from './helpers.ts';
 
-const COMMANDS = [migrateCommand, exportCommand];
-
-function sink(): { stream: Writable; text: () => string } {
-  const parts: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      parts.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(parts).toString('utf8') };
-}
-
-/** Runs `gridstream <argv>` in-process against the test database (its schema via --schema). */
-async function gridstream(
-  h: TestDb,
-  cwd: string,
-  ...argv: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = sink();
-  const err = sink();
-  const env = {
-    GRIDSTREAM_LOG_LEVEL: 'silent',
-    GRIDSTREAM_DATA_DIR: h.dataDir,
-    ...(h.url === null ? {} : { DATABASE_URL: h.url }),
-  };
-  // PGlite admits one opener: the command opens the directory, so the test lets go of it meanwhile.
-  if (h.kind === 'pglite') await h.db.close();
-  const withSchema = argv.includes('--help') ? argv : [...argv, '--schema', h.schema];
-  const code = await runCli(withSchema, COMMANDS, {
-    env,
-    stdout: out.stream,
-    stderr: err.stream,
-    signal: new AbortController().signal,
-    cwd,
-  });
-  if (h.kind === 'pglite') await h.reopen();
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const gridstream = gridstreamOn;
 
 const RANGE = ['--from', '2025-10-21', '--to', '2025-10-22', '--tz', 'UTC'];
 

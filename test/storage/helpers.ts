@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { COMMANDS, runCli } from '../../src/cli/index.ts';
+import { sink } from '../helpers/cli.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -123,4 +125,33 @@ export async function dumpObservations(db: Db): Promise<string[]> {
 export async function count(db: Db, table: string, where = 'true'): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${table} WHERE ${where}`);
   return rows[0]?.n ?? -1;
+}
+
+/**
+ * Runs `gridstream <argv>` in-process against a test database (its schema via --schema), in `cwd`. PGlite admits
+ * one opener: the command opens the directory, so the test lets go of it meanwhile.
+ */
+export async function gridstreamOn(
+  h: TestDb,
+  cwd: string,
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = sink();
+  const err = sink();
+  const env = {
+    GRIDSTREAM_LOG_LEVEL: 'silent',
+    GRIDSTREAM_DATA_DIR: h.dataDir,
+    ...(h.url === null ? {} : { DATABASE_URL: h.url }),
+  };
+  if (h.kind === 'pglite') await h.db.close();
+  const withSchema = argv.includes('--help') ? argv : [...argv, '--schema', h.schema];
+  const code = await runCli(withSchema, COMMANDS, {
+    env,
+    stdout: out.stream,
+    stderr: err.stream,
+    signal: new AbortController().signal,
+    cwd,
+  });
+  if (h.kind === 'pglite') await h.reopen();
+  return { code, stdout: out.text(), stderr: err.text() };
 }
