@@ -3,19 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Component } from '../src/common/index.ts';
-import { normaliseDecimal } from '../src/common/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import type { CanonicalReading } from '../src/contracts/index.ts';
-import { READING_SCHEMA_VERSION, rawMetersTopic } from '../src/contracts/index.ts';
+import { rawMetersTopic } from '../src/contracts/index.ts';
 import { produceValues } from '../src/log/index.ts';
 import type { Meter } from '../src/meters/index.ts';
 import { METERS_JOB, insertMeter, metersRole } from '../src/meters/index.ts';
 import { createLogger, createMetrics, silentLogger } from '../src/observability/index.ts';
 import { VeeRules, qualityRole } from '../src/quality/index.ts';
 import type { Infrastructure } from '../src/runtime/index.ts';
-import { openInfrastructure } from '../src/runtime/index.ts';
+import { fleetRegistryRow, openInfrastructure } from '../src/runtime/index.ts';
 import { settleRole } from '../src/settlement/index.ts';
-import { formatUnits, generateFleet, loadBdewProfiles, parseFaults, simulate } from '../src/simulator/index.ts';
+import { generateFleet, loadBdewProfiles, parseFaults, simulate, toCanonicalReading } from '../src/simulator/index.ts';
 import { SLOT_MS, formatUtc, startOfLocalDay } from '../src/time/index.ts';
 import { DEFAULT_METER_SETTINGS, metersDrained } from '../test/helpers/meters.ts';
 import { meterPipelineSettled } from '../test/helpers/quality.ts';
@@ -87,32 +86,8 @@ function workload(count: number, days: number, faults: string): Workload {
     faults: parseFaults(faults),
     timeZone: TIME_ZONE,
   }))
-    for (const r of step.send)
-      readings.push({
-        v: READING_SCHEMA_VERSION,
-        meter_id: r.meterId,
-        kind: 'smart_meter',
-        quantity: 'energy_import',
-        ts: formatUtc(r.ts),
-        value: normaliseDecimal(formatUnits(r.units)) ?? '0',
-        interval: 'PT15M',
-      });
-  const meters = fleet.map((m): Meter => ({
-    meter_id: m.meterId,
-    zone: ZONE,
-    group: m.group,
-    time_zone: TIME_ZONE,
-    register_type: 'import',
-    interval: 'PT15M',
-    annual_consumption_kwh: String(m.annualKwh),
-    profile: m.profile,
-    lat: null,
-    lon: null,
-    register_capacity_kwh: null,
-    simulated: false,
-    valid_from: null,
-    valid_to: null,
-  }));
+    for (const r of step.send) readings.push(toCanonicalReading(r));
+  const meters = fleet.map((m) => fleetRegistryRow(m, { simulated: false }));
   return { meters, readings, from, to, days };
 }
 

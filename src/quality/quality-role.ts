@@ -1,5 +1,6 @@
 import type { Component, Decimal } from '../common/index.ts';
 import { addDecimals, periodic, phaseTimer } from '../common/index.ts';
+import { intervalMs as intervalLength } from '../contracts/index.ts';
 import type { Meter } from '../meters/index.ts';
 import { METERS_JOB, meterAt, metersByIds, UNASSIGNED } from '../meters/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -93,7 +94,7 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
         for (const c of chosen) {
           if (c === undefined) continue;
           const span = Math.max(c.settings.frozen.min_run, c.settings.zero_run.min_run, c.settings.spike.neighbours);
-          contextMs = Math.max(contextMs, (span + 1) * intervalMsOf(c.meter.interval));
+          contextMs = Math.max(contextMs, (span + 1) * intervalLength(c.meter.interval));
         }
         const inputs = await loadDayInputs(tx, items, contextMs, o);
         lap('inputs');
@@ -103,20 +104,23 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
           const { meter, settings } = c;
           const input = dayInput(item, meter, settings, index, inputs);
           const validation = validateDay(input);
-          return { item, meter, input, validation, index };
+          // The same weekday and local time in past weeks, for the slots only history can estimate (most days: none).
+          const weeksBack = new Map<number, number[]>();
+          for (const ts of historyNeeded(input, validation))
+            weeksBack.set(
+              ts,
+              Array.from({ length: settings.estimation.history_weeks }, (_, w) =>
+                addLocalDays(ts, meter.time_zone, -7 * (w + 1)),
+              ),
+            );
+          return { item, meter, input, validation, index, weeksBack };
         });
         const wanted: { index: number; meterId: string; quantity: string; ts: number }[] = [];
         for (const d of days) {
           if (d === undefined) continue;
-          const weeks = d.input.settings.estimation.history_weeks;
-          for (const ts of historyNeeded(d.input, d.validation))
-            for (let w = 1; w <= weeks; w++)
-              wanted.push({
-                index: d.index,
-                meterId: d.item.meterId,
-                quantity: d.item.quantity,
-                ts: addLocalDays(ts, d.meter.time_zone, -7 * w),
-              });
+          for (const past of d.weeksBack.values())
+            for (const ts of past)
+              wanted.push({ index: d.index, meterId: d.item.meterId, quantity: d.item.quantity, ts });
         }
         lap('validate');
         const history = await loadHistory(tx, wanted, o);
@@ -125,14 +129,10 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
         const changedDays: MeterWorkItem[] = [];
         for (const d of days) {
           if (d === undefined) continue;
-          const past = history.get(d.index);
+          const found = history.get(d.index);
           const byTs = new Map<number, Decimal[]>();
-          for (const ts of d.input.slots) {
-            const values: Decimal[] = [];
-            for (let w = 1; w <= d.input.settings.estimation.history_weeks; w++) {
-              const v = past?.get(addLocalDays(ts, d.meter.time_zone, -7 * w));
-              if (v !== undefined) values.push(v);
-            }
+          for (const [ts, past] of d.weeksBack) {
+            const values = past.map((t) => found?.get(t)).filter((v) => v !== undefined);
             if (values.length > 0) byTs.set(ts, values);
           }
           const results = estimateDay(d.input, d.validation, byTs);
@@ -198,7 +198,7 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
     index: number,
     inputs: DayInputs,
   ): VeeDayInput {
-    const intervalMs = intervalMsOf(meter.interval);
+    const intervalMs = intervalLength(meter.interval);
     const start = Date.parse(item.dayStart);
     const end = Date.parse(item.dayEnd);
     const slots: number[] = [];
@@ -263,10 +263,6 @@ export function qualityRole(deps: QualityRoleDeps): Component[] {
 
 function annual(meter: Meter): Decimal {
   return meter.annual_consumption_kwh as Decimal;
-}
-
-function intervalMsOf(interval: Meter['interval']): number {
-  return { PT5M: 300_000, PT15M: 900_000, PT30M: 1_800_000, PT60M: 3_600_000 }[interval];
 }
 
 function same(stored: StoredValidated | undefined, r: VeeSlotResult): boolean {

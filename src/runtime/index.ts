@@ -27,4 +27,4 @@ export {
   type ControlFrame,
   type ControlHandler,
 } from './control-socket.ts';
-export { simulatedFleet } from './simulated-fleet.ts';
+export { simulatedFleet, fleetRegistryRow } from './simulated-fleet.ts';

@@ -1,13 +1,13 @@
 import type { Component } from '../common/index.ts';
-import { normaliseDecimal, periodic } from '../common/index.ts';
+import { periodic } from '../common/index.ts';
 import type { CanonicalReading } from '../contracts/index.ts';
-import { READING_SCHEMA_VERSION, rawMetersTopic } from '../contracts/index.ts';
+import { rawMetersTopic } from '../contracts/index.ts';
 import { produceValues } from '../log/index.ts';
 import type { Meter } from '../meters/index.ts';
 import { insertMeter, metersByIds } from '../meters/index.ts';
 import type { SimulatedMeter } from '../simulator/index.ts';
-import { NO_FAULTS, formatUnits, generateFleet, loadBdewProfiles, simulate } from '../simulator/index.ts';
-import { SLOT_MS, formatUtc } from '../time/index.ts';
+import { NO_FAULTS, generateFleet, loadBdewProfiles, simulate, toCanonicalReading } from '../simulator/index.ts';
+import { SLOT_MS } from '../time/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /** The demo fleet's zone and time zone (its BDEW profiles are German). */
@@ -47,7 +47,7 @@ export function simulatedFleet(infra: Infrastructure, count: number): Component 
     for (let i = 0; i < missing.length; i += 500) {
       const slice = missing.slice(i, i + 500);
       await db.transaction(async (tx) => {
-        for (const m of slice) await insertMeter(tx, registryRow(m));
+        for (const m of slice) await insertMeter(tx, fleetRegistryRow(m, { simulated: true }));
       });
     }
     if (missing.length > 0) logger.info({ meters: missing.length }, 'simulated fleet registered');
@@ -88,16 +88,7 @@ export function simulatedFleet(infra: Infrastructure, count: number): Component 
           faults: NO_FAULTS,
           timeZone: TIME_ZONE,
         })) {
-          for (const r of step.send)
-            batch.push({
-              v: READING_SCHEMA_VERSION,
-              meter_id: r.meterId,
-              kind: 'smart_meter',
-              quantity: 'energy_import',
-              ts: formatUtc(r.ts),
-              value: normaliseDecimal(formatUnits(r.units)) ?? '0',
-              interval: 'PT15M',
-            });
+          for (const r of step.send) batch.push(toCanonicalReading(r));
           if (batch.length >= CHUNK) await flush();
         }
         await flush();
@@ -109,7 +100,11 @@ export function simulatedFleet(infra: Infrastructure, count: number): Component 
   });
 }
 
-function registryRow(m: SimulatedMeter): Meter {
+/**
+ * The registry row of a simulated interval meter (DE_LU, Europe/Berlin, PT15M, import): the embedded fleet's
+ * (`simulated: true`) and the benchmarks' fleets.
+ */
+export function fleetRegistryRow(m: SimulatedMeter, options: { readonly simulated: boolean }): Meter {
   return {
     meter_id: m.meterId,
     zone: ZONE,
@@ -122,7 +117,7 @@ function registryRow(m: SimulatedMeter): Meter {
     lat: null,
     lon: null,
     register_capacity_kwh: null,
-    simulated: true,
+    simulated: options.simulated,
     valid_from: null,
     valid_to: null,
   };

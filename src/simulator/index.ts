@@ -49,5 +49,13 @@ export {
   type SimulationStats,
   type TruthInterval,
 } from './simulate.ts';
-export { toWireReading, formatUnits, VALUE_SCALE, VALUE_DECIMALS, type SimReading, type SimQuantity } from './wire.ts';
+export {
+  toWireReading,
+  toCanonicalReading,
+  formatUnits,
+  VALUE_SCALE,
+  VALUE_DECIMALS,
+  type SimReading,
+  type SimQuantity,
+} from './wire.ts';
 export { httpSink, mqttSink, SendError, type ReadingSink } from './send.ts';

@@ -1,4 +1,6 @@
-import type { MeterReading } from '../contracts/index.ts';
+import { normaliseDecimal } from '../common/index.ts';
+import type { CanonicalReading, MeterReading } from '../contracts/index.ts';
+import { READING_SCHEMA_VERSION } from '../contracts/index.ts';
 import { formatUtc } from '../time/index.ts';
 
 /** Values are integers of 1e-4 kWh: 4 decimals on the wire and in the ground truth, never a float sum. */
@@ -41,5 +43,21 @@ export function toWireReading(r: SimReading): MeterReading {
     value: r.units / VALUE_SCALE,
     unit: 'kWh',
     group: r.group,
+  };
+}
+
+/**
+ * A simulated reading as a canonical reading of raw.meters (what the ingest gateway produces): the value as a
+ * normalised exact decimal, a quarter-hour interval for interval energy, none for a counter read.
+ */
+export function toCanonicalReading(r: SimReading): CanonicalReading {
+  return {
+    v: READING_SCHEMA_VERSION,
+    meter_id: r.meterId,
+    kind: 'smart_meter',
+    quantity: r.quantity,
+    ts: formatUtc(r.ts),
+    value: normaliseDecimal(formatUnits(r.units)) ?? '0',
+    ...(r.quantity === 'energy_import' ? { interval: 'PT15M' } : {}),
   };
 }

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normaliseDecimal } from '../../src/common/index.ts';
 import type { CanonicalReading } from '../../src/contracts/index.ts';
 import { rawMetersTopic } from '../../src/contracts/index.ts';
 import { produceValues } from '../../src/log/index.ts';
 import { insertMeter, resolveMeter } from '../../src/meters/index.ts';
 import type { RuleId } from '../../src/quality/index.ts';
 import type { InjectedFault, ReadingFault } from '../../src/simulator/index.ts';
-import { NO_FAULTS, formatUnits, generateFleet, loadBdewProfiles, simulate } from '../../src/simulator/index.ts';
+import { NO_FAULTS, generateFleet, loadBdewProfiles, simulate, toCanonicalReading } from '../../src/simulator/index.ts';
 import { formatUtc } from '../../src/time/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
-import { DEFAULT_METER_SETTINGS, interval } from '../helpers/meters.ts';
+import { DEFAULT_METER_SETTINGS } from '../helpers/meters.ts';
 import { meterPipelineSettled, runMeterPipeline } from '../helpers/quality.ts';
 
 /*
@@ -98,8 +97,7 @@ describe('VEE against the simulator fault ledger (embedded log, PGlite)', () => 
       faults,
     })) {
       ledger.push(...step.faults);
-      for (const r of step.send)
-        readings.push(interval(r.meterId, formatUtc(r.ts), normaliseDecimal(formatUnits(r.units)) ?? ''));
+      for (const r of step.send) readings.push(toCanonicalReading(r));
     }
     const simulated = Date.now();
     for (let i = 0; i < readings.length; i += 5000)
