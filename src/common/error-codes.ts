@@ -243,6 +243,50 @@ export const ERROR_CODES = {
     'An edit of an interval value that names no interval of the meter (off its grid, outside its validity) or has no reason.',
   ),
 
+  // Alerts (src/alerts): the reason of every alert a detector raises, and the role's own errors.
+  'alerts.meter_outage': code(
+    false,
+    'Many meters of one group went silent (past their declared delivery latency) or to zero in the same windows: a feeder or a data path is down.',
+  ),
+  'alerts.meter_reverse_flow': code(
+    false,
+    'An import-only meter measured energy flowing back (a negative import or an export reading): wiring, a sign error or an undeclared generator.',
+  ),
+  'alerts.meter_tamper': code(
+    false,
+    "A meter's consumption dropped to near zero for hours while the rest of its group consumed as usual: possible tampering (or a vacant home).",
+  ),
+  'alerts.meter_vee': code(
+    false,
+    'A meter day failed validation rules (the rule ids and counts are in the evidence).',
+  ),
+  'alerts.idle_source': code(
+    false,
+    "An expected series has not arrived by its usual publication delay plus a margin (the expected-publication model): the source is missing, not late as usual.",
+  ),
+  'alerts.forecast_deviation': code(
+    false,
+    "Actual load or generation left its day-ahead forecast by more than the series' own usual error (median ± k·MAD by hour of day).",
+  ),
+  'alerts.price_negative': code(false, 'A day-ahead price below zero.'),
+  'alerts.price_extreme': code(false, 'A day-ahead price above the extreme threshold.'),
+  'alerts.carbon_out_of_range': code(
+    false,
+    "Carbon intensity outside the zone's usual range (median ± k·MAD of its recent history).",
+  ),
+  'alerts.rules_invalid': code(
+    false,
+    'The alert rule file (`GRIDSTREAM_ALERT_RULES`) cannot be read or does not validate (its fields are named).',
+  ),
+  'alerts.webhook_failed': code(
+    false,
+    'A webhook delivery failed its last attempt (timeouts, refusals, non-2xx answers); the dead letter names the rule and the alert event.',
+  ),
+  'alerts.webhook_not_allowed': code(
+    false,
+    "A webhook URL whose origin is not on the admin's allowlist (no request is made to it).",
+  ),
+
   // The event-time windowing engine (src/streams).
   'streams.invalid_argument': code(
     false,

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import type { MeterSettings } from './meter-variables.ts';
 import { METER_VARIABLES, readMeterSettings } from './meter-variables.ts';
+import type { AlertSettings } from './alert-variables.ts';
+import { ALERT_VARIABLES, readAlertSettings } from './alert-variables.ts';
 import { Secret } from './secret.ts';
 import type { Variable } from './variable.ts';
 import { milliseconds, variable } from './variable.ts';
@@ -89,6 +91,8 @@ export interface Config {
   readonly dlqRetentionMs: number;
   /** The `meters` role and the embedded demo fleet. */
   readonly meters: MeterSettings;
+  /** The `alerts` role: detector settings and webhook delivery. */
+  readonly alerts: AlertSettings;
   readonly entsoe: {
     /** `ENTSOE_TOKEN`: Transparency Platform security token; unset means offline replay of bundled documents. */
     readonly token: Secret | null;
@@ -456,6 +460,7 @@ export const VARIABLES = {
     description: 'Electricity Maps API base URL.',
   }),
   ...METER_VARIABLES,
+  ...ALERT_VARIABLES,
 } as const;
 
 /** The declared variables as `[name, default as documented, meaning]`, for `--help` and the README. */
@@ -515,6 +520,7 @@ export function loadConfig(env: Env): Config {
     dlqRetentionBytes: read(V.dlqRetentionBytes),
     dlqRetentionMs: read(V.dlqRetentionMs),
     meters: readMeterSettings(read),
+    alerts: readAlertSettings(read),
     entsoe: {
       token: read(V.entsoeToken),
       baseUrl: read(V.entsoeBaseUrl),

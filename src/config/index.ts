@@ -14,4 +14,5 @@ export {
 export { ConfigError, CONFIG_ERROR_CODES, type ConfigErrorCode } from './errors.ts';
 export { Secret } from './secret.ts';
 export { type MeterSettings, type UnknownMeterPolicy, type LateDataPolicy } from './meter-variables.ts';
+export { type AlertSettings } from './alert-variables.ts';
 export { type Variable } from './variable.ts';

@@ -33,9 +33,24 @@ export {
   RawMeterRecordSchema,
   type RawMeterRecord,
   canonicalOfRaw,
+} from './raw.ts';
+export {
+  DETECTORS,
+  type Detector,
+  SEVERITIES,
+  type Severity,
+  SeveritySchema,
+  ALERT_STATES,
+  type AlertState,
+  ALERT_TRANSITIONS,
+  type AlertTransition,
+  AlertEvidenceSchema,
+  type AlertEvidence,
   AlertSchema,
   type Alert,
-} from './raw.ts';
+  AlertEventSchema,
+  type AlertEvent,
+} from './alert.ts';
 export {
   type QuantityKind,
   QUANTITIES,

@@ -181,18 +181,3 @@ export function parseReadingLine(line: Uint8Array, rules: ReadingRules, received
   if ('reason' in parsed) return { ok: false, reason: parsed.reason, message: parsed.message };
   return readingFromRecord(parsed.json, rules, receivedAt);
 }
-
-/** An anomaly or operational alert. */
-export const AlertSchema = z.object({
-  id: z.string().min(1).max(200),
-  kind: z.string().min(1).max(60),
-  severity: z.enum(['info', 'warning', 'critical']),
-  zone: z.string().max(40).optional(),
-  metric: z.string().max(60).optional(),
-  slotStart: isoInstant.optional(),
-  message: z.string().max(2000),
-  detectedAt: isoInstant,
-  value: z.number().optional(),
-  expected: z.number().optional(),
-});
-export type Alert = z.infer<typeof AlertSchema>;

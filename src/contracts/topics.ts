@@ -1,5 +1,7 @@
-import type { Alert, RawElectricityMaps, RawEntsoeDocument, RawMeterRecord } from './raw.ts';
-import { AlertSchema, RawMeterRecordSchema, RawElectricityMapsSchema, RawEntsoeDocumentSchema } from './raw.ts';
+import type { RawElectricityMaps, RawEntsoeDocument, RawMeterRecord } from './raw.ts';
+import type { AlertEvent } from './alert.ts';
+import { AlertEventSchema } from './alert.ts';
+import { RawMeterRecordSchema, RawElectricityMapsSchema, RawEntsoeDocumentSchema } from './raw.ts';
 import type { GridSeriesChunk } from './grid.ts';
 import { GridSeriesChunkSchema } from './grid.ts';
 import type { DeadLetter } from './dead-letter.ts';
@@ -63,13 +65,14 @@ export const gridCarbonTopic: Topic<GridSeriesChunk> = defineTopic({
     'Carbon intensity (production and consumption based), renewable and fossil-free shares per zone and slot.',
 });
 
-export const alertsTopic: Topic<Alert> = defineTopic({
+export const alertsTopic: Topic<AlertEvent> = defineTopic({
   name: 'alerts',
-  schema: AlertSchema,
-  key: (a) => a.zone ?? a.kind,
+  schema: AlertEventSchema,
+  key: (e) => e.alert.key,
   partitions: 1,
   stage: 'processing',
-  description: 'Anomalies and operational alerts.',
+  description:
+    'Alert transitions (opened, escalated, acknowledged, resolved) with the alert: detectors on meters and grid signals. At least once: deduplicate on event_id.',
 });
 
 /**

@@ -43,6 +43,12 @@ export interface Metrics {
   veeValues(quality: string, method: string, count: number): void;
   /** Settlement rows written (new or changed): `final`, `pending`, and of those `restated`. */
   settlementRows(status: string, count: number): void;
+  /** Alerts not resolved, per detector, severity and state (`open`, `acknowledged`): replaces every earlier count. */
+  alertsOpen(counts: readonly { detector: string; severity: string; state: string; count: number }[]): void;
+  /** Alert transitions (`opened`, `escalated`, `acknowledged`, `resolved`), per detector. */
+  alertTransitions(detector: string, transition: string, count: number): void;
+  /** Webhook delivery attempts: `delivered`, `failed` (to be retried), `dead` (last attempt failed), `refused` (not on the allowlist). */
+  webhookDeliveries(outcome: string, count: number): void;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
@@ -188,6 +194,24 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['status'],
     registers: [registry],
   });
+  const alertsOpen = new Gauge({
+    name: 'gridstream_alerts_open',
+    help: 'Alerts not resolved, per detector, severity and state (open, acknowledged)',
+    labelNames: ['detector', 'severity', 'state'],
+    registers: [registry],
+  });
+  const alertTransitions = new Counter({
+    name: 'gridstream_alert_transitions_total',
+    help: 'Alert transitions (opened, escalated, acknowledged, resolved), per detector',
+    labelNames: ['detector', 'transition'],
+    registers: [registry],
+  });
+  const webhookDeliveries = new Counter({
+    name: 'gridstream_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, per outcome (delivered, failed, dead, refused)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const meterValues = new Counter({
     name: 'gridstream_meter_values_stored_total',
     help: 'Meter values stored, per what (interval, register, device) and outcome (inserted, updated, unchanged, kept)',
@@ -216,6 +240,16 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     },
     veeValues: (quality, method, count) => {
       veeValues.inc({ quality, method }, count);
+    },
+    alertsOpen: (counts) => {
+      alertsOpen.reset();
+      for (const c of counts) alertsOpen.set({ detector: c.detector, severity: c.severity, state: c.state }, c.count);
+    },
+    alertTransitions: (detector, transition, count) => {
+      if (count > 0) alertTransitions.inc({ detector, transition }, count);
+    },
+    webhookDeliveries: (outcome, count) => {
+      if (count > 0) webhookDeliveries.inc({ outcome }, count);
     },
     settlementRows: (status, count) => {
       if (count > 0) settlementRows.inc({ status }, count);
