@@ -256,13 +256,10 @@ export const ERROR_CODES = {
     false,
     "A meter's consumption dropped to near zero for hours while the rest of its group consumed as usual: possible tampering (or a vacant home).",
   ),
-  'alerts.meter_vee': code(
-    false,
-    'A meter day failed validation rules (the rule ids and counts are in the evidence).',
-  ),
+  'alerts.meter_vee': code(false, 'A meter day failed validation rules (the rule ids and counts are in the evidence).'),
   'alerts.idle_source': code(
     false,
-    "An expected series has not arrived by its usual publication delay plus a margin (the expected-publication model): the source is missing, not late as usual.",
+    'An expected series has not arrived by its usual publication delay plus a margin (the expected-publication model): the source is missing, not late as usual.',
   ),
   'alerts.forecast_deviation': code(
     false,
