@@ -3,3 +3,38 @@
  * outbox to the `alerts` topic, signed webhooks, and the `alerts` role.
  */
 export { type Signal, type Timing, type RunState, type OpenAlert, alertKey, advance } from './lifecycle.ts';
+export {
+  type AlertRules,
+  type DetectorSettings,
+  type PublicationOverride,
+  AlertRulesError,
+  DEFAULT_ALERT_RULES,
+  alertRulesOf,
+  loadAlertRules,
+  deliveryLatencyOf,
+} from './settings.ts';
+export {
+  type AlertScope,
+  type AlertFilter,
+  alertOfRow,
+  applySignals,
+  listAlerts,
+  getAlert,
+  operatorTransition,
+  openAlertCounts,
+  eventsAfter,
+  lastEventId,
+  reasonOf,
+} from './alert-store.ts';
+export { type JudgedMeter, type StoredInterval, type MeterWindowInput, meterWindowSignals } from './meter-detectors.ts';
+export {
+  type SlotValue,
+  type SeriesSubject,
+  median,
+  robustCentre,
+  forecastSignals,
+  priceSignals,
+  carbonSignals,
+} from './grid-detectors.ts';
+export { type PublicationExpectation, expectedBy, learnPublication, idleSignals } from './publication-model.ts';
+export { type AlertsRoleDeps, alertsRole } from './alerts-role.ts';

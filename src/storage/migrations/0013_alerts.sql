@@ -140,3 +140,6 @@ CREATE TABLE webhook_deliveries (
   UNIQUE (rule_id, event_id)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE state = 'pending';
+
+-- The validation-failure detector reads validated days by when they were computed.
+CREATE INDEX meter_validated_computed ON meter_validated (computed_at);
