@@ -13,6 +13,7 @@ import type { ReadinessCheck } from './health.ts';
 import { pingReadiness } from './health.ts';
 import type { HttpServer } from './http-server.ts';
 import { httpServer } from './http-server.ts';
+import { AlertFeed } from './alert-feed.ts';
 import { LiveFeed } from './live-feed.ts';
 import { Permissions } from './permissions.ts';
 
@@ -37,6 +38,8 @@ export interface ApiServerOptions {
   readonly connectorStatus?: ApiAppDeps['connectorStatus'];
   /** What replayed refused device readings are checked against: the ingest rules of this deployment. */
   readonly readingRules?: ApiAppDeps['readingRules'];
+  /** The alert rule file's settings (its publication overrides shape the publication model answered). */
+  readonly alertRules?: ApiAppDeps['alertRules'];
   readonly staticFiles?: ApiAppDeps['staticFiles'];
   /** Called once with a generated first admin key (print it; it is never shown again). */
   readonly onGeneratedAdminKey?: (key: string) => void;
@@ -58,6 +61,7 @@ export class ApiServer implements Component {
   readonly #life: Lifecycle;
   #server: HttpServer | undefined;
   #feed: LiveFeed | undefined;
+  #alertFeed: AlertFeed | undefined;
   #permissions: Permissions | undefined;
   #app: Hono | undefined;
 
@@ -115,6 +119,7 @@ export class ApiServer implements Component {
       ...(o.trustedProxies === undefined ? {} : { trustedProxies: o.trustedProxies }),
     });
     this.#feed = new LiveFeed(o.db, o.logger.child({ component: 'live-feed' }), o.feedIntervalMs ?? 1000);
+    this.#alertFeed = new AlertFeed(o.db, o.logger.child({ component: 'alert-feed' }), o.feedIntervalMs ?? 1000);
     this.#app = createApiApp({
       db: o.db,
       log: o.log,
@@ -123,6 +128,7 @@ export class ApiServer implements Component {
       reference: o.reference,
       permissions: this.#permissions,
       feed: this.#feed,
+      alertFeed: this.#alertFeed,
       version: o.version,
       consumerGroups: o.consumerGroups,
       shutdown: this.#shutdown.signal,
@@ -130,6 +136,7 @@ export class ApiServer implements Component {
       ...(o.refetch === undefined ? {} : { refetch: o.refetch }),
       ...(o.connectorStatus === undefined ? {} : { connectorStatus: o.connectorStatus }),
       ...(o.readingRules === undefined ? {} : { readingRules: o.readingRules }),
+      ...(o.alertRules === undefined ? {} : { alertRules: o.alertRules }),
       ...(o.staticFiles === undefined ? {} : { staticFiles: o.staticFiles }),
     });
     this.#server = httpServer({
@@ -142,6 +149,7 @@ export class ApiServer implements Component {
       beforeClose: () => {
         this.#shutdown.abort();
         this.#feed?.stop();
+        this.#alertFeed?.stop();
       },
       onListening: (port) => {
         o.logger.info(
@@ -164,6 +172,7 @@ export class ApiServer implements Component {
   async #stop(graceMs: number): Promise<void> {
     this.#shutdown.abort();
     this.#feed?.stop();
+    this.#alertFeed?.stop();
     await this.#server?.stop({ graceMs });
     await this.#permissions?.usage.stop();
     await this.#permissions?.auth.stop();

@@ -7,6 +7,7 @@ import type { Db } from '../storage/index.ts';
 import { ApiError, problem } from './errors.ts';
 import { rejectMalformed } from './malformed.ts';
 import type { ReadinessCheck } from './health.ts';
+import type { AlertFeed } from './alert-feed.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { ApiEnv, Permissions } from './permissions.ts';
 import type { AdminDeps } from './routes/admin.ts';
@@ -19,6 +20,8 @@ import { METER_QUALITY_ROUTES, meterQualityRoutes } from './routes/meter-quality
 import { METER_SETTLEMENT_ROUTES, meterSettlementRoutes } from './routes/meter-settlement.ts';
 import { METER_ROUTES, meterRoutes } from './routes/meters.ts';
 import { streamRoute, streamRoutes } from './routes/stream.ts';
+import { ALERT_ROUTES, alertRoutes } from './routes/alerts.ts';
+import type { AlertRules } from '../alerts/index.ts';
 import { SYSTEM_ROUTES, systemRoutes } from './routes/system.ts';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
@@ -31,6 +34,7 @@ export const API_ROUTES: readonly RouteContract[] = [
   ...METER_QUALITY_ROUTES,
   ...METER_SETTLEMENT_ROUTES,
   ...DEVICE_READ_ROUTES,
+  ...ALERT_ROUTES,
   ...SYSTEM_ROUTES,
 ];
 
@@ -42,11 +46,14 @@ export interface ApiAppDeps {
   readonly reference: ReferenceData;
   readonly permissions: Permissions;
   readonly feed: LiveFeed;
+  readonly alertFeed: AlertFeed;
   readonly version: string;
   readonly consumerGroups: AdminDeps['consumerGroups'];
   readonly refetch?: AdminDeps['refetch'];
   readonly connectorStatus?: AdminDeps['connectorStatus'];
   readonly readingRules?: AdminDeps['readingRules'];
+  /** The alert settings (default: the documented defaults). */
+  readonly alertRules?: AlertRules;
   /** What `/readyz` answers. */
   readonly readiness: ReadinessCheck;
   /** Aborted when the server stops (ends live streams). */
@@ -80,7 +87,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   // Only the API needs a key: the dashboard and its assets (mounted after) are public files.
   v1.use('/api/v1/*', deps.permissions.middleware());
   dataRoutes(v1, { db: deps.db, reference: deps.reference });
-  streamRoutes(v1, deps.feed, deps.shutdown);
+  streamRoutes(v1, deps.feed, deps.alertFeed, deps.shutdown);
   adminRoutes(v1, {
     db: deps.db,
     log: deps.log,
@@ -98,6 +105,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   meterQualityRoutes(v1, { db: deps.db });
   meterSettlementRoutes(v1, { db: deps.db });
   deviceReadRoutes(v1, { db: deps.db });
+  alertRoutes(v1, { db: deps.db, ...(deps.alertRules === undefined ? {} : { rules: deps.alertRules }) });
   app.route('/', v1);
   deps.staticFiles?.(app);
   return app;

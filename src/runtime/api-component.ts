@@ -5,6 +5,7 @@ import { PROCESS_GROUPS } from '../processing/index.ts';
 import { METERS_GROUP } from '../meters/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
 import { STORE_GROUP } from '../storage/index.ts';
+import { loadAlertRules } from '../alerts/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /** Where the built dashboard lives (`npm run build:web`). */
@@ -42,6 +43,7 @@ export function apiComponent(
     defaultRatePerMinute: config.rateLimitPerMinute,
     trustedProxies: config.trustedProxies,
     readingRules: { earliest: config.ingest.earliestReading, maxAheadMs: config.ingest.maxAheadMs },
+    alertRules: loadAlertRules(config.alerts.rulesFile),
     version: '0.1.0',
     consumerGroups: CONSUMER_GROUPS,
     readiness: options.readiness,

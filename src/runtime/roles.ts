@@ -3,7 +3,17 @@
  * `gridstream run <role[,role…]>` runs the given ones (any number of processes per role: they share the work
  * through consumer groups, and the scheduler elects one leader).
  */
-export const ROLES = ['store', 'meters', 'quality', 'settle', 'process', 'scheduler', 'ingest', 'api'] as const;
+export const ROLES = [
+  'store',
+  'meters',
+  'quality',
+  'settle',
+  'alerts',
+  'process',
+  'scheduler',
+  'ingest',
+  'api',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
@@ -14,6 +24,8 @@ export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
     'validation, estimation and editing (VEE) of every meter day the meters role compacted: the validated series with quality codes, rule failures and estimates (exactly once, recomputed per day)',
   settle:
     'settlement of validated meter days: energy × day-ahead price and × carbon intensity of the bidding zone per 15-minute period, pending until prices arrive, restated when they change (exactly once, recomputed per day)',
+  alerts:
+    'detectors on meters (outage per group, reverse flow, possible tampering, validation failures) and grid signals (idle sources against the expected-publication model, actuals against their forecast, negative and extreme prices, carbon intensity out of range); the alert lifecycle, produced to the alerts topic, and signed webhooks',
   process: 'stream processors: raw.entsoe / raw.electricitymaps → grid.observations + grid.carbon',
   scheduler: 'cron jobs with lookbacks and backfills (one leader per deployment), or the offline replay',
   ingest: 'input gateways for device readings (HTTP NDJSON; MQTT when GRIDSTREAM_MQTT_URL is set) → raw.meters',

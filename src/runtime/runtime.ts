@@ -12,6 +12,7 @@ import { loadJobWatermark, partitionMaintainer, storeRole } from '../storage/ind
 import { METERS_JOB, metersRole } from '../meters/index.ts';
 import { loadVeeRules, qualityRole } from '../quality/index.ts';
 import { settleRole } from '../settlement/index.ts';
+import { alertsRole, loadAlertRules } from '../alerts/index.ts';
 import { loadBdewProfiles } from '../simulator/index.ts';
 import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -51,7 +52,7 @@ export interface RuntimeOptions {
 
 /**
  * Builds and starts the components of the given roles on one infrastructure. Start order follows the data flow
- * backwards (store, meters, quality, settle, process, scheduler, ingest, api) so that consumers are ready before producers; stop order is
+ * backwards (store, meters, quality, settle, alerts, process, scheduler, ingest, api) so that consumers are ready before producers; stop order is
  * the reverse.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -124,6 +125,13 @@ function componentsOf(
       });
     case 'settle':
       return settleRole({ ...infra, waitMs: config.meters.settlementWaitMs, batchDays: dayBatch(infra) });
+    case 'alerts':
+      return alertsRole({
+        ...infra,
+        rules: loadAlertRules(config.alerts.rulesFile),
+        profiles: loadBdewProfiles(),
+        intervalMs: config.alerts.intervalMs,
+      });
     case 'process':
       return processRole(infra);
     case 'scheduler':

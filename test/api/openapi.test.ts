@@ -178,6 +178,18 @@ describe('OpenAPI: one source for the HTTP contract', () => {
        VALUES ('pmu-1', 'pmu', 'frequency', '2026-06-01T00:00:00.020Z', 49.98, 'raw.meters', 0, 1)`,
     );
     await ok('/api/v1/devices/pmu-1/readings?quantity=frequency&from=2026-06-01&to=2026-06-02');
+    const alert = await api.db.query<{ id: string }>(
+      `INSERT INTO alerts (key, detector, subject, reason, severity, state, zone, message, evidence, first_seen, last_seen)
+       VALUES ('price_negative|FI', 'price_negative', 'FI', 'alerts.price_negative', 'info', 'open', 'FI', 'negative',
+         '{"window": {"from": "2026-06-01T00:00:00.000Z", "to": "2026-06-01T00:15:00.000Z"}, "values": {"price": -1}}',
+         '2026-06-01T00:00:00Z', '2026-06-01T00:15:00Z') RETURNING id::text`,
+    );
+    const alertId = alert.rows[0]?.id ?? '';
+    await ok('/api/v1/alerts?state=open&zone=FI');
+    await ok('/api/v1/alerts/publication');
+    await ok(`/api/v1/alerts/${alertId}`);
+    await ok(`/api/v1/alerts/${alertId}/acknowledge`, { method: 'POST' });
+    await ok(`/api/v1/alerts/${alertId}/resolve`, { method: 'POST' });
     await ok('/healthz', { key: null });
     await ok('/readyz', { key: null });
     await ok('/metrics', { key: null });

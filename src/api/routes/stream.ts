@@ -1,7 +1,11 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { sleep } from '../../common/index.ts';
+import { AlertEventSchema } from '../../contracts/index.ts';
+import type { AlertEvent } from '../../contracts/index.ts';
+import type { AlertFeed } from '../alert-feed.ts';
 import type { LiveFeed, SlotEvent } from '../live-feed.ts';
+import { alertScope } from './alerts.ts';
 import { zoneList } from '../params.ts';
 import type { ApiEnv } from '../permissions.ts';
 import { allowZone } from '../permissions.ts';
@@ -12,13 +16,14 @@ export const streamRoute = defineRoute({
   method: 'get',
   path: '/api/v1/stream',
   operationId: 'stream',
-  summary: 'Server-Sent Events: one `slot` event per series with a newly stored slot',
+  summary:
+    'Server-Sent Events: one `slot` event per series with a newly stored slot, one `alert` event per alert transition',
   description:
-    'A `hello` event on connect, then one `slot` event (JSON: zone, metric, production type, qualifier, slot, value, updated_at) per series that got a newly stored slot, and a comment every 15 s.',
+    'A `hello` event on connect, then one `slot` event (JSON: zone, metric, production type, qualifier, slot, value, updated_at) per series that got a newly stored slot, one `alert` event per alert transition the key may see (opened, escalated, acknowledged, resolved; meter alerts only with a key, within its groups), and a comment every 15 s.',
   access: 'reader',
   query: { zones: zoneList.optional().meta({ description: 'Zones (default: all the key may read)' }) },
   contentType: 'text/event-stream',
-  events: { slot: SlotEventSchema },
+  events: { slot: SlotEventSchema, alert: AlertEventSchema },
 });
 
 /**
@@ -26,7 +31,7 @@ export const streamRoute = defineRoute({
  * slot (its newest slot and value), a `hello` event on connect and a comment every 15 s to keep proxies from
  * closing the connection. Zones outside the key's allow-list are refused (listed) or filtered out (unlisted).
  */
-export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortSignal): void {
+export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, alerts: AlertFeed, shutdown: AbortSignal): void {
   handle(app, streamRoute, (c, { query: q }) => {
     const principal = c.get('principal');
     for (const zone of q.zones ?? []) allowZone(principal, zone, 'zones');
@@ -35,15 +40,31 @@ export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortS
       (wanted === null || wanted.has(e.zone)) && (principal.zones === null || principal.zones.has(e.zone));
     // Only what is stored after the client connected (minus a little slack for commits in flight) is news to it.
     const connectedAt = Date.now() - 2_000;
+    const scope = alertScope(principal);
+    const alertVisible = (e: AlertEvent): boolean => {
+      const a = e.alert;
+      if (
+        (a.group !== null || a.meter !== null) &&
+        (!scope.personal || (scope.groups !== null && (a.group === null || !scope.groups.has(a.group))))
+      )
+        return false;
+      if (a.zone === null) return scope.zones === null && wanted === null;
+      return (wanted === null || wanted.has(a.zone)) && (scope.zones === null || scope.zones.has(a.zone));
+    };
     return streamSSE(c, async (stream) => {
-      const queue: SlotEvent[] = [];
+      const queue: ({ kind: 'slot'; e: SlotEvent } | { kind: 'alert'; e: AlertEvent })[] = [];
       // Filled by the feed while this loop awaits: read through a function so the check is never narrowed away.
       const pending = (): number => queue.length;
       const open = (): boolean => !stream.aborted && !stream.closed && !shutdown.aborted;
       // Aborted to end the keep-alive wait early: news arrived, the client left, or the server stops.
       let wake = new AbortController();
       const unsubscribe = feed.subscribe((events) => {
-        for (const e of events) if (visible(e) && Date.parse(e.updated_at) >= connectedAt) queue.push(e);
+        for (const e of events)
+          if (visible(e) && Date.parse(e.updated_at) >= connectedAt) queue.push({ kind: 'slot', e });
+        wake.abort();
+      });
+      const unsubscribeAlerts = alerts.subscribe((events) => {
+        for (const e of events) if (alertVisible(e)) queue.push({ kind: 'alert', e });
         wake.abort();
       });
       const stop = (): void => {
@@ -61,12 +82,13 @@ export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, shutdown: AbortS
             if (pending() === 0 && open()) await stream.write(': keep-alive\n\n');
             continue;
           }
-          for (const e of queue.splice(0, queue.length)) {
-            await stream.writeSSE({ event: 'slot', data: JSON.stringify(e), id: String(id++) });
+          for (const item of queue.splice(0, queue.length)) {
+            await stream.writeSSE({ event: item.kind, data: JSON.stringify(item.e), id: String(id++) });
           }
         }
       } finally {
         unsubscribe();
+        unsubscribeAlerts();
         shutdown.removeEventListener('abort', stop);
       }
     });
