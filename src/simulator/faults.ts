@@ -17,8 +17,20 @@
 export const READING_FAULTS = ['gaps', 'late', 'duplicates', 'spikes', 'frozen', 'negative', 'clock-skew'] as const;
 export type ReadingFault = (typeof READING_FAULTS)[number];
 
+/**
+ * Faults of whole stretches of time rather than of single readings (the ground truth of the alert detectors):
+ * - `outage`: a group's meters go dark for 1–4 hours (the rate is the chance per group and quarter hour that one
+ *   starts): all of them send nothing (`silent`) or, interval meters, zeros (`zero`); register meters are silent;
+ * - `tamper`: an interval meter sends 0–5 % of its energy for 6–24 hours (the chance per meter and quarter hour
+ *   that a run starts).
+ */
+export const EVENT_FAULTS = ['outage', 'tamper'] as const;
+export type EventFault = (typeof EVENT_FAULTS)[number];
+
 export interface FaultRates {
   readonly reading: Readonly<Record<ReadingFault, number>>;
+  /** Rates of the event faults; absent: none. */
+  readonly events?: Readonly<Record<EventFault, number>>;
   /** Share of register meters whose counter wraps during the run. */
   readonly rollover: number;
 }
@@ -66,17 +78,24 @@ export function parseFaults(spec: string): FaultRates {
   if (text === 'none' || text === '') return NO_FAULTS;
   const reading: Record<ReadingFault, number> = { ...NO_FAULTS.reading };
   let rollover = 0;
+  const events: Record<EventFault, number> = { outage: 0, tamper: 0 };
   for (const part of text.split(',')) {
     const [name = '', value] = part.split('=', 2).map((s) => s.trim());
     if (name === 'rollover') rollover = value === undefined ? 1 : rate(name, value);
-    else if ((READING_FAULTS as readonly string[]).includes(name)) {
+    else if ((EVENT_FAULTS as readonly string[]).includes(name)) {
+      if (value === undefined) throw new FaultSpecError(`fault ${name} needs a rate (${name}=0.1%)`);
+      events[name as EventFault] = rate(name, value);
+    } else if ((READING_FAULTS as readonly string[]).includes(name)) {
       if (value === undefined) throw new FaultSpecError(`fault ${name} needs a rate (${name}=1%)`);
       reading[name as ReadingFault] = rate(name, value);
-    } else throw new FaultSpecError(`unknown fault "${name}" (known: ${[...READING_FAULTS, 'rollover'].join(', ')})`);
+    } else
+      throw new FaultSpecError(
+        `unknown fault "${name}" (known: ${[...READING_FAULTS, ...EVENT_FAULTS, 'rollover'].join(', ')})`,
+      );
   }
   const total = Object.values(reading).reduce((a, b) => a + b, 0);
   if (total > 1) throw new FaultSpecError(`the reading fault rates add up to more than 100 %`);
-  return { reading, rollover };
+  return events.outage > 0 || events.tamper > 0 ? { reading, rollover, events } : { reading, rollover };
 }
 
 /** The fault (or none) for a uniform draw `u` in [0, 1). */

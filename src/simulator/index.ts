@@ -28,6 +28,8 @@ export {
 } from './fleet.ts';
 export {
   READING_FAULTS,
+  EVENT_FAULTS,
+  type EventFault,
   NO_FAULTS,
   DEFAULT_FAULTS,
   FaultSpecError,
@@ -43,7 +45,10 @@ export {
   noiseFactor,
   FROZEN_RUN_MIN,
   FROZEN_RUN_MAX,
+  OUTAGE_QUARTERS,
+  TAMPER_QUARTERS,
   type InjectedFault,
+  type InjectedEvent,
   type SimulationOptions,
   type SimulationStep,
   type SimulationStats,

@@ -2,7 +2,7 @@ import type { TimeZone } from '../time/index.ts';
 import { MINUTE_MS, SLOT_MS, formatUtc } from '../time/index.ts';
 import type { BdewProfiles, HolidayCalendar } from './bdew-profile.ts';
 import { profileQuarter } from './bdew-profile.ts';
-import type { FaultRates, ReadingFault } from './faults.ts';
+import type { EventFault, FaultRates, ReadingFault } from './faults.ts';
 import { READING_FAULTS, pickFault } from './faults.ts';
 import type { SimulatedMeter } from './fleet.ts';
 import { Prng, mixSeed, seedOf } from './prng.ts';
@@ -59,6 +59,23 @@ export interface InjectedFault {
   readonly fault: ReadingFault;
 }
 
+/** A stretch of time the simulator faulted (an outage of a group, a tampered meter), listed when it starts. */
+export interface InjectedEvent {
+  readonly fault: EventFault;
+  readonly group: string;
+  /** The tampered meter; null for an outage (the whole group). */
+  readonly meterId: string | null;
+  /** Outages: whether the meters send nothing or zeros. */
+  readonly mode: 'silent' | 'zero' | null;
+  /** [from, to) UTC (`YYYY-MM-DDTHH:MM:SSZ`), cut at the end of the simulated range. */
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Outage length in quarter hours (1–4 h) and tamper length (6–24 h). */
+export const OUTAGE_QUARTERS = [4, 16] as const;
+export const TAMPER_QUARTERS = [24, 96] as const;
+
 /** What one quarter hour of simulation produced. */
 export interface SimulationStep {
   readonly ts: number;
@@ -67,6 +84,8 @@ export interface SimulationStep {
   readonly send: readonly SimReading[];
   /** Every reading generated in this step that got a fault, one entry per reading (none in the final late step). */
   readonly faults: readonly InjectedFault[];
+  /** Outages and tamper runs that start in this step. */
+  readonly events: readonly InjectedEvent[];
 }
 
 /** Counts of a run. */
@@ -116,6 +135,8 @@ interface MeterState {
   lastSent: number | undefined;
   /** An active `frozen` run: the value it repeats and how many readings of it are still to come. */
   frozen: { readonly units: number; left: number } | undefined;
+  /** An active tamper run: until when (exclusive, UTC ms) and the share of its energy the meter sends. */
+  tamper: { readonly until: number; readonly share: number } | undefined;
 }
 
 /**
@@ -153,7 +174,15 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
     counter: meter.registerStartUnits,
     lastSent: undefined,
     frozen: undefined,
+    tamper: undefined,
   }));
+  const events = options.faults.events ?? { outage: 0, tamper: 0 };
+  const groups = [...new Set(options.meters.map((m) => m.group))].sort();
+  const outagePrng = new Map(groups.map((g) => [g, new Prng(seedOf(`outage:${g}`, options.seed))]));
+  const tamperPrng = new Map(
+    options.meters.map((m) => [m.meterId, new Prng(seedOf(`tamper:${m.meterId}`, options.seed))]),
+  );
+  const outages = new Map<string, { readonly until: number; readonly mode: 'silent' | 'zero' }>();
   const stats = options.stats ?? emptyStats();
   const late = new Map<number, SimReading[]>();
   const from = Math.floor(options.from / SLOT_MS) * SLOT_MS;
@@ -163,6 +192,41 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
     const send: SimReading[] = [];
     const truth: TruthInterval[] = [];
     const faults: InjectedFault[] = [];
+    const started: InjectedEvent[] = [];
+    const cut = (t: number): string => formatUtc(Math.min(t, options.to));
+    if (events.outage > 0)
+      for (const g of groups) {
+        const rng = outagePrng.get(g);
+        if (rng === undefined) continue;
+        const active = outages.get(g);
+        if (active !== undefined && active.until <= ts) outages.delete(g);
+        const u = rng.next();
+        if (outages.has(g) || u >= events.outage) continue;
+        const until = ts + rng.int(OUTAGE_QUARTERS[0], OUTAGE_QUARTERS[1]) * SLOT_MS;
+        const mode = rng.next() < 0.5 ? 'silent' : 'zero';
+        outages.set(g, { until, mode });
+        started.push({ fault: 'outage', group: g, meterId: null, mode, from: formatUtc(ts), to: cut(until) });
+      }
+    if (events.tamper > 0)
+      for (const s of states) {
+        if (s.meter.mode !== 'interval') continue;
+        if (s.tamper !== undefined && s.tamper.until <= ts) s.tamper = undefined;
+        const rng = tamperPrng.get(s.meter.meterId);
+        if (rng === undefined) continue;
+        const u = rng.next();
+        if (s.tamper !== undefined || u >= events.tamper) continue;
+        const until = ts + rng.int(TAMPER_QUARTERS[0], TAMPER_QUARTERS[1]) * SLOT_MS;
+        s.tamper = { until, share: rng.next() * 0.05 };
+        const m = s.meter;
+        started.push({
+          fault: 'tamper',
+          group: m.group,
+          meterId: m.meterId,
+          mode: null,
+          from: formatUtc(ts),
+          to: cut(until),
+        });
+      }
     const emit = (s: MeterState, reading: SimReading): void => {
       const u = s.faults.next();
       const note = (fault: ReadingFault): void => {
@@ -235,9 +299,13 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
       const units = quarterUnits(watts, m.annualKwh, noiseFactor(s.noiseSeed, ts, sigma));
       const value = formatUnits(units);
       stats.intervals++;
+      const outage = outages.get(m.group);
       if (m.mode === 'interval') {
         truth.push({ meterId: m.meterId, group: m.group, ts: formatUtc(ts), quantity: 'energy_import', value });
-        emit(s, { meterId: m.meterId, group: m.group, ts, quantity: 'energy_import', units });
+        // An outage or a tampered meter changes what is sent, never the truth.
+        if (outage?.mode === 'silent') continue;
+        const sent = outage !== undefined ? 0 : s.tamper !== undefined ? Math.round(units * s.tamper.share) : units;
+        emit(s, { meterId: m.meterId, group: m.group, ts, quantity: 'energy_import', units: sent });
       } else {
         let counter = s.counter + units;
         if (counter >= capacity(m)) {
@@ -254,6 +322,7 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
           value,
           register,
         });
+        if (outage !== undefined) continue;
         emit(s, { meterId: m.meterId, group: m.group, ts: ts + SLOT_MS, quantity: 'register_import', units: counter });
       }
     }
@@ -262,8 +331,8 @@ export function* simulate(options: SimulationOptions): Generator<SimulationStep>
       late.delete(ts);
       send.push(...due);
     }
-    yield { ts, truth, send, faults };
+    yield { ts, truth, send, faults, events: started };
   }
   const rest = [...late.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, readings]) => readings);
-  if (rest.length > 0) yield { ts: options.to, truth: [], send: rest, faults: [] };
+  if (rest.length > 0) yield { ts: options.to, truth: [], send: rest, faults: [], events: [] };
 }
