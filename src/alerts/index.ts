@@ -3,3 +3,32 @@
  * outbox to the `alerts` topic, signed webhooks, and the `alerts` role.
  */
 export { type Signal, type Timing, type RunState, type OpenAlert, alertKey, advance } from './lifecycle.ts';
+export { WebhookError, WEBHOOK_ERROR_CODES, type WebhookErrorCode } from './webhook-errors.ts';
+export {
+  signWebhook,
+  verifyWebhook,
+  originOf,
+  allowlistOrigin,
+  WEBHOOK_HEADERS,
+  type VerifyWebhookInput,
+} from './webhook-sign.ts';
+export {
+  getWebhookAllowlist,
+  setWebhookAllowlist,
+  isOriginAllowed,
+  createWebhookRule,
+  listWebhookRules,
+  deleteWebhookRule,
+  queueWebhookDeliveries,
+  listWebhookDeliveries,
+  WebhookRuleInputSchema,
+  DELIVERY_STATES,
+  type WebhookAllowlistEntry,
+  type WebhookRule,
+  type WebhookRuleInput,
+  type CreatedWebhookRule,
+  type DeliveryState,
+  type WebhookDelivery,
+  type ListDeliveriesOptions,
+} from './webhook-store.ts';
+export { webhookSender, type WebhookSenderDeps } from './webhook-sender.ts';
