@@ -449,8 +449,8 @@ describe('webhook deliveries (PGlite): a receiver that fails sometimes', () => {
   });
 });
 
-describe('webhook deliveries (PostgreSQL): two senders at once', () => {
-  it('deliver each event once (FOR UPDATE SKIP LOCKED)', async (t: TestContext) => {
+describe('webhook deliveries (PostgreSQL): senders sharing the work', () => {
+  it('two senders at once deliver each event once (FOR UPDATE SKIP LOCKED)', async (t: TestContext) => {
     const h = await openTestDb(t, 'postgres');
     if (h === undefined) return;
     const receiver = await Receiver.start(() => 200);
@@ -505,6 +505,64 @@ describe('webhook deliveries (PostgreSQL): two senders at once', () => {
     assert.ok(
       requests.every((n) => n > 0),
       `both senders took work: ${requests.join(', ')}`,
+    );
+  });
+  it("a stopped sender's claim expires and another sender delivers it (no attempt counted)", async (t: TestContext) => {
+    const h = await openTestDb(t, 'postgres');
+    if (h === undefined) return;
+    const receiver = await Receiver.start(() => 200);
+    t.after(() => receiver.close());
+    await setWebhookAllowlist(h.db, [receiver.origin], 'test-admin');
+    const created = await createWebhookRule(h.db, { name: 'one', url: `${receiver.origin}/one` }, 'test-admin');
+    assert.ok(created.ok);
+    receiver.secrets.set('/one', created.secret);
+    const [id] = await insertEvents(h.db, [ALERTS[0] as TestAlert]);
+    assert.equal(await queueWebhookDeliveries(h.db, [id ?? '']), 1);
+    const common = {
+      db: h.db,
+      logger: silentLogger(),
+      metrics: createMetrics({ defaultMetrics: false }),
+      deadLetters: new MemoryPublisher<DeadLetter>(),
+      maxAttempts: 3,
+      timeoutMs: 60_000,
+      intervalMs: 10,
+    };
+    // A request that never ends: the sender is stopped (as if it crashed) while it is in flight.
+    let inFlight!: () => void;
+    const claimed = new Promise<void>((resolve) => (inFlight = resolve));
+    const stuck = webhookSender({
+      ...common,
+      fetchImpl: (_url, init) => {
+        inFlight();
+        return new Promise((_resolve, reject) => {
+          init?.signal?.addEventListener('abort', () => {
+            reject(new Error('aborted'));
+          });
+        });
+      },
+    });
+    await stuck.start();
+    await claimed;
+    await stuck.stop({ graceMs: 50 });
+    const [row] = (await listWebhookDeliveries(h.db)).map((d) => [d.state, d.attempts, Date.parse(d.next_at)] as const);
+    assert.ok(row !== undefined);
+    const [state, attempts, nextAt] = row;
+    assert.equal(state, 'pending');
+    assert.equal(attempts, 0, 'an abandoned request is not an attempt');
+    assert.ok(nextAt > Date.now() + 60_000, 'claimed past the timeout plus the margin');
+    // Another sender does not take it before the claim expires; once it has (its clock moved on), it delivers.
+    let offset = 0;
+    const next = webhookSender({ ...common, now: () => Date.now() + offset });
+    await next.start();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(receiver.count(), 0);
+    offset = 120_000;
+    await until('the expired claim to be delivered', async () => (await pending(h.db)) === 0);
+    await next.stop();
+    assert.equal(receiver.delivered.get('/one')?.get(id ?? ''), 1);
+    assert.deepEqual(
+      receiver.hits.filter((x) => !x.verified),
+      [],
     );
   });
 });
