@@ -2,7 +2,7 @@ import type { Component } from '../common/index.ts';
 import { periodic, phaseTimer } from '../common/index.ts';
 import { alertsTopic } from '../contracts/index.ts';
 import type { Log } from '../log/index.ts';
-import { produceValues } from '../log/index.ts';
+import { produceDeadLetters, produceValues } from '../log/index.ts';
 import { METERS_JOB, UNASSIGNED } from '../meters/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { BdewProfile, BdewProfiles } from '../simulator/index.ts';
@@ -19,6 +19,8 @@ import { meterWindowSignals } from './meter-detectors.ts';
 import type { PublicationExpectation } from './publication-model.ts';
 import { idleSignals, learnPublication } from './publication-model.ts';
 import type { AlertRules } from './settings.ts';
+import { queueWebhookDeliveries } from './webhook-store.ts';
+import { webhookSender } from './webhook-sender.ts';
 
 export interface AlertsRoleDeps {
   readonly db: Db;
@@ -36,8 +38,8 @@ export interface AlertsRoleDeps {
   readonly modelRefreshMs?: number;
   /** Processing time (tests, the benchmark). @default Date.now */
   readonly now?: () => number;
-  /** Extra components run with the role (the webhook sender). */
-  readonly extra?: readonly Component[];
+  /** Webhook delivery settings. @default 8 attempts, 5 s timeout */
+  readonly webhooks?: { readonly maxAttempts: number; readonly timeoutMs: number };
 }
 
 /** Alert transitions written by a pass, for metrics. */
@@ -100,6 +102,19 @@ export function alertsRole(deps: AlertsRoleDeps): Component[] {
     },
   });
 
+  const sender = webhookSender({
+    db,
+    logger,
+    metrics,
+    deadLetters: {
+      publish: async (letters, options) => {
+        await produceDeadLetters(deps.log, letters, options.signal === undefined ? {} : { signal: options.signal });
+      },
+    },
+    maxAttempts: deps.webhooks?.maxAttempts ?? 8,
+    timeoutMs: deps.webhooks?.timeoutMs ?? 5_000,
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+  });
   const outbox = periodic({
     name: 'alerts-outbox',
     logger,
@@ -108,24 +123,23 @@ export function alertsRole(deps: AlertsRoleDeps): Component[] {
       const o = { signal };
       const sent = await db.transaction(async (tx) => {
         const events = await takeUnpublished(tx, 500, o);
-        if (events.length === 0) return 0;
+        if (events.length === 0) return { sent: 0, queued: 0 };
         await produceValues(
           deps.log,
           alertsTopic,
           events.map((e) => e.event),
           { signal, scrub: deps.scrub },
         );
-        await markPublished(
-          tx,
-          events.map((e) => e.id),
-          o,
-        );
-        return events.length;
+        const ids = events.map((e) => e.id);
+        const queued = await queueWebhookDeliveries(tx, ids, o);
+        await markPublished(tx, ids, o);
+        return { sent: events.length, queued };
       }, o);
-      return sent >= 500 ? 0 : undefined;
+      if (sent.queued > 0) sender.wake();
+      return sent.sent >= 500 ? 0 : undefined;
     },
   });
-  return [detectors, outbox, ...(deps.extra ?? [])];
+  return [detectors, outbox, sender];
 }
 
 /** Quiet verdicts matter only for keys in play (an active run or an unresolved alert): the rest are dropped. */

@@ -38,3 +38,32 @@ export {
 } from './grid-detectors.ts';
 export { type PublicationExpectation, expectedBy, learnPublication, idleSignals } from './publication-model.ts';
 export { type AlertsRoleDeps, alertsRole } from './alerts-role.ts';
+export { WebhookError, WEBHOOK_ERROR_CODES, type WebhookErrorCode } from './webhook-errors.ts';
+export {
+  signWebhook,
+  verifyWebhook,
+  originOf,
+  allowlistOrigin,
+  WEBHOOK_HEADERS,
+  type VerifyWebhookInput,
+} from './webhook-sign.ts';
+export {
+  getWebhookAllowlist,
+  setWebhookAllowlist,
+  isOriginAllowed,
+  createWebhookRule,
+  listWebhookRules,
+  deleteWebhookRule,
+  queueWebhookDeliveries,
+  listWebhookDeliveries,
+  WebhookRuleInputSchema,
+  DELIVERY_STATES,
+  type WebhookAllowlistEntry,
+  type WebhookRule,
+  type WebhookRuleInput,
+  type CreatedWebhookRule,
+  type DeliveryState,
+  type WebhookDelivery,
+  type ListDeliveriesOptions,
+} from './webhook-store.ts';
+export { webhookSender, type WebhookSenderDeps } from './webhook-sender.ts';

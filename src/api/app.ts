@@ -23,12 +23,14 @@ import { streamRoute, streamRoutes } from './routes/stream.ts';
 import { ALERT_ROUTES, alertRoutes } from './routes/alerts.ts';
 import type { AlertRules } from '../alerts/index.ts';
 import { SYSTEM_ROUTES, systemRoutes } from './routes/system.ts';
+import { WEBHOOK_ROUTES, webhookRoutes } from './routes/webhooks.ts';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
 export const API_ROUTES: readonly RouteContract[] = [
   ...DATA_ROUTES,
   streamRoute,
   ...ADMIN_ROUTES,
+  ...WEBHOOK_ROUTES,
   ...METER_ROUTES,
   ...METER_READ_ROUTES,
   ...METER_QUALITY_ROUTES,
@@ -100,6 +102,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     ...(deps.readingRules === undefined ? {} : { readingRules: deps.readingRules }),
     readiness: deps.readiness,
   });
+  webhookRoutes(v1, { db: deps.db });
   meterRoutes(v1, { db: deps.db, reference: deps.reference });
   meterReadRoutes(v1, { db: deps.db });
   meterQualityRoutes(v1, { db: deps.db });

@@ -18,7 +18,7 @@ export interface RouteContract<
   B extends z.ZodType = z.ZodType,
   R extends z.ZodType = z.ZodType,
 > {
-  readonly method: 'get' | 'post' | 'patch' | 'delete';
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI-style path: `/api/v1/admin/dlq/{topic}`. */
   readonly path: string;
   readonly operationId: string;

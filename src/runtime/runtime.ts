@@ -131,6 +131,7 @@ function componentsOf(
         rules: loadAlertRules(config.alerts.rulesFile),
         profiles: loadBdewProfiles(),
         intervalMs: config.alerts.intervalMs,
+        webhooks: { maxAttempts: config.alerts.webhookMaxAttempts, timeoutMs: config.alerts.webhookTimeoutMs },
       });
     case 'process':
       return processRole(infra);

@@ -140,6 +140,14 @@ describe('OpenAPI: one source for the HTTP contract', () => {
       record: { id: string };
     };
     await ok(`/api/v1/admin/keys/${created.record.id}`, { method: 'DELETE' });
+    await ok('/api/v1/admin/webhooks/allowlist', { method: 'PUT', body: { origins: ['https://hooks.example.com'] } });
+    await ok('/api/v1/admin/webhooks/allowlist');
+    const hook = (await (
+      await ok('/api/v1/admin/webhooks', { method: 'POST', body: { name: 'h', url: 'https://hooks.example.com/a' } })
+    ).json()) as { rule: { id: string } };
+    await ok('/api/v1/admin/webhooks');
+    await ok('/api/v1/admin/webhooks/deliveries?state=dead');
+    await ok(`/api/v1/admin/webhooks/${hook.rule.id}`, { method: 'DELETE' });
     const meter = {
       meter_id: 'oa-1',
       zone: 'FI',
