@@ -193,7 +193,8 @@ async function metersPass(
     ...[...deps.rules.groups.values()].map((g) => g.deliveryLatencyMs ?? 0),
   ];
   const horizon = Math.floor(Math.min(Date.parse(watermark), now - Math.max(...latencies)) / SLOT_MS) * SLOT_MS;
-  const at = (await cursor(q, 'meters', o)) ?? Math.floor((horizon - initialLookbackMs) / SLOT_MS) * SLOT_MS;
+  const at = (await cursor(q, 'meters', o)) ?? (await firstWindow(q, horizon - initialLookbackMs, o));
+  if (at === null) return none;
   if (at >= horizon) return none;
   const meters = await judgedMeters(q, at, horizon, o);
   const to = Math.min(horizon, at + windowsPerPass(meters.length) * SLOT_MS);
@@ -210,6 +211,20 @@ async function metersPass(
   const counts = await applySignals(q, deps.rules, await inPlay(q, signals, o), o);
   await moveCursor(q, 'meters', to, o);
   return { counts, windows: (to - at) / SLOT_MS, more: to < horizon };
+}
+
+/**
+ * Where the meter detectors start on a database they never looked at: the first stored interval after `from`
+ * (silence before a meter ever delivered is no outage). Null: nothing stored yet.
+ */
+async function firstWindow(q: Queryable, from: number, o: DbCallOptions): Promise<number | null> {
+  const { rows } = await q.query<{ first: Date | null }>(
+    `SELECT min(ts) AS first FROM meter_intervals WHERE ts >= $1`,
+    [new Date(from)],
+    o,
+  );
+  const first = rows[0]?.first ?? null;
+  return first === null ? null : Math.floor(first.getTime() / SLOT_MS) * SLOT_MS;
 }
 
 async function judgedMeters(q: Queryable, from: number, to: number, o: DbCallOptions): Promise<JudgedMeter[]> {
@@ -268,7 +283,8 @@ async function storedIntervals(q: Queryable, from: number, to: number, o: DbCall
 
 /**
  * Validated meter days computed since the cursor: a day whose raw values failed any of the configured rules is an
- * active verdict for its meter (a clean day is a quiet one), with the failures per rule as evidence.
+ * alert of its own (subject meter and local day: days are validated in any order, and each failing day is an
+ * event), with the failures per rule as evidence; the day validated clean later (an edit, a late value) resolves it.
  */
 async function veePass(
   q: Queryable,
@@ -284,6 +300,7 @@ async function veePass(
   // seen twice is harmless (a window counts once per key).
   const { rows } = await q.query<{
     meter_id: string;
+    local_day: string;
     group_id: string | null;
     zone: string | null;
     day_from: Date;
@@ -303,7 +320,7 @@ async function veePass(
        CROSS JOIN LATERAL unnest(v.rules) AS r(rule)
        WHERE r.rule = ANY($3::text[])
        GROUP BY d.meter_id, d.quantity, d.local_day, r.rule)
-     SELECT d.meter_id, d.group_id, d.day_from, d.day_to, d.last,
+     SELECT d.meter_id, d.local_day::text AS local_day, d.group_id, d.day_from, d.day_to, d.last,
        (SELECT jsonb_object_agg(f.rule, f.n) FROM fails f
         WHERE f.meter_id = d.meter_id AND f.quantity = d.quantity AND f.local_day = d.local_day) AS failures,
        (SELECT m.zone FROM meters m WHERE m.meter_id = d.meter_id ORDER BY m.valid_from DESC NULLS LAST LIMIT 1) AS zone
@@ -318,7 +335,7 @@ async function veePass(
     const active = total > 0;
     return {
       detector: 'meter_vee',
-      subject: r.meter_id,
+      subject: `${r.meter_id}|${r.local_day}`,
       active,
       from: r.day_from.getTime(),
       to: r.day_to.getTime(),
@@ -327,10 +344,10 @@ async function veePass(
       group: r.group_id,
       meter: r.meter_id,
       message: active
-        ? `meter ${r.meter_id}: ${total} intervals failed validation (${Object.entries(failures)
+        ? `meter ${r.meter_id} on ${r.local_day}: ${total} intervals failed validation (${Object.entries(failures)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')})`
-        : `meter ${r.meter_id} validates clean again`,
+        : `meter ${r.meter_id} on ${r.local_day} validates clean now`,
       values: failures,
     };
   });

@@ -65,8 +65,8 @@ const RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, critical
  * Runs one key's signals (in event-time order) through its run state and unresolved alert. Returns the new state
  * (null: nothing left in play, the row can go), the alert after the signals (null: none unresolved) and what
  * happened to it: `opened`, `escalated` (severity went up), `returned` (a flap within the hysteresis), `updated`
- * (last seen or evidence moved), `resolved` (quiet for `clearAfterMs`). Windows ending at or before `lastAt` are
- * skipped: each window counts once, however often a detector looks at it.
+ * (last seen or evidence moved), `resolved` (quiet for `clearAfterMs`). Windows ending before `lastAt` are
+ * skipped (event time only moves forward per key); the last window may be judged again (a restated value).
  */
 export function advance(
   timing: Timing,
@@ -79,7 +79,7 @@ export function advance(
   let a: OpenAlert | null = alert === null ? null : { ...alert };
   const steps: Step[] = [];
   for (const sig of [...signals].sort((x, y) => x.from - y.from || x.to - y.to)) {
-    if (sig.to <= s.lastAt) continue;
+    if (sig.to < s.lastAt) continue;
     s.lastAt = sig.to;
     if (sig.active) {
       const returned = s.quietSince !== null;

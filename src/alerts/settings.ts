@@ -130,7 +130,7 @@ const DEFAULTS = {
     enabled: true,
     severity: 'info',
     minActive: D('PT0S'),
-    clearAfter: D('P1D'),
+    clearAfter: D('PT0S'),
     rules: ['high_limit', 'low_limit', 'negative', 'frozen', 'spike', 'future', 'sum_check'],
   },
   idle_source: {

@@ -3,7 +3,9 @@ import { loadConfig } from '../../src/config/index.ts';
 import { createMetrics, silentLogger } from '../../src/observability/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { openInfrastructure } from '../../src/runtime/index.ts';
-import { tempDir } from './services.ts';
+import type { TestContext } from 'node:test';
+import { openDb } from '../../src/storage/index.ts';
+import { tempDir, testDatabaseUrl, uniqueName } from './services.ts';
 
 /**
  * The embedded infrastructure (PGlite and the embedded log) on a fresh temporary data directory. `remove()` closes
@@ -43,4 +45,28 @@ export function useEmbeddedInfra(): { readonly infra: Infrastructure } {
       return opened.infra;
     },
   };
+}
+
+/**
+ * The embedded log on a fresh temporary directory with the test PostgreSQL server in a schema of its own (dropped
+ * when the test ends). Undefined (the test skipped, visibly) when PostgreSQL is not configured outside `npm test`.
+ */
+export async function postgresInfra(t: TestContext): Promise<Infrastructure | undefined> {
+  const url = testDatabaseUrl(t);
+  if (url === undefined) return undefined;
+  const dir = await tempDir();
+  const schema = uniqueName('gs_test').toLowerCase();
+  const infra = await openInfrastructure(
+    loadConfig({ GRIDSTREAM_DATA_DIR: dir.path, DATABASE_URL: url, GRIDSTREAM_NAMESPACE: schema }),
+    silentLogger(),
+    createMetrics({ defaultMetrics: false }),
+  );
+  t.after(async () => {
+    await infra.close();
+    const admin = await openDb({ url, dataDir: dir.path, logger: silentLogger() });
+    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.close();
+    await dir.remove();
+  });
+  return infra;
 }
