@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_ALERT_RULES, applySignals } from '../../src/alerts/index.ts';
 import type { ConnectorLive } from '../../src/api/index.ts';
 import { buildDeadLetter, produceDeadLetters } from '../../src/log/index.ts';
 import { ensurePartitions, writeObservations } from '../../src/storage/index.ts';
+import * as webAlerts from '../../web/src/alert-types.ts';
 import * as web from '../../web/src/api-types.ts';
 import * as webMeters from '../../web/src/meter-types.ts';
 import type { TestApi } from '../helpers/api.ts';
@@ -241,6 +243,22 @@ describe('OpenAPI: one source for the HTTP contract', () => {
   });
 
   it("the dashboard's decoders read only fields the document declares, from real answers", async () => {
+    // An alert opened by the alert store, so that the alert decoders read a real one (and its stream events).
+    const subject = 'price|FI|decoders';
+    await applySignals(api.db, DEFAULT_ALERT_RULES, [
+      {
+        ...{ detector: 'price_negative', subject, active: true, from: 0, to: 3_600_000, severity: 'info' },
+        ...{
+          zone: 'FI',
+          group: null,
+          meter: null,
+          message: 'negative',
+          values: { price: -5, unit: 'EUR/MWh', x: null },
+        },
+      },
+    ]);
+    const opened = await api.db.query<{ id: string }>(`SELECT id::text FROM alerts WHERE subject = $1`, [subject]);
+    const openedId = opened.rows[0]?.id ?? '';
     const cases: [string, string, (value: unknown, at: string) => unknown][] = [
       ['zones', '/api/v1/zones', web.decodeZones],
       ['series', '/api/v1/series?zone=FI&metric=generation_actual&from=2023-05-08&to=2023-05-09', web.decodeSeriesList],
@@ -261,6 +279,9 @@ describe('OpenAPI: one source for the HTTP contract', () => {
       ['groupLoad', '/api/v1/groups/dec/load?from=2026-06-01&to=2026-06-02&resolution=P1D', webMeters.decodeGroupLoad],
       ['meters', '/api/v1/meters?group=dec', webMeters.decodeMeterList],
       ['meter', '/api/v1/meters/dec-1', webMeters.decodeMeter],
+      ['alerts', '/api/v1/alerts', webAlerts.decodeAlertList],
+      ['alert', `/api/v1/alerts/${openedId}`, webAlerts.decodeAlertDetail],
+      ['publicationModel', '/api/v1/alerts/publication', webAlerts.decodePublication],
     ];
     const meter = { meter_id: 'dec-1', zone: 'FI', group: 'dec', register_type: 'import' };
     const registered = await api.json('/api/v1/admin/meters', {
@@ -288,6 +309,26 @@ describe('OpenAPI: one source for the HTTP contract', () => {
       readsOf(web.decodeReplay, replayed.body).filter((p) => !declares(schemaOf('dlqReplay'), p)),
       [],
     );
+    const acked = await api.json(`/api/v1/alerts/${openedId}/acknowledge`, { method: 'POST' });
+    assert.equal(acked.status, 200);
+    assert.deepEqual(
+      readsOf(webAlerts.decodeAlertChange, acked.body).filter((p) => !declares(schemaOf('acknowledgeAlert'), p)),
+      [],
+    );
+    // The stream's `alert` events are the stored transitions' payloads.
+    const events = await api.db.query<{ payload: unknown }>(
+      `SELECT payload FROM alert_events WHERE alert_id = $1 ORDER BY id`,
+      [openedId],
+    );
+    const streamEvents = (
+      doc.paths['/api/v1/stream']?.['get'] as unknown as { 'x-gridstream-events': Record<string, Schema> }
+    )['x-gridstream-events'];
+    assert.equal(events.rows.length, 2, 'opened and acknowledged');
+    for (const { payload } of events.rows)
+      assert.deepEqual(
+        readsOf(webAlerts.decodeAlertEvent, payload).filter((p) => !declares(streamEvents['alert'], p)),
+        [],
+      );
   });
 
   it('the live feed event the dashboard decodes is the one the stream route documents', async () => {

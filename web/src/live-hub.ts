@@ -1,3 +1,4 @@
+import type { AlertEvent } from './alert-types.ts';
 import type { ApiProblem } from './api-client.ts';
 import type { SlotEvent } from './api-types.ts';
 import { h } from './dom.ts';
@@ -5,6 +6,7 @@ import type { LiveState } from './live-stream.ts';
 import { LiveStream } from './live-stream.ts';
 
 type SlotListener = (events: readonly SlotEvent[]) => void;
+type AlertListener = (events: readonly AlertEvent[]) => void;
 
 /**
  * One live stream for the whole app (all zones the key may read), fanned out to the pages, with the header's
@@ -14,6 +16,9 @@ export class LiveHub {
   readonly badge: HTMLElement;
   readonly #label: HTMLElement;
   readonly #slotListeners = new Set<SlotListener>();
+  readonly #alertListeners = new Set<AlertListener>();
+  /** Event ids of alert transitions already handed out (delivery is at least once). */
+  readonly #seenAlertEvents = new Set<string>();
   readonly #resumeListeners = new Set<() => void>();
   #stream: LiveStream | undefined;
   #events = 0;
@@ -41,6 +46,14 @@ export class LiveHub {
         this.badge.dataset['events'] = String(this.#events);
         for (const listener of this.#slotListeners) listener(events);
       },
+      onAlerts: (events) => {
+        const fresh = events.filter((e) => !this.#seenAlertEvents.has(e.eventId));
+        for (const e of fresh) this.#seenAlertEvents.add(e.eventId);
+        if (this.#seenAlertEvents.size > 5000) this.#seenAlertEvents.clear();
+        if (fresh.length === 0) return;
+        this.badge.dataset['alertEvents'] = String(Number(this.badge.dataset['alertEvents'] ?? '0') + fresh.length);
+        for (const listener of this.#alertListeners) listener(fresh);
+      },
       onState: (state, detail) => {
         this.#setState(state, detail);
       },
@@ -60,6 +73,12 @@ export class LiveHub {
   onSlots(listener: SlotListener): () => void {
     this.#slotListeners.add(listener);
     return () => this.#slotListeners.delete(listener);
+  }
+
+  /** Alert transitions as they arrive, each once. */
+  onAlerts(listener: AlertListener): () => void {
+    this.#alertListeners.add(listener);
+    return () => this.#alertListeners.delete(listener);
   }
 
   onResume(listener: () => void): () => void {

@@ -1,3 +1,5 @@
+import type { AlertEvent } from './alert-types.ts';
+import { decodeAlertEvent } from './alert-types.ts';
 import { ApiProblem, delay, describeError, isAbort, problemOf } from './api-client.ts';
 import type { SlotEvent } from './api-types.ts';
 import { decodeSlotEvent } from './api-types.ts';
@@ -12,6 +14,8 @@ export interface LiveStreamOptions {
   /** Zones to follow; all the key may read when absent. */
   readonly zones?: readonly string[];
   readonly onSlots: (events: readonly SlotEvent[]) => void;
+  /** Alert transitions the key may see (`alert` events). */
+  readonly onAlerts?: (events: readonly AlertEvent[]) => void;
   readonly onState: (state: LiveState, detail?: string) => void;
   /** Called after a reconnection: events may have been missed, reload what is shown. */
   readonly onResume: () => void;
@@ -127,6 +131,7 @@ export class LiveStream {
         clearTimeout(idle);
         idle = setTimeout(abort, IDLE_TIMEOUT_MS);
         const slots: SlotEvent[] = [];
+        const alerts: AlertEvent[] = [];
         for (const message of parser.push(chunk.value)) {
           if (message.id !== undefined) this.#lastEventId = message.id;
           if (message.event === 'hello' && !opened) {
@@ -138,9 +143,16 @@ export class LiveStream {
             } catch (error) {
               console.warn('gridstream: ignored a malformed slot event', error);
             }
+          } else if (message.event === 'alert') {
+            try {
+              alerts.push(decodeAlertEvent(JSON.parse(message.data), 'alert event'));
+            } catch (error) {
+              console.warn('gridstream: ignored a malformed alert event', error);
+            }
           }
         }
         if (slots.length > 0) this.#options.onSlots(slots);
+        if (alerts.length > 0) this.#options.onAlerts?.(alerts);
       }
     } finally {
       clearTimeout(idle);

@@ -1,4 +1,6 @@
 import { AdminPage } from './admin/admin-page.ts';
+import { OpenAlertCount } from './alert-count.ts';
+import { AlertsPage } from './alerts-page.ts';
 import type { ApiProblem } from './api-client.ts';
 import { ApiClient } from './api-client.ts';
 import { field, record, str } from './decode.ts';
@@ -14,11 +16,12 @@ import { ZonePage } from './zone-page.ts';
 /**
  * The dashboard's entry: takes the key (sign-in form, or a `#key=` link, also pasted into an open tab), or goes on
  * without one where the server lets anyone read, then runs the pages — the zone page at `/`, the meter pages under
- * `/meters` and `/groups`, and the operator pages under `/admin` — with one live stream shared by all, and client-side navigation.
+ * `/meters` and `/groups`, the alerts at `/alerts`, and the operator pages under `/admin` — with one live stream shared by all, and client-side navigation.
  */
 class App {
   readonly #root: HTMLElement;
   readonly #live = new LiveHub();
+  readonly #alertCount = new OpenAlertCount(this.#live);
   readonly #main: HTMLElement;
   readonly #nav: HTMLElement;
   readonly #notices: HTMLElement;
@@ -38,6 +41,7 @@ class App {
       h('ul', {}, [
         h('li', {}, [h('a', { attrs: { href: '/', 'data-nav': true }, text: 'Dashboard' })]),
         h('li', {}, [h('a', { attrs: { href: '/meters', 'data-nav': true }, text: 'Meters' })]),
+        h('li', {}, [h('a', { attrs: { href: '/alerts', 'data-nav': true } }, ['Alerts', this.#alertCount.el])]),
         this.#adminLink,
       ]),
     ]);
@@ -82,6 +86,7 @@ class App {
     this.#page?.page.destroy();
     this.#page = undefined;
     this.#live.stop();
+    this.#alertCount.stop();
     this.#client = undefined;
     this.#role = undefined;
     delete document.documentElement.dataset['role'];
@@ -155,6 +160,7 @@ class App {
       this.#main,
     ]);
     this.#live.start(key, onUnauthorized);
+    this.#alertCount.start(this.#client);
     this.#route();
     this.#showIngestionMode();
     // Probe the role once the first screen has had its requests.
@@ -181,6 +187,9 @@ class App {
       },
       navigate: (path) => {
         this.#navigate(path);
+      },
+      alertsChanged: () => {
+        this.#alertCount.refresh();
       },
     };
   }
@@ -240,6 +249,7 @@ class App {
     if (path === '/' || path === '/index.html') page = new ZonePage(ctx, params);
     else if (path === '/admin' || path.startsWith('/admin/')) page = new AdminPage(ctx, path, params);
     else if (path === '/meters') page = new MetersPage(ctx, params);
+    else if (path === '/alerts') page = new AlertsPage(ctx, params);
     else if (path.startsWith('/meters/')) page = new MeterPage(ctx, path, params);
     else if (path.startsWith('/groups/')) page = new GroupPage(ctx, path, params);
     else page = notFound(path);

@@ -15,6 +15,8 @@ export interface PageContext {
   readonly notify: (message: string, kind?: 'info' | 'error') => void;
   /** Client-side navigation to a dashboard path. */
   readonly navigate: (path: string) => void;
+  /** The page changed an alert: the navigation's count of open alerts is refreshed. */
+  readonly alertsChanged?: () => void;
 }
 
 /** A page the router shows; `applyParams` follows back/forward within the same page. */
