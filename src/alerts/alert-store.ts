@@ -313,6 +313,29 @@ export async function listAlerts(
   return rows.map(alertOfRow);
 }
 
+/**
+ * Unresolved alerts the scope may see, per state and severity (aggregates: no meter's alert is named, so nothing is
+ * audited). `personal: false` leaves meter and group alerts out (anonymous public readers).
+ */
+export async function countAlerts(
+  q: Queryable,
+  scope: AlertScope & { readonly personal: boolean },
+  options: DbCallOptions = {},
+): Promise<{ state: Alert['state']; severity: Severity; count: number }[]> {
+  const list = (s: ReadonlySet<string> | null): string[] | null => (s === null ? null : [...s]);
+  const { rows } = await q.query<{ state: Alert['state']; severity: Severity; count: number }>(
+    `SELECT state, severity, count(*)::int AS count FROM alerts
+     WHERE state <> 'resolved'
+       AND ($1::text[] IS NULL OR zone = ANY($1::text[]))
+       AND ($2::text[] IS NULL OR (group_id IS NULL AND meter_id IS NULL) OR group_id = ANY($2::text[]))
+       AND ($3 OR (group_id IS NULL AND meter_id IS NULL))
+     GROUP BY state, severity ORDER BY state, severity`,
+    [list(scope.zones), list(scope.groups), scope.personal],
+    options,
+  );
+  return rows;
+}
+
 /** One alert with its transitions, or undefined when it does not exist or the scope may not see it. */
 export async function getAlert(
   q: Queryable,

@@ -19,6 +19,7 @@ export {
   alertOfRow,
   applySignals,
   listAlerts,
+  countAlerts,
   getAlert,
   operatorTransition,
   openAlertCounts,

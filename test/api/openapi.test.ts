@@ -197,6 +197,7 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     const alertId = alert.rows[0]?.id ?? '';
     await ok('/api/v1/alerts?state=open&zone=FI');
     await ok('/api/v1/alerts/publication');
+    await ok('/api/v1/alerts/counts');
     await ok(`/api/v1/alerts/${alertId}`);
     await ok(`/api/v1/alerts/${alertId}/acknowledge`, { method: 'POST' });
     await ok(`/api/v1/alerts/${alertId}/resolve`, { method: 'POST' });
@@ -280,6 +281,7 @@ describe('OpenAPI: one source for the HTTP contract', () => {
       ['meters', '/api/v1/meters?group=dec', webMeters.decodeMeterList],
       ['meter', '/api/v1/meters/dec-1', webMeters.decodeMeter],
       ['alerts', '/api/v1/alerts', webAlerts.decodeAlertList],
+      ['alertCounts', '/api/v1/alerts/counts', webAlerts.decodeAlertCounts],
       ['alert', `/api/v1/alerts/${openedId}`, webAlerts.decodeAlertDetail],
       ['publicationModel', '/api/v1/alerts/publication', webAlerts.decodePublication],
     ];

@@ -1,11 +1,10 @@
-import { decodeAlertList } from './alert-types.ts';
+import { decodeAlertCounts } from './alert-types.ts';
 import type { ApiClient } from './api-client.ts';
 import { isAbort } from './api-client.ts';
 import { h } from './dom.ts';
 import type { LiveHub } from './live-hub.ts';
 
 /** The most open alerts counted; more shows as `1000+`. */
-const COUNT_LIMIT = 1000;
 /** Transitions often come in bursts (a detector run): one reload for a burst. */
 const DEBOUNCE_MS = 400;
 
@@ -63,17 +62,12 @@ export class OpenAlertCount {
     const controller = new AbortController();
     this.#controller = controller;
     try {
-      const open = await client.get(
-        '/api/v1/alerts',
-        { state: 'open', limit: COUNT_LIMIT },
-        decodeAlertList,
-        controller.signal,
-      );
+      const counts = await client.get('/api/v1/alerts/counts', {}, decodeAlertCounts, controller.signal);
       if (controller.signal.aborted || this.#client !== client) return;
-      const count = open.length;
+      const count = counts.filter((c) => c.state === 'open').reduce((a, c) => a + c.count, 0);
       this.el.dataset['openAlerts'] = String(count);
-      this.el.textContent = count >= COUNT_LIMIT ? `${COUNT_LIMIT}+` : String(count);
-      this.el.title = `${count >= COUNT_LIMIT ? `${COUNT_LIMIT} or more` : count} open alert${count === 1 ? '' : 's'}`;
+      this.el.textContent = String(count);
+      this.el.title = `${count} open alert${count === 1 ? '' : 's'}`;
       this.el.setAttribute('aria-label', this.el.title);
       this.el.hidden = count === 0;
     } catch (error) {

@@ -187,3 +187,19 @@ export const decodePublication: Decoder<PublicationExpectation[]> = (value, at) 
     }),
     at,
   );
+
+/** `GET /api/v1/alerts/counts`: unresolved alerts per state and severity. */
+export const decodeAlertCounts: Decoder<{ state: string; severity: string; count: number }[]> = (value, at) =>
+  field(
+    record(value, at),
+    'counts',
+    array((e, a) => {
+      const o = record(e, a);
+      return {
+        state: field(o, 'state', str, a),
+        severity: field(o, 'severity', str, a),
+        count: field(o, 'count', num, a),
+      };
+    }),
+    at,
+  );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AlertRules, AlertScope } from '../../alerts/index.ts';
 import {
   DEFAULT_ALERT_RULES,
+  countAlerts,
   expectedBy,
   getAlert,
   learnPublication,
@@ -81,6 +82,20 @@ export const alertsListRoute = defineRoute({
   response: AlertListSchema,
 });
 
+export const alertCountsRoute = defineRoute({
+  method: 'get',
+  path: '/api/v1/alerts/counts',
+  operationId: 'alertCounts',
+  summary: 'Unresolved alerts the key may see, per state and severity (the dashboard badge; nothing audited)',
+  access: 'reader',
+  query: {},
+  response: z.object({
+    counts: z.array(
+      z.object({ state: z.enum(ALERT_STATES), severity: z.enum(SEVERITIES), count: z.number().int().min(0) }),
+    ),
+  }),
+});
+
 export const alertRoute = defineRoute({
   method: 'get',
   path: '/api/v1/alerts/{id}',
@@ -133,6 +148,7 @@ export const publicationRoute = defineRoute({
 
 export const ALERT_ROUTES = [
   alertsListRoute,
+  alertCountsRoute,
   publicationRoute,
   alertRoute,
   acknowledgeAlertRoute,
@@ -182,6 +198,7 @@ export function alertRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db; readonly
     await auditMeterAlerts(db, principal, alerts);
     return { alerts };
   });
+  handle(app, alertCountsRoute, async (c) => ({ counts: await countAlerts(db, alertScope(c.get('principal'))) }));
   handle(app, publicationRoute, async (c, { query: q }) => {
     const principal = c.get('principal');
     if (q.zone !== undefined) allowZone(principal, q.zone, 'zone');
