@@ -388,7 +388,7 @@ async function gridPass(q: Queryable, rules: AlertRules, o: DbCallOptions): Prom
   for (const r of ranges.values()) {
     if (r.metric === 'price_day_ahead') {
       const prices = await series(q, r.zone, 'price_day_ahead', null, r.from, r.to, o, `AND qualifier = 'sequence=1'`);
-      for (const [unit, values] of prices) signals.push(...priceSignals(rules, r.zone, unit, values));
+      for (const [key, values] of prices) signals.push(...priceSignals(rules, r.zone, key.split('|')[0] ?? '', values));
       continue;
     }
     if (r.metric.startsWith('carbon_intensity_')) {
@@ -410,9 +410,13 @@ async function gridPass(q: Queryable, rules: AlertRules, o: DbCallOptions): Prom
       const k = `${r.zone}|${pair.actual}|${type}|${r.from}|${r.to}`;
       if (pairsDone.has(k)) continue;
       pairsDone.add(k);
-      const actual = [...(await series(q, r.zone, pair.actual, type, r.from - lookback, r.to, o)).values()].flat();
-      if (actual.length === 0) continue;
-      const forecast = [...(await series(q, r.zone, pair.forecast, type, r.from - lookback, r.to, o)).values()].flat();
+      const plain = `AND qualifier = ''`;
+      const actual = (await series(q, r.zone, pair.actual, type, r.from - lookback, r.to, o, plain))
+        .values()
+        .next().value;
+      if (actual === undefined) continue;
+      const forecast =
+        (await series(q, r.zone, pair.forecast, type, r.from - lookback, r.to, o, plain)).values().next().value ?? [];
       const subject: SeriesSubject = {
         zone: r.zone,
         subject: type === '' ? `${r.zone}|${pair.actual}` : `${r.zone}|${pair.actual}|${type}`,
@@ -427,7 +431,10 @@ async function gridPass(q: Queryable, rules: AlertRules, o: DbCallOptions): Prom
   return applySignals(q, rules, await inPlay(q, signals, o), o);
 }
 
-/** A series' values in [from, to) per unit (production type '' = none; null = any), in slot order. */
+/**
+ * A series' values in [from, to), in slot order, per `unit|qualifier` (production type '' = none; null = any; the
+ * first production type wins a slot when several match).
+ */
 async function series(
   q: Queryable,
   zone: string,
@@ -438,19 +445,20 @@ async function series(
   o: DbCallOptions,
   extra = '',
 ): Promise<Map<string, SlotValue[]>> {
-  const { rows } = await q.query<{ unit: string; slot_start: Date; value: number }>(
-    `SELECT unit, slot_start, value FROM grid_observations
+  const { rows } = await q.query<{ unit: string; qualifier: string; slot_start: Date; value: number }>(
+    `SELECT DISTINCT ON (unit, qualifier, slot_start) unit, qualifier, slot_start, value FROM grid_observations
      WHERE zone = $1 AND metric = $2 AND ($3::text IS NULL OR production_type = $3) AND counterpart_zone = ''
        AND slot_start >= $4 AND slot_start < $5 ${extra}
-     ORDER BY slot_start`,
+     ORDER BY unit, qualifier, slot_start, production_type`,
     [zone, metric, productionType, new Date(from), new Date(to)],
     o,
   );
   const out = new Map<string, SlotValue[]>();
   for (const r of rows) {
-    const list = out.get(r.unit);
+    const key = `${r.unit}|${r.qualifier}`;
+    const list = out.get(key);
     const v = { slot: r.slot_start.getTime(), value: r.value };
-    if (list === undefined) out.set(r.unit, [v]);
+    if (list === undefined) out.set(key, [v]);
     else list.push(v);
   }
   return out;

@@ -147,7 +147,7 @@ const DEFAULTS = {
     severity: 'warning',
     minActive: D('PT1H'),
     clearAfter: D('PT1H'),
-    k: 5,
+    k: 4,
     minRelative: 0.05,
     lookback: D('P28D'),
     minSamples: 7,
