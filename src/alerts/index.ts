@@ -37,7 +37,13 @@ export {
   priceSignals,
   carbonSignals,
 } from './grid-detectors.ts';
-export { type PublicationExpectation, expectedBy, learnPublication, idleSignals } from './publication-model.ts';
+export {
+  type PublicationExpectation,
+  expectedBy,
+  learnPublication,
+  idleSignals,
+  usualDelay,
+} from './publication-model.ts';
 export { type AlertsRoleDeps, alertsRole } from './alerts-role.ts';
 export { WebhookError, WEBHOOK_ERROR_CODES, type WebhookErrorCode } from './webhook-errors.ts';
 export {

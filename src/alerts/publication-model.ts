@@ -18,7 +18,8 @@ export interface PublicationExpectation {
   readonly samples: number;
   /**
    * The usual publication delay: how long after the end of the first new slot of a batch the batch arrives, 95th
-   * percentile (negative: published ahead, as day-ahead prices are). Null: not known yet.
+   * percentile of the batches that are not outliers (negative: published ahead, as day-ahead prices are). Null: not
+   * known yet.
    */
   readonly delayMs: number | null;
   readonly medianDelayMs: number | null;
@@ -64,9 +65,7 @@ export async function learnPublication(
     metric: string;
     zone: string;
     split: boolean;
-    batches: number;
-    p50: number | null;
-    p95: number | null;
+    delays: number[];
   }>(
     `WITH s AS (
        SELECT source, metric, zone, slot_start, min(first_seen) AS first_seen,
@@ -77,9 +76,8 @@ export async function learnPublication(
      b AS (
        SELECT source, metric, zone, date_trunc('minute', first_seen) AS at, min(slot_start) AS head, bool_or(split) AS split
        FROM s GROUP BY source, metric, zone, date_trunc('minute', first_seen))
-     SELECT source, metric, zone, bool_or(split) AS split, count(*)::int AS batches,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM at - head) * 1000 - ${SLOT_MS})::float8 AS p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM at - head) * 1000 - ${SLOT_MS})::float8 AS p95
+     SELECT source, metric, zone, bool_or(split) AS split,
+       array_agg((extract(epoch FROM at - head) * 1000 - ${SLOT_MS})::float8) AS delays
      FROM b WHERE at - head < interval '7 days'
      GROUP BY source, metric, zone`,
     [new Date(now - d.lookback)],
@@ -122,7 +120,10 @@ export async function learnPublication(
       overridden: override?.delay !== undefined,
     });
   };
-  for (const r of learnt.rows) build(r.source, r.metric, r.zone, r.split ? 'PT60M' : 'PT15M', r.batches, r.p95, r.p50);
+  for (const r of learnt.rows) {
+    const { usual, median } = usualDelay(r.delays);
+    build(r.source, r.metric, r.zone, r.split ? 'PT60M' : 'PT15M', r.delays.length, usual, median);
+  }
   // Series with nothing learnt recently can still be expected by an override.
   for (const r of last.rows) {
     const key = `${r.source}|${r.metric}|${r.zone}`;
@@ -133,6 +134,25 @@ export async function learnPublication(
       build(r.source, r.metric, r.zone, 'PT15M', 0, null, null);
   }
   return out.sort((a, b) => `${a.zone}|${a.metric}|${a.source}`.localeCompare(`${b.zone}|${b.metric}|${b.source}`));
+}
+
+/**
+ * The usual delay of a series' batches: the 95th percentile of the delays that are not outliers (more than five
+ * robust standard deviations above the median). A source that was down and caught up publishes its backlog hours
+ * late; counting those batches would teach the model that outages are usual and make it blind to the next one.
+ */
+export function usualDelay(delays: readonly number[]): { usual: number | null; median: number | null } {
+  if (delays.length === 0) return { usual: null, median: null };
+  const sorted = [...delays].sort((a, b) => a - b);
+  const at = (list: readonly number[], p: number): number =>
+    list[Math.min(list.length - 1, Math.floor(p * (list.length - 1)))] ?? 0;
+  const median = at(sorted, 0.5);
+  const mad = at(
+    [...sorted.map((x) => Math.abs(x - median))].sort((a, b) => a - b),
+    0.5,
+  );
+  const usual = sorted.filter((x) => x <= median + 5 * 1.4826 * Math.max(mad, 60_000));
+  return { usual: at(usual, 0.95), median };
 }
 
 /** Idle-source verdicts at processing time `now`: active once the next slot is past its expected time. */
