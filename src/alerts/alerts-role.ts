@@ -142,11 +142,15 @@ export function alertsRole(deps: AlertsRoleDeps): Component[] {
   return [detectors, outbox, sender];
 }
 
-/** Quiet verdicts matter only for keys in play (an active run or an unresolved alert): the rest are dropped. */
+/**
+ * Quiet verdicts matter only for keys in play (an active run or an unresolved alert, or an active verdict in the
+ * same batch): the rest are dropped.
+ */
 async function inPlay(q: Queryable, signals: readonly Signal[], o: DbCallOptions): Promise<Signal[]> {
   if (!signals.some((s) => !s.active)) return [...signals];
   const detectors = [...new Set(signals.map((s) => s.detector))];
   const keys = await keysInPlay(q, detectors, o);
+  for (const s of signals) if (s.active) keys.add(alertKey(s));
   return signals.filter((s) => s.active || keys.has(alertKey(s)));
 }
 
