@@ -96,9 +96,17 @@ export async function openPgliteDb(options: PgliteDbOptions): Promise<Db> {
     exec: (sql, o) => outside.exec(sql, o),
     async transaction<T>(fn: (tx: DbTransaction) => Promise<T>, o?: DbCallOptions): Promise<T> {
       checkOpen(o?.signal);
+      // What `fn` itself threw goes back to the caller as it is (a caller's own error is not the database's).
+      let own: { readonly error: unknown } | undefined;
       try {
-        return await pglite.transaction((tx) => fn(handle(tx)));
+        return await pglite.transaction((tx) =>
+          fn(handle(tx)).catch((error: unknown) => {
+            own = { error };
+            throw error;
+          }),
+        );
       } catch (error) {
+        if (own?.error === error && !isSqlError(error)) throw error;
         throw mapError(error, 'transaction failed', pglite);
       }
     },

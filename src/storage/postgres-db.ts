@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../observability/index.ts';
 import { copyStatement, copyTextPieces } from './copy-text.ts';
 import type { CopyValue, Db, DbCallOptions, DbSubscription, DbTransaction, QueryResult } from './db.ts';
-import { StorageError, toStorageError } from './errors.ts';
+import { StorageError, isSqlError, toStorageError } from './errors.ts';
 import { listenPostgres } from './pg-listener.ts';
 
 /** Options of {@link openPostgresDb}. */
@@ -161,9 +161,14 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     async transaction<T>(fn: (tx: DbTransaction) => Promise<T>, o?: DbCallOptions): Promise<T> {
       const client = await connect(o?.signal);
       let broken = false;
+      // What `fn` itself threw goes back to the caller as it is (a caller's own error is not the database's).
+      let own: { readonly error: unknown } | undefined;
       try {
         await run(client, 'BEGIN', undefined, o?.signal);
-        const result = await fn(transactionHandle(client));
+        const result = await fn(transactionHandle(client)).catch((error: unknown) => {
+          own = { error };
+          throw error;
+        });
         // A COMMIT whose answer is lost (connection gone) leaves the outcome unknown: the retryable error makes
         // the caller write the batch again, which is safe because every write here is idempotent or fenced by
         // stored offsets.
@@ -172,6 +177,7 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
       } catch (error) {
         broken = isConnectionLost(error);
         if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+        if (own?.error === error && !isSqlError(error)) throw error;
         throw toStorageError(error, 'transaction failed');
       } finally {
         release(client, broken);

@@ -48,6 +48,23 @@ for (const kind of DB_KINDS) {
       );
     });
 
+    it("rethrows what the transaction's own code threw as it is, and maps only the database's errors", async (t) => {
+      const h = await openTestDb(t, kind, { migrate: false });
+      if (h === undefined) return;
+      class Mine extends Error {}
+      const mine = new Mine('not the database');
+      await assert.rejects(
+        h.db.transaction(() => Promise.reject(mine)),
+        (e) => e === mine,
+      );
+      await assert.rejects(
+        h.db.transaction(async (tx) => {
+          await tx.query('SELECT * FROM no_such_table');
+        }),
+        (e) => e instanceof StorageError && e.code === 'db.query_failed',
+      );
+    });
+
     it('COPYs rows with tabs, newlines, backslashes, quotes, NULLs, arrays and non-ASCII text intact', async (t) => {
       const h = await openTestDb(t, kind, { migrate: false });
       if (h === undefined) return;
