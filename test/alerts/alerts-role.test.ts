@@ -82,10 +82,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
       const model = await learnPublication(db, rules, testFrom + 8 * DAY);
       const e = model.find((m) => m.metric === 'load_actual');
       assert.equal(e?.resolution, 'PT15M');
-      assert.ok((e?.samples ?? 0) > 200, JSON.stringify(e));
+      assert.ok(e.samples > 200, JSON.stringify(e));
       // The usual delay: the late end of the spread after the first slot's end (85–145 min); catch-up batches hours
       // late after the injected outages are outliers and do not count (those just after a short one still do).
-      assert.ok((e?.delayMs ?? 0) > 130 * 60_000 && (e?.delayMs ?? 0) <= 3 * HOUR, JSON.stringify(e));
+      assert.ok((e.delayMs ?? 0) > 130 * 60_000 && (e.delayMs ?? 0) <= 3 * HOUR, JSON.stringify(e));
       const alerts = (await listAlerts(db, { zones: null, groups: null }, { limit: 1000 })).filter(
         (a) => a.detector === 'idle_source',
       );
@@ -130,7 +130,14 @@ describe('the alerts role (embedded log, PostgreSQL)', () => {
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    t.after(() => new Promise<void>((r) => receiver.close(() => r())));
+    t.after(
+      () =>
+        new Promise<void>((r) => {
+          receiver.close(() => {
+            r();
+          });
+        }),
+    );
     const port = (receiver.address() as AddressInfo).port;
     await setWebhookAllowlist(infra.db, [`http://127.0.0.1:${port}`], 'test');
     const secret = 'a-shared-secret-of-enough-length';

@@ -173,7 +173,7 @@ describe('grid detectors on real data with injected faults', () => {
       });
       for (const c of r.chunks.filter((x) => x.metric === 'price_day_ahead' && x.qualifier === 'sequence=1')) {
         documents++;
-        const subject = `${c.zone}`;
+        const subject = c.zone;
         const points = c.points.map((p) => ({ slot: Date.parse(p.t), value: p.v }));
         // Truth for negatives from the values themselves: runs of negative slots (1 h apart or less are one run).
         for (const p of points.filter((x) => x.value < 0)) {

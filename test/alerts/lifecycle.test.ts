@@ -20,7 +20,7 @@ const sig = (i: number, active: boolean, severity: Signal['severity'] = 'warning
 });
 /** A pattern of windows: `x` active, `.` quiet, `W`/`C` active at warning/critical. */
 const run = (pattern: string): Signal[] =>
-  [...pattern].map((c, i) => sig(i, c !== '.', c === 'C' ? 'critical' : 'warning'));
+  Array.from(pattern, (c, i) => sig(i, c !== '.', c === 'C' ? 'critical' : 'warning'));
 const timing = { minActiveMs: 2 * Q, clearAfterMs: 3 * Q };
 
 describe('the alert lifecycle (hysteresis, minimum duration, flapping)', () => {
@@ -32,7 +32,7 @@ describe('the alert lifecycle (hysteresis, minimum duration, flapping)', () => {
       ['opened'],
     );
     assert.equal(r.alert?.firstSeen, T0);
-    assert.equal(r.alert?.lastSeen, T0 + 2 * Q);
+    assert.equal(r.alert.lastSeen, T0 + 2 * Q);
   });
 
   it('a flapping signal stays one alert (occurrences count the returns) and resolves after the quiet time', () => {
@@ -43,7 +43,7 @@ describe('the alert lifecycle (hysteresis, minimum duration, flapping)', () => {
     );
     const resolved = r.steps.at(-1)?.alert;
     assert.equal(resolved?.occurrences, 4);
-    assert.equal(resolved?.lastSeen, T0 + 10 * Q);
+    assert.equal(resolved.lastSeen, T0 + 10 * Q);
     assert.equal(r.alert, null);
     assert.equal(r.state, null, 'nothing left in play');
   });

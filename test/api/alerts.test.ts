@@ -94,7 +94,7 @@ describe('the alerts API', () => {
     const n = await api.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM meter_read_audit`);
     assert.equal((n.rows[0]?.n ?? 0) - (before.rows[0]?.n ?? 0), 1);
     assert.equal(after.rows[0]?.meter_id, 'm-1');
-    assert.match(after.rows[0]?.detail ?? '', /meter_reverse_flow/);
+    assert.match(after.rows[0].detail, /meter_reverse_flow/);
     const counts = await api.json('/api/v1/alerts/counts', { key: keys.g1 ?? '' });
     assert.deepEqual(counts.body, {
       counts: [
