@@ -10,6 +10,8 @@ export interface Figure {
   /** value ÷ baseline_value (for times where lower is better: baseline_value ÷ value, so > 1 is always better). */
   readonly ratio: number | null;
   readonly notes?: string;
+  /** The run's parameters and further figures of the same measurement (percentiles, counts), where a bench has them. */
+  readonly params?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 export interface Benchmark {

@@ -3,6 +3,7 @@
  * Progress and errors go to stderr. A benchmark whose services are missing fails (exit 1); it is never skipped.
  */
 import type { Benchmark, Figure } from './figure.ts';
+import { alertsBenchmark } from './alerts.ts';
 import { apiBenchmark } from './api.ts';
 import { entsoeParseBenchmark } from './entsoe-parse.ts';
 import { ingestBenchmark } from './ingest.ts';
@@ -30,9 +31,9 @@ const BENCHMARKS: readonly Benchmark[] = [
 ];
 /**
  * Run only when named (minutes long: a 100 000-meter fleet through real processes; VEE + settlement of thousands of
- * meter days): never in CI.
+ * meter days; alert latency paced in wall time): never in CI.
  */
-const ON_REQUEST: readonly Benchmark[] = [metersBenchmark, qualityBenchmark];
+const ON_REQUEST: readonly Benchmark[] = [metersBenchmark, qualityBenchmark, alertsBenchmark];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => ![...BENCHMARKS, ...ON_REQUEST].some((b) => b.name === w));
