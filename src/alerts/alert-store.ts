@@ -114,6 +114,7 @@ export async function applySignals(
     else list.push(s);
   }
   const keys = [...byKey.keys()].sort();
+  await lockKeys(q, keys, options);
   const states = new Map<string, RunState>();
   for (const r of (
     await q.query<{
@@ -165,24 +166,44 @@ export async function applySignals(
     const { state, steps } = advance(timingOf(rules, first.detector), before, current, list);
     let id = row?.id ?? null;
     for (const step of steps) {
+      // The same window judged again to the same verdict changes nothing.
+      if (
+        step.transition === 'updated' &&
+        row !== undefined &&
+        row.id === id &&
+        row.last_seen.getTime() === step.alert.lastSeen &&
+        row.message === step.alert.signal.message
+      )
+        continue;
       id = await writeStep(q, key, id, step, options);
       const t = step.transition === 'returned' || step.transition === 'updated' ? null : step.transition;
       if (t !== null) counts.set(`${first.detector}|${t}`, (counts.get(`${first.detector}|${t}`) ?? 0) + 1);
     }
-    if (state === null) {
-      if (before !== null) await q.query(`DELETE FROM alert_signals WHERE key = $1`, [key], options);
-    } else {
-      await q.query(
-        `INSERT INTO alert_signals (key, detector, active_since, active_until, quiet_since, last_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (key) DO UPDATE SET active_since = excluded.active_since, active_until = excluded.active_until,
-           quiet_since = excluded.quiet_since, last_at = excluded.last_at, updated_at = now()`,
-        [key, first.detector, ms(state.activeSince), ms(state.activeUntil), ms(state.quietSince), ms(state.lastAt)],
-        options,
-      );
-    }
+    await q.query(
+      `INSERT INTO alert_signals (key, detector, active_since, active_until, quiet_since, last_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (key) DO UPDATE SET active_since = excluded.active_since, active_until = excluded.active_until,
+         quiet_since = excluded.quiet_since, last_at = excluded.last_at, updated_at = now()`,
+      [key, first.detector, ms(state.activeSince), ms(state.activeUntil), ms(state.quietSince), ms(state.lastAt)],
+      options,
+    );
   }
   return counts;
+}
+
+/**
+ * Serialises work on the same keys across workers (two detectors passes, an operator's action): transaction-scoped
+ * advisory locks, taken in key order before any row is read, so nobody deadlocks and a key nobody has a row for yet
+ * is not opened twice.
+ */
+async function lockKeys(q: Queryable, keys: readonly string[], options: DbCallOptions): Promise<void> {
+  if (keys.length === 0) return;
+  await q.query(
+    `SELECT count(pg_advisory_xact_lock(hashtext('gridstream.alert:' || current_schema() || ':' || k)))
+     FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
+    [[...keys].sort()],
+    options,
+  );
 }
 
 const ms = (t: number | null): Date | null => (t === null || !Number.isFinite(t) ? null : new Date(t));
@@ -254,7 +275,7 @@ export async function keysInPlay(
   options: DbCallOptions = {},
 ): Promise<Set<string>> {
   const { rows } = await q.query<{ key: string }>(
-    `SELECT key FROM alert_signals WHERE detector = ANY($1::text[])
+    `SELECT key FROM alert_signals WHERE detector = ANY($1::text[]) AND active_since IS NOT NULL
      UNION SELECT key FROM alerts WHERE detector = ANY($1::text[]) AND state <> 'resolved'`,
     [detectors],
     options,
@@ -283,7 +304,7 @@ export interface AlertFilter {
  */
 export async function listAlerts(
   q: Queryable,
-  scope: AlertScope,
+  scope: AlertScope & { readonly personal?: boolean },
   filter: AlertFilter,
   options: DbCallOptions = {},
 ): Promise<Alert[]> {
@@ -297,6 +318,7 @@ export async function listAlerts(
        AND ($5::text IS NULL OR zone = $5)
        AND ($6::text IS NULL OR group_id = $6)
        AND ($7::text[] IS NULL OR detector = ANY($7::text[]))
+       AND ($9 OR (group_id IS NULL AND meter_id IS NULL))
      ORDER BY updated_at DESC, id DESC LIMIT $8`,
     [
       list(scope.zones),
@@ -307,6 +329,7 @@ export async function listAlerts(
       filter.group ?? null,
       filter.detector ?? null,
       filter.limit,
+      scope.personal ?? true,
     ],
     options,
   );
@@ -376,6 +399,11 @@ export async function operatorTransition(
   by: string,
   options: DbCallOptions = {},
 ): Promise<{ alert: Alert; changed: boolean } | undefined> {
+  // The key's lock first, as the detectors take it, so an operator and a detector pass never deadlock.
+  const found = await q.query<{ key: string }>(`SELECT key FROM alerts WHERE id = $1`, [id], options);
+  const key = found.rows[0]?.key;
+  if (key === undefined) return undefined;
+  await lockKeys(q, [key], options);
   const { rows } = await q.query<AlertRow>(
     `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1 FOR UPDATE`,
     [id],
@@ -396,7 +424,14 @@ export async function operatorTransition(
   );
   const after = updated.rows[0];
   if (after === undefined) return undefined;
-  if (transition === 'resolved') await q.query(`DELETE FROM alert_signals WHERE key = $1`, [after.key], options);
+  // The run is forgotten (its last judged window is kept: older windows are still not judged again).
+  if (transition === 'resolved')
+    await q.query(
+      `UPDATE alert_signals SET active_since = NULL, active_until = NULL, quiet_since = NULL, updated_at = now()
+       WHERE key = $1`,
+      [after.key],
+      options,
+    );
   await recordEvent(q, after, transition, options);
   return { alert: alertOfRow(after), changed: true };
 }

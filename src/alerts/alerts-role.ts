@@ -122,6 +122,13 @@ export function alertsRole(deps: AlertsRoleDeps): Component[] {
     run: async (signal) => {
       const o = { signal };
       const sent = await db.transaction(async (tx) => {
+        // One publisher at a time, so the transitions of an alert reach its (keyed) topic in order.
+        const { rows } = await tx.query<{ locked: boolean }>(
+          `SELECT pg_try_advisory_xact_lock(hashtext('gridstream.alerts-outbox:' || current_schema())) AS locked`,
+          [],
+          o,
+        );
+        if (rows[0]?.locked !== true) return { sent: 0, queued: 0 };
         const events = await takeUnpublished(tx, 500, o);
         if (events.length === 0) return { sent: 0, queued: 0 };
         await produceValues(
@@ -300,8 +307,10 @@ async function veePass(
   const d = rules.detectors.meter_vee;
   if (!d.enabled) return new Map();
   const at = (await cursor(q, 'meter_vee', o)) ?? now - initialLookbackMs;
-  // Rows committed a little after a later `now()` of another transaction are caught by looking 5 s back; a day
-  // seen twice is harmless (a window counts once per key).
+  // `computed_at` is the writer's transaction start: a transaction that commits after a later-starting one is
+  // caught by looking 60 s back (a quality transaction takes a second or two); a day seen twice is harmless (the
+  // same window is judged again to the same verdict). The day's window comes from all its rows, not only the
+  // rows that changed.
   const { rows } = await q.query<{
     meter_id: string;
     local_day: string;
@@ -312,12 +321,16 @@ async function veePass(
     failures: Record<string, number> | null;
     last: Date;
   }>(
-    `WITH days AS (
-       SELECT v.meter_id, v.quantity, v.local_day, max(v.group_id) AS group_id, min(v.ts) AS day_from,
-         max(v.ts + v.interval_s * interval '1 second') AS day_to, max(v.computed_at) AS last
+    `WITH changed AS (
+       SELECT v.meter_id, v.quantity, v.local_day, max(v.computed_at) AS last
        FROM meter_validated v WHERE v.computed_at > $1 AND v.computed_at <= $2
        GROUP BY v.meter_id, v.quantity, v.local_day
        ORDER BY last LIMIT 2000),
+     days AS (
+       SELECT c.meter_id, c.quantity, c.local_day, c.last, max(v.group_id) AS group_id, min(v.ts) AS day_from,
+         max(v.ts + v.interval_s * interval '1 second') AS day_to
+       FROM changed c JOIN meter_validated v USING (meter_id, quantity, local_day)
+       GROUP BY c.meter_id, c.quantity, c.local_day, c.last),
      fails AS (
        SELECT d.meter_id, d.quantity, d.local_day, r.rule, count(*)::int AS n
        FROM days d JOIN meter_validated v USING (meter_id, quantity, local_day)
@@ -329,7 +342,7 @@ async function veePass(
         WHERE f.meter_id = d.meter_id AND f.quantity = d.quantity AND f.local_day = d.local_day) AS failures,
        (SELECT m.zone FROM meters m WHERE m.meter_id = d.meter_id ORDER BY m.valid_from DESC NULLS LAST LIMIT 1) AS zone
      FROM days d ORDER BY d.last`,
-    [new Date(at - 5_000), new Date(now), d.rules],
+    [new Date(at - 60_000), new Date(now), d.rules],
     o,
   );
   if (rows.length === 0) return new Map();
@@ -398,13 +411,16 @@ async function gridPass(q: Queryable, rules: AlertRules, o: DbCallOptions): Prom
     if (r.metric.startsWith('carbon_intensity_')) {
       const d = rules.detectors.carbon_out_of_range;
       const history = await series(q, r.zone, r.metric, '', r.from - d.lookback, r.from, o);
-      const judged = await series(q, r.zone, r.metric, '', r.from, r.to, o);
-      const subject: SeriesSubject = {
-        zone: r.zone,
-        subject: `${r.zone}|${r.metric}`,
-        label: `${r.metric.replace(/_/g, ' ')} of ${r.zone}`,
-      };
-      signals.push(...carbonSignals(rules, subject, [...history.values()].flat(), [...judged.values()].flat()));
+      // One series per basis of emission factors and source (`factors=direct`, `source=electricitymaps`…).
+      for (const [key, judged] of await series(q, r.zone, r.metric, '', r.from, r.to, o)) {
+        const qualifier = key.slice(key.indexOf('|') + 1);
+        const subject: SeriesSubject = {
+          zone: r.zone,
+          subject: `${r.zone}|${r.metric}|${qualifier}`,
+          label: `${r.metric.replace(/_/g, ' ')} (${qualifier === '' ? 'default' : qualifier}) of ${r.zone}`,
+        };
+        signals.push(...carbonSignals(rules, subject, history.get(key) ?? [], judged));
+      }
       continue;
     }
     const pair = GRID_PAIRS.find((p) => p.actual === r.metric || p.forecast === r.metric);

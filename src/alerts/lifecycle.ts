@@ -63,7 +63,8 @@ const RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, critical
 
 /**
  * Runs one key's signals (in event-time order) through its run state and unresolved alert. Returns the new state
- * (null: nothing left in play, the row can go), the alert after the signals (null: none unresolved) and what
+ * (kept even when nothing is in play: its `lastAt` keeps older windows — a backfill, a replay — from being judged
+ * again), the alert after the signals (null: none unresolved) and what
  * happened to it: `opened`, `escalated` (severity went up), `returned` (a flap within the hysteresis), `updated`
  * (last seen or evidence moved), `resolved` (quiet for `clearAfterMs`). Windows ending before `lastAt` are
  * skipped (event time only moves forward per key); the last window may be judged again (a restated value).
@@ -73,7 +74,7 @@ export function advance(
   state: RunState | null,
   alert: OpenAlert | null,
   signals: readonly Signal[],
-): { state: RunState | null; alert: OpenAlert | null; steps: Step[] } {
+): { state: RunState; alert: OpenAlert | null; steps: Step[] } {
   const s: RunState =
     state === null ? { activeSince: null, activeUntil: null, quietSince: null, lastAt: -Infinity } : { ...state };
   let a: OpenAlert | null = alert === null ? null : { ...alert };
@@ -83,6 +84,9 @@ export function advance(
     s.lastAt = sig.to;
     if (sig.active) {
       const returned = s.quietSince !== null;
+      // Windows without any verdict (a value missing, a group not judged) do not count towards the minimum
+      // duration: a run that has not opened an alert starts again after such a gap.
+      if (a === null && s.activeUntil !== null && sig.from > s.activeUntil) s.activeSince = null;
       if (s.activeSince === null) s.activeSince = sig.from;
       s.activeUntil = sig.to;
       s.quietSince = null;
@@ -113,6 +117,5 @@ export function advance(
       }
     }
   }
-  const inPlay = s.activeSince !== null || a !== null;
-  return { state: inPlay ? s : null, alert: a, steps };
+  return { state: s, alert: a, steps };
 }

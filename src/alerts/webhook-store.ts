@@ -235,12 +235,11 @@ export async function queueWebhookDeliveries(
     `INSERT INTO webhook_deliveries (rule_id, event_id)
      SELECT r.id, e.id
      FROM alert_events e
-     JOIN alerts a ON a.id = e.alert_id
      JOIN webhook_rules r ON r.enabled
-       AND array_position($2::text[], a.severity) >= array_position($2::text[], r.min_severity)
-       AND (r.detectors IS NULL OR a.detector = ANY (r.detectors))
-       AND (r.zones IS NULL OR a.zone = ANY (r.zones))
-       AND (r.groups IS NULL OR a.group_id = ANY (r.groups))
+       AND array_position($2::text[], e.payload->'alert'->>'severity') >= array_position($2::text[], r.min_severity)
+       AND (r.detectors IS NULL OR e.payload->'alert'->>'detector' = ANY (r.detectors))
+       AND (r.zones IS NULL OR e.payload->'alert'->>'zone' = ANY (r.zones))
+       AND (r.groups IS NULL OR e.payload->'alert'->>'group' = ANY (r.groups))
      WHERE e.id = ANY ($1::bigint[])
      ORDER BY e.id, r.id
      ON CONFLICT (rule_id, event_id) DO NOTHING`,

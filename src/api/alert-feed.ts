@@ -5,6 +5,9 @@ import type { Db } from '../storage/index.ts';
 
 type Listener = (events: readonly AlertEvent[]) => void;
 
+/** How many ids before the newest seen each poll reads again (transactions that commit out of id order). */
+const LOOK_BACK = 500;
+
 /**
  * Tells subscribers about alert transitions as they are written (the `alert_events` outbox, in id order), in
  * embedded and distributed mode alike: one poller per process, only while someone listens. Transitions written
@@ -16,6 +19,8 @@ export class AlertFeed {
   readonly #intervalMs: number;
   readonly #listeners = new Set<Listener>();
   #after: string | null = null;
+  /** Events sent lately: ids are taken at insert, not at commit, so each poll looks back over the last ones. */
+  readonly #sent = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -55,10 +60,15 @@ export class AlertFeed {
         this.#after = await lastEventId(this.#db);
         return;
       }
-      const events = await eventsAfter(this.#db, this.#after, 1000);
+      // An event whose id was taken before an earlier-committed one's is found by looking back LOOK_BACK ids.
+      const from = String(Math.max(0, Number(this.#after) - LOOK_BACK));
+      const events = (await eventsAfter(this.#db, from, 1000 + LOOK_BACK)).filter((e) => !this.#sent.has(e.event_id));
       const last = events.at(-1);
       if (last === undefined) return;
-      this.#after = last.event_id;
+      for (const e of events) this.#sent.add(e.event_id);
+      if (Number(last.event_id) > Number(this.#after)) this.#after = last.event_id;
+      if (this.#sent.size > 10 * LOOK_BACK)
+        for (const id of [...this.#sent].slice(0, 5 * LOOK_BACK)) this.#sent.delete(id);
       for (const listener of this.#listeners) listener(events);
     } catch (error) {
       this.#logger.warn({ err: error }, 'alert feed poll failed; trying again');

@@ -89,7 +89,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   // Only the API needs a key: the dashboard and its assets (mounted after) are public files.
   v1.use('/api/v1/*', deps.permissions.middleware());
   dataRoutes(v1, { db: deps.db, reference: deps.reference });
-  streamRoutes(v1, deps.feed, deps.alertFeed, deps.shutdown);
+  streamRoutes(v1, { db: deps.db, feed: deps.feed, alerts: deps.alertFeed }, deps.shutdown);
   adminRoutes(v1, {
     db: deps.db,
     log: deps.log,

@@ -12,6 +12,7 @@ import {
   idleSignals,
   learnPublication,
   listAlerts,
+  operatorTransition,
   setWebhookAllowlist,
   verifyWebhook,
 } from '../../src/alerts/index.ts';
@@ -115,6 +116,53 @@ for (const kind of ['pglite', 'postgres'] as const) {
     });
   });
 }
+
+describe('alert store under concurrency (PostgreSQL)', () => {
+  const sig = (i: number, subject: string): Signal => ({
+    detector: 'price_negative',
+    subject,
+    active: true,
+    from: Date.parse('2026-11-09T00:00:00Z') + i * Q,
+    to: Date.parse('2026-11-09T00:00:00Z') + (i + 1) * Q,
+    severity: 'info',
+    zone: 'SE_4',
+    group: null,
+    meter: null,
+    message: 'negative',
+    values: {},
+  });
+
+  it('two workers judging a brand-new key at once open one alert, and an operator and a detector do not deadlock', async (t) => {
+    const handle = await openTestDb(t, 'postgres');
+    if (handle === undefined) return;
+    const { db } = handle;
+    const rules = alertRulesOf({});
+    const slow = (signals: Signal[], waitMs: number): Promise<unknown> =>
+      db.transaction(async (tx) => {
+        const r = await applySignals(tx, rules, signals);
+        await new Promise((res) => setTimeout(res, waitMs));
+        return r;
+      });
+    const both = await Promise.allSettled([slow([sig(0, 'SE_4')], 300), slow([sig(0, 'SE_4'), sig(1, 'SE_4')], 0)]);
+    assert.deepEqual(
+      both.map((r) => r.status),
+      ['fulfilled', 'fulfilled'],
+      JSON.stringify(both),
+    );
+    const alerts = await listAlerts(db, { zones: null, groups: null }, { limit: 10 });
+    assert.equal(alerts.length, 1);
+    const id = alerts[0]?.id ?? '';
+    const race = await Promise.allSettled([
+      slow([sig(2, 'SE_4')], 300),
+      db.transaction((tx) => operatorTransition(tx, { zones: null, groups: null }, id, 'resolved', 'ops')),
+    ]);
+    assert.deepEqual(
+      race.map((r) => r.status),
+      ['fulfilled', 'fulfilled'],
+      JSON.stringify(race),
+    );
+  });
+});
 
 describe('the alerts role (embedded log, PostgreSQL)', () => {
   it('judges stored prices, produces the transition to the alerts topic and sends a signed webhook', async (t) => {

@@ -45,7 +45,8 @@ describe('the alert lifecycle (hysteresis, minimum duration, flapping)', () => {
     assert.equal(resolved?.occurrences, 4);
     assert.equal(resolved.lastSeen, T0 + 10 * Q);
     assert.equal(r.alert, null);
-    assert.equal(r.state, null, 'nothing left in play');
+    assert.equal(r.state.activeSince, null, 'nothing left in play');
+    assert.equal(r.state.lastAt, T0 + 13 * Q, 'the last judged window is kept');
   });
 
   it('a hundred flaps within the hysteresis open one alert, not a hundred', () => {
@@ -81,7 +82,24 @@ describe('the alert lifecycle (hysteresis, minimum duration, flapping)', () => {
   it('a run that never reaches the minimum duration is forgotten after the quiet time', () => {
     const r = advance(timing, null, null, run('x...'));
     assert.deepEqual(r.steps, []);
-    assert.equal(r.state, null);
+    assert.equal(r.state.activeSince, null);
+  });
+
+  it('windows without a verdict do not count towards the minimum duration', () => {
+    // Active at 00:00 and again at 04:00 with nothing judged between (a group not judged, a value missing).
+    const r = advance({ minActiveMs: 4 * 4 * Q, clearAfterMs: 4 * Q }, null, null, [sig(0, true), sig(16, true)]);
+    assert.deepEqual(r.steps, []);
+    assert.equal(r.state.activeSince, T0 + 16 * Q);
+  });
+
+  it('an old window (a backfill, a replay) is not judged again once a later one was', () => {
+    const first = advance(timing, null, null, run('xx...'));
+    assert.deepEqual(
+      first.steps.map((s) => s.transition),
+      ['opened', 'resolved'],
+    );
+    const replay = advance(timing, first.state, null, run('xx'));
+    assert.deepEqual(replay.steps, []);
   });
 });
 

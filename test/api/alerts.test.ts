@@ -74,8 +74,13 @@ describe('the alerts API', () => {
       'price_negative:FI',
       'price_negative:SE_4',
     ]);
-    // Anonymous public reading: grid alerts only (meter alerts are personal data).
+    // Anonymous public reading: grid alerts only (meter alerts are personal data), and the limit counts those.
     assert.deepEqual(subjects(await list(null)), ['price_negative:FI', 'price_negative:SE_4']);
+    assert.equal(
+      (await list(null, '?limit=1')).length,
+      1,
+      'the newest alerts are meter alerts; a grid one is answered',
+    );
     assert.deepEqual(subjects(await list(keys.reader ?? '', '?severity=critical')), ['meter_outage:g1']);
     assert.deepEqual(subjects(await list(keys.reader ?? '', '?detector=price_negative&zone=SE_4')), [
       'price_negative:SE_4',

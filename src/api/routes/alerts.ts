@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { AlertRules, AlertScope } from '../../alerts/index.ts';
+import type { AlertRules, AlertScope, PublicationExpectation } from '../../alerts/index.ts';
 import {
   DEFAULT_ALERT_RULES,
   countAlerts,
@@ -163,7 +163,7 @@ export function alertScope(principal: Principal): AlertScope & { readonly person
 const isPersonal = (a: Pick<Alert, 'group' | 'meter'>): boolean => a.group !== null || a.meter !== null;
 
 /** Writes one audit row per meter alert handed out (before it is handed out). */
-async function auditMeterAlerts(db: Db, principal: Principal, alerts: readonly Alert[]): Promise<void> {
+export async function auditMeterAlerts(db: Db, principal: Principal, alerts: readonly Alert[]): Promise<void> {
   for (const a of alerts) {
     if (a.meter === null) continue;
     await recordMeterRead(db, {
@@ -180,6 +180,19 @@ async function auditMeterAlerts(db: Db, principal: Principal, alerts: readonly A
 export function alertRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db; readonly rules?: AlertRules }): void {
   const { db } = deps;
   const rules = deps.rules ?? DEFAULT_ALERT_RULES;
+  // The model aggregates 14 days of arrivals: learnt at most once a minute per process, whoever asks.
+  let model: { at: number; value: Promise<PublicationExpectation[]> } | undefined;
+  const publication = (): Promise<PublicationExpectation[]> => {
+    const now = Date.now();
+    if (model === undefined || now - model.at > 60_000) {
+      const value = learnPublication(db, rules, now);
+      model = { at: now, value };
+      value.catch(() => {
+        if (model?.value === value) model = undefined;
+      });
+    }
+    return model.value;
+  };
   handle(app, alertsListRoute, async (c, { query: q }) => {
     const principal = c.get('principal');
     if (q.zone !== undefined) allowZone(principal, q.zone, 'zone');
@@ -202,10 +215,10 @@ export function alertRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db; readonly
   handle(app, publicationRoute, async (c, { query: q }) => {
     const principal = c.get('principal');
     if (q.zone !== undefined) allowZone(principal, q.zone, 'zone');
-    const model = await learnPublication(db, rules, Date.now());
+    const expectations = await publication();
     const s = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 1000));
     return {
-      expectations: model
+      expectations: expectations
         .filter((e) => (q.zone === undefined || e.zone === q.zone) && (principal.zones?.has(e.zone) ?? true))
         .map((e) => {
           const due = expectedBy(e);
@@ -246,6 +259,7 @@ export function alertRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db; readonly
         operatorTransition(tx, scope, params.id, transition, principalName(principal)),
       );
       if (result === undefined) throw new ApiError('api.not_found', `no alert ${params.id}`);
+      await auditMeterAlerts(db, principal, [result.alert]);
       return result;
     });
   }

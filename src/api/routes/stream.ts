@@ -5,7 +5,8 @@ import { AlertEventSchema } from '../../contracts/index.ts';
 import type { AlertEvent } from '../../contracts/index.ts';
 import type { AlertFeed } from '../alert-feed.ts';
 import type { LiveFeed, SlotEvent } from '../live-feed.ts';
-import { alertScope } from './alerts.ts';
+import type { Db } from '../../storage/index.ts';
+import { alertScope, auditMeterAlerts } from './alerts.ts';
 import { zoneList } from '../params.ts';
 import type { ApiEnv } from '../permissions.ts';
 import { allowZone } from '../permissions.ts';
@@ -31,7 +32,12 @@ export const streamRoute = defineRoute({
  * slot (its newest slot and value), a `hello` event on connect and a comment every 15 s to keep proxies from
  * closing the connection. Zones outside the key's allow-list are refused (listed) or filtered out (unlisted).
  */
-export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, alerts: AlertFeed, shutdown: AbortSignal): void {
+export function streamRoutes(
+  app: Hono<ApiEnv>,
+  deps: { readonly db: Db; readonly feed: LiveFeed; readonly alerts: AlertFeed },
+  shutdown: AbortSignal,
+): void {
+  const { db, feed, alerts } = deps;
   handle(app, streamRoute, (c, { query: q }) => {
     const principal = c.get('principal');
     for (const zone of q.zones ?? []) allowZone(principal, zone, 'zones');
@@ -83,6 +89,9 @@ export function streamRoutes(app: Hono<ApiEnv>, feed: LiveFeed, alerts: AlertFee
             continue;
           }
           for (const item of queue.splice(0, queue.length)) {
+            // A meter alert is personal data: its read is audited before it is sent.
+            if (item.kind === 'alert' && item.e.alert.meter !== null)
+              await auditMeterAlerts(db, principal, [item.e.alert]);
             await stream.writeSSE({ event: item.kind, data: JSON.stringify(item.e), id: String(id++) });
           }
         }
