@@ -410,16 +410,15 @@ async function gridPass(q: Queryable, rules: AlertRules, o: DbCallOptions): Prom
     }
     if (r.metric.startsWith('carbon_intensity_')) {
       const d = rules.detectors.carbon_out_of_range;
-      const history = await series(q, r.zone, r.metric, '', r.from - d.lookback, r.from, o);
       // One series per basis of emission factors and source (`factors=direct`, `source=electricitymaps`…).
-      for (const [key, judged] of await series(q, r.zone, r.metric, '', r.from, r.to, o)) {
+      for (const [key, values] of await series(q, r.zone, r.metric, '', r.from - d.lookback, r.to, o)) {
         const qualifier = key.slice(key.indexOf('|') + 1);
         const subject: SeriesSubject = {
           zone: r.zone,
           subject: `${r.zone}|${r.metric}|${qualifier}`,
           label: `${r.metric.replace(/_/g, ' ')} (${qualifier === '' ? 'default' : qualifier}) of ${r.zone}`,
         };
-        signals.push(...carbonSignals(rules, subject, history.get(key) ?? [], judged));
+        signals.push(...carbonSignals(rules, subject, values, { from: r.from, to: r.to }));
       }
       continue;
     }

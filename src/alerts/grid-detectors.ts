@@ -143,24 +143,37 @@ export function priceSignals(rules: AlertRules, zone: string, unit: string, pric
 
 /**
  * Carbon intensity outside its usual range: more than k robust standard deviations and more than `minAbsolute`
- * gCO2eq/kWh from the median of the `lookback` before the judged slots (at least `minSamples` values).
+ * gCO2eq/kWh from the median of the `lookback` before the slot's day (days counted from the start of the judged
+ * range; at least `minSamples` values): the range is computed once per day, so a long backfill is judged against a
+ * history that moves along with it.
  */
 export function carbonSignals(
   rules: AlertRules,
   subject: SeriesSubject,
-  history: readonly SlotValue[],
-  judged: readonly SlotValue[],
+  values: readonly SlotValue[],
+  judge: { readonly from: number; readonly to: number },
 ): Signal[] {
   const d = rules.detectors.carbon_out_of_range;
-  if (!d.enabled || history.length < d.minSamples) return [];
-  const centre = robustCentre(history.map((h) => h.value));
-  if (centre === undefined) return [];
-  const sigma = MAD_SIGMA * centre.mad;
-  return judged.map((p) => {
+  if (!d.enabled) return [];
+  const sorted = [...values].sort((a, b) => a.slot - b.slot);
+  const centres = new Map<number, { median: number; mad: number } | undefined>();
+  const centreOf = (day: number): { median: number; mad: number } | undefined => {
+    if (!centres.has(day)) {
+      const history = sorted.filter((h) => h.slot < day && h.slot >= day - d.lookback).map((h) => h.value);
+      centres.set(day, history.length < d.minSamples ? undefined : robustCentre(history));
+    }
+    return centres.get(day);
+  };
+  const signals: Signal[] = [];
+  for (const p of sorted) {
+    if (p.slot < judge.from || p.slot >= judge.to) continue;
+    const centre = centreOf(judge.from + Math.floor((p.slot - judge.from) / DAY_MS) * DAY_MS);
+    if (centre === undefined) continue;
+    const sigma = MAD_SIGMA * centre.mad;
     const deviation = p.value - centre.median;
     const score = sigma === 0 ? Infinity : Math.abs(deviation) / sigma;
     const active = score > d.k && Math.abs(deviation) > d.minAbsolute;
-    return {
+    signals.push({
       detector: 'carbon_out_of_range',
       subject: subject.subject,
       active,
@@ -179,6 +192,7 @@ export function carbonSignals(
         mad: round(centre.mad, 3),
         score: Number.isFinite(score) ? round(score) : null,
       },
-    };
-  });
+    });
+  }
+  return signals;
 }

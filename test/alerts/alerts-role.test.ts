@@ -252,4 +252,51 @@ describe('the alerts role (embedded log, PostgreSQL)', () => {
   });
 });
 
-export type { Signal };
+describe('the alerts role on carbon intensity (embedded log, PostgreSQL)', () => {
+  it("judges each basis of a zone's intensity on its own: a jump in one opens one alert, on its own key", async (t) => {
+    const infra = await postgresInfra(t);
+    if (infra === undefined) return;
+    // Four weeks of two real-looking bases 150 g apart (lifecycle above direct), slowly varying, then one day
+    // with a 3-hour jump in the direct basis only.
+    const from = Date.parse('2026-10-01T00:00:00Z');
+    const days = 29;
+    await infra.db.query(
+      `INSERT INTO grid_observations (zone, metric, qualifier, slot_start, value, unit, source)
+       SELECT 'DE_LU', 'carbon_intensity_production', q.qualifier, s,
+         q.base + 40 * sin(extract(epoch FROM s) / 43200 * pi())
+           + CASE WHEN q.qualifier = 'factors=direct' AND s >= $2 AND s < $2::timestamptz + interval '3 hours'
+                  THEN 400 ELSE 0 END,
+         'gCO2eq/kWh', 'gridstream'
+       FROM generate_series($1::timestamptz, $1::timestamptz + ($3 || ' days')::interval - interval '15 minutes',
+                            interval '15 minutes') AS s,
+            (VALUES ('factors=direct', 350.0), ('factors=lifecycle', 500.0)) AS q(qualifier, base)
+       ORDER BY s`,
+      [new Date(from), new Date(from + (days - 1) * DAY + 10 * HOUR), String(days)],
+    );
+    const role = alertsRole({ ...infra, rules: alertRulesOf({}), profiles: loadBdewProfiles(), intervalMs: 100 });
+    for (const c of role) await c.start();
+    t.after(async () => {
+      for (const c of [...role].reverse()) await c.stop({ graceMs: 5000 });
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const left = await infra.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM alert_grid_changes`);
+      if (left.rows[0]?.n === 0) break;
+      if (Date.now() > deadline) assert.fail('grid changes not taken');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The pass that took the changes has committed its alerts with them (one transaction).
+    const alerts = (await listAlerts(infra.db, { zones: null, groups: null }, { limit: 100 })).filter(
+      (a) => a.detector === 'carbon_out_of_range',
+    );
+    assert.deepEqual(
+      alerts.map((a) => [a.subject, a.first_seen]),
+      [
+        [
+          'DE_LU|carbon_intensity_production|factors=direct',
+          new Date(from + (days - 1) * DAY + 10 * HOUR).toISOString(),
+        ],
+      ],
+    );
+  });
+});

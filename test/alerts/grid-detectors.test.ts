@@ -243,12 +243,25 @@ describe('grid detectors on real data with injected faults', () => {
     const signals = carbonSignals(
       rules,
       { zone: 'DE_LU', subject: 'DE_LU|carbon_intensity_production|', label: 'carbon intensity production of DE_LU' },
-      history,
-      judged,
+      [...history, ...judged],
+      { from: judged[0]?.slot ?? 0, to: Infinity },
     );
     const s = score(events, alertsOf(rules, signals));
     t.diagnostic(`carbon: ${JSON.stringify(s)}`);
     console.log(JSON.stringify({ carbon: s }));
+    if (process.env.ALERTS_DEBUG !== undefined) {
+      const alerts = alertsOf(rules, signals);
+      for (const e of events.filter((x) => !alerts.some((a) => overlaps(a, x))))
+        console.log(
+          'missed',
+          new Date(e.from).toISOString(),
+          JSON.stringify(
+            signals
+              .filter((x) => x.from >= e.from && x.from < e.to)
+              .map((x) => [x.active, x.values.intensity, x.values.usual, x.values.score]),
+          ),
+        );
+    }
     assert.ok(s.recall >= 0.95, JSON.stringify(s));
     assert.ok(s.precision >= 0.9, JSON.stringify(s));
   });
