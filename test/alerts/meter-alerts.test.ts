@@ -4,13 +4,13 @@ import { alertRulesOf, alertsRole, listAlerts } from '../../src/alerts/index.ts'
 import type { Alert, CanonicalReading } from '../../src/contracts/index.ts';
 import { AlertEventSchema, rawMetersTopic } from '../../src/contracts/index.ts';
 import { produceValues } from '../../src/log/index.ts';
-import { METERS_JOB, insertMeter, resolveMeter } from '../../src/meters/index.ts';
+import { METERS_JOB } from '../../src/meters/index.ts';
 import type { InjectedEvent, InjectedFault } from '../../src/simulator/index.ts';
 import { NO_FAULTS, generateFleet, loadBdewProfiles, simulate, toCanonicalReading } from '../../src/simulator/index.ts';
 import { loadJobWatermark } from '../../src/storage/index.ts';
 import { postgresInfra } from '../helpers/infra.ts';
 import { DEFAULT_METER_SETTINGS } from '../helpers/meters.ts';
-import { meterPipelineSettled, runMeterPipeline } from '../helpers/quality.ts';
+import { meterPipelineSettled, registerFleet, runMeterPipeline } from '../helpers/quality.ts';
 
 /*
  * Issue #15: the meter detectors against the fleet simulator's injected faults, through the real pipeline
@@ -85,23 +85,7 @@ describe('meter detectors against the simulator fault ledger (embedded log, Post
     assert.equal(fleet.length, METERS);
     const infra = await postgresInfra(t);
     if (infra === undefined) return;
-    for (const m of fleet)
-      await insertMeter(
-        infra.db,
-        resolveMeter(
-          {
-            meter_id: m.meterId,
-            zone: 'DE_LU',
-            time_zone: 'Europe/Berlin',
-            group: m.group,
-            interval: 'PT15M',
-            register_type: 'import',
-            profile: m.profile,
-            annual_consumption_kwh: String(m.annualKwh),
-          } as Parameters<typeof resolveMeter>[0],
-          infra.reference,
-        ),
-      );
+    await registerFleet(infra, fleet);
     const pipeline = await runMeterPipeline(infra, DEFAULT_METER_SETTINGS);
     t.after(() => pipeline.stop());
     const rules = alertRulesOf({ deliveryLatency: 'PT30M' });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import type { Component } from '../../src/common/index.ts';
 import type { MeterSettings } from '../../src/config/index.ts';
-import { METERS_JOB, metersRole } from '../../src/meters/index.ts';
+import { METERS_JOB, insertMeter, metersRole, resolveMeter } from '../../src/meters/index.ts';
 import { qualityRole, VeeRules } from '../../src/quality/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
 import { settleRole } from '../../src/settlement/index.ts';
+import type { SimulatedMeter } from '../../src/simulator/index.ts';
 import { loadBdewProfiles } from '../../src/simulator/index.ts';
 import { metersDrained } from './meters.ts';
 
@@ -57,4 +58,25 @@ export async function meterPipelineSettled(infra: Infrastructure, timeoutMs = 12
     if (Date.now() > deadline) assert.fail(`pipeline not settled: ${JSON.stringify(r)}`);
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+/** Registers simulated interval meters (DE_LU, Europe/Berlin, PT15M, import) with their profile and consumption. */
+export async function registerFleet(infra: Infrastructure, fleet: readonly SimulatedMeter[]): Promise<void> {
+  for (const m of fleet)
+    await insertMeter(
+      infra.db,
+      resolveMeter(
+        {
+          meter_id: m.meterId,
+          zone: 'DE_LU',
+          time_zone: 'Europe/Berlin',
+          group: m.group,
+          interval: 'PT15M',
+          register_type: 'import',
+          profile: m.profile,
+          annual_consumption_kwh: String(m.annualKwh),
+        } as Parameters<typeof resolveMeter>[0],
+        infra.reference,
+      ),
+    );
 }

@@ -3,14 +3,13 @@ import { describe, it } from 'node:test';
 import type { CanonicalReading } from '../../src/contracts/index.ts';
 import { rawMetersTopic } from '../../src/contracts/index.ts';
 import { produceValues } from '../../src/log/index.ts';
-import { insertMeter, resolveMeter } from '../../src/meters/index.ts';
 import type { RuleId } from '../../src/quality/index.ts';
 import type { InjectedFault, ReadingFault } from '../../src/simulator/index.ts';
 import { NO_FAULTS, generateFleet, loadBdewProfiles, simulate, toCanonicalReading } from '../../src/simulator/index.ts';
 import { formatUtc } from '../../src/time/index.ts';
 import { embeddedInfra } from '../helpers/infra.ts';
 import { DEFAULT_METER_SETTINGS } from '../helpers/meters.ts';
-import { meterPipelineSettled, runMeterPipeline } from '../helpers/quality.ts';
+import { meterPipelineSettled, registerFleet, runMeterPipeline } from '../helpers/quality.ts';
 
 /*
  * Issue #14: the fleet simulator's injected faults, each kind flagged by the VEE rule meant for it (recall ≥ 0.95,
@@ -62,23 +61,7 @@ describe('VEE against the simulator fault ledger (embedded log, PGlite)', () => 
     const opened = await embeddedInfra();
     const { infra } = opened;
     t.after(() => opened.remove());
-    for (const m of fleet)
-      await insertMeter(
-        infra.db,
-        resolveMeter(
-          {
-            meter_id: m.meterId,
-            zone: 'DE_LU',
-            time_zone: 'Europe/Berlin',
-            group: m.group,
-            interval: 'PT15M',
-            register_type: 'import',
-            profile: m.profile,
-            annual_consumption_kwh: String(m.annualKwh),
-          } as Parameters<typeof resolveMeter>[0],
-          infra.reference,
-        ),
-      );
+    await registerFleet(infra, fleet);
     const pipeline = await runMeterPipeline(infra, DEFAULT_METER_SETTINGS);
     t.after(() => pipeline.stop());
 

@@ -8,17 +8,16 @@
  * publication of a zone.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DEFAULT_ALERT_RULES, alertRulesOf, applySignals, operatorTransition } from '../../src/alerts/index.ts';
 import { createApiKey, dashboardFiles } from '../../src/api/index.ts';
 import type { Db } from '../../src/storage/index.ts';
 import { ADMIN, startTestApi } from '../helpers/api.ts';
-import { chromiumPath, tempDir } from '../helpers/services.ts';
-import { RESULTS, ROOT, closeContext, newContext, run, watch } from './dashboard-server.ts';
+import { chromiumPath } from '../helpers/services.ts';
+import { RESULTS, ROOT, browserPages, run } from './dashboard-server.ts';
 
 const UI_TIMEOUT_MS = 30_000;
 
@@ -173,24 +172,9 @@ test(
     const reader = (await createApiKey(api.db, { name: 'alerts reader', role: 'reader' })).key;
     const base = `http://127.0.0.1:${api.server.port}`;
 
-    await mkdir(RESULTS, { recursive: true });
-    const profiles = await tempDir('gridstream-web-alerts-');
-    t.after(() => profiles.remove());
-    const contexts: BrowserContext[] = [];
-    const browserLog: string[] = [];
-    const pageErrors: string[] = [];
-    t.after(async () => {
-      for (const c of contexts) await closeContext(c);
-      await writeFile(join(RESULTS, 'alerts-browser.log'), browserLog.join('\n'));
-    });
-    const open = async (key: string): Promise<Page> => {
-      const context = await newContext(executablePath, profiles.path, { locale: 'en-GB' });
-      contexts.push(context);
-      const page = context.pages()[0] ?? (await context.newPage());
-      watch(page, browserLog, pageErrors);
-      await page.goto(`${base}/#key=${key}`);
-      return page;
-    };
+    const browser = await browserPages(t, { name: 'alerts', base, executablePath });
+    const open = (key: string): Promise<Page> => browser.open(`/#key=${key}`);
+    const { pageErrors } = browser;
 
     const page = await open(ADMIN);
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -210,6 +210,44 @@ export function watch(page: Page, log: string[], errors: string[]): void {
     errors.push(e.message);
     log.push(`[pageerror] ${e.message}`);
   });
+}
+
+/**
+ * Browser pages for one test on one server: `open(path)` starts a fresh Chromium profile (closed, or killed, when
+ * the test ends) and goes to `base + path`; console lines go to `test-results/web/<name>-browser.log` and uncaught
+ * page errors to `pageErrors` (assert it empty at the end).
+ */
+export async function browserPages(
+  t: TestContext,
+  options: { readonly name: string; readonly base: string; readonly executablePath: string },
+): Promise<{
+  open(path: string, viewport?: { width: number; height: number }): Promise<Page>;
+  readonly pageErrors: string[];
+}> {
+  await mkdir(RESULTS, { recursive: true });
+  const profiles = await tempDir(`gridstream-web-${options.name}-`);
+  const contexts: BrowserContext[] = [];
+  const browserLog: string[] = [];
+  const pageErrors: string[] = [];
+  t.after(async () => {
+    for (const c of contexts) await closeContext(c);
+    await writeFile(join(RESULTS, `${options.name}-browser.log`), browserLog.join('\n'));
+    await profiles.remove();
+  });
+  return {
+    pageErrors,
+    async open(path, viewport) {
+      const context = await newContext(options.executablePath, profiles.path, {
+        locale: 'en-GB',
+        ...(viewport === undefined ? {} : { viewport }),
+      });
+      contexts.push(context);
+      const page = context.pages()[0] ?? (await context.newPage());
+      watch(page, browserLog, pageErrors);
+      await page.goto(`${options.base}${path}`);
+      return page;
+    },
+  };
 }
 
 /** What a chart card exposes: `data-state`, `data-series`, `data-points`. */

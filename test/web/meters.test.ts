@@ -6,17 +6,16 @@
  * a key limited to another group getting a clear message instead of a broken page.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createApiKey, dashboardFiles } from '../../src/api/index.ts';
 import type { Db } from '../../src/storage/index.ts';
 import { ensurePartitions } from '../../src/storage/index.ts';
 import { ADMIN, startTestApi } from '../helpers/api.ts';
-import { chromiumPath, tempDir } from '../helpers/services.ts';
-import { RESULTS, ROOT, newContext, run, watch, closeContext } from './dashboard-server.ts';
+import { chromiumPath } from '../helpers/services.ts';
+import { RESULTS, ROOT, browserPages, run } from './dashboard-server.ts';
 
 const UI_TIMEOUT_MS = 30_000;
 const QUARTER = 900_000;
@@ -174,24 +173,9 @@ test(
     const feederB = (await createApiKey(api.db, { name: 'feeder b', role: 'reader', groups: ['feeder-b'] })).key;
     const base = `http://127.0.0.1:${api.server.port}`;
 
-    await mkdir(RESULTS, { recursive: true });
-    const profiles = await tempDir('gridstream-web-meters-');
-    t.after(() => profiles.remove());
-    const contexts: BrowserContext[] = [];
-    const browserLog: string[] = [];
-    const pageErrors: string[] = [];
-    t.after(async () => {
-      for (const c of contexts) await closeContext(c);
-      await writeFile(join(RESULTS, 'meters-browser.log'), browserLog.join('\n'));
-    });
-    const open = async (key: string): Promise<Page> => {
-      const context = await newContext(executablePath, profiles.path, { locale: 'en-GB' });
-      contexts.push(context);
-      const page = context.pages()[0] ?? (await context.newPage());
-      watch(page, browserLog, pageErrors);
-      await page.goto(`${base}/#key=${key}`);
-      return page;
-    };
+    const browser = await browserPages(t, { name: 'meters', base, executablePath });
+    const open = (key: string): Promise<Page> => browser.open(`/#key=${key}`);
+    const { pageErrors } = browser;
 
     const page = await open(ADMIN);
 
@@ -429,14 +413,7 @@ test(
     );
 
     await t.test('on a phone the meter page fits the screen width', async () => {
-      const context = await newContext(executablePath, profiles.path, {
-        locale: 'en-GB',
-        viewport: { width: 390, height: 844 },
-      });
-      contexts.push(context);
-      const phone = context.pages()[0] ?? (await context.newPage());
-      watch(phone, browserLog, pageErrors);
-      await phone.goto(`${base}/meters/de-sim-1?date=2026-10-25#key=${ADMIN}`);
+      const phone = await browser.open(`/meters/de-sim-1?date=2026-10-25#key=${ADMIN}`, { width: 390, height: 844 });
       await waitPeriod(phone, 'meter-load', '2026-10-25', 100);
       await phone.screenshot({ path: join(RESULTS, 'meter-phone.png'), fullPage: true });
       const { scrollWidth, innerWidth } = await phone.evaluate(() => ({
