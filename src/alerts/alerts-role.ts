@@ -17,7 +17,7 @@ import { alertKey } from './lifecycle.ts';
 import type { JudgedMeter, StoredInterval } from './meter-detectors.ts';
 import { meterWindowSignals } from './meter-detectors.ts';
 import type { PublicationExpectation } from './publication-model.ts';
-import { idleSignals, learnPublication } from './publication-model.ts';
+import { idleSignals, learnPublication, withLastSlots } from './publication-model.ts';
 import type { AlertRules } from './settings.ts';
 import { queueWebhookDeliveries } from './webhook-store.ts';
 import { webhookSender } from './webhook-sender.ts';
@@ -84,7 +84,8 @@ export function alertsRole(deps: AlertsRoleDeps): Component[] {
       lap('vee');
       if (model === null || t - model.at >= (deps.modelRefreshMs ?? 15 * 60_000))
         model = { at: t, expectations: await learnPublication(db, rules, t, o) };
-      const idle = idleSignals(rules, model.expectations, t);
+      // Delays are learnt every 15 min; the newest slot of each series is looked up at every pass.
+      const idle = idleSignals(rules, await withLastSlots(db, model.expectations, o), t);
       count(counts, await db.transaction(async (tx) => applySignals(tx, rules, await inPlay(tx, idle, o), o), o));
       lap('idle');
       for (const [k, v] of counts) {

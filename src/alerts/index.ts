@@ -43,6 +43,7 @@ export {
   learnPublication,
   idleSignals,
   usualDelay,
+  withLastSlots,
 } from './publication-model.ts';
 export { type AlertsRoleDeps, alertsRole } from './alerts-role.ts';
 export { WebhookError, WEBHOOK_ERROR_CODES, type WebhookErrorCode } from './webhook-errors.ts';

@@ -137,6 +137,25 @@ export async function learnPublication(
 }
 
 /**
+ * The model with each series' newest stored slot read again (a cheap look at `grid_series`): the learnt delays are
+ * kept for a while, but whether a series is late depends on what arrived since.
+ */
+export async function withLastSlots(
+  q: Queryable,
+  model: readonly PublicationExpectation[],
+  options: DbCallOptions = {},
+): Promise<PublicationExpectation[]> {
+  const { rows } = await q.query<{ source: string; metric: string; zone: string; last_slot: Date }>(
+    `SELECT source, metric, zone, max(last_slot) AS last_slot FROM grid_series WHERE source <> 'gridstream'
+     GROUP BY source, metric, zone`,
+    [],
+    options,
+  );
+  const last = new Map(rows.map((r) => [`${r.source}|${r.metric}|${r.zone}`, r.last_slot.getTime()]));
+  return model.map((e) => ({ ...e, lastSlot: last.get(`${e.source}|${e.metric}|${e.zone}`) ?? e.lastSlot }));
+}
+
+/**
  * The usual delay of a series' batches: the 95th percentile of the delays that are not outliers (more than five
  * robust standard deviations above the median). A source that was down and caught up publishes its backlog hours
  * late; counting those batches would teach the model that outages are usual and make it blind to the next one.

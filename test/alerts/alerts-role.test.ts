@@ -15,6 +15,7 @@ import {
   operatorTransition,
   setWebhookAllowlist,
   verifyWebhook,
+  withLastSlots,
 } from '../../src/alerts/index.ts';
 import { AlertEventSchema } from '../../src/contracts/index.ts';
 import { Prng, loadBdewProfiles } from '../../src/simulator/index.ts';
@@ -116,6 +117,31 @@ for (const kind of ['pglite', 'postgres'] as const) {
     });
   });
 }
+
+describe('idle sources between two learnings of the model', () => {
+  it('judge the newest stored slot, not the one the model saw when it learnt', async (t) => {
+    const handle = await openTestDb(t, 'pglite');
+    if (handle === undefined) return;
+    const { db } = handle;
+    const rules = alertRulesOf({});
+    const start = Date.parse('2026-10-01T00:00:00Z');
+    let hour = start;
+    for (; hour < start + 10 * DAY; hour += HOUR) await publish(db, hour, hour + HOUR + 30 * 60_000);
+    const learnt = await learnPublication(db, rules, hour + 30 * 60_000);
+    // Six more hours arrive as usual; the model is not learnt again.
+    for (const end = hour + 6 * HOUR; hour < end; hour += HOUR) await publish(db, hour, hour + HOUR + 30 * 60_000);
+    const now = hour + 30 * 60_000;
+    assert.ok(
+      idleSignals(rules, learnt, now).every((s) => s.active),
+      'the stale model alone would call it idle',
+    );
+    const fresh = await withLastSlots(db, learnt);
+    assert.deepEqual(
+      idleSignals(rules, fresh, now).map((s) => s.active),
+      [false],
+    );
+  });
+});
 
 describe('alert store under concurrency (PostgreSQL)', () => {
   const sig = (i: number, subject: string): Signal => ({
