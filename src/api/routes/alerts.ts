@@ -82,6 +82,13 @@ export const alertsListRoute = defineRoute({
   response: AlertListSchema,
 });
 
+const alertIdParam = {
+  id: z
+    .string()
+    .regex(/^\d{1,18}$/, 'expected an alert id')
+    .meta({ description: 'Alert id' }),
+};
+
 export const alertCountsRoute = defineRoute({
   method: 'get',
   path: '/api/v1/alerts/counts',
@@ -102,12 +109,7 @@ export const alertRoute = defineRoute({
   operationId: 'alert',
   summary: 'One alert with its transitions',
   access: 'reader',
-  params: {
-    id: z
-      .string()
-      .regex(/^\d{1,18}$/, 'expected an alert id')
-      .meta({ description: 'Alert id' }),
-  },
+  params: alertIdParam,
   query: {},
   response: AlertDetailSchema,
   errors: [404],
@@ -123,12 +125,7 @@ const transitionRoute = (action: 'acknowledge' | 'resolve') =>
         ? 'Acknowledge an open alert (someone is on it)'
         : 'Resolve an alert by hand; an anomaly that goes on opens a new alert after its minimum duration',
     access: 'operator',
-    params: {
-      id: z
-        .string()
-        .regex(/^\d{1,18}$/, 'expected an alert id')
-        .meta({ description: 'Alert id' }),
-    },
+    params: alertIdParam,
     query: {},
     response: z.object({ alert: AlertSchema, changed: z.boolean() }),
     errors: [404],
@@ -199,7 +196,7 @@ export function alertRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db; readonly
     if (q.group !== undefined && principal.groups !== null && !principal.groups.has(q.group))
       throw new ApiError('api.forbidden', `this key may not read group ${q.group}`);
     const scope = alertScope(principal);
-    let alerts = await listAlerts(db, scope, {
+    const alerts = await listAlerts(db, scope, {
       state: q.state,
       severity: q.severity,
       detector: q.detector,
@@ -207,7 +204,6 @@ export function alertRoutes(app: Hono<ApiEnv>, deps: { readonly db: Db; readonly
       group: q.group,
       limit: q.limit,
     });
-    if (!scope.personal) alerts = alerts.filter((a) => !isPersonal(a));
     await auditMeterAlerts(db, principal, alerts);
     return { alerts };
   });
