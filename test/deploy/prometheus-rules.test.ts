@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createMetrics } from '../../src/observability/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import { promtoolPath } from '../helpers/services.ts';
+import { metricNames, registeredNames } from './promql.ts';
 
 const RULES = 'deploy/prometheus/gridstream-alerts.yaml';
 const RULE_TESTS = 'deploy/prometheus/gridstream-alerts.test.yaml';
@@ -32,33 +32,6 @@ function expressions(text: string): string[] {
     found.push(body.join('\n'));
   }
   return found;
-}
-
-const KEYWORDS = new Set(['and', 'or', 'unless', 'offset', 'bool', 'by', 'without', 'on', 'ignoring']);
-
-/** The metric names an expression selects: identifiers that are not functions, keywords, labels or strings. */
-function metricNames(expr: string): Set<string> {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\[[^\]]*\]/g, '')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
-  const names = new Set<string>();
-  for (const m of bare.matchAll(/(?<![\w.:])([a-zA-Z_:][\w:]*)(?![\w:])(?!\s*\()/g)) {
-    const name = m[1] ?? '';
-    if (!KEYWORDS.has(name)) names.add(name);
-  }
-  return names;
-}
-
-async function registeredNames(): Promise<Set<string>> {
-  const metrics = await createMetrics().registry.getMetricsAsJSON();
-  const names = new Set<string>(['up']);
-  for (const m of metrics) {
-    names.add(m.name);
-    if (String(m.type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(`${m.name}${s}`);
-  }
-  return names;
 }
 
 describe('Prometheus operations alerts (deploy/prometheus/)', () => {
