@@ -46,6 +46,10 @@ export const ERROR_CODES = {
     "Reading or writing the embedded log's files failed (a full disk may recover).",
     'io_error',
   ),
+  'log.disk_full': code(
+    true,
+    'The device holding the embedded log is full (ENOSPC, or a quota): nothing was written; writes resume once there is space.',
+  ),
   'log.corrupt': code(false, 'A file of the embedded log failed its integrity check (not a torn tail).', 'corrupt'),
   'log.locked': code(false, "Another live process owns the embedded log's directory.", 'locked'),
   'log.quarantine_pending': code(
@@ -62,6 +66,10 @@ export const ERROR_CODES = {
     true,
     'The database cannot be reached, is restarting, or is out of connections.',
     'db_unavailable',
+  ),
+  'db.disk_full': code(
+    true,
+    "The database's disk is full (SQLSTATE 53100, or ENOSPC from PGlite's files): the transaction was rolled back; writes resume once there is space.",
   ),
   'db.resources': code(true, 'The server is out of a resource (disk, memory) that may come back.', 'db_resources'),
   'db.conflict': code(true, 'A serialization failure, deadlock, lock or statement timeout.', 'db_conflict'),

@@ -22,6 +22,8 @@ export const LOG_ERROR_CODES = [
   'log.aborted',
   /** Reading or writing the embedded log's files failed. */
   'log.io_error',
+  /** The device holding the embedded log is full (ENOSPC or EDQUOT): retryable, nothing of the failed write remains. */
+  'log.disk_full',
   /** A data file failed its integrity check somewhere other than a torn tail. */
   'log.corrupt',
   /** Another live process owns the embedded log's data directory. */
@@ -77,8 +79,17 @@ export function throwLogErrorIfAborted(signal: AbortSignal | undefined, what: st
   if (signal?.aborted === true) throw abortedError(signal, what);
 }
 
-/** Wraps a Node.js file-system error as a retryable `io_error`, keeping the errno code for logs. */
+/** Errno codes of a full device: no space left, or the user's disk quota used up. */
+const DISK_FULL_ERRNOS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * Wraps a Node.js file-system error as a retryable `io_error` (or `disk_full` when the device is full), keeping the
+ * errno code for logs.
+ */
 export function ioError(message: string, cause: unknown): LogError {
   const errno = cause instanceof Error && 'code' in cause ? String(cause.code) : undefined;
-  return new LogError('log.io_error', message, { cause, details: errno === undefined ? {} : { errno } });
+  const details = errno === undefined ? {} : { errno };
+  if (errno !== undefined && DISK_FULL_ERRNOS.has(errno))
+    return new LogError('log.disk_full', `${message}: no space left on the device holding the log`, { cause, details });
+  return new LogError('log.io_error', message, { cause, details });
 }

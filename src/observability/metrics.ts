@@ -49,6 +49,8 @@ export interface Metrics {
   alertTransitions(detector: string, transition: string, count: number): void;
   /** Webhook delivery attempts: `delivered`, `failed` (to be retried), `dead` (last attempt failed), `refused` (not on the allowlist). */
   webhookDeliveries(outcome: string, count: number): void;
+  /** A write the log or the database refused because its disk is full (`log.disk_full`, `db.disk_full`). */
+  diskFull(system: 'log' | 'db'): void;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): Metrics {
@@ -218,8 +220,17 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['what', 'outcome'],
     registers: [registry],
   });
+  const diskFull = new Counter({
+    name: 'gridstream_disk_full_errors_total',
+    help: 'Writes refused because the disk of the log or the database is full (retried until there is space), per system',
+    labelNames: ['system'],
+    registers: [registry],
+  });
   return {
     registry,
+    diskFull: (system) => {
+      diskFull.inc({ system });
+    },
     streamWatermarkLag: (job, seconds) => {
       streamLag.set({ job }, seconds);
     },

@@ -10,6 +10,7 @@ import type { ReferenceData } from '../reference/index.ts';
 import { loadReference } from '../reference/index.ts';
 import type { Db } from '../storage/index.ts';
 import { describeDatabase, migrate, openDb } from '../storage/index.ts';
+import { DiskFullMonitor } from './disk-full.ts';
 
 /** What every role is built from: configuration, logging, metrics, reference data, the event log and the database. */
 export interface Infrastructure {
@@ -25,6 +26,8 @@ export interface Infrastructure {
   readonly scrub: (text: string) => string;
   /** Corruption the embedded log quarantined that no operator has acknowledged yet (none with Kafka). */
   readonly pendingLogCorruption: () => Promise<readonly QuarantineReport[]>;
+  /** Writes the log or the database refused for a full disk: counted, and holding readiness while they happen. */
+  readonly diskFull: DiskFullMonitor;
   /** Closes the log and the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -79,15 +82,17 @@ export async function openInfrastructure(config: Config, logger: Logger, metrics
     await db?.close().catch(() => undefined);
     throw error;
   }
-  const opened = db;
+  const diskFull = new DiskFullMonitor(metrics);
+  const opened = diskFull.observe('db', db);
   let closing: Promise<void> | undefined; // resources, not a component: one close, whoever asks first
   return {
     config,
     logger,
     metrics,
     reference: loadReference(),
-    log,
+    log: diskFull.observe('log', log),
     db: opened,
+    diskFull,
     mode: config.kafkaBrokers === null && config.databaseUrl === null ? 'embedded' : 'distributed',
     scrub,
     pendingLogCorruption: () => (config.kafkaBrokers === null ? pendingCorruption(logDir) : Promise.resolve([])),

@@ -60,9 +60,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const metrics = options.metrics ?? createMetrics();
   const infra = await openInfrastructure(config, logger, metrics);
   const supervisor = new Supervisor(logger);
-  const readiness = withLogIntegrity(
-    processReadiness(infra, () => supervisor.readiness()),
-    infra,
+  const readiness = infra.diskFull.readiness(
+    withLogIntegrity(
+      processReadiness(infra, () => supervisor.readiness()),
+      infra,
+    ),
   );
   try {
     const scheduler =

@@ -5,6 +5,8 @@ import { GridstreamError } from '../common/index.ts';
 export const STORAGE_ERROR_CODES = [
   /** The database cannot be reached or is shutting down, restarting, or out of connections. Retryable. */
   'db.unavailable',
+  /** The database's disk is full (SQLSTATE 53100, or ENOSPC under PGlite). Retryable. */
+  'db.disk_full',
   /** The server is out of a resource (disk, memory) that may come back. Retryable. */
   'db.resources',
   /** A serialization failure, deadlock, lock or statement timeout: the same work may succeed next time. */
@@ -47,7 +49,12 @@ export class StorageError extends GridstreamError<StorageErrorCode> {
   }
 }
 
-const RETRYABLE_CODES: ReadonlySet<StorageErrorCode> = new Set(['db.unavailable', 'db.resources', 'db.conflict']);
+const RETRYABLE_CODES: ReadonlySet<StorageErrorCode> = new Set([
+  'db.unavailable',
+  'db.disk_full',
+  'db.resources',
+  'db.conflict',
+]);
 
 /** Socket-level failures of a connection to the server (Node system error codes). */
 const NETWORK_CODES = new Set([
@@ -101,7 +108,8 @@ function codeForState(state: string): StorageErrorCode {
   if (state.startsWith('08')) return 'db.unavailable'; // connection exception
   if (state === '57P01' || state === '57P02' || state === '57P03') return 'db.unavailable'; // shutdown, starting up
   if (state === '53300' || state === '53400') return 'db.unavailable'; // too many connections
-  if (state.startsWith('53') || state.startsWith('58')) return 'db.resources'; // disk full, out of memory, I/O
+  if (state === '53100') return 'db.disk_full';
+  if (state.startsWith('53') || state.startsWith('58')) return 'db.resources'; // out of memory, I/O
   if (state === '40001' || state === '40P01' || state === '55P03' || state === '57014') return 'db.conflict';
   if (state.startsWith('22') || state.startsWith('23')) return 'db.rejected';
   if (state.startsWith('42') || state.startsWith('0A') || state.startsWith('25')) return 'db.query_failed';
@@ -132,6 +140,12 @@ export function toStorageError(error: unknown, what: string): unknown {
     const sysCode = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
     if (sysCode !== undefined && NETWORK_CODES.has(sysCode)) {
       return new StorageError('db.unavailable', `${what}: ${sysCode}`, { cause: error });
+    }
+    // PGlite writes its files from JavaScript: a full device surfaces as the file system's own error.
+    if (sysCode === 'ENOSPC' || sysCode === 'EDQUOT') {
+      return new StorageError('db.disk_full', `${what}: no space left on the device holding the database`, {
+        cause: error,
+      });
     }
     if (error.constructor === Error && sysCode === undefined) {
       return new StorageError('db.unavailable', `${what}: ${error.message}`, { cause: error });

@@ -21,7 +21,9 @@ describe('storage error classification', () => {
       [sqlError('57P01'), ['db.unavailable', true]], // admin shutdown
       [sqlError('57P03'), ['db.unavailable', true]], // the database system is starting up
       [sqlError('53300'), ['db.unavailable', true]], // too many connections
-      [sqlError('53100'), ['db.resources', true]], // disk full
+      [sqlError('53100'), ['db.disk_full', true]], // disk full
+      [sqlError('53200'), ['db.resources', true]], // out of memory
+      [Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), ['db.disk_full', true]],
       [sqlError('40P01'), ['db.conflict', true]], // deadlock
       [sqlError('40001'), ['db.conflict', true]], // serialization failure
       [sqlError('23505'), ['db.rejected', false]], // unique violation

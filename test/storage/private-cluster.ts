@@ -52,9 +52,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Creates and starts a private cluster. `settings` are extra `postgres -c` settings. */
-export async function startPrivateCluster(settings: Record<string, string> = {}): Promise<PrivateCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'gridstream-pg-'));
+/**
+ * Creates and starts a private cluster. `settings` are extra `postgres -c` settings; `where.parentDir` is where its
+ * directory (data, socket, log) is made (default: the system's temp dir), e.g. a small tmpfs to fill up.
+ */
+export async function startPrivateCluster(
+  settings: Record<string, string> = {},
+  where: { readonly parentDir?: string } = {},
+): Promise<PrivateCluster> {
+  const dir = await mkdtemp(join(where.parentDir ?? tmpdir(), 'gridstream-pg-'));
   const asRoot = process.getuid?.() === 0;
   const user = async (file: string, args: string[]): Promise<void> => {
     if (asRoot) await run(RUNUSER, ['-u', 'postgres', '--', file, ...args], { cwd: '/' });
