@@ -150,6 +150,24 @@ describe('Grafana dashboards and provisioning (deploy/grafana), as files', () =>
     const mounts = [...readme.matchAll(/deploy\/grafana\/dashboards:([^:\s"]+)/g)].map((m) => m[1]);
     assert.ok(mounts.length > 0, 'README.md shows how the dashboards are mounted');
     for (const m of mounts) assert.equal(m, path, 'mounted where the provider looks');
+    // So does every compose file under deploy/ with a Grafana service, and it sets what the data sources read.
+    const provisioned = JSON.stringify(
+      parse(readFileSync(join(GRAFANA, 'provisioning', 'datasources', 'gridstream.yaml'), 'utf8')),
+    );
+    const variables = [...new Set([...provisioned.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1] ?? ''))];
+    assert.ok(variables.length >= 5, 'the data sources read their settings from the environment');
+    for (const v of variables) assert.match(readme, new RegExp(`-e ${v}=`), `README.md's Grafana sets ${v}`);
+    const deploy = join(ROOT, 'deploy');
+    for (const f of readdirSync(deploy).filter((x) => /\.ya?ml$/.test(x))) {
+      const services = obj(parse(readFileSync(join(deploy, f), 'utf8')) as unknown, f)['services'];
+      for (const [name, service] of Object.entries(isRecord(services) ? services : {})) {
+        const text = JSON.stringify(service);
+        const mount = /grafana\/dashboards:([^:"]+)/.exec(text)?.[1];
+        if (mount === undefined) continue;
+        assert.equal(mount, path, `${f} ${name}: mounted where the provider looks`);
+        for (const v of variables) assert.ok(text.includes(v), `${f} ${name} sets ${v}`);
+      }
+    }
   });
 
   it('select only metrics that gridstream registers in their PromQL', async () => {
