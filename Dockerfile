@@ -39,11 +39,11 @@ COPY --from=build /app/data ./data
 COPY --from=build /app/web/dist ./web/dist
 COPY --from=build /app/node_modules ./node_modules
 # `gridstream` on PATH; the data directory of the embedded mode (PGlite, embedded log), writable by the user only.
+# Not a VOLUME (distributed roles keep nothing there): mount one to keep embedded state, `-v gridstream:/data`.
 RUN ln -s /app/bin/gridstream.js /usr/local/bin/gridstream \
  && mkdir -p /data && chown node:node /data && chmod 0700 /data \
  && node --version | grep -q '^v24\.'
 USER node
-VOLUME ["/data"]
 # API and dashboard (api role, `start`), ingest gateway (ingest role). Worker roles serve /metrics and /readyz on
 # GRIDSTREAM_METRICS_PORT when it is set (the compose stack uses 9464).
 EXPOSE 8080 8081

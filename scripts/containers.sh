@@ -50,6 +50,16 @@ build() {
   [[ $ENGINE == podman ]] && extra=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --format docker)
   engine build "${extra[@]}" "$@" >&2
 }
+# build_tagged TAG ARGS…: builds TAG; the image TAG named before, untagged now, is removed (bounded disk use).
+build_tagged() {
+  local tag="$1" old
+  shift
+  old="$(engine image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
+  build -t "$tag" "$@"
+  if [[ -n $old && -z $(engine image inspect --format '{{join .RepoTags ","}}' "$old" 2>/dev/null) ]]; then
+    engine rmi "$old" >/dev/null 2>&1 || true
+  fi
+}
 exists() { engine image exists "$1" 2>/dev/null || engine image inspect "$1" >/dev/null 2>&1; }
 
 # The build args and mounts that let npm through this network's TLS proxy: the CA bundle is mounted, not copied.
@@ -113,23 +123,17 @@ node_base() {
 }
 
 gridstream_image() {
-  local base cache_mount=() old=() id
+  local base cache_mount=()
   base="$(node_base)"
   # The host's npm cache makes `npm ci` in the build nearly offline; a build-time mount, not part of any layer.
   [[ $ENGINE == podman && -d $HOME/.npm ]] && cache_mount=(-v "$HOME/.npm:/root/.npm")
-  for t in "$IMAGE" "$IMAGE-build"; do old+=("$(engine image inspect --format '{{.Id}}' "$t" 2>/dev/null || true)"); done
   say "building $IMAGE (base $base)"
   # The build stage is tagged too ($IMAGE-build): untagged, its layers would be dangling and not reused next time.
   # shellcheck disable=SC2046
-  build $(ca_args) "${cache_mount[@]}" --build-arg "BASE_IMAGE=$base" --target build -t "$IMAGE-build" \
+  build_tagged "$IMAGE-build" $(ca_args) "${cache_mount[@]}" --build-arg "BASE_IMAGE=$base" --target build \
     -f "$ROOT/Dockerfile" "$ROOT"
   # shellcheck disable=SC2046
-  build $(ca_args) "${cache_mount[@]}" --build-arg "BASE_IMAGE=$base" -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT"
-  # What the tags pointed to before a rebuild is now untagged: removed, so that disk use stays bounded.
-  for id in "${old[@]}"; do
-    [[ -n $id ]] || continue
-    [[ -z $(engine image inspect --format '{{join .RepoTags ","}}' "$id" 2>/dev/null) ]] && engine rmi "$id" >/dev/null 2>&1 || true
-  done
+  build_tagged "$IMAGE" $(ca_args) "${cache_mount[@]}" --build-arg "BASE_IMAGE=$base" -f "$ROOT/Dockerfile" "$ROOT"
   echo "image=$IMAGE"
 }
 
@@ -149,7 +153,8 @@ services() {
   if ! exists "$SERVICES_TAG"; then
     base="$(debian_base)"
     say "making $SERVICES_TAG: openjdk-17-jre-headless, postgresql, prometheus from $(mirror) (first run only)"
-    build --build-arg "DEBIAN_IMAGE=$base" --build-arg "DEBIAN_MIRROR=$(mirror)" -t "$SERVICES_TAG" \
+    build --build-arg "DEBIAN_IMAGE=$base" --build-arg "DEBIAN_MIRROR=$(mirror)" \
+      --build-arg "DEBIAN_SECURITY_MIRROR=$(mirror)-security" -t "$SERVICES_TAG" \
       "$ROOT/deploy/images/services"
   fi
   kafka_jars
@@ -157,12 +162,11 @@ services() {
   rm -rf "$CACHE"/kafka-context.*
   mkdir -p "$ctx"
   cp "$ROOT"/deploy/images/kafka/* "$ctx/"
-  cp "$ROOT/deploy/kafka/log4j2.properties" "$ctx/"
   cp -rl "$KAFKA_JARS" "$ctx/jars" 2>/dev/null || cp -r "$KAFKA_JARS" "$ctx/jars"
-  build --build-arg "SERVICES_IMAGE=$SERVICES_TAG" -t "$KAFKA_TAG" "$ctx"
+  build_tagged "$KAFKA_TAG" --build-arg "SERVICES_IMAGE=$SERVICES_TAG" "$ctx"
   rm -rf "$ctx"
-  build --build-arg "SERVICES_IMAGE=$SERVICES_TAG" -t "$POSTGRES_TAG" "$ROOT/deploy/images/postgres"
-  build --build-arg "SERVICES_IMAGE=$SERVICES_TAG" -t "$PROMETHEUS_TAG" "$ROOT/deploy/images/prometheus"
+  build_tagged "$POSTGRES_TAG" --build-arg "SERVICES_IMAGE=$SERVICES_TAG" "$ROOT/deploy/images/postgres"
+  build_tagged "$PROMETHEUS_TAG" --build-arg "SERVICES_IMAGE=$SERVICES_TAG" "$ROOT/deploy/images/prometheus"
   echo "kafka=$KAFKA_TAG"
   echo "postgres=$POSTGRES_TAG"
   echo "prometheus=$PROMETHEUS_TAG"
