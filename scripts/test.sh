@@ -33,7 +33,9 @@ fi
 
 # Containers for the image and compose tests: Debian's podman (run as root with runc), debootstrap for the base
 # images (no registry), podman-compose (docs/DEPLOY.md).
-if ! command -v podman-compose >/dev/null || ! command -v debootstrap >/dev/null || ! command -v runc >/dev/null; then
+missing_container_tools=0
+for tool in podman runc debootstrap podman-compose; do command -v "$tool" >/dev/null || missing_container_tools=1; done
+if [[ $missing_container_tools == 1 ]]; then
   if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
     echo "installing Debian's podman, runc, debootstrap and podman-compose for the container tests" >&2
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc debootstrap podman-compose >/dev/null; then
