@@ -31,6 +31,20 @@ if ! command -v promtool >/dev/null && [[ "$(id -u)" == "0" ]] && command -v apt
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null
 fi
 
+# Containers for the image and compose tests: Debian's podman (run as root with runc), debootstrap for the base
+# images (no registry), podman-compose (docs/DEPLOY.md).
+missing_container_tools=0
+for tool in podman runc debootstrap podman-compose; do command -v "$tool" >/dev/null || missing_container_tools=1; done
+if [[ $missing_container_tools == 1 ]]; then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+    echo "installing Debian's podman, runc, debootstrap and podman-compose for the container tests" >&2
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc debootstrap podman-compose >/dev/null; then
+      apt-get update -q >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc debootstrap podman-compose >/dev/null
+    fi
+  fi
+fi
+
 export GRIDSTREAM_TEST_REQUIRE_SERVICES=1
 echo "node $(node --version), KAFKA_BROKERS=$KAFKA_BROKERS" >&2
 exec node --test --test-concurrency="${GRIDSTREAM_TEST_CONCURRENCY:-2}" --test-timeout=600000 'test/**/*.test.ts' "$@"
