@@ -53,9 +53,10 @@ export class Worker {
       if (!line.startsWith('{')) continue;
       try {
         const entry = JSON.parse(line) as { time?: unknown; level?: unknown; msg?: unknown };
-        const time = typeof entry.time === 'number' ? entry.time : Date.parse(String(entry.time));
-        const level = typeof entry.level === 'number' ? entry.level : 0;
-        if (level >= 40 && time >= from && time <= to) out.push({ time, msg: String(entry.msg) });
+        const time = Date.parse(String(entry.time));
+        // Levels are written as labels (src/observability/logger.ts).
+        const serious = entry.level === 'warn' || entry.level === 'error' || entry.level === 'fatal';
+        if (serious && time >= from && time <= to) out.push({ time, msg: String(entry.msg) });
       } catch {
         // A line cut by the 20 000-character window.
       }
