@@ -197,6 +197,8 @@ it(
     process.stderr.write(`# fault campaign: ${workers.length} workers ready after ${startedAt - began} ms\n`);
 
     const testLog = log;
+    const scheduler = workers.find((w) => w.name === 'scheduler-1');
+    assert.ok(scheduler !== undefined);
     const readiness = readinessWatcher(workers);
     const monitor = progressMonitor(testLog);
     const load = meterLoad({
@@ -206,8 +208,26 @@ it(
       intervalMs: 200,
     });
     running.push(readiness, monitor, { stop: () => load.stop({ abandon: true }) });
-    const scheduler = workers.find((w) => w.name === 'scheduler-1');
-    assert.ok(scheduler !== undefined);
+    // The scheduler counts each attempt's outcome by status: `ok`, or the HTTP status of a failed one (`200` for a
+    // body cut short). Read while it runs: a scheduler killed and started again counts from 0.
+    const upstreamErrors = new Map<string, number>();
+    const scraping = new AbortController();
+    const scraper = (async () => {
+      while (!scraping.signal.aborted) {
+        const samples = await scheduler.metric('gridstream_upstream_requests_total');
+        for (const [labels, value] of samples) {
+          if (!labels.includes('status="ok"'))
+            upstreamErrors.set(labels, Math.max(value, upstreamErrors.get(labels) ?? 0));
+        }
+        await sleep(1000);
+      }
+    })();
+    running.push({
+      stop: async () => {
+        scraping.abort();
+        await scraper;
+      },
+    });
     const faults: FaultRecord[] = [];
     const recoveries: Promise<void>[] = [];
     for (const [n, fault] of plan(rng, COUNT, workers).entries()) {
@@ -252,14 +272,9 @@ it(
     // And the cut request asked again (the client's retry, or the next run's), unless the scheduler was killed.
     const cut = upstream.requests.find((r) => r.answer === 'truncated');
     const same = (r: FakeRequest) => JSON.stringify(r.params) === JSON.stringify(cut?.params);
-    // The scheduler counts each attempt's outcome (a cut body is not `ok`); a scheduler killed since starts at 0.
-    let upstreamErrors: [string, number][] = [];
     for (const until = Date.now() + 30_000; cut !== undefined && Date.now() < until; await sleep(250)) {
-      const samples = await scheduler.metric('gridstream_upstream_requests_total');
-      const failed = [...samples].filter(([labels]) => !labels.includes('status="ok"'));
-      if (failed.length > 0) upstreamErrors = failed;
       const again = upstream.requests.some((r) => r.at > cut.at && same(r) && r.answer !== 'truncated');
-      if (again && upstreamErrors.length > 0) break;
+      if (again && upstreamErrors.size > 0) break;
     }
     await load.stop();
     await scheduler.stop();
@@ -304,7 +319,7 @@ it(
           cut === undefined
             ? undefined
             : upstream.requests.find((r) => r.at > cut.at && same(r) && r.answer !== 'truncated');
-        const failed = upstreamErrors;
+        const failed = [...upstreamErrors];
         f.detected =
           `upstream cut at +${cut === undefined ? '?' : cut.at - startedAt} ms, request retried ${retried === undefined ? 'never' : `after ${retried.at - (cut?.at ?? 0)} ms`}; ` +
           `scheduler metrics: ${failed.map(([l, v]) => `gridstream_upstream_requests_total${l} ${v}`).join(', ') || 'none'}`;
