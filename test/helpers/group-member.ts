@@ -93,8 +93,8 @@ export interface KillRestartResult {
   /** The killed member's partitions before the kill and its restarted successor's once it consumed again. */
   readonly before: readonly number[];
   readonly after: readonly number[];
-  /** Every assignment the surviving member reported, from the start. */
-  readonly survivorAssignments: readonly (readonly number[])[];
+  /** The assignments the surviving member reported after the kill (none: it saw no rebalance). */
+  readonly survivorAssignmentsAfterKill: readonly (readonly number[])[];
   /** The group's members as the broker describes them once consumption resumed (instance id or member id). */
   readonly membersAfter: readonly string[];
   readonly restarted: Member;
@@ -171,6 +171,7 @@ export async function killAndRestart(options: {
     };
     await until('both members assigned and consuming', () => covered() && victim.consumed.length > 0);
     const before = victim.assignment() ?? [];
+    const survivorSeen = survivor.assignments.length;
     await victim.kill();
     const killedAt = Date.now();
     const restarted = start('worker-b');
@@ -193,7 +194,7 @@ export async function killAndRestart(options: {
       stallMs,
       before,
       after: restarted.assignment() ?? [],
-      survivorAssignments: survivor.assignments,
+      survivorAssignmentsAfterKill: survivor.assignments.slice(survivorSeen),
       membersAfter,
       restarted,
       survivor,
