@@ -67,16 +67,20 @@ interface FaultRecord {
   detected: string;
 }
 
-/** The fault sequence: one of each infrastructure fault, the rest kills spread over the roles, in seeded order. */
+/** The fault sequence: the infrastructure faults, the rest kills spread over the roles, in seeded order. */
 function plan(rng: ReturnType<typeof seeded>, count: number, workers: readonly Worker[]): Fault[] {
-  const fixed: Fault[] = [{ kind: 'kafka' }, { kind: 'postgres' }];
+  // Per ten faults: one broker restart, one PostgreSQL restart, one upstream cut; kills make up the rest.
+  const tens = Math.ceil(count / 10);
+  const fixed: Fault[] = [];
+  for (let i = 0; i < tens; i++) fixed.push({ kind: 'kafka' }, { kind: 'postgres' });
+  for (let i = 1; i < tens; i++) fixed.push({ kind: 'upstream' });
   const roles = [...new Set(workers.map((w) => w.roles))];
   for (let i = roles.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
     [roles[i], roles[j]] = [roles[j] ?? '', roles[i] ?? ''];
   }
   const kills: Fault[] = [];
-  for (let i = 0; i < Math.max(0, count - 3); i++) {
+  for (let i = 0; i < Math.max(0, count - 1 - fixed.length); i++) {
     const role = roles[i % roles.length];
     kills.push({ kind: 'kill', worker: rng.pick(workers.filter((w) => w.roles === role)) });
   }
