@@ -267,18 +267,20 @@ it(
       process.stderr.write(`# fault ${record.n}: ${record.what} at +${record.start - startedAt} ms\n`);
     }
     await Promise.all(recoveries);
-    // The cut must have happened before the load stops (the scheduler polls once a minute).
+    // Every cut must have happened before the load stops (the scheduler polls once a minute), the k-th cut fault
+    // meeting the k-th cut response; and each cut request asked again (the client's retry, or the next run's).
+    const armed = faults.filter((f) => f.what.startsWith('cut')).length;
+    const cuts = () => upstream.requests.filter((r) => r.answer === 'truncated');
     const deadline = Date.now() + 90_000;
-    while (faults.some((f) => f.what.startsWith('cut')) && !upstream.requests.some((r) => r.answer === 'truncated')) {
-      assert.ok(Date.now() < deadline, 'the scheduler never met the upstream cut');
+    while (cuts().length < armed) {
+      assert.ok(Date.now() < deadline, `the scheduler met ${cuts().length} of ${armed} upstream cuts`);
       await sleep(500);
     }
-    // And the cut request asked again (the client's retry, or the next run's), unless the scheduler was killed.
-    const cut = upstream.requests.find((r) => r.answer === 'truncated');
-    const same = (r: FakeRequest) => JSON.stringify(r.params) === JSON.stringify(cut?.params);
-    for (const until = Date.now() + 30_000; cut !== undefined && Date.now() < until; await sleep(250)) {
-      const again = upstream.requests.some((r) => r.at > cut.at && same(r) && r.answer !== 'truncated');
-      if (again && upstreamErrors.size > 0) break;
+    const same = (a: FakeRequest, b: FakeRequest) => JSON.stringify(a.params) === JSON.stringify(b.params);
+    const retryOf = (cut: FakeRequest) =>
+      upstream.requests.find((r) => r.at > cut.at && same(r, cut) && r.answer !== 'truncated');
+    for (const until = Date.now() + 30_000; Date.now() < until; await sleep(250)) {
+      if (cuts().every((c) => retryOf(c) !== undefined) && upstreamErrors.size > 0) break;
     }
     await load.stop();
     await scheduler.stop();
@@ -319,10 +321,8 @@ it(
           `/readyz of ${name} unreachable after ${down === undefined ? '?' : down.at - f.start} ms, ` +
           `200 again ${up === undefined ? 'never' : `after ${up.at - f.start} ms`}`;
       } else if (f.what.startsWith('cut')) {
-        const retried =
-          cut === undefined
-            ? undefined
-            : upstream.requests.find((r) => r.at > cut.at && same(r) && r.answer !== 'truncated');
+        const cut = cuts()[faults.filter((g) => g.what.startsWith('cut')).indexOf(f)];
+        const retried = cut === undefined ? undefined : retryOf(cut);
         const failed = [...upstreamErrors];
         f.detected =
           `upstream cut at +${cut === undefined ? '?' : cut.at - startedAt} ms, request retried ${retried === undefined ? 'never' : `after ${retried.at - (cut?.at ?? 0)} ms`}; ` +
