@@ -15,6 +15,7 @@ import { qualityBenchmark } from './quality.ts';
 import { meterLayoutBenchmark } from './meter-layout.ts';
 import { metersBenchmark } from './meters.ts';
 import { simulatorBenchmark } from './simulator.ts';
+import { staticMembershipBenchmark } from './static-membership.ts';
 import { storageSinkBenchmark } from './storage-sink.ts';
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -31,9 +32,14 @@ const BENCHMARKS: readonly Benchmark[] = [
 ];
 /**
  * Run only when named (minutes long: a 100 000-meter fleet through real processes; VEE + settlement of thousands of
- * meter days; alert latency paced in wall time): never in CI.
+ * meter days; alert latency paced in wall time; kill -9 stalls that last a session timeout): never in CI.
  */
-const ON_REQUEST: readonly Benchmark[] = [metersBenchmark, qualityBenchmark, alertsBenchmark];
+const ON_REQUEST: readonly Benchmark[] = [
+  metersBenchmark,
+  qualityBenchmark,
+  alertsBenchmark,
+  staticMembershipBenchmark,
+];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => ![...BENCHMARKS, ...ON_REQUEST].some((b) => b.name === w));

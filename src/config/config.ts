@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import type { MeterSettings } from './meter-variables.ts';
@@ -80,6 +81,8 @@ export interface Config {
   readonly databaseUrl: Secret | null;
   /** `KAFKA_BROKERS`: comma-separated `host:port` list; unset means the embedded log. */
   readonly kafkaBrokers: readonly string[] | null;
+  /** `GRIDSTREAM_INSTANCE_ID`: this worker's stable id for Kafka static group membership (`@hostname` resolved); unset means dynamic membership. */
+  readonly instanceId: string | null;
   /**
    * `GRIDSTREAM_LOG_ON_CORRUPTION`: what quarantined corruption in the embedded log does until an operator
    * acknowledges it: `halt-readiness` (/readyz 503) or `continue`. @default `halt-readiness`
@@ -400,6 +403,17 @@ export const VARIABLES = {
     shown: 'embedded log',
     description: 'Comma-separated Kafka bootstrap servers, e.g. `127.0.0.1:9092`.',
   }),
+  instanceId: variable<string | null>({
+    name: 'GRIDSTREAM_INSTANCE_ID',
+    schema: z
+      .string()
+      .transform((v) => (v === '@hostname' ? hostname() : v))
+      .refine((v) => /^[A-Za-z0-9._-]{1,200}$/.test(v), 'expected 1 to 200 of A-Z a-z 0-9 . _ - (or @hostname)'),
+    fallback: null,
+    shown: 'dynamic membership',
+    description:
+      "This worker's stable id for Kafka static group membership (`group.instance.id`), unique per worker and the same across its restarts, so a restarted worker gets its partitions back at once; `@hostname` takes the host name (stable for a container or a StatefulSet pod). A static member does not leave its groups on stop: one that never returns holds its partitions for the session timeout (30 s).",
+  }),
   logOnCorruption: variable<'halt-readiness' | 'continue'>({
     name: 'GRIDSTREAM_LOG_ON_CORRUPTION',
     schema: z.enum(['halt-readiness', 'continue'], { message: 'expected halt-readiness or continue' }),
@@ -516,6 +530,7 @@ export function loadConfig(env: Env): Config {
     },
     databaseUrl: read(V.databaseUrl),
     kafkaBrokers: read(V.kafkaBrokers),
+    instanceId: read(V.instanceId),
     logOnCorruption: read(V.logOnCorruption),
     dlqRetentionBytes: read(V.dlqRetentionBytes),
     dlqRetentionMs: read(V.dlqRetentionMs),

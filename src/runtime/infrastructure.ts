@@ -53,6 +53,7 @@ export async function openInfrastructure(config: Config, logger: Logger, metrics
       : await createKafkaLog({
           brokers: config.kafkaBrokers,
           clientId: `gridstream-${process.pid}`,
+          ...(config.instanceId === null ? {} : { groupInstanceId: config.instanceId }),
           logger: logger.child({ component: 'log' }),
         });
   const log = config.namespace === null ? base : namespacedLog(base, config.namespace);

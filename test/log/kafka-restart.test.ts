@@ -1,54 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { it } from 'node:test';
-import { promisify } from 'node:util';
 import { isRetryable } from '../../src/common/index.ts';
 import type { ConsumedRecord, Log } from '../../src/log/index.ts';
 import { createKafkaLog } from '../../src/log/kafka/index.ts';
 import { silentLogger } from '../../src/observability/index.ts';
+import { privateBroker } from '../helpers/kafka-broker.ts';
 import { kafkaBrokers, tempDir, uniqueName } from '../helpers/services.ts';
 import { collect, waitFor } from './contract.ts';
-
-const run = promisify(execFile);
-const SCRIPT = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
-
-/** Two ports free right now, for the private broker's client and controller listeners. */
-async function freePorts(): Promise<[number, number]> {
-  const one = () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => {
-          resolve(typeof address === 'object' && address !== null ? address.port : 0);
-        });
-      });
-    });
-  return [await one(), await one()];
-}
-
-/**
- * A broker of our own (own ports, own state dir) run by scripts/kafka.sh: restarting the shared dev broker would
- * break every other suite running against it.
- */
-async function privateBroker(stateDir: string) {
-  const [port, controllerPort] = await freePorts();
-  const env = {
-    ...process.env,
-    KAFKA_PORT: String(port),
-    KAFKA_CONTROLLER_PORT: String(controllerPort),
-    GRIDSTREAM_KAFKA_STATE: stateDir,
-    KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
-  };
-  const kafka = async (command: 'start' | 'stop' | 'restart' | 'reset') => {
-    const { stdout } = await run('bash', [SCRIPT, command], { env, timeout: 180_000 });
-    return stdout;
-  };
-  await kafka('start');
-  return { brokers: [`127.0.0.1:${port}`], kafka };
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

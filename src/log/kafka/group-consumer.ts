@@ -39,7 +39,16 @@ export class KafkaGroupConsumer implements LogConsumer {
   #needsJoin = true;
   #closing: Promise<void> | undefined;
 
-  constructor(options: ResolvedKafkaLogOptions, consumer: ConsumerOptions, logger: Logger, onClose: () => void) {
+  /** The static member id (`group.instance.id`) of this member, or undefined for dynamic membership. */
+  readonly #instanceId: string | undefined;
+
+  constructor(
+    options: ResolvedKafkaLogOptions,
+    consumer: ConsumerOptions,
+    logger: Logger,
+    instanceId: string | undefined,
+    onClose: () => void,
+  ) {
     this.#options = options;
     this.#consumer = {
       ...consumer,
@@ -48,10 +57,21 @@ export class KafkaGroupConsumer implements LogConsumer {
       maxWaitMs: consumer.maxWaitMs ?? 200,
       sessionTimeoutMs: consumer.sessionTimeoutMs ?? 30_000,
     };
-    this.#logger = logger.child({ groupId: consumer.groupId });
+    this.#instanceId = instanceId;
+    this.#logger = logger.child({
+      groupId: consumer.groupId,
+      ...(instanceId === undefined ? {} : { groupInstanceId: instanceId }),
+    });
     this.#onClose = onClose;
     const base = clientOptions(options, 'consumer');
-    this.#member = new Consumer({ ...base, groupId: consumer.groupId, autocommit: false, ...this.#groupTimings() });
+    this.#member = new Consumer({
+      ...base,
+      groupId: consumer.groupId,
+      autocommit: false,
+      ...(instanceId === undefined ? {} : { groupInstanceId: instanceId }),
+      ...this.#groupTimings(),
+    });
+    // The fetcher never joins the group (it only fetches for the member), so it has no instance id of its own.
     this.#fetcher = new Consumer({ ...base, groupId: consumer.groupId, autocommit: false });
     this.#positions = new PartitionPositions({
       member: this.#member,
@@ -164,10 +184,19 @@ export class KafkaGroupConsumer implements LogConsumer {
     this.#stop.abort(new LogError('log.closed', 'the consumer is closed'));
     this.#joined.reject(new LogError('log.closed', 'the consumer is closed'));
     this.#member.off('consumer:group:join', this.#onJoin);
-    // Leaving lets the coordinator hand our partitions over at once instead of after the session timeout; it is
-    // bounded because a broker that is down cannot be told.
     const grace = AbortSignal.timeout(Math.min(10_000, this.#options.operationTimeoutMs));
-    await settlesWithin(this.#member.close(), Infinity, { signal: grace });
+    if (this.#instanceId === undefined) {
+      // A dynamic member leaves: the coordinator hands its partitions over at once instead of after the session
+      // timeout. Bounded, because a broker that is down cannot be told.
+      await settlesWithin(this.#member.close(), Infinity, { signal: grace });
+    } else {
+      // A static member does not leave (KIP-345, as the Java client): a stop is taken for a restart, and the same
+      // instance id coming back within the session timeout gets the same partitions without a rebalance. The
+      // library would send LeaveGroup on close(); with its connections closed first it cannot, and close() then
+      // only stops the heartbeats. A member that never comes back is removed after the session timeout.
+      await settlesWithin(this.#member.connections.close(), Infinity, { signal: grace });
+      await settlesWithin(this.#member.close(), Infinity, { signal: grace });
+    }
     await settlesWithin(this.#fetcher.close(), Infinity, { signal: grace });
     this.#member.off('error', this.#onMemberError);
     this.#onClose();

@@ -54,6 +54,8 @@ class KafkaLog implements Log {
   readonly #catalog: TopicCatalog;
   readonly #producer: RecordProducer;
   readonly #consumers = new Set<LogConsumer>();
+  /** Per group, the instance-id slots (1, 2, …) its open consumers hold: each member of a group needs its own id. */
+  readonly #instanceSlots = new Map<string, Set<number>>();
   #closing: Promise<void> | undefined;
 
   constructor(options: ResolvedKafkaLogOptions) {
@@ -96,8 +98,12 @@ class KafkaLog implements Log {
   consumer(options: ConsumerOptions): LogConsumer {
     this.#checkOpen();
     if (options.topics.length === 0) throw new LogError('log.invalid_argument', 'a consumer needs at least one topic');
-    const consumer: LogConsumer = new KafkaGroupConsumer(this.#options, options, this.#logger, () => {
+    const slot = this.#takeInstanceSlot(options.groupId);
+    const base = this.#options.groupInstanceId;
+    const instanceId = base === undefined ? undefined : slot === 1 ? base : `${base}-${slot}`;
+    const consumer: LogConsumer = new KafkaGroupConsumer(this.#options, options, this.#logger, instanceId, () => {
       this.#consumers.delete(consumer);
+      this.#instanceSlots.get(options.groupId)?.delete(slot);
     });
     this.#consumers.add(consumer);
     return consumer;
@@ -198,6 +204,16 @@ class KafkaLog implements Log {
     const grace = AbortSignal.timeout(Math.min(10_000, this.#options.operationTimeoutMs));
     await settlesWithin(this.#producer.close(), Infinity, { signal: grace });
     await settlesWithin(Promise.all([this.#reader.close(), this.#admin.close()]), Infinity, { signal: grace });
+  }
+
+  /** The lowest slot no open consumer of `groupId` holds: the same one again after a restart of this process. */
+  #takeInstanceSlot(groupId: string): number {
+    const taken = this.#instanceSlots.get(groupId) ?? new Set<number>();
+    this.#instanceSlots.set(groupId, taken);
+    let slot = 1;
+    while (taken.has(slot)) slot++;
+    taken.add(slot);
+    return slot;
   }
 
   #checkOpen(): void {

@@ -36,6 +36,14 @@ export interface KafkaLogOptions {
   readonly fetchMaxBytes?: number;
   /** Largest part of a fetch response from one partition. @default 1 MiB */
   readonly partitionFetchMaxBytes?: number;
+  /**
+   * Static group membership (KIP-345): a stable id of this worker (`group.instance.id`), the same across its
+   * restarts and different from every other worker's. A member restarted within the session timeout gets its
+   * partitions back at once, without a rebalance; a static member does not leave its groups when it stops (see
+   * docs/kafka-client.md). Unset: dynamic membership (a stopped member leaves; a crashed one holds its partitions
+   * until the session timeout). A second consumer of the same group in this process gets `<id>-2`, and so on.
+   */
+  readonly groupInstanceId?: string;
   /** TLS options for brokers that require it (Confluent Cloud, MSK). */
   readonly tls?: ConnectionOptions['tls'];
   /** SASL credentials; never logged. */
@@ -43,13 +51,17 @@ export interface KafkaLogOptions {
 }
 
 /** {@link KafkaLogOptions} with every default applied. */
-export interface ResolvedKafkaLogOptions extends Required<Omit<KafkaLogOptions, 'tls' | 'sasl'>> {
+export interface ResolvedKafkaLogOptions extends Required<Omit<KafkaLogOptions, 'tls' | 'sasl' | 'groupInstanceId'>> {
+  readonly groupInstanceId: string | undefined;
   readonly tls: ConnectionOptions['tls'] | undefined;
   readonly sasl: SASLOptions | undefined;
 }
 
 export function resolveOptions(options: KafkaLogOptions): ResolvedKafkaLogOptions {
   if (options.brokers.length === 0) throw new RangeError('KafkaLogOptions.brokers must list at least one broker');
+  if (options.groupInstanceId !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(options.groupInstanceId)) {
+    throw new RangeError('KafkaLogOptions.groupInstanceId must be 1 to 200 of A-Z a-z 0-9 . _ -');
+  }
   return {
     brokers: options.brokers,
     clientId: options.clientId,
@@ -62,6 +74,7 @@ export function resolveOptions(options: KafkaLogOptions): ResolvedKafkaLogOption
     maxRequestBytes: options.maxRequestBytes ?? 1024 * 1024,
     fetchMaxBytes: options.fetchMaxBytes ?? 4 * 1024 * 1024,
     partitionFetchMaxBytes: options.partitionFetchMaxBytes ?? 1024 * 1024,
+    groupInstanceId: options.groupInstanceId,
     tls: options.tls,
     sasl: options.sasl,
   };

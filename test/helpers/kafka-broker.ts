@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const SCRIPT = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
+
+/** Two ports free right now, for the private broker's client and controller listeners. */
+export async function freePorts(): Promise<[number, number]> {
+  const one = () =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => {
+          resolve(typeof address === 'object' && address !== null ? address.port : 0);
+        });
+      });
+    });
+  return [await one(), await one()];
+}
+
+/** A private broker: its bootstrap address and scripts/kafka.sh bound to its ports and state dir. */
+export interface PrivateBroker {
+  readonly brokers: string[];
+  kafka(command: 'start' | 'stop' | 'restart' | 'reset'): Promise<string>;
+}
+
+/**
+ * A broker of our own (own ports, own state dir) run by scripts/kafka.sh: restarting the shared dev broker would
+ * break every other suite running against it. `reset` stops it and deletes its state (call it in a finally).
+ */
+export async function privateBroker(stateDir: string): Promise<PrivateBroker> {
+  const [port, controllerPort] = await freePorts();
+  const env = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    GRIDSTREAM_KAFKA_STATE: stateDir,
+    KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
+  };
+  const kafka = async (command: 'start' | 'stop' | 'restart' | 'reset') => {
+    const { stdout } = await run('bash', [SCRIPT, command], { env, timeout: 180_000 });
+    return stdout;
+  };
+  await kafka('start');
+  return { brokers: [`127.0.0.1:${port}`], kafka };
+}
