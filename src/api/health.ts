@@ -1,7 +1,7 @@
 import type { Env, Hono } from 'hono';
 import type { z } from 'zod';
 import type { Readiness } from '../common/index.ts';
-import { errorCode } from '../common/index.ts';
+import { errorCode, settlesWithin } from '../common/index.ts';
 import type { Log } from '../log/index.ts';
 import type { Db } from '../storage/index.ts';
 import { defineRoute, handle } from './route.ts';
@@ -51,8 +51,13 @@ export function healthRoutes<E extends Env>(app: Hono<E>, readiness: ReadinessCh
   });
 }
 
-/** Names a check's outcome without internals (/readyz answers anyone): `ok`, or `unreachable (<error code>)`. */
-async function check(what: Promise<unknown>): Promise<string> {
+/**
+ * Names a check's outcome without internals (/readyz answers anyone): `ok`, or `unreachable (<error code>)`. A check
+ * that outlives the request's signal is `unreachable (timeout)` at once: a client retrying against a restarting
+ * broker must not hold /readyz past a probe's timeout.
+ */
+async function check(what: Promise<unknown>, signal: AbortSignal): Promise<string> {
+  if (!(await settlesWithin(what, CHECK_MAX_MS, { signal }))) return 'unreachable (timeout)';
   try {
     await what;
     return 'ok';
@@ -60,6 +65,9 @@ async function check(what: Promise<unknown>): Promise<string> {
     return `unreachable (${errorCode(error)})`;
   }
 }
+
+/** Longest wait for one dependency check when the caller's signal allows more. */
+const CHECK_MAX_MS = 3_000;
 
 /**
  * Readiness of a process from its components and dependencies: ready when `components()` all run, none is
@@ -77,8 +85,8 @@ export function processReadiness(
       cached = {
         at: Date.now(),
         checks: Promise.all([
-          check(deps.db.query('SELECT 1', [], { signal })),
-          check(deps.log.topics({ signal })),
+          check(deps.db.query('SELECT 1', [], { signal }), signal),
+          check(deps.log.topics({ signal }), signal),
         ]).then(([database, log]) => ({ database, log })),
       };
     }

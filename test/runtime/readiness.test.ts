@@ -90,6 +90,17 @@ describe('/readyz from component states', () => {
     assert.match(body.checks['database'] ?? '', /^unreachable \(internal.error\)$/);
     assert.equal(body.checks['log'], 'ok');
   });
+
+  it('is 503 at once naming the log when the log check hangs (a client retrying against a restarting broker)', async () => {
+    const app = new Hono();
+    const hanging = { ...infra, log: { ...infra.log, topics: () => new Promise<never>(() => undefined) } };
+    healthRoutes(app, processReadiness(hanging));
+    const r = await app.request('/readyz');
+    assert.equal(r.status, 503);
+    const body = (await r.json()) as { checks: Record<string, string> };
+    assert.equal(body.checks['log'], 'unreachable (timeout)');
+    assert.equal(body.checks['database'], 'ok');
+  });
 });
 
 describe('ports', () => {
