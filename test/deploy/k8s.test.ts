@@ -73,11 +73,10 @@ const usefulReplicas = (role: string): number =>
   Math.max(...(CONSUMERS[role] ?? []).map((group) => topicsOf(group).reduce((n, t) => n + partitions(t), 0)));
 
 /** Variables declared elsewhere in issue 16 (static membership); this list goes once they are declared here. */
-const PENDING_VARIABLES = new Set(['GRIDSTREAM_INSTANCE_ID']);
 const declared = new Map(Object.values(VARIABLES).map((v) => [v.name, v.secret === true] as const));
 
 function assertVariable(name: string, where: string): void {
-  if (declared.has(name) || PENDING_VARIABLES.has(name)) return;
+  if (declared.has(name)) return;
   const secret = name.endsWith('_FILE') ? declared.get(name.slice(0, -'_FILE'.length)) : undefined;
   assert.equal(secret, true, `${where}: ${name} is neither a declared variable nor <secret variable>_FILE`);
 }
