@@ -51,3 +51,4 @@ export { acquireDirLock, lockHolder, LockHeldError, type DirLock, type LockOwner
 export { syncDir, writeFileAtomic, hasErrno } from './fs.ts';
 export { type SqlClient, type SqlQueryable, type StoreCallOptions, sqlOptions, toMs } from './sql-client.ts';
 export { phaseTimer, type PhaseTimer } from './phases.ts';
+export { tlsFailure, type TlsFailure } from './tls.ts';

@@ -1,4 +1,5 @@
 import { findErrorBy, TimeoutError as KafkaTimeoutError, UserError, type GenericError } from '@platformatic/kafka';
+import { tlsFailure } from '../../common/index.ts';
 import { LogError, type LogErrorCode } from '../errors.ts';
 
 /**
@@ -85,6 +86,8 @@ export function toLogError(error: unknown, what: string, details: Record<string,
       return withCause(code, found.message, code === 'kafka.failure' ? false : undefined, { kafkaError: apiId });
   }
   if (isUnknownTopic(error)) return withCause('log.unknown_topic', 'the topic does not exist');
+  const tls = tlsFailure(error);
+  if (tls !== undefined) return withCause('kafka.tls_failed', tls.reason, false, { tlsError: tls.code });
   for (const apiId of AUTH_ERRORS) {
     const found = findKafkaError(error, 'apiId', apiId);
     if (found) return withCause('kafka.failure', found.message, false, { kafkaError: apiId });
