@@ -533,12 +533,7 @@ export function loadConfig(given: Env, readFile: ReadTextFile = readTextFile): C
     logOnCorruption: read(V.logOnCorruption),
     dlqRetentionBytes: read(V.dlqRetentionBytes),
     dlqRetentionMs: read(V.dlqRetentionMs),
-    transport: readTransportSettings(
-      read,
-      (variable, message) => problems.push({ variable, message }),
-      readFile,
-      env[V.mqttUrl.name],
-    ),
+    transport: readTransportSettings(read, (variable, message) => problems.push({ variable, message }), readFile, env),
     meters: readMeterSettings(read),
     alerts: readAlertSettings(read),
     entsoe: {

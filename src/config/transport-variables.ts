@@ -116,8 +116,10 @@ export function readTransportSettings(
   read: <T>(v: Variable<T>) => T,
   problem: (variable: string, message: string) => void,
   readFile: ReadTextFile,
-  mqttUrl: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
 ): TransportSettings {
+  const mqttUrl = env['GRIDSTREAM_MQTT_URL'];
+  checkDatabaseTlsFiles(env['DATABASE_URL'], problem, readFile);
   const V = TRANSPORT_VARIABLES;
   const pem = (v: Variable<string | null>, p: string | null): string | null => {
     if (p === null) return null;
@@ -173,4 +175,28 @@ export function readTransportSettings(
       problem(V.mqttCaFile.name, 'needs an mqtts:// or wss:// GRIDSTREAM_MQTT_URL (it is only used over TLS)');
   }
   return { kafka: { sasl, tls }, mqttCa };
+}
+
+/**
+ * node-postgres reads the files a `DATABASE_URL` names (`sslrootcert`, `sslcert`, `sslkey`) only when it opens a
+ * connection, and a missing one would then look like an unreachable server (retried forever). Checked here instead:
+ * a file that cannot be read is a configuration error naming the parameter and path (never the URL, a secret).
+ */
+function checkDatabaseTlsFiles(
+  url: string | undefined,
+  problem: (variable: string, message: string) => void,
+  readFile: ReadTextFile,
+): void {
+  if (url === undefined || !URL.canParse(url.trim())) return;
+  const params = new URL(url.trim()).searchParams;
+  for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
+    const p = params.get(name);
+    if (p === null || p === '') continue;
+    try {
+      readFile(p);
+    } catch (error) {
+      const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error';
+      problem('DATABASE_URL', `cannot read its ${name} ${JSON.stringify(p)} (${code})`);
+    }
+  }
 }
