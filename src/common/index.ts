@@ -1,4 +1,13 @@
-export { GridstreamError, causeChain, findError, isRetryable, errorCode, codedError, errorMessage } from './errors.ts';
+export {
+  GridstreamError,
+  causeChain,
+  findError,
+  findInErrorTree,
+  isRetryable,
+  errorCode,
+  codedError,
+  errorMessage,
+} from './errors.ts';
 export {
   ERROR_CODES,
   type ErrorCode,

@@ -1,3 +1,5 @@
+import { findInErrorTree } from './errors.ts';
+
 /**
  * Node's codes for a TLS peer that cannot be trusted: OpenSSL's certificate verification results and Node's own
  * host-name check. None of them goes away on a retry with the same settings.
@@ -39,19 +41,16 @@ export interface TlsFailure {
  * a client certificate the server refused) is a configuration problem: retrying cannot fix it.
  */
 export function tlsFailure(error: unknown): TlsFailure | undefined {
-  const seen = new Set<unknown>();
-  const pending: unknown[] = [error];
-  while (pending.length > 0) {
-    const e = pending.shift();
-    if (e === null || typeof e !== 'object' || seen.has(e)) continue;
-    seen.add(e);
-    const code = 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-    if (code !== undefined && (VERIFICATION_CODES.has(code) || code.startsWith('ERR_SSL_')))
-      return { code, reason: describe(code) };
-    if ('cause' in e) pending.push(e.cause);
-    if ('errors' in e && Array.isArray(e.errors)) pending.push(...(e.errors as unknown[]));
-  }
-  return undefined;
+  const found = findInErrorTree(error, (e) => {
+    const code = codeOf(e);
+    return code !== undefined && (VERIFICATION_CODES.has(code) || code.startsWith('ERR_SSL_'));
+  });
+  const code = codeOf(found);
+  return code === undefined ? undefined : { code, reason: describe(code) };
+}
+
+function codeOf(e: unknown): string | undefined {
+  return e !== null && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 }
 
 function describe(code: string): string {
