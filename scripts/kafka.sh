@@ -103,7 +103,7 @@ start() {
     say "formatting KRaft storage in $STATE/data"
     local scram=() line
     while IFS= read -r line; do
-      [[ -n $line ]] && scram+=(--add-scram "$line")
+      if [[ -n $line ]]; then scram+=(--add-scram "$line"); fi
     done <<<"${KAFKA_FORMAT_SCRAM:-}"
     java -cp "$JARS/*" -Dlog4j2.configurationFile="$DEPLOY/log4j2.properties" -Dkafka.logs.dir="$LOGS" \
       kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$STATE/server.properties" --ignore-formatted \
