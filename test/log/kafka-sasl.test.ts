@@ -10,8 +10,8 @@ import type { Env } from '../../src/config/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import type { Log } from '../../src/log/index.ts';
 import { createKafkaLog } from '../../src/log/kafka/index.ts';
-import { createLogger } from '../../src/observability/index.ts';
-import { kafkaSecurityOptions } from '../../src/runtime/infrastructure.ts';
+import { createLogger, createMetrics } from '../../src/observability/index.ts';
+import { kafkaSecurityOptions, openInfrastructure } from '../../src/runtime/infrastructure.ts';
 import { sink } from '../helpers/cli.ts';
 import { binaryPath, freePort, kafkaBrokers, tempDir, uniqueName } from '../helpers/services.ts';
 import type { TestPki } from '../helpers/tls.ts';
@@ -170,6 +170,38 @@ describe('Kafka over SASL_SSL and mutual TLS (private broker)', () => {
       assert.ok(!logText().includes(USERS[user].password), 'the password is not in the log');
     });
   }
+
+  it('openInfrastructure, what every role runs, creates its topics over SASL_SSL configured from the environment', async (t) => {
+    const s = await setup(t);
+    if (s === undefined) return;
+    const dir = await tempDir('gridstream-kafka-sasl-infra-');
+    t.after(() => dir.remove());
+    const passwordFile = join(s.pki.dir, 'bob.password');
+    await writeFile(passwordFile, USERS.bob.password);
+    const namespace = uniqueName('ns').toLowerCase();
+    const out = sink();
+    const infra = await openInfrastructure(
+      loadConfig({
+        GRIDSTREAM_DATA_DIR: dir.path,
+        GRIDSTREAM_NAMESPACE: namespace,
+        KAFKA_BROKERS: s.broker.sasl,
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SASL_USERNAME: 'bob',
+        KAFKA_SASL_PASSWORD_FILE: passwordFile,
+        KAFKA_TLS_CA_FILE: s.pki.caFile,
+      }),
+      createLogger({ level: 'debug', format: 'json', destination: out.stream }),
+      createMetrics({ defaultMetrics: false }),
+    );
+    try {
+      assert.equal(infra.mode, 'distributed');
+      assert.ok((await infra.log.topics()).includes('raw.meters'));
+    } finally {
+      await infra.close();
+    }
+    assert.match(out.text(), /infrastructure ready/);
+    assert.ok(!out.text().includes(USERS.bob.password));
+  });
 
   it('a wrong password fails within seconds, not retryable, without the password in the error or the log', async (t) => {
     const s = await setup(t);
