@@ -8,6 +8,10 @@
 # Env: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_HEAP_OPTS (-Xms256m -Xmx768m),
 #      GRIDSTREAM_KAFKA_HOME (~/.cache/gridstream/kafka), GRIDSTREAM_KAFKA_STATE ($HOME/state),
 #      KAFKA_START_TIMEOUT (90 s).
+# Test hooks (unset by default, then nothing changes): KAFKA_EXTRA_PROPERTIES names a file appended to the
+# rendered server.properties (later keys win: e.g. extra SASL_SSL listeners; the PLAINTEXT one must stay, the
+# readiness probe uses it); KAFKA_FORMAT_SCRAM holds SCRAM credentials, one per line
+# ('SCRAM-SHA-512=[name=bob,password=…]'), created when the storage is formatted (a fresh state dir).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -91,10 +95,19 @@ start() {
   mkdir -p "$STATE/data" "$LOGS"
   sed -e "s|@PORT@|$p|g" -e "s|@CONTROLLER_PORT@|$cp|g" -e "s|@STATE_DIR@|$STATE|g" \
     "$DEPLOY/server.properties.template" >"$STATE/server.properties"
+  if [[ -n ${KAFKA_EXTRA_PROPERTIES:-} ]]; then
+    { echo; echo "# Appended from $KAFKA_EXTRA_PROPERTIES (KAFKA_EXTRA_PROPERTIES)"; cat "$KAFKA_EXTRA_PROPERTIES"; } \
+      >>"$STATE/server.properties"
+  fi
   if [[ ! -f $STATE/data/meta.properties ]]; then
     say "formatting KRaft storage in $STATE/data"
+    local scram=() line
+    while IFS= read -r line; do
+      if [[ -n $line ]]; then scram+=(--add-scram "$line"); fi
+    done <<<"${KAFKA_FORMAT_SCRAM:-}"
     java -cp "$JARS/*" -Dlog4j2.configurationFile="$DEPLOY/log4j2.properties" -Dkafka.logs.dir="$LOGS" \
-      kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$STATE/server.properties" --ignore-formatted >&2
+      kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$STATE/server.properties" --ignore-formatted \
+      "${scram[@]}" >&2
   fi
   echo "$p" >"$PORT_FILE"
   rm -f "$PID_FILE"

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { codedError, errorCode, errorMessage, isRetryable } from '../common/index.ts';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../config/index.ts';
+import { CONFIG_VARIABLES, ConfigError, SECRET_FILE_VARIABLES, loadConfig } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Command, CommandContext } from './command.ts';
 import { EXIT, UsageError, stopExitCode, stopName } from './command.ts';
@@ -206,6 +206,9 @@ function overview(commands: readonly Command[]): string {
     '',
     'environment (every variable gridstream reads; default in brackets):',
     ...CONFIG_VARIABLES.map(([name, shown]) => `  ${name.padEnd(nameWidth)}[${shown}]`),
+    '',
+    'secrets from files (container secrets): each names a file holding its variable, which must then be unset:',
+    ...SECRET_FILE_VARIABLES.map((name) => `  ${name}`),
   ].join('\n');
 }
 

@@ -60,6 +60,10 @@ export const ERROR_CODES = {
   'kafka.broker_unavailable': code(true, 'No Kafka broker could be reached.', 'broker_unavailable'),
   'kafka.timeout': code(true, 'The broker did not answer in time.', 'timeout'),
   'kafka.failure': code(true, 'The broker or client failed in a way with no better code.', 'log_failure'),
+  'kafka.tls_failed': code(
+    false,
+    'TLS to a broker failed: its certificate is not trusted (KAFKA_TLS_CA_FILE) or does not name its host, or it does not speak TLS.',
+  ),
 
   // The database (PostgreSQL or PGlite).
   'db.unavailable': code(
@@ -82,6 +86,10 @@ export const ERROR_CODES = {
   'db.closed': code(false, 'The database was closed before or while the operation ran.', 'db_closed'),
   'db.locked': code(false, 'Another live process holds the embedded database directory.', 'db_locked'),
   'db.error': code(false, 'Any other database error.', 'db_error'),
+  'db.tls_failed': code(
+    false,
+    "TLS to PostgreSQL failed: the server's certificate is not trusted (`sslrootcert`) or does not name its host (`sslmode=verify-full`), or the server does not offer TLS.",
+  ),
   'db.migration_invalid': code(
     false,
     'A migration changed after it was applied, or the files are out of sequence.',
@@ -377,6 +385,10 @@ export const ERROR_CODES = {
     false,
     'The broker did not grant QoS 1 on the shared subscription.',
     'mqtt_subscription_refused',
+  ),
+  'mqtt.tls_failed': code(
+    false,
+    'TLS to the MQTT broker failed: its certificate is not trusted (GRIDSTREAM_MQTT_CA_FILE) or does not name its host.',
   ),
 
   // The HTTP API's answers (problem+json).

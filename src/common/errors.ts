@@ -39,6 +39,25 @@ export function* causeChain(error: unknown): Generator<unknown, void> {
   }
 }
 
+/**
+ * The first value in `error`'s whole tree — its `cause` chain and the `errors` of aggregate errors, breadth first,
+ * cycle-safe — that satisfies `predicate`. Client libraries nest the socket error that really failed in both
+ * (a retry series of connection errors, each with its cause).
+ */
+export function findInErrorTree(error: unknown, predicate: (e: unknown) => boolean): unknown {
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [error];
+  while (pending.length > 0) {
+    const e = pending.shift();
+    if (e === null || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    if (predicate(e)) return e;
+    if ('cause' in e) pending.push(e.cause);
+    if ('errors' in e && Array.isArray(e.errors)) pending.push(...(e.errors as unknown[]));
+  }
+  return undefined;
+}
+
 /** The first error in the cause chain that satisfies `predicate`. */
 export function findError<T>(error: unknown, predicate: (e: unknown) => e is T): T | undefined {
   for (const link of causeChain(error)) if (predicate(link)) return link;

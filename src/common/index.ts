@@ -1,4 +1,13 @@
-export { GridstreamError, causeChain, findError, isRetryable, errorCode, codedError, errorMessage } from './errors.ts';
+export {
+  GridstreamError,
+  causeChain,
+  findError,
+  findInErrorTree,
+  isRetryable,
+  errorCode,
+  codedError,
+  errorMessage,
+} from './errors.ts';
 export {
   ERROR_CODES,
   type ErrorCode,
@@ -51,3 +60,4 @@ export { acquireDirLock, lockHolder, LockHeldError, type DirLock, type LockOwner
 export { syncDir, writeFileAtomic, hasErrno } from './fs.ts';
 export { type SqlClient, type SqlQueryable, type StoreCallOptions, sqlOptions, toMs } from './sql-client.ts';
 export { phaseTimer, type PhaseTimer } from './phases.ts';
+export { tlsFailure, type TlsFailure } from './tls.ts';

@@ -7,6 +7,10 @@ import { METER_VARIABLES, readMeterSettings } from './meter-variables.ts';
 import type { AlertSettings } from './alert-variables.ts';
 import { ALERT_VARIABLES, readAlertSettings } from './alert-variables.ts';
 import { Secret } from './secret.ts';
+import type { ReadTextFile } from './secret-files.ts';
+import { fileVariableOf, readTextFile, withSecretFiles } from './secret-files.ts';
+import type { TransportSettings } from './transport-variables.ts';
+import { TRANSPORT_VARIABLES, readTransportSettings } from './transport-variables.ts';
 import type { Variable } from './variable.ts';
 import { milliseconds, variable } from './variable.ts';
 
@@ -92,6 +96,8 @@ export interface Config {
   readonly dlqRetentionBytes: number;
   /** `GRIDSTREAM_DLQ_RETENTION_MS`: how long dead letters are kept. @default 30 days */
   readonly dlqRetentionMs: number;
+  /** Kafka SASL/TLS and the MQTT broker's CA (the certificate files already read). */
+  readonly transport: TransportSettings;
   /** The `meters` role and the embedded demo fleet. */
   readonly meters: MeterSettings;
   /** The `alerts` role: detector settings and webhook delivery. */
@@ -473,6 +479,7 @@ export const VARIABLES = {
     shown: 'https://api.electricitymap.org',
     description: 'Electricity Maps API base URL.',
   }),
+  ...TRANSPORT_VARIABLES,
   ...METER_VARIABLES,
   ...ALERT_VARIABLES,
 } as const;
@@ -482,13 +489,20 @@ export const CONFIG_VARIABLES: readonly (readonly [name: string, shown: string, 
   VARIABLES,
 ).map((v: Variable<unknown>) => [v.name, v.shown, v.description] as const);
 
+/** `<NAME>_FILE` of every secret variable: a file whose content is the value (container secrets). */
+export const SECRET_FILE_VARIABLES: readonly string[] = Object.values(VARIABLES)
+  .filter((v: Variable<unknown>) => v.secret === true)
+  .map((v: Variable<unknown>) => fileVariableOf(v.name));
+
 /**
- * Builds the configuration from an environment: reads every declared variable (and nothing else). Every wrong
- * variable is reported at once, by name; secret values are never echoed.
+ * Builds the configuration from an environment: reads every declared variable (and nothing else), a secret's
+ * `<NAME>_FILE` and the certificate files named. Every wrong variable is reported at once, by name; secret values
+ * are never echoed.
  * @throws ConfigError
  */
-export function loadConfig(env: Env): Config {
-  const problems: { variable: string; message: string }[] = [];
+export function loadConfig(given: Env, readFile: ReadTextFile = readTextFile): Config {
+  const secrets = Object.values(VARIABLES).filter((v: Variable<unknown>) => v.secret === true);
+  const { env, problems } = withSecretFiles(given, secrets, readFile);
   function read<T>(v: Variable<T>): T {
     const raw = nonEmpty(env[v.name]);
     if (raw === undefined) return v.fallback;
@@ -534,6 +548,7 @@ export function loadConfig(env: Env): Config {
     logOnCorruption: read(V.logOnCorruption),
     dlqRetentionBytes: read(V.dlqRetentionBytes),
     dlqRetentionMs: read(V.dlqRetentionMs),
+    transport: readTransportSettings(read, (variable, message) => problems.push({ variable, message }), readFile, env),
     meters: readMeterSettings(read),
     alerts: readAlertSettings(read),
     entsoe: {
@@ -545,34 +560,6 @@ export function loadConfig(env: Env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
-}
-
-/**
- * Every secret of a configuration, for log redaction and dead-letter scrubbing: the tokens, the admin key, the
- * database and MQTT URLs, and those URLs' passwords on their own (as written and percent-decoded), since an error
- * may quote a password without its URL.
- */
-export function configSecrets(config: Config): Secret[] {
-  const secrets = [
-    config.entsoe.token,
-    config.electricityMaps.token,
-    config.adminKey,
-    config.databaseUrl,
-    config.mqttUrl,
-  ];
-  const out = secrets.filter((s) => s !== null);
-  for (const url of [config.databaseUrl, config.mqttUrl]) {
-    if (url === null || !URL.canParse(url.reveal())) continue;
-    const password = new URL(url.reveal()).password;
-    if (password === '') continue;
-    out.push(new Secret(password));
-    try {
-      out.push(new Secret(decodeURIComponent(password)));
-    } catch {
-      // Not valid percent-encoding: the password as written is all there is.
-    }
-  }
-  return out;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -592,7 +579,8 @@ export function configTableMarkdown(): string {
     '| variable | default | meaning |',
     '|---|---|---|',
     ...Object.values(VARIABLES).map(
-      (v: Variable<unknown>) => `| \`${v.name}\` | ${code(v.shown)} | ${v.description} |`,
+      (v: Variable<unknown>) =>
+        `| \`${v.name}\` | ${code(v.shown)} | ${v.description}${v.secret === true ? ` Or \`${fileVariableOf(v.name)}\`: a file holding it.` : ''} |`,
     ),
   ].join('\n');
 }

@@ -12,6 +12,7 @@ import {
   isRetryable,
   problemLogger,
   settlesWithin,
+  tlsFailure,
   sleep,
 } from '../common/index.ts';
 import type { Secret } from '../config/index.ts';
@@ -35,6 +36,11 @@ const RECONNECT_MAX_MS = 60_000;
 export interface MqttIngestOptions {
   /** Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), credentials included when the broker needs them. */
   readonly url: Secret;
+  /**
+   * PEM of the CA certificates an `mqtts://`/`wss://` broker's certificate must chain to (a private CA). The broker
+   * is always verified, host name included; unset, against the CAs Node trusts.
+   */
+  readonly ca?: string | null;
   /** Topic filter devices publish to, e.g. `gridstream/meters/#`. */
   readonly topic: string;
   /** Shared-subscription group: workers of one group split the messages between them. */
@@ -274,6 +280,8 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
           clean: true,
           reconnectPeriod: 0,
           connectTimeout: 10_000,
+          rejectUnauthorized: true,
+          ...(options.ca === undefined || options.ca === null ? {} : { ca: options.ca }),
           customHandleAcks: (topic, message, _packet, done) => {
             onQos1(session, topic, message, done);
           },
@@ -281,6 +289,13 @@ export function mqttIngest(deps: IngestDeps, options: MqttIngestOptions): Compon
         false,
       );
     } catch (error) {
+      // An untrusted certificate is a configuration error: the component fails rather than retrying forever.
+      const tls = tlsFailure(error);
+      if (tls !== undefined)
+        throw new GridstreamError('mqtt.tls_failed', `cannot connect to the MQTT broker: ${tls.reason}`, {
+          retryable: false,
+          details: { tlsError: tls.code },
+        });
       // Not the error itself as cause: its text may carry the URL, credentials included.
       throw new GridstreamError('mqtt.unavailable', `cannot connect to the MQTT broker: ${scrub(String(error))}`, {
         retryable: true,

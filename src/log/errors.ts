@@ -40,6 +40,8 @@ export const LOG_ERROR_CODES = [
   'log.dlq_loop',
   /** The broker or client failed in a way with no better code. */
   'kafka.failure',
+  /** TLS to a broker failed (an untrusted certificate, a host name it does not name, a plaintext port). */
+  'kafka.tls_failed',
 ] as const satisfies readonly ErrorCode[];
 export type LogErrorCode = (typeof LOG_ERROR_CODES)[number];
 

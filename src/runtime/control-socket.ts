@@ -45,7 +45,13 @@ export const ControlRequestSchema = z.object({
 });
 
 /** Variables that name the instance's own state: a command must mean the same ones, or it is refused. */
-export const INSTANCE_VARIABLES = ['GRIDSTREAM_DATA_DIR', 'DATABASE_URL', 'KAFKA_BROKERS', 'GRIDSTREAM_NAMESPACE'];
+export const INSTANCE_VARIABLES = [
+  'GRIDSTREAM_DATA_DIR',
+  'DATABASE_URL',
+  'DATABASE_URL_FILE',
+  'KAFKA_BROKERS',
+  'GRIDSTREAM_NAMESPACE',
+];
 
 /** gridstream's own variables (by prefix, plus the database and log): the only ones that travel either way. */
 function forwardable(name: string): boolean {

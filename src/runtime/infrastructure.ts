@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type { Config } from '../config/index.ts';
+import type { Config, KafkaSecurity } from '../config/index.ts';
 import { configSecrets } from '../config/index.ts';
 import { ALL_TOPICS, DLQ_TOPIC_HANDLES } from '../contracts/index.ts';
-import type { Log, QuarantineReport, TopicSpec } from '../log/index.ts';
+import type { KafkaLogOptions, Log, QuarantineReport, TopicSpec } from '../log/index.ts';
 import { createEmbeddedLog, createKafkaLog, namespacedLog, pendingCorruption, topicSpecOf } from '../log/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { redactUrl, secretScrubber } from '../observability/index.ts';
@@ -55,6 +55,7 @@ export async function openInfrastructure(config: Config, logger: Logger, metrics
           clientId: `gridstream-${process.pid}`,
           ...(config.instanceId === null ? {} : { groupInstanceId: config.instanceId }),
           logger: logger.child({ component: 'log' }),
+          ...kafkaSecurityOptions(config.transport.kafka),
         });
   const log = config.namespace === null ? base : namespacedLog(base, config.namespace);
   let db: Db | undefined;
@@ -116,4 +117,26 @@ function withConfiguredRetention(spec: TopicSpec, config: Config): TopicSpec {
   return DLQ_NAMES.has(spec.name)
     ? { ...spec, retentionMs: config.dlqRetentionMs, retentionBytes: config.dlqRetentionBytes }
     : spec;
+}
+
+/**
+ * `KAFKA_SASL_*` and `KAFKA_TLS*` as client options. The password and key are handed over as functions, so that no
+ * options object the client keeps (or a log line might print) holds them as plain strings.
+ */
+export function kafkaSecurityOptions(security: KafkaSecurity): Pick<KafkaLogOptions, 'sasl' | 'tls'> {
+  const { sasl, tls } = security;
+  return {
+    ...(sasl === null
+      ? {}
+      : { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: () => sasl.password.reveal() } }),
+    ...(tls === null
+      ? {}
+      : {
+          tls: {
+            ...(tls.ca === null ? {} : { ca: tls.ca }),
+            ...(tls.cert === null ? {} : { cert: tls.cert }),
+            ...(tls.key === null ? {} : { key: tls.key.reveal() }),
+          },
+        }),
+  };
 }

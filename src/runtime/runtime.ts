@@ -165,6 +165,7 @@ function componentsOf(
           : [
               mqttIngest(infra, {
                 url: config.mqttUrl,
+                ca: config.transport.mqttCa,
                 topic: config.mqttTopic,
                 group: config.namespace === null ? 'gridstream' : `gridstream_${config.namespace}`,
                 rules: { earliest: config.ingest.earliestReading, maxAheadMs: config.ingest.maxAheadMs },

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../common/index.ts';
-import { GridstreamError } from '../common/index.ts';
+import { GridstreamError, tlsFailure } from '../common/index.ts';
 
 /** Stable codes of {@link StorageError}; the first three are retryable. */
 export const STORAGE_ERROR_CODES = [
@@ -21,6 +21,8 @@ export const STORAGE_ERROR_CODES = [
   'db.locked',
   /** Any other database error. */
   'db.error',
+  /** TLS to the server failed: an untrusted certificate, a host name it does not name, or no TLS offered. */
+  'db.tls_failed',
   /** A migration file changed after it was applied, or the migration files are inconsistent. */
   'db.migration_invalid',
   /** A partition range that would create an unreasonable number of partitions. */
@@ -136,6 +138,17 @@ export function toStorageError(error: unknown, what: string): unknown {
       },
     });
   }
+  const tls = tlsFailure(error);
+  if (tls !== undefined)
+    return new StorageError('db.tls_failed', `${what}: ${tls.reason}`, {
+      cause: error,
+      details: { tlsError: tls.code },
+    });
+  // node-postgres's only report of a server that refuses TLS is this plain Error; a retry cannot change the answer.
+  if (error instanceof Error && error.message === 'The server does not support SSL connections')
+    return new StorageError('db.tls_failed', `${what}: the server does not offer TLS (sslmode asks for it)`, {
+      cause: error,
+    });
   if (error instanceof Error) {
     const sysCode = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
     if (sysCode !== undefined && NETWORK_CODES.has(sysCode)) {

@@ -73,6 +73,26 @@ export async function promtoolPath(t?: TestContext): Promise<string | undefined>
   }
 }
 
+/** The first of `paths` that exists (a program such as openssl or mosquitto); fails (CI) or skips (ad hoc) when none. */
+export async function binaryPath(
+  t: TestContext | undefined,
+  paths: readonly string[],
+  what: string,
+  how: string,
+): Promise<string | undefined> {
+  const { access } = await import('node:fs/promises');
+  for (const path of paths) {
+    try {
+      await access(path);
+      return path;
+    } catch {
+      // Not here; try the next place.
+    }
+  }
+  missing(t, what, how);
+  return;
+}
+
 /** A fresh temporary directory, removed by the returned function. */
 export async function tempDir(prefix = 'gridstream-test-'): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { access, chown, mkdtemp, rm } from 'node:fs/promises';
+import { access, chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,15 +52,25 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** TLS of a private cluster: the server's certificate and key (PEM). */
+export interface PrivateClusterTls {
+  readonly cert: string;
+  readonly key: string;
+  /** Refuse every TCP connection without TLS (`hostssl` only in pg_hba.conf). @default true */
+  readonly only?: boolean;
+}
+
 /**
- * Creates and starts a private cluster. `settings` are extra `postgres -c` settings; `where.parentDir` is where its
- * directory (data, socket, log) is made (default: the system's temp dir), e.g. a small tmpfs to fill up.
+ * Creates and starts a private cluster. `settings` are extra `postgres -c` settings; `extra.parentDir` is where its
+ * directory (data, socket, log) is made (default: the system's temp dir), e.g. a small tmpfs to fill up;
+ * `extra.tls` turns on `ssl` with the given certificate and key (written into the cluster's directory, owned by
+ * the server's user, mode 0600).
  */
 export async function startPrivateCluster(
   settings: Record<string, string> = {},
-  where: { readonly parentDir?: string } = {},
+  extra: { readonly parentDir?: string; readonly tls?: PrivateClusterTls } = {},
 ): Promise<PrivateCluster> {
-  const dir = await mkdtemp(join(where.parentDir ?? tmpdir(), 'gridstream-pg-'));
+  const dir = await mkdtemp(join(extra.parentDir ?? tmpdir(), 'gridstream-pg-'));
   const asRoot = process.getuid?.() === 0;
   const user = async (file: string, args: string[]): Promise<void> => {
     if (asRoot) await run(RUNUSER, ['-u', 'postgres', '--', file, ...args], { cwd: '/' });
@@ -73,13 +83,46 @@ export async function startPrivateCluster(
   }
   const data = join(dir, 'data');
   await user(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const tlsSettings: Record<string, string> = {};
+  if (extra.tls !== undefined) {
+    const owner = asRoot
+      ? {
+          uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()),
+          gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()),
+        }
+      : undefined;
+    for (const [name, text] of [
+      ['server.pem', extra.tls.cert],
+      ['server.key', extra.tls.key],
+    ] as const) {
+      await writeFile(join(dir, name), text, { mode: 0o600 });
+      await chmod(join(dir, name), 0o600);
+      if (owner !== undefined) await chown(join(dir, name), owner.uid, owner.gid);
+    }
+    Object.assign(tlsSettings, {
+      ssl: 'on',
+      ssl_cert_file: join(dir, 'server.pem'),
+      ssl_key_file: join(dir, 'server.key'),
+    });
+    if (extra.tls.only !== false) {
+      // TCP only with TLS: a plaintext client is refused by pg_hba.conf, so a working connection proves TLS.
+      const hba = [
+        'local all all trust',
+        'hostssl all all 127.0.0.1/32 trust',
+        'hostnossl all all 0.0.0.0/0 reject',
+        '',
+      ];
+      await writeFile(join(data, 'pg_hba.conf'), hba.join('\n'));
+      if (owner !== undefined) await chown(join(data, 'pg_hba.conf'), owner.uid, owner.gid);
+    }
+  }
   const port = await freePort();
   const options = [
     `-p ${port}`,
     `-k ${dir}`,
     `-c listen_addresses=127.0.0.1`,
     `-c fsync=off`,
-    ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`),
+    ...Object.entries({ ...tlsSettings, ...settings }).map(([k, v]) => `-c ${k}=${v}`),
   ].join(' ');
   const cluster: PrivateCluster = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

@@ -1,4 +1,5 @@
 import { findErrorBy, TimeoutError as KafkaTimeoutError, UserError, type GenericError } from '@platformatic/kafka';
+import { findInErrorTree, tlsFailure } from '../../common/index.ts';
 import { LogError, type LogErrorCode } from '../errors.ts';
 
 /**
@@ -35,6 +36,29 @@ const AUTH_ERRORS = [
   'UNSUPPORTED_SASL_MECHANISM',
   'ILLEGAL_SASL_STATE',
 ];
+
+/**
+ * A failed SASL authentication anywhere in the error tree. The library nests it as the `cause` of a retryable
+ * network error, where its own `findErrorBy` (which follows `errors` only) does not look.
+ */
+export function authenticationFailure(error: unknown): Error | undefined {
+  const found = findInErrorTree(
+    error,
+    (e) =>
+      e instanceof Error &&
+      (('code' in e && e.code === 'PLT_KFK_AUTHENTICATION') ||
+        ('apiId' in e && typeof e.apiId === 'string' && AUTH_ERRORS.includes(e.apiId))),
+  );
+  return found instanceof Error ? found : undefined;
+}
+
+/**
+ * A connection failure that no retry with the same settings can mend: a refused SASL login, an untrusted or
+ * mismatched TLS certificate.
+ */
+export function isPermanentConnectionFailure(error: unknown): boolean {
+  return authenticationFailure(error) !== undefined || tlsFailure(error) !== undefined;
+}
 
 /**
  * The first error in a @platformatic/kafka error tree (retry series are `MultipleErrors`) whose `property`
@@ -85,12 +109,19 @@ export function toLogError(error: unknown, what: string, details: Record<string,
       return withCause(code, found.message, code === 'kafka.failure' ? false : undefined, { kafkaError: apiId });
   }
   if (isUnknownTopic(error)) return withCause('log.unknown_topic', 'the topic does not exist');
+  const tls = tlsFailure(error);
+  if (tls !== undefined) return withCause('kafka.tls_failed', tls.reason, false, { tlsError: tls.code });
   for (const apiId of AUTH_ERRORS) {
     const found = findKafkaError(error, 'apiId', apiId);
     if (found) return withCause('kafka.failure', found.message, false, { kafkaError: apiId });
   }
-  if (findKafkaError(error, 'code', 'PLT_KFK_AUTHENTICATION'))
-    return withCause('kafka.failure', 'authentication failed', false);
+  const auth = authenticationFailure(error);
+  if (auth !== undefined)
+    return withCause(
+      'kafka.failure',
+      `authentication failed (${auth.message.replace(/\.$/, '')}: check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password)`,
+      false,
+    );
   if (findKafkaError(error, 'closed', true)) return withCause('log.closed', 'the client is closed');
   if (findKafkaError(error, 'constructor', KafkaTimeoutError) || findKafkaError(error, 'apiId', 'REQUEST_TIMED_OUT')) {
     return withCause('kafka.timeout', 'the broker did not answer in time');

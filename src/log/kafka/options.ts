@@ -1,5 +1,6 @@
 import type { ConnectionOptions, RetryDelayGetter, SASLOptions } from '@platformatic/kafka';
 import { backoffDelay } from '../../common/index.ts';
+import { isPermanentConnectionFailure } from './errors.ts';
 import type { Logger } from '../../observability/index.ts';
 
 /** Batch compression codecs Kafka understands. */
@@ -88,8 +89,10 @@ export function resolveOptions(options: KafkaLogOptions): ResolvedKafkaLogOption
  */
 const CLIENT_RETRIES = 10;
 // 100 ms doubling to 2 s, each ± 20 %: the toolkit's formula with 1.2 × those ceilings and a third of it random.
-const retryDelay: RetryDelayGetter = (_client, _operation, attempt) =>
-  backoffDelay(attempt, { baseMs: 120, maxMs: 2400, jitter: 1 / 3 });
+// A refused login or an untrusted certificate cannot mend itself (and the library cannot tell: it nests them in a
+// retryable network error), so its retries go at once and the caller gets the permanent error in well under a second.
+const retryDelay: RetryDelayGetter = (_client, _operation, attempt, _retries, error) =>
+  isPermanentConnectionFailure(error) ? 0 : backoffDelay(attempt, { baseMs: 120, maxMs: 2400, jitter: 1 / 3 });
 
 /** Options shared by every @platformatic/kafka client this module creates. */
 export function clientOptions(options: ResolvedKafkaLogOptions, role: string) {
