@@ -77,18 +77,24 @@ export function processReadiness(
   deps: { readonly db: Db; readonly log: Log },
   components: () => Omit<Readiness, 'checks'> = () => ({ ready: true, state: 'running', components: [] }),
 ): ReadinessCheck {
-  // The dependency checks are shared for a second: /readyz answers anyone, and each check is a round trip to the
-  // database and the broker. Component states are read fresh every time (they cost nothing).
-  let cached: { readonly at: number; readonly checks: Promise<{ database: string; log: string }> } | undefined;
+  // The dependency checks are shared: /readyz answers anyone, and each check is a round trip to the database and
+  // the broker. One round is in flight at a time (a check that timed out may still be retrying inside its client),
+  // and its answer serves for a second after it settled. Component states are read fresh every time.
+  let cached:
+    { settledAt: number | undefined; readonly checks: Promise<{ database: string; log: string }> } | undefined;
   return async ({ signal }) => {
-    if (cached === undefined || Date.now() - cached.at > CHECKS_TTL_MS) {
-      cached = {
-        at: Date.now(),
+    if (cached === undefined || (cached.settledAt !== undefined && Date.now() - cached.settledAt > CHECKS_TTL_MS)) {
+      const round: NonNullable<typeof cached> = {
+        settledAt: undefined,
         checks: Promise.all([
           check(deps.db.query('SELECT 1', [], { signal }), signal),
           check(deps.log.topics({ signal }), signal),
-        ]).then(([database, log]) => ({ database, log })),
+        ]).then(([database, log]) => {
+          round.settledAt = Date.now();
+          return { database, log };
+        }),
       };
+      cached = round;
     }
     const checks = await cached.checks;
     const own = components();

@@ -28,6 +28,31 @@ const VERIFICATION_CODES: ReadonlySet<string> = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/**
+ * OpenSSL protocol errors that the same settings will meet again: TLS spoken to a plaintext port, a peer refusing
+ * our certificate or our CA. Other `ERR_SSL_*` codes (an unexpected EOF, an internal alert) are seen while a server
+ * restarts or fails over, and are retried like any broken connection.
+ */
+const PERMANENT_SSL_CODES: ReadonlySet<string> = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_HTTP_REQUEST',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+  'ERR_SSL_CA_MD_TOO_WEAK',
+  'ERR_SSL_EE_KEY_TOO_SMALL',
+]);
+
 /** What {@link tlsFailure} found: Node's code and a sentence for an operator. */
 export interface TlsFailure {
   readonly code: string;
@@ -37,13 +62,13 @@ export interface TlsFailure {
 /**
  * The TLS failure anywhere in `error`'s tree (its `cause` chain and the `errors` of aggregate errors, as client
  * libraries wrap a socket error in retry series), or `undefined`. A certificate that fails verification, a host
- * name the certificate does not name, or an OpenSSL protocol error (`ERR_SSL_*`: TLS spoken to a plaintext port,
- * a client certificate the server refused) is a configuration problem: retrying cannot fix it.
+ * name the certificate does not name, or an OpenSSL protocol error that the same settings meet again (TLS spoken
+ * to a plaintext port, a client certificate the server refused) is a configuration problem: retrying cannot fix it.
  */
 export function tlsFailure(error: unknown): TlsFailure | undefined {
   const found = findInErrorTree(error, (e) => {
     const code = codeOf(e);
-    return code !== undefined && (VERIFICATION_CODES.has(code) || code.startsWith('ERR_SSL_'));
+    return code !== undefined && (VERIFICATION_CODES.has(code) || PERMANENT_SSL_CODES.has(code));
   });
   const code = codeOf(found);
   return code === undefined ? undefined : { code, reason: describe(code) };

@@ -14,7 +14,7 @@ const given = (v: string | undefined): v is string => v !== undefined && v.trim(
 /**
  * Container platforms mount secrets as files: for every secret variable `NAME`, `NAME_FILE` may name a file whose
  * content (one trailing newline dropped) is the value. Returns the environment with those values filled in, and a
- * problem for each secret given both ways or whose file cannot be read. Problems name variables and paths, never a
+ * problem for each secret given both ways or whose file cannot be read or is empty. Problems name variables and paths, never a
  * value.
  */
 export function withSecretFiles(
@@ -36,7 +36,12 @@ export function withSecretFiles(
       continue;
     }
     try {
-      out[v.name] = readFile(path.trim()).replace(/\r?\n$/, '');
+      const value = readFile(path.trim()).replace(/\r?\n$/, '');
+      // An empty mount must not read as "unset": DATABASE_URL would fall back to the embedded database and an
+      // empty admin key would revoke the configured one.
+      if (value.trim() === '')
+        problems.push({ variable: fileVariable, message: `${JSON.stringify(path.trim())} is empty` });
+      else out[v.name] = value;
     } catch (error) {
       const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error';
       problems.push({ variable: fileVariable, message: `cannot read ${JSON.stringify(path.trim())} (${code})` });

@@ -121,6 +121,15 @@ describe('secrets from files (<NAME>_FILE)', () => {
       assert.match(byVariable.get('ELECTRICITYMAPS_TOKEN_FILE') ?? '', /cannot read .* \(EACCES\)/);
   });
 
+  it('an empty or blank file is an error, not "unset" (DATABASE_URL would fall back to the embedded database)', async () => {
+    await writeFile(file('empty'), '');
+    await writeFile(file('blank'), '  \n');
+    const e = problemsOf({ DATABASE_URL_FILE: file('empty'), GRIDSTREAM_ADMIN_KEY_FILE: file('blank') });
+    const byVariable = new Map(e.problems.map((p) => [p.variable, p.message]));
+    assert.match(byVariable.get('DATABASE_URL_FILE') ?? '', /".*empty" is empty/);
+    assert.match(byVariable.get('GRIDSTREAM_ADMIN_KEY_FILE') ?? '', /".*blank" is empty/);
+  });
+
   it('a _FILE of a variable that is not a secret is not read', () => {
     // Only secrets have a file twin; GRIDSTREAM_PORT_FILE means nothing and leaves the default in place.
     assert.equal(loadConfig({ GRIDSTREAM_PORT_FILE: file('entsoe') }).port, 8080);
