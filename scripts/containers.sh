@@ -19,6 +19,8 @@
 #      GRIDSTREAM_KAFKA_HOME (~/.cache/gridstream/kafka, shared with scripts/kafka.sh), CA_BUNDLE (the host's
 #      /etc/ssl/certs/ca-certificates.crt: mounted read-only into builds that fetch over https, never copied).
 set -euo pipefail
+# debootstrap lives in /usr/sbin, which a minimal PATH lacks.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ENGINE="${CONTAINER_ENGINE:-podman}"

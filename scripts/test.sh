@@ -33,6 +33,9 @@ fi
 
 # Containers for the image and compose tests: Debian's podman (run as root with runc), debootstrap for the base
 # images (no registry), podman-compose (docs/DEPLOY.md).
+# debootstrap (and runuser, for the private PostgreSQL clusters) live in the sbin folders, which a minimal PATH
+# such as CI's lacks.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 missing_container_tools=0
 for tool in podman runc debootstrap podman-compose; do command -v "$tool" >/dev/null || missing_container_tools=1; done
 if [[ $missing_container_tools == 1 ]]; then
