@@ -98,7 +98,7 @@ it('two consumers of one group in one process get distinct instance ids', { time
     const consumers = [log.consumer({ groupId, topics: [topic] }), log.consumer({ groupId, topics: [topic] })];
     const stop = new AbortController();
     const loops = consumers.map(async (c) => {
-      for await (const batch of c.batches({ signal: stop.signal })) assert.ok(batch.records.length >= 0);
+      for await (const _batch of c.batches({ signal: stop.signal })) continue;
     });
     const deadline = Date.now() + 90_000;
     let ids: (string | null)[] = [];
@@ -117,3 +117,56 @@ it('two consumers of one group in one process get distinct instance ids', { time
     await admin.close();
   }
 });
+
+it(
+  'two processes with the same instance id: the fenced one fails for good, naming the setting',
+  { timeout: 120_000 },
+  async (t) => {
+    const brokers = kafkaBrokers(t);
+    if (brokers === undefined) return;
+    const { createKafkaLog } = await import('../../src/log/kafka/index.ts');
+    const { silentLogger } = await import('../../src/observability/index.ts');
+    const { isRetryable } = await import('../../src/common/index.ts');
+    const topic = uniqueName('static-fenced');
+    const groupId = uniqueName('static-fenced-group');
+    // Two Logs stand for two processes configured with the same GRIDSTREAM_INSTANCE_ID.
+    const open = () => createKafkaLog({ brokers, clientId: 'fenced', logger: silentLogger(), groupInstanceId: 'same' });
+    const [first, second] = [await open(), await open()];
+    const admin = new Admin({ clientId: 'static-fenced-test', bootstrapBrokers: brokers });
+    const stop = new AbortController();
+    try {
+      await first.createTopics([{ name: topic, partitions: 2 }]);
+      const drain = async (log: typeof first) => {
+        try {
+          for await (const _batch of log.consumer({ groupId, topics: [topic], sessionTimeoutMs: 10_000 }).batches({
+            signal: stop.signal,
+          }))
+            continue;
+          return undefined;
+        } catch (error) {
+          return error;
+        }
+      };
+      const a = drain(first);
+      // The second joins once the first holds the id; the coordinator then fences the first.
+      const deadline = Date.now() + 90_000;
+      while (((await admin.describeGroups({ groups: [groupId] })).get(groupId)?.members.size ?? 0) === 0) {
+        assert.ok(Date.now() < deadline, 'the first member never joined');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const b = drain(second);
+      const fenced = await a;
+      assert.ok(fenced instanceof Error, 'the first member was not fenced');
+      assert.equal(isRetryable(fenced), false);
+      assert.match(fenced.message, /GRIDSTREAM_INSTANCE_ID/);
+      stop.abort();
+      assert.equal(await b, undefined, 'the member holding the id goes on');
+    } finally {
+      stop.abort();
+      await first.close();
+      await second.close();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.close();
+    }
+  },
+);

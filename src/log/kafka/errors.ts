@@ -84,6 +84,15 @@ export function isUnknownTopic(error: unknown): boolean {
   return user !== null && user.message.startsWith('Unknown topic ');
 }
 
+/**
+ * True when the coordinator fenced this static member: another process joined with the same group.instance.id. The
+ * library treats it as "rejoin", which would make the two fence each other for ever; it is fatal, as in the Java
+ * client.
+ */
+export function isFencedInstance(error: unknown): boolean {
+  return findKafkaError(error, 'apiId', 'FENCED_INSTANCE_ID') !== null;
+}
+
 /** True when the broker asks the member to rejoin its group (a rebalance happened or it was evicted). */
 export function needsRejoin(error: unknown): boolean {
   return findKafkaError(error, 'needsRejoin', true) !== null;
@@ -103,6 +112,13 @@ export function toLogError(error: unknown, what: string, details: Record<string,
       ...(retryable === undefined ? {} : { retryable }),
     });
 
+  if (isFencedInstance(error))
+    return withCause(
+      'kafka.failure',
+      'another member of the group registered with the same instance id: give every worker its own GRIDSTREAM_INSTANCE_ID',
+      false,
+      { kafkaError: 'FENCED_INSTANCE_ID' },
+    );
   for (const [apiId, code] of Object.entries(PERMANENT_PROTOCOL_ERRORS)) {
     const found = findKafkaError(error, 'apiId', apiId);
     if (found)

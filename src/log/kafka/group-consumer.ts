@@ -1,10 +1,10 @@
-import { Consumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
+import { Consumer, consumerHeartbeatChannel, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { Logger } from '../../observability/index.ts';
 import { LogError } from '../errors.ts';
 import type { ConsumedBatch, ConsumerOptions, LogConsumer, PartitionOffset } from '../log.ts';
 import { backoffDelay, isAborted, settlesWithin, sleep } from '../../common/index.ts';
 import { withDeadline } from './deadline.ts';
-import { needsRejoin, toLogError } from './errors.ts';
+import { isFencedInstance, needsRejoin, toLogError } from './errors.ts';
 import { clientOptions, type ResolvedKafkaLogOptions } from './options.ts';
 import { PartitionPositions } from './partition-positions.ts';
 
@@ -38,6 +38,8 @@ export class KafkaGroupConsumer implements LogConsumer {
   readonly #joined = Promise.withResolvers<undefined>();
   #needsJoin = true;
   #closing: Promise<void> | undefined;
+  /** Set when the coordinator fenced this static member (FENCED_INSTANCE_ID): permanent, never retried. */
+  #fenced: LogError | undefined;
 
   /** The static member id (`group.instance.id`) of this member, or undefined for dynamic membership. */
   readonly #instanceId: string | undefined;
@@ -94,6 +96,9 @@ export class KafkaGroupConsumer implements LogConsumer {
     // A failed rejoin is reported as an 'error' event (unhandled, it would crash the process); heartbeats stop
     // after it, so the next round joins again.
     this.#member.on('error', this.#onMemberError);
+    // A fenced heartbeat (another process took the instance id) makes the library rejoin, fencing the other in
+    // turn, for ever, without an 'error' event; its heartbeat tracing channel is where the refusal shows.
+    if (instanceId !== undefined) consumerHeartbeatChannel.error.subscribe(this.#onHeartbeatError);
     this.#joining = this.#join();
     // Until the first iteration, a failed first join is only remembered; it must not become an unhandled rejection
     // (a consumer closed before it was ever iterated fails its join with `closed`, and nobody awaits it).
@@ -106,7 +111,9 @@ export class KafkaGroupConsumer implements LogConsumer {
       options.signal === undefined ? this.#stop.signal : AbortSignal.any([this.#stop.signal, options.signal]);
     let failingSince: number | undefined;
     let attempt = 0;
-    while (!stop.aborted) {
+    for (;;) {
+      if (this.#fenced !== undefined) throw this.#fenced;
+      if (stop.aborted) return;
       try {
         if (this.#needsJoin) await this.#awaitJoin(stop);
         if (isAborted(stop)) return;
@@ -115,6 +122,7 @@ export class KafkaGroupConsumer implements LogConsumer {
         attempt = 0;
         if (records.length > 0 && !isAborted(stop)) yield { records };
       } catch (error) {
+        if (this.#fenced !== undefined) throw this.#fenced;
         if (isAborted(stop)) return;
         const mapped = toLogError(error, 'consume', { groupId: this.#consumer.groupId });
         failingSince ??= Date.now();
@@ -144,6 +152,7 @@ export class KafkaGroupConsumer implements LogConsumer {
       } catch (error) {
         // The group moved on (rebalance, eviction) and the library's own rejoin-and-retry did not succeed: the
         // offsets may belong to another member now. Not committing only means redelivery.
+        if (isFencedInstance(error)) throw this.#fence(error);
         if (needsRejoin(error)) {
           this.#logger.info({ err: error }, 'commit refused by the group coordinator');
           return false;
@@ -199,6 +208,7 @@ export class KafkaGroupConsumer implements LogConsumer {
     }
     await settlesWithin(this.#fetcher.close(), Infinity, { signal: grace });
     this.#member.off('error', this.#onMemberError);
+    consumerHeartbeatChannel.error.unsubscribe(this.#onHeartbeatError);
     this.#onClose();
   }
 
@@ -257,7 +267,30 @@ export class KafkaGroupConsumer implements LogConsumer {
     this.#joined.resolve(undefined);
   };
 
+  /** Remembers that another process took this member's instance id; every later call fails with it. */
+  #fence(error: unknown): LogError {
+    this.#fenced ??= toLogError(error, `consumer group ${this.#consumer.groupId}`, {
+      groupId: this.#consumer.groupId,
+      instanceId: this.#instanceId,
+    });
+    if (this.#closing === undefined) {
+      this.#logger.error({ err: this.#fenced }, 'fenced: another process uses this instance id');
+      // Closed at once, so that the library's automatic rejoin cannot fence the rightful holder in turn.
+      void this.close();
+    }
+    return this.#fenced;
+  }
+
+  readonly #onHeartbeatError = (message: unknown): void => {
+    if (typeof message !== 'object' || message === null || !('client' in message) || !('error' in message)) return;
+    if (message.client === this.#member && isFencedInstance(message.error)) this.#fence(message.error);
+  };
+
   readonly #onMemberError = (error: Error): void => {
+    if (isFencedInstance(error)) {
+      this.#fence(error);
+      return;
+    }
     this.#needsJoin = true;
     this.#logger.warn({ err: error }, 'consumer group membership lost; will rejoin');
   };
