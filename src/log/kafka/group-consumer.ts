@@ -112,7 +112,7 @@ export class KafkaGroupConsumer implements LogConsumer {
     let failingSince: number | undefined;
     let attempt = 0;
     for (;;) {
-      if (this.#fenced !== undefined) throw this.#fenced;
+      this.#throwIfFenced();
       if (stop.aborted) return;
       try {
         if (this.#needsJoin) await this.#awaitJoin(stop);
@@ -122,7 +122,7 @@ export class KafkaGroupConsumer implements LogConsumer {
         attempt = 0;
         if (records.length > 0 && !isAborted(stop)) yield { records };
       } catch (error) {
-        if (this.#fenced !== undefined) throw this.#fenced;
+        this.#throwIfFenced();
         if (isAborted(stop)) return;
         const mapped = toLogError(error, 'consume', { groupId: this.#consumer.groupId });
         failingSince ??= Date.now();
@@ -266,6 +266,10 @@ export class KafkaGroupConsumer implements LogConsumer {
     );
     this.#joined.resolve(undefined);
   };
+
+  #throwIfFenced(): void {
+    if (this.#fenced !== undefined) throw this.#fenced;
+  }
 
   /** Remembers that another process took this member's instance id; every later call fails with it. */
   #fence(error: unknown): LogError {
