@@ -2,7 +2,9 @@
 #
 #   docker build -t gridstream .                      # public base: node:24-bookworm-slim
 #   docker run --rm -p 8080:8080 gridstream            # `gridstream start`: everything embedded, dashboard on :8080
-#   docker run --rm gridstream gridstream run store    # one role of a distributed deployment (KAFKA_BROKERS, DATABASE_URL)
+#   docker run --rm -e GRIDSTREAM_METRICS_PORT=9464 gridstream gridstream run store
+#                                                     # one role (with KAFKA_BROKERS, DATABASE_URL); the health
+#                                                     # check needs the role's health port: GRIDSTREAM_METRICS_PORT
 #
 # The base image is a build argument: any image with Node.js 24 (and npm for the build stage) on PATH and a user
 # `node` (uid 1000), as the official node images have. scripts/containers.sh builds one locally with debootstrap for

@@ -1,25 +1,9 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+import { freePort } from './services.ts';
 
 const run = promisify(execFile);
 const SCRIPT = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
-
-/** Two ports free right now, for the private broker's client and controller listeners. */
-export async function freePorts(): Promise<[number, number]> {
-  const one = () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => {
-          resolve(typeof address === 'object' && address !== null ? address.port : 0);
-        });
-      });
-    });
-  return [await one(), await one()];
-}
 
 /** A private broker: its bootstrap address and scripts/kafka.sh bound to its ports and state dir. */
 export interface PrivateBroker {
@@ -32,7 +16,7 @@ export interface PrivateBroker {
  * break every other suite running against it. `reset` stops it and deletes its state (call it in a finally).
  */
 export async function privateBroker(stateDir: string): Promise<PrivateBroker> {
-  const [port, controllerPort] = await freePorts();
+  const [port, controllerPort] = [await freePort(), await freePort()];
   const env = {
     ...process.env,
     KAFKA_PORT: String(port),

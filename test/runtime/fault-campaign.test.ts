@@ -366,6 +366,13 @@ it(
     process.stderr.write(`${report.map((l) => `# ${l}`).join('\n')}\n`);
     for (const line of report) t.diagnostic(line);
 
+    // Every fault took effect and was recovered from: a killed worker was ready again, a cut request was asked again.
+    const unrecovered = faults.filter((f) => /200 again never|retried never/.test(f.detected));
+    assert.deepEqual(
+      unrecovered.map((f) => `${f.what}: ${f.detected}`),
+      [],
+      'faults not recovered from',
+    );
     assert.deepEqual(meters.lost.slice(0, 10), [], 'acknowledged readings lost');
     assert.deepEqual(meters.extra.slice(0, 10), [], 'readings stored that were never sent');
     assert.deepEqual(meters.corrupted.slice(0, 10), [], 'readings stored with another value');

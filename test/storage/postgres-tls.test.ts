@@ -39,10 +39,14 @@ describe('PostgreSQL over TLS (sslmode=verify-full, private clusters)', () => {
     pki = await makeTestPki();
     if (pki === undefined) return;
     const p = pki;
-    [good, wrongHost] = await Promise.all([
+    // Both started before either is kept: a failed start must not leave the other running unremoved.
+    const started = await Promise.allSettled([
       startPrivateCluster({}, { tls: { cert: p.server.cert, key: p.server.key } }),
       startPrivateCluster({}, { tls: { cert: p.wrongHost.cert, key: p.wrongHost.key } }),
     ]);
+    [good, wrongHost] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   });
   after(async () => {
     await Promise.all([good?.remove(), wrongHost?.remove()]);
