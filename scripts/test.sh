@@ -50,4 +50,4 @@ fi
 
 export GRIDSTREAM_TEST_REQUIRE_SERVICES=1
 echo "node $(node --version), KAFKA_BROKERS=$KAFKA_BROKERS" >&2
-exec node --test --test-concurrency="${GRIDSTREAM_TEST_CONCURRENCY:-2}" --test-timeout=600000 'test/**/*.test.ts' "$@"
+exec node --test --test-concurrency="${GRIDSTREAM_TEST_CONCURRENCY:-3}" --test-timeout=600000 'test/**/*.test.ts' "$@"
