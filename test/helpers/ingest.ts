@@ -2,7 +2,9 @@
 import { after, before } from 'node:test';
 import type { HttpServer } from '../../src/api/index.ts';
 import { createApiKey, pingReadiness } from '../../src/api/index.ts';
+import type { MqttClient } from 'mqtt';
 import type { MeterReading } from '../../src/contracts/index.ts';
+import { CanonicalReadingSchema } from '../../src/contracts/index.ts';
 import type { IngestLimits } from '../../src/ingest/index.ts';
 import { ingestGateway } from '../../src/ingest/index.ts';
 import type { Infrastructure } from '../../src/runtime/index.ts';
@@ -102,4 +104,33 @@ export function useIngestGateway(options: {
       return get().auth;
     },
   };
+}
+
+/**
+ * Publishes one smart-meter reading of `meterId` on `topic` (QoS 1) and waits until the MQTT input has written it
+ * to raw.meters.
+ */
+export async function publishReadingAndAwait(
+  infra: Infrastructure,
+  device: MqttClient,
+  topic: string,
+  reading: { readonly meterId: string; readonly value: number },
+): Promise<void> {
+  const payload = {
+    deviceId: reading.meterId,
+    kind: 'smart_meter',
+    ts: '2026-11-22T10:00:00Z',
+    quantity: 'energy_import',
+    value: reading.value,
+    unit: 'kWh',
+  };
+  await device.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
+  await until(
+    'the reading in raw.meters',
+    async () =>
+      (await readTopic(infra, 'raw.meters')).some(
+        (v) => CanonicalReadingSchema.parse(JSON.parse(v.toString('utf8'))).meter_id === reading.meterId,
+      ),
+    30_000,
+  );
 }

@@ -8,12 +8,11 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { Secret } from '../../src/config/index.ts';
-import { CanonicalReadingSchema } from '../../src/contracts/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import { useEmbeddedInfra } from '../helpers/infra.ts';
-import { readTopic, until } from '../helpers/ingest.ts';
+import { publishReadingAndAwait, until } from '../helpers/ingest.ts';
 import { freePort, tempDir, testMqttUrl } from '../helpers/services.ts';
 
 /** A TCP proxy to the real broker `target` (so a test can make "the broker" vanish); `close` cuts every connection. */
@@ -90,23 +89,10 @@ describe('MQTT ingest degrades instead of dying when the broker is unreachable',
 
       const device = await connectAsync(broker, { protocolVersion: 5 });
       try {
-        const reading = {
-          deviceId: 'meter-recovered',
-          kind: 'smart_meter',
-          ts: '2026-11-22T10:00:00Z',
-          quantity: 'energy_import',
+        await publishReadingAndAwait(embedded.infra, device, `${base}/meter-1`, {
+          meterId: 'meter-recovered',
           value: 1.5,
-          unit: 'kWh',
-        };
-        await device.publishAsync(`${base}/meter-1`, JSON.stringify(reading), { qos: 1 });
-        await until(
-          'the reading in raw.meters',
-          async () =>
-            (await readTopic(embedded.infra, 'raw.meters')).some(
-              (v) => CanonicalReadingSchema.parse(JSON.parse(v.toString('utf8'))).meter_id === 'meter-recovered',
-            ),
-          30_000,
-        );
+        });
       } finally {
         await device.endAsync(true);
       }

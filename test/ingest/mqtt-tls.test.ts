@@ -10,10 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { errorCode, isRetryable } from '../../src/common/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { CanonicalReadingSchema } from '../../src/contracts/index.ts';
 import { mqttIngest } from '../../src/ingest/index.ts';
 import { useEmbeddedInfra } from '../helpers/infra.ts';
-import { readTopic, until } from '../helpers/ingest.ts';
+import { publishReadingAndAwait, until } from '../helpers/ingest.ts';
 import { binaryPath, freePort } from '../helpers/services.ts';
 import type { TestPki } from '../helpers/tls.ts';
 import { makeTestPki } from '../helpers/tls.ts';
@@ -114,23 +113,7 @@ describe('MQTT over TLS (a private Mosquitto with a TLS listener)', () => {
 
     const device = await connectAsync(s.broker.url, { protocolVersion: 5, ca: s.pki.ca });
     t.after(() => device.endAsync(true));
-    const reading = {
-      deviceId: 'meter-over-tls',
-      kind: 'smart_meter',
-      ts: '2026-11-22T10:00:00Z',
-      quantity: 'energy_import',
-      value: 2.5,
-      unit: 'kWh',
-    };
-    await device.publishAsync(`${base}/meter-1`, JSON.stringify(reading), { qos: 1 });
-    await until(
-      'the reading in raw.meters',
-      async () =>
-        (await readTopic(embedded.infra, 'raw.meters')).some(
-          (v) => CanonicalReadingSchema.parse(JSON.parse(v.toString('utf8'))).meter_id === 'meter-over-tls',
-        ),
-      30_000,
-    );
+    await publishReadingAndAwait(embedded.infra, device, `${base}/meter-1`, { meterId: 'meter-over-tls', value: 2.5 });
   });
 
   it('without the CA (or with another one) the subscriber fails at start with mqtt.tls_failed, not retrying', async (t) => {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import { errorCode, isRetryable } from '../../src/common/index.ts';
 import type { Env } from '../../src/config/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
@@ -13,13 +11,11 @@ import { createKafkaLog } from '../../src/log/kafka/index.ts';
 import { createLogger, createMetrics } from '../../src/observability/index.ts';
 import { kafkaSecurityOptions, openInfrastructure } from '../../src/runtime/infrastructure.ts';
 import { sink } from '../helpers/cli.ts';
+import { privateBroker } from '../helpers/kafka-broker.ts';
 import { binaryPath, freePort, kafkaBrokers, tempDir, uniqueName } from '../helpers/services.ts';
 import type { TestPki } from '../helpers/tls.ts';
 import { makeTestPki } from '../helpers/tls.ts';
 import { collect, waitFor } from './contract.ts';
-
-const run = promisify(execFile);
-const SCRIPT = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
 
 const USERS = {
   alice: { mechanism: 'PLAIN', password: 'alice-plain-pa55word' },
@@ -61,21 +57,17 @@ async function secureBroker(pki: TestPki, stateDir: string) {
       '',
     ].join('\n'),
   );
-  const env = {
-    ...process.env,
-    KAFKA_PORT: String(port),
-    KAFKA_CONTROLLER_PORT: String(controllerPort),
-    GRIDSTREAM_KAFKA_STATE: stateDir,
-    KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
-    KAFKA_EXTRA_PROPERTIES: extra,
-    KAFKA_FORMAT_SCRAM: [
-      `SCRAM-SHA-512=[name=bob,password=${USERS.bob.password}]`,
-      `SCRAM-SHA-256=[name=carol,password=${USERS.carol.password}]`,
-    ].join('\n'),
-  };
-  const kafka = (command: 'start' | 'stop') => run('bash', [SCRIPT, command], { env, timeout: 180_000 });
-  await kafka('start');
-  return { sasl: `127.0.0.1:${saslPort}`, mtls: `127.0.0.1:${mtlsPort}`, stop: () => kafka('stop') };
+  const broker = await privateBroker(stateDir, {
+    ports: { port, controllerPort },
+    env: {
+      KAFKA_EXTRA_PROPERTIES: extra,
+      KAFKA_FORMAT_SCRAM: [
+        `SCRAM-SHA-512=[name=bob,password=${USERS.bob.password}]`,
+        `SCRAM-SHA-256=[name=carol,password=${USERS.carol.password}]`,
+      ].join('\n'),
+    },
+  });
+  return { sasl: `127.0.0.1:${saslPort}`, mtls: `127.0.0.1:${mtlsPort}`, stop: () => broker.kafka('stop') };
 }
 
 describe('Kafka over SASL_SSL and mutual TLS (private broker)', () => {
