@@ -65,6 +65,8 @@ interface FaultRecord {
   readonly start: number;
   end: number;
   detected: string;
+  /** When a killed worker's own start-up check saw its `/readyz` answer 200 again. */
+  readyAt?: number;
 }
 
 /** The fault sequence: the infrastructure faults, the rest kills spread over the roles, in seeded order. */
@@ -245,7 +247,11 @@ it(
           await w.kill();
           await sleep(rng.int(200, 2000));
           w.start();
-          recoveries.push(w.waitReady(180_000));
+          recoveries.push(
+            w.waitReady(180_000).then(() => {
+              record.readyAt = Date.now();
+            }),
+          );
           break;
         }
         case 'kafka':
@@ -316,10 +322,13 @@ it(
       if (f.what.startsWith('kill')) {
         const name = f.what.split(' ')[2] ?? '';
         const down = after.find((c) => c.worker === name && c.status === 'down');
-        const up = readiness.changes.find((c) => c.worker === name && c.at > f.start && c.status === 200);
+        // 200 again: seen by the watcher, or by the restart's own wait for readiness (which polls more often: a
+        // worker restarted last may be stopped before the watcher's next round reaches it).
+        const seen = readiness.changes.find((c) => c.worker === name && c.at > f.start && c.status === 200)?.at;
+        const up = [seen, f.readyAt].filter((at) => at !== undefined).sort((a, b) => a - b)[0];
         f.detected =
           `/readyz of ${name} unreachable after ${down === undefined ? '?' : down.at - f.start} ms, ` +
-          `200 again ${up === undefined ? 'never' : `after ${up.at - f.start} ms`}`;
+          `200 again ${up === undefined ? 'never' : `after ${up - f.start} ms`}`;
       } else if (f.what.startsWith('cut')) {
         const cut = cuts()[faults.filter((g) => g.what.startsWith('cut')).indexOf(f)];
         const retried = cut === undefined ? undefined : retryOf(cut);
