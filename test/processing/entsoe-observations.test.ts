@@ -127,6 +127,45 @@ describe('metric registry and spatial mapping', () => {
       .reduce((n, s) => n + s.periods.reduce((m, p) => m + p.positions.length, 0), 0);
     assert.equal(points(r, (c) => c.productionType === split).length, splitSteps, 'both series end up under one key');
   });
+  it('CZ (real document): the B10 outBiddingZone series is consumption_actual, the inBiddingZone one generation', () => {
+    const name = 'A75_CZ_PT60M_A01_outBiddingZone-B10_2015-12-31.xml';
+    const text = entsoeFixtureText(name);
+    // Hourly values of each B10 series, read from the XML text (independent of gridstream's parser).
+    const b10 = (role: 'in' | 'out'): Map<string, number> => {
+      const series = text
+        .split('<TimeSeries>')
+        .find((s) => s.includes(`<${role}BiddingZone_Domain.mRID`) && s.includes('<psrType>B10</psrType>'));
+      assert.ok(series !== undefined, `${role} B10 series`);
+      const start = Date.parse(/<start>([^<]+)<\/start>/.exec(series)?.[1] ?? '');
+      const out = new Map<string, number>();
+      for (const m of series.matchAll(/<position>(\d+)<\/position>\s*<quantity>([^<]+)<\/quantity>/g))
+        out.set(new Date(start + (Number(m[1]) - 1) * 3_600_000).toISOString(), Number(m[2]));
+      return out;
+    };
+    const pumping = b10('out');
+    const generating = b10('in');
+    assert.equal(pumping.size, 24);
+    assert.ok(
+      [...pumping].some(([t, v]) => v !== generating.get(t)),
+      'two different series, not one counted twice',
+    );
+    const r = process(entsoeFixture(name), name);
+    assert.deepEqual(
+      new Set(r.chunks.filter((c) => c.productionType === 'B10').map((c) => `${c.zone}|${c.metric}`)),
+      new Set(['CZ|generation_actual', 'CZ|consumption_actual']),
+    );
+    const check = (metric: string, expected: Map<string, number>): void => {
+      const got = points(r, (c) => c.productionType === 'B10' && c.metric === metric);
+      assert.ok(got.length >= expected.size);
+      for (const p of got) {
+        const t = Date.parse(p.t);
+        const hour = new Date(t - (t % 3_600_000)).toISOString();
+        assert.equal(p.v, expected.get(hour), `${metric} at ${p.t}`);
+      }
+    };
+    check('consumption_actual', pumping);
+    check('generation_actual', generating);
+  });
   it('A65 → load, A44 → price with its sequence, A11 → flow from out to in, A09 → exchange per contract type', () => {
     const load = process(entsoeFixture('A65_A01_DK2_PT60M_forecast_2023-12-28.xml'));
     assert.deepEqual(
