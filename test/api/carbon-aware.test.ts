@@ -285,6 +285,13 @@ describe('GET /api/v1/carbon-aware/best-window on stored real data', () => {
     assert.equal(r.body.code, 'api.no_data');
     assert.equal(r.body.param, 'zones');
     assert.deepEqual(forecastCalls, []);
+    // Direct factors: the forecast (lifecycle factors) is not asked either; the actuals alone answer.
+    const direct = await get('zones=LU&duration=PT1H&earliest=2024-05-24T00:00:00Z&factors=direct');
+    assert.equal(direct.status, 200);
+    assert.deepEqual(forecastCalls, []);
+    const [only] = direct.body.zones;
+    assert.ok(only !== undefined);
+    assert.deepEqual([only.data, only.slots.actual], ['actual', 39]);
   });
 
   it('a range with data but no window without a missing slot: 422 api.no_complete_window', async () => {

@@ -23,8 +23,9 @@ export const MAX_WINDOW_TOP = 100;
 
 /**
  * The forecast port: the carbon intensity (production basis, lifecycle factors, gCO2eq/kWh) a forecast gives each
- * 15-minute slot of `[from, to)` of `zone` (UTC ms). Slots it has no forecast for are left out. Only slots after
- * the newest stored actual are asked for.
+ * 15-minute slot of `[from, to)` of `zone` (UTC ms). Slots it has no forecast for are left out (an empty list when
+ * it has none at all); slots outside `[from, to)` or off a quarter hour are ignored. Only slots after the newest
+ * stored actual are asked for. A throw fails the request (503 when the error is retryable, else 500).
  */
 export type IntensityForecast = (
   zone: string,
@@ -239,6 +240,7 @@ type Kind = z.infer<typeof DataKind>;
 const kindOf = (actual: number, forecast: number): Kind =>
   actual > 0 && forecast > 0 ? 'actual+forecast' : forecast > 0 ? 'forecast' : 'actual';
 const iso = (t: number): string => new Date(t).toISOString();
+const bad = (param: string, detail: string): ApiError => new ApiError('api.bad_request', detail, { param });
 
 /** `GET /api/v1/carbon-aware/best-window`: the carbon-aware SDK's best window, on stored actuals and forecasts. */
 export function carbonAwareRoutes(app: Hono<ApiEnv>, deps: CarbonAwareDeps): void {
@@ -255,22 +257,14 @@ export function carbonAwareRoutes(app: Hono<ApiEnv>, deps: CarbonAwareDeps): voi
     }
     const reading = await clock();
     const now = typeof reading.now === 'number' ? reading.now : Date.parse(reading.now);
+    if (!Number.isFinite(now)) throw new Error(`the clock gave no instant: ${String(reading.now)}`);
     const earliest = q.earliest?.kind === 'instant' ? q.earliest.at.getTime() : now;
     const latest = q.latest?.kind === 'instant' ? q.latest.at.getTime() : earliest + 24 * HOUR_MS;
-    if (latest <= earliest)
-      throw new ApiError('api.bad_request', 'parameter "latest" must be after "earliest"', { param: 'latest' });
+    if (latest <= earliest) throw bad('latest', 'parameter "latest" must be after "earliest"');
     if (latest - earliest > MAX_WINDOW_RANGE_DAYS * DAY_MS)
-      throw new ApiError(
-        'api.bad_request',
-        `parameter "latest": at most ${MAX_WINDOW_RANGE_DAYS} days after earliest`,
-        {
-          param: 'latest',
-        },
-      );
+      throw bad('latest', `parameter "latest": at most ${MAX_WINDOW_RANGE_DAYS} days after earliest`);
     if (q.duration.ms > latest - earliest)
-      throw new ApiError('api.bad_request', `parameter "duration" is longer than the range from earliest to latest`, {
-        param: 'duration',
-      });
+      throw bad('duration', 'parameter "duration" is longer than the range from earliest to latest');
     const metric = q.basis === 'production' ? 'carbon_intensity_production' : 'carbon_intensity_consumption';
     const qualifier = `factors=${q.factors}`;
     const forecast = q.basis === 'production' && q.factors === 'lifecycle' ? deps.forecast : undefined;
@@ -278,10 +272,9 @@ export function carbonAwareRoutes(app: Hono<ApiEnv>, deps: CarbonAwareDeps): voi
     const firstStart = ceilToSlot(earliest);
     const lastEnd = floorToSlot(latest);
     if (firstStart + q.duration.ms > lastEnd)
-      throw new ApiError(
-        'api.bad_request',
+      throw bad(
+        'latest',
         `parameter "latest": no window of ${q.duration.text} on quarter hours fits between ${iso(firstStart)} (the first quarter hour at or after earliest) and latest`,
-        { param: 'latest' },
       );
 
     const answers = [];
