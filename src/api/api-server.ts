@@ -40,6 +40,8 @@ export interface ApiServerOptions {
   readonly readingRules?: ApiAppDeps['readingRules'];
   /** The alert rule file's settings (its publication overrides shape the publication model answered). */
   readonly alertRules?: ApiAppDeps['alertRules'];
+  /** The best-window route's data clock and intensity forecast. @default the wall clock, no forecast */
+  readonly carbonAware?: ApiAppDeps['carbonAware'];
   readonly staticFiles?: ApiAppDeps['staticFiles'];
   /** Called once with a generated first admin key (print it; it is never shown again). */
   readonly onGeneratedAdminKey?: (key: string) => void;
@@ -137,6 +139,7 @@ export class ApiServer implements Component {
       ...(o.connectorStatus === undefined ? {} : { connectorStatus: o.connectorStatus }),
       ...(o.readingRules === undefined ? {} : { readingRules: o.readingRules }),
       ...(o.alertRules === undefined ? {} : { alertRules: o.alertRules }),
+      ...(o.carbonAware === undefined ? {} : { carbonAware: o.carbonAware }),
       ...(o.staticFiles === undefined ? {} : { staticFiles: o.staticFiles }),
     });
     this.#server = httpServer({

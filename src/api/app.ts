@@ -13,6 +13,8 @@ import type { ApiEnv, Permissions } from './permissions.ts';
 import type { AdminDeps } from './routes/admin.ts';
 import type { RouteContract } from './route.ts';
 import { ADMIN_ROUTES, adminRoutes } from './routes/admin.ts';
+import type { CarbonAwarePorts } from './routes/carbon-aware.ts';
+import { CARBON_AWARE_ROUTES, carbonAwareRoutes } from './routes/carbon-aware.ts';
 import { DATA_ROUTES, dataRoutes } from './routes/data.ts';
 import { DEVICE_READ_ROUTES, deviceReadRoutes } from './routes/device-readings.ts';
 import { METER_READ_ROUTES, meterReadRoutes } from './routes/meter-readings.ts';
@@ -28,6 +30,7 @@ import { WEBHOOK_ROUTES, webhookRoutes } from './routes/webhooks.ts';
 /** Every route of the API, in the order the OpenAPI document lists them. */
 export const API_ROUTES: readonly RouteContract[] = [
   ...DATA_ROUTES,
+  ...CARBON_AWARE_ROUTES,
   streamRoute,
   ...ADMIN_ROUTES,
   ...WEBHOOK_ROUTES,
@@ -56,6 +59,8 @@ export interface ApiAppDeps {
   readonly readingRules?: AdminDeps['readingRules'];
   /** The alert settings (default: the documented defaults). */
   readonly alertRules?: AlertRules;
+  /** The data clock and the intensity forecast of the best-window route (default: the wall clock, no forecast). */
+  readonly carbonAware?: CarbonAwarePorts;
   /** What `/readyz` answers. */
   readonly readiness: ReadinessCheck;
   /** Aborted when the server stops (ends live streams). */
@@ -89,6 +94,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   // Only the API needs a key: the dashboard and its assets (mounted after) are public files.
   v1.use('/api/v1/*', deps.permissions.middleware());
   dataRoutes(v1, { db: deps.db, reference: deps.reference });
+  carbonAwareRoutes(v1, { db: deps.db, reference: deps.reference, ...deps.carbonAware });
   streamRoutes(v1, { db: deps.db, feed: deps.feed, alerts: deps.alertFeed }, deps.shutdown);
   adminRoutes(v1, {
     db: deps.db,

@@ -12,6 +12,8 @@ export const API_ERROR_CODES = [
   'api.conflict',
   'api.unavailable',
   'api.internal_error',
+  'api.no_data',
+  'api.no_complete_window',
 ] as const satisfies readonly ErrorCode[];
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
@@ -25,6 +27,8 @@ const STATUS: Readonly<Record<ApiErrorCode, number>> = {
   'api.conflict': 409,
   'api.unavailable': 503,
   'api.internal_error': 500,
+  'api.no_data': 422,
+  'api.no_complete_window': 422,
 };
 const TITLE: Readonly<Record<ApiErrorCode, string>> = {
   'api.bad_request': 'Bad request',
@@ -36,6 +40,8 @@ const TITLE: Readonly<Record<ApiErrorCode, string>> = {
   'api.conflict': 'Conflict',
   'api.unavailable': 'Service unavailable',
   'api.internal_error': 'Internal server error',
+  'api.no_data': 'No data',
+  'api.no_complete_window': 'No complete window',
 };
 
 /** An HTTP error answered as `application/problem+json` (RFC 9457). */

@@ -38,5 +38,23 @@ export {
 } from './access-scope.ts';
 export { LiveFeed, type SlotEvent } from './live-feed.ts';
 export { openApiDocument } from './openapi.ts';
+export {
+  searchWindows,
+  savingOf,
+  ceilToSlot,
+  floorToSlot,
+  type IntensitySlot,
+  type WindowSearch,
+  type ScoredWindow,
+  type WindowSearchResult,
+} from './best-window.ts';
+export {
+  type IntensityForecast,
+  type ClockReading,
+  type CarbonAwarePorts,
+  MAX_WINDOW_ZONES,
+  MAX_WINDOW_RANGE_DAYS,
+  MAX_WINDOW_TOP,
+} from './routes/carbon-aware.ts';
 export { ConnectorsSchema, type ConnectorLive } from './schemas.ts';
 export { dashboardFiles } from './dashboard-files.ts';

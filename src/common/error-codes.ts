@@ -401,6 +401,14 @@ export const ERROR_CODES = {
   'api.conflict': code(false, 'The request conflicts with the current state (409).', 'conflict'),
   'api.unavailable': code(true, 'A dependency is down for now (503, Retry-After).', 'unavailable'),
   'api.internal_error': code(false, 'An unexpected failure (500, without internals).', 'internal_error'),
+  'api.no_data': code(
+    false,
+    'A zone has no data for what was asked in the range, e.g. no carbon intensity of the basis for a best window (422, naming the zones).',
+  ),
+  'api.no_complete_window': code(
+    false,
+    'A zone has data in the range but no window of the duration without a missing slot (422, naming the zones).',
+  ),
 } as const satisfies Readonly<Record<string, CodeSpec>>;
 
 /** Every error and dead-letter reason code. */

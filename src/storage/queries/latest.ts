@@ -15,14 +15,20 @@ export interface LatestSlot {
  */
 export async function latestSlots(
   db: Queryable,
-  filter: { readonly metrics?: readonly string[]; readonly zones?: readonly string[] } = {},
+  filter: {
+    readonly metrics?: readonly string[];
+    readonly zones?: readonly string[];
+    /** Only series with one of these qualifiers (`factors=lifecycle`); absent: all. */
+    readonly qualifiers?: readonly string[];
+  } = {},
   options: DbCallOptions = {},
 ): Promise<LatestSlot[]> {
   const { rows } = await db.query<{ zone: string; slot: Date }>(
     `SELECT zone, max(last_slot) AS slot FROM grid_series
      WHERE ($1::text[] IS NULL OR metric = ANY($1::text[])) AND ($2::text[] IS NULL OR zone = ANY($2::text[]))
+       AND ($3::text[] IS NULL OR qualifier = ANY($3::text[]))
      GROUP BY zone ORDER BY zone`,
-    [listOrNull(filter.metrics), listOrNull(filter.zones)],
+    [listOrNull(filter.metrics), listOrNull(filter.zones), listOrNull(filter.qualifiers)],
     options,
   );
   return rows.map((r) => ({ zone: r.zone, slot: utc(r.slot) }));
