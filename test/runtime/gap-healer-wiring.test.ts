@@ -34,8 +34,9 @@ describe('the gap healer in the runtime', () => {
       await runtime.stop();
     }
     const healer = runtime.supervisor.components.find((c) => c.name === 'completeness-gaps');
-    assert.equal(healer?.state, 'stopped');
-    await healer?.stop();
-    assert.equal(healer?.state, 'stopped', 'stop() again is a no-op');
+    assert.ok(healer !== undefined);
+    assert.equal(healer.state, 'stopped');
+    await healer.stop();
+    assert.equal(healer.state, 'stopped', 'stop() again is a no-op');
   });
 });
