@@ -92,6 +92,39 @@ export interface GapHealer extends PeriodicTask {
 }
 
 /**
+ * Series that rule-file `publication` entries expect by name — source, metric and zone given, with a delay — but that
+ * the model does not hold (nothing of them is stored, so nothing was learnt): the model expects what it has seen,
+ * the rule file also what the operator knows should come.
+ */
+export function expectedByRules(rules: AlertRules, model: readonly PublicationExpectation[]): PublicationExpectation[] {
+  const known = new Set(model.map((e) => `${e.source}|${e.metric}|${e.zone}`));
+  const out = new Map<string, PublicationExpectation>();
+  for (const o of rules.publication) {
+    if (o.source === undefined || o.metric === undefined || o.zone === undefined) continue;
+    const key = `${o.source}|${o.metric}|${o.zone}`;
+    if (known.has(key)) continue;
+    if (o.delay === undefined || o.expected === false) {
+      out.delete(key); // a later entry wins, as in the model
+      continue;
+    }
+    out.set(key, {
+      source: o.source,
+      metric: o.metric,
+      zone: o.zone,
+      resolution: o.resolution === 'PT60M' ? 'PT60M' : 'PT15M',
+      samples: 0,
+      delayMs: o.delay,
+      medianDelayMs: null,
+      marginMs: o.margin ?? rules.detectors.idle_source.margin,
+      expected: true,
+      lastSlot: null,
+      overridden: true,
+    });
+  }
+  return [...out.values()];
+}
+
+/**
  * Self-healing completeness. Each pass learns (or refreshes) the expected-publication model, finds per series the
  * ranges of slots that are due — older than the usual delay plus the margin — and missing, keeps them as gaps with
  * a state, and asks the source for due gaps with one targeted request each, within the request budget. A gap that
@@ -170,9 +203,13 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
       o,
     );
     const firstOf = new Map(firsts.rows.map((r) => [`${r.source}|${r.metric}|${r.zone}`, r.first_slot.getTime()]));
-    for (const e of await expectations(t, o)) {
+    const model = await expectations(t, o);
+    for (const e of [...model, ...expectedByRules(options.rules, model)]) {
       if (!healable(e, reference)) continue;
-      const window = dueWindow(e, firstOf.get(`${e.source}|${e.metric}|${e.zone}`) ?? null, t, settings.lookbackMs);
+      // A series the rule file expects but nothing was ever stored of: expected over the whole lookback.
+      const first =
+        firstOf.get(`${e.source}|${e.metric}|${e.zone}`) ?? (e.lastSlot === null ? t - settings.lookbackMs : null);
+      const window = dueWindow(e, first, t, settings.lookbackMs);
       if (window === null) continue;
       report.series++;
       const missing = await missingRanges(db, e, window, o);

@@ -26,6 +26,7 @@ export {
 export { GAP_ITEMS, gapRequest, healable } from './gap-requests.ts';
 export {
   gapHealer,
+  expectedByRules,
   DEFAULT_GAP_HEALING,
   type GapHealer,
   type GapHealerOptions,

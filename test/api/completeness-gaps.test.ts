@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { alertRulesOf } from '../../src/alerts/index.ts';
+import { createApiKey } from '../../src/api/index.ts';
 import { gapHealer } from '../../src/completeness/index.ts';
 import type { DeadLetter, RawEntsoeDocument } from '../../src/contracts/index.ts';
 import { MemoryPublisher } from '../../src/contracts/index.ts';
@@ -88,5 +89,13 @@ describe('GET /api/v1/completeness and /api/v1/admin/connectors: gaps and their 
     assert.equal(gaps.open.length, 1);
     // Counted in processing time of the healer (2023): the real last hour holds none of its requests.
     assert.equal(gaps.requests_last_hour, 0);
+    // An operator limited to other zones sees none of FI's gaps, not even in the counts.
+    const { key } = await createApiKey(api.db, { name: 'dk ops', role: 'operator', zones: ['DK_2'] });
+    const limited = await api.json('/api/v1/admin/connectors', { key });
+    assert.deepEqual(limited.body['gaps'], {
+      states: { pending: 0, backfilling: 0, filled: 0, source_has_none: 0 },
+      requests_last_hour: 0,
+      open: [],
+    });
   });
 });

@@ -155,6 +155,46 @@ for (const kind of ['postgres', 'pglite'] as const) {
       assert.equal(summary.requestsLastHour, 3);
     });
 
+    it('a series only the rule file expects (nothing of it ever stored) is a gap over the lookback', async (t) => {
+      const handle = await openTestDb(t, kind);
+      if (handle === undefined) return;
+      const { db } = handle;
+      const fake = await FakeEntsoe.start();
+      t.after(() => fake.close());
+      const ingestor = fakeEntsoeIngestor(
+        fake.url,
+        silentLogger(),
+        new MemoryPublisher<RawEntsoeDocument>(),
+        new MemoryPublisher<DeadLetter>(),
+      );
+      const healer = gapHealer({
+        db,
+        logger: silentLogger(),
+        reference,
+        rules: alertRulesOf({
+          publication: [{ source: 'entsoe', metric: 'load_actual', zone: 'LU', delay: 'PT1H', margin: 'PT1H' }],
+        }),
+        ingest: (request, o) => ingestor.ingest(request, o),
+        settings: { lookbackMs: 2 * 86_400_000 },
+        now: () => T('2024-05-24T12:00Z'),
+      });
+      const pass = await healer.runOnce();
+      assert.deepEqual([pass.found, pass.requested], [1, 1]);
+      const [asked] = fake.requests;
+      assert.ok(asked !== undefined);
+      assert.deepEqual(
+        [
+          asked.params['documentType'],
+          asked.params['processType'],
+          asked.params['outBiddingZone_Domain'],
+          rangeOf(asked),
+        ],
+        ['A65', 'A16', LU_EIC, '202405221200-202405241000'],
+      );
+      const [gap] = await listGaps(db, { zones: ['LU'] });
+      assert.deepEqual([gap?.metric, gap?.state, gap?.lastOutcome], ['load_actual', 'backfilling', 'no matching data']);
+    });
+
     it('keeps to the request budget per pass and per hour, and only asks while active', async (t) => {
       const handle = await openTestDb(t, kind);
       if (handle === undefined) return;
