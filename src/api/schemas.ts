@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIFECYCLE_STATES } from '../common/index.ts';
 import { DeadLetterSchema, METRICS } from '../contracts/index.ts';
+import { GAP_STATES } from '../completeness/index.ts';
 
 /**
  * The JSON bodies the API answers, as zod schemas: handlers are type-checked against them and the OpenAPI document
@@ -119,11 +120,39 @@ export const MixSchema = z.object({
   missing: z.array(z.string()),
 });
 
+/** One gap of the self-healing completeness (`completeness_gaps`). */
+export const GapSchema = z.object({
+  source: z.string(),
+  metric: z.string(),
+  zone: z.string(),
+  resolution: z.enum(['PT15M', 'PT60M']),
+  start: isoInstant,
+  end: isoInstant.meta({ description: 'Exclusive' }),
+  slots: z.number().int().meta({ description: 'Quarter hours in the gap' }),
+  state: z.enum(GAP_STATES).meta({
+    description:
+      '`pending`: found, not asked for yet; `backfilling`: asked for, waiting for its data or its next try; `filled`; `source_has_none`: asked for GRIDSTREAM_GAP_MAX_TRIES times and never published, not asked for again',
+  }),
+  tries: z.number().int().meta({ description: 'Requests the source answered while the gap stayed open' }),
+  failures: z.number().int().meta({ description: 'Requests that failed (retried, not counted as tries)' }),
+  next_attempt_at: isoInstant
+    .nullable()
+    .meta({ description: 'When it is looked at and asked for next; null once closed' }),
+  last_attempt_at: isoInstant.nullable(),
+  last_outcome: nullableString.meta({ description: 'What the last request came back with' }),
+  detected_at: isoInstant,
+  closed_at: isoInstant.nullable().meta({ description: 'When it was filled or marked source_has_none' }),
+});
+
 export const CompletenessSchema = z.object({
   zone: z.string(),
   from: isoInstant,
   to: isoInstant,
   time_zone: z.string(),
+  gaps: z.array(GapSchema).meta({
+    description:
+      'Ranges of expected slots (the expected-publication model) found missing in the range, newest first, with their self-healing state. Only looked for where the scheduler polls ENTSO-E (live mode), for the zone items (generation, load, forecasts, prices); empty in offline replay.',
+  }),
   days: z.array(
     z.object({
       metric: z.string(),
@@ -214,6 +243,13 @@ export const ConnectorsSchema = z.object({
   live: ConnectorLiveSchema.nullable().meta({
     description: 'In-process connectors: replay or polling (null where this process runs no scheduler)',
   }),
+  gaps: z
+    .object({
+      states: z.record(z.enum(GAP_STATES), z.number().int()).meta({ description: 'Gaps per state (every zone)' }),
+      requests_last_hour: z.number().int().meta({ description: 'Targeted gap requests in the last hour (the budget)' }),
+      open: z.array(GapSchema).meta({ description: 'Gaps not filled, newest first (at most 100)' }),
+    })
+    .meta({ description: 'Self-healing completeness: gaps and their targeted backfills' }),
   inputs: z
     .array(
       z.object({

@@ -27,7 +27,7 @@ export const ALERT_VARIABLES = {
     fallback: null,
     shown: 'none',
     description:
-      'A JSON file of detector settings (`{"detectors": {"meter_outage": {...}}, "groups": {"feeder-7": {"deliveryLatency": "PT30M"}}, "publication": [...]}`) overriding the documented defaults of the `alerts` role (docs/ALERTS.md). Unset: the defaults.',
+      'A JSON file of detector settings (`{"detectors": {"meter_outage": {...}}, "groups": {"feeder-7": {"deliveryLatency": "PT30M"}}, "publication": [...]}`) overriding the documented defaults of the `alerts` role (docs/ALERTS.md); its `publication` entries also tell the scheduler\'s gap healer which slots are expected. Unset: the defaults.',
   }),
   alertsIntervalMs: variable({
     name: 'GRIDSTREAM_ALERTS_INTERVAL_MS',

@@ -6,6 +6,8 @@ import type { MeterSettings } from './meter-variables.ts';
 import { METER_VARIABLES, readMeterSettings } from './meter-variables.ts';
 import type { AlertSettings } from './alert-variables.ts';
 import { ALERT_VARIABLES, readAlertSettings } from './alert-variables.ts';
+import type { GapSettings } from './gap-variables.ts';
+import { GAP_VARIABLES, readGapSettings } from './gap-variables.ts';
 import { Secret } from './secret.ts';
 import type { ReadTextFile } from './secret-files.ts';
 import { fileVariableOf, readTextFile, withSecretFiles } from './secret-files.ts';
@@ -102,6 +104,8 @@ export interface Config {
   readonly meters: MeterSettings;
   /** The `alerts` role: detector settings and webhook delivery. */
   readonly alerts: AlertSettings;
+  /** Self-healing completeness: gap search and targeted requests (scheduler role, live mode). */
+  readonly gaps: GapSettings;
   readonly entsoe: {
     /** `ENTSOE_TOKEN`: Transparency Platform security token; unset means offline replay of bundled documents. */
     readonly token: Secret | null;
@@ -482,6 +486,7 @@ export const VARIABLES = {
   ...TRANSPORT_VARIABLES,
   ...METER_VARIABLES,
   ...ALERT_VARIABLES,
+  ...GAP_VARIABLES,
 } as const;
 
 /** The declared variables as `[name, default as documented, meaning]`, for `--help` and the README. */
@@ -551,6 +556,7 @@ export function loadConfig(given: Env, readFile: ReadTextFile = readTextFile): C
     transport: readTransportSettings(read, (variable, message) => problems.push({ variable, message }), readFile, env),
     meters: readMeterSettings(read),
     alerts: readAlertSettings(read),
+    gaps: readGapSettings(read),
     entsoe: {
       token: read(V.entsoeToken),
       baseUrl: read(V.entsoeBaseUrl),

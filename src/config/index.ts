@@ -22,4 +22,5 @@ export {
   type TransportSettings,
 } from './transport-variables.ts';
 export { type AlertSettings } from './alert-variables.ts';
+export { type GapSettings } from './gap-variables.ts';
 export { type Variable } from './variable.ts';

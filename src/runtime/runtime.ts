@@ -13,6 +13,7 @@ import { METERS_JOB, metersRole } from '../meters/index.ts';
 import { loadVeeRules, qualityRole } from '../quality/index.ts';
 import { settleRole } from '../settlement/index.ts';
 import { alertsRole, loadAlertRules } from '../alerts/index.ts';
+import { gapHealer } from '../completeness/index.ts';
 import { loadBdewProfiles } from '../simulator/index.ts';
 import { CONSUMER_GROUPS, apiComponent } from './api-component.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -142,6 +143,7 @@ function componentsOf(
       // Time partitions of meter data: created ahead at start and daily, expired ones dropped when a retention is set.
       return [
         scheduler,
+        ...gapHealerOf(infra, scheduler),
         partitionMaintainer({ db: infra.db, logger: infra.logger }, undefined, {
           meterRetentionMs: config.meters.retentionMs,
           // Raw partitions go only once the meters job's watermark minus the allowed lateness is past them.
@@ -184,6 +186,28 @@ function componentsOf(
     default:
       return role satisfies never;
   }
+}
+
+/**
+ * The gap healer of a live scheduler (none in offline replay: the bundled documents are historic and there is no
+ * token to ask with). It runs on the leader only and asks through the scheduler's ENTSO-E ingestor, so its requests
+ * share the jobs' rate limit, circuit breakers and dead letters.
+ */
+function gapHealerOf(infra: Infrastructure, scheduler: SchedulerRole): Component[] {
+  const ingestor = scheduler.entsoe;
+  if (ingestor === undefined) return [];
+  const { config } = infra;
+  return [
+    gapHealer({
+      db: infra.db,
+      logger: infra.logger.child({ component: 'completeness-gaps' }),
+      reference: infra.reference,
+      rules: loadAlertRules(config.alerts.rulesFile),
+      ingest: (request, o) => ingestor.ingest(request, o),
+      settings: config.gaps,
+      active: () => scheduler.isLeader(),
+    }),
+  ];
 }
 
 /**

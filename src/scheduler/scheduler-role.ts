@@ -101,6 +101,13 @@ export interface SchedulerRole extends Component {
   readonly mode: 'live' | 'offline-replay';
   readonly scheduler: Scheduler | undefined;
   readonly replayer: OfflineReplayer | undefined;
+  /**
+   * The ENTSO-E ingestor of the cron jobs (live mode only): the runtime hands its `ingest` to other components that
+   * fetch targeted ranges (the gap healer), so that they share the jobs' rate limit, breakers and dead letters.
+   */
+  readonly entsoe: EntsoeIngestor | undefined;
+  /** Whether this process leads the cron jobs now (false without cron jobs). */
+  isLeader(): boolean;
   /** `gridstream dlq replay dlq-ingestion`: fetches a dead-lettered request again. */
   replay(letter: DeadLetter, options?: { readonly signal?: AbortSignal }): Promise<{ readonly deadLetters: number }>;
   /** The connectors' live status for the admin API. */
@@ -192,6 +199,8 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
     mode,
     scheduler,
     replayer,
+    entsoe,
+    isLeader: () => scheduler?.isLeader ?? false,
     async replay(letter, replayOptions = {}) {
       if (ElectricityMapsIngestor.handles(letter)) {
         if (emaps === undefined)

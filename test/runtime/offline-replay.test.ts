@@ -82,6 +82,18 @@ describe('offline replay in the embedded runtime (scheduler + api roles)', () =>
       assert.ok(first.last_published_at !== null);
       assert.equal(first.skipped, (first.cycles - 1) * files.length, 'passes after the first skip everything');
       assert.equal(await rawRecords(runtime), files.length);
+      // Historic documents and no token: no gap healer, so nothing is asked of the service; the page says so with zeros.
+      assert.ok(!runtime.supervisor.components.some((c) => c.name === 'completeness-gaps'));
+      const api = runtime.supervisor.components.find((c) => c instanceof ApiServer);
+      const answer = await api?.app.request('/api/v1/admin/connectors', {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      const { gaps } = ConnectorsSchema.parse(await answer?.json());
+      assert.deepEqual(gaps, {
+        states: { pending: 0, backfilling: 0, filled: 0, source_has_none: 0 },
+        requests_last_hour: 0,
+        open: [],
+      });
     } finally {
       await runtime.stop();
     }

@@ -40,6 +40,9 @@ describe('scheduler role', () => {
     });
     assert.equal(role.mode, 'offline-replay');
     assert.equal(role.scheduler, undefined);
+    // No ENTSO-E client to hand to the gap healer: the runtime builds none, nothing is asked upstream.
+    assert.equal(role.entsoe, undefined);
+    assert.equal(role.isLeader(), false);
     await role.start();
     while (entsoe.values.length === 0) await new Promise((r) => setTimeout(r, 5));
     await role.stop();
@@ -122,6 +125,7 @@ describe('scheduler role', () => {
     });
     assert.equal(role.mode, 'live');
     assert.equal(role.replayer, undefined);
+    assert.ok(role.entsoe !== undefined, 'the ingestor the gap healer asks through');
     assert.equal(role.status().replay, null);
     const letter = {
       id: 'x',

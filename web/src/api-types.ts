@@ -1,4 +1,5 @@
 import type { Decoder } from './decode.ts';
+import { DecodeError } from './decode.ts';
 import { array, bool, field, instant, nullable, num, numeric, record, str } from './decode.ts';
 import type { Point } from './series-data.ts';
 
@@ -120,21 +121,71 @@ export interface CompletenessDay {
   readonly presentValues: number;
 }
 
-export const decodeCompleteness: Decoder<CompletenessDay[]> = (value, at) =>
-  field(
-    record(value, at),
-    'days',
-    array((d, a) => {
-      const o = record(d, a);
-      return {
-        metric: field(o, 'metric', str, a),
-        day: field(o, 'day', str, a),
-        expectedValues: field(o, 'expected_values', numeric, a),
-        presentValues: field(o, 'present_values', numeric, a),
-      };
-    }),
-    at,
-  );
+/** Where a gap's self-healing stands (`state` of a `GET /api/v1/completeness` gap). */
+export type GapState = 'pending' | 'backfilling' | 'filled' | 'source_has_none';
+
+/** `GET /api/v1/completeness` gap: a range of expected slots found missing, and its targeted backfill. */
+export interface CompletenessGap {
+  readonly metric: string;
+  readonly start: number;
+  readonly end: number;
+  readonly slots: number;
+  readonly state: GapState;
+  readonly tries: number;
+  readonly nextAttemptAt: number | null;
+  readonly lastOutcome: string | null;
+}
+
+/** `GET /api/v1/completeness`: the day rows and the gaps in the range. */
+export interface Completeness {
+  readonly days: readonly CompletenessDay[];
+  readonly gaps: readonly CompletenessGap[];
+}
+
+const GAP_STATES: readonly GapState[] = ['pending', 'backfilling', 'filled', 'source_has_none'];
+
+const gapState: Decoder<GapState> = (value, at) => {
+  const s = str(value, at);
+  const state = GAP_STATES.find((g) => g === s);
+  if (state === undefined) throw new DecodeError(`${at}: expected a gap state, got ${JSON.stringify(s)}`);
+  return state;
+};
+
+const decodeGap: Decoder<CompletenessGap> = (g, a) => {
+  const o = record(g, a);
+  return {
+    metric: field(o, 'metric', str, a),
+    start: field(o, 'start', instant, a),
+    end: field(o, 'end', instant, a),
+    slots: field(o, 'slots', numeric, a),
+    state: field(o, 'state', gapState, a),
+    tries: field(o, 'tries', numeric, a),
+    nextAttemptAt: field(o, 'next_attempt_at', nullable(instant), a),
+    lastOutcome: field(o, 'last_outcome', nullable(str), a),
+  };
+};
+
+export const decodeCompleteness: Decoder<Completeness> = (value, at) => {
+  const body = record(value, at);
+  return {
+    days: field(
+      body,
+      'days',
+      array((d, a) => {
+        const o = record(d, a);
+        return {
+          metric: field(o, 'metric', str, a),
+          day: field(o, 'day', str, a),
+          expectedValues: field(o, 'expected_values', numeric, a),
+          presentValues: field(o, 'present_values', numeric, a),
+        };
+      }),
+      at,
+    ),
+    // Older servers answer without gaps.
+    gaps: body['gaps'] === undefined ? [] : field(body, 'gaps', array(decodeGap), at),
+  };
+};
 
 /** A `slot` event of `GET /api/v1/stream`. */
 export interface SlotEvent {
@@ -179,6 +230,14 @@ export interface ConnectorStatus {
   readonly live: ConnectorLive | null;
   /** Device inputs of the answering process (the MQTT subscriber), with why one is degraded. */
   readonly inputs: readonly { readonly name: string; readonly state: string; readonly degraded: string | null }[];
+  /** Self-healing completeness: gaps per state, the targeted requests of the last hour, the open gaps. */
+  readonly gaps: ConnectorGaps;
+}
+
+export interface ConnectorGaps {
+  readonly states: Readonly<Record<GapState, number>>;
+  readonly requestsLastHour: number;
+  readonly open: readonly (CompletenessGap & { readonly zone: string; readonly failures: number })[];
 }
 
 /** `live` of the connectors answer: the in-process connectors of the process answering. */
@@ -210,6 +269,10 @@ export const decodeConnectors: Decoder<ConnectorStatus> = (value, at) => {
     rateLimits: field(o, 'rate_limits', array(record), at),
     leases: field(o, 'leases', array(record), at),
     live: field(o, 'live', nullable(decodeConnectorLive), at),
+    gaps:
+      o['gaps'] === undefined
+        ? { states: { pending: 0, backfilling: 0, filled: 0, source_has_none: 0 }, requestsLastHour: 0, open: [] }
+        : field(o, 'gaps', decodeConnectorGaps, at),
     inputs: field(
       o,
       'inputs',
@@ -225,6 +288,30 @@ export const decodeConnectors: Decoder<ConnectorStatus> = (value, at) => {
     ),
   };
 };
+
+function decodeConnectorGaps(value: unknown, at: string): ConnectorGaps {
+  const o = record(value, at);
+  const states = field(o, 'states', record, at);
+  const count = (s: GapState): number => field(states, s, numeric, `${at}.states`);
+  return {
+    states: {
+      pending: count('pending'),
+      backfilling: count('backfilling'),
+      filled: count('filled'),
+      source_has_none: count('source_has_none'),
+    },
+    requestsLastHour: field(o, 'requests_last_hour', numeric, at),
+    open: field(
+      o,
+      'open',
+      array((g, a) => {
+        const x = record(g, a);
+        return { ...decodeGap(g, a), zone: field(x, 'zone', str, a), failures: field(x, 'failures', numeric, a) };
+      }),
+      at,
+    ),
+  };
+}
 
 function decodeConnectorLive(value: unknown, at: string): ConnectorLive {
   const o = record(value, at);

@@ -1,10 +1,38 @@
-import type { CompletenessDay } from './api-types.ts';
+import type { Completeness, CompletenessGap, GapState } from './api-types.ts';
 import { h, replace } from './dom.ts';
-import { formatNumber, metricLabel } from './format.ts';
+import { formatInstant, formatNumber, metricLabel } from './format.ts';
+
+/** How each gap state reads. */
+export const GAP_STATE_LABELS: Readonly<Record<GapState, string>> = {
+  pending: 'pending',
+  backfilling: 'backfilling',
+  filled: 'filled',
+  source_has_none: 'source has none',
+};
+
+/** `gap 24 May 2024, 12:00 – 15:00 (12 slots): backfilling, try 1, next …` — one gap in words. */
+export function gapLine(g: CompletenessGap): string {
+  const tries = g.tries === 0 ? '' : `, ${g.tries} ${g.tries === 1 ? 'try' : 'tries'}`;
+  const next = g.nextAttemptAt === null ? '' : `, next look ${formatInstant(g.nextAttemptAt)}`;
+  const outcome = g.lastOutcome === null ? '' : ` (last: ${g.lastOutcome})`;
+  return `${metricLabel(g.metric)} gap ${formatInstant(g.start)} – ${formatInstant(g.end)} (${formatNumber(g.slots)} quarter hours): ${GAP_STATE_LABELS[g.state]}${tries}${next}${outcome}`;
+}
+
+/** `2 gaps: 1 backfilling, 1 source has none` for the gaps not filled; empty when there are none. */
+export function gapSummary(gaps: readonly CompletenessGap[]): string {
+  const open = gaps.filter((g) => g.state !== 'filled');
+  if (open.length === 0) return '';
+  const parts = (['pending', 'backfilling', 'source_has_none'] as const)
+    .map((s) => [s, open.filter((g) => g.state === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${GAP_STATE_LABELS[s]}`);
+  return `${open.length} ${open.length === 1 ? 'gap' : 'gaps'}: ${parts.join(', ')}`;
+}
 
 /**
  * "97 % complete": values present against values expected in the shown range, over the metrics of the charts
- * (all metrics when the zone has none of those), with the per-metric figures in a disclosure.
+ * (all metrics when the zone has none of those), with the per-metric figures in a disclosure; and the gaps found in
+ * the range (expected slots missing after their usual delay) with where their targeted backfill stands.
  */
 export class CompletenessBadge {
   readonly el: HTMLDetailsElement;
@@ -30,7 +58,11 @@ export class CompletenessBadge {
     replace(this.#list, [h('li', { text: message })]);
   }
 
-  set(days: readonly CompletenessDay[], mainMetrics: readonly string[]): void {
+  set(completeness: Completeness, mainMetrics: readonly string[]): void {
+    const { days, gaps } = completeness;
+    const open = gapSummary(gaps);
+    this.el.dataset['gaps'] = String(gaps.filter((g) => g.state !== 'filled').length);
+    const gapItems = gaps.map((g) => h('li', { class: `gap gap-${g.state}`, text: gapLine(g) }));
     const perMetric = new Map<string, { expected: number; present: number }>();
     for (const d of days) {
       const m = perMetric.get(d.metric) ?? { expected: 0, present: 0 };
@@ -46,14 +78,15 @@ export class CompletenessBadge {
       this.el.dataset['completeness'] = 'none';
       this.#summary.className = 'badge badge-muted';
       this.#summary.textContent = 'No data expected';
-      replace(this.#list, [h('li', { text: 'No metric of this zone has data in this range.' })]);
+      replace(this.#list, [h('li', { text: 'No metric of this zone has data in this range.' }), ...gapItems]);
       return;
     }
     const ratio = Math.min(1, present / expected);
     this.el.dataset['completeness'] = ratio.toFixed(4);
     this.#summary.className = `badge ${ratio >= 0.95 ? 'badge-good' : ratio >= 0.8 ? 'badge-warn' : 'badge-bad'}`;
-    this.#summary.textContent = `${formatNumber(Math.floor(ratio * 1000) / 10, 1)} % complete`;
-    this.#summary.title = 'Values present / values expected in the shown range (click for details)';
+    this.#summary.textContent = `${formatNumber(Math.floor(ratio * 1000) / 10, 1)} % complete${open === '' ? '' : ` · ${open}`}`;
+    this.#summary.title =
+      'Values present / values expected in the shown range, and the gaps found in it with their backfill (click for details)';
     replace(
       this.#list,
       [...perMetric]
@@ -62,7 +95,8 @@ export class CompletenessBadge {
           h('li', {
             text: `${metricLabel(metric)}: ${m.expected === 0 ? 'n/a' : `${formatNumber((100 * m.present) / m.expected, 1)} %`} (${formatNumber(m.present)} of ${formatNumber(m.expected)} values)`,
           }),
-        ),
+        )
+        .concat(gapItems),
     );
   }
 }

@@ -1,6 +1,6 @@
 import type { ApiClient } from './api-client.ts';
 import { ApiProblem } from './api-client.ts';
-import type { CarbonIntensity, CompletenessDay, Mix, Series, Zone } from './api-types.ts';
+import type { CarbonIntensity, Completeness, Mix, Series, Zone } from './api-types.ts';
 import { decodeCarbon, decodeCompleteness, decodeMix, decodeSeriesList } from './api-types.ts';
 import { formatDateTime, formatValue } from './format.ts';
 import { productionType } from './production-types.ts';
@@ -67,7 +67,7 @@ export async function fetchCompleteness(
   zone: string,
   range: TimeRange,
   signal: AbortSignal,
-): Promise<CompletenessDay[]> {
+): Promise<Completeness> {
   const span = range.to - range.from;
   // The endpoint allows 400 days: look at the end of longer ranges.
   const from = span > 400 * DAY ? range.to - 400 * DAY : range.from;

@@ -12,6 +12,8 @@ import {
   summarizeDeadLetters,
 } from '../../dlq/index.ts';
 import type { ReadingRules } from '../../contracts/index.ts';
+import { GAP_STATES, gapSummary, listGaps } from '../../completeness/index.ts';
+import type { Gap, GapState } from '../../completeness/index.ts';
 import type { Log } from '../../log/index.ts';
 import { consumerLag } from '../../log/index.ts';
 import type { Db } from '../../storage/index.ts';
@@ -21,6 +23,7 @@ import { PLATFORM_WIDE, accessible, mayAccess, requireAccess, requireGrantable }
 import type { ApiKeyRecord, Principal } from '../api-keys.ts';
 import { ROLES, createApiKey, listApiKeys, revokeApiKey } from '../api-keys.ts';
 import { ApiError } from '../errors.ts';
+import { gapBody } from './data.ts';
 import { positiveInt, zoneCode } from '../params.ts';
 import type { ApiEnv, Permissions } from '../permissions.ts';
 import type { RouteContract } from '../route.ts';
@@ -262,6 +265,28 @@ function jobScope(row: JobRow): ItemScope {
   return { zones: Array.isArray(zones) ? zones.filter((z): z is string => typeof z === 'string') : [] };
 }
 
+/**
+ * The connectors page's gaps: the counts per state (platform-wide keys: of every gap; zone-limited keys: of the
+ * open gaps of their zones) and the open gaps the key may see.
+ */
+function gapsBody(
+  platform: boolean,
+  totals: { readonly states: Record<GapState, number>; readonly requestsLastHour: number },
+  open: readonly Gap[],
+): z.input<typeof ConnectorsSchema>['gaps'] {
+  const states = platform
+    ? totals.states
+    : (Object.fromEntries(GAP_STATES.map((s) => [s, open.filter((g) => g.state === s).length])) as Record<
+        GapState,
+        number
+      >);
+  return {
+    states,
+    requests_last_hour: platform ? totals.requestsLastHour : 0,
+    open: open.slice(0, 100).map(gapBody),
+  };
+}
+
 function withoutDetails(row: JobRow): Record<string, unknown> {
   const { details: _details, ...rest } = row;
   return rest;
@@ -414,7 +439,7 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
 
   handle(app, connectorsRoute, async (c) => {
     const principal = c.get('principal');
-    const [jobs, limits, leases] = await Promise.all([
+    const [jobs, limits, leases, openGaps, gapTotals] = await Promise.all([
       db.query<JobRow>(
         `SELECT DISTINCT ON (job) job, status, started_at, finished_at, documents, points, errors, error, details
          FROM job_runs ORDER BY job, started_at DESC`,
@@ -423,6 +448,12 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
         'SELECT key, tokens, capacity, refill_per_s, updated_at, banned_until FROM rate_limit_buckets ORDER BY key',
       ),
       db.query('SELECT name, holder, expires_at, acquired_at, renewed_at FROM leases ORDER BY name'),
+      listGaps(
+        db,
+        { states: ['pending', 'backfilling', 'source_has_none'], limit: 1000 },
+        { signal: c.req.raw.signal },
+      ),
+      gapSummary(db, Date.now(), { signal: c.req.raw.signal }),
     ]);
     // Upstream rate limits, leader leases and the in-process connectors serve every zone: platform-wide.
     const platform = mayAccess(principal, PLATFORM_WIDE);
@@ -431,6 +462,11 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       rate_limits: platform ? limits.rows : [],
       leases: platform ? leases.rows : [],
       live: platform ? (deps.connectorStatus?.() ?? null) : null,
+      gaps: gapsBody(
+        platform,
+        gapTotals,
+        accessible(principal, openGaps, (g) => ({ zones: [g.zone] })),
+      ),
       inputs:
         platform && deps.readiness !== undefined
           ? (await deps.readiness({ signal: c.req.raw.signal })).components

@@ -1,4 +1,6 @@
 import type { Hono } from 'hono';
+import type { Gap } from '../../completeness/index.ts';
+import { listGaps } from '../../completeness/index.ts';
 import { z } from 'zod';
 import type { ReferenceData } from '../../reference/index.ts';
 import type { Db, SeriesData } from '../../storage/index.ts';
@@ -24,6 +26,7 @@ import type { ApiEnv } from '../permissions.ts';
 import { allowZone, visibleZones } from '../permissions.ts';
 import type { RouteContract } from '../route.ts';
 import { defineRoute, handle } from '../route.ts';
+import type { GapSchema } from '../schemas.ts';
 import { CarbonIntensitySchema, CompletenessSchema, MixSchema, SeriesSchema, ZonesSchema } from '../schemas.ts';
 
 /** Longest range per resolution (keeps any one answer to a few hundred thousand points at most). */
@@ -124,8 +127,8 @@ export const completenessRoute = defineRoute({
   method: 'get',
   path: '/api/v1/completeness',
   operationId: 'completeness',
-  summary: 'Expected vs present slots per metric and local day',
-  description: DATES,
+  summary: 'Expected vs present slots per metric and local day, and the gaps found with their self-healing state',
+  description: `${DATES} \`gaps\`: ranges of expected slots (the expected-publication model) missing after their usual delay, and where their targeted backfill stands.`,
   access: 'reader',
   query: { zone: zoneCode, from, to, tz: timeZoneParam.optional(), metric: metric.optional() },
   response: CompletenessSchema,
@@ -299,16 +302,21 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
     const timeZone = await zoneAndTimeZone(c, q.zone, q.tz);
     const range = { from: placeDate(q.from, timeZone), to: placeDate(q.to, timeZone) };
     checkRange(range.from, range.to, 400);
-    const rows = await completeness(
-      db,
-      { zones: [q.zone], ...(q.metric === undefined ? {} : { metrics: [q.metric] }), ...range, timeZone },
-      { signal: c.req.raw.signal },
-    );
+    const metrics = q.metric === undefined ? {} : { metrics: [q.metric] };
+    const [rows, gaps] = await Promise.all([
+      completeness(db, { zones: [q.zone], ...metrics, ...range, timeZone }, { signal: c.req.raw.signal }),
+      listGaps(
+        db,
+        { zones: [q.zone], ...metrics, from: range.from.getTime(), to: range.to.getTime() },
+        { signal: c.req.raw.signal },
+      ),
+    ]);
     return {
       zone: q.zone,
       from: range.from.toISOString(),
       to: range.to.toISOString(),
       time_zone: timeZone,
+      gaps: gaps.map(gapBody),
       days: rows.map((r) => ({
         metric: r.metric,
         day: r.day,
@@ -321,6 +329,29 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
       })),
     };
   });
+}
+
+/** A stored gap as the API answers it (`GapSchema`). */
+export function gapBody(g: Gap): z.input<typeof GapSchema> {
+  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+  const closed = g.state === 'filled' || g.state === 'source_has_none';
+  return {
+    source: g.source,
+    metric: g.metric,
+    zone: g.zone,
+    resolution: g.resolution,
+    start: new Date(g.start).toISOString(),
+    end: new Date(g.end).toISOString(),
+    slots: Math.round((g.end - g.start) / SLOT_MS),
+    state: g.state,
+    tries: g.tries,
+    failures: g.failures,
+    next_attempt_at: closed ? null : iso(g.nextAttemptAt),
+    last_attempt_at: iso(g.lastAttemptAt),
+    last_outcome: g.lastOutcome,
+    detected_at: new Date(g.detectedAt).toISOString(),
+    closed_at: iso(g.closedAt),
+  };
 }
 
 /**

@@ -1,16 +1,17 @@
 import { describeError, isAbort } from '../api-client.ts';
-import type { ReplayProgress, Row } from '../api-types.ts';
+import type { ConnectorGaps, ReplayProgress, Row } from '../api-types.ts';
 import { decodeConnectors, decodeRows } from '../api-types.ts';
 import { h, replace, table, uid } from '../dom.ts';
-import { formatInstant, formatNumber } from '../format.ts';
+import { GAP_STATE_LABELS } from '../completeness-badge.ts';
+import { formatInstant, formatNumber, metricLabel } from '../format.ts';
 import type { PageContext } from '../page-context.ts';
 import { cellText, durationCell, emptyNote, rowString, section, statusBadge } from './cells.ts';
 import { Refresher } from './refresher.ts';
 import type { AdminView } from './admin-view.ts';
 
 /**
- * Connectors and jobs: scheduler mode and leadership, offline replay progress, latest run per job, rate limits and
- * bans, leases, runs.
+ * Connectors and jobs: scheduler mode and leadership, offline replay progress, latest run per job, gaps and their
+ * targeted backfills, rate limits and bans, leases, runs.
  */
 export function connectorsView(ctx: PageContext): AdminView {
   const status = h('div', { class: 'admin-block', data: { view: 'connectors', state: 'loading' } });
@@ -74,6 +75,7 @@ export function connectorsView(ctx: PageContext): AdminView {
                 ]),
               ),
         ]),
+        gapsSection(connectors.gaps, mode),
         section(
           'Rate limits and bans',
           [
@@ -184,6 +186,47 @@ function errorCell(r: Row): HTMLElement | string {
     text: error.length > 160 ? `${error.slice(0, 160)}…` : error,
     attrs: { title: error },
   });
+}
+
+/** Self-healing completeness: gaps per state, the hour's targeted requests, and the open gaps with their tries. */
+function gapsSection(gaps: ConnectorGaps, mode: string): HTMLElement {
+  const counts = (['pending', 'backfilling', 'source_has_none', 'filled'] as const).map(
+    (s) => `${formatNumber(gaps.states[s])} ${GAP_STATE_LABELS[s]}`,
+  );
+  return section(
+    'Gaps and targeted backfills',
+    [
+      h('p', {
+        data: { gaps: gaps.open.length },
+        text: `${counts.join(' · ')}; ${formatNumber(gaps.requestsLastHour)} targeted requests in the last hour.`,
+      }),
+      mode === 'offline-replay'
+        ? h('p', {
+            class: 'help',
+            text: 'Offline replay: the bundled documents are historic and there is no token to ask with, so gaps are neither looked for nor asked for.',
+          })
+        : null,
+      gaps.open.length === 0
+        ? emptyNote('No open gap.')
+        : table(
+            'Open gaps',
+            ['Zone', 'Metric', 'From', 'To', 'Quarter hours', 'State', 'Tries', 'Failed', 'Next look', 'Last answer'],
+            gaps.open.map((g) => [
+              g.zone,
+              metricLabel(g.metric),
+              formatInstant(g.start),
+              formatInstant(g.end),
+              formatNumber(g.slots),
+              statusBadge(GAP_STATE_LABELS[g.state]),
+              formatNumber(g.tries),
+              formatNumber(g.failures),
+              formatInstant(g.nextAttemptAt),
+              g.lastOutcome ?? '–',
+            ]),
+          ),
+    ],
+    'Expected slots (the expected-publication model of the alerts) missing after their usual delay plus the margin are asked for with one targeted ENTSO-E request per gap, within GRIDSTREAM_GAP_REQUESTS_PER_RUN and GRIDSTREAM_GAP_REQUESTS_PER_HOUR; a gap still missing is asked again after a doubled wait and, after GRIDSTREAM_GAP_MAX_TRIES answers, marked "source has none".',
+  );
 }
 
 /** Offline replay progress: what is bundled, published, skipped as already published, and whether it is idle. */
