@@ -14,6 +14,9 @@ import type { AdminDeps } from './routes/admin.ts';
 import type { RouteContract } from './route.ts';
 import { ADMIN_ROUTES, adminRoutes } from './routes/admin.ts';
 import { DATA_ROUTES, dataRoutes } from './routes/data.ts';
+import { FORECAST_ROUTES, forecastRoutes } from './routes/forecast.ts';
+import type { Clock } from './clock.ts';
+import { liveClock } from './clock.ts';
 import { DEVICE_READ_ROUTES, deviceReadRoutes } from './routes/device-readings.ts';
 import { METER_READ_ROUTES, meterReadRoutes } from './routes/meter-readings.ts';
 import { METER_QUALITY_ROUTES, meterQualityRoutes } from './routes/meter-quality.ts';
@@ -28,6 +31,7 @@ import { WEBHOOK_ROUTES, webhookRoutes } from './routes/webhooks.ts';
 /** Every route of the API, in the order the OpenAPI document lists them. */
 export const API_ROUTES: readonly RouteContract[] = [
   ...DATA_ROUTES,
+  ...FORECAST_ROUTES,
   streamRoute,
   ...ADMIN_ROUTES,
   ...WEBHOOK_ROUTES,
@@ -58,6 +62,8 @@ export interface ApiAppDeps {
   readonly alertRules?: AlertRules;
   /** What `/readyz` answers. */
   readonly readiness: ReadinessCheck;
+  /** The data clock: the replayed data's in the offline demo. @default the wall clock */
+  readonly clock?: Clock;
   /** Aborted when the server stops (ends live streams). */
   readonly shutdown: AbortSignal;
   /** Serves the dashboard and its assets (mounted last, for everything not under /api). */
@@ -88,7 +94,9 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   const v1 = new Hono<ApiEnv>();
   // Only the API needs a key: the dashboard and its assets (mounted after) are public files.
   v1.use('/api/v1/*', deps.permissions.middleware());
+  const clock = deps.clock ?? liveClock();
   dataRoutes(v1, { db: deps.db, reference: deps.reference });
+  forecastRoutes(v1, { db: deps.db, reference: deps.reference, clock });
   streamRoutes(v1, { db: deps.db, feed: deps.feed, alerts: deps.alertFeed }, deps.shutdown);
   adminRoutes(v1, {
     db: deps.db,
@@ -101,6 +109,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     ...(deps.connectorStatus === undefined ? {} : { connectorStatus: deps.connectorStatus }),
     ...(deps.readingRules === undefined ? {} : { readingRules: deps.readingRules }),
     readiness: deps.readiness,
+    clock,
   });
   webhookRoutes(v1, { db: deps.db });
   meterRoutes(v1, { db: deps.db, reference: deps.reference });

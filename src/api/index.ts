@@ -38,5 +38,6 @@ export {
 } from './access-scope.ts';
 export { LiveFeed, type SlotEvent } from './live-feed.ts';
 export { openApiDocument } from './openapi.ts';
-export { ConnectorsSchema, type ConnectorLive } from './schemas.ts';
+export { ConnectorsSchema, ClockSchema, type ConnectorLive } from './schemas.ts';
+export { type Clock, type ClockMode, type DataClock, CLOCK_BASIS, liveClock, replayClock, clockBody } from './clock.ts';
 export { dashboardFiles } from './dashboard-files.ts';
