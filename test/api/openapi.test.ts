@@ -122,6 +122,9 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     await ok('/api/v1/carbon-intensity?zone=FI&from=2023-05-08&to=2023-05-09');
     await ok('/api/v1/mix?zone=FI&at=2023-05-08T10:07:00Z');
     await ok('/api/v1/completeness?zone=FI&from=2023-05-08&to=2023-05-10');
+    await ok('/api/v1/clock');
+    await ok('/api/v1/carbon-intensity/forecast?zone=FI&from=2023-05-09T21:00:00Z');
+    await ok('/api/v1/carbon-intensity/forecast/accuracy?zone=FI&from=2023-05-08&to=2023-05-11');
     await ok('/api/v1/status');
     await ok('/api/v1/me');
     await ok('/api/v1/admin/dlq');
