@@ -44,8 +44,10 @@ describe('forecast accuracy (pure)', () => {
       ],
     );
     const first = pairs.slice(0, 24);
-    assert.deepEqual(rows[0]?.mae, errorFigures(first.map((p) => [p.forecast, p.actual])).mae);
-    assert.deepEqual(rows[0]?.baseline.mae, errorFigures(first.map((p) => [p.baseline, p.actual])).mae);
+    const row = rows[0];
+    assert.ok(row !== undefined);
+    assert.equal(row.mae, errorFigures(first.map((p) => [p.forecast, p.actual])).mae);
+    assert.equal(row.baseline.mae, errorFigures(first.map((p) => [p.baseline, p.actual])).mae);
   });
 
   it('the baseline is the same local quarter hour yesterday, or the day before when yesterday is not over', () => {

@@ -71,7 +71,7 @@ describe('carbon-intensity forecast (pure)', () => {
       assert.equal(s.method.otherDays, days);
       assert.equal(s.method.windSolar, 'none');
       assert.equal(s.method.scaledToLoadForecast, false);
-      assert.ok(Math.abs(s.value - intensityOf('FI', s.start, mix)) < 1e-9, `${new Date(s.start).toISOString()}`);
+      assert.ok(Math.abs(s.value - intensityOf('FI', s.start, mix)) < 1e-9, new Date(s.start).toISOString());
       assert.equal(s.horizonMinutes, (s.start + SLOT_MS - MADE_AT) / 60_000);
     }
     // Nothing of the issue time or later is used: the same forecast from the values known then only.
