@@ -43,8 +43,10 @@ export function liveClock(wallClock: () => number = Date.now): Clock {
  */
 export function replayClock(db: Db, wallClock: () => number = Date.now): Clock {
   let cached: { at: number; clock: Promise<DataClock> } | undefined;
-  const read = async (signal?: AbortSignal): Promise<DataClock> => {
-    const latest = await latestCompleteGenerationSlot(db, signal === undefined ? {} : { signal });
+  // One small query shared by the callers of a second: not tied to any one request's signal, so that a caller
+  // that goes away does not fail the others.
+  const read = async (): Promise<DataClock> => {
+    const latest = await latestCompleteGenerationSlot(db);
     if (latest === null) {
       throw new ApiError(
         'api.unavailable',
@@ -55,10 +57,10 @@ export function replayClock(db: Db, wallClock: () => number = Date.now): Clock {
   };
   return {
     mode: 'demo',
-    now: (options = {}) => {
+    now: () => {
       const at = wallClock();
       if (cached === undefined || at - cached.at > 1_000) {
-        const clock = read(options.signal);
+        const clock = read();
         cached = { at, clock };
         clock.catch(() => {
           if (cached?.clock === clock) cached = undefined;

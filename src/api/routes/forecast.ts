@@ -50,6 +50,7 @@ export const ForecastSchema = z
     ),
   })
   .meta({
+    description: 'Example: the bundled offline demo (SE_4 at the demo clock).',
     examples: [
       {
         zone: 'SE_4',
@@ -62,7 +63,7 @@ export const ForecastSchema = z
           {
             start: '2025-10-23T10:00:00.000Z',
             end: '2025-10-23T10:15:00.000Z',
-            value: 97.4,
+            value: 42.4,
             horizon_minutes: 15,
             method: { wind_solar: 'none', other: `${OTHER_METHOD} (n=2)`, scaled_to_load_forecast: false },
           },
@@ -89,20 +90,28 @@ export const ForecastAccuracySchema = z
     ),
   })
   .meta({
+    description: 'Example: the bundled offline demo, SE_4 over the 30 days before the demo clock (2 of 4 rows).',
     examples: [
       {
         zone: 'SE_4',
-        from: '2025-10-20T00:00:00.000Z',
+        from: '2025-09-23T10:00:00.000Z',
         to: '2025-10-23T10:00:00.000Z',
         method: 'backtest',
-        issues: 3,
+        issues: 30,
         rows: [
           {
             horizon: '0-6h',
-            n: 24,
-            mae: 4.1,
-            smape: 4.6,
-            baseline: { name: 'same slot yesterday', mae: 4.1, smape: 4.6 },
+            n: 48,
+            mae: 42.5,
+            smape: 60.8,
+            baseline: { name: 'same slot yesterday', mae: 40.1, smape: 56.15 },
+          },
+          {
+            horizon: '24-48h',
+            n: 92,
+            mae: 43.9,
+            smape: 70.15,
+            baseline: { name: 'same slot yesterday', mae: 43.9, smape: 70.15 },
           },
         ],
       },
