@@ -49,6 +49,8 @@ export interface ApiServerOptions {
   readonly feedIntervalMs?: number;
   /** What `/readyz` answers. @default the database and the log answer ({@link pingReadiness}) */
   readonly readiness?: ReadinessCheck;
+  /** The data clock (`replayClock(db)` when this process runs the offline replay). @default the wall clock */
+  readonly clock?: ApiAppDeps['clock'];
 }
 
 /**
@@ -141,6 +143,7 @@ export class ApiServer implements Component {
       ...(o.alertRules === undefined ? {} : { alertRules: o.alertRules }),
       ...(o.carbonAware === undefined ? {} : { carbonAware: o.carbonAware }),
       ...(o.staticFiles === undefined ? {} : { staticFiles: o.staticFiles }),
+      ...(o.clock === undefined ? {} : { clock: o.clock }),
     });
     this.#server = httpServer({
       name: 'api',

@@ -16,6 +16,10 @@ import { ADMIN_ROUTES, adminRoutes } from './routes/admin.ts';
 import type { CarbonAwarePorts } from './routes/carbon-aware.ts';
 import { CARBON_AWARE_ROUTES, carbonAwareRoutes } from './routes/carbon-aware.ts';
 import { DATA_ROUTES, dataRoutes } from './routes/data.ts';
+import { FORECAST_ROUTES, forecastRoutes } from './routes/forecast.ts';
+import type { Clock } from './clock.ts';
+import { liveClock } from './clock.ts';
+import { intensityForecastOf } from '../forecast/index.ts';
 import { DEVICE_READ_ROUTES, deviceReadRoutes } from './routes/device-readings.ts';
 import { METER_READ_ROUTES, meterReadRoutes } from './routes/meter-readings.ts';
 import { METER_QUALITY_ROUTES, meterQualityRoutes } from './routes/meter-quality.ts';
@@ -31,6 +35,7 @@ import { WEBHOOK_ROUTES, webhookRoutes } from './routes/webhooks.ts';
 export const API_ROUTES: readonly RouteContract[] = [
   ...DATA_ROUTES,
   ...CARBON_AWARE_ROUTES,
+  ...FORECAST_ROUTES,
   streamRoute,
   ...ADMIN_ROUTES,
   ...WEBHOOK_ROUTES,
@@ -63,6 +68,8 @@ export interface ApiAppDeps {
   readonly carbonAware?: CarbonAwarePorts;
   /** What `/readyz` answers. */
   readonly readiness: ReadinessCheck;
+  /** The data clock: the replayed data's in the offline demo. @default the wall clock */
+  readonly clock?: Clock;
   /** Aborted when the server stops (ends live streams). */
   readonly shutdown: AbortSignal;
   /** Serves the dashboard and its assets (mounted last, for everything not under /api). */
@@ -93,8 +100,21 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   const v1 = new Hono<ApiEnv>();
   // Only the API needs a key: the dashboard and its assets (mounted after) are public files.
   v1.use('/api/v1/*', deps.permissions.middleware());
+  const clock = deps.clock ?? liveClock();
   dataRoutes(v1, { db: deps.db, reference: deps.reference });
-  carbonAwareRoutes(v1, { db: deps.db, reference: deps.reference, ...deps.carbonAware });
+  // The best window's "now" is the data clock's; slots after the newest actual come from the carbon-intensity
+  // forecast (both replaceable, for tests).
+  carbonAwareRoutes(v1, {
+    db: deps.db,
+    reference: deps.reference,
+    clock: async () => {
+      const c = await clock.now();
+      return { mode: c.mode, now: c.now, basis: c.basis };
+    },
+    forecast: intensityForecastOf(deps.db, deps.reference),
+    ...deps.carbonAware,
+  });
+  forecastRoutes(v1, { db: deps.db, reference: deps.reference, clock });
   streamRoutes(v1, { db: deps.db, feed: deps.feed, alerts: deps.alertFeed }, deps.shutdown);
   adminRoutes(v1, {
     db: deps.db,
@@ -107,6 +127,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     ...(deps.connectorStatus === undefined ? {} : { connectorStatus: deps.connectorStatus }),
     ...(deps.readingRules === undefined ? {} : { readingRules: deps.readingRules }),
     readiness: deps.readiness,
+    clock,
   });
   webhookRoutes(v1, { db: deps.db });
   meterRoutes(v1, { db: deps.db, reference: deps.reference });

@@ -56,5 +56,6 @@ export {
   MAX_WINDOW_RANGE_DAYS,
   MAX_WINDOW_TOP,
 } from './routes/carbon-aware.ts';
-export { ConnectorsSchema, type ConnectorLive } from './schemas.ts';
+export { ConnectorsSchema, ClockSchema, type ConnectorLive } from './schemas.ts';
+export { type Clock, type ClockMode, type DataClock, CLOCK_BASIS, liveClock, replayClock, clockBody } from './clock.ts';
 export { dashboardFiles } from './dashboard-files.ts';

@@ -167,11 +167,25 @@ export const CompletenessSchema = z.object({
   ),
 });
 
+/** The data clock: what "now" means (`GET /api/v1/clock`, `clock` of the status and of forecasts). */
+export const ClockSchema = z
+  .object({
+    mode: z.enum(['live', 'demo']).meta({ description: 'demo: the offline replay of bundled historic documents' }),
+    now: isoInstant,
+    basis: z.enum(['wall clock', 'latest complete replayed slot']),
+  })
+  .meta({
+    description:
+      'Live: the wall clock. Demo: the end of the newest quarter hour for which every zone with actual generation in the last 24 h of stored data has a value of each of its active production types.',
+    examples: [{ mode: 'demo', now: '2025-10-23T10:00:00.000Z', basis: 'latest complete replayed slot' }],
+  });
+
 export const StatusSchema = z.object({
   version: nullableString,
   ingestion: z.enum(['live', 'offline-replay', 'unknown']),
   role: z.enum(['reader', 'operator', 'admin']),
   public_read: z.boolean().meta({ description: 'Anonymous callers may read (the dashboard opens without a key)' }),
+  clock: ClockSchema.nullable().meta({ description: 'The data clock; null in demo mode before any replayed data' }),
 });
 
 export const MeSchema = z.object({

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { ReadinessCheck } from '../api/index.ts';
-import { ApiServer, dashboardFiles } from '../api/index.ts';
+import { ApiServer, dashboardFiles, replayClock } from '../api/index.ts';
 import { PROCESS_GROUPS } from '../processing/index.ts';
 import { METERS_GROUP } from '../meters/index.ts';
 import type { SchedulerRole } from '../scheduler/index.ts';
@@ -48,6 +48,8 @@ export function apiComponent(
     consumerGroups: CONSUMER_GROUPS,
     readiness: options.readiness,
     staticFiles: dashboardFiles(options.dashboardDir ?? DASHBOARD_DIR),
+    // The data clock follows the wiring: the offline replay of bundled historic documents has no real "now".
+    ...(scheduler?.mode === 'offline-replay' ? { clock: replayClock(infra.db) } : {}),
     ...(scheduler === undefined
       ? {}
       : {

@@ -56,8 +56,22 @@ export const DEFAULT_ZONES: readonly string[] = [
   ...new Set(DEFAULT_BORDERS.flat().filter((z) => !(CORE_ZONES as readonly string[]).includes(z))),
 ];
 
-/** The document items the default jobs fetch: generation, load, day-ahead prices, physical flows. */
-export const DEFAULT_DOCUMENTS = ['A75', 'A65', 'A44', 'A11'] as const;
+/**
+ * The document items the default jobs fetch: generation, load, day-ahead prices, physical flows, and the forecasts
+ * the carbon-intensity forecast is made from — wind and solar day-ahead (A69) and intraday (A69:A40), the day-ahead
+ * generation forecast (A71) and the day-ahead load forecast (A65:A01). Per run of the hourly or daily job that is
+ * one request per zone and item plus two per border: 25 default zones × 7 zone items + 29 borders × 2 = 233
+ * requests (133 without the forecasts), about 35 s of the default 400-a-minute budget; about 5 900 requests a
+ * day with the day-ahead price job (3 400 without).
+ */
+export const DEFAULT_DOCUMENTS = ['A75', 'A65', 'A44', 'A11', 'A69', 'A69:A40', 'A71', 'A65:A01'] as const;
+
+/**
+ * Items published ahead of the slots they describe: a job's request for them reaches to the end of the zone's next
+ * local day (day-ahead forecasts are published for tomorrow, intraday ones for the rest of today and tomorrow), so
+ * that the same lookbacks that fetch and revise actuals also fetch the coming day.
+ */
+export const AHEAD_ITEMS: readonly string[] = ['A69', 'A69:A40', 'A69:A18', 'A71', 'A65:A01'];
 
 /** Electricity Maps zones polled by default, to compare with ENTSO-E zone by zone. */
 export const DEFAULT_ELECTRICITYMAPS_ZONES = ['DE', 'FR', 'IT', 'ES'] as const;

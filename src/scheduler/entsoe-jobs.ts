@@ -4,6 +4,8 @@ import type { EntsoeRequest } from '../contracts/index.ts';
 import type { ReferenceData } from '../reference/index.ts';
 import type { JobConfig, SchedulerConfig } from './scheduler-config.ts';
 import type { ScheduledJob } from './scheduler.ts';
+import { addLocalDays, startOfLocalDay } from '../time/index.ts';
+import { AHEAD_ITEMS } from './default-zones.ts';
 import type { Window } from './windows.ts';
 
 /** What to fetch: zones, the borders between them, document items. */
@@ -13,11 +15,25 @@ export interface FetchScope {
   readonly documents: readonly string[];
 }
 
+/** The period of a forecast item ({@link AHEAD_ITEMS}) of a job run: widened to the end of the zone's next local day. */
+export function aheadPeriod(period: Window, timeZone: string): Window {
+  return {
+    start: period.start,
+    end: Math.max(period.end, addLocalDays(startOfLocalDay(period.end, timeZone), timeZone, 2)),
+  };
+}
+
 /**
  * The ENTSO-E requests of a scope over a period: one per zone for zone items (A75, A65, A44…), one per border and
- * direction for border items (A11, A09, A61) on every border that touches one of the zones.
+ * direction for border items (A11, A09, A61) on every border that touches one of the zones. With `ahead` (a job
+ * run), forecast items ({@link AHEAD_ITEMS}) reach to the end of the zone's next local day ({@link aheadPeriod}).
  */
-export function scopeRequests(scope: FetchScope, period: Window, reference: ReferenceData): EntsoeRequest[] {
+export function scopeRequests(
+  scope: FetchScope,
+  period: Window,
+  reference: ReferenceData,
+  options: { readonly ahead?: boolean } = {},
+): EntsoeRequest[] {
   const zones = new Set(scope.zones);
   const borders = scope.borders.filter(([a, b]) => zones.has(a) || zones.has(b));
   const requests: EntsoeRequest[] = [];
@@ -29,7 +45,11 @@ export function scopeRequests(scope: FetchScope, period: Window, reference: Refe
         requests.push(entsoeRequest(item, a, period, reference, b), entsoeRequest(item, b, period, reference, a));
       }
     } else {
-      for (const zone of scope.zones) requests.push(entsoeRequest(item, zone, period, reference));
+      const ahead = options.ahead === true && AHEAD_ITEMS.includes(item);
+      for (const zone of scope.zones) {
+        const p = ahead ? aheadPeriod(period, reference.zone(zone).timeZone) : period;
+        requests.push(entsoeRequest(item, zone, p, reference));
+      }
     }
   }
   return requests;
@@ -57,7 +77,7 @@ export function entsoeJob(
     timeZone: job.timeZone,
     window: { lookbackHours: job.lookbackHours, lookaheadHours: job.lookaheadHours, align: job.align },
     async run({ window, signal }) {
-      const requests = scopeRequests(scope, window, reference);
+      const requests = scopeRequests(scope, window, reference, { ahead: true });
       const report = await ingestor.ingestAll(requests, { signal, concurrency: config.concurrency });
       return {
         requests: report.requests,

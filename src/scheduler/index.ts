@@ -25,6 +25,7 @@ export {
   DEFAULT_ZONES,
   DEFAULT_BORDERS,
   DEFAULT_DOCUMENTS,
+  AHEAD_ITEMS,
   DEFAULT_ELECTRICITYMAPS_ZONES,
 } from './default-zones.ts';
 export {
@@ -33,7 +34,7 @@ export {
   type SchedulerConfig,
   type JobConfig,
 } from './scheduler-config.ts';
-export { scopeRequests, jobScope, entsoeJob, entsoeJobs, type FetchScope } from './entsoe-jobs.ts';
+export { scopeRequests, aheadPeriod, jobScope, entsoeJob, entsoeJobs, type FetchScope } from './entsoe-jobs.ts';
 export { electricityMapsJob } from './electricitymaps-job.ts';
 export {
   OfflineReplayer,

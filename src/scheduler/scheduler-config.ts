@@ -38,7 +38,7 @@ export type JobConfig = z.infer<typeof JobSchema>;
 
 /**
  * The scheduler configuration (a JSON file; every field optional). Defaults: the zones of `default-zones.ts`,
- * documents A75, A65, A44, A11; an hourly job fetching the trailing 3 hours, a daily job fetching the trailing 72
+ * documents A75, A65, A44, A11 and the forecasts A69, A69:A40, A71, A65:A01 (see `DEFAULT_DOCUMENTS`); an hourly job fetching the trailing 3 hours, a daily job fetching the trailing 72
  * hours, and a day-ahead job that fetches today's and tomorrow's prices after the day-ahead auction.
  */
 export const SchedulerConfigSchema = z.object({

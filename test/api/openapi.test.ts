@@ -125,6 +125,9 @@ describe('OpenAPI: one source for the HTTP contract', () => {
     await ok(
       '/api/v1/carbon-aware/best-window?zones=FI&duration=PT2H&earliest=2023-05-08T07:00:00Z&latest=2023-05-09T07:00:00Z',
     );
+    await ok('/api/v1/clock');
+    await ok('/api/v1/carbon-intensity/forecast?zone=FI&from=2023-05-09T21:00:00Z');
+    await ok('/api/v1/carbon-intensity/forecast/accuracy?zone=FI&from=2023-05-08&to=2023-05-11');
     await ok('/api/v1/status');
     await ok('/api/v1/me');
     await ok('/api/v1/admin/dlq');

@@ -30,6 +30,8 @@ import type { RouteContract } from '../route.ts';
 import { defineRoute, handle } from '../route.ts';
 import type { ReadinessCheck } from '../health.ts';
 import type { ConnectorLive } from '../schemas.ts';
+import type { Clock } from '../clock.ts';
+import { clockBody, liveClock } from '../clock.ts';
 import {
   ApiKeysSchema,
   ConnectorsSchema,
@@ -61,6 +63,8 @@ export interface AdminDeps {
   readonly version?: string;
   /** Anonymous callers may read (GRIDSTREAM_PUBLIC_READ). */
   readonly publicRead?: boolean;
+  /** The data clock (`clock` of the status). @default the wall clock */
+  readonly clock?: Clock;
 }
 
 const dlqTopic = z
@@ -343,13 +347,16 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
 
   // For every key (not only operators): whether the platform is live or replaying bundled documents, so the
   // dashboard can say so.
-  handle(app, statusRoute, (c) => {
+  handle(app, statusRoute, async (c) => {
     const ingestion: z.infer<typeof StatusSchema>['ingestion'] = deps.connectorStatus?.().mode ?? 'unknown';
+    const clock = deps.clock ?? liveClock();
     return {
       version: deps.version ?? null,
       ingestion,
       role: c.get('principal').role,
       public_read: deps.publicRead ?? false,
+      // Null only while the demo clock has no replayed data to stand on.
+      clock: await clock.now({ signal: c.req.raw.signal }).then(clockBody, () => null),
     };
   });
 

@@ -53,3 +53,10 @@ export {
   meterGroupValidities,
 } from './meter-registry.ts';
 export { type DeviceReadingPoint, type StoredDevice, storedDevice, deviceReadings } from './device-readings.ts';
+export {
+  type StoredValue,
+  FORECAST_INPUT_METRICS,
+  zoneValues,
+  storedProductionIntensity,
+  latestCompleteGenerationSlot,
+} from './forecast-inputs.ts';
