@@ -49,6 +49,9 @@ export function floorToSlot(t: number): number {
   return Math.floor(t / SLOT_MS) * SLOT_MS;
 }
 
+/** Means closer than 1/TIE_SCALE gCO2eq/kWh rank as equal, and the earlier start wins. */
+const TIE_SCALE = 1e6;
+
 /**
  * The best windows of `durationMs` within `[earliest, latest]` over a series of 15-minute slots — the carbon-aware
  * SDK's "optimal data points" of a forecast, for any stored or forecast series.
@@ -60,7 +63,8 @@ export function floorToSlot(t: number): number {
  * - A window missing any slot is not a candidate: a mean over the slots present would pretend to know the missing
  *   ones. Slots off a quarter hour, outside the range or with a non-finite value are ignored; the last value
  *   given for a slot wins.
- * - The best windows are those with the lowest mean; equal means go to the earliest start. Windows may overlap
+ * - The best windows are those with the lowest mean; equal means (to a millionth of a gCO2eq/kWh) go to the
+ *   earliest start. Windows may overlap
  *   (the second best is often the best shifted by 15 minutes): each is a possible start, as in the SDK.
  *
  * @example
@@ -105,8 +109,11 @@ export function searchWindows(slots: readonly IntensitySlot[], search: WindowSea
     if (i === 0) atEarliest = window;
     scored.push(window);
   }
-  // Stable order: lowest mean, then earliest start (scored is in start order already).
-  const windows = [...scored].sort((a, b) => a.mean - b.mean || a.start - b.start).slice(0, top);
+  // Lowest mean, then earliest start. Means are compared to a millionth of a gram: a float sum depends on the order
+  // of its terms, so windows holding the same values in another order (hourly data spread over quarter hours, means
+  // of the same days) would otherwise rank by rounding noise rather than by start.
+  const key = (w: ScoredWindow) => Math.round(w.mean * TIE_SCALE);
+  const windows = [...scored].sort((a, b) => key(a) - key(b) || a.start - b.start).slice(0, top);
   return { firstStart, atEarliest, windows, candidates, complete: scored.length };
 }
 

@@ -38,7 +38,9 @@ function bruteForce(slots: readonly IntensitySlot[], s: WindowSearch) {
     }
     if (ok) all.push({ start, end: start + s.durationMs, mean: sum / (s.durationMs / SLOT_MS) });
   }
-  return all.sort((a, b) => a.mean - b.mean || a.start - b.start).slice(0, s.top);
+  // Equal means (to a millionth of a gram: float sums depend on the order of their terms) go to the earlier start.
+  const key = (w: { mean: number }) => Math.round(w.mean * 1e6);
+  return all.sort((a, b) => key(a) - key(b) || a.start - b.start).slice(0, s.top);
 }
 
 describe('best-window search (pure)', () => {
@@ -67,6 +69,16 @@ describe('best-window search (pure)', () => {
         [3, 2],
         [5, 2],
       ],
+    );
+  });
+
+  it('equal means that differ only by float rounding still go to the earliest start', () => {
+    // 0.1 + 0.2 + 0.3 and 0.2 + 0.3 + 0.1 are both 0.6 but not the same double: the earlier window must win.
+    const r = searchWindows(series([0.1, 0.2, 0.3, 0.1]), search({ latest: at(4), durationMs: 45 * MINUTE_MS }));
+    assert.notEqual(r.windows[0]?.mean, r.windows[1]?.mean, 'the two sums differ in the last bit');
+    assert.deepEqual(
+      r.windows.map((w) => w.start),
+      [at(0), at(1)],
     );
   });
 

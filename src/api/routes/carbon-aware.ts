@@ -50,6 +50,9 @@ export interface CarbonAwarePorts {
   readonly forecast?: IntensityForecast;
 }
 
+/** The last instant a range may reach: the end of 9998 (a window's slots are read as timestamps up to 9999). */
+const LAST_INSTANT = Date.UTC(9999, 0, 1);
+
 const wallClock = (): Promise<ClockReading> => Promise.resolve({ mode: 'live', now: Date.now(), basis: 'wall clock' });
 
 const instant = dateOrInstant.refine((d) => d.kind === 'instant', {
@@ -77,7 +80,7 @@ const duration = z
   .string()
   .max(40)
   .transform((s, ctx) => {
-    const r = parseResolution(s);
+    const r = /^PT(?=\d)(\d+H)?(\d+M)?$/.test(s) ? parseResolution(s) : undefined;
     if (r === undefined || r.kind !== 'fixed') {
       ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 duration in hours and minutes such as PT2H' });
       return z.NEVER;
@@ -260,6 +263,9 @@ export function carbonAwareRoutes(app: Hono<ApiEnv>, deps: CarbonAwareDeps): voi
     if (!Number.isFinite(now)) throw new Error(`the clock gave no instant: ${String(reading.now)}`);
     const earliest = q.earliest?.kind === 'instant' ? q.earliest.at.getTime() : now;
     const latest = q.latest?.kind === 'instant' ? q.latest.at.getTime() : earliest + 24 * HOUR_MS;
+    // The database's timestamps end with the year 9999 (and a default latest is a day after earliest).
+    if (earliest < 0 || earliest >= LAST_INSTANT) throw bad('earliest', 'parameter "earliest" must lie in 1970–9999');
+    if (latest < 0 || latest > LAST_INSTANT) throw bad('latest', 'parameter "latest" must lie in 1970–9999');
     if (latest <= earliest) throw bad('latest', 'parameter "latest" must be after "earliest"');
     if (latest - earliest > MAX_WINDOW_RANGE_DAYS * DAY_MS)
       throw bad('latest', `parameter "latest": at most ${MAX_WINDOW_RANGE_DAYS} days after earliest`);
