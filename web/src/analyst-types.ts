@@ -183,8 +183,15 @@ export async function getOptional<T>(
   }
 }
 
-/** The data clock, or null where the server has none (yet). */
+/**
+ * The data clock, or null where the server has none (yet), or cannot tell it yet (503 in the demo before the
+ * replay has stored any generation).
+ */
 export async function fetchClock(client: ApiClient, signal?: AbortSignal): Promise<DataClock | null> {
-  const answer = await getOptional(client, '/api/v1/clock', {}, decodeClock, signal);
-  return answer.kind === 'ok' ? answer.value : null;
+  try {
+    return await client.get('/api/v1/clock', {}, decodeClock, signal);
+  } catch (error) {
+    if (error instanceof ApiProblem && error.status !== 401) return null;
+    throw error;
+  }
 }

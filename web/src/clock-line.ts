@@ -6,7 +6,7 @@ import { formatDateTime } from './format.ts';
  * replayed slot, not the time of day), "Live clock: …" otherwise, and a plain statement where the server has none.
  */
 export function clockText(clock: DataClock | null): string {
-  if (clock === null) return 'Data clock: not available on this server (GET /api/v1/clock answered 404).';
+  if (clock === null) return 'Data clock: not available on this server (yet).';
   const when = formatDateTime(clock.now, 'UTC');
   return clock.mode === 'demo'
     ? `Demo data clock: ${when} (${clock.basis}) — replayed documents, not live data.`
