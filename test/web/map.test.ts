@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { z } from 'zod';
 import { chromiumPath } from '../helpers/services.ts';
 import { ADMIN_KEY, RESULTS, browserPages, startDashboardServer } from './dashboard-server.ts';
 
@@ -28,14 +29,22 @@ const FLOW_AT = '2023-12-20T18:00:00Z';
 const CARBON_AT = '2023-05-08T12:00:00Z';
 const SLOT_MS = 15 * 60 * 1000;
 
-interface ZoneRow {
-  readonly code: string;
-  readonly metrics: readonly string[];
-}
+const ZonesBody = z.object({ zones: z.array(z.object({ code: z.string(), metrics: z.array(z.string()) })) });
+type ZoneRow = z.infer<typeof ZonesBody>['zones'][number];
+const Points = z.array(z.object({ value: z.number().nullable() }));
+const PointsBody = z.object({
+  points: Points.optional(),
+  series: z.array(z.object({ points: Points })).optional(),
+});
 
-async function api<T>(base: string, path: string): Promise<{ status: number; body: T }> {
+/** An API answer, checked against `schema`. */
+async function api<S extends z.ZodType>(
+  base: string,
+  path: string,
+  schema: S,
+): Promise<{ status: number; body: z.infer<S> }> {
   const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-  return { status: response.status, body: (await response.json()) as T };
+  return { status: response.status, body: schema.parse(await response.json()) };
 }
 
 /** Waits until the replay has stored what the test looks at: FI's intensity, DK_1's flows, DE_LU's prices. */
@@ -47,7 +56,7 @@ async function waitForData(base: string): Promise<ZoneRow[]> {
     ['DE_LU', 'price_day_ahead'],
   ];
   for (;;) {
-    const { body } = await api<{ zones: ZoneRow[] }>(base, '/api/v1/zones');
+    const { body } = await api(base, '/api/v1/zones', ZonesBody);
     if (wanted.every(([zone, metric]) => body.zones.some((z) => z.code === zone && z.metrics.includes(metric))))
       return body.zones;
     if (Date.now() > deadline) throw new Error(`the replay did not store ${JSON.stringify(wanted)} in time`);
@@ -58,10 +67,11 @@ async function waitForData(base: string): Promise<ZoneRow[]> {
 /** The value of one 15-minute slot as the API answers it. */
 async function slotValue(base: string, path: string, at: string): Promise<number> {
   const to = new Date(Date.parse(at) + SLOT_MS).toISOString();
-  const { status, body } = await api<{
-    points?: { value: number | null }[];
-    series?: { points: { value: number | null }[] }[];
-  }>(base, `${path}&from=${encodeURIComponent(at)}&to=${encodeURIComponent(to)}`);
+  const { status, body } = await api(
+    base,
+    `${path}&from=${encodeURIComponent(at)}&to=${encodeURIComponent(to)}`,
+    PointsBody,
+  );
   assert.equal(status, 200);
   const points = body.points ?? body.series?.[0]?.points ?? [];
   const value = points[0]?.value;
@@ -71,7 +81,9 @@ async function slotValue(base: string, path: string, at: string): Promise<number
 
 async function mapReady(page: Page): Promise<Record<string, string>> {
   await page.waitForFunction(() => document.querySelector<HTMLElement>('.zone-map')?.dataset['state'] === 'ready');
-  return page.locator('.zone-map').evaluate((el: HTMLElement) => ({ ...el.dataset }) as Record<string, string>);
+  return page
+    .locator('.zone-map')
+    .evaluate((el: HTMLElement) => Object.fromEntries(Object.entries(el.dataset)) as Record<string, string>);
 }
 
 async function cardState(page: Page, name: string): Promise<Record<string, string>> {
@@ -82,7 +94,7 @@ async function cardState(page: Page, name: string): Promise<Record<string, strin
   );
   return page
     .locator(`[data-card="${name}"]`)
-    .evaluate((el: HTMLElement) => ({ ...el.dataset }) as Record<string, string>);
+    .evaluate((el: HTMLElement) => Object.fromEntries(Object.entries(el.dataset)) as Record<string, string>);
 }
 
 test(
@@ -172,11 +184,12 @@ test(
         await page.waitForURL(/\/\?zone=FI&from=2023-05-08&to=2023-05-08/);
         const compare = await cardState(page, 'intensity-compare');
         assert.equal(compare['state'], 'ready');
-        const { body } = await api<{ points: { value: number | null }[] }>(
+        const { body } = await api(
           base,
           '/api/v1/carbon-intensity?zone=FI&basis=production&from=2023-05-08&to=2023-05-09',
+          PointsBody,
         );
-        const values = body.points.map((p) => p.value).filter((v): v is number => v !== null);
+        const values = (body.points ?? []).map((p) => p.value).filter((v): v is number => v !== null);
         const mean = values.reduce((a, b) => a + b, 0) / values.length;
         const shown = Number(
           await page
