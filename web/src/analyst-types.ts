@@ -81,14 +81,15 @@ export interface CandidateWindow {
   readonly start: number;
   readonly end: number;
   readonly meanIntensity: number;
-  readonly saving: { readonly gPerKwh: number; readonly percent: number } | null;
+  readonly saving: { readonly gPerKwh: number; readonly percent: number | null } | null;
 }
 
 /** One zone of `GET /api/v1/carbon-aware/best-window`. */
 export interface ZoneWindows {
   readonly zone: string;
   readonly data: string | null;
-  readonly earliestStart: { readonly start: number; readonly meanIntensity: number } | null;
+  /** The window at the first start; its mean is null when it misses a slot. */
+  readonly earliestStart: { readonly start: number; readonly meanIntensity: number | null } | null;
   readonly windows: readonly CandidateWindow[];
 }
 
@@ -122,7 +123,10 @@ export const decodeBestWindows: Decoder<BestWindows> = (value, at) => {
             'earliest_start',
             nullable((e, b) => {
               const x = record(e, b);
-              return { start: field(x, 'start', instant, b), meanIntensity: field(x, 'mean_intensity', num, b) };
+              return {
+                start: field(x, 'start', instant, b),
+                meanIntensity: field(x, 'mean_intensity', nullable(num), b),
+              };
             }),
             a,
           ),
@@ -140,7 +144,7 @@ export const decodeBestWindows: Decoder<BestWindows> = (value, at) => {
                   'saving',
                   nullable((s, c) => {
                     const y = record(s, c);
-                    return { gPerKwh: field(y, 'g_per_kwh', num, c), percent: field(y, 'percent', num, c) };
+                    return { gPerKwh: field(y, 'g_per_kwh', num, c), percent: field(y, 'percent', nullable(num), c) };
                   }),
                   b,
                 ),

@@ -96,19 +96,31 @@ export class FlowLayer {
       const mw = `${formatNumber(flow.mw)} MW`;
       const g = svg('g', { class: 'flow', 'data-flow': `${flow.from}>${flow.to}`, 'data-mw': flow.mw });
       const width = Math.min(7, 2 + Math.sqrt(flow.mw) / 12);
+      // Tiles that are not neighbours on the grid: bow the arrow so that it does not run over the tiles between.
+      const length = Math.hypot(x2 - x1, y2 - y1);
+      const far = Math.abs(dx) > 1.5 * a.width || Math.abs(dy) > 1.5 * a.height;
+      const bow = far ? 0.9 * Math.hypot(dx, dy) : 0;
+      // The perpendicular that points up (or left for vertical arrows), whichever way the arrow goes.
+      let px = length === 0 ? 0 : -(y2 - y1) / length;
+      let py = length === 0 ? 0 : (x2 - x1) / length;
+      if (py > 0 || (py === 0 && px > 0)) {
+        px = -px;
+        py = -py;
+      }
+      const cx = (x1 + x2) / 2 + px * bow;
+      const cy = (y1 + y2) / 2 + py * bow;
       g.append(
-        svg('line', {
-          x1,
-          y1,
-          x2,
-          y2,
+        svg('path', {
+          d: `M ${x1.toFixed(1)} ${y1.toFixed(1)} Q ${cx.toFixed(1)} ${cy.toFixed(1)} ${x2.toFixed(1)} ${y2.toFixed(1)}`,
           class: 'flow-line',
+          fill: 'none',
           'stroke-width': width.toFixed(1),
           'marker-end': 'url(#flow-head)',
         }),
       );
-      const mx = (x1 + x2) / 2;
-      const my = (y1 + y2) / 2;
+      // The curve's midpoint.
+      const mx = 0.25 * x1 + 0.5 * cx + 0.25 * x2;
+      const my = 0.25 * y1 + 0.5 * cy + 0.25 * y2;
       const labelWidth = mw.length * 7 + 10;
       g.append(
         svg('rect', {

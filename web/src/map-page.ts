@@ -226,9 +226,7 @@ export class MapPage implements Page {
       slot = slotEndingAt(clock.now);
       source = 'clock';
     } else {
-      const carbon = zones.filter((z) => z.metrics.includes(metric));
-      const pool = carbon.length > 0 ? carbon : zones.filter((z) => z.metrics.some((m) => m.startsWith('carbon_')));
-      slot = Math.max(0, ...(pool.length > 0 ? pool : zones).map((z) => z.lastSlot));
+      slot = latestCarbonSlot(zones, metric);
       source = 'latest-data';
     }
     this.#shownSlot = slot;
@@ -299,6 +297,23 @@ export class MapPage implements Page {
           ? 'the slot the data clock closes'
           : 'the latest slot with carbon-intensity data (this server has no data clock)';
     this.#status.textContent = `Showing ${when} (${sourceText}): ${coloured} zone${coloured === 1 ? '' : 's'} with ${this.#basis}-based carbon intensity, ${data.flows.length} border${data.flows.length === 1 ? '' : 's'} with physical flows.`;
+    const latest = latestCarbonSlot(this.#zones, `carbon_intensity_${this.#basis}`);
+    if (coloured === 0 && data.flows.length === 0 && latest !== data.slot && latest > 0) {
+      // Nothing at this time (live data lags, or the demo's documents cover other days): offer the latest data.
+      this.#status.append(
+        ' ',
+        h('button', {
+          class: 'link-button',
+          attrs: { type: 'button' },
+          text: `Show the latest slot with ${this.#basis}-based intensity (${formatDateTime(latest, 'UTC')})`,
+          on: {
+            click: () => {
+              this.#setAt(latest);
+            },
+          },
+        }),
+      );
+    }
     Object.assign(this.#map.dataset, {
       state: 'ready',
       slot: new Date(data.slot).toISOString(),
@@ -386,6 +401,13 @@ export class MapPage implements Page {
       ),
     ]);
   }
+}
+
+/** The latest slot with `metric` (else any carbon intensity, else any data) among the zones' coverage. */
+function latestCarbonSlot(zones: readonly Zone[], metric: string): number {
+  const carbon = zones.filter((z) => z.metrics.includes(metric));
+  const pool = carbon.length > 0 ? carbon : zones.filter((z) => z.metrics.some((m) => m.startsWith('carbon_')));
+  return Math.max(0, ...(pool.length > 0 ? pool : zones).map((z) => z.lastSlot));
 }
 
 /** The colour scale with its values written out, the no-data swatch and what an arrow means. */

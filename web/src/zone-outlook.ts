@@ -74,7 +74,7 @@ export function unavailableText(
 ): string {
   return answer.kind === 'unavailable'
     ? `${what} is not available on this server (${path} does not exist here yet).`
-    : `No ${what.toLowerCase()} for this zone: ${answer.detail}`;
+    : `${what} is not available for this zone and time: ${answer.detail}`;
 }
 
 /** The best windows of one zone as a list in words; null when the answer has none for `zone`. */
@@ -89,7 +89,7 @@ export function windowList(zone: string, timeZone: string, answer: BestWindows):
       ` — mean ${formatValue(w.meanIntensity, 'gCO2eq/kWh')}`,
       w.saving === null
         ? ''
-        : `, ${formatNumber(w.saving.gPerKwh)} g/kWh (${formatNumber(w.saving.percent, 1)} %) below starting at the earliest time`,
+        : `, ${formatNumber(w.saving.gPerKwh)} g/kWh${w.saving.percent === null ? '' : ` (${formatNumber(w.saving.percent, 1)} %)`} below starting at the earliest time`,
     ]),
   );
   const earliest =
@@ -97,7 +97,7 @@ export function windowList(zone: string, timeZone: string, answer: BestWindows):
       ? null
       : h('p', {
           class: 'note',
-          text: `Starting at the earliest time (${formatDateTime(z.earliestStart.start, timeZone)}) means ${formatValue(z.earliestStart.meanIntensity, 'gCO2eq/kWh')}. Data used: ${z.data ?? 'not stated'}.`,
+          text: `Starting at the earliest time (${formatDateTime(z.earliestStart.start, timeZone)}) means ${z.earliestStart.meanIntensity === null ? 'no complete value (a slot is missing)' : formatValue(z.earliestStart.meanIntensity, 'gCO2eq/kWh')}. Data used: ${z.data ?? 'not stated'}.`,
         });
   return h('div', {}, [h('ol', { class: 'window-list' }, items), earliest]);
 }
