@@ -29,6 +29,8 @@ const BASES: readonly Basis[] = ['production', 'consumption'];
 const HOUR_MS = 3_600_000;
 /** Requests in flight at once while the map loads (one per zone and kind). */
 const CONCURRENCY = 6;
+/** A map that follows the data clock reloads at most this often while new slots arrive. */
+const LIVE_RELOAD_MS = 30_000;
 
 /** Where the map's time comes from. */
 type TimeSource = 'address' | 'clock' | 'latest-data';
@@ -64,6 +66,8 @@ export class MapPage implements Page {
   #shownSlot: number | null = null;
   #zones: Zone[] = [];
   #controller = new AbortController();
+  #unsubscribe: () => void = () => undefined;
+  #reloadTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: PageContext, params: URLSearchParams) {
     this.#ctx = ctx;
@@ -138,7 +142,15 @@ export class MapPage implements Page {
     this.#status = h('p', { class: 'map-status', attrs: { 'aria-live': 'polite' }, text: 'Loading the map…' });
     this.#grid = h('div', { class: 'tile-grid', attrs: { style: `--map-columns:${MAP_COLUMNS}` } });
     this.#others = h('div', { class: 'tile-others' });
-    this.#map = h('div', { class: 'zone-map', data: { state: 'loading' } }, [this.#grid, this.#others]);
+    this.#map = h(
+      'div',
+      {
+        class: 'zone-map',
+        data: { state: 'loading' },
+        attrs: { role: 'group', 'aria-label': 'Bidding zones by carbon intensity (tiles link to the zone pages)' },
+      },
+      [this.#grid, this.#others],
+    );
     this.#layer = new FlowLayer(this.#map);
     this.#map.append(this.#layer.el);
     this.#flowList = h('div', { class: 'flow-list' });
@@ -154,6 +166,14 @@ export class MapPage implements Page {
       h('div', { class: 'map-scroll' }, [this.#map]),
       this.#flowList,
     ]);
+    // Following the data clock: new slots move it, so reload (at most every 30 s). A chosen time stays put.
+    this.#unsubscribe = ctx.live.onSlots(() => {
+      if (this.#at !== null || this.#reloadTimer !== undefined) return;
+      this.#reloadTimer = setTimeout(() => {
+        this.#reloadTimer = undefined;
+        if (this.#at === null) void this.#load();
+      }, LIVE_RELOAD_MS);
+    });
     this.applyParams(params);
   }
 
@@ -167,6 +187,8 @@ export class MapPage implements Page {
   destroy(): void {
     this.#controller.abort();
     this.#layer.destroy();
+    this.#unsubscribe();
+    clearTimeout(this.#reloadTimer);
   }
 
   #setAt(at: number): void {
