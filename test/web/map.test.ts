@@ -49,13 +49,15 @@ async function api<S extends z.ZodType>(
   return { status: response.status, body: schema.parse(await response.json()) };
 }
 
-/** Waits until the replay has stored what the test looks at: FI's intensity, DK_1's flows, DE_LU's prices. */
+/** Waits until the replay has stored what the test looks at: FI's intensity, DK_1's flows, DE_LU's prices, SE_4. */
 async function waitForData(base: string): Promise<ZoneRow[]> {
   const deadline = Date.now() + DATA_TIMEOUT_MS;
   const wanted: readonly [string, string][] = [
     ['FI', 'carbon_intensity_production'],
     ['DK_1', 'flow_physical'],
     ['DE_LU', 'price_day_ahead'],
+    // The newest generation of the bundle: the demo data clock (and so the forecast and best window) follows it.
+    ['SE_4', 'generation_actual'],
   ];
   for (;;) {
     const { body } = await api(base, '/api/v1/zones', ZonesBody);
