@@ -3,7 +3,7 @@ import type { Zone } from './api-types.ts';
 import type { ChartSpec } from './time-chart.ts';
 import type { TimeRange } from './time-range.ts';
 import type { CardKind } from './zone-data.ts';
-import { carbonSpec, fetchCarbon, fetchSeries, generationSpec, loadSpec, priceSpec } from './zone-data.ts';
+import { carbonSpec, fetchCarbon, fetchSeries, generationSpec, loadSpec, priceNotes, priceSpec } from './zone-data.ts';
 
 /** What a card shows after a load: a chart with notes, or nothing in the range (with the metric to look for). */
 export type CardContent =
@@ -112,8 +112,9 @@ const price: CardLoader = {
   noun: 'day-ahead price',
   wide: false,
   load: async ({ client, zone, range, signal }) => {
-    const spec = priceSpec(zone, await fetchSeries(client, zone.code, 'price_day_ahead', range, signal));
-    return spec === null ? empty('price_day_ahead') : chart(spec);
+    const series = await fetchSeries(client, zone.code, 'price_day_ahead', range, signal);
+    const spec = priceSpec(zone, series);
+    return spec === null ? empty('price_day_ahead') : chart(spec, priceNotes(zone, series));
   },
 };
 

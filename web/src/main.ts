@@ -7,6 +7,7 @@ import { field, record, str } from './decode.ts';
 import { h, replace } from './dom.ts';
 import { forgetKey, storeKey, storedKey, takeKeyFromFragment } from './key-store.ts';
 import { LiveHub } from './live-hub.ts';
+import { MapPage } from './map-page.ts';
 import { GroupPage, MeterPage } from './meter-pages.ts';
 import { MetersPage } from './meters-page.ts';
 import type { Page, PageContext, Role } from './page-context.ts';
@@ -16,7 +17,7 @@ import { ZonePage } from './zone-page.ts';
 /**
  * The dashboard's entry: takes the key (sign-in form, or a `#key=` link, also pasted into an open tab), or goes on
  * without one where the server lets anyone read, then runs the pages — the zone page at `/`, the meter pages under
- * `/meters` and `/groups`, the alerts at `/alerts`, and the operator pages under `/admin` — with one live stream shared by all, and client-side navigation.
+ * `/meters` and `/groups`, the map at `/map`, the alerts at `/alerts`, and the operator pages under `/admin` — with one live stream shared by all, and client-side navigation.
  */
 class App {
   readonly #root: HTMLElement;
@@ -40,6 +41,7 @@ class App {
     this.#nav = h('nav', { class: 'nav', attrs: { 'aria-label': 'Main' } }, [
       h('ul', {}, [
         h('li', {}, [h('a', { attrs: { href: '/', 'data-nav': true }, text: 'Dashboard' })]),
+        h('li', {}, [h('a', { attrs: { href: '/map', 'data-nav': true }, text: 'Map' })]),
         h('li', {}, [h('a', { attrs: { href: '/meters', 'data-nav': true }, text: 'Meters' })]),
         h('li', {}, [h('a', { attrs: { href: '/alerts', 'data-nav': true } }, ['Alerts', this.#alertCount.el])]),
         this.#adminLink,
@@ -248,6 +250,7 @@ class App {
     let page: Page;
     if (path === '/' || path === '/index.html') page = new ZonePage(ctx, params);
     else if (path === '/admin' || path.startsWith('/admin/')) page = new AdminPage(ctx, path, params);
+    else if (path === '/map') page = new MapPage(ctx, params);
     else if (path === '/meters') page = new MetersPage(ctx, params);
     else if (path === '/alerts') page = new AlertsPage(ctx, params);
     else if (path.startsWith('/meters/')) page = new MeterPage(ctx, path, params);

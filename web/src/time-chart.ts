@@ -186,8 +186,14 @@ export class TimeChart {
         : spec.dateOnly === true
           ? formatDate(v * 1000, spec.timeZone)
           : formatDateTime(v * 1000, spec.timeZone);
+    // Without a cursor on the plot the legend shows each line's latest value (no hovering needed to read one).
+    const latestIndex = (line: ChartLine): number | null => {
+      for (let i = line.values.length - 1; i >= 0; i--)
+        if (line.values[i] !== null && line.values[i] !== undefined) return i;
+      return null;
+    };
     const series: uPlot.Series[] = [
-      { label: 'Time', value: (_u, v: number | null) => time(v) },
+      { label: 'Time', value: (_u, v: number | null) => (v === null ? 'latest values' : time(v)) },
       ...spec.lines.map((line, i): uPlot.Series => ({
         label: line.label,
         stroke: stacked ? line.color : forScheme(line.color),
@@ -204,9 +210,14 @@ export class TimeChart {
             ? { show: true, size: 8, width: 2, stroke: forScheme(line.color), fill: forScheme(line.color) }
             : { show: false },
         value: (_u, _v, si, idx) => {
-          if (idx === null) return '–';
-          const value = raw(si, idx);
-          return line.valueText === undefined ? formatValue(value, spec.unit) : line.valueText(value);
+          const current = this.#spec?.lines[si - 1] ?? line;
+          const latest = idx === null ? latestIndex(current) : null;
+          const at = idx ?? latest;
+          if (at === null) return '–';
+          const value = raw(si, at);
+          const text = line.valueText === undefined ? formatValue(value, spec.unit) : line.valueText(value);
+          const x = this.#spec?.xs[at];
+          return idx === null && x !== undefined ? `${text} (${time(x)})` : text;
         },
         show: !this.#hidden.has(i),
       })),

@@ -212,7 +212,7 @@ export function priceSpec(zone: Zone, series: readonly Series[]): ChartSpec | nu
   const aligned = alignSeries(withData.map((s) => s.points));
   const unit = withData[0]?.unit ?? 'EUR/MWh';
   const lines: ChartLine[] = withData.map((s, i) => ({
-    label: priceLabel(s, withData.length),
+    label: priceLabel(zone.code, s, withData.length),
     color: PRICE_COLORS[i % PRICE_COLORS.length] ?? '#9a3412',
     values: aligned.ys[i] ?? [],
     step: true,
@@ -226,11 +226,59 @@ export function priceSpec(zone: Zone, series: readonly Series[]): ChartSpec | nu
   };
 }
 
-function priceLabel(s: Series, count: number): string {
+/** Zones where ENTSO-E publishes SDAC as sequence 1 and the EXAA auction as sequence 2 (docs/upstream-apis.md). */
+const EXAA_ZONES = new Set(['DE_LU', 'AT']);
+const AUCTION_NAMES: Readonly<Record<string, string>> = { '1': 'SDAC', '2': 'EXAA' };
+
+function sequenceOf(s: Series): string | undefined {
+  return /(?:^|;)sequence=([^;]+)/.exec(s.qualifier ?? '')?.[1];
+}
+
+function priceLabel(zone: string, s: Series, count: number): string {
   if (count === 1) return 'Day-ahead price';
-  const sequence = /(?:^|;)sequence=([^;]+)/.exec(s.qualifier ?? '')?.[1];
-  if (sequence !== undefined) return `Sequence ${sequence}`;
-  return s.qualifier ?? 'Day-ahead price';
+  const sequence = sequenceOf(s);
+  if (sequence === undefined) return s.qualifier ?? 'Day-ahead price';
+  const auction = EXAA_ZONES.has(zone) ? AUCTION_NAMES[sequence] : undefined;
+  return auction === undefined ? `Sequence ${sequence}` : `Sequence ${sequence} (${auction})`;
+}
+
+/** True when every hour's quarter-hour values are equal (hourly prices spread over 15-minute slots). */
+function hourly(s: Series): boolean {
+  const byHour = new Map<number, Set<number>>();
+  for (const p of s.points) {
+    if (p.value === null) continue;
+    const hour = Math.floor(p.ts / 3_600_000);
+    const values = byHour.get(hour) ?? new Set<number>();
+    values.add(p.value);
+    byHour.set(hour, values);
+  }
+  return byHour.size > 0 && [...byHour.values()].every((v) => v.size === 1);
+}
+
+/**
+ * The price card's notes, in words: what each auction sequence is (for DE-LU and AT: SDAC and EXAA), whether its
+ * prices are hourly or quarter-hourly in this range, and each line's mean, lowest and highest value.
+ */
+export function priceNotes(zone: Zone, series: readonly Series[]): string[] {
+  const withData = series.filter((s) => s.points.some((p) => p.value !== null));
+  const notes: string[] = [];
+  if (withData.length > 1) {
+    notes.push(
+      EXAA_ZONES.has(zone.code)
+        ? `ENTSO-E publishes two day-ahead auctions for ${zone.code}, as "sequences" of the same document. Sequence 1 is the Single Day-Ahead Coupling (SDAC): Europe's coupled auction, gate closure 12:00 CE(S)T the day before — the official day-ahead price. Sequence 2 is the separate EXAA auction (Energy Exchange Austria) at 10:15 CE(S)T. They are two markets: never add or average them.`
+        : `ENTSO-E publishes ${withData.length} price sequences for ${zone.code} (its classificationSequence positions). The document does not say which auction each one is; sequence 1 is normally the SDAC coupled auction.`,
+    );
+  }
+  for (const s of withData) {
+    const values = s.points.map((p) => p.value).filter((v): v is number => v !== null);
+    const label = priceLabel(zone.code, s, withData.length);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const mtu = hourly(s) ? 'hourly prices' : '15-minute prices';
+    notes.push(
+      `${label}: ${mtu}; mean ${formatValue(mean, s.unit)}, lowest ${formatValue(Math.min(...values), s.unit)}, highest ${formatValue(Math.max(...values), s.unit)}.`,
+    );
+  }
+  return notes;
 }
 
 function labelWithQualifier(base: string, s: Series, count: number, index: number): string {

@@ -10,6 +10,7 @@ import type { RefreshPlan } from './refresh-schedule.ts';
 import { RefreshSchedule } from './refresh-schedule.ts';
 import type { RangeChoice, TimeRange } from './time-range.ts';
 import { addDays, customRange, presetRange } from './time-range.ts';
+import { ZoneAnalyst } from './zone-analyst.ts';
 import { ZoneCards } from './zone-cards.ts';
 import { CARD_KINDS, fetchMix } from './zone-data.ts';
 import { ZoneHeader } from './zone-header.ts';
@@ -23,7 +24,8 @@ const REFRESH_KEYS: readonly RefreshKey[] = [...CARD_KINDS, 'mix'];
 /**
  * The main page: pick a zone, a range (1/3/7 days ending at the zone's latest data, or custom dates), and see its
  * generation mix, carbon intensity, load and day-ahead price, the latest mix and the data completeness — kept up
- * to date by the live stream without reload ({@link RefreshSchedule} says when).
+ * to date by the live stream without reload ({@link RefreshSchedule} says when) — and below them the analyst
+ * panels ({@link ZoneAnalyst}: intensities side by side, flows by neighbour, forecast, best window).
  */
 export class ZonePage {
   readonly el: HTMLElement;
@@ -32,6 +34,7 @@ export class ZonePage {
   readonly #picker: RangePicker;
   readonly #header: ZoneHeader;
   readonly #cards: ZoneCards;
+  readonly #analyst: ZoneAnalyst;
   readonly #schedule = new RefreshSchedule<RefreshKey>(REFRESH_KEYS);
   readonly #unsubscribe: (() => void)[] = [];
   #zones: Zone[] = [];
@@ -62,6 +65,7 @@ export class ZonePage {
       },
     });
     this.#header = new ZoneHeader(this.#cards.completeness.el);
+    this.#analyst = new ZoneAnalyst(ctx.client);
     this.el = h('div', { class: 'zone-page' }, [
       h('div', { class: 'toolbar', attrs: { role: 'group', 'aria-label': 'Zone and time range' } }, [
         this.#zonePicker.el,
@@ -69,6 +73,7 @@ export class ZonePage {
       ]),
       this.#header.el,
       this.#cards.el,
+      this.#analyst.el,
     ]);
     this.#picker.show(this.#choice);
     this.#listen();
@@ -91,6 +96,7 @@ export class ZonePage {
     clearTimeout(this.#refreshTimer);
     clearTimeout(this.#zonesReload);
     this.#cards.destroy();
+    this.#analyst.destroy();
   }
 
   #listen(): void {
@@ -98,6 +104,7 @@ export class ZonePage {
     const scheme = window.matchMedia('(prefers-color-scheme: dark)');
     const onScheme = (): void => {
       this.#cards.redraw();
+      this.#analyst.redraw();
     };
     const onVisibility = (): void => {
       this.#schedule.setVisible(document.visibilityState === 'visible');
@@ -194,7 +201,10 @@ export class ZonePage {
       return;
     }
     this.#schedule.refreshed(Date.now());
-    if (fresh) this.#cards.rebuild();
+    if (fresh) {
+      this.#cards.rebuild();
+      this.#analyst.rebuild();
+    }
     this.#header.showZone(zone);
     this.#cards.setLoading();
     try {
@@ -217,6 +227,7 @@ export class ZonePage {
         ...CARD_KINDS.map((k) => this.#cards.loadCard(k, zone, range, signal)),
         this.#cards.loadMix(zone, mixPromise, signal),
         this.#cards.loadCompleteness(zone, range, signal),
+        this.#analyst.load(zone, this.#zones, range, signal),
       ]);
     } catch (error) {
       if (isAbort(error) || signal.aborted) return;
