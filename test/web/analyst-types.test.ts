@@ -1,10 +1,11 @@
 /**
- * The dashboard's decoders of the issue-17 endpoints against the answers those endpoints document: the best window's
- * OpenAPI example (src/api/routes/carbon-aware.ts, a real answer on the bundled LU document) and the forecast's
- * example (the contract in the issue; values as h-1's route documents them). Plus the panels' wording helpers.
+ * The dashboard's decoders of the clock, forecast and best-window answers, on answers that the server's own response
+ * schemas accept (checked below, so that the two cannot drift apart). Plus the panels' wording helpers.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BEST_WINDOW_EXAMPLE, BestWindowSchema } from '../../src/api/routes/carbon-aware.ts';
+import { ForecastSchema } from '../../src/api/routes/forecast.ts';
 import { decodeBestWindows, decodeClock, decodeForecast } from '../../web/src/analyst-types.ts';
 import { forecastMethods, importEffect, summary } from '../../web/src/zone-outlook.ts';
 
@@ -71,6 +72,12 @@ const FORECAST_ANSWER = {
 };
 
 describe('decoders of the clock, forecast and best-window answers', () => {
+  it('the answers used here are valid answers of the server (its response schemas)', () => {
+    BestWindowSchema.parse(BEST_WINDOW_ANSWER);
+    ForecastSchema.parse(FORECAST_ANSWER);
+    assert.deepEqual(BestWindowSchema.parse(BEST_WINDOW_EXAMPLE), BEST_WINDOW_EXAMPLE);
+  });
+
   it('reads the best window, with a null mean at the first start and a null saving percent', () => {
     const answer = decodeBestWindows(BEST_WINDOW_ANSWER, 'best-window');
     assert.equal(answer.clock?.mode, 'live');
