@@ -266,6 +266,11 @@ test(
       await page.waitForFunction(
         () => document.querySelector<HTMLElement>('.live-badge')?.dataset['liveState'] === 'live',
       );
+      // The embedded default replays bundled documents: the connected stream is labelled a replay, never "Live".
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('.live-badge')?.dataset['feed'] === 'replay',
+      );
+      assert.equal((await page.locator('.live-badge .live-label').innerText()).trim(), 'Replay');
       await page.waitForFunction(
         () => Number(document.querySelector<HTMLElement>('.last-update')?.dataset['events'] ?? '0') > 0,
         undefined,

@@ -22,6 +22,9 @@ export class LiveHub {
   readonly #resumeListeners = new Set<() => void>();
   #stream: LiveStream | undefined;
   #events = 0;
+  /** The data is an offline replay of bundled documents: a connected stream is not called "Live". */
+  #replay = false;
+  #state: LiveState = 'stopped';
 
   constructor() {
     this.#label = h('span', { class: 'live-label', text: 'Offline' });
@@ -86,14 +89,22 @@ export class LiveHub {
     return () => this.#resumeListeners.delete(listener);
   }
 
+  /** Says "Replay" instead of "Live" while connected: the updates are replayed documents, not live data. */
+  markReplay(): void {
+    this.#replay = true;
+    this.badge.dataset['feed'] = 'replay';
+    this.#setState(this.#state);
+  }
+
   #setState(state: LiveState, detail?: string): void {
+    this.#state = state;
     this.badge.dataset['liveState'] = state;
     const text = ((): string => {
       switch (state) {
         case 'connecting':
           return 'Connecting…';
         case 'live':
-          return 'Live';
+          return this.#replay ? 'Replay' : 'Live';
         case 'reconnecting':
           return 'Reconnecting…';
         case 'stopped':
@@ -103,6 +114,7 @@ export class LiveHub {
       }
     })();
     this.#label.textContent = text;
-    this.badge.title = detail === undefined ? `Live updates: ${text}` : `Live updates: ${text} (${detail})`;
+    const what = this.#replay ? 'Updates of the offline replay (not live data)' : 'Live updates';
+    this.badge.title = detail === undefined ? `${what}: ${text}` : `${what}: ${text} (${detail})`;
   }
 }

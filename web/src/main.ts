@@ -223,6 +223,7 @@ class App {
         (mode) => {
           document.documentElement.dataset['ingestion'] = mode;
           if (mode !== 'offline-replay') return;
+          this.#live.markReplay();
           this.#notices.before(
             h('div', { class: 'notice notice-info replay-banner', attrs: { role: 'status' } }, [
               h('span', {
