@@ -151,7 +151,11 @@ export const CompletenessSchema = z.object({
   time_zone: z.string(),
   gaps: z.array(GapSchema).meta({
     description:
-      'Ranges of expected slots (the expected-publication model) found missing in the range, newest first, with their self-healing state. Only looked for where the scheduler polls ENTSO-E (live mode), for the zone items (generation, load, forecasts, prices); empty in offline replay.',
+      'Ranges of expected slots (the expected-publication model) found missing in the range, newest first, with their self-healing state, at most 500 (see `gaps_truncated`). Only looked for where the scheduler polls ENTSO-E (live mode), for the zone items (generation, load, forecasts, prices); empty in offline replay.',
+  }),
+  gaps_truncated: z.boolean().meta({
+    description:
+      'true when the range holds more than 500 gaps: `gaps` lists the newest 500; ask for a shorter range or one `metric` to see the rest',
   }),
   days: z.array(
     z.object({
