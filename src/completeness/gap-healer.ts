@@ -156,13 +156,30 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
   const wait = (attempt: number): number =>
     backoffDelay(attempt, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs, jitter: 0 });
 
-  async function attempt(gap: Gap, t: number, signal: AbortSignal): Promise<GapOutcome> {
+  type Answer = Awaited<ReturnType<GapIngest>>;
+
+  /**
+   * Asks for a gap, or takes the answer of the same request made earlier in the pass (`asked`, by request): two
+   * metrics of one item (actual generation and consumption, both A75) missing over the same range are one request.
+   */
+  async function attempt(
+    gap: Gap,
+    t: number,
+    signal: AbortSignal,
+    asked: Map<string, Promise<Answer>>,
+  ): Promise<GapOutcome> {
     const request = gapRequest(gap, reference);
+    const key = JSON.stringify(request);
+    let answer = asked.get(key);
+    if (answer === undefined) {
+      answer = options.ingest(request, { signal });
+      asked.set(key, answer);
+    }
     let outcome: GapOutcome;
     let points = 0;
     let message: string;
     try {
-      const report = await options.ingest(request, { signal });
+      const report = await answer;
       points = report.points;
       outcome = report.deadLetters.length > 0 ? 'failed' : points > 0 ? 'data' : 'no-data';
       message =
@@ -269,6 +286,7 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
       settings.requestsPerRun,
       settings.requestsPerHour - (await requestsSince(db, t - 3_600_000, o)),
     );
+    const asked = new Map<string, Promise<Answer>>();
     for (const due of await dueGaps(db, t, 1000, o)) {
       if (isAborted(signal)) break;
       if (due.tries < settings.maxTries && budget <= 0) {
@@ -300,9 +318,11 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
         );
         continue;
       }
-      budget--;
-      report.requested++;
-      await attempt(gap, t, signal);
+      if (!asked.has(JSON.stringify(gapRequest(gap, reference)))) {
+        budget--;
+        report.requested++;
+      }
+      await attempt(gap, t, signal, asked);
     }
   }
 

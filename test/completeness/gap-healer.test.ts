@@ -274,6 +274,50 @@ for (const kind of ['postgres', 'pglite'] as const) {
       assert.equal(fake.requests.length, 6);
     });
 
+    it('two metrics of one item missing over the same range are one request in a pass, a try for each', async (t) => {
+      const handle = await openTestDb(t, kind);
+      if (handle === undefined) return;
+      const { db } = handle;
+      const fake = await FakeEntsoe.start();
+      t.after(() => fake.close());
+      fake.fail('no-data', { times: 100 });
+      const ingestor = fakeEntsoeIngestor(
+        fake.url,
+        silentLogger(),
+        new MemoryPublisher<RawEntsoeDocument>(),
+        new MemoryPublisher<DeadLetter>(),
+      );
+      // Actual generation and consumption are both A75: expected by the rule file, nothing of either stored.
+      const healer = gapHealer({
+        db,
+        logger: silentLogger(),
+        reference,
+        rules: alertRulesOf({
+          publication: ['generation_actual', 'consumption_actual'].map((metric) => ({
+            source: 'entsoe',
+            metric,
+            zone: 'LU',
+            delay: 'PT1H',
+            margin: 'PT1H',
+          })),
+        }),
+        ingest: (request, o) => ingestor.ingest(request, o),
+        settings: { lookbackMs: 2 * 86_400_000 },
+        now: () => T('2024-05-24T12:00Z'),
+      });
+      const pass = await healer.runOnce();
+      assert.deepEqual([pass.found, pass.requested], [2, 1]);
+      assert.deepEqual(
+        fake.requests.map((r) => [r.params['documentType'], rangeOf(r)]),
+        [['A75', '202405221200-202405241000']],
+      );
+      const stored = await listGaps(db, { zones: ['LU'] });
+      assert.deepEqual(stored.map((g) => [g.metric, g.state, g.tries]).sort(), [
+        ['consumption_actual', 'backfilling', 1],
+        ['generation_actual', 'backfilling', 1],
+      ]);
+    });
+
     it('two healers in a pass at once (an old and a new leader overlapping) ask once per range and keep one gap', async (t) => {
       const handle = await openTestDb(t, kind);
       if (handle === undefined) return;
