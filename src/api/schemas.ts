@@ -133,7 +133,10 @@ export const GapSchema = z.object({
     description:
       '`pending`: found, not asked for yet; `backfilling`: asked for, waiting for its data or its next try; `filled`; `source_has_none`: asked for GRIDSTREAM_GAP_MAX_TRIES times and never published, not asked for again',
   }),
-  tries: z.number().int().meta({ description: 'Requests the source answered while the gap stayed open' }),
+  tries: z.number().int().meta({
+    description:
+      'Requests the source answered while the gap stayed open; a gap continuing a source_has_none range starts at GRIDSTREAM_GAP_MAX_TRIES − 1 (asked once more)',
+  }),
   failures: z.number().int().meta({ description: 'Requests that failed (retried, not counted as tries)' }),
   next_attempt_at: isoInstant
     .nullable()

@@ -256,10 +256,19 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
       report.series++;
       seen.add(`${e.source}|${e.metric}|${e.zone}`);
       const missing = await missingRanges(db, e, window, o);
-      const decided = reconcile(await openGaps(db, e, o), missing, window);
+      const stored = await openGaps(db, e, o);
+      const decided = reconcile(stored, missing, window);
       for (const id of decided.filled) await closeGap(db, id, 'filled', t, o);
       for (const m of decided.moved) await moveGap(db, m.id, m.range, t, o);
-      for (const range of decided.added) await insertGap(db, { ...e, ...range }, t, o);
+      for (const range of decided.added) {
+        // The same absence going on past a range the source had none for (a series it does not publish): asked
+        // once more after the longest wait, not `maxTries` times again.
+        const continues = stored.some((g) => g.state === 'source_has_none' && g.end === range.start);
+        const start = continues
+          ? { tries: Math.max(0, settings.maxTries - 1), dueAt: t + settings.retryMaxMs }
+          : { tries: 0, dueAt: t };
+        await insertGap(db, { ...e, ...range }, t, o, start);
+      }
       report.filled += decided.filled.length;
       report.found += decided.added.length;
       if (decided.added.length > 0 || decided.filled.length > 0) {

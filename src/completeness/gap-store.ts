@@ -27,7 +27,10 @@ export interface Gap extends GapSeries {
   readonly start: number;
   readonly end: number;
   readonly state: GapState;
-  /** Requests the source answered while the gap stayed open. */
+  /**
+   * Requests the source answered while the gap stayed open (a gap continuing a `source_has_none` range starts at
+   * `maxTries - 1`: asked once more).
+   */
   readonly tries: number;
   /** Requests that failed (not counted towards "source has none"). */
   readonly failures: number;
@@ -95,7 +98,8 @@ export async function openGaps(q: Queryable, s: GapSeries, options: DbCallOption
 }
 
 /**
- * Records a newly found gap as `pending`, due at once. A gap of the series already open at the same start (another
+ * Records a newly found gap as `pending`, due at once (or at `start.dueAt`, with `start.tries` already counted: a
+ * gap that continues one the source had none for). A gap of the series already open at the same start (another
  * replica's healer found it first) is kept as it is: one row per open range start (a unique index).
  */
 export async function insertGap(
@@ -103,13 +107,24 @@ export async function insertGap(
   gap: GapSeries & { readonly resolution: 'PT15M' | 'PT60M'; readonly start: number; readonly end: number },
   now: number,
   options: DbCallOptions = {},
+  start: { readonly tries: number; readonly dueAt: number } = { tries: 0, dueAt: now },
 ): Promise<void> {
   await q.query(
-    `INSERT INTO completeness_gaps (source, metric, zone, resolution, gap_start, gap_end, state, next_attempt_at,
+    `INSERT INTO completeness_gaps (source, metric, zone, resolution, gap_start, gap_end, state, tries, next_attempt_at,
        detected_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7, $7)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $8, $9, $7, $7)
      ON CONFLICT (source, metric, zone, gap_start) WHERE state <> 'filled' DO NOTHING`,
-    [gap.source, gap.metric, gap.zone, gap.resolution, new Date(gap.start), new Date(gap.end), new Date(now)],
+    [
+      gap.source,
+      gap.metric,
+      gap.zone,
+      gap.resolution,
+      new Date(gap.start),
+      new Date(gap.end),
+      new Date(now),
+      start.tries,
+      new Date(start.dueAt),
+    ],
     options,
   );
 }

@@ -318,6 +318,53 @@ for (const kind of ['postgres', 'pglite'] as const) {
       ]);
     });
 
+    it('the absence going on past a "source has none" range is asked for once more after the longest wait', async (t) => {
+      const handle = await openTestDb(t, kind);
+      if (handle === undefined) return;
+      const { db } = handle;
+      const fake = await FakeEntsoe.start();
+      t.after(() => fake.close());
+      fake.fail('no-data', { times: 100 });
+      const ingestor = fakeEntsoeIngestor(
+        fake.url,
+        silentLogger(),
+        new MemoryPublisher<RawEntsoeDocument>(),
+        new MemoryPublisher<DeadLetter>(),
+      );
+      // Luxembourg's actual load is expected by the rule file; the source (the fake) never has any.
+      let now = T('2024-05-24T12:00Z');
+      const healer = gapHealer({
+        db,
+        logger: silentLogger(),
+        reference,
+        rules: alertRulesOf({
+          publication: [{ source: 'entsoe', metric: 'load_actual', zone: 'LU', delay: 'PT1H', margin: 'PT1H' }],
+        }),
+        ingest: (request, o) => ingestor.ingest(request, o),
+        settings: { lookbackMs: 86_400_000, maxTries: 2, retryBaseMs: MIN, retryMaxMs: 30 * MIN },
+        now: () => now,
+      });
+      assert.equal((await healer.runOnce()).requested, 1);
+      now += MIN;
+      assert.equal((await healer.runOnce()).requested, 1);
+      now += 2 * MIN;
+      assert.equal((await healer.runOnce()).sourceHasNone, 1);
+      assert.equal(fake.requests.length, 2);
+      // An hour later, the hour after the first gap is due and missing too: one gap more, asked once, 30 min on.
+      now += 60 * MIN;
+      const found = await healer.runOnce();
+      assert.deepEqual([found.found, found.requested], [1, 0]);
+      const next = (await listGaps(db, { zones: ['LU'], states: ['pending'] }))[0];
+      assert.ok(next !== undefined);
+      assert.deepEqual([next.start, next.tries, next.nextAttemptAt], [T('2024-05-24T10:00Z'), 1, now + 30 * MIN]);
+      now += 30 * MIN;
+      assert.equal((await healer.runOnce()).requested, 1);
+      now += 4 * 30 * MIN;
+      const last = await healer.runOnce();
+      assert.deepEqual([last.sourceHasNone, last.requested], [1, 0]);
+      assert.equal(fake.requests.length, 3);
+    });
+
     it('two healers in a pass at once (an old and a new leader overlapping) ask once per range and keep one gap', async (t) => {
       const handle = await openTestDb(t, kind);
       if (handle === undefined) return;
