@@ -133,7 +133,10 @@ export const GapSchema = z.object({
     description:
       '`pending`: found, not asked for yet; `backfilling`: asked for, waiting for its data or its next try; `filled`; `source_has_none`: asked for GRIDSTREAM_GAP_MAX_TRIES times and never published, not asked for again',
   }),
-  tries: z.number().int().meta({ description: 'Requests the source answered while the gap stayed open' }),
+  tries: z.number().int().meta({
+    description:
+      'Requests the source answered while the gap stayed open; a gap continuing a source_has_none range starts at GRIDSTREAM_GAP_MAX_TRIES − 1 (asked once more)',
+  }),
   failures: z.number().int().meta({ description: 'Requests that failed (retried, not counted as tries)' }),
   next_attempt_at: isoInstant
     .nullable()
@@ -151,7 +154,11 @@ export const CompletenessSchema = z.object({
   time_zone: z.string(),
   gaps: z.array(GapSchema).meta({
     description:
-      'Ranges of expected slots (the expected-publication model) found missing in the range, newest first, with their self-healing state. Only looked for where the scheduler polls ENTSO-E (live mode), for the zone items (generation, load, forecasts, prices); empty in offline replay.',
+      'Ranges of expected slots (the expected-publication model) found missing in the range, newest first, with their self-healing state, at most 500 (see `gaps_truncated`). Only looked for where the scheduler polls ENTSO-E (live mode), for the zone items (generation, load, forecasts, prices); empty in offline replay.',
+  }),
+  gaps_truncated: z.boolean().meta({
+    description:
+      'true when the range holds more than 500 gaps: `gaps` lists the newest 500; ask for a shorter range or one `metric` to see the rest',
   }),
   days: z.array(
     z.object({

@@ -98,7 +98,8 @@ export function reconcile(stored: readonly Gap[], missing: readonly Range[], win
   const moved: { id: number; range: Range }[] = [];
   const none = stored.filter((g) => g.state === 'source_has_none');
   for (const g of none) {
-    if (!missing.some((m) => overlaps(m, g))) filled.push(g.id);
+    // As for the other states below: only what the window looked at can be called filled.
+    if (overlaps(g, window) && !missing.some((m) => overlaps(m, g))) filled.push(g.id);
   }
   let pieces = subtract(missing, none);
   for (const g of stored) {

@@ -10,12 +10,14 @@ import { dueWindow, missingRanges, reconcile } from './gap-detect.ts';
 import { gapRequest, healable } from './gap-requests.ts';
 import type { Gap, GapOutcome } from './gap-store.ts';
 import {
+  claimGap,
   closeGap,
   dueGaps,
   forgetBefore,
   insertGap,
   moveGap,
   openGaps,
+  openGapsOutside,
   recordAttempt,
   requestsSince,
 } from './gap-store.ts';
@@ -66,8 +68,12 @@ export interface GapHealerOptions {
   readonly rules: AlertRules;
   readonly ingest: GapIngest;
   readonly settings?: Partial<GapHealingSettings>;
-  /** Whether this process should heal now (the scheduler's leader). @default always */
-  readonly active?: () => boolean;
+  /**
+   * The scheduler leader's term: a signal that aborts when this process stops leading, `undefined` while it does not
+   * lead. A pass runs only within a term and stops when the term ends (as the cron jobs do), so that an old leader's
+   * pass does not go on beside the new leader's. @default always heal, with no term
+   */
+  readonly leaderTerm?: () => AbortSignal | undefined;
   /** How often the expected-publication model is learnt again. @default 15 min */
   readonly modelRefreshMs?: number;
   /** @default Date.now */
@@ -150,13 +156,30 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
   const wait = (attempt: number): number =>
     backoffDelay(attempt, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs, jitter: 0 });
 
-  async function attempt(gap: Gap, t: number, signal: AbortSignal): Promise<GapOutcome> {
+  type Answer = Awaited<ReturnType<GapIngest>>;
+
+  /**
+   * Asks for a gap, or takes the answer of the same request made earlier in the pass (`asked`, by request): two
+   * metrics of one item (actual generation and consumption, both A75) missing over the same range are one request.
+   */
+  async function attempt(
+    gap: Gap,
+    t: number,
+    signal: AbortSignal,
+    asked: Map<string, Promise<Answer>>,
+  ): Promise<GapOutcome> {
     const request = gapRequest(gap, reference);
+    const key = JSON.stringify(request);
+    let answer = asked.get(key);
+    if (answer === undefined) {
+      answer = options.ingest(request, { signal });
+      asked.set(key, answer);
+    }
     let outcome: GapOutcome;
     let points = 0;
     let message: string;
     try {
-      const report = await options.ingest(request, { signal });
+      const report = await answer;
       points = report.points;
       outcome = report.deadLetters.length > 0 ? 'failed' : points > 0 ? 'data' : 'no-data';
       message =
@@ -172,7 +195,8 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
       logger.warn({ gap: gap.id, code: errorCode(error), err: errorMessage(error) }, 'gap request failed');
     }
     const attempts = gap.tries + gap.failures + 1;
-    await recordAttempt(db, gap, { outcome, points, message, at: t, nextAttemptAt: t + wait(attempts) }, { signal });
+    // Recorded even when the pass is being stopped: the request was made, its try counts.
+    await recordAttempt(db, gap, { outcome, points, message, at: t, nextAttemptAt: t + wait(attempts) });
     logger.info(
       {
         gap: gap.id,
@@ -190,11 +214,28 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
     return outcome;
   }
 
-  async function runOnce(signal: AbortSignal = new AbortController().signal): Promise<GapPassReport> {
-    const t = now();
+  type Report = { -readonly [K in keyof GapPassReport]: GapPassReport[K] };
+
+  async function runOnce(outer: AbortSignal = new AbortController().signal): Promise<GapPassReport> {
+    const report: Report = { series: 0, found: 0, filled: 0, requested: 0, sourceHasNone: 0, deferred: 0 };
+    let signal = outer;
+    if (options.leaderTerm !== undefined) {
+      const term = options.leaderTerm();
+      if (term === undefined || term.aborted) return report;
+      signal = AbortSignal.any([outer, term]);
+    }
+    try {
+      await pass(now(), signal, report);
+    } catch (error) {
+      // Leadership ended mid-pass: what is done stays; claimed gaps are due again when their claim runs out.
+      if (!isAborted(signal) || isAborted(outer)) throw error;
+      logger.info({ ...report }, 'gap pass stopped: no longer the leader');
+    }
+    return report;
+  }
+
+  async function pass(t: number, signal: AbortSignal, report: Report): Promise<void> {
     const o = { signal };
-    const report = { series: 0, found: 0, filled: 0, requested: 0, sourceHasNone: 0, deferred: 0 };
-    if (options.active !== undefined && !options.active()) return report;
     await forgetBefore(db, t - settings.lookbackMs, o);
     const firsts = await db.query<{ source: string; metric: string; zone: string; first_slot: Date }>(
       `SELECT source, metric, zone, min(first_slot) AS first_slot FROM grid_series WHERE source <> 'gridstream'
@@ -204,6 +245,7 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
     );
     const firstOf = new Map(firsts.rows.map((r) => [`${r.source}|${r.metric}|${r.zone}`, r.first_slot.getTime()]));
     const model = await expectations(t, o);
+    const seen = new Set<string>();
     for (const e of [...model, ...expectedByRules(options.rules, model)]) {
       if (!healable(e, reference)) continue;
       // A series the rule file expects but nothing was ever stored of: expected over the whole lookback.
@@ -212,11 +254,21 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
       const window = dueWindow(e, first, t, settings.lookbackMs);
       if (window === null) continue;
       report.series++;
+      seen.add(`${e.source}|${e.metric}|${e.zone}`);
       const missing = await missingRanges(db, e, window, o);
-      const decided = reconcile(await openGaps(db, e, o), missing, window);
+      const stored = await openGaps(db, e, o);
+      const decided = reconcile(stored, missing, window);
       for (const id of decided.filled) await closeGap(db, id, 'filled', t, o);
       for (const m of decided.moved) await moveGap(db, m.id, m.range, t, o);
-      for (const range of decided.added) await insertGap(db, { ...e, ...range }, t, o);
+      for (const range of decided.added) {
+        // The same absence going on past a range the source had none for (a series it does not publish): asked
+        // once more after the longest wait, not `maxTries` times again.
+        const continues = stored.some((g) => g.state === 'source_has_none' && g.end === range.start);
+        const start = continues
+          ? { tries: Math.max(0, settings.maxTries - 1), dueAt: t + settings.retryMaxMs }
+          : { tries: 0, dueAt: t };
+        await insertGap(db, { ...e, ...range }, t, o, start);
+      }
       report.filled += decided.filled.length;
       report.found += decided.added.length;
       if (decided.added.length > 0 || decided.filled.length > 0) {
@@ -232,12 +284,40 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
         );
       }
     }
+    // Gaps of series not looked at above (they left the model, or their window is empty now): filled when every slot
+    // of their own range is stored, whatever their state.
+    for (const gap of await openGapsOutside(db, seen, o)) {
+      if ((await missingRanges(db, gap, gap, o)).length > 0) continue;
+      await closeGap(db, gap.id, 'filled', t, o);
+      report.filled++;
+    }
     let budget = Math.min(
       settings.requestsPerRun,
       settings.requestsPerHour - (await requestsSince(db, t - 3_600_000, o)),
     );
-    for (const gap of await dueGaps(db, t, 1000, o)) {
+    const asked = new Map<string, Promise<Answer>>();
+    for (const due of await dueGaps(db, t, 1000, o)) {
       if (isAborted(signal)) break;
+      if (due.tries < settings.maxTries && budget <= 0) {
+        report.deferred++;
+        continue;
+      }
+      // Claimed first, so that another replica's healer in a pass at the same time does not ask for it too; held
+      // until the next try a failed request would get (the attempt's record sets the real one).
+      const claimed = await claimGap(db, due.id, t, t + wait(due.tries + due.failures + 1), o);
+      if (claimed === undefined) continue;
+      // Looked at again over its own range: its data may have come meanwhile (another request, the cron jobs' look
+      // back), or its series may have left the model above and not been reconciled.
+      const missing = await missingRanges(db, claimed, claimed, o);
+      const head = missing[0];
+      const tail = missing.at(-1);
+      if (head === undefined || tail === undefined) {
+        await closeGap(db, claimed.id, 'filled', t, o);
+        report.filled++;
+        continue;
+      }
+      const gap = { ...claimed, start: head.start, end: tail.end };
+      if (gap.start !== claimed.start || gap.end !== claimed.end) await moveGap(db, gap.id, gap, t, o);
       if (gap.tries >= settings.maxTries) {
         await closeGap(db, gap.id, 'source_has_none', t, o);
         report.sourceHasNone++;
@@ -247,15 +327,12 @@ export function gapHealer(options: GapHealerOptions): GapHealer {
         );
         continue;
       }
-      if (budget <= 0) {
-        report.deferred++;
-        continue;
+      if (!asked.has(JSON.stringify(gapRequest(gap, reference)))) {
+        budget--;
+        report.requested++;
       }
-      budget--;
-      report.requested++;
-      await attempt(gap, t, signal);
+      await attempt(gap, t, signal, asked);
     }
-    return report;
   }
 
   const task = periodic({

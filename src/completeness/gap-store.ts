@@ -1,4 +1,5 @@
 import type { DbCallOptions, Queryable } from '../storage/index.ts';
+import { sqlStateOf } from '../storage/index.ts';
 
 /**
  * Where a gap stands: `pending` (found, not asked for yet), `backfilling` (asked for; waiting for its data to be
@@ -26,7 +27,10 @@ export interface Gap extends GapSeries {
   readonly start: number;
   readonly end: number;
   readonly state: GapState;
-  /** Requests the source answered while the gap stayed open. */
+  /**
+   * Requests the source answered while the gap stayed open (a gap continuing a `source_has_none` range starts at
+   * `maxTries - 1`: asked once more).
+   */
   readonly tries: number;
   /** Requests that failed (not counted towards "source has none"). */
   readonly failures: number;
@@ -93,18 +97,34 @@ export async function openGaps(q: Queryable, s: GapSeries, options: DbCallOption
   return rows.map(gapOf);
 }
 
-/** Records a newly found gap as `pending`, due at once. */
+/**
+ * Records a newly found gap as `pending`, due at once (or at `start.dueAt`, with `start.tries` already counted: a
+ * gap that continues one the source had none for). A gap of the series already open at the same start (another
+ * replica's healer found it first) is kept as it is: one row per open range start (a unique index).
+ */
 export async function insertGap(
   q: Queryable,
   gap: GapSeries & { readonly resolution: 'PT15M' | 'PT60M'; readonly start: number; readonly end: number },
   now: number,
   options: DbCallOptions = {},
+  start: { readonly tries: number; readonly dueAt: number } = { tries: 0, dueAt: now },
 ): Promise<void> {
   await q.query(
-    `INSERT INTO completeness_gaps (source, metric, zone, resolution, gap_start, gap_end, state, next_attempt_at,
+    `INSERT INTO completeness_gaps (source, metric, zone, resolution, gap_start, gap_end, state, tries, next_attempt_at,
        detected_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7, $7)`,
-    [gap.source, gap.metric, gap.zone, gap.resolution, new Date(gap.start), new Date(gap.end), new Date(now)],
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $8, $9, $7, $7)
+     ON CONFLICT (source, metric, zone, gap_start) WHERE state <> 'filled' DO NOTHING`,
+    [
+      gap.source,
+      gap.metric,
+      gap.zone,
+      gap.resolution,
+      new Date(gap.start),
+      new Date(gap.end),
+      new Date(now),
+      start.tries,
+      new Date(start.dueAt),
+    ],
     options,
   );
 }
@@ -117,12 +137,60 @@ export async function moveGap(
   now: number,
   options: DbCallOptions = {},
 ): Promise<void> {
-  await q.query(
-    `UPDATE completeness_gaps SET gap_start = $2, gap_end = $3, updated_at = $4
-     WHERE id = $1 AND (gap_start <> $2 OR gap_end <> $3)`,
-    [id, new Date(range.start), new Date(range.end), new Date(now)],
+  try {
+    await q.query(
+      `UPDATE completeness_gaps SET gap_start = $2, gap_end = $3, updated_at = $4
+       WHERE id = $1 AND (gap_start <> $2 OR gap_end <> $3)`,
+      [id, new Date(range.start), new Date(range.end), new Date(now)],
+      options,
+    );
+  } catch (error) {
+    // Another open gap of the series starts there already (another replica's healer moved or added it): the next
+    // pass reconciles the two.
+    if (sqlStateOf(error) !== '23505') throw error;
+  }
+}
+
+/**
+ * Claims a due gap for one request: moves its next try to `leaseUntil` if it is still open and due at `now`, and
+ * returns it as stored then; `undefined` when another healer claimed it first (or it was closed meanwhile). The
+ * attempt's record sets the real next try; a healer that dies mid-request leaves the gap due again at `leaseUntil`.
+ */
+export async function claimGap(
+  q: Queryable,
+  id: number,
+  now: number,
+  leaseUntil: number,
+  options: DbCallOptions = {},
+): Promise<Gap | undefined> {
+  const { rows } = await q.query<GapRow>(
+    `UPDATE completeness_gaps SET next_attempt_at = $3
+     WHERE id = $1 AND state IN ('pending', 'backfilling') AND next_attempt_at <= $2
+     RETURNING ${COLUMNS}`,
+    [id, new Date(now), new Date(leaseUntil)],
     options,
   );
+  const row = rows[0];
+  return row === undefined ? undefined : gapOf(row);
+}
+
+/**
+ * Open gaps (any state but `filled`) of the series not in `seen` (keys `source|metric|zone`): series that left the
+ * model or whose window is empty now, whose gaps are checked against their own range.
+ */
+export async function openGapsOutside(
+  q: Queryable,
+  seen: ReadonlySet<string>,
+  options: DbCallOptions = {},
+): Promise<Gap[]> {
+  const { rows } = await q.query<GapRow>(
+    `SELECT ${COLUMNS} FROM completeness_gaps
+     WHERE state <> 'filled' AND NOT (source || '|' || metric || '|' || zone = ANY($1::text[]))
+     ORDER BY source, metric, zone, gap_start, id`,
+    [[...seen]],
+    options,
+  );
+  return rows.map(gapOf);
 }
 
 /** Closes a gap: `filled` or `source_has_none`. */

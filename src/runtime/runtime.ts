@@ -190,7 +190,7 @@ function componentsOf(
 
 /**
  * The gap healer of a live scheduler (none in offline replay: the bundled documents are historic and there is no
- * token to ask with). It runs on the leader only and asks through the scheduler's ENTSO-E ingestor, so its requests
+ * token to ask with). It runs on the leader only, each pass within the leader's term (stopped when it ends), and asks through the scheduler's ENTSO-E ingestor, so its requests
  * share the jobs' rate limit, circuit breakers and dead letters.
  */
 function gapHealerOf(infra: Infrastructure, scheduler: SchedulerRole): Component[] {
@@ -205,7 +205,7 @@ function gapHealerOf(infra: Infrastructure, scheduler: SchedulerRole): Component
       rules: loadAlertRules(config.alerts.rulesFile),
       ingest: (request, o) => ingestor.ingest(request, o),
       settings: config.gaps,
-      active: () => scheduler.isLeader(),
+      leaderTerm: () => scheduler.leaderTerm(),
     }),
   ];
 }

@@ -108,6 +108,8 @@ export interface SchedulerRole extends Component {
   readonly entsoe: EntsoeIngestor | undefined;
   /** Whether this process leads the cron jobs now (false without cron jobs). */
   isLeader(): boolean;
+  /** The leader's current term (aborts when leadership ends); `undefined` while not leading or without cron jobs. */
+  leaderTerm(): AbortSignal | undefined;
   /** `gridstream dlq replay dlq-ingestion`: fetches a dead-lettered request again. */
   replay(letter: DeadLetter, options?: { readonly signal?: AbortSignal }): Promise<{ readonly deadLetters: number }>;
   /** The connectors' live status for the admin API. */
@@ -201,6 +203,7 @@ export function createSchedulerRole(options: SchedulerRoleOptions): SchedulerRol
     replayer,
     entsoe,
     isLeader: () => scheduler?.isLeader ?? false,
+    leaderTerm: () => scheduler?.termSignal,
     async replay(letter, replayOptions = {}) {
       if (ElectricityMapsIngestor.handles(letter)) {
         if (emaps === undefined)

@@ -129,6 +129,14 @@ export class Scheduler {
     return this.#elector.isLeader;
   }
 
+  /**
+   * The current leadership term: aborts when this process stops leading; `undefined` while it does not lead. Other
+   * leader-only work (the gap healer) runs under it, as the jobs do.
+   */
+  get termSignal(): AbortSignal | undefined {
+    return this.#elector.termSignal;
+  }
+
   get instanceId(): string {
     return this.#elector.holder;
   }

@@ -53,6 +53,7 @@ describe('GET /api/v1/completeness and /api/v1/admin/connectors: gaps and their 
     assert.equal(status, 200);
     const gaps = body['gaps'] as Record<string, unknown>[];
     assert.equal(gaps.length, 1);
+    assert.equal(body['gaps_truncated'], false);
     assert.deepEqual(
       {
         metric: gaps[0]?.['metric'],
@@ -77,8 +78,6 @@ describe('GET /api/v1/completeness and /api/v1/admin/connectors: gaps and their 
       key: api.readerFi,
     });
     assert.deepEqual(before.body['gaps'], []);
-    const other = await api.json('/api/v1/completeness?zone=DK_2&from=2023-12-28&to=2023-12-30');
-    assert.deepEqual(other.body['gaps'], []);
   });
 
   it('the connectors page gets the counts per state, the hour’s requests and the open gaps', async () => {
@@ -97,5 +96,47 @@ describe('GET /api/v1/completeness and /api/v1/admin/connectors: gaps and their 
       requests_last_hour: 0,
       open: [],
     });
+  });
+
+  it('a zone-limited key sees its zones’ gaps however many other zones hold, and never another zone’s; past 500 gaps the answer says so', async () => {
+    // 1 001 open FI gaps (ranges newer than DK_2's) and one DK_2 gap, as the healer stores them.
+    await api.db.query(
+      `INSERT INTO completeness_gaps (source, metric, zone, resolution, gap_start, gap_end, state, next_attempt_at,
+         detected_at, updated_at)
+       SELECT 'entsoe', 'load_actual', 'FI', 'PT15M', s, s + interval '15 minutes', 'pending', s, s, s
+       FROM generate_series('2023-04-20T00:00Z'::timestamptz, '2023-04-20T00:00Z'::timestamptz + interval '15 minutes' * 1000,
+         interval '15 minutes') AS s`,
+    );
+    await api.db.query(
+      `INSERT INTO completeness_gaps (source, metric, zone, resolution, gap_start, gap_end, state, tries,
+         next_attempt_at, detected_at, updated_at, closed_at)
+       VALUES ('entsoe', 'load_actual', 'DK_2', 'PT15M', '2023-01-01T00:00Z', '2023-01-01T02:00Z', 'source_has_none', 4,
+         '2023-01-02T00:00Z', '2023-01-01T04:00Z', '2023-01-02T00:00Z', '2023-01-02T00:00Z')`,
+    );
+    const { key } = await createApiKey(api.db, { name: 'dk2 ops', role: 'operator', zones: ['DK_2'] });
+    const dk = await api.json('/api/v1/admin/connectors', { key });
+    const dkGaps = dk.body['gaps'] as { states: Record<string, number>; open: { zone: string; state: string }[] };
+    assert.deepEqual(
+      dkGaps.open.map((g) => [g.zone, g.state]),
+      [['DK_2', 'source_has_none']],
+    );
+    assert.deepEqual(dkGaps.states, { pending: 0, backfilling: 0, filled: 0, source_has_none: 1 });
+
+    const range = 'from=2023-01-01&to=2023-01-02';
+    const unlimited = await api.json(`/api/v1/completeness?zone=DK_2&${range}`);
+    assert.equal((unlimited.body['gaps'] as unknown[]).length, 1);
+    const fiKey = await api.json(`/api/v1/completeness?zone=DK_2&${range}`, { key: api.readerFi });
+    assert.equal(fiKey.status, 403);
+    assert.equal(fiKey.body['gaps'], undefined);
+
+    const many = await api.json('/api/v1/completeness?zone=FI&from=2023-04-20&to=2023-05-01&metric=load_actual', {
+      key: api.readerFi,
+    });
+    assert.equal(many.status, 200);
+    const listed = many.body['gaps'] as { start: string }[];
+    assert.equal(listed.length, 500);
+    assert.equal(many.body['gaps_truncated'], true);
+    // Newest first: the last of the 1 001 ranges (2023-04-30T10:00Z) leads.
+    assert.equal(listed[0]?.start, '2023-04-30T10:00:00.000Z');
   });
 });

@@ -75,6 +75,13 @@ describe('gap detection', () => {
     // A "source has none" range published after all is filled; a gap before the window is left alone.
     const later = reconcile([gap(3, r(20, 22), 'source_has_none'), gap(4, r(-30, -28), 'pending')], [], window);
     assert.deepEqual(later, { filled: [3], moved: [], added: [] });
+    // Nor is a "source has none" range the window did not look at (nothing missing there says nothing of it).
+    const outside = reconcile(
+      [gap(6, r(-30, -28), 'source_has_none'), gap(7, r(30, 32), 'source_has_none')],
+      [],
+      window,
+    );
+    assert.deepEqual(outside, { filled: [], moved: [], added: [] });
     // A growing trailing gap stays one gap.
     assert.deepEqual(reconcile([gap(5, r(20, 22), 'backfilling')], [r(20, 23)], window).moved, [
       { id: 5, range: r(20, 23) },

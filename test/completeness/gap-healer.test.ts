@@ -195,7 +195,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       assert.deepEqual([gap?.metric, gap?.state, gap?.lastOutcome], ['load_actual', 'backfilling', 'no matching data']);
     });
 
-    it('keeps to the request budget per pass and per hour, and only asks while active', async (t) => {
+    it('keeps to the request budget per pass and per hour, and only asks within the leader term', async (t) => {
       const handle = await openTestDb(t, kind);
       if (handle === undefined) return;
       const { db } = handle;
@@ -221,7 +221,9 @@ for (const kind of ['postgres', 'pglite'] as const) {
         new MemoryPublisher<RawEntsoeDocument>(),
         new MemoryPublisher<DeadLetter>(),
       );
-      let active = false;
+      const term = new AbortController();
+      let leading = false;
+      let endTermOnAnswer = false;
       let now = T('2024-05-24T12:00Z');
       const healer = gapHealer({
         db,
@@ -230,13 +232,17 @@ for (const kind of ['postgres', 'pglite'] as const) {
         rules: alertRulesOf({
           publication: [{ source: 'entsoe', metric: 'generation_actual', zone: 'LU', delay: 'PT1H' }],
         }),
-        ingest: (request, o) => ingestor.ingest(request, o),
+        ingest: async (request, o) => {
+          const answer = await ingestor.ingest(request, o);
+          if (endTermOnAnswer) term.abort(); // leadership ends while the pass is under way
+          return answer;
+        },
         settings: { maxTries: 5, retryBaseMs: MIN, retryMaxMs: MIN, requestsPerRun: 2, requestsPerHour: 3 },
-        active: () => active,
+        leaderTerm: () => (leading ? term.signal : undefined),
         now: () => now,
       });
       assert.equal((await healer.runOnce()).found, 0, 'not the leader: nothing is looked at');
-      active = true;
+      leading = true;
       const first = await healer.runOnce();
       assert.deepEqual([first.found, first.requested, first.deferred], [3, 2, 1]);
       now += MIN;
@@ -251,6 +257,278 @@ for (const kind of ['postgres', 'pglite'] as const) {
         '202405220600-202405220700',
         '202405221200-202405221300',
       ]);
+
+      // The term ends after the first answer of a pass that may ask twice: the pass stops there, the answer counts.
+      now += 61 * MIN;
+      const triesBefore = (await listGaps(db, { zones: ['LU'] })).reduce((n, g) => n + g.tries, 0);
+      endTermOnAnswer = true;
+      const cut = await healer.runOnce();
+      assert.equal(cut.requested, 1);
+      assert.equal(fake.requests.length, 6);
+      assert.equal(
+        (await listGaps(db, { zones: ['LU'] })).reduce((n, g) => n + g.tries, 0),
+        triesBefore + 1,
+      );
+      now += 61 * MIN;
+      assert.equal((await healer.runOnce()).found, 0, 'the term has ended: nothing is looked at');
+      assert.equal(fake.requests.length, 6);
+    });
+
+    it('two metrics of one item missing over the same range are one request in a pass, a try for each', async (t) => {
+      const handle = await openTestDb(t, kind);
+      if (handle === undefined) return;
+      const { db } = handle;
+      const fake = await FakeEntsoe.start();
+      t.after(() => fake.close());
+      fake.fail('no-data', { times: 100 });
+      const ingestor = fakeEntsoeIngestor(
+        fake.url,
+        silentLogger(),
+        new MemoryPublisher<RawEntsoeDocument>(),
+        new MemoryPublisher<DeadLetter>(),
+      );
+      // Actual generation and consumption are both A75: expected by the rule file, nothing of either stored.
+      const healer = gapHealer({
+        db,
+        logger: silentLogger(),
+        reference,
+        rules: alertRulesOf({
+          publication: ['generation_actual', 'consumption_actual'].map((metric) => ({
+            source: 'entsoe',
+            metric,
+            zone: 'LU',
+            delay: 'PT1H',
+            margin: 'PT1H',
+          })),
+        }),
+        ingest: (request, o) => ingestor.ingest(request, o),
+        settings: { lookbackMs: 2 * 86_400_000 },
+        now: () => T('2024-05-24T12:00Z'),
+      });
+      const pass = await healer.runOnce();
+      assert.deepEqual([pass.found, pass.requested], [2, 1]);
+      assert.deepEqual(
+        fake.requests.map((r) => [r.params['documentType'], rangeOf(r)]),
+        [['A75', '202405221200-202405241000']],
+      );
+      const stored = await listGaps(db, { zones: ['LU'] });
+      assert.deepEqual(stored.map((g) => [g.metric, g.state, g.tries]).sort(), [
+        ['consumption_actual', 'backfilling', 1],
+        ['generation_actual', 'backfilling', 1],
+      ]);
+    });
+
+    it('the absence going on past a "source has none" range is asked for once more after the longest wait', async (t) => {
+      const handle = await openTestDb(t, kind);
+      if (handle === undefined) return;
+      const { db } = handle;
+      const fake = await FakeEntsoe.start();
+      t.after(() => fake.close());
+      fake.fail('no-data', { times: 100 });
+      const ingestor = fakeEntsoeIngestor(
+        fake.url,
+        silentLogger(),
+        new MemoryPublisher<RawEntsoeDocument>(),
+        new MemoryPublisher<DeadLetter>(),
+      );
+      // Luxembourg's actual load is expected by the rule file; the source (the fake) never has any.
+      let now = T('2024-05-24T12:00Z');
+      const healer = gapHealer({
+        db,
+        logger: silentLogger(),
+        reference,
+        rules: alertRulesOf({
+          publication: [{ source: 'entsoe', metric: 'load_actual', zone: 'LU', delay: 'PT1H', margin: 'PT1H' }],
+        }),
+        ingest: (request, o) => ingestor.ingest(request, o),
+        settings: { lookbackMs: 86_400_000, maxTries: 2, retryBaseMs: MIN, retryMaxMs: 30 * MIN },
+        now: () => now,
+      });
+      assert.equal((await healer.runOnce()).requested, 1);
+      now += MIN;
+      assert.equal((await healer.runOnce()).requested, 1);
+      now += 2 * MIN;
+      assert.equal((await healer.runOnce()).sourceHasNone, 1);
+      assert.equal(fake.requests.length, 2);
+      // An hour later, the hour after the first gap is due and missing too: one gap more, asked once, 30 min on.
+      now += 60 * MIN;
+      const found = await healer.runOnce();
+      assert.deepEqual([found.found, found.requested], [1, 0]);
+      const next = (await listGaps(db, { zones: ['LU'], states: ['pending'] }))[0];
+      assert.ok(next !== undefined);
+      assert.deepEqual([next.start, next.tries, next.nextAttemptAt], [T('2024-05-24T10:00Z'), 1, now + 30 * MIN]);
+      now += 30 * MIN;
+      assert.equal((await healer.runOnce()).requested, 1);
+      now += 4 * 30 * MIN;
+      const last = await healer.runOnce();
+      assert.deepEqual([last.sourceHasNone, last.requested], [1, 0]);
+      assert.equal(fake.requests.length, 3);
+    });
+
+    it('two healers in a pass at once (an old and a new leader overlapping) ask once per range and keep one gap', async (t) => {
+      const handle = await openTestDb(t, kind);
+      if (handle === undefined) return;
+      const { db } = handle;
+      await writeObservations(db, chunksOf(DOC));
+      await db.query(
+        `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
+           AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
+      );
+      const fake = await FakeEntsoe.start();
+      t.after(() => fake.close());
+      fake.fail('no-data', { times: 1000 });
+      const ingestor = fakeEntsoeIngestor(
+        fake.url,
+        silentLogger(),
+        new MemoryPublisher<RawEntsoeDocument>(),
+        new MemoryPublisher<DeadLetter>(),
+      );
+      let now = T('2024-05-24T12:00Z');
+      const replica = (): GapHealer =>
+        gapHealer({
+          db,
+          logger: silentLogger(),
+          reference,
+          rules: alertRulesOf({
+            publication: [{ source: 'entsoe', metric: 'generation_actual', zone: 'LU', delay: 'PT1H', margin: 'PT1H' }],
+          }),
+          ingest: (request, o) => ingestor.ingest(request, o),
+          settings: { retryBaseMs: MIN, retryMaxMs: MIN, requestsPerRun: 5, requestsPerHour: 20 },
+          now: () => now,
+        });
+      const [a, b] = [replica(), replica()];
+      const reports = await Promise.all([a.runOnce(), b.runOnce()]);
+      assert.equal(reports[0].requested + reports[1].requested, 1);
+      assert.deepEqual(
+        fake.requests.map((r) => [rangeOf(r), r.answer]),
+        [['202405221200-202405221500', 'no-data']],
+      );
+      const stored = await listGaps(db, { zones: ['LU'] });
+      assert.deepEqual(
+        stored.map((g) => [g.start, g.end, g.state, g.tries]),
+        [[T('2024-05-22T12:00Z'), T('2024-05-22T15:00Z'), 'backfilling', 1]],
+      );
+      // Both again once the wait is over: still one gap, asked once more, one try more.
+      now += MIN;
+      await Promise.all([a.runOnce(), b.runOnce()]);
+      assert.equal(fake.requests.length, 2);
+      const after = await listGaps(db, { zones: ['LU'] });
+      assert.deepEqual(
+        after.map((g) => [g.state, g.tries]),
+        [['backfilling', 2]],
+      );
+    });
+
+    it('a gap whose series left the model is looked at again: its data back, it is filled and not asked for', async (t) => {
+      const handle = await openTestDb(t, kind);
+      if (handle === undefined) return;
+      const { db } = handle;
+      const chunks = chunksOf(DOC);
+      await writeObservations(db, chunks);
+      await db.query(
+        `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
+           AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
+      );
+      const fake = await FakeEntsoe.start();
+      t.after(() => fake.close());
+      fake.fail('no-data', { times: 1000 });
+      const ingestor = fakeEntsoeIngestor(
+        fake.url,
+        silentLogger(),
+        new MemoryPublisher<RawEntsoeDocument>(),
+        new MemoryPublisher<DeadLetter>(),
+      );
+      let now = T('2024-05-24T12:00Z');
+      const healerWith = (rules: ReturnType<typeof alertRulesOf>): GapHealer =>
+        gapHealer({
+          db,
+          logger: silentLogger(),
+          reference,
+          rules,
+          ingest: (request, o) => ingestor.ingest(request, o),
+          settings: { maxTries: 2, retryBaseMs: MIN, retryMaxMs: MIN },
+          now: () => now,
+        });
+      const expected = alertRulesOf({
+        publication: [{ source: 'entsoe', metric: 'generation_actual', zone: 'LU', delay: 'PT1H', margin: 'PT1H' }],
+      });
+      assert.equal((await healerWith(expected).runOnce()).requested, 1);
+      assert.equal(fake.requests.length, 1);
+      // The slots come back (the cron jobs' look back), and the rule that expected the series is gone.
+      await writeObservations(db, chunks);
+      const orphaned = healerWith(alertRulesOf({}));
+      const reports = [];
+      for (let i = 0; i < 3; i++) {
+        now += 2 * MIN;
+        reports.push(await orphaned.runOnce());
+      }
+      assert.deepEqual(
+        reports.map((r) => [r.series, r.filled, r.requested, r.sourceHasNone]),
+        [
+          [0, 1, 0, 0],
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+        ],
+      );
+      assert.equal(fake.requests.length, 1, 'not asked for again');
+      const stored = await listGaps(db, { zones: ['LU'] });
+      assert.deepEqual(
+        stored.map((g) => g.state),
+        ['filled'],
+      );
+    });
+
+    it('a due gap whose slots came meanwhile is filled, not asked for; one partly back is asked for what is missing', async (t) => {
+      const handle = await openTestDb(t, kind);
+      if (handle === undefined) return;
+      const { db } = handle;
+      const chunks = chunksOf(DOC);
+      await writeObservations(db, chunks);
+      await db.query(
+        `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
+           AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
+      );
+      const fake = await FakeEntsoe.start();
+      t.after(() => fake.close());
+      fake.fail('no-data', { times: 1000 });
+      const ingestor = fakeEntsoeIngestor(
+        fake.url,
+        silentLogger(),
+        new MemoryPublisher<RawEntsoeDocument>(),
+        new MemoryPublisher<DeadLetter>(),
+      );
+      let now = T('2024-05-24T12:00Z');
+      // A series the healer looks at but finds no window for any more (its delay grew past the lookback): its
+      // gaps are only looked at when due.
+      const healerWith = (delay: string): GapHealer =>
+        gapHealer({
+          db,
+          logger: silentLogger(),
+          reference,
+          rules: alertRulesOf({
+            publication: [{ source: 'entsoe', metric: 'generation_actual', zone: 'LU', delay, margin: 'PT1H' }],
+          }),
+          ingest: (request, o) => ingestor.ingest(request, o),
+          settings: { maxTries: 3, retryBaseMs: MIN, retryMaxMs: MIN },
+          now: () => now,
+        });
+      assert.equal((await healerWith('PT1H').runOnce()).requested, 1);
+      // 12:00–13:00 comes back; the rest stays missing.
+      await writeObservations(
+        db,
+        chunks
+          .map((c) => ({
+            ...c,
+            points: c.points.filter((p) => T(p.t) >= T('2024-05-22T12:00Z') && T(p.t) < T('2024-05-22T13:00Z')),
+          }))
+          .filter((c) => c.points.length > 0),
+      );
+      now += MIN;
+      const pass = await healerWith('P30D').runOnce();
+      assert.deepEqual([pass.series, pass.requested], [0, 1]);
+      assert.equal(rangeOf(fake.requests.at(-1)!), '202405221300-202405221500');
+      const [gap] = await listGaps(db, { zones: ['LU'] });
+      assert.deepEqual([gap?.start, gap?.end, gap?.tries], [T('2024-05-22T13:00Z'), T('2024-05-22T15:00Z'), 2]);
     });
   });
 }

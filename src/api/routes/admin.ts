@@ -457,7 +457,12 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: AdminDeps): void {
       db.query('SELECT name, holder, expires_at, acquired_at, renewed_at FROM leases ORDER BY name'),
       listGaps(
         db,
-        { states: ['pending', 'backfilling', 'source_has_none'], limit: 1000 },
+        {
+          states: ['pending', 'backfilling', 'source_has_none'],
+          // A zone-limited key's gaps are selected in the database: the limit must not be spent on other zones.
+          ...(principal.zones === null ? {} : { zones: [...principal.zones] }),
+          limit: 1000,
+        },
         { signal: c.req.raw.signal },
       ),
       gapSummary(db, Date.now(), { signal: c.req.raw.signal }),

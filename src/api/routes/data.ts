@@ -123,6 +123,9 @@ export const mixRoute = defineRoute({
   errors: [404],
 });
 
+/** Gaps in one completeness answer at most (newest first); `gaps_truncated` says when the range holds more. */
+const GAPS_LIMIT = 500;
+
 export const completenessRoute = defineRoute({
   method: 'get',
   path: '/api/v1/completeness',
@@ -303,11 +306,11 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
     const range = { from: placeDate(q.from, timeZone), to: placeDate(q.to, timeZone) };
     checkRange(range.from, range.to, 400);
     const metrics = q.metric === undefined ? {} : { metrics: [q.metric] };
-    const [rows, gaps] = await Promise.all([
+    const [rows, found] = await Promise.all([
       completeness(db, { zones: [q.zone], ...metrics, ...range, timeZone }, { signal: c.req.raw.signal }),
       listGaps(
         db,
-        { zones: [q.zone], ...metrics, from: range.from.getTime(), to: range.to.getTime() },
+        { zones: [q.zone], ...metrics, from: range.from.getTime(), to: range.to.getTime(), limit: GAPS_LIMIT + 1 },
         { signal: c.req.raw.signal },
       ),
     ]);
@@ -316,7 +319,8 @@ export function dataRoutes(app: Hono<ApiEnv>, deps: DataDeps): void {
       from: range.from.toISOString(),
       to: range.to.toISOString(),
       time_zone: timeZone,
-      gaps: gaps.map(gapBody),
+      gaps: found.slice(0, GAPS_LIMIT).map(gapBody),
+      gaps_truncated: found.length > GAPS_LIMIT,
       days: rows.map((r) => ({
         metric: r.metric,
         day: r.day,
