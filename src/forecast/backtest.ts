@@ -53,10 +53,28 @@ export async function backtest(
   );
   const factors = new FactorCache(reference);
   const pairs: (AccuracyPair & { madeAt: number; slot: number })[] = [];
+  // Each issue reads only the values of its own reach (sorted by slot: two binary searches), and the loop gives
+  // the event loop a turn between issues: a long backtest must not stall the other requests of the process.
+  const sorted = [...values].sort((a, b) => a.slot - b.slot);
+  const firstAtOrAfter = (slot: number): number => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid]?.slot ?? Infinity) < slot) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   for (const madeAt of issues) {
     options.signal?.throwIfAborted();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const reach = sorted.slice(
+      firstAtOrAfter(addLocalDays(madeAt, tz, -(HISTORY_DAYS + 1))),
+      firstAtOrAfter(madeAt + MAX_HORIZON_MS),
+    );
     const slots = forecastCarbon(
-      { zone: area, madeAt, from: madeAt, to: madeAt + MAX_HORIZON_MS, values },
+      { zone: area, madeAt, from: madeAt, to: madeAt + MAX_HORIZON_MS, values: reach },
       reference,
       factors,
     );

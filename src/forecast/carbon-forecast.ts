@@ -115,9 +115,9 @@ function index(
  * - wind and solar (B16, B18, B19) from their forecasts, the intraday one preferred over the day-ahead one per type
  *   and slot;
  * - every other production type as the mean of its actual generation at the same local quarter hour on each of
- *   the last 7 days before `madeAt` that has one (wind and solar too, when the slot has no wind/solar forecast);
- * - where the zone has a day-ahead load forecast for the slot, the other types scaled together so that the total
- *   matches it (load − wind − solar, never below 0);
+ *   the last 7 days before `madeAt` that has one (a wind or solar type too, when the slot has no forecast of it);
+ * - where the zone has a day-ahead load forecast for the slot, the types other than wind and solar scaled together
+ *   so that the total matches it (load − wind − solar, never below 0);
  * - the mix's intensity with the lifecycle emission factors of the actuals (`productionIntensity`, `FactorCache`).
  * Slots with nothing to go on (no history, no forecast) are left out.
  */
@@ -166,10 +166,13 @@ export function forecastCarbon(
       const t = addLocalDays(s, tz, -d);
       if (t + SLOT_MS <= madeAt) past.push(t);
     }
+    // A wind or solar type without a forecast for this slot (a zone whose forecast lacks it, an intraday
+    // forecast of some types only) keeps its own 7-day mean, outside the scaling: it is not a dispatchable type.
     const other = new Map<string, number>();
+    const windSolarMean = new Map<string, number>();
     const days = new Set<number>();
     for (const [psr, values] of actual) {
-      if (method !== 'none' && WIND_SOLAR_TYPES.includes(psr)) continue;
+      if (windSolar.has(psr)) continue;
       let sum = 0;
       let n = 0;
       for (const t of past) {
@@ -179,23 +182,23 @@ export function forecastCarbon(
         n++;
         days.add(t);
       }
-      if (n > 0) other.set(psr, sum / n);
+      if (n > 0) (WIND_SOLAR_TYPES.includes(psr) ? windSolarMean : other).set(psr, sum / n);
     }
-    if (windSolar.size === 0 && other.size === 0) continue;
+    if (windSolar.size === 0 && windSolarMean.size === 0 && other.size === 0) continue;
 
     // Scaled to the load forecast: the other types fill what wind and solar leave of it.
     const l = load?.get(s);
     let scaled = false;
     const otherTotal = [...other.values()].reduce((a, v) => a + Math.max(0, v), 0);
     if (l !== undefined && otherTotal > 0) {
-      const windSolarTotal = [...windSolar.values()].reduce((a, v) => a + Math.max(0, v), 0);
+      const windSolarTotal = [...windSolar.values(), ...windSolarMean.values()].reduce((a, v) => a + Math.max(0, v), 0);
       const scale = Math.max(0, l - windSolarTotal) / otherTotal;
       for (const [psr, v] of other) other.set(psr, v * scale);
       scaled = true;
     }
 
     const mix: MixEntry[] = [];
-    for (const [psr, mw] of [...windSolar, ...other]) {
+    for (const [psr, mw] of [...windSolar, ...windSolarMean, ...other]) {
       const e = entry(psr, mw);
       if (e !== undefined) mix.push(e);
     }

@@ -17,6 +17,7 @@ export type IntensityForecast = (
   zone: string,
   from: number,
   to: number,
+  options?: { readonly signal?: AbortSignal },
 ) => Promise<{ readonly start: number; readonly value: number }[]>;
 
 const HISTORY_METRICS = [FORECAST_INPUT_METRICS.actual];
@@ -68,10 +69,15 @@ export async function zoneForecast(
  * @example const forecast = intensityForecastOf(db, reference); await forecast('FI', now, now + DAY_MS)
  */
 export function intensityForecastOf(db: Queryable, reference: ReferenceData): IntensityForecast {
-  return async (zone, from, to) => {
+  return async (zone, from, to, options = {}) => {
     if (!reference.hasZone(zone)) return [];
     const end = Math.min(to, from + MAX_FORECAST_HOURS * 3_600_000);
-    const slots = await zoneForecast(db, reference, { zone, madeAt: from, from, to: end });
+    const slots = await zoneForecast(
+      db,
+      reference,
+      { zone, madeAt: from, from, to: end },
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
     return slots.map((s) => ({ start: s.start, value: s.value }));
   };
 }

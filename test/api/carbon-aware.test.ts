@@ -190,6 +190,17 @@ describe('GET /api/v1/carbon-aware/best-window on stored real data', () => {
 
   it('defaults: earliest is the data clock now (off a quarter hour: the next one starts), latest 24 h later', async () => {
     clock = { mode: 'demo', now: '2024-05-22T10:05:00.000Z', basis: 'latest complete replayed slot' };
+    // LU's stored actuals run past this clock; they are not known yet at its now, so the next 24 h come from the
+    // forecast port — here one that answers the stored actual of each slot (a perfect forecast, to compare).
+    forecast = async (zone, from, to) => {
+      const { rows } = await api.db.query<{ slot_start: Date; value: number }>(
+        `SELECT slot_start, value FROM grid_observations WHERE zone = $1 AND metric = 'carbon_intensity_production'
+           AND qualifier = 'factors=lifecycle' AND slot_start >= $2 AND slot_start < $3`,
+        [zone, new Date(from).toISOString(), new Date(to).toISOString()],
+      );
+      return rows.map((r) => ({ start: r.slot_start.getTime(), value: r.value }));
+    };
+    forecastCalls.length = 0;
     try {
       const r = await get('zones=LU&duration=PT1H');
       assert.equal(r.status, 200);
@@ -197,6 +208,12 @@ describe('GET /api/v1/carbon-aware/best-window on stored real data', () => {
       assert.equal(r.body.earliest, '2024-05-22T10:05:00.000Z');
       assert.equal(r.body.latest, new Date(Date.parse(clock.now as string) + DAY_MS).toISOString());
       const zone = r.body.zones[0]!;
+      assert.equal(zone.data, 'forecast', 'no actual after the clock is used');
+      assert.equal(zone.actual_until, '2024-05-22T10:05:00.000Z');
+      assert.deepEqual(
+        forecastCalls.map((c) => new Date(c.from).toISOString()),
+        ['2024-05-22T10:15:00.000Z'],
+      );
       assert.equal(zone.earliest_start.start, '2024-05-22T10:15:00.000Z');
       assert.equal(zone.windows.length, 3, 'top 3 by default');
       assertMatches(
@@ -206,6 +223,7 @@ describe('GET /api/v1/carbon-aware/best-window on stored real data', () => {
       );
     } finally {
       clock = { mode: 'live', now: '2026-12-06T10:00:00.000Z', basis: 'wall clock' };
+      forecast = undefined;
     }
   });
 

@@ -131,6 +131,34 @@ describe('carbon-intensity forecast (pure)', () => {
     }
   });
 
+  it('a wind or solar type without a forecast keeps its own mean: a forecast equal to that mean changes nothing', () => {
+    // Derived from the real FI actuals (labelled so): a solar series B16 that copies the wind B19, and a day-ahead
+    // forecast of B19 alone equal to yesterday's B19 (with one earlier day, exactly its 7-day mean).
+    const solar = fi.filter((v) => v.productionType === 'B19').map((v) => ({ ...v, productionType: 'B16' }));
+    const to = MADE_AT + 6 * HOUR_MS;
+    const windForecast: StoredValue[] = [...(fiActual.get('B19') ?? new Map<number, number>())]
+      .filter(([t]) => t + DAY_MS >= MADE_AT && t + DAY_MS < to)
+      .map(([t, v]) => ({
+        metric: 'wind_solar_forecast_day_ahead',
+        productionType: 'B19',
+        slot: t + DAY_MS,
+        value: v,
+        issuedAt: MADE_AT - HOUR_MS,
+      }));
+    assert.ok(windForecast.length > 0);
+    const request = { zone: reference.zone('FI'), madeAt: MADE_AT, from: MADE_AT, to };
+    const without = forecastCarbon({ ...request, values: [...fi, ...solar] }, reference);
+    const withWind = forecastCarbon({ ...request, values: [...fi, ...solar, ...windForecast] }, reference);
+    assert.equal(withWind.length, without.length);
+    withWind.forEach((s, i) => {
+      const w = without[i];
+      assert.ok(w !== undefined);
+      assert.equal(s.method.windSolar, 'day-ahead');
+      assert.ok(Math.abs(s.generation - w.generation) < 1e-6, `${new Date(s.start).toISOString()}: B16 kept`);
+      assert.ok(Math.abs(s.value - w.value) < 1e-9);
+    });
+  });
+
   it('prefers the intraday forecast, and uses only forecasts known at the issue time', () => {
     const dayAhead = valuesOf(chunksOf('A69_A01_FI_PT15M_day-ahead_2024-02-08.xml'));
     const intraday = valuesOf(chunksOf('A69_A40_FI_PT15M_intraday_2024-02-08.xml'));

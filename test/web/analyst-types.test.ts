@@ -106,7 +106,7 @@ describe('decoders of the clock, forecast and best-window answers', () => {
       ],
     );
     assert.deepEqual(forecastMethods(forecast), [
-      '2 slots: wind and solar: no forecast; other production: mean of the same quarter hour over the last 7 days (n=2); not scaled (no load forecast).',
+      '2 slots: wind and solar: no forecast; other production: mean of the same quarter hour over the last 7 days (n=2); not scaled to a load forecast.',
     ]);
   });
 

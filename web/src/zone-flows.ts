@@ -63,12 +63,27 @@ export async function fetchNeighbourFlows(
     .sort((a, b) => a.neighbour.localeCompare(b.neighbour));
 }
 
-/** Net import per timestamp (import − export; a missing direction counts only when the other one is there). */
+/**
+ * Net import per timestamp (import − export). A direction the source does not publish at all counts as nothing
+ * (the table says "not published"); where both directions are published, a timestamp missing one of them is a gap,
+ * not a net flow computed with 0 for the missing side.
+ */
 export function netImport(flows: NeighbourFlows): Point[] {
-  const net = new Map<number, number>();
-  for (const p of flows.imports) if (p.value !== null) net.set(p.ts, (net.get(p.ts) ?? 0) + p.value);
-  for (const p of flows.exports) if (p.value !== null) net.set(p.ts, (net.get(p.ts) ?? 0) - p.value);
-  return [...net].sort((a, b) => a[0] - b[0]).map(([ts, value]) => ({ ts, value }));
+  const known = (points: readonly Point[]) => {
+    const m = new Map<number, number>();
+    for (const p of points) if (p.value !== null) m.set(p.ts, p.value);
+    return m;
+  };
+  const imports = known(flows.imports);
+  const exports = known(flows.exports);
+  const both = imports.size > 0 && exports.size > 0;
+  const times = [...new Set([...imports.keys(), ...exports.keys()])].sort((a, b) => a - b);
+  return times.map((ts) => {
+    const i = imports.get(ts);
+    const e = exports.get(ts);
+    if (both && (i === undefined || e === undefined)) return { ts, value: null };
+    return { ts, value: (i ?? 0) - (e ?? 0) };
+  });
 }
 
 const COLORS = ['#1d4ed8', '#b45309', '#0f766e', '#be185d', '#6d28d9', '#4d7c0f', '#9a3412', '#0e7490'];

@@ -57,7 +57,7 @@ export function forecastMethods(forecast: IntensityForecast): string[] {
       m.scaledToLoadForecast === true
         ? 'scaled to the load forecast'
         : m.scaledToLoadForecast === false
-          ? 'not scaled (no load forecast)'
+          ? 'not scaled to a load forecast'
           : null,
     ].filter((x): x is string => x !== null);
     const text = parts.join('; ');

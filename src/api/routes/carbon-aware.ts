@@ -264,8 +264,8 @@ export function carbonAwareRoutes(app: Hono<ApiEnv>, deps: CarbonAwareDeps): voi
     const earliest = q.earliest?.kind === 'instant' ? q.earliest.at.getTime() : now;
     const latest = q.latest?.kind === 'instant' ? q.latest.at.getTime() : earliest + 24 * HOUR_MS;
     // The database's timestamps end with the year 9999 (and a default latest is a day after earliest).
-    if (earliest < 0 || earliest >= LAST_INSTANT) throw bad('earliest', 'parameter "earliest" must lie in 1970–9999');
-    if (latest < 0 || latest > LAST_INSTANT) throw bad('latest', 'parameter "latest" must lie in 1970–9999');
+    if (earliest < 0 || earliest >= LAST_INSTANT) throw bad('earliest', 'parameter "earliest" must lie in 1970–9998');
+    if (latest < 0 || latest > LAST_INSTANT) throw bad('latest', 'parameter "latest" must lie in 1970–9998');
     if (latest <= earliest) throw bad('latest', 'parameter "latest" must be after "earliest"');
     if (latest - earliest > MAX_WINDOW_RANGE_DAYS * DAY_MS)
       throw bad('latest', `parameter "latest": at most ${MAX_WINDOW_RANGE_DAYS} days after earliest`);
@@ -292,9 +292,13 @@ export function carbonAwareRoutes(app: Hono<ApiEnv>, deps: CarbonAwareDeps): voi
         { zone, metric, qualifier, from: iso(firstStart), to: iso(lastEnd), resolution: 'PT15M' },
         { signal },
       );
-      const actual: IntensitySlot[] = (series?.points ?? []).map((p) => ({ start: Date.parse(p.ts), value: p.value }));
       const [newest] = await latestSlots(db, { metrics: [metric], zones: [zone], qualifiers: [qualifier] }, { signal });
-      const actualUntil = newest === undefined ? null : Date.parse(newest.slot) + SLOT_MS;
+      // Actuals are known up to the clock's now: in the offline demo a zone's replayed data may run past the data
+      // clock, and advice "for the next 24 h" must not be read off values that are still to come.
+      const actualUntil = newest === undefined ? null : Math.min(Date.parse(newest.slot) + SLOT_MS, now);
+      const actual: IntensitySlot[] = (series?.points ?? [])
+        .map((p) => ({ start: Date.parse(p.ts), value: p.value }))
+        .filter((s) => actualUntil !== null && s.start + SLOT_MS <= actualUntil);
       const forecastFrom = Math.max(firstStart, actualUntil ?? firstStart);
       const predicted =
         forecast === undefined || forecastFrom >= lastEnd
