@@ -189,9 +189,16 @@ async function scenario(
   let refused = 0;
   const refusals = new Set<string>();
   let attemptsAfterFull = -1;
+  // The load waits at a quarter until the disk is full, so that writes meet the full disk however fast or slow the
+  // machine is (on a busy machine the rest of the load could otherwise be acknowledged before the filler is done).
+  let diskFilled: () => void = () => undefined;
+  const filledGate = new Promise<void>((resolve) => {
+    diskFilled = resolve;
+  });
   // The steady load: one meter-day per request, in order; a batch that is not acknowledged is sent again.
   const load = (async () => {
     for (const batch of all) {
+      if (acked.length >= all.length / 4) await filledGate;
       for (;;) {
         if (attemptsAfterFull >= 0) attemptsAfterFull += 1;
         const res = await fetch(`http://127.0.0.1:${ports.ingest}/ingest/meters`, {
@@ -219,6 +226,7 @@ async function scenario(
   );
   const filler = join(fillDir, 'filler');
   const filled = await fill(filler);
+  diskFilled();
   // Detected: readiness names the full disk, the counter moves, the process runs on.
   const seen = await until(
     'the full disk reported',
