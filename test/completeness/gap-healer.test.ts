@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
 import { alertRulesOf } from '../../src/alerts/index.ts';
 import type { Gap, GapHealer } from '../../src/completeness/index.ts';
@@ -47,6 +48,16 @@ async function storePublished(db: Db, published: MemoryPublisher<RawEntsoeDocume
 
 const rangeOf = (r: FakeRequest): string => `${r.params['periodStart']}-${r.params['periodEnd']}`;
 
+/** The local ENTSO-E service replaying the real documents (closed after the test), and an ingestor asking it. */
+async function fakeUpstream(t: TestContext) {
+  const fake = await FakeEntsoe.start();
+  t.after(() => fake.close());
+  const published = new MemoryPublisher<RawEntsoeDocument>();
+  const deadLetters = new MemoryPublisher<DeadLetter>();
+  const ingestor = fakeEntsoeIngestor(fake.url, silentLogger(), published, deadLetters);
+  return { fake, ingestor, published, deadLetters };
+}
+
 for (const kind of ['postgres', 'pglite'] as const) {
   describe(`self-healing completeness (${kind})`, () => {
     it('a deliberately removed range is found as a gap, asked for exactly, filled; a range the source never has ends as "source has none"', async (t) => {
@@ -61,11 +72,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       assert.ok(removed.rowCount > 0);
       assert.equal(await slotsIn(db, '2024-05-22T12:00Z', '2024-05-22T15:00Z'), 0);
 
-      const fake = await FakeEntsoe.start();
-      t.after(() => fake.close());
-      const published = new MemoryPublisher<RawEntsoeDocument>();
-      const deadLetters = new MemoryPublisher<DeadLetter>();
-      const ingestor = fakeEntsoeIngestor(fake.url, silentLogger(), published, deadLetters);
+      const { fake, ingestor, published, deadLetters } = await fakeUpstream(t);
       // The documents are historic: the model learns nothing from them (arrivals more than 7 days after the slot are
       // backfills), so the rule file says what is expected — as an operator's `publication` entry would.
       const rules = alertRulesOf({
@@ -159,14 +166,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const handle = await openTestDb(t, kind);
       if (handle === undefined) return;
       const { db } = handle;
-      const fake = await FakeEntsoe.start();
-      t.after(() => fake.close());
-      const ingestor = fakeEntsoeIngestor(
-        fake.url,
-        silentLogger(),
-        new MemoryPublisher<RawEntsoeDocument>(),
-        new MemoryPublisher<DeadLetter>(),
-      );
+      const { fake, ingestor } = await fakeUpstream(t);
       const healer = gapHealer({
         db,
         logger: silentLogger(),
@@ -211,16 +211,9 @@ for (const kind of ['postgres', 'pglite'] as const) {
           [new Date(from), new Date(to)],
         );
       }
-      const fake = await FakeEntsoe.start();
-      t.after(() => fake.close());
+      const { fake, ingestor } = await fakeUpstream(t);
       // The service answers, but never with these slots (every request gets "no matching data").
       fake.fail('no-data', { times: 1000 });
-      const ingestor = fakeEntsoeIngestor(
-        fake.url,
-        silentLogger(),
-        new MemoryPublisher<RawEntsoeDocument>(),
-        new MemoryPublisher<DeadLetter>(),
-      );
       const term = new AbortController();
       let leading = false;
       let endTermOnAnswer = false;
@@ -278,15 +271,8 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const handle = await openTestDb(t, kind);
       if (handle === undefined) return;
       const { db } = handle;
-      const fake = await FakeEntsoe.start();
-      t.after(() => fake.close());
+      const { fake, ingestor } = await fakeUpstream(t);
       fake.fail('no-data', { times: 100 });
-      const ingestor = fakeEntsoeIngestor(
-        fake.url,
-        silentLogger(),
-        new MemoryPublisher<RawEntsoeDocument>(),
-        new MemoryPublisher<DeadLetter>(),
-      );
       // Actual generation and consumption are both A75: expected by the rule file, nothing of either stored.
       const healer = gapHealer({
         db,
@@ -322,15 +308,8 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const handle = await openTestDb(t, kind);
       if (handle === undefined) return;
       const { db } = handle;
-      const fake = await FakeEntsoe.start();
-      t.after(() => fake.close());
+      const { fake, ingestor } = await fakeUpstream(t);
       fake.fail('no-data', { times: 100 });
-      const ingestor = fakeEntsoeIngestor(
-        fake.url,
-        silentLogger(),
-        new MemoryPublisher<RawEntsoeDocument>(),
-        new MemoryPublisher<DeadLetter>(),
-      );
       // Luxembourg's actual load is expected by the rule file; the source (the fake) never has any.
       let now = T('2024-05-24T12:00Z');
       const healer = gapHealer({
@@ -374,15 +353,8 @@ for (const kind of ['postgres', 'pglite'] as const) {
         `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
            AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
       );
-      const fake = await FakeEntsoe.start();
-      t.after(() => fake.close());
+      const { fake, ingestor } = await fakeUpstream(t);
       fake.fail('no-data', { times: 1000 });
-      const ingestor = fakeEntsoeIngestor(
-        fake.url,
-        silentLogger(),
-        new MemoryPublisher<RawEntsoeDocument>(),
-        new MemoryPublisher<DeadLetter>(),
-      );
       let now = T('2024-05-24T12:00Z');
       const replica = (): GapHealer =>
         gapHealer({
@@ -429,15 +401,8 @@ for (const kind of ['postgres', 'pglite'] as const) {
         `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
            AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
       );
-      const fake = await FakeEntsoe.start();
-      t.after(() => fake.close());
+      const { fake, ingestor } = await fakeUpstream(t);
       fake.fail('no-data', { times: 1000 });
-      const ingestor = fakeEntsoeIngestor(
-        fake.url,
-        silentLogger(),
-        new MemoryPublisher<RawEntsoeDocument>(),
-        new MemoryPublisher<DeadLetter>(),
-      );
       let now = T('2024-05-24T12:00Z');
       const healerWith = (rules: ReturnType<typeof alertRulesOf>): GapHealer =>
         gapHealer({
@@ -488,15 +453,8 @@ for (const kind of ['postgres', 'pglite'] as const) {
         `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
            AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
       );
-      const fake = await FakeEntsoe.start();
-      t.after(() => fake.close());
+      const { fake, ingestor } = await fakeUpstream(t);
       fake.fail('no-data', { times: 1000 });
-      const ingestor = fakeEntsoeIngestor(
-        fake.url,
-        silentLogger(),
-        new MemoryPublisher<RawEntsoeDocument>(),
-        new MemoryPublisher<DeadLetter>(),
-      );
       let now = T('2024-05-24T12:00Z');
       // A series the healer looks at but finds no window for any more (its delay grew past the lookback): its
       // gaps are only looked at when due.
