@@ -257,6 +257,11 @@ test(
           await page.locator('[data-card="forecast"] .card-notes').innerText(),
           /A forecast, not measured values/,
         );
+        // The clock line is loaded on its own (it says "Data clock: …" until then).
+        await page.waitForFunction(
+          () => document.querySelector<HTMLElement>('.analyst-section .data-clock')?.dataset['clockMode'] !== 'loading',
+        );
+        assert.equal(await page.locator('.analyst-section .data-clock').getAttribute('data-clock-mode'), 'demo');
         assert.match(await page.locator('.analyst-section .data-clock').innerText(), /^Demo data clock: /);
       },
     );
