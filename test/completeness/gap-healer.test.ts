@@ -48,6 +48,16 @@ async function storePublished(db: Db, published: MemoryPublisher<RawEntsoeDocume
 
 const rangeOf = (r: FakeRequest): string => `${r.params['periodStart']}-${r.params['periodEnd']}`;
 
+/** Deletes LU's stored actual generation in `[from, to)`: a range made missing on purpose. Returns the rows gone. */
+async function removeGeneration(db: Db, from: string, to: string): Promise<number> {
+  const r = await db.query(
+    `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
+       AND slot_start >= $1 AND slot_start < $2`,
+    [new Date(from), new Date(to)],
+  );
+  return r.rowCount;
+}
+
 /** The local ENTSO-E service replaying the real documents (closed after the test), and an ingestor asking it. */
 async function fakeUpstream(t: TestContext) {
   const fake = await FakeEntsoe.start();
@@ -65,11 +75,8 @@ for (const kind of ['postgres', 'pglite'] as const) {
       if (handle === undefined) return;
       const { db } = handle;
       await writeObservations(db, chunksOf(DOC));
-      const removed = await db.query(
-        `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
-           AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
-      );
-      assert.ok(removed.rowCount > 0);
+      const removed = await removeGeneration(db, '2024-05-22T12:00Z', '2024-05-22T15:00Z');
+      assert.ok(removed > 0);
       assert.equal(await slotsIn(db, '2024-05-22T12:00Z', '2024-05-22T15:00Z'), 0);
 
       const { fake, ingestor, published, deadLetters } = await fakeUpstream(t);
@@ -206,10 +213,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
         ['2024-05-22T06:00Z', '2024-05-22T07:00Z'],
         ['2024-05-22T12:00Z', '2024-05-22T13:00Z'],
       ] as const) {
-        await db.query(
-          `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual' AND slot_start >= $1 AND slot_start < $2`,
-          [new Date(from), new Date(to)],
-        );
+        await removeGeneration(db, from, to);
       }
       const { fake, ingestor } = await fakeUpstream(t);
       // The service answers, but never with these slots (every request gets "no matching data").
@@ -349,10 +353,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       if (handle === undefined) return;
       const { db } = handle;
       await writeObservations(db, chunksOf(DOC));
-      await db.query(
-        `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
-           AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
-      );
+      await removeGeneration(db, '2024-05-22T12:00Z', '2024-05-22T15:00Z');
       const { fake, ingestor } = await fakeUpstream(t);
       fake.fail('no-data', { times: 1000 });
       let now = T('2024-05-24T12:00Z');
@@ -397,10 +398,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const { db } = handle;
       const chunks = chunksOf(DOC);
       await writeObservations(db, chunks);
-      await db.query(
-        `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
-           AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
-      );
+      await removeGeneration(db, '2024-05-22T12:00Z', '2024-05-22T15:00Z');
       const { fake, ingestor } = await fakeUpstream(t);
       fake.fail('no-data', { times: 1000 });
       let now = T('2024-05-24T12:00Z');
@@ -449,10 +447,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const { db } = handle;
       const chunks = chunksOf(DOC);
       await writeObservations(db, chunks);
-      await db.query(
-        `DELETE FROM grid_observations WHERE zone = 'LU' AND metric = 'generation_actual'
-           AND slot_start >= '2024-05-22T12:00Z' AND slot_start < '2024-05-22T15:00Z'`,
-      );
+      await removeGeneration(db, '2024-05-22T12:00Z', '2024-05-22T15:00Z');
       const { fake, ingestor } = await fakeUpstream(t);
       fake.fail('no-data', { times: 1000 });
       let now = T('2024-05-24T12:00Z');

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -76,6 +77,36 @@ export function spawnGridstream(
       });
     });
   });
+}
+
+/** A real `bin/gridstream.js` left running: its process, its exit code when it ends, the tail of its stderr. */
+export interface LaunchedGridstream {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  stderr(): string;
+}
+
+/**
+ * Starts `bin/gridstream.js` with `args` in a child process and leaves it running (logs at `warn` unless `env` says
+ * otherwise; stdout is drained, the last 20 000 characters of stderr kept for assertion messages).
+ */
+export function launchGridstream(args: readonly string[], env: Readonly<Record<string, string>>): LaunchedGridstream {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'gridstream.js'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', GRIDSTREAM_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-20_000);
+  });
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+  });
+  return { child, exited, stderr: () => err };
 }
 
 /** An embedded `gridstream start` running in this process, for commands that go through its control socket. */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -14,6 +13,8 @@ import { StorageError } from '../../src/storage/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import { freePort, kafkaBrokers, tempDir, uniqueName } from '../helpers/services.ts';
 import { havePgBinaries, startPrivateCluster } from '../storage/private-cluster.ts';
+import type { LaunchedGridstream } from '../helpers/cli.ts';
+import { launchGridstream } from '../helpers/cli.ts';
 
 /**
  * A full disk under a steady load of meter readings: the data directory of the embedded default (PGlite and the
@@ -30,25 +31,9 @@ const METERS = 12;
 const DAYS = 4;
 const FROM = Date.parse('2026-11-02T00:00:00Z');
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
-
-function launch(args: readonly string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', GRIDSTREAM_LOG_LEVEL: 'warn', GRIDSTREAM_LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-20_000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, exited, stderr: () => err };
-}
+type Proc = LaunchedGridstream;
+const launch = (args: readonly string[], env: Record<string, string>): Proc =>
+  launchGridstream(args, { GRIDSTREAM_LOG_FORMAT: 'json', ...env });
 
 /**
  * Cleanups run last-in first-out after the test (node:test runs `after` hooks in the order registered, but the

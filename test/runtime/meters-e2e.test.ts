@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -10,6 +8,8 @@ import { normaliseDecimal } from '../../src/common/index.ts';
 import { silentLogger } from '../../src/observability/index.ts';
 import { openDb } from '../../src/storage/index.ts';
 import { freePort, kafkaBrokers, tempDir, testDatabaseUrl, uniqueName } from '../helpers/services.ts';
+import type { LaunchedGridstream } from '../helpers/cli.ts';
+import { launchGridstream } from '../helpers/cli.ts';
 
 /**
  * The meter platform end to end, as a user runs it: `gridstream simulate meters` posts a 200-meter fleet's three
@@ -19,8 +19,6 @@ import { freePort, kafkaBrokers, tempDir, testDatabaseUrl, uniqueName } from '..
  * equal the simulator's ground truth exactly. Once on the embedded log and PGlite, once on Kafka and PostgreSQL.
  */
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'gridstream.js');
 const KEY = 'gs_e2e_admin_key_Vb7Nq2Xr9Lm4Kt8Wz3Hp6';
 const COUNT = 200;
 const SEED = 7;
@@ -36,39 +34,14 @@ const DAYS = [
   { day: '2026-10-26', start: '2026-10-25T23:00:00Z', end: '2026-10-26T23:00:00Z' },
 ];
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
-
-function launch(args: readonly string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', GRIDSTREAM_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-20_000);
-  });
-  child.stdout.resume();
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      resolve(code);
-    });
-  });
-  return { child, exited, stderr: () => err };
-}
-
 async function runToEnd(args: readonly string[], env: Record<string, string>): Promise<string> {
-  const p = launch(args, env);
+  const p = launchGridstream(args, env);
   const code = await p.exited;
   assert.equal(code, 0, `gridstream ${args.join(' ')} failed:\n${p.stderr()}`);
   return p.stderr();
 }
 
-async function stopGracefully(p: Proc): Promise<void> {
+async function stopGracefully(p: LaunchedGridstream): Promise<void> {
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0, p.stderr());
 }
@@ -80,7 +53,7 @@ async function api<T>(base: string, path: string): Promise<T> {
   return JSON.parse(text) as T;
 }
 
-async function waitReady(base: string, proc: Proc, timeoutMs = 120_000): Promise<void> {
+async function waitReady(base: string, proc: LaunchedGridstream, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await fetch(`${base}/healthz`).then(
@@ -235,7 +208,11 @@ async function sendFleet(
  * Kills `meters` with SIGKILL once it has committed more than `after` records of the backlog, and checks it was
  * mid-load.
  */
-async function killMidLoad(base: string, meters: Proc, after = 0): Promise<{ end: number; committed: number }> {
+async function killMidLoad(
+  base: string,
+  meters: LaunchedGridstream,
+  after = 0,
+): Promise<{ end: number; committed: number }> {
   const deadline = Date.now() + 300_000;
   for (;;) {
     const p = await metersProgress(base);
@@ -265,25 +242,25 @@ async function embedded(t: TestContext): Promise<void> {
   };
   const base = `http://127.0.0.1:${port}`;
   // 1. Only the gateway and the API: every reading is acknowledged into the durable log first.
-  const gateway = launch(['run', 'ingest,api'], env);
+  const gateway = launchGridstream(['run', 'ingest,api'], env);
   t.after(() => gateway.child.kill('SIGKILL'));
   await waitReady(base, gateway);
   const { truth, accepted } = await sendFleet(dir.path, env, `http://127.0.0.1:${ingestPort}/ingest/meters`);
   await stopGracefully(gateway);
   // 2. The whole platform, killed with SIGKILL while the meters role works through the backlog.
-  const first = launch(['start'], env);
+  const first = launchGridstream(['start'], env);
   t.after(() => first.child.kill('SIGKILL'));
   await waitReady(base, first);
   const killed = await killMidLoad(base, first);
   // 3. Started again, and killed again further on: it resumes from the offsets stored with its output.
-  const again = launch(['start'], env);
+  const again = launchGridstream(['start'], env);
   t.after(() => again.child.kill('SIGKILL'));
   await waitReady(base, again);
   const killedAgain = await killMidLoad(base, again, killed.committed);
   t.diagnostic(
     `acknowledged ${accepted} readings; SIGKILL after ${killed.committed} and again after ${killedAgain.committed} of ${killed.end} were committed`,
   );
-  const second = launch(['start'], env);
+  const second = launchGridstream(['start'], env);
   t.after(() => second.child.kill('SIGKILL'));
   await waitReady(base, second);
   await committedAll(base, accepted);
@@ -314,7 +291,7 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
   const base = `http://127.0.0.1:${port}`;
   // At the end (hooks run in the order registered, so this one stops every process first): the namespace's schema
   // and topics go.
-  const procs: Proc[] = [];
+  const procs: LaunchedGridstream[] = [];
   t.after(async () => {
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(procs.map((p) => p.exited));
@@ -329,23 +306,23 @@ async function distributed(t: TestContext, brokers: string[], url: string): Prom
       await kafka.close();
     }
   });
-  const front = launch(['run', 'ingest,api'], env);
+  const front = launchGridstream(['run', 'ingest,api'], env);
   procs.push(front);
   t.after(() => front.child.kill('SIGKILL'));
   await waitReady(base, front);
   const { truth, accepted } = await sendFleet(dir.path, env, `http://127.0.0.1:${ingestPort}/ingest/meters`);
-  const meters = launch(['run', 'meters'], env);
+  const meters = launchGridstream(['run', 'meters'], env);
   procs.push(meters);
   t.after(() => meters.child.kill('SIGKILL'));
   const killed = await killMidLoad(base, meters);
-  const restarted = launch(['run', 'meters'], env);
+  const restarted = launchGridstream(['run', 'meters'], env);
   procs.push(restarted);
   t.after(() => restarted.child.kill('SIGKILL'));
   const killedAgain = await killMidLoad(base, restarted, killed.committed);
   t.diagnostic(
     `acknowledged ${accepted} readings; SIGKILL after ${killed.committed} and again after ${killedAgain.committed} of ${killed.end} were committed`,
   );
-  const again = launch(['run', 'meters'], env);
+  const again = launchGridstream(['run', 'meters'], env);
   procs.push(again);
   t.after(() => again.child.kill('SIGKILL'));
   await committedAll(base, accepted);
